@@ -1,0 +1,318 @@
+//! `hindsight.toml`: what to read, what to publish, where to write it.
+//!
+//! Every path in the file is relative to the file's own folder, so a site folder can be moved
+//! or built from anywhere. Unknown keys are errors (a misspelt `projects` would otherwise
+//! publish a private project), reported with the key, the file, and the line and column.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The whole configuration, with paths resolved against the config file's folder.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The config file itself (for messages).
+    pub file: PathBuf,
+    /// The folder the config lives in; relative paths start here.
+    pub root: PathBuf,
+    /// The site's title.
+    pub title: String,
+    /// Where the site is written (default `public/` beside the config).
+    pub output: PathBuf,
+    /// The build cache: archive store, search index, commit diffs (default `.hindsight-cache/`).
+    pub cache: PathBuf,
+    /// The site's own theme folder; a template there overrides the built-in one of that name.
+    pub theme: PathBuf,
+    /// Markdown pages (about, searching…) rendered into the site.
+    pub pages: PathBuf,
+    /// Only these projects are published; `None` publishes every project in the exports.
+    pub projects: Option<Vec<String>>,
+    /// The public address the site will be served from, for feeds and sitemaps.
+    pub base_url: Option<String>,
+    /// Publish e-mail addresses as written instead of masking them.
+    pub show_emails: bool,
+    /// Issues per listing page.
+    pub page_size: usize,
+    /// The issue trackers' exports.
+    pub trackers: Vec<TrackerConfig>,
+    /// The source repositories.
+    pub repositories: Vec<RepositoryConfig>,
+}
+
+/// One tracker's exports.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrackerConfig {
+    /// A name for this source (`jira`, `bugzilla`); defaults to the detected format's.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Glob patterns of export files.
+    pub paths: Vec<String>,
+    /// Forces a format instead of detecting it from content.
+    #[serde(default)]
+    pub format: Option<Format>,
+    /// Prefix for numeric keys (Bugzilla bug 123 becomes `BZ-123` with `key_prefix = "BZ"`).
+    #[serde(default)]
+    pub key_prefix: Option<String>,
+    /// The tracker's old base URLs, newest first (`https://jira.whamcloud.com`).
+    #[serde(default)]
+    pub base_urls: Vec<String>,
+}
+
+/// The export formats hindsight reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// JIRA "Export XML" (RSS 0.92).
+    JiraXml,
+}
+
+impl Format {
+    /// The name used in the config and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::JiraXml => "jira-xml",
+        }
+    }
+}
+
+/// One git repository.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepositoryConfig {
+    /// The repository (bare or with a work tree), relative to the config.
+    pub path: PathBuf,
+    /// Ref globs whose history is published.
+    #[serde(default)]
+    pub refs: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    title: String,
+    #[serde(default)]
+    output: Option<PathBuf>,
+    #[serde(default)]
+    cache: Option<PathBuf>,
+    #[serde(default)]
+    theme: Option<PathBuf>,
+    #[serde(default)]
+    pages: Option<PathBuf>,
+    #[serde(default)]
+    projects: Option<Vec<String>>,
+    #[serde(default)]
+    base_url: Option<String>,
+    #[serde(default)]
+    show_emails: bool,
+    #[serde(default)]
+    page_size: Option<usize>,
+    #[serde(default, rename = "tracker")]
+    trackers: Vec<TrackerConfig>,
+    #[serde(default, rename = "repository")]
+    repositories: Vec<RepositoryConfig>,
+}
+
+impl Config {
+    /// Reads and validates the configuration file at `file`.
+    pub fn load(file: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+        Self::parse(&text, file)
+    }
+
+    /// Parses configuration text as if read from `file`.
+    pub fn parse(text: &str, file: &Path) -> Result<Config> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| Error::Config {
+            path: file.to_path_buf(),
+            message: describe_toml_error(text, &e),
+        })?;
+        let root = file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let config_error = |message: String| Error::Config {
+            path: file.to_path_buf(),
+            message,
+        };
+        if raw.trackers.is_empty() {
+            return Err(config_error(
+                "no [[tracker]] is configured: there is nothing to publish".into(),
+            ));
+        }
+        for (i, t) in raw.trackers.iter().enumerate() {
+            if t.paths.is_empty() {
+                return Err(config_error(format!(
+                    "[[tracker]] #{}: `paths` is empty",
+                    i + 1
+                )));
+            }
+            for p in &t.paths {
+                glob::Pattern::new(p).map_err(|e| {
+                    config_error(format!("[[tracker]] #{}: bad glob {p:?}: {e}", i + 1))
+                })?;
+            }
+            if let Some(prefix) = &t.key_prefix {
+                if !is_project_key(prefix) {
+                    return Err(config_error(format!(
+                        "[[tracker]] #{}: key_prefix {prefix:?} must be letters and digits, starting with a letter",
+                        i + 1
+                    )));
+                }
+            }
+        }
+        if let Some(projects) = &raw.projects {
+            for p in projects {
+                if !is_project_key(p) {
+                    return Err(config_error(format!(
+                        "projects: {p:?} is not a project key (letters and digits, starting with a letter)"
+                    )));
+                }
+            }
+        }
+        let mut repositories = raw.repositories;
+        for r in &mut repositories {
+            r.path = root.join(&r.path);
+        }
+        let page_size = raw.page_size.unwrap_or(100);
+        if page_size == 0 {
+            return Err(config_error("page_size must be at least 1".into()));
+        }
+        Ok(Config {
+            file: file.to_path_buf(),
+            title: raw.title,
+            output: root.join(raw.output.unwrap_or_else(|| "public".into())),
+            cache: root.join(raw.cache.unwrap_or_else(|| ".hindsight-cache".into())),
+            theme: root.join(raw.theme.unwrap_or_else(|| "themes".into())),
+            pages: root.join(raw.pages.unwrap_or_else(|| "pages".into())),
+            projects: raw.projects,
+            base_url: raw.base_url,
+            show_emails: raw.show_emails,
+            page_size,
+            trackers: raw.trackers,
+            repositories,
+            root,
+        })
+    }
+
+    /// The export files of a tracker: its globs expanded against the config folder, sorted and
+    /// de-duplicated so the import order (and so the output) does not depend on the file system.
+    pub fn tracker_files(&self, tracker: &TrackerConfig) -> Result<Vec<PathBuf>> {
+        let mut files = Vec::new();
+        for pattern in &tracker.paths {
+            let full = self.root.join(pattern);
+            let full = full.to_string_lossy();
+            let entries = glob::glob(&full).map_err(|e| Error::Config {
+                path: self.file.clone(),
+                message: format!("bad glob {pattern:?}: {e}"),
+            })?;
+            let before = files.len();
+            for entry in entries {
+                let path = entry.map_err(|e| {
+                    let p = e.path().to_path_buf();
+                    Error::io(p, e.into())
+                })?;
+                if path.is_file() {
+                    files.push(path);
+                }
+            }
+            if files.len() == before {
+                return Err(Error::Config {
+                    path: self.file.clone(),
+                    message: format!("tracker paths {pattern:?} match no file"),
+                });
+            }
+        }
+        files.sort();
+        files.dedup();
+        Ok(files)
+    }
+
+    /// Whether issues of `project` are published.
+    pub fn publishes_project(&self, project: &str) -> bool {
+        match &self.projects {
+            Some(list) => list.iter().any(|p| p == project),
+            None => true,
+        }
+    }
+}
+
+/// Project keys and key prefixes: an ASCII letter, then letters, digits or `_`.
+pub fn is_project_key(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.len() <= 32
+}
+
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim_end().to_string();
+    match e.span() {
+        Some(span) => {
+            let (line, column) = line_column(text, span.start);
+            format!("{line}:{column}: {message}")
+        }
+        None => message,
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (u64, u64) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() as u64 + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0) as u64
+        + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "title = \"T\"\n[[tracker]]\npaths = [\"x/*.xml\"]\n";
+
+    #[test]
+    fn paths_are_relative_to_the_config_file() {
+        let text = format!("{MINIMAL}[[repository]]\npath = \"../src\"\n");
+        let c = Config::parse(&text, Path::new("/srv/site/hindsight.toml")).unwrap();
+        assert_eq!(c.output, Path::new("/srv/site/public"));
+        assert_eq!(c.cache, Path::new("/srv/site/.hindsight-cache"));
+        assert_eq!(c.repositories[0].path, Path::new("/srv/site/../src"));
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_the_file_and_the_line() {
+        let text = format!("projcts = [\"LU\"]\n{MINIMAL}");
+        let e = Config::parse(&text, Path::new("site/hindsight.toml")).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.starts_with("site/hindsight.toml: 1:1:"), "{msg}");
+        assert!(msg.contains("projcts"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_keys_inside_a_tracker_are_errors_too() {
+        let text = format!("{MINIMAL}formt = \"jira-xml\"\n");
+        let e = Config::parse(&text, Path::new("h.toml")).unwrap_err();
+        assert!(e.to_string().contains("formt"), "{e}");
+    }
+
+    #[test]
+    fn a_config_without_trackers_is_refused() {
+        let e = Config::parse("title = \"T\"\n", Path::new("h.toml")).unwrap_err();
+        assert!(e.to_string().contains("no [[tracker]]"), "{e}");
+    }
+
+    #[test]
+    fn project_filter() {
+        let text = format!("projects = [\"LU\"]\n{MINIMAL}");
+        let c = Config::parse(&text, Path::new("h.toml")).unwrap();
+        assert!(c.publishes_project("LU"));
+        assert!(!c.publishes_project("LDEV"));
+    }
+}

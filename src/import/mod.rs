@@ -1,0 +1,315 @@
+//! Import: tracker exports → the archive store.
+//!
+//! One module per format reads files as a stream and hands each item to [`import`]'s admission
+//! step as a [`Record`]. Admission is where privacy is enforced for every format alike:
+//! restricted issues, comments, attachments and worklogs, and issues of projects the config does
+//! not publish, are dropped here and counted, before anything reaches the store. Files are parsed
+//! in parallel (rayon); one writer thread owns the store's write transaction.
+
+pub mod jira_xml;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use rayon::prelude::*;
+
+use crate::config::{Config, Format, TrackerConfig};
+use crate::error::{Error, Result};
+use crate::model::{Issue, Person};
+use crate::store::{Put, Store};
+
+/// What an importer hands to admission, in file order.
+#[derive(Debug)]
+pub enum Record {
+    /// An issue as the source has it, restricted parts included.
+    Issue(Box<Issue>),
+    /// A person the export names somewhere (`<assignee username="x">Name</assignee>`), so that
+    /// authors given only by login or key (`JIRAUSER1258790`) can be shown by name.
+    Person(Person),
+    /// An item the importer skipped, or a field it could not read.
+    Warning(Warning),
+}
+
+/// A problem in the input that did not stop the build (unless `--strict`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line, 0 when unknown.
+    pub line: u64,
+    /// 1-based column, 0 when unknown.
+    pub column: u64,
+    /// The issue, when known.
+    pub key: Option<String>,
+    /// What is wrong and what was done about it.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.column)?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(k) = &self.key {
+            write!(f, " (issue {k})")?;
+        }
+        Ok(())
+    }
+}
+
+/// The tracker a file belongs to, as importers need it.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// The tracker's configured or default name; stored in [`Issue::source`].
+    pub name: String,
+    /// The prefix numeric trackers put before bug numbers.
+    pub key_prefix: Option<String>,
+}
+
+/// Counts of what import read, kept and dropped: the build summary prints them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Export files read.
+    pub files: usize,
+    /// Issue records read, duplicates included.
+    pub issues_read: usize,
+    /// Distinct issues in the store.
+    pub issues_kept: u64,
+    /// Older copies replaced by a newer one from an overlapping page.
+    pub duplicates: usize,
+    /// Distinct issues that claimed a key another issue already had.
+    pub key_conflicts: usize,
+    /// Issues dropped because they are restricted.
+    pub restricted_issues: usize,
+    /// Comments dropped because they are restricted.
+    pub restricted_comments: usize,
+    /// Attachments dropped because they are restricted.
+    pub restricted_attachments: usize,
+    /// Worklogs dropped because they are restricted.
+    pub restricted_worklogs: usize,
+    /// Issues dropped per project the config does not publish.
+    pub unpublished: BTreeMap<String, usize>,
+    /// Comments kept.
+    pub comments: usize,
+    /// Problems that did not stop the build.
+    pub warnings: Vec<Warning>,
+}
+
+/// People named anywhere in the exports: login or key → display name.
+pub type People = BTreeMap<String, String>;
+
+/// The result of import: the filled store, the people directory, and the counts.
+pub struct Imported {
+    /// The archive store, for later stages to stream from.
+    pub store: Store,
+    /// Login → display name.
+    pub people: People,
+    /// What was read, kept and dropped.
+    pub report: ImportReport,
+}
+
+/// Reads every tracker's files into a fresh store at `store_path`.
+///
+/// With `strict`, the first warning becomes an error.
+pub fn import(config: &Config, store_path: &Path, strict: bool) -> Result<Imported> {
+    let mut jobs: Vec<(PathBuf, Source, Option<Format>)> = Vec::new();
+    for tracker in &config.trackers {
+        for file in config.tracker_files(tracker)? {
+            jobs.push((file, source_of(tracker), tracker.format));
+        }
+    }
+    let store = Store::create(store_path)?;
+    let mut report = ImportReport {
+        files: jobs.len(),
+        ..Default::default()
+    };
+    let mut people = People::new();
+
+    let (tx, rx) = mpsc::sync_channel::<Record>(256);
+    let outcome: Result<()> = std::thread::scope(|scope| {
+        let parse = scope.spawn(move || {
+            jobs.par_iter()
+                .try_for_each_with(tx, |tx, (path, source, forced)| {
+                    let format = match forced {
+                        Some(f) => *f,
+                        None => detect(path)?,
+                    };
+                    let mut emit = |r: Record| {
+                        // The receiver only hangs up after an error of its own, reported there.
+                        let _ = tx.send(r);
+                        Ok(())
+                    };
+                    match format {
+                        Format::JiraXml => jira_xml::read_file(path, source, &mut emit),
+                    }
+                })
+        });
+        let written = admit_all(config, &store, rx, &mut report, &mut people, strict);
+        let parsed = parse
+            .join()
+            .unwrap_or_else(|_| Err(Error::Strict("an import thread panicked".into())));
+        // A parse error is the root cause when both failed.
+        parsed.and(written)
+    });
+    outcome?;
+    report.issues_kept = store.issue_count()?;
+    report.warnings.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.message).cmp(&(&b.path, b.line, b.column, &b.message))
+    });
+    Ok(Imported {
+        store,
+        people,
+        report,
+    })
+}
+
+fn source_of(tracker: &TrackerConfig) -> Source {
+    Source {
+        name: tracker.name.clone().unwrap_or_else(|| "jira".to_string()),
+        key_prefix: tracker.key_prefix.clone(),
+    }
+}
+
+/// Receives records until every parser is done, admitting issues into the store.
+fn admit_all(
+    config: &Config,
+    store: &Store,
+    rx: mpsc::Receiver<Record>,
+    report: &mut ImportReport,
+    people: &mut People,
+    strict: bool,
+) -> Result<()> {
+    let mut writer = store.writer()?;
+    for record in rx {
+        match record {
+            Record::Person(p) => {
+                if !p.login.is_empty() && !p.display.is_empty() {
+                    // Keep the smallest name seen for a login, so the choice is stable.
+                    people
+                        .entry(p.login)
+                        .and_modify(|d| {
+                            if p.display < *d {
+                                d.clone_from(&p.display)
+                            }
+                        })
+                        .or_insert(p.display);
+                }
+            }
+            Record::Warning(w) => {
+                if strict {
+                    return Err(Error::Strict(w.to_string()));
+                }
+                report.warnings.push(w);
+            }
+            Record::Issue(mut issue) => {
+                report.issues_read += 1;
+                if !admit(config, &mut issue, report) {
+                    writer.put_dropped(&issue.key)?;
+                    continue;
+                }
+                match writer.put_issue(&issue)? {
+                    Put::Inserted => {}
+                    Put::Replaced | Put::KeptExisting => report.duplicates += 1,
+                    Put::KeyConflict => {
+                        report.key_conflicts += 1;
+                        let w = Warning {
+                            path: PathBuf::new(),
+                            line: 0,
+                            column: 0,
+                            key: Some(issue.key.clone()),
+                            message: format!(
+                                "two different issues (ids differ) have key {}; the newer was kept",
+                                issue.key
+                            ),
+                        };
+                        if strict {
+                            return Err(Error::Strict(w.to_string()));
+                        }
+                        report.warnings.push(w);
+                    }
+                }
+            }
+        }
+    }
+    writer.commit()?;
+    // Comments are counted from the store so duplicates are not counted twice.
+    let mut comments = 0;
+    store.for_each_issue(|i| {
+        comments += i.comments.len();
+        Ok(())
+    })?;
+    report.comments = comments;
+    Ok(())
+}
+
+/// Decides whether an issue may be published and strips what may not. Returns false when the
+/// whole issue must be dropped.
+fn admit(config: &Config, issue: &mut Issue, report: &mut ImportReport) -> bool {
+    if !issue.visibility.is_public() {
+        report.restricted_issues += 1;
+        return false;
+    }
+    if !config.publishes_project(&issue.project.key) {
+        *report
+            .unpublished
+            .entry(issue.project.key.clone())
+            .or_default() += 1;
+        return false;
+    }
+    let before = issue.comments.len();
+    issue.comments.retain(|c| c.visibility.is_public());
+    report.restricted_comments += before - issue.comments.len();
+    let before = issue.attachments.len();
+    issue.attachments.retain(|a| a.visibility.is_public());
+    report.restricted_attachments += before - issue.attachments.len();
+    let before = issue.worklogs.len();
+    issue.worklogs.retain(|w| w.visibility.is_public());
+    report.restricted_worklogs += before - issue.worklogs.len();
+    true
+}
+
+/// Detects a file's format from its first bytes.
+pub fn detect(path: &Path) -> Result<Format> {
+    let mut head = vec![0u8; 8192];
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut filled = 0;
+    while filled < head.len() {
+        let n = file
+            .read(&mut head[filled..])
+            .map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    head.truncate(filled);
+    detect_bytes(&head).ok_or_else(|| Error::UnknownFormat {
+        path: path.to_path_buf(),
+    })
+}
+
+/// Detects a format from the start of a file.
+pub fn detect_bytes(head: &[u8]) -> Option<Format> {
+    let text = String::from_utf8_lossy(head);
+    if jira_xml::sniff(&text) {
+        return Some(Format::JiraXml);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jira_xml_is_detected_by_content() {
+        let head = b"<!-- RSS generated by JIRA (9.4.14#940014-sha1:abc) at Fri Jul 28 00:11:05 UTC 2023 -->\n<rss version=\"0.92\" >\n<channel>";
+        assert_eq!(detect_bytes(head), Some(Format::JiraXml));
+        assert_eq!(detect_bytes(b"{\"issues\": []}"), None);
+        assert_eq!(detect_bytes(b"hello"), None);
+    }
+}

@@ -1,0 +1,168 @@
+//! hindsight: a project's archived bug-tracker history, cross-linked with its source history,
+//! published as plain static files.
+//!
+//! The build is a pipeline of stages, each a function of the previous stage's value:
+//! [`import`] (exports → archive store) → [`link`] (in-memory indexes) → [`render`] (pages into
+//! a sink) → [`write`] (the staged site swapped in atomically). Only `write` touches the output
+//! folder; what outlives a build (the archive store, the search index) lives in the build cache.
+
+pub mod check;
+pub mod config;
+pub mod error;
+pub mod import;
+pub mod keys;
+pub mod link;
+pub mod model;
+pub mod render;
+pub mod store;
+pub mod write;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub use config::Config;
+pub use error::{Error, Result};
+use import::ImportReport;
+use render::{Progress, RenderReport};
+use write::{Staging, WriteReport};
+
+/// How a build runs, beyond what the config says.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// Overrides the config's output folder.
+    pub output: Option<PathBuf>,
+    /// Turns warnings about the input into errors.
+    pub strict: bool,
+}
+
+/// Receives the build's progress: stage boundaries and items done. The CLI draws it; tests
+/// ignore it.
+pub trait Observer: Sync {
+    /// A stage starts; `total` items when known.
+    fn stage_started(&self, _stage: &'static str, _total: Option<u64>) {}
+    /// `n` more items of the current stage are done.
+    fn advance(&self, _n: u64) {}
+    /// A stage ended, with a one-line account of what it did.
+    fn stage_finished(&self, _stage: &'static str, _summary: &str, _elapsed: Duration) {}
+}
+
+/// Reports nothing.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+struct ObserverProgress<'a>(&'a dyn Observer);
+impl Progress for ObserverProgress<'_> {
+    fn advance(&self, n: u64) {
+        self.0.advance(n)
+    }
+}
+
+/// What a build did, for the summary.
+#[derive(Clone, Debug)]
+pub struct BuildReport {
+    /// Where the site went.
+    pub output: PathBuf,
+    /// What import read, kept and dropped.
+    pub import: ImportReport,
+    /// What render produced.
+    pub render: RenderReport,
+    /// What write changed.
+    pub write: WriteReport,
+    /// Wall time per stage.
+    pub stages: Vec<(&'static str, Duration)>,
+}
+
+/// Builds the site described by `config`.
+///
+/// The previous output stays untouched unless the whole build succeeds.
+pub fn build(
+    config: &Config,
+    options: &BuildOptions,
+    observer: &dyn Observer,
+) -> Result<BuildReport> {
+    let output = options
+        .output
+        .clone()
+        .unwrap_or_else(|| config.output.clone());
+    let mut stages = Vec::new();
+
+    let started = Instant::now();
+    observer.stage_started("import", None);
+    let imported = import::import(config, &config.cache.join("archive.redb"), options.strict)?;
+    let report = imported.report.clone();
+    let elapsed = started.elapsed();
+    observer.stage_finished(
+        "import",
+        &format!(
+            "{} files, {} issues ({} duplicate copies merged), {} comments",
+            report.files, report.issues_kept, report.duplicates, report.comments
+        ),
+        elapsed,
+    );
+    stages.push(("import", elapsed));
+
+    let started = Instant::now();
+    observer.stage_started("link", None);
+    let linked = link::link(imported)?;
+    let elapsed = started.elapsed();
+    observer.stage_finished(
+        "link",
+        &format!(
+            "{} issues in {} projects, {} cross-referenced",
+            linked.issues.len(),
+            linked.projects.len(),
+            linked.mentioned_by.len()
+        ),
+        elapsed,
+    );
+    stages.push(("link", elapsed));
+
+    let started = Instant::now();
+    observer.stage_started("render", Some(linked.issues.len() as u64));
+    let renderer = render::Renderer::new(config, &linked)?;
+    let staging = Staging::begin(&output)?;
+    let rendered = renderer.render_all(&staging, &ObserverProgress(observer));
+    let render_report = match rendered {
+        Ok(r) => r,
+        Err(e) => {
+            // The staging folder is removed; the published site was never touched. A failure
+            // to clean up must not hide the real error.
+            let _ = staging.abandon();
+            return Err(e);
+        }
+    };
+    let elapsed = started.elapsed();
+    observer.stage_finished(
+        "render",
+        &format!(
+            "{} issue pages, {} listing pages, {} other files",
+            render_report.issue_pages, render_report.listing_pages, render_report.other_files
+        ),
+        elapsed,
+    );
+    stages.push(("render", elapsed));
+
+    let started = Instant::now();
+    observer.stage_started("write", None);
+    let write_report = staging.commit()?;
+    let elapsed = started.elapsed();
+    observer.stage_finished(
+        "write",
+        &format!(
+            "{} files changed, {} unchanged, {:.1} MB",
+            write_report.written,
+            write_report.unchanged,
+            write_report.bytes as f64 / 1e6
+        ),
+        elapsed,
+    );
+    stages.push(("write", elapsed));
+
+    Ok(BuildReport {
+        output,
+        import: report,
+        render: render_report,
+        write: write_report,
+        stages,
+    })
+}

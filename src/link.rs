@@ -1,0 +1,247 @@
+//! Link: what every page needs to know about the rest of the archive.
+//!
+//! Import leaves issues in the store; rendering one page must not load the others. This stage
+//! makes one pass over the store and keeps, in memory, a small summary per issue (key, summary,
+//! status, the facets listings group by) and the indexes that let any page turn a key into a
+//! link: the key → summary map, the keys dropped at import (never linked, never named with
+//! their summary), and the people directory that gives comment authors their display names.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::import::{Imported, People};
+use crate::keys::{issue_path, split_key};
+use crate::model::{Issue, Person, Timestamp};
+use crate::store::Store;
+
+/// What listings, the home page and cross-links need to know about one issue.
+#[derive(Clone, Debug, Serialize)]
+pub struct IssueSummary {
+    /// `LU-1234`
+    pub key: String,
+    /// Project key.
+    pub project: String,
+    /// One-line summary.
+    pub summary: String,
+    /// Workflow status.
+    pub status: Option<String>,
+    /// `new`, `indeterminate` or `done`.
+    pub status_category: Option<String>,
+    /// Resolution.
+    pub resolution: Option<String>,
+    /// Issue type.
+    pub issue_type: Option<String>,
+    /// Priority.
+    pub priority: Option<String>,
+    /// Components.
+    pub components: Vec<String>,
+    /// Fix versions.
+    pub fix_versions: Vec<String>,
+    /// Affects versions.
+    pub versions: Vec<String>,
+    /// Created.
+    pub created: Option<Timestamp>,
+    /// Last updated.
+    pub updated: Option<Timestamp>,
+    /// Resolved.
+    pub resolved: Option<Timestamp>,
+    /// Number of published comments.
+    pub comments: usize,
+    /// Site-relative page path without extension (`issues/LU/1/LU-1234`).
+    pub path: String,
+}
+
+impl IssueSummary {
+    fn of(issue: &Issue) -> Self {
+        IssueSummary {
+            key: issue.key.clone(),
+            project: issue.project.key.clone(),
+            summary: issue.summary.clone(),
+            status: issue.status.clone(),
+            status_category: issue.status_category.clone(),
+            resolution: issue.resolution.clone(),
+            issue_type: issue.issue_type.clone(),
+            priority: issue.priority.clone(),
+            components: issue.components.clone(),
+            fix_versions: issue.fix_versions.clone(),
+            versions: issue.versions.clone(),
+            created: issue.created,
+            updated: issue.updated,
+            resolved: issue.resolved,
+            comments: issue.comments.len(),
+            path: issue_path(&issue.key),
+        }
+    }
+
+    /// Whether the issue counts as open (its status category is not `done`).
+    pub fn is_open(&self) -> bool {
+        self.status_category.as_deref() != Some("done") && self.resolution.is_none()
+    }
+}
+
+/// A project as the home page and listings show it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ProjectSummary {
+    /// Key.
+    pub key: String,
+    /// Name, when an export gives one.
+    pub name: String,
+    /// Issues published.
+    pub issues: usize,
+    /// Of which open.
+    pub open: usize,
+}
+
+/// The linked archive: the store plus the in-memory indexes every page uses.
+pub struct Linked {
+    /// The archive store, for loading whole issues one at a time.
+    pub store: Store,
+    /// Login → display name.
+    pub people: People,
+    /// Every published issue, in key order.
+    pub issues: Vec<IssueSummary>,
+    /// Key → position in `issues`.
+    pub by_key: HashMap<String, usize>,
+    /// Projects with published issues, by key.
+    pub projects: BTreeMap<String, ProjectSummary>,
+    /// Keys dropped at import: links to them are removed, mentions stay plain text.
+    pub dropped: HashSet<String>,
+    /// Issue → the issues that mention it in their text or links (sorted, without itself).
+    pub mentioned_by: HashMap<String, Vec<String>>,
+}
+
+impl Linked {
+    /// The summary of a published issue.
+    pub fn issue(&self, key: &str) -> Option<&IssueSummary> {
+        self.by_key.get(key).map(|&i| &self.issues[i])
+    }
+
+    /// The display name of a person, resolving logins and `JIRAUSER…` keys through the people
+    /// directory.
+    pub fn display_name(&self, person: &Person) -> String {
+        if !person.display.is_empty() {
+            return person.display.clone();
+        }
+        self.people
+            .get(&person.login)
+            .cloned()
+            .unwrap_or_else(|| person.login.clone())
+    }
+
+    /// Makes an issue ready for publishing: display names resolved, and links, sub-tasks and a
+    /// parent that point at dropped issues removed.
+    pub fn prepare(&self, issue: &mut Issue) {
+        let resolve = |p: &mut Person| {
+            if p.display.is_empty() {
+                p.display = self.display_name(p);
+            }
+        };
+        issue.assignee.as_mut().map(resolve);
+        issue.reporter.as_mut().map(resolve);
+        for c in &mut issue.comments {
+            c.author.as_mut().map(resolve);
+        }
+        for a in &mut issue.attachments {
+            a.author.as_mut().map(resolve);
+        }
+        for h in &mut issue.history {
+            h.author.as_mut().map(resolve);
+        }
+        for w in &mut issue.worklogs {
+            w.author.as_mut().map(resolve);
+        }
+        issue.links.retain(|l| !self.dropped.contains(&l.target));
+        issue.subtasks.retain(|k| !self.dropped.contains(k));
+        if issue
+            .parent
+            .as_ref()
+            .is_some_and(|p| self.dropped.contains(p))
+        {
+            issue.parent = None;
+        }
+    }
+}
+
+/// Builds the in-memory indexes from the store in one streaming pass.
+pub fn link(imported: Imported) -> Result<Linked> {
+    let Imported { store, people, .. } = imported;
+    let dropped: HashSet<String> = store.dropped_keys()?.into_iter().collect();
+    let mut issues = Vec::new();
+    let mut projects: BTreeMap<String, ProjectSummary> = BTreeMap::new();
+    let mut mentions: Vec<(String, String)> = Vec::new();
+    store.for_each_issue(|issue| {
+        let summary = IssueSummary::of(&issue);
+        let p = projects
+            .entry(summary.project.clone())
+            .or_insert_with(|| ProjectSummary {
+                key: summary.project.clone(),
+                ..Default::default()
+            });
+        if p.name.is_empty() {
+            p.name.clone_from(&issue.project.name);
+        }
+        p.issues += 1;
+        if summary.is_open() {
+            p.open += 1;
+        }
+        for target in mentioned_keys(&issue) {
+            if target != issue.key {
+                mentions.push((target, issue.key.clone()));
+            }
+        }
+        issues.push(summary);
+        Ok(())
+    })?;
+    let by_key = issues
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.key.clone(), i))
+        .collect::<HashMap<_, _>>();
+    let mut mentioned_by: HashMap<String, Vec<String>> = HashMap::new();
+    for (target, from) in mentions {
+        if by_key.contains_key(&target) {
+            mentioned_by.entry(target).or_default().push(from);
+        }
+    }
+    for list in mentioned_by.values_mut() {
+        list.sort_by(|a, b| crate::keys::compare_keys(a, b));
+        list.dedup();
+    }
+    Ok(Linked {
+        store,
+        people,
+        issues,
+        by_key,
+        projects,
+        dropped,
+        mentioned_by,
+    })
+}
+
+/// Keys an issue's text mentions (description, environment, comments).
+fn mentioned_keys(issue: &Issue) -> Vec<String> {
+    let mut out = Vec::new();
+    let texts = issue
+        .description
+        .iter()
+        .chain(issue.environment.iter())
+        .chain(issue.comments.iter().map(|c| &c.body));
+    for text in texts {
+        for m in key_pattern().find_iter(&text.content) {
+            if split_key(m.as_str()).is_some() {
+                out.push(m.as_str().to_string());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The shape of an issue key in running text: `LU-1234`, not inside a longer word.
+pub fn key_pattern() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r"\b[A-Z][A-Z0-9_]{0,31}-[1-9][0-9]{0,17}\b").unwrap())
+}

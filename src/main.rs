@@ -1,0 +1,192 @@
+//! The `hindsight` command: a thin layer over the library that parses arguments, draws
+//! progress, prints the error chain and maps outcomes to exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use hindsight::{BuildOptions, Config, Observer};
+
+/// Exit code for a build that failed on bad input or configuration.
+const EXIT_INPUT: u8 = 1;
+/// Exit code for usage errors (clap uses 2 as well).
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "hindsight",
+    version,
+    about = "Publish an archived bug tracker and its source history as a static site"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the site from the exports and repositories named in the config.
+    Build {
+        /// The configuration file.
+        #[arg(long, short, default_value = "hindsight.toml")]
+        config: PathBuf,
+        /// Where to write the site (default: the config's `output`, else `public/`).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Fail on the first problem in the input instead of skipping the item with a warning.
+        #[arg(long)]
+        strict: bool,
+        /// Print no progress, only the summary and errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check that every internal link and anchor of a built site resolves.
+    Check {
+        /// The built site.
+        #[arg(default_value = "public")]
+        site: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
+}
+
+fn run(cli: Cli) -> hindsight::Result<ExitCode> {
+    match cli.command {
+        Command::Check { site } => {
+            let report = hindsight::check::check_site(&site)?;
+            for b in &report.broken {
+                println!("{}: {} ({})", b.page, b.target, b.reason);
+            }
+            println!(
+                "{} pages, {} internal links, {} broken",
+                report.pages,
+                report.links,
+                report.broken.len()
+            );
+            Ok(if report.broken.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_INPUT)
+            })
+        }
+        Command::Build {
+            config,
+            output,
+            strict,
+            quiet,
+        } => {
+            let config = Config::load(&config)?;
+            let observer = Console::new(quiet);
+            let report = hindsight::build(&config, &BuildOptions { output, strict }, &observer)?;
+            let i = &report.import;
+            println!(
+                "built {} issues ({} comments) into {}",
+                i.issues_kept,
+                i.comments,
+                report.output.display()
+            );
+            println!(
+                "dropped: {} restricted issues, {} restricted comments, {} restricted attachments, {} restricted worklogs{}",
+                i.restricted_issues,
+                i.restricted_comments,
+                i.restricted_attachments,
+                i.restricted_worklogs,
+                i.unpublished
+                    .iter()
+                    .map(|(p, n)| format!(", {n} issues of unpublished project {p}"))
+                    .collect::<String>()
+            );
+            if !i.warnings.is_empty() {
+                println!("{} warnings:", i.warnings.len());
+                for w in i.warnings.iter().take(50) {
+                    println!("  warning: {w}");
+                }
+                if i.warnings.len() > 50 {
+                    println!("  … and {} more", i.warnings.len() - 50);
+                }
+            }
+            println!("open {}", report.output.join("index.html").display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Draws one line per stage and a progress bar while a long stage runs.
+struct Console {
+    quiet: bool,
+    bar: Mutex<Option<ProgressBar>>,
+}
+
+impl Console {
+    fn new(quiet: bool) -> Self {
+        Console {
+            quiet,
+            bar: Mutex::new(None),
+        }
+    }
+}
+
+impl Observer for Console {
+    fn stage_started(&self, stage: &'static str, total: Option<u64>) {
+        if self.quiet {
+            return;
+        }
+        let bar = match total {
+            Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr())
+                .with_style(
+                    ProgressStyle::with_template(
+                        "{msg:>8} [{bar:30}] {pos}/{len} {per_sec} eta {eta}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                ),
+            None => ProgressBar::new_spinner(),
+        };
+        bar.set_message(stage);
+        bar.enable_steady_tick(Duration::from_millis(200));
+        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
+    }
+
+    fn advance(&self, n: u64) {
+        if let Some(b) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            b.inc(n);
+        }
+    }
+
+    fn stage_finished(&self, stage: &'static str, summary: &str, elapsed: Duration) {
+        if let Some(b) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            b.finish_and_clear();
+        }
+        if !self.quiet {
+            eprintln!("{stage:>8}  {:>7.2}s  {summary}", elapsed.as_secs_f64());
+        }
+    }
+}

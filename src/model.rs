@@ -1,0 +1,569 @@
+//! The neutral archive model: what every importer produces and every later stage reads.
+//!
+//! The model is deliberately tracker-neutral. A JIRA item, a Bugzilla bug and a GitHub issue all
+//! become an [`Issue`]; a git commit becomes a [`Commit`]. It is also hindsight's own exchange
+//! format: serialised with serde to JSON it is the per-issue `.json` file written beside each
+//! issue page, and one issue per line it is the NDJSON that `hindsight export` writes and the
+//! neutral importer reads. Field names are therefore part of a public schema: add fields, never
+//! rename them.
+//!
+//! Conventions:
+//! - Optional scalars are `Option`; absent lists are empty and are skipped when serialising, so a
+//!   converter from another tracker need only write what it has.
+//! - Times keep their original offset ([`Timestamp`]), because the archive shows UTC but a reader
+//!   sometimes needs the reporter's local time to line up with a log.
+//! - Text keeps its source markup ([`Text`]); rendering to safe HTML is the render stage's job.
+//! - Restriction is explicit ([`Visibility`]). Importers record what the source says; the import
+//!   stage's admission step drops everything that is not [`Visibility::Public`] before it reaches
+//!   the store, so no later stage ever sees restricted content.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, FixedOffset, SecondsFormat};
+use serde::{Deserialize, Serialize};
+
+/// An instant with the UTC offset it was recorded in.
+///
+/// Serialised as RFC 3339 with the original offset (`2023-07-28T00:11:05-07:00`), so the neutral
+/// format keeps both the instant and the reporter's wall-clock time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Timestamp(pub DateTime<FixedOffset>);
+
+impl Timestamp {
+    /// Seconds since the Unix epoch, for ordering and bucketing by year.
+    pub fn unix(&self) -> i64 {
+        self.0.timestamp()
+    }
+
+    /// The instant in UTC, formatted for pages: `2023-07-28 07:11 UTC`.
+    pub fn utc_display(&self) -> String {
+        self.0
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%d %H:%M UTC")
+            .to_string()
+    }
+
+    /// The original wall-clock time and offset: `2023-07-28 00:11:05 -0700`.
+    pub fn original_display(&self) -> String {
+        self.0.format("%Y-%m-%d %H:%M:%S %z").to_string()
+    }
+
+    /// RFC 3339 with the original offset, as stored in the neutral format.
+    pub fn rfc3339(&self) -> String {
+        self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    }
+
+    /// RFC 3339 in UTC (`...Z`), for machine-readable attributes such as `<time datetime>`.
+    pub fn rfc3339_utc(&self) -> String {
+        self.0
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+
+    /// The calendar year in UTC, used by listings and search filters.
+    pub fn year(&self) -> i32 {
+        use chrono::Datelike;
+        self.0.with_timezone(&chrono::Utc).year()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.rfc3339())
+    }
+}
+
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&s)
+            .map(Timestamp)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// The markup a piece of text is written in; decides how the render stage turns it into HTML.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Markup {
+    /// Plain text (Bugzilla comments, commit messages): escaped, autolinked, whitespace kept.
+    #[default]
+    Plain,
+    /// HTML already rendered by the tracker (JIRA XML export, REST `renderedFields`): sanitised.
+    Html,
+    /// CommonMark with GitHub extensions (GitHub issues).
+    Markdown,
+    /// JIRA wiki markup (JIRA REST without `renderedFields`).
+    JiraWiki,
+}
+
+/// A piece of user-written text together with its markup.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Text {
+    /// How `content` is written.
+    pub markup: Markup,
+    /// The text as the source holds it (entities already decoded).
+    pub content: String,
+}
+
+impl Text {
+    /// Text of the given markup.
+    pub fn new(markup: Markup, content: impl Into<String>) -> Self {
+        Text {
+            markup,
+            content: content.into(),
+        }
+    }
+
+    /// True when there is nothing but whitespace to show.
+    pub fn is_blank(&self) -> bool {
+        self.content.trim().is_empty()
+    }
+}
+
+/// A person as the source names them. Pages show `display`; `email` is kept in the model only
+/// when the source has it, and is masked on output unless the configuration allows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Person {
+    /// The tracker's stable login or key (`jhammond`, `JIRAUSER1258790`, a Bugzilla login).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub login: String,
+    /// The name shown to readers.
+    pub display: String,
+    /// An e-mail address, when the source gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// Who may see an item in the source tracker. Only `Public` items are ever published.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "name")]
+pub enum Visibility {
+    /// Anyone who could read the tracker anonymously.
+    #[default]
+    Public,
+    /// Under a JIRA issue security level (`<security>`, `fields.security`).
+    SecurityLevel(String),
+    /// Limited to a role (`rolelevel`, REST `visibility.type = role`).
+    Role(String),
+    /// Limited to a group (`grouplevel`, Bugzilla groups, REST `visibility.type = group`).
+    Group(String),
+    /// Marked private (Bugzilla `isprivate`, `is_private`).
+    Private,
+}
+
+impl Visibility {
+    /// True for the only visibility that may be published.
+    pub fn is_public(&self) -> bool {
+        matches!(self, Visibility::Public)
+    }
+}
+
+/// The project (JIRA project, Bugzilla product, GitHub repository) an issue belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Project {
+    /// The key that prefixes issue keys (`LU`), or the configured prefix for numeric trackers.
+    pub key: String,
+    /// The human name (`Lustre`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// The tracker's internal id, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// A comment on an issue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Comment {
+    /// The tracker's comment id; page anchors are derived from it (`#comment-12345`, `#c3`).
+    pub id: String,
+    /// Bugzilla's per-bug comment number (`#c3`), when the source has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<u32>,
+    /// Who wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<Person>,
+    /// When it was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+    /// When it was last edited, if ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<Timestamp>,
+    /// The comment text.
+    pub body: Text,
+    /// Who may see it.
+    #[serde(default, skip_serializing_if = "Visibility::is_public")]
+    pub visibility: Visibility,
+}
+
+/// The bytes of an attachment, when the export carries them (Bugzilla XML with data).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum AttachmentContent {
+    /// Embedded in the export, base64-encoded as the export had it.
+    Base64 { data: String },
+    /// A file on disk, relative to the tracker's configured attachments folder.
+    File { path: String },
+}
+
+/// A file attached to an issue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Attachment {
+    /// The tracker's attachment id.
+    pub id: String,
+    /// The file name as uploaded (untrusted: never used as a path without sanitising).
+    pub name: String,
+    /// Size in bytes, as the source states it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// MIME type, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// A description (Bugzilla `desc`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Who attached it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<Person>,
+    /// When.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+    /// Bugzilla's `isobsolete`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub obsolete: bool,
+    /// Bugzilla's `ispatch`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub patch: bool,
+    /// Where the bytes are, if the archive has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<AttachmentContent>,
+    /// Who may see it.
+    #[serde(default, skip_serializing_if = "Visibility::is_public")]
+    pub visibility: Visibility,
+}
+
+/// Which end of a typed link an issue is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinkDirection {
+    /// This issue → target ("blocks", "is related to").
+    #[default]
+    Outward,
+    /// Target → this issue ("is blocked by").
+    Inward,
+}
+
+/// A typed link between issues (JIRA issue links, Bugzilla `dependson`/`blocked`/`dup_id`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct IssueLink {
+    /// The link type's name (`Related`, `Blocker`, `Duplicate`).
+    pub kind: String,
+    /// The phrase the tracker shows from this issue's side (`is related to`, `is blocked by`).
+    pub description: String,
+    /// Which end this issue is on.
+    pub direction: LinkDirection,
+    /// The other issue's key.
+    pub target: String,
+}
+
+/// A custom field with its values, as the tracker names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CustomField {
+    /// The tracker's id (`customfield_10020`, `cf_release`).
+    pub id: String,
+    /// The field's type key, when the source gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The field's display name.
+    pub name: String,
+    /// Its values, in source order.
+    pub values: Vec<String>,
+}
+
+/// One change of one field, part of a [`HistoryEntry`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct FieldChange {
+    /// The field's name.
+    pub field: String,
+    /// The value before, as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The value after, as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
+/// A changelog entry: who changed which fields when (JIRA REST changelog, Bugzilla history).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct HistoryEntry {
+    /// Who made the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<Person>,
+    /// When.
+    pub created: Option<Timestamp>,
+    /// The fields changed together.
+    pub changes: Vec<FieldChange>,
+}
+
+/// Time logged against an issue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Worklog {
+    /// The tracker's id.
+    pub id: String,
+    /// Who logged it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<Person>,
+    /// When the work started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<Timestamp>,
+    /// Seconds spent.
+    pub seconds: u64,
+    /// What was done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<Text>,
+    /// Who may see it.
+    #[serde(default, skip_serializing_if = "Visibility::is_public")]
+    pub visibility: Visibility,
+}
+
+/// One issue (bug, ticket, task, pull request) of one tracker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Issue {
+    /// The configured name of the tracker it came from (`jira`, `bugzilla`).
+    pub source: String,
+    /// The tracker's internal id (JIRA `<key id>`, Bugzilla `bug_id`); de-duplication key.
+    pub id: String,
+    /// The key readers know it by (`LU-1234`; Bugzilla bugs get the tracker's prefix).
+    pub key: String,
+    /// Its project.
+    pub project: Project,
+    /// Its address on the original tracker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The one-line summary.
+    pub summary: String,
+    /// The description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+    /// The environment field (JIRA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<Text>,
+    /// Bug, Improvement, Task…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue_type: Option<String>,
+    /// Whether this is a pull request (GitHub) rather than an issue.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pull_request: bool,
+    /// Priority (JIRA priority, Bugzilla priority).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    /// Severity (Bugzilla `bug_severity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// Workflow status (Open, Resolved, NEW, CLOSED…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The status's category: `new`, `indeterminate` or `done` (JIRA's statusCategory keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_category: Option<String>,
+    /// Resolution (Fixed, Duplicate…); `None` while unresolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    /// Assignee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<Person>,
+    /// Reporter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporter: Option<Person>,
+    /// Created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+    /// Last updated; the newest copy wins when exports overlap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<Timestamp>,
+    /// Resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<Timestamp>,
+    /// Due date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<Timestamp>,
+    /// Labels (JIRA labels, Bugzilla keywords, GitHub labels).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+    /// Affects versions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<String>,
+    /// Fix versions (Bugzilla target milestone, GitHub milestone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fix_versions: Vec<String>,
+    /// Components.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<String>,
+    /// Votes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub votes: Option<u32>,
+    /// Watchers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watches: Option<u32>,
+    /// The parent issue's key, for sub-tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Sub-task keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subtasks: Vec<String>,
+    /// Typed links to other issues.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<IssueLink>,
+    /// Comments, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<Comment>,
+    /// Attachments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+    /// Custom fields, in source order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_fields: Vec<CustomField>,
+    /// Other named fields a tracker has that the model has no slot for (Bugzilla `op_sys`,
+    /// `rep_platform`, `status_whiteboard`…), sorted by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, String>,
+    /// The changelog, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistoryEntry>,
+    /// Logged work.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub worklogs: Vec<Worklog>,
+    /// Who may see the issue.
+    #[serde(default, skip_serializing_if = "Visibility::is_public")]
+    pub visibility: Visibility,
+}
+
+/// A git identity with the time and offset it signed at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Signature {
+    /// Name, after `.mailmap`.
+    pub name: String,
+    /// E-mail, after `.mailmap` (masked on output unless configured otherwise).
+    pub email: String,
+    /// When.
+    pub time: Option<Timestamp>,
+}
+
+/// Lines added and removed in one file of a commit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct FileStat {
+    /// The path after the change (before it, for deletions).
+    pub path: String,
+    /// The path before a rename or copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_path: Option<String>,
+    /// Lines added.
+    pub added: u32,
+    /// Lines removed.
+    pub removed: u32,
+    /// True when either side is binary (no line counts).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub binary: bool,
+}
+
+/// A trailer line of a commit message (`Change-Id: I…`, `Reviewed-on: …`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Trailer {
+    /// The token before the colon, as written.
+    pub key: String,
+    /// The value after it.
+    pub value: String,
+}
+
+/// One commit of the source history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Commit {
+    /// Full hex object id.
+    pub id: String,
+    /// Parent ids, in order; a parent missing from a shallow clone is still listed.
+    pub parents: Vec<String>,
+    /// Author.
+    pub author: Signature,
+    /// Committer.
+    pub committer: Signature,
+    /// The first line of the message.
+    pub subject: String,
+    /// The rest of the message (trailers included), lossily decoded to UTF-8.
+    pub body: String,
+    /// Trailers parsed from the last paragraph.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trailers: Vec<Trailer>,
+    /// Per-file line counts, always complete.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diffstat: Vec<FileStat>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_round_trips_with_its_offset() {
+        let t = Timestamp(DateTime::parse_from_rfc2822("Fri, 28 Jul 2023 00:11:05 -0700").unwrap());
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(json, "\"2023-07-28T00:11:05-07:00\"");
+        let back: Timestamp = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(t.utc_display(), "2023-07-28 07:11 UTC");
+        assert_eq!(t.original_display(), "2023-07-28 00:11:05 -0700");
+    }
+
+    #[test]
+    fn empty_fields_are_left_out_of_the_neutral_format() {
+        let issue = Issue {
+            source: "jira".into(),
+            id: "1".into(),
+            key: "LU-1".into(),
+            project: Project {
+                key: "LU".into(),
+                ..Default::default()
+            },
+            summary: "s".into(),
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&issue).unwrap();
+        assert_eq!(
+            json,
+            r#"{"source":"jira","id":"1","key":"LU-1","project":{"key":"LU"},"summary":"s"}"#
+        );
+        let back: Issue = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, issue);
+    }
+
+    #[test]
+    fn visibility_serialises_as_a_tagged_value() {
+        let v = Visibility::Role("Developers".into());
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"kind":"role","name":"Developers"}"#
+        );
+    }
+}

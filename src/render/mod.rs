@@ -1,0 +1,796 @@
+//! Render: the linked archive → pages, handed to a [`PageSink`].
+//!
+//! Issue pages are rendered in parallel (rayon) in chunks that load their issues from the store
+//! in one read, so memory stays bounded by the chunk size, not the archive size. Listings,
+//! facet indexes and the home page are rendered from the in-memory summaries. Every link is
+//! relative (`root` is the way back to the site root from each page), so the site works from
+//! any folder and over `file://`.
+
+pub mod html;
+pub mod templates;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::keys::compare_keys;
+use crate::link::{IssueSummary, Linked};
+use crate::model::{Issue, Markup, Text, Timestamp};
+use crate::write::PageSink;
+use html::LinkContext;
+
+/// Something that wants to know how far a long stage has got (the CLI's progress bar).
+pub trait Progress: Sync {
+    /// `n` more items are done.
+    fn advance(&self, n: u64);
+}
+
+/// Ignores progress.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn advance(&self, _: u64) {}
+}
+
+/// Counts of what render produced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RenderReport {
+    /// Issue pages.
+    pub issue_pages: u64,
+    /// Listing, facet and home pages.
+    pub listing_pages: u64,
+    /// Other files (JSON, static, Markdown pages).
+    pub other_files: u64,
+}
+
+/// A Markdown page of the site (`pages/about.md` → `about.html`).
+#[derive(Clone, Debug, Serialize)]
+pub struct NavPage {
+    /// Its title (first heading, else the file name).
+    pub title: String,
+    /// Site-relative path.
+    pub path: String,
+    #[serde(skip)]
+    body: String,
+}
+
+/// The renderer: templates loaded once, shared by every thread.
+pub struct Renderer<'a> {
+    config: &'a Config,
+    linked: &'a Linked,
+    tera: tera::Tera,
+    pages: Vec<NavPage>,
+}
+
+const CHUNK: usize = 256;
+
+impl<'a> Renderer<'a> {
+    /// Loads the theme and the Markdown pages.
+    pub fn new(config: &'a Config, linked: &'a Linked) -> Result<Self> {
+        let tera = templates::load(&config.theme)?;
+        let pages = load_pages(&config.pages)?;
+        Ok(Renderer {
+            config,
+            linked,
+            tera,
+            pages,
+        })
+    }
+
+    /// Renders the whole site into `sink`.
+    pub fn render_all(&self, sink: &dyn PageSink, progress: &dyn Progress) -> Result<RenderReport> {
+        let mut report = RenderReport::default();
+        let other = AtomicU64::new(0);
+        for (path, bytes) in templates::static_files(&self.config.theme)? {
+            sink.put(path, &bytes)?;
+            other.fetch_add(1, Ordering::Relaxed);
+        }
+        for page in &self.pages {
+            let root = root_of(&page.path);
+            let ctx = self.link_context(&root);
+            let body_html = html::markdown(&page.body, &ctx);
+            let mut c = self.context(&root);
+            c.insert("page_title", &page.title);
+            c.insert("body_html", &body_html);
+            sink.put(&page.path, self.render("page.html", &c)?.as_bytes())?;
+            other.fetch_add(1, Ordering::Relaxed);
+        }
+        let c = self.context("");
+        sink.put("search.html", self.render("search.html", &c)?.as_bytes())?;
+        other.fetch_add(1, Ordering::Relaxed);
+
+        let keys: Vec<&str> = self.linked.issues.iter().map(|s| s.key.as_str()).collect();
+        keys.par_chunks(CHUNK).try_for_each(|chunk| {
+            let owned: Vec<String> = chunk.iter().map(|k| k.to_string()).collect();
+            for mut issue in self.linked.store.issues(&owned)? {
+                self.linked.prepare(&mut issue);
+                self.render_issue(&issue, sink)?;
+                other.fetch_add(1, Ordering::Relaxed);
+            }
+            progress.advance(chunk.len() as u64);
+            Ok::<(), Error>(())
+        })?;
+        report.issue_pages = keys.len() as u64;
+        report.listing_pages = self.render_listings(sink)?;
+        report.other_files = other.load(Ordering::Relaxed) - report.issue_pages;
+        Ok(report)
+    }
+
+    fn render(&self, name: &str, context: &tera::Context) -> Result<String> {
+        self.tera
+            .render(name, context)
+            .map_err(|e| templates::template_error(name, &e))
+    }
+
+    fn context(&self, root: &str) -> tera::Context {
+        let mut c = tera::Context::new();
+        c.insert("root", root);
+        c.insert("site_title", &self.config.title);
+        c.insert("nav_pages", &self.pages);
+        c
+    }
+
+    fn link_context<'r>(&'r self, root: &'r str) -> LinkContext<'r> {
+        LinkContext {
+            root,
+            resolve: self.linked,
+        }
+    }
+
+    fn render_text(&self, text: &Text, ctx: &LinkContext) -> String {
+        match text.markup {
+            Markup::Html => html::tracker_html(&text.content, ctx),
+            Markup::Plain => html::plain_text(&text.content, ctx),
+            Markup::Markdown => html::markdown(&text.content, ctx),
+            // Until the wiki renderer lands, wiki markup is shown as written.
+            Markup::JiraWiki => html::plain_text(&text.content, ctx),
+        }
+    }
+
+    fn render_issue(&self, issue: &Issue, sink: &dyn PageSink) -> Result<()> {
+        let path = crate::keys::issue_path(&issue.key);
+        let root = root_of(&path);
+        let ctx = self.link_context(&root);
+        let view = IssueView::new(self, issue, &root, &ctx);
+        let mut c = self.context(&root);
+        c.insert("issue", &view);
+        sink.put(
+            &format!("{path}.html"),
+            self.render("issue.html", &c)?.as_bytes(),
+        )?;
+        let mut json = serde_json::to_vec_pretty(issue).map_err(|e| Error::Template {
+            name: "issue json".into(),
+            message: e.to_string(),
+        })?;
+        json.push(b'\n');
+        sink.put(&format!("{path}.json"), &json)
+    }
+
+    fn render_listings(&self, sink: &dyn PageSink) -> Result<u64> {
+        let issues = &self.linked.issues;
+        let mut count = 0u64;
+        let facets = facets(issues);
+        // Browse page.
+        let browse_root = "../";
+        let facet_links: Vec<_> = facets
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "title": f.title,
+                    "href": format!("{}/index.html", f.slug),
+                    "count": f.values.len(),
+                })
+            })
+            .collect();
+        let mut c = self.context(browse_root);
+        c.insert("facets", &facet_links);
+        sink.put(
+            "lists/index.html",
+            self.render("browse.html", &c)?.as_bytes(),
+        )?;
+        count += 1;
+
+        for facet in &facets {
+            let index_path = format!("lists/{}/index.html", facet.slug);
+            let root = root_of(&index_path);
+            let values: Vec<_> = facet
+                .values
+                .iter()
+                .map(|v| {
+                    serde_json::json!({
+                        "name": v.name,
+                        "count": v.members.len(),
+                        "href": format!("{}/index.html", v.slug),
+                    })
+                })
+                .collect();
+            let mut c = self.context(&root);
+            c.insert(
+                "heading",
+                &format!("Issues by {}", facet.title.to_lowercase()),
+            );
+            c.insert("values", &values);
+            sink.put(&index_path, self.render("facets.html", &c)?.as_bytes())?;
+            count += 1;
+            let pages: Vec<(String, &FacetValue, usize)> = facet
+                .values
+                .iter()
+                .flat_map(|v| {
+                    let n = v.members.len().div_ceil(self.config.page_size).max(1);
+                    (1..=n).map(move |p| (listing_path(facet.slug, &v.slug, p), v, p))
+                })
+                .collect();
+            pages.par_iter().try_for_each(|(path, value, page)| {
+                self.render_listing(sink, facet, value, *page, path)
+            })?;
+            count += pages.len() as u64;
+        }
+
+        // Home page.
+        let mut recent: Vec<&IssueSummary> = issues.iter().collect();
+        recent.sort_by(|a, b| b.updated.cmp(&a.updated).then(compare_keys(&a.key, &b.key)));
+        recent.truncate(20);
+        let recent: Vec<_> = recent.into_iter().map(|s| row(s, "")).collect();
+        let projects: Vec<_> = self
+            .linked
+            .projects
+            .values()
+            .map(|p| {
+                serde_json::json!({
+                    "key": p.key, "name": p.name, "issues": p.issues, "open": p.open,
+                    "href": listing_path("project", &facet_slug_of(&facets, "project", &p.key), 1),
+                })
+            })
+            .collect();
+        let mut c = self.context("");
+        c.insert("projects", &projects);
+        c.insert("recent", &recent);
+        c.insert("total_issues", &issues.len());
+        c.insert(
+            "total_comments",
+            &issues.iter().map(|s| s.comments).sum::<usize>(),
+        );
+        c.insert("total_commits", &0);
+        sink.put("index.html", self.render("index.html", &c)?.as_bytes())?;
+        count += 1;
+        Ok(count)
+    }
+
+    fn render_listing(
+        &self,
+        sink: &dyn PageSink,
+        facet: &Facet,
+        value: &FacetValue,
+        page: usize,
+        path: &str,
+    ) -> Result<()> {
+        let root = root_of(path);
+        let size = self.config.page_size;
+        let total = value.members.len().div_ceil(size).max(1);
+        let items: Vec<_> = value
+            .members
+            .iter()
+            .skip((page - 1) * size)
+            .take(size)
+            .map(|&i| row(&self.linked.issues[i], &root))
+            .collect();
+        let page_href = |p: usize| {
+            if p == 1 {
+                "index.html".to_string()
+            } else {
+                format!("{p}.html")
+            }
+        };
+        let pager = serde_json::json!({
+            "current": page,
+            "total": total,
+            "prev": (page > 1).then(|| page_href(page - 1)),
+            "next": (page < total).then(|| page_href(page + 1)),
+        });
+        let mut c = self.context(&root);
+        let heading = if facet.slug == "project" {
+            let name = self
+                .linked
+                .projects
+                .get(&value.name)
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
+            if name.is_empty() {
+                format!("Project {}", value.name)
+            } else {
+                format!("{} ({})", name, value.name)
+            }
+        } else {
+            format!("{}: {}", facet.title, value.name)
+        };
+        c.insert("heading", &heading);
+        c.insert("facet_title", &facet.title);
+        c.insert(
+            "facet_href",
+            &format!("{root}lists/{}/index.html", facet.slug),
+        );
+        c.insert("count", &value.members.len());
+        c.insert("items", &items);
+        c.insert("pager", &pager);
+        sink.put(path, self.render("listing.html", &c)?.as_bytes())
+    }
+}
+
+/// `../` once per folder in a site path: the way back to the root.
+pub fn root_of(path: &str) -> String {
+    "../".repeat(path.matches('/').count())
+}
+
+fn listing_path(facet: &str, value_slug: &str, page: usize) -> String {
+    if page == 1 {
+        format!("lists/{facet}/{value_slug}/index.html")
+    } else {
+        format!("lists/{facet}/{value_slug}/{page}.html")
+    }
+}
+
+/// A time as pages show it: UTC, with the original offset on hover and in `datetime`.
+#[derive(Serialize)]
+struct TimeView {
+    utc: String,
+    iso: String,
+    original: String,
+    date: String,
+}
+
+impl TimeView {
+    fn of(t: &Timestamp) -> Self {
+        TimeView {
+            utc: t.utc_display(),
+            iso: t.rfc3339_utc(),
+            original: t.original_display(),
+            date: t.utc_display()[..10].to_string(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Row {
+    key: String,
+    href: String,
+    summary: String,
+    status: String,
+    status_class: String,
+    issue_type: String,
+    updated: Option<TimeView>,
+}
+
+fn row(s: &IssueSummary, root: &str) -> Row {
+    Row {
+        key: s.key.clone(),
+        href: format!("{root}{}.html", s.path),
+        summary: s.summary.clone(),
+        status: s.status.clone().unwrap_or_default(),
+        status_class: status_class(s.status_category.as_deref()),
+        issue_type: s.issue_type.clone().unwrap_or_default(),
+        updated: s.updated.as_ref().map(TimeView::of),
+    }
+}
+
+fn status_class(category: Option<&str>) -> String {
+    match category {
+        Some("done") => "done",
+        Some("indeterminate") => "indeterminate",
+        _ => "new",
+    }
+    .to_string()
+}
+
+#[derive(Serialize)]
+struct IssueRef {
+    key: String,
+    href: Option<String>,
+    summary: Option<String>,
+    done: bool,
+}
+
+#[derive(Serialize)]
+struct Named {
+    name: String,
+    href: String,
+}
+
+#[derive(Serialize)]
+struct LinkGroup {
+    description: String,
+    items: Vec<IssueRef>,
+}
+
+#[derive(Serialize)]
+struct CommentView {
+    anchor: String,
+    author: Option<String>,
+    created: Option<TimeView>,
+    body_html: String,
+}
+
+#[derive(Serialize)]
+struct AttachmentView {
+    name: String,
+    size: String,
+    author: Option<String>,
+    created: Option<TimeView>,
+}
+
+#[derive(Serialize)]
+struct FieldView {
+    name: String,
+    values: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ExtraView {
+    name: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct IssueView {
+    key: String,
+    summary: String,
+    url: Option<String>,
+    project_name: String,
+    project_href: String,
+    issue_type: Option<String>,
+    priority: Option<String>,
+    severity: Option<String>,
+    status: Option<String>,
+    status_class: String,
+    status_href: String,
+    resolution: Option<String>,
+    assignee: Option<String>,
+    reporter: Option<String>,
+    created: Option<TimeView>,
+    updated: Option<TimeView>,
+    resolved: Option<TimeView>,
+    due: Option<TimeView>,
+    labels: Vec<String>,
+    versions: Vec<Named>,
+    fix_versions: Vec<Named>,
+    components: Vec<Named>,
+    votes: Option<u32>,
+    watches: Option<u32>,
+    parent: Option<IssueRef>,
+    subtasks: Vec<IssueRef>,
+    link_groups: Vec<LinkGroup>,
+    mentioned_by: Vec<IssueRef>,
+    description_html: Option<String>,
+    environment_html: Option<String>,
+    comments: Vec<CommentView>,
+    attachments: Vec<AttachmentView>,
+    custom_fields: Vec<FieldView>,
+    extra: Vec<ExtraView>,
+    json_href: String,
+}
+
+impl IssueView {
+    fn new(r: &Renderer, issue: &Issue, root: &str, ctx: &LinkContext) -> Self {
+        let linked = r.linked;
+        let reference = |key: &str, with_summary: bool| {
+            let s = linked.issue(key);
+            IssueRef {
+                key: key.to_string(),
+                href: s.map(|s| format!("{root}{}.html", s.path)),
+                summary: s.filter(|_| with_summary).map(|s| s.summary.clone()),
+                done: s.is_some_and(|s| !s.is_open()),
+            }
+        };
+        let facet_link = |facet: &str, name: &str| Named {
+            name: name.to_string(),
+            href: format!("{root}{}", listing_path(facet, &slug(name), 1)),
+        };
+        let mut groups: BTreeMap<String, Vec<IssueRef>> = BTreeMap::new();
+        for l in &issue.links {
+            let d = if l.description.is_empty() {
+                l.kind.clone()
+            } else {
+                l.description.clone()
+            };
+            groups
+                .entry(d)
+                .or_default()
+                .push(reference(&l.target, true));
+        }
+        let name_of = |p: &Option<crate::model::Person>| p.as_ref().map(|p| linked.display_name(p));
+        let description = issue.description.as_ref().filter(|t| !t.is_blank());
+        let environment = issue.environment.as_ref().filter(|t| !t.is_blank());
+        IssueView {
+            key: issue.key.clone(),
+            summary: issue.summary.clone(),
+            url: issue.url.clone(),
+            project_name: if issue.project.name.is_empty() {
+                issue.project.key.clone()
+            } else {
+                issue.project.name.clone()
+            },
+            project_href: format!(
+                "{root}{}",
+                listing_path("project", &slug(&issue.project.key), 1)
+            ),
+            issue_type: issue.issue_type.clone(),
+            priority: issue.priority.clone(),
+            severity: issue.severity.clone(),
+            status: issue.status.clone(),
+            status_class: status_class(issue.status_category.as_deref()),
+            status_href: format!(
+                "{root}{}",
+                listing_path("status", &slug(issue.status.as_deref().unwrap_or(NONE)), 1)
+            ),
+            resolution: issue.resolution.clone(),
+            assignee: name_of(&issue.assignee),
+            reporter: name_of(&issue.reporter),
+            created: issue.created.as_ref().map(TimeView::of),
+            updated: issue.updated.as_ref().map(TimeView::of),
+            resolved: issue.resolved.as_ref().map(TimeView::of),
+            due: issue.due.as_ref().map(TimeView::of),
+            labels: issue.labels.clone(),
+            versions: issue
+                .versions
+                .iter()
+                .map(|v| facet_link("affects-version", v))
+                .collect(),
+            fix_versions: issue
+                .fix_versions
+                .iter()
+                .map(|v| facet_link("fix-version", v))
+                .collect(),
+            components: issue
+                .components
+                .iter()
+                .map(|v| facet_link("component", v))
+                .collect(),
+            votes: issue.votes.filter(|&v| v > 0),
+            watches: issue.watches.filter(|&v| v > 0),
+            parent: issue.parent.as_deref().map(|k| reference(k, true)),
+            subtasks: issue.subtasks.iter().map(|k| reference(k, true)).collect(),
+            link_groups: groups
+                .into_iter()
+                .map(|(description, items)| LinkGroup { description, items })
+                .collect(),
+            mentioned_by: linked
+                .mentioned_by
+                .get(&issue.key)
+                .map(|v| v.iter().map(|k| reference(k, true)).collect())
+                .unwrap_or_default(),
+            description_html: description.map(|t| r.render_text(t, ctx)),
+            environment_html: environment.map(|t| r.render_text(t, ctx)),
+            comments: issue
+                .comments
+                .iter()
+                .map(|c| CommentView {
+                    anchor: match c.number {
+                        Some(n) => format!("c{n}"),
+                        None => format!("comment-{}", c.id),
+                    },
+                    author: name_of(&c.author),
+                    created: c.created.as_ref().map(TimeView::of),
+                    body_html: r.render_text(&c.body, ctx),
+                })
+                .collect(),
+            attachments: issue
+                .attachments
+                .iter()
+                .map(|a| AttachmentView {
+                    name: a.name.clone(),
+                    size: a.size.map(human_size).unwrap_or_default(),
+                    author: name_of(&a.author),
+                    created: a.created.as_ref().map(TimeView::of),
+                })
+                .collect(),
+            custom_fields: issue
+                .custom_fields
+                .iter()
+                .filter(|f| !f.values.is_empty())
+                .map(|f| FieldView {
+                    name: f.name.clone(),
+                    values: f.values.clone(),
+                })
+                .collect(),
+            extra: issue
+                .extra
+                .iter()
+                .map(|(k, v)| ExtraView {
+                    name: k.clone(),
+                    value: v.clone(),
+                })
+                .collect(),
+            json_href: format!(
+                "{}.json",
+                issue.key.rsplit('/').next().unwrap_or(&issue.key)
+            ),
+        }
+    }
+}
+
+/// The facet value listings use for issues without one.
+const NONE: &str = "(none)";
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// A listing dimension: project, status, component…
+struct Facet {
+    slug: &'static str,
+    title: &'static str,
+    values: Vec<FacetValue>,
+}
+
+struct FacetValue {
+    name: String,
+    slug: String,
+    /// Positions in `Linked::issues`, in key order.
+    members: Vec<usize>,
+}
+
+fn facets(issues: &[IssueSummary]) -> Vec<Facet> {
+    type Extract = fn(&IssueSummary) -> Vec<String>;
+    let dims: [(&str, &str, Extract); 7] = [
+        ("project", "Project", |s| vec![s.project.clone()]),
+        ("status", "Status", |s| {
+            vec![s.status.clone().unwrap_or_else(|| NONE.into())]
+        }),
+        ("type", "Type", |s| {
+            vec![s.issue_type.clone().unwrap_or_else(|| NONE.into())]
+        }),
+        ("component", "Component", |s| s.components.clone()),
+        ("fix-version", "Fix version", |s| s.fix_versions.clone()),
+        ("affects-version", "Affects version", |s| s.versions.clone()),
+        ("year", "Year created", |s| {
+            s.created
+                .map(|t| vec![t.year().to_string()])
+                .unwrap_or_default()
+        }),
+    ];
+    dims.iter()
+        .map(|(slug_name, title, extract)| {
+            let mut by_value: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            for (i, s) in issues.iter().enumerate() {
+                for v in extract(s) {
+                    by_value.entry(v).or_default().push(i);
+                }
+            }
+            let values = by_value
+                .into_iter()
+                .map(|(name, mut members)| {
+                    members.dedup();
+                    FacetValue {
+                        slug: slug(&name),
+                        name,
+                        members,
+                    }
+                })
+                .collect();
+            Facet {
+                slug: slug_name,
+                title,
+                values,
+            }
+        })
+        .collect()
+}
+
+fn facet_slug_of(facets: &[Facet], facet: &str, value: &str) -> String {
+    facets
+        .iter()
+        .find(|f| f.slug == facet)
+        .and_then(|f| f.values.iter().find(|v| v.name == value))
+        .map(|v| v.slug.clone())
+        .unwrap_or_else(|| slug(value))
+}
+
+/// A file-system-safe, case-insensitively unique folder name for a facet value: the value's
+/// lower-case ASCII letters and digits, plus a short hash of the exact value whenever
+/// anything was changed (so `Open` and `open`, or `2.x` and `2-x`, never share a folder).
+pub fn slug(value: &str) -> String {
+    let mut s: String = value
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while s.contains("--") {
+        s = s.replace("--", "-");
+    }
+    let mut s = s.trim_matches('-').to_string();
+    s.truncate(48);
+    if s.is_empty() || s != value {
+        let h = xxhash_rust::xxh3::xxh3_64(value.as_bytes());
+        s = format!(
+            "{}{}{:08x}",
+            s,
+            if s.is_empty() { "" } else { "-" },
+            h as u32
+        );
+    }
+    s
+}
+
+fn load_pages(dir: &Path) -> Result<Vec<NavPage>> {
+    let mut pages = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(pages),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    files.sort();
+    for file in files {
+        let body = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+        let stem = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = slug(&stem);
+        if matches!(name.as_str(), "index" | "search") {
+            return Err(Error::Config {
+                path: file.clone(),
+                message: format!("a page may not be called {stem}.md: the site has its own"),
+            });
+        }
+        let title = body
+            .lines()
+            .find_map(|l| l.strip_prefix("# "))
+            .map(|t| t.trim().to_string())
+            .unwrap_or_else(|| stem.clone());
+        pages.push(NavPage {
+            title,
+            path: format!("{name}.html"),
+            body,
+        });
+    }
+    Ok(pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_safe_and_distinct() {
+        assert_eq!(slug("lnet"), "lnet");
+        assert_ne!(slug("Open"), slug("open"));
+        assert!(slug("Lustre 2.15.0").starts_with("lustre-2-15-0-"));
+        assert_ne!(slug("2.x"), slug("2-x"));
+        let weird = slug("../../<script>");
+        assert!(
+            weird.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "{weird}"
+        );
+        assert!(!slug("").is_empty());
+    }
+
+    #[test]
+    fn root_climbs_one_level_per_folder() {
+        assert_eq!(root_of("index.html"), "");
+        assert_eq!(root_of("issues/LU/20/LU-20581.html"), "../../../");
+    }
+}

@@ -1,0 +1,377 @@
+//! The on-disk archive store: where imported issues and commits live between stages.
+//!
+//! A million issues do not fit in memory as values, so import writes each admitted issue into
+//! an embedded database (redb) in the build cache, and later stages stream from it in key order
+//! or fetch single issues. The store also does the de-duplication that multi-file exports
+//! need: issues are identified by `(source, id)`, and when exports overlap the copy with the
+//! newest `updated` wins (ties broken by content, so the winner never depends on file order).
+
+use std::path::{Path, PathBuf};
+
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+
+use crate::error::{Error, Result};
+use crate::keys::sort_key;
+use crate::model::{Commit, Issue};
+
+/// Sort key → issue JSON.
+const ISSUES: TableDefinition<&str, &[u8]> = TableDefinition::new("issues");
+/// `source NUL id` → (updated seconds, sort key): the de-duplication index.
+const IDS: TableDefinition<&str, (i64, &str)> = TableDefinition::new("ids");
+/// Keys of issues dropped at import (restricted, unpublished project), so that links to them
+/// can be removed too.
+const DROPPED: TableDefinition<&str, ()> = TableDefinition::new("dropped");
+/// Commit id → commit JSON.
+const COMMITS: TableDefinition<&str, &[u8]> = TableDefinition::new("commits");
+
+/// The archive store of one build.
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+/// What happened to an issue offered to the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Put {
+    /// First copy of this issue.
+    Inserted,
+    /// A newer copy replaced an older one.
+    Replaced,
+    /// An older (or identical) copy was offered and ignored.
+    KeptExisting,
+    /// Another issue (different source or id) already has this key; the newer one was kept.
+    KeyConflict,
+}
+
+impl Store {
+    /// Creates an empty store at `path`, replacing any store left there by an earlier build.
+    pub fn create(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(path, e)),
+        }
+        let db = Database::builder()
+            .set_cache_size(256 << 20)
+            .create(path)
+            .map_err(|e| store_error(path, e))?;
+        let store = Store {
+            db,
+            path: path.to_path_buf(),
+        };
+        // Create the tables so readers never meet a missing one.
+        let w = store.writer()?;
+        w.txn.open_table(ISSUES).map_err(|e| store_error(path, e))?;
+        w.txn.open_table(IDS).map_err(|e| store_error(path, e))?;
+        w.txn
+            .open_table(DROPPED)
+            .map_err(|e| store_error(path, e))?;
+        w.txn
+            .open_table(COMMITS)
+            .map_err(|e| store_error(path, e))?;
+        w.commit()?;
+        Ok(store)
+    }
+
+    /// Starts a write transaction; nothing is visible to readers until [`StoreWriter::commit`].
+    pub fn writer(&self) -> Result<StoreWriter<'_>> {
+        let mut txn = self.db.begin_write().map_err(|e| self.error(e))?;
+        // The store is rebuilt from the exports when a build fails, so it needs no fsync.
+        txn.set_durability(redb::Durability::None)
+            .map_err(|e| self.error(e))?;
+        Ok(StoreWriter { store: self, txn })
+    }
+
+    /// The number of issues stored.
+    pub fn issue_count(&self) -> Result<u64> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(ISSUES).map_err(|e| self.error(e))?;
+        table.len().map_err(|e| self.error(e))
+    }
+
+    /// The number of commits stored.
+    pub fn commit_count(&self) -> Result<u64> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(COMMITS).map_err(|e| self.error(e))?;
+        table.len().map_err(|e| self.error(e))
+    }
+
+    /// Calls `f` with every issue, in key order (`LU-999` before `LU-1000`), one at a time.
+    pub fn for_each_issue(&self, mut f: impl FnMut(Issue) -> Result<()>) -> Result<()> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(ISSUES).map_err(|e| self.error(e))?;
+        for entry in table.iter().map_err(|e| self.error(e))? {
+            let (_, value) = entry.map_err(|e| self.error(e))?;
+            f(self.decode(value.value())?)?;
+        }
+        Ok(())
+    }
+
+    /// Every issue key, in key order.
+    pub fn issue_keys(&self) -> Result<Vec<String>> {
+        let mut keys = Vec::new();
+        self.for_each_issue(|i| {
+            keys.push(i.key);
+            Ok(())
+        })?;
+        Ok(keys)
+    }
+
+    /// One issue by key.
+    pub fn issue(&self, key: &str) -> Result<Option<Issue>> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(ISSUES).map_err(|e| self.error(e))?;
+        let found = table
+            .get(sort_key(key).as_str())
+            .map_err(|e| self.error(e))?;
+        found.map(|v| self.decode(v.value())).transpose()
+    }
+
+    /// Several issues by key, in one read transaction (cheaper than one [`Store::issue`] each).
+    pub fn issues(&self, keys: &[String]) -> Result<Vec<Issue>> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(ISSUES).map_err(|e| self.error(e))?;
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(v) = table
+                .get(sort_key(key).as_str())
+                .map_err(|e| self.error(e))?
+            {
+                out.push(self.decode(v.value())?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether an issue with this key was dropped at import (restricted or unpublished).
+    pub fn was_dropped(&self, key: &str) -> Result<bool> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(DROPPED).map_err(|e| self.error(e))?;
+        Ok(table.get(key).map_err(|e| self.error(e))?.is_some())
+    }
+
+    /// Every dropped key, sorted.
+    pub fn dropped_keys(&self) -> Result<Vec<String>> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(DROPPED).map_err(|e| self.error(e))?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(|e| self.error(e))? {
+            let (k, _) = entry.map_err(|e| self.error(e))?;
+            out.push(k.value().to_string());
+        }
+        Ok(out)
+    }
+
+    /// Calls `f` with every commit, in id order.
+    pub fn for_each_commit(&self, mut f: impl FnMut(Commit) -> Result<()>) -> Result<()> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(COMMITS).map_err(|e| self.error(e))?;
+        for entry in table.iter().map_err(|e| self.error(e))? {
+            let (_, value) = entry.map_err(|e| self.error(e))?;
+            f(
+                serde_json::from_slice(value.value()).map_err(|e| Error::Store {
+                    path: self.path.clone(),
+                    message: format!("corrupt commit record: {e}"),
+                })?,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// One commit by full id.
+    pub fn commit(&self, id: &str) -> Result<Option<Commit>> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(COMMITS).map_err(|e| self.error(e))?;
+        let found = table.get(id).map_err(|e| self.error(e))?;
+        found
+            .map(|v| {
+                serde_json::from_slice(v.value()).map_err(|e| Error::Store {
+                    path: self.path.clone(),
+                    message: format!("corrupt commit record {id}: {e}"),
+                })
+            })
+            .transpose()
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<Issue> {
+        serde_json::from_slice(bytes).map_err(|e| Error::Store {
+            path: self.path.clone(),
+            message: format!("corrupt issue record: {e}"),
+        })
+    }
+
+    fn error(&self, e: impl std::fmt::Display) -> Error {
+        store_error(&self.path, e)
+    }
+}
+
+fn store_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Store {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// A write transaction on the store.
+pub struct StoreWriter<'s> {
+    store: &'s Store,
+    txn: redb::WriteTransaction,
+}
+
+impl StoreWriter<'_> {
+    /// Offers an admitted issue; keeps whichever copy is newest.
+    pub fn put_issue(&mut self, issue: &Issue) -> Result<Put> {
+        let err = |e: redb::Error| self.store.error(e);
+        let json = serde_json::to_vec(issue).map_err(|e| self.store.error(e))?;
+        let updated = issue.updated.map(|t| t.unix()).unwrap_or(i64::MIN);
+        let key = sort_key(&issue.key);
+        let id_key = format!("{}\0{}", issue.source, issue.id);
+        let mut ids = self.txn.open_table(IDS).map_err(|e| err(e.into()))?;
+        let mut issues = self.txn.open_table(ISSUES).map_err(|e| err(e.into()))?;
+
+        let previous = ids
+            .get(id_key.as_str())
+            .map_err(|e| err(e.into()))?
+            .map(|g| {
+                let (t, k) = g.value();
+                (t, k.to_string())
+            });
+        let mut outcome = Put::Inserted;
+        if let Some((old_time, old_key)) = &previous {
+            let old_json = issues
+                .get(old_key.as_str())
+                .map_err(|e| err(e.into()))?
+                .map(|g| g.value().to_vec())
+                .unwrap_or_default();
+            if (updated, json.as_slice()) <= (*old_time, old_json.as_slice()) {
+                return Ok(Put::KeptExisting);
+            }
+            issues.remove(old_key.as_str()).map_err(|e| err(e.into()))?;
+            outcome = Put::Replaced;
+        }
+        // A different issue holding the same key: newest wins, reported as a conflict.
+        if let Some(existing) = issues.get(key.as_str()).map_err(|e| err(e.into()))? {
+            let other: Issue = self.store.decode(existing.value())?;
+            drop(existing);
+            let other_time = other.updated.map(|t| t.unix()).unwrap_or(i64::MIN);
+            let other_json = serde_json::to_vec(&other).map_err(|e| self.store.error(e))?;
+            if (updated, json.as_slice()) <= (other_time, other_json.as_slice()) {
+                return Ok(Put::KeyConflict);
+            }
+            ids.remove(format!("{}\0{}", other.source, other.id).as_str())
+                .map_err(|e| err(e.into()))?;
+            outcome = Put::KeyConflict;
+        }
+        issues
+            .insert(key.as_str(), json.as_slice())
+            .map_err(|e| err(e.into()))?;
+        ids.insert(id_key.as_str(), (updated, key.as_str()))
+            .map_err(|e| err(e.into()))?;
+        Ok(outcome)
+    }
+
+    /// Records the key of an issue that was dropped at import.
+    pub fn put_dropped(&mut self, key: &str) -> Result<()> {
+        let mut t = self
+            .txn
+            .open_table(DROPPED)
+            .map_err(|e| self.store.error(e))?;
+        t.insert(key, ()).map_err(|e| self.store.error(e))?;
+        Ok(())
+    }
+
+    /// Stores a commit.
+    pub fn put_commit(&mut self, commit: &Commit) -> Result<()> {
+        let json = serde_json::to_vec(commit).map_err(|e| self.store.error(e))?;
+        let mut t = self
+            .txn
+            .open_table(COMMITS)
+            .map_err(|e| self.store.error(e))?;
+        t.insert(commit.id.as_str(), json.as_slice())
+            .map_err(|e| self.store.error(e))?;
+        Ok(())
+    }
+
+    /// Makes everything written visible.
+    pub fn commit(self) -> Result<()> {
+        self.txn.commit().map_err(|e| self.store.error(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Project, Timestamp};
+
+    fn issue(id: &str, key: &str, updated: &str, summary: &str) -> Issue {
+        Issue {
+            source: "jira".into(),
+            id: id.into(),
+            key: key.into(),
+            project: Project {
+                key: "LU".into(),
+                ..Default::default()
+            },
+            summary: summary.into(),
+            updated: Some(Timestamp(
+                chrono::DateTime::parse_from_rfc3339(updated).unwrap(),
+            )),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn newest_copy_wins_whatever_the_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for order in [[0, 1], [1, 0]] {
+            let store = Store::create(&dir.path().join("a.redb")).unwrap();
+            let copies = [
+                issue("1", "LU-5", "2020-01-01T00:00:00Z", "old"),
+                issue("1", "LU-5", "2021-01-01T00:00:00Z", "new"),
+            ];
+            let mut w = store.writer().unwrap();
+            for i in order {
+                w.put_issue(&copies[i]).unwrap();
+            }
+            w.commit().unwrap();
+            assert_eq!(store.issue_count().unwrap(), 1);
+            assert_eq!(store.issue("LU-5").unwrap().unwrap().summary, "new");
+        }
+    }
+
+    #[test]
+    fn issues_stream_in_numeric_key_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("a.redb")).unwrap();
+        let mut w = store.writer().unwrap();
+        for (id, key) in [("1", "LU-1000"), ("2", "LU-999"), ("3", "LU-12")] {
+            w.put_issue(&issue(id, key, "2020-01-01T00:00:00Z", "s"))
+                .unwrap();
+        }
+        w.commit().unwrap();
+        assert_eq!(store.issue_keys().unwrap(), ["LU-12", "LU-999", "LU-1000"]);
+    }
+
+    #[test]
+    fn a_key_held_by_two_ids_keeps_the_newer_and_reports_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("a.redb")).unwrap();
+        let mut w = store.writer().unwrap();
+        assert_eq!(
+            w.put_issue(&issue("1", "LU-5", "2020-01-01T00:00:00Z", "a"))
+                .unwrap(),
+            Put::Inserted
+        );
+        assert_eq!(
+            w.put_issue(&issue("2", "LU-5", "2021-01-01T00:00:00Z", "b"))
+                .unwrap(),
+            Put::KeyConflict
+        );
+        w.commit().unwrap();
+        assert_eq!(store.issue("LU-5").unwrap().unwrap().summary, "b");
+        assert_eq!(store.issue_count().unwrap(), 1);
+    }
+}

@@ -1,0 +1,75 @@
+//! Helpers shared by the integration tests: copying a fixture archive into a temporary folder,
+//! building it, and reading every output file.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use hindsight::{BuildOptions, BuildReport, Config, Quiet};
+
+/// The repository's root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copies a folder (recursively) into `to`.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(from).unwrap();
+        if rel.components().any(|c| {
+            let s = c.as_os_str().to_string_lossy();
+            s == "public" || s == ".hindsight-cache"
+        }) {
+            continue;
+        }
+        let dest = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// A copy of the bundled example archive (`content/`) in a fresh temporary folder.
+pub fn example() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    copy_tree(&repo().join("content"), &site);
+    (dir, site)
+}
+
+/// Builds the site whose config is `site/hindsight.toml`.
+pub fn build(site: &Path) -> hindsight::Result<BuildReport> {
+    let config = Config::load(&site.join("hindsight.toml"))?;
+    hindsight::build(&config, &BuildOptions::default(), &Quiet)
+}
+
+/// Every file under `root`: relative path → bytes.
+pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(root) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let rel = entry
+                .path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            out.insert(rel, std::fs::read(entry.path()).unwrap());
+        }
+    }
+    out
+}
+
+/// Runs the `hindsight` binary with `args` in `dir`.
+pub fn hindsight(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_hindsight"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}

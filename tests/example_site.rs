@@ -1,0 +1,135 @@
+//! The bundled example archive (`content/`) built end to end: pages, links, determinism,
+//! privacy, and what a broken export does to an existing site.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn the_example_builds_into_a_complete_site() {
+    let (_dir, site) = example();
+    let report = build(&site).unwrap();
+    let out = site.join("public");
+    let i = &report.import;
+    // 45 issues in the export: one under a security level and one of the unpublished LDEV
+    // project are dropped; two overlap between the pages.
+    assert_eq!(i.files, 2);
+    assert_eq!(i.restricted_issues, 1, "{i:?}");
+    assert_eq!(i.unpublished.get("LDEV"), Some(&1), "{i:?}");
+    assert_eq!(i.restricted_comments, 3, "{i:?}");
+    assert!(i.duplicates >= 2, "{i:?}");
+    let kept = i.issues_kept as usize;
+    assert!(kept >= 40, "{kept}");
+
+    let files = read_tree(&out);
+    let issue_pages = files
+        .keys()
+        .filter(|p| p.starts_with("issues/") && p.ends_with(".html"))
+        .count();
+    let issue_json = files
+        .keys()
+        .filter(|p| p.starts_with("issues/") && p.ends_with(".json"))
+        .count();
+    assert_eq!(issue_pages, kept);
+    assert_eq!(issue_json, kept);
+    for required in [
+        "index.html",
+        "search.html",
+        "about.html",
+        "searching.html",
+        "lists/index.html",
+        "lists/project/LU/index.html",
+        "static/style.css",
+        "static/search.js",
+    ] {
+        assert!(files.contains_key(required), "missing {required}");
+    }
+    assert_eq!(report.render.issue_pages as usize, kept);
+}
+
+#[test]
+fn every_relative_link_resolves() {
+    let (_dir, site) = example();
+    build(&site).unwrap();
+    let report = hindsight::check::check_site(&site.join("public")).unwrap();
+    assert!(report.links > 1000, "{} links", report.links);
+    assert!(
+        report.broken.is_empty(),
+        "broken links: {:#?}",
+        &report.broken[..report.broken.len().min(20)]
+    );
+}
+
+#[test]
+fn a_second_build_is_byte_identical_and_rewrites_nothing() {
+    let (_dir, site) = example();
+    build(&site).unwrap();
+    let first = read_tree(&site.join("public"));
+    let report = build(&site).unwrap();
+    let second = read_tree(&site.join("public"));
+    assert_eq!(first.keys().collect::<Vec<_>>(), second.keys().collect::<Vec<_>>());
+    for (path, bytes) in &first {
+        assert!(second[path] == *bytes, "{path} differs between builds");
+    }
+    assert_eq!(report.write.written, 0, "{:?}", report.write);
+    assert_eq!(report.write.unchanged as usize, first.len());
+}
+
+#[test]
+fn no_restricted_text_reaches_any_output_byte() {
+    let (_dir, site) = example();
+    build(&site).unwrap();
+    let files = read_tree(&site.join("public"));
+    assert!(files.len() > 50);
+    for (path, bytes) in files {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("RESTRICTED-MARKER"),
+            "{path} contains restricted text"
+        );
+    }
+}
+
+#[test]
+fn a_truncated_export_fails_with_its_position_and_leaves_the_site_intact() {
+    let (_dir, site) = example();
+    build(&site).unwrap();
+    let before = read_tree(&site.join("public"));
+
+    let page = site.join("exports/jira/LU-page-1.xml");
+    let text = std::fs::read_to_string(&page).unwrap();
+    let cut = text.len() * 2 / 3;
+    let cut = (0..=cut).rev().find(|&i| text.is_char_boundary(i)).unwrap();
+    std::fs::write(&page, &text[..cut]).unwrap();
+
+    let output = hindsight(&site, &["build", "--quiet"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = text[..cut].matches('\n').count() + 1;
+    assert!(
+        stderr.contains("LU-page-1.xml:"),
+        "error does not name the file: {stderr}"
+    );
+    let re = regex::Regex::new(r"LU-page-1\.xml:(\d+):(\d+): ").unwrap();
+    let caps = re.captures(&stderr).unwrap_or_else(|| panic!("no line:column in {stderr}"));
+    let reported: usize = caps[1].parse().unwrap();
+    assert!(
+        reported <= line && reported + 200 >= line,
+        "reported line {reported}, file cut at line {line}: {stderr}"
+    );
+    assert!(stderr.contains("(issue LU-"), "no issue key in: {stderr}");
+    assert_eq!(read_tree(&site.join("public")), before, "the site changed");
+}
+
+#[test]
+fn unknown_config_keys_are_refused_with_the_key_and_file() {
+    let (_dir, site) = example();
+    let config = site.join("hindsight.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("tittle = \"x\"\n{text}")).unwrap();
+    let output = hindsight(&site, &["build"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("hindsight.toml"), "{stderr}");
+    assert!(stderr.contains("tittle"), "{stderr}");
+}

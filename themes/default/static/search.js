@@ -1,0 +1,1 @@
+// search client: being written
