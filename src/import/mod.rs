@@ -7,6 +7,7 @@
 //! in parallel (rayon); one writer thread owns the store's write transaction.
 
 pub mod jira_xml;
+pub mod privacy;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -186,7 +187,10 @@ fn admit_all(
     let mut writer = store.writer()?;
     for record in rx {
         match record {
-            Record::Person(p) => {
+            Record::Person(mut p) => {
+                if !config.show_emails {
+                    privacy::mask_person(&mut p);
+                }
                 if !p.login.is_empty() && !p.display.is_empty() {
                     // Keep the smallest name seen for a login, so the choice is stable.
                     people
@@ -269,6 +273,10 @@ fn admit(config: &Config, issue: &mut Issue, report: &mut ImportReport) -> bool 
     let before = issue.worklogs.len();
     issue.worklogs.retain(|w| w.visibility.is_public());
     report.restricted_worklogs += before - issue.worklogs.len();
+    privacy::drop_volatile_fields(issue);
+    if !config.show_emails {
+        privacy::mask_issue(issue);
+    }
     true
 }
 

@@ -515,7 +515,7 @@ impl IssueView {
             },
             project_href: format!(
                 "{root}{}",
-                listing_path("project", &slug(&issue.project.key), 1)
+                listing_path("project", &value_slug("project", &issue.project.key), 1)
             ),
             issue_type: issue.issue_type.clone(),
             priority: issue.priority.clone(),
@@ -676,7 +676,7 @@ fn facets(issues: &[IssueSummary]) -> Vec<Facet> {
                 .map(|(name, mut members)| {
                     members.dedup();
                     FacetValue {
-                        slug: slug(&name),
+                        slug: value_slug(slug_name, &name),
                         name,
                         members,
                     }
@@ -697,7 +697,17 @@ fn facet_slug_of(facets: &[Facet], facet: &str, value: &str) -> String {
         .find(|f| f.slug == facet)
         .and_then(|f| f.values.iter().find(|v| v.name == value))
         .map(|v| v.slug.clone())
-        .unwrap_or_else(|| slug(value))
+        .unwrap_or_else(|| value_slug(facet, value))
+}
+
+/// The folder of a facet value: project keys as they are (they are already safe, and match
+/// the `issues/LU/` folders), anything else through [`slug`].
+fn value_slug(facet: &str, value: &str) -> String {
+    if facet == "project" && crate::config::is_project_key(value) {
+        value.to_string()
+    } else {
+        slug(value)
+    }
 }
 
 /// A file-system-safe, case-insensitively unique folder name for a facet value: the value's

@@ -66,6 +66,8 @@ pub const STATIC: &[(&str, &[u8])] = &[
 pub fn load(theme: &Path) -> Result<tera::Tera> {
     let mut tera = tera::Tera::default();
     tera.autoescape_on(vec![".html"]);
+    // Tera's default also escapes `/`, which makes every relative href unreadable.
+    tera.set_escape_fn(super::html::escape);
     let mut sources = Vec::new();
     for (name, builtin) in TEMPLATES {
         let own = theme.join("templates").join(name);

@@ -47,8 +47,10 @@ export function serve(root) {
   });
 }
 
+// The file:// URL of `rel` inside `root`; with rel '' the folder itself, ending in '/'.
 export function fileUrl(root, rel) {
-  return pathToFileURL(path.join(root, rel)).href;
+  const href = pathToFileURL(path.join(root, rel)).href;
+  return rel === '' && !href.endsWith('/') ? href + '/' : href;
 }
 
 // Opens a page that records console errors, page errors, dialogs and every request.
