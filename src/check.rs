@@ -212,7 +212,9 @@ fn html_unescape(s: &str) -> String {
                 _ => None,
             }
         };
-        decoded.map(String::from).unwrap_or_else(|| c[0].to_string())
+        decoded
+            .map(String::from)
+            .unwrap_or_else(|| c[0].to_string())
     })
     .into_owned()
 }

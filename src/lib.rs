@@ -14,6 +14,7 @@ pub mod keys;
 pub mod link;
 pub mod model;
 pub mod render;
+pub mod search;
 pub mod store;
 pub mod write;
 

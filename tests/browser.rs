@@ -34,7 +34,10 @@ fn run_script(script: &str, args: &[&Path]) {
         output.status.success(),
         "{script} failed:\n{stdout}\n{stderr}"
     );
-    assert!(stdout.contains(" passed, 0 failed"), "{script} ran no checks");
+    assert!(
+        stdout.contains(" passed, 0 failed"),
+        "{script} ran no checks"
+    );
 }
 
 #[test]
@@ -50,7 +53,10 @@ fn home_and_issue_pages_work_over_file_and_http() {
         .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
         .max_by_key(|e| {
             let t = std::fs::read_to_string(e.path()).unwrap();
-            (t.matches("class=\"comment\"").count().min(5), t.contains("issue-link"))
+            (
+                t.matches("class=\"comment\"").count().min(5),
+                t.contains("issue-link"),
+            )
         })
         .unwrap()
         .into_path();

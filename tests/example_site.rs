@@ -67,7 +67,10 @@ fn a_second_build_is_byte_identical_and_rewrites_nothing() {
     let first = read_tree(&site.join("public"));
     let report = build(&site).unwrap();
     let second = read_tree(&site.join("public"));
-    assert_eq!(first.keys().collect::<Vec<_>>(), second.keys().collect::<Vec<_>>());
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>()
+    );
     for (path, bytes) in &first {
         assert!(second[path] == *bytes, "{path} differs between builds");
     }
@@ -111,7 +114,9 @@ fn a_truncated_export_fails_with_its_position_and_leaves_the_site_intact() {
         "error does not name the file: {stderr}"
     );
     let re = regex::Regex::new(r"LU-page-1\.xml:(\d+):(\d+): ").unwrap();
-    let caps = re.captures(&stderr).unwrap_or_else(|| panic!("no line:column in {stderr}"));
+    let caps = re
+        .captures(&stderr)
+        .unwrap_or_else(|| panic!("no line:column in {stderr}"));
     let reported: usize = caps[1].parse().unwrap();
     assert!(
         reported <= line && reported + 200 >= line,
