@@ -67,6 +67,16 @@ pub struct TrackerConfig {
 pub enum Format {
     /// JIRA "Export XML" (RSS 0.92).
     JiraXml,
+    /// JIRA REST JSON (`/rest/api/2/search` pages or one issue per file).
+    JiraJson,
+    /// Bugzilla `show_bug.cgi?ctype=xml`.
+    BugzillaXml,
+    /// Bugzilla REST JSON (`/rest/bug`, with comments and history).
+    BugzillaJson,
+    /// GitHub issues REST JSON.
+    GithubJson,
+    /// hindsight's neutral format: NDJSON, one issue per line.
+    Ndjson,
 }
 
 impl Format {
@@ -74,6 +84,11 @@ impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::JiraXml => "jira-xml",
+            Format::JiraJson => "jira-json",
+            Format::BugzillaXml => "bugzilla-xml",
+            Format::BugzillaJson => "bugzilla-json",
+            Format::GithubJson => "github-json",
+            Format::Ndjson => "ndjson",
         }
     }
 }

@@ -73,6 +73,29 @@ pub struct BuildReport {
     pub stages: Vec<(&'static str, Duration)>,
 }
 
+/// Writes the archive described by `config` to `file` in hindsight's neutral NDJSON format, one
+/// issue per line in key order, exactly as the site publishes it (restricted items dropped,
+/// display names resolved, addresses masked), so that importing the file gives the same site.
+/// Returns the number of issues written.
+pub fn export(config: &Config, file: &std::path::Path, strict: bool) -> Result<u64> {
+    let imported = import::import(config, &config.cache.join("archive.redb"), strict)?;
+    let linked = link::link(imported)?;
+    let mut out = Vec::new();
+    let mut count = 0;
+    linked.store.for_each_issue(|mut issue| {
+        linked.prepare(&mut issue);
+        serde_json::to_writer(&mut out, &issue).map_err(|e| Error::Store {
+            path: file.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        out.push(b'\n');
+        count += 1;
+        Ok(())
+    })?;
+    write::replace_file(file, &out)?;
+    Ok(count)
+}
+
 /// Builds the site described by `config`.
 ///
 /// The previous output stays untouched unless the whole build succeeds.

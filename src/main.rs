@@ -44,6 +44,18 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Write the archive in hindsight's neutral NDJSON format (one issue per line).
+    Export {
+        /// The configuration file.
+        #[arg(long, short, default_value = "hindsight.toml")]
+        config: PathBuf,
+        /// The NDJSON file to write.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// Fail on the first problem in the input.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Check that every internal link and anchor of a built site resolves.
     Check {
         /// The built site.
@@ -80,6 +92,16 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> hindsight::Result<ExitCode> {
     match cli.command {
+        Command::Export {
+            config,
+            output,
+            strict,
+        } => {
+            let config = Config::load(&config)?;
+            let n = hindsight::export(&config, &output, strict)?;
+            println!("wrote {n} issues to {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check { site } => {
             let report = hindsight::check::check_site(&site)?;
             for b in &report.broken {

@@ -138,3 +138,30 @@ fn unknown_config_keys_are_refused_with_the_key_and_file() {
     assert!(stderr.contains("hindsight.toml"), "{stderr}");
     assert!(stderr.contains("tittle"), "{stderr}");
 }
+
+#[test]
+fn export_then_import_gives_the_same_site_byte_for_byte() {
+    let (dir, site) = example();
+    build(&site).unwrap();
+    let first = read_tree(&site.join("public"));
+
+    let ndjson = dir.path().join("archive.ndjson");
+    let config = hindsight::Config::load(&site.join("hindsight.toml")).unwrap();
+    let n = hindsight::export(&config, &ndjson, false).unwrap();
+    assert_eq!(n as usize, first.keys().filter(|p| p.ends_with(".json")).count());
+
+    // A second site, the same but for its one tracker: the neutral export.
+    let again = dir.path().join("again");
+    std::fs::create_dir_all(&again).unwrap();
+    copy_tree(&site.join("pages"), &again.join("pages"));
+    let text = std::fs::read_to_string(site.join("hindsight.toml")).unwrap();
+    let text = text.replace("exports/jira/*.xml", "../archive.ndjson");
+    std::fs::write(again.join("hindsight.toml"), text).unwrap();
+    let report = build(&again).unwrap();
+    assert_eq!(report.import.restricted_issues, 0);
+    let second = read_tree(&again.join("public"));
+    assert_eq!(first.keys().collect::<Vec<_>>(), second.keys().collect::<Vec<_>>());
+    for (path, bytes) in &first {
+        assert!(second[path] == *bytes, "{path} differs after export and import");
+    }
+}

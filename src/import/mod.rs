@@ -6,7 +6,12 @@
 //! not publish, are dropped here and counted, before anything reaches the store. Files are parsed
 //! in parallel (rayon); one writer thread owns the store's write transaction.
 
+pub mod bugzilla_json;
+pub mod bugzilla_xml;
+pub mod github_json;
+pub mod jira_json;
 pub mod jira_xml;
+pub mod ndjson;
 pub mod privacy;
 
 use std::collections::BTreeMap;
@@ -146,6 +151,11 @@ pub fn import(config: &Config, store_path: &Path, strict: bool) -> Result<Import
                     };
                     match format {
                         Format::JiraXml => jira_xml::read_file(path, source, &mut emit),
+                        Format::JiraJson => jira_json::read_file(path, source, &mut emit),
+                        Format::BugzillaXml => bugzilla_xml::read_file(path, source, &mut emit),
+                        Format::BugzillaJson => bugzilla_json::read_file(path, source, &mut emit),
+                        Format::GithubJson => github_json::read_file(path, source, &mut emit),
+                        Format::Ndjson => ndjson::read_file(path, source, &mut emit),
                     }
                 })
         });
@@ -303,8 +313,18 @@ pub fn detect(path: &Path) -> Result<Format> {
 /// Detects a format from the start of a file.
 pub fn detect_bytes(head: &[u8]) -> Option<Format> {
     let text = String::from_utf8_lossy(head);
-    if jira_xml::sniff(&text) {
-        return Some(Format::JiraXml);
+    let sniffers: [(fn(&str) -> bool, Format); 6] = [
+        (jira_xml::sniff, Format::JiraXml),
+        (bugzilla_xml::sniff, Format::BugzillaXml),
+        (ndjson::sniff, Format::Ndjson),
+        (jira_json::sniff, Format::JiraJson),
+        (bugzilla_json::sniff, Format::BugzillaJson),
+        (github_json::sniff, Format::GithubJson),
+    ];
+    for (sniff, format) in sniffers {
+        if sniff(&text) {
+            return Some(format);
+        }
     }
     None
 }
