@@ -423,6 +423,20 @@ struct AttachmentView {
 }
 
 #[derive(Serialize)]
+struct HistoryView {
+    author: Option<String>,
+    created: Option<TimeView>,
+    changes: Vec<ChangeView>,
+}
+
+#[derive(Serialize)]
+struct ChangeView {
+    field: String,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+#[derive(Serialize)]
 struct FieldView {
     name: String,
     values: Vec<String>,
@@ -470,6 +484,7 @@ struct IssueView {
     attachments: Vec<AttachmentView>,
     custom_fields: Vec<FieldView>,
     extra: Vec<ExtraView>,
+    history: Vec<HistoryView>,
     json_href: String,
 }
 
@@ -602,6 +617,23 @@ impl IssueView {
                 .map(|(k, v)| ExtraView {
                     name: k.clone(),
                     value: v.clone(),
+                })
+                .collect(),
+            history: issue
+                .history
+                .iter()
+                .map(|h| HistoryView {
+                    author: name_of(&h.author),
+                    created: h.created.as_ref().map(TimeView::of),
+                    changes: h
+                        .changes
+                        .iter()
+                        .map(|c| ChangeView {
+                            field: c.field.clone(),
+                            from: c.from.clone(),
+                            to: c.to.clone(),
+                        })
+                        .collect(),
                 })
                 .collect(),
             json_href: format!(
