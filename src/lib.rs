@@ -10,11 +10,13 @@ pub mod check;
 pub mod config;
 pub mod error;
 pub mod import;
+pub mod init;
 pub mod keys;
 pub mod link;
 pub mod model;
 pub mod render;
 pub mod search;
+pub mod serve;
 pub mod store;
 pub mod write;
 

@@ -56,6 +56,24 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Preview a built site over HTTP on the loopback interface.
+    Serve {
+        /// The built site.
+        #[arg(default_value = "public")]
+        site: PathBuf,
+        /// The port (0 picks a free one).
+        #[arg(long, short, default_value_t = 8000)]
+        port: u16,
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+    },
+    /// Write a starter hindsight.toml and copy the default theme out for editing.
+    Init {
+        /// The folder to set up.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Check that every internal link and anchor of a built site resolves.
     Check {
         /// The built site.
@@ -92,6 +110,25 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> hindsight::Result<ExitCode> {
     match cli.command {
+        Command::Serve { site, port, bind } => {
+            let preview = hindsight::serve::Preview::bind(&site, (bind, port).into())?;
+            if let Some(addr) = preview.addr() {
+                println!(
+                    "serving {} at http://{addr}/ (Ctrl-C stops)",
+                    site.display()
+                );
+            }
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            preview.run(None);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init { dir } => {
+            for f in hindsight::init::init(&dir)? {
+                println!("wrote {}", f.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Export {
             config,
             output,
