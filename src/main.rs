@@ -192,6 +192,12 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
                     println!("  … and {} more", i.warnings.len() - 50);
                 }
             }
+            for note in &report.render.notes {
+                println!("note: {note}");
+            }
+            for note in &report.render.notes {
+                println!("note: {note}");
+            }
             println!("open {}", report.output.join("index.html").display());
             Ok(ExitCode::SUCCESS)
         }

@@ -148,7 +148,10 @@ fn export_then_import_gives_the_same_site_byte_for_byte() {
     let ndjson = dir.path().join("archive.ndjson");
     let config = hindsight::Config::load(&site.join("hindsight.toml")).unwrap();
     let n = hindsight::export(&config, &ndjson, false).unwrap();
-    assert_eq!(n as usize, first.keys().filter(|p| p.ends_with(".json")).count());
+    assert_eq!(
+        n as usize,
+        first.keys().filter(|p| p.ends_with(".json")).count()
+    );
 
     // A second site, the same but for its one tracker: the neutral export.
     let again = dir.path().join("again");
@@ -160,8 +163,50 @@ fn export_then_import_gives_the_same_site_byte_for_byte() {
     let report = build(&again).unwrap();
     assert_eq!(report.import.restricted_issues, 0);
     let second = read_tree(&again.join("public"));
-    assert_eq!(first.keys().collect::<Vec<_>>(), second.keys().collect::<Vec<_>>());
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>()
+    );
     for (path, bytes) in &first {
-        assert!(second[path] == *bytes, "{path} differs after export and import");
+        assert!(
+            second[path] == *bytes,
+            "{path} differs after export and import"
+        );
     }
+}
+
+#[test]
+fn feeds_sitemap_and_robots_follow_the_base_url() {
+    let (_dir, site) = example();
+    let report = build(&site).unwrap();
+    let out = site.join("public");
+    let feed = std::fs::read_to_string(out.join("feeds/issues.atom")).unwrap();
+    assert!(feed.starts_with("<?xml"));
+    assert_eq!(
+        feed.matches("<entry>").count(),
+        report.import.issues_kept.min(50) as usize
+    );
+    assert!(out.join("feeds/LU.atom").is_file());
+    assert!(!out.join("sitemap.xml").exists());
+    assert!(report.render.notes.iter().any(|n| n.contains("base_url")));
+
+    let config = site.join("hindsight.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("base_url = \"https://archive.example.org/lustre/\"\n{text}"),
+    )
+    .unwrap();
+    build(&site).unwrap();
+    let sitemap = std::fs::read_to_string(out.join("sitemap.xml")).unwrap();
+    let pages = read_tree(&out)
+        .keys()
+        .filter(|p| p.ends_with(".html"))
+        .count();
+    assert_eq!(sitemap.matches("<url>").count(), pages);
+    assert!(sitemap.contains("<loc>https://archive.example.org/lustre/index.html</loc>"));
+    let robots = std::fs::read_to_string(out.join("robots.txt")).unwrap();
+    assert!(robots.contains("Sitemap: https://archive.example.org/lustre/sitemap.xml"));
+    let feed = std::fs::read_to_string(out.join("feeds/issues.atom")).unwrap();
+    assert!(feed.contains("href=\"https://archive.example.org/lustre/issues/LU/"));
 }

@@ -6,8 +6,10 @@
 //! relative (`root` is the way back to the site root from each page), so the site works from
 //! any folder and over `file://`.
 
+pub mod feeds;
 pub mod html;
 pub mod templates;
+pub mod wiki;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,14 +40,34 @@ impl Progress for NoProgress {
 }
 
 /// Counts of what render produced.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RenderReport {
     /// Issue pages.
     pub issue_pages: u64,
     /// Listing, facet and home pages.
     pub listing_pages: u64,
-    /// Other files (JSON, static, Markdown pages).
+    /// Other files (JSON, static, Markdown pages, feeds).
     pub other_files: u64,
+    /// Things the keeper should know (a part of the site that was skipped, and why).
+    pub notes: Vec<String>,
+}
+
+/// A sink that remembers the HTML pages passed through it, for the sitemap.
+struct Recording<'s> {
+    inner: &'s dyn PageSink,
+    pages: std::sync::Mutex<Vec<String>>,
+}
+
+impl PageSink for Recording<'_> {
+    fn put(&self, path: &str, bytes: &[u8]) -> Result<()> {
+        if path.ends_with(".html") {
+            self.pages
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(path.to_string());
+        }
+        self.inner.put(path, bytes)
+    }
 }
 
 /// A Markdown page of the site (`pages/about.md` → `about.html`).
@@ -84,6 +106,66 @@ impl<'a> Renderer<'a> {
 
     /// Renders the whole site into `sink`.
     pub fn render_all(&self, sink: &dyn PageSink, progress: &dyn Progress) -> Result<RenderReport> {
+        let recording = Recording {
+            inner: sink,
+            pages: Default::default(),
+        };
+        let mut report = self.render_pages(&recording, progress)?;
+        let mut pages = recording
+            .pages
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        pages.sort();
+        report.other_files += self.render_feeds(sink, &pages, &mut report.notes)?;
+        Ok(report)
+    }
+
+    /// Atom feeds (whole archive and per project), and, with a base URL, sitemap and robots.
+    fn render_feeds(
+        &self,
+        sink: &dyn PageSink,
+        pages: &[String],
+        notes: &mut Vec<String>,
+    ) -> Result<u64> {
+        let base = self.config.base_url.as_deref();
+        let mut n = 0;
+        let all = feeds::recent(self.linked.issues.iter(), feeds::FEED_ENTRIES);
+        let title = format!("{}: recently updated issues", self.config.title);
+        sink.put(
+            "feeds/issues.atom",
+            feeds::issues_feed(&title, "feeds/issues.atom", base, &all).as_bytes(),
+        )?;
+        n += 1;
+        for project in self.linked.projects.keys() {
+            let path = format!("feeds/{}.atom", value_slug("project", project));
+            let entries = feeds::recent(
+                self.linked.issues.iter().filter(|s| &s.project == project),
+                feeds::FEED_ENTRIES,
+            );
+            let title = format!("{}: recently updated {} issues", self.config.title, project);
+            sink.put(
+                &path,
+                feeds::issues_feed(&title, &path, base, &entries).as_bytes(),
+            )?;
+            n += 1;
+        }
+        match base {
+            Some(base) => {
+                for (path, text) in feeds::sitemaps(base, pages) {
+                    sink.put(&path, text.as_bytes())?;
+                    n += 1;
+                }
+                sink.put("robots.txt", feeds::robots(base).as_bytes())?;
+                n += 1;
+            }
+            None => notes.push(
+                "no base_url in the config: sitemap.xml and robots.txt were not written (they need absolute addresses)".into(),
+            ),
+        }
+        Ok(n)
+    }
+
+    fn render_pages(&self, sink: &dyn PageSink, progress: &dyn Progress) -> Result<RenderReport> {
         let mut report = RenderReport::default();
         let other = AtomicU64::new(0);
         for (path, bytes) in templates::static_files(&self.config.theme)? {
@@ -147,8 +229,7 @@ impl<'a> Renderer<'a> {
             Markup::Html => html::tracker_html(&text.content, ctx),
             Markup::Plain => html::plain_text(&text.content, ctx),
             Markup::Markdown => html::markdown(&text.content, ctx),
-            // Until the wiki renderer lands, wiki markup is shown as written.
-            Markup::JiraWiki => html::plain_text(&text.content, ctx),
+            Markup::JiraWiki => html::tracker_html(&wiki::to_html(&text.content), ctx),
         }
     }
 
