@@ -35,6 +35,8 @@ pub struct Config {
     pub show_emails: bool,
     /// Issues per listing page.
     pub page_size: usize,
+    /// Write `browse/KEY/index.html` redirect stubs for old tracker URLs.
+    pub redirect_stubs: bool,
     /// The issue trackers' exports.
     pub trackers: Vec<TrackerConfig>,
     /// The source repositories.
@@ -124,6 +126,8 @@ struct RawConfig {
     show_emails: bool,
     #[serde(default)]
     page_size: Option<usize>,
+    #[serde(default)]
+    redirect_stubs: Option<bool>,
     #[serde(default, rename = "tracker")]
     trackers: Vec<TrackerConfig>,
     #[serde(default, rename = "repository")]
@@ -206,6 +210,7 @@ impl Config {
             base_url: raw.base_url,
             show_emails: raw.show_emails,
             page_size,
+            redirect_stubs: raw.redirect_stubs.unwrap_or(true),
             trackers: raw.trackers,
             repositories,
             root,

@@ -76,6 +76,19 @@ impl Preview {
         let Some(path) = resolve(&self.root, url) else {
             return text(404, "not found");
         };
+        // As static hosts do: a folder without its slash is redirected, the query kept, so
+        // relative links inside its index.html resolve.
+        let (url_path, query) = url.split_once('?').unwrap_or((url, ""));
+        if path.ends_with("index.html") && !url_path.ends_with('/') && !url_path.ends_with(".html")
+        {
+            let location = if query.is_empty() {
+                format!("{url_path}/")
+            } else {
+                format!("{url_path}/?{query}")
+            };
+            return text(301, "moved")
+                .with_header(Header::from_bytes("Location", location).unwrap());
+        }
         match std::fs::read(&path) {
             Ok(bytes) => {
                 let mime = mime_guess::from_path(&path).first_or_octet_stream();

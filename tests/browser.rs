@@ -63,3 +63,87 @@ fn home_and_issue_pages_work_over_file_and_http() {
     let rel = issue.strip_prefix(&public).unwrap();
     run_script("site.mjs", &[&public, rel]);
 }
+
+#[test]
+fn old_tracker_urls_reach_their_pages() {
+    let (_dir, site) = example();
+    // A second, Bugzilla-numbered tracker, written in the neutral format.
+    std::fs::write(
+        site.join("bugs.ndjson"),
+        "{\"source\":\"bugzilla\",\"id\":\"12345\",\"key\":\"BZ-12345\",\"project\":{\"key\":\"BZ\",\"name\":\"Lustre\"},\"summary\":\"OST hangs in ost_brw_write (bug 12345)\",\"status\":\"RESOLVED\"}\n",
+    )
+    .unwrap();
+    let config = site.join("hindsight.toml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("projects = [\"LU\"]", "projects = [\"LU\", \"BZ\"]");
+    std::fs::write(
+        &config,
+        format!("{text}\n[[tracker]]\nname = \"bugzilla\"\nkey_prefix = \"BZ\"\npaths = [\"bugs.ndjson\"]\n"),
+    )
+    .unwrap();
+    build(&site).unwrap();
+    let public = site.join("public");
+    assert!(public.join("browse/LU-4423/index.html").is_file());
+    assert!(public.join("show_bug.cgi/index.html").is_file());
+    let nginx = std::fs::read_to_string(public.join("_hindsight/nginx.conf")).unwrap();
+    assert!(nginx.contains("location = /show_bug.cgi"), "{nginx}");
+    let redirects = std::fs::read_to_string(public.join("_redirects")).unwrap();
+    assert!(redirects.contains("/browse/LU-4423 /issues/LU/4/LU-4423.html 301"));
+    assert!(redirects.contains("/show_bug.cgi id=12345 /issues/BZ/12/BZ-12345.html 301"));
+    run_script(
+        "redirects.mjs",
+        &[
+            &public,
+            Path::new("LU-4423"),
+            Path::new("issues/LU/4/LU-4423.html"),
+            Path::new("12345"),
+            Path::new("issues/BZ/12/BZ-12345.html"),
+        ],
+    );
+}
+
+/// The issue page of the example with the most comments (up to 5) and a link to another issue.
+fn issue_page_with_comments(public: &Path) -> std::path::PathBuf {
+    walkdir::WalkDir::new(public.join("issues"))
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
+        .max_by_key(|e| {
+            let t = std::fs::read_to_string(e.path()).unwrap();
+            (
+                t.matches("class=\"comment\"").count().min(5),
+                t.contains("issue-link"),
+            )
+        })
+        .unwrap()
+        .into_path()
+        .strip_prefix(public)
+        .unwrap()
+        .to_path_buf()
+}
+
+#[test]
+fn theme_is_readable_from_phone_to_wide_screen_in_light_dark_and_print() {
+    let (_dir, site) = example();
+    build(&site).unwrap();
+    let public = site.join("public");
+    let issue = issue_page_with_comments(&public);
+    run_script("theme.mjs", &[&public, &issue]);
+}
+
+#[test]
+fn axe_finds_no_serious_accessibility_violation() {
+    let (_dir, site) = example();
+    build(&site).unwrap();
+    let public = site.join("public");
+    assert!(
+        repo()
+            .join("tests/browser/node_modules/axe-core/axe.min.js")
+            .is_file(),
+        "axe-core is missing: run `npm ci --prefix tests/browser` (scripts/test does)"
+    );
+    let issue = issue_page_with_comments(&public);
+    run_script("a11y.mjs", &[&public, &issue]);
+}

@@ -159,9 +159,15 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
     })
 }
 
+/// What stands for an image the archive does not hold.
+const MISSING_IMAGE: &str = "<span class=\"image-missing\">[image not in this archive]</span>";
+
 /// Sanitises tracker HTML and rewrites its links for this site.
 pub fn tracker_html(html: &str, ctx: &LinkContext) -> String {
     let clean = sanitizer().clean(html).to_string();
+    // An image whose (remote) source was dropped is left as a bare `<img>`: nothing to see and
+    // nothing to read aloud. Say in words that there was one.
+    let clean = clean.replace("<img>", MISSING_IMAGE);
     rewrite(&clean, ctx, false)
 }
 
@@ -378,7 +384,10 @@ mod tests {
                 c,
             )
         });
-        assert_eq!(out, "<p>hix<img></p>");
+        assert_eq!(
+            out,
+            "<p>hix<span class=\"image-missing\">[image not in this archive]</span></p>"
+        );
     }
 
     #[test]

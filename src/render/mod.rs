@@ -6,8 +6,10 @@
 //! relative (`root` is the way back to the site root from each page), so the site works from
 //! any folder and over `file://`.
 
+pub mod chart;
 pub mod feeds;
 pub mod html;
+pub mod redirects;
 pub mod templates;
 pub mod wiki;
 
@@ -117,7 +119,53 @@ impl<'a> Renderer<'a> {
             .unwrap_or_else(|e| e.into_inner());
         pages.sort();
         report.other_files += self.render_feeds(sink, &pages, &mut report.notes)?;
+        report.other_files += self.render_redirects(sink)?;
         Ok(report)
+    }
+
+    /// Redirect stubs, query-string shims and rewrite rules for the old trackers' URLs.
+    fn render_redirects(&self, sink: &dyn PageSink) -> Result<u64> {
+        let mut n = 0;
+        let keys: Vec<(String, String)> = self
+            .linked
+            .issues
+            .iter()
+            .filter(|s| crate::keys::split_key(&s.key).is_some())
+            .map(|s| (s.key.clone(), s.path.clone()))
+            .collect();
+        if self.config.redirect_stubs {
+            keys.par_iter().try_for_each(|(key, path)| {
+                let (stub_path, html) = redirects::stub(key, path);
+                sink.put(&stub_path, html.as_bytes())
+            })?;
+            n += keys.len() as u64;
+        }
+        sink.put("static/redirect.js", redirects::SHIM_JS.as_bytes())?;
+        n += 1;
+        let bugzilla = self
+            .config
+            .trackers
+            .iter()
+            .find_map(|t| t.key_prefix.as_deref());
+        if let Some(prefix) = bugzilla {
+            for (name, kind) in [("show_bug.cgi", "bug"), ("attachment.cgi", "attachment")] {
+                let (path, html) = redirects::shim(name, prefix, kind);
+                sink.put(&path, html.as_bytes())?;
+                n += 1;
+            }
+        }
+        let base_path = self
+            .config
+            .base_url
+            .as_deref()
+            .and_then(|u| u.split("://").nth(1))
+            .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
+            .unwrap_or_default();
+        for (path, text) in redirects::rules(&base_path, &keys, bugzilla) {
+            sink.put(&path, text.as_bytes())?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Atom feeds (whole archive and per project), and, with a base URL, sitemap and robots.
@@ -337,6 +385,26 @@ impl<'a> Renderer<'a> {
             &issues.iter().map(|s| s.comments).sum::<usize>(),
         );
         c.insert("total_commits", &0);
+        // The archive's history as a picture: issues opened and closed per year.
+        let mut opened = BTreeMap::new();
+        let mut closed = BTreeMap::new();
+        for s in issues.iter() {
+            if let Some(t) = &s.created {
+                *opened.entry(t.year()).or_insert(0u64) += 1;
+            }
+            if let Some(t) = &s.resolved {
+                *closed.entry(t.year()).or_insert(0u64) += 1;
+            }
+        }
+        let history = vec![
+            chart::Series::new("Issues opened", "opened", opened),
+            chart::Series::new("Issues closed", "closed", closed),
+        ];
+        if let Some(years) = chart::year_span(&history) {
+            c.insert("history_title", "Issues opened and closed per year");
+            c.insert("history_svg", &chart::history_svg(&history, years.clone()));
+            c.insert("history_table", &chart::history_table(&history, years));
+        }
         sink.put("index.html", self.render("index.html", &c)?.as_bytes())?;
         count += 1;
         Ok(count)

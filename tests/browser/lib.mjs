@@ -32,7 +32,14 @@ export function serve(root) {
     const u = new URL(req.url, 'http://x');
     let p = path.join(root, decodeURIComponent(u.pathname));
     if (!p.startsWith(root)) { res.writeHead(403).end(); return; }
-    if (fs.existsSync(p) && fs.statSync(p).isDirectory()) p = path.join(p, 'index.html');
+    if (fs.existsSync(p) && fs.statSync(p).isDirectory()) {
+      // As static hosts do: a folder without its slash is redirected, the query kept.
+      if (!u.pathname.endsWith('/')) {
+        res.writeHead(301, { location: u.pathname + '/' + u.search }).end();
+        return;
+      }
+      p = path.join(p, 'index.html');
+    }
     fs.readFile(p, (err, data) => {
       if (err) { res.writeHead(404).end('not found'); return; }
       res.writeHead(200, { 'content-type': MIME[path.extname(p)] || 'application/octet-stream' });

@@ -1,0 +1,216 @@
+//! Old URLs keep working: twenty years of mailing-list posts, commit messages and papers link
+//! to `jira.whamcloud.com/browse/LU-N` and `bugzilla.lustre.org/show_bug.cgi?id=N`.
+//!
+//! Once the archive is served where the old tracker was (or the old host name is pointed at
+//! it), three mechanisms answer old addresses:
+//!
+//! - **Redirect stubs** where an old URL is a path: `browse/LU-1234/index.html`, a page that
+//!   forwards (meta refresh, plus a plain link) to the issue. Static hosts serve a folder's
+//!   `index.html` for `/browse/LU-1234`. These folders are the one exception to bucketing; the
+//!   config's `redirect_stubs = false` turns them off.
+//! - **A script shim** for query-string URLs, which no static file can match:
+//!   `show_bug.cgi/index.html` and `attachment.cgi/index.html` read `?id=N` and forward (hosts
+//!   redirect `/show_bug.cgi?id=N` to the folder `/show_bug.cgi/?id=N`, keeping the query).
+//! - **Rewrite rules** for hosts that take them, which answer with real 301s and need no stubs:
+//!   `_redirects` (Netlify, Cloudflare Pages), and `_hindsight/nginx.conf` and
+//!   `_hindsight/apache.conf` to include in a server's configuration. The issue folder of
+//!   `LU-123456` is `issues/LU/123/` — the number without its last three digits — so one
+//!   regular expression per key shape covers every issue, whatever the archive's size.
+
+use crate::render::html::escape;
+
+/// The folder issue pages live under.
+const ISSUES: &str = "issues";
+
+/// A redirect stub for an old `browse/KEY` path, at `browse/KEY/index.html`.
+pub fn stub(key: &str, issue_path: &str) -> (String, String) {
+    let path = format!("browse/{key}/index.html");
+    let target = format!("{}{}.html", super::root_of(&path), issue_path);
+    let t = escape(&target);
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{k}</title>\
+<meta http-equiv=\"refresh\" content=\"0; url={t}\"><link rel=\"canonical\" href=\"{t}\">\
+<meta name=\"robots\" content=\"noindex\"></head>\
+<body><p><a href=\"{t}\">{k} has moved here</a>.</p></body></html>\n",
+        k = escape(key),
+    );
+    (path, html)
+}
+
+/// The shim page for a query-string URL such as `show_bug.cgi?id=N`, at `{name}/index.html`.
+/// `prefix` is the key prefix of the tracker whose numbers the `id` is.
+pub fn shim(name: &str, prefix: &str, kind: &str) -> (String, String) {
+    let path = format!("{name}/index.html");
+    let root = super::root_of(&path);
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self'; script-src 'self'\">\
+<meta name=\"robots\" content=\"noindex\"><title>Redirecting…</title></head>\
+<body data-root=\"{root}\" data-prefix=\"{p}\" data-kind=\"{kind}\">\
+<p id=\"redirect-message\">Looking up the old address… If nothing happens, <a href=\"{root}search.html\">search the archive</a>.</p>\
+<script src=\"{root}static/redirect.js\"></script></body></html>\n",
+        p = escape(prefix),
+    );
+    (path, html)
+}
+
+/// The shim's script.
+pub const SHIM_JS: &str = r#"// Forwards old query-string URLs (show_bug.cgi?id=N, attachment.cgi?id=N) to their pages.
+(function () {
+  'use strict';
+  var body = document.body;
+  var root = body.getAttribute('data-root') || '';
+  var prefix = body.getAttribute('data-prefix') || '';
+  var kind = body.getAttribute('data-kind');
+  var m = /[?&]id=([1-9][0-9]{0,17})(?:&|$)/.exec(location.search);
+  var msg = document.getElementById('redirect-message');
+  if (!m) { if (msg) msg.textContent = 'This old address names no bug number.'; return; }
+  var n = m[1];
+  var bucket = n.length > 3 ? n.slice(0, n.length - 3) : '0';
+  var key = prefix + '-' + n;
+  var target = kind === 'attachment'
+    ? root + 'search.html?q=' + encodeURIComponent('attachment ' + n)
+    : root + 'issues/' + prefix + '/' + bucket + '/' + key + '.html';
+  location.replace(target);
+})();
+"#;
+
+/// Rewrite rules for JIRA keys (`/browse/KEY`) and Bugzilla numbers (`show_bug.cgi?id=N`
+/// under each prefix in `bugzilla_prefixes`), for a site served under `base` (`""` or
+/// `/lustre`). Returns (site path, text) for `_redirects`, nginx and Apache.
+pub fn rules(
+    base: &str,
+    keys: &[(String, String)],
+    bugzilla_prefix: Option<&str>,
+) -> Vec<(String, String)> {
+    let base = base.trim_end_matches('/');
+    let mut nginx = String::from(
+        "# hindsight: old tracker URLs → archive pages. Include inside the server { } block\n# that serves the site.\n",
+    );
+    nginx.push_str(&format!(
+        "location ~ ^{b}/browse/([A-Za-z][A-Za-z0-9_]*)-([1-9][0-9]*)([0-9][0-9][0-9])$ {{ return 301 {b}/{i}/$1/$2/$1-$2$3.html; }}\n\
+location ~ ^{b}/browse/([A-Za-z][A-Za-z0-9_]*)-([1-9][0-9]?[0-9]?)$ {{ return 301 {b}/{i}/$1/0/$1-$2.html; }}\n",
+        b = base,
+        i = ISSUES
+    ));
+    let mut apache = String::from(
+        "# hindsight: old tracker URLs → archive pages. Include in the site's <VirtualHost>\n# or <Directory> (mod_rewrite).\nRewriteEngine On\n",
+    );
+    apache.push_str(&format!(
+        "RewriteRule ^{b}/browse/([A-Za-z][A-Za-z0-9_]*)-([1-9][0-9]*)([0-9]{{3}})$ {b}/{i}/$1/$2/$1-$2$3.html [R=301,L]\n\
+RewriteRule ^{b}/browse/([A-Za-z][A-Za-z0-9_]*)-([1-9][0-9]{{0,2}})$ {b}/{i}/$1/0/$1-$2.html [R=301,L]\n",
+        b = base,
+        i = ISSUES
+    ));
+    if let Some(p) = bugzilla_prefix {
+        nginx.push_str(&format!(
+            "location = {b}/show_bug.cgi {{\n  if ($arg_id ~ \"^([1-9][0-9]*)([0-9][0-9][0-9])$\") {{ return 301 {b}/{i}/{p}/$1/{p}-$1$2.html; }}\n  if ($arg_id ~ \"^([1-9][0-9]?[0-9]?)$\") {{ return 301 {b}/{i}/{p}/0/{p}-$1.html; }}\n  return 404;\n}}\n",
+            b = base,
+            i = ISSUES
+        ));
+        apache.push_str(&format!(
+            "RewriteCond %{{QUERY_STRING}} (?:^|&)id=([1-9][0-9]*)([0-9]{{3}})(?:&|$)\nRewriteRule ^{b}/show_bug\\.cgi$ {b}/{i}/{p}/%1/{p}-%1%2.html? [R=301,L]\n\
+RewriteCond %{{QUERY_STRING}} (?:^|&)id=([1-9][0-9]{{0,2}})(?:&|$)\nRewriteRule ^{b}/show_bug\\.cgi$ {b}/{i}/{p}/0/{p}-%1.html? [R=301,L]\n",
+            b = base,
+            i = ISSUES
+        ));
+    }
+    // Netlify-style files take no regular expressions: one line per issue.
+    let mut redirects = String::from("# hindsight: old tracker URLs → archive pages\n");
+    for (key, path) in keys {
+        redirects.push_str(&format!("{base}/browse/{key} {base}/{path}.html 301\n"));
+    }
+    if let Some(p) = bugzilla_prefix {
+        let head = format!("{p}-");
+        for (key, path) in keys {
+            if let Some(n) = key.strip_prefix(&head) {
+                redirects.push_str(&format!(
+                    "{base}/show_bug.cgi id={n} {base}/{path}.html 301\n"
+                ));
+            }
+        }
+    }
+    vec![
+        ("_redirects".to_string(), redirects),
+        ("_hindsight/nginx.conf".to_string(), nginx),
+        ("_hindsight/apache.conf".to_string(), apache),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::issue_path;
+
+    /// Applies the Apache rules' regular expressions the way mod_rewrite would, for a path and
+    /// a query string.
+    fn apache_target(conf: &str, path: &str, query: &str) -> Option<String> {
+        let mut cond_ok = true;
+        let mut query_caps: Vec<String> = Vec::new();
+        for line in conf.lines() {
+            if let Some(rest) = line.strip_prefix("RewriteCond %{QUERY_STRING} ") {
+                let re = regex::Regex::new(rest).unwrap();
+                let caps = re.captures(query);
+                cond_ok = caps.is_some();
+                query_caps = caps
+                    .map(|c| {
+                        c.iter()
+                            .map(|m| m.map_or(String::new(), |m| m.as_str().into()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("RewriteRule ") {
+                let mut parts = rest.split(' ');
+                let re = regex::Regex::new(parts.next().unwrap()).unwrap();
+                let target = parts.next().unwrap();
+                if cond_ok {
+                    if let Some(c) = re.captures(path) {
+                        let mut t = target.trim_end_matches('?').to_string();
+                        for i in (1..c.len()).rev() {
+                            t = t.replace(&format!("${i}"), &c[i]);
+                        }
+                        for (i, q) in query_caps.iter().enumerate().skip(1).rev() {
+                            t = t.replace(&format!("%{i}"), q);
+                        }
+                        return Some(t);
+                    }
+                }
+                cond_ok = true;
+                query_caps.clear();
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn apache_rules_reach_every_bucket() {
+        let conf = &rules("", &[], Some("BZ"))[2].1;
+        for key in ["LU-7", "LU-999", "LU-1000", "LU-20581", "LUDOC-123456"] {
+            assert_eq!(
+                apache_target(conf, &format!("/browse/{key}"), ""),
+                Some(format!("/{}.html", issue_path(key))),
+                "{key}"
+            );
+        }
+        for n in ["5", "999", "1000", "24504"] {
+            assert_eq!(
+                apache_target(conf, "/show_bug.cgi", &format!("id={n}")),
+                Some(format!("/{}.html", issue_path(&format!("BZ-{n}")))),
+                "{n}"
+            );
+        }
+        assert_eq!(apache_target(conf, "/browse/LU-0123", ""), None);
+    }
+
+    #[test]
+    fn a_site_under_a_path_keeps_its_prefix() {
+        let files = rules("/lustre/", &[("LU-5".into(), issue_path("LU-5"))], None);
+        assert_eq!(
+            files[0].1.lines().nth(1),
+            Some("/lustre/browse/LU-5 /lustre/issues/LU/0/LU-5.html 301")
+        );
+        assert!(files[1].1.contains("^/lustre/browse/"));
+    }
+}
