@@ -46,7 +46,7 @@ fn nginx_answers_old_urls_with_the_generated_rules() {
     let prefix = dir.path().join("nginx");
     std::fs::create_dir_all(prefix.join("logs")).unwrap();
     let conf = format!(
-        "daemon off;\npid {p}/nginx.pid;\nerror_log {p}/logs/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/tmp;\n  proxy_temp_path {p}/tmp;\n  fastcgi_temp_path {p}/tmp;\n  uwsgi_temp_path {p}/tmp;\n  scgi_temp_path {p}/tmp;\n  server {{\n    listen 127.0.0.1:{port};\n    root {root};\n    include {root}/_hindsight/nginx.conf;\n  }}\n}}\n",
+        "daemon off;\nmaster_process off;\npid {p}/nginx.pid;\nerror_log {p}/logs/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/tmp;\n  proxy_temp_path {p}/tmp;\n  fastcgi_temp_path {p}/tmp;\n  uwsgi_temp_path {p}/tmp;\n  scgi_temp_path {p}/tmp;\n  server {{\n    listen 127.0.0.1:{port};\n    root {root};\n    include {root}/_hindsight/nginx.conf;\n  }}\n}}\n",
         p = prefix.display(),
         root = public.display(),
     );

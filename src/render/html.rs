@@ -132,6 +132,7 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
         ]
         .into_iter()
         .collect();
+        classes.insert("span", ["mention", "attachment-ref"].into_iter().collect());
         classes.insert("div", panel.clone());
         classes.insert("pre", panel);
         let mut b = ammonia::Builder::default();
