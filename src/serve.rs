@@ -46,12 +46,10 @@ impl Preview {
 
     /// Serves requests until the process ends (or, with `limit`, that many requests).
     pub fn run(&self, limit: Option<usize>) {
-        let mut served = 0;
-        for request in self.server.incoming_requests() {
+        for (served, request) in self.server.incoming_requests().enumerate() {
             let response = self.respond(request.method(), request.url());
             let _ = request.respond(response);
-            served += 1;
-            if limit.is_some_and(|l| served >= l) {
+            if limit.is_some_and(|l| served + 1 >= l) {
                 break;
             }
         }

@@ -150,15 +150,15 @@ pub fn read_file(
                     }
                 },
             };
-            seed.deserialize(&mut de).map_err(|e| bad(e))?;
-            de.end().map_err(|e| bad(e))?;
+            seed.deserialize(&mut de).map_err(&bad)?;
+            de.end().map_err(&bad)?;
             failure.map_or(Ok(()), Err)
         }
         Some(_) => {
             // One object, or JSON lines: a stream of objects.
             let stream = serde_json::Deserializer::from_reader(reader).into_iter::<GhIssue>();
             for item in stream {
-                let issue = item.map_err(|e| bad(e))?;
+                let issue = item.map_err(&bad)?;
                 emit(Record::Issue(Box::new(convert(issue, source))))?;
             }
             Ok(())

@@ -313,7 +313,8 @@ pub fn detect(path: &Path) -> Result<Format> {
 /// Detects a format from the start of a file.
 pub fn detect_bytes(head: &[u8]) -> Option<Format> {
     let text = String::from_utf8_lossy(head);
-    let sniffers: [(fn(&str) -> bool, Format); 6] = [
+    type Sniff = fn(&str) -> bool;
+    let sniffers: [(Sniff, Format); 6] = [
         (jira_xml::sniff, Format::JiraXml),
         (bugzilla_xml::sniff, Format::BugzillaXml),
         (ndjson::sniff, Format::Ndjson),
