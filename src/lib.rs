@@ -69,6 +69,8 @@ pub struct BuildReport {
     pub import: ImportReport,
     /// What render produced.
     pub render: RenderReport,
+    /// What the search index holds.
+    pub search: search::SearchReport,
     /// What write changed.
     pub write: WriteReport,
     /// Wall time per stage.
@@ -86,6 +88,8 @@ pub fn export(config: &Config, file: &std::path::Path, strict: bool) -> Result<u
     let mut count = 0;
     linked.store.for_each_issue(|mut issue| {
         linked.prepare(&mut issue);
+        // Files from a tracker's attachments folder travel inside the export.
+        render::attachments::embed(config, &mut issue)?;
         serde_json::to_writer(&mut out, &issue).map_err(|e| Error::Store {
             path: file.to_path_buf(),
             message: e.to_string(),
@@ -169,6 +173,41 @@ pub fn build(
     stages.push(("render", elapsed));
 
     let started = Instant::now();
+    observer.stage_started("search", Some(linked.issues.len() as u64));
+    let indexed = search::build_streaming(&config.cache, &staging, |emit| {
+        linked.store.for_each_issue(|mut issue| {
+            linked.prepare(&mut issue);
+            let path = format!("{}.html", keys::issue_path(&issue.key));
+            if let Some(doc) = search::docs::issue_doc(&issue, &path) {
+                emit(doc);
+            }
+            observer.advance(1);
+            Ok(())
+        })
+    });
+    let search_report = match indexed {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = staging.abandon();
+            return Err(e);
+        }
+    };
+    let elapsed = started.elapsed();
+    observer.stage_finished(
+        "search",
+        &format!(
+            "{} documents, {} terms, {} files, {:.1} MB (loaded before a query: {} bytes)",
+            search_report.docs,
+            search_report.terms,
+            search_report.files,
+            search_report.bytes as f64 / 1e6,
+            search_report.root_bytes
+        ),
+        elapsed,
+    );
+    stages.push(("search", elapsed));
+
+    let started = Instant::now();
     observer.stage_started("write", None);
     let write_report = staging.commit()?;
     let elapsed = started.elapsed();
@@ -188,6 +227,7 @@ pub fn build(
         output,
         import: report,
         render: render_report,
+        search: search_report,
         write: write_report,
         stages,
     })

@@ -74,6 +74,24 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// Search a built archive from the terminal (the same query language as the site).
+    Search {
+        /// The configuration file of the archive (its build cache holds the index).
+        #[arg(long, short, default_value = "hindsight.toml")]
+        config: PathBuf,
+        /// A built site whose config is not at hand: its build cache is looked for beside it.
+        #[arg(long)]
+        site: Option<PathBuf>,
+        /// Print the hits as JSON.
+        #[arg(long)]
+        json: bool,
+        /// At most this many hits.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// The query: words, "phrases", prefix*, status:open component:lnet, LU-1234…
+        #[arg(required = true)]
+        query: Vec<String>,
+    },
     /// Check that every internal link and anchor of a built site resolves.
     Check {
         /// The built site.
@@ -110,6 +128,47 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> hindsight::Result<ExitCode> {
     match cli.command {
+        Command::Search {
+            config,
+            site,
+            json,
+            limit,
+            query,
+        } => {
+            let cache = match site {
+                Some(site) => site
+                    .canonicalize()
+                    .map_err(|e| hindsight::Error::io(&site, e))?
+                    .parent()
+                    .map(|p| p.join(".hindsight-cache"))
+                    .unwrap_or_else(|| PathBuf::from(".hindsight-cache")),
+                None => Config::load(&config)?.cache,
+            };
+            let hits = hindsight::search::query(&cache, &query.join(" "), limit)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&hits).unwrap_or_else(|_| "[]".into())
+                );
+            } else {
+                for h in &hits {
+                    println!(
+                        "{}  [{}]  {}",
+                        h.key,
+                        h.status.as_deref().unwrap_or("-"),
+                        h.title
+                    );
+                    println!("    {}", h.path);
+                    if !h.snippet.is_empty() {
+                        println!("    {}", h.snippet.replace('\n', " "));
+                    }
+                }
+                if hits.is_empty() {
+                    println!("no matches");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve { site, port, bind } => {
             let preview = hindsight::serve::Preview::bind(&site, (bind, port).into())?;
             if let Some(addr) = preview.addr() {

@@ -123,3 +123,48 @@ fn check_exits_non_zero_with_the_broken_links() {
     let stdout = String::from_utf8_lossy(&bad.stdout);
     assert!(stdout.contains("about.html (no such file)"), "{stdout}");
 }
+
+#[test]
+fn search_from_the_terminal_finds_issues_by_function_name_and_key() {
+    let (_dir, site) = example();
+    build(&site).unwrap();
+    let out = hindsight(&site, &["search", "ldlm_cancel_lru"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .is_some_and(|l| l.starts_with("LU-4423 ")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("issues/LU/4/LU-4423.html"), "{stdout}");
+
+    let out = hindsight(&site, &["search", "--json", "--limit", "3", "LU-4423"]);
+    assert!(out.status.success());
+    let hits: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hits[0]["key"], "LU-4423", "{hits}");
+
+    // Without a config at hand, from the site folder.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let public = site.join("public");
+    let out = hindsight(
+        elsewhere.path(),
+        &[
+            "search",
+            "--site",
+            public.to_str().unwrap(),
+            "status:open",
+            "lnet",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

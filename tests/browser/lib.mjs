@@ -9,7 +9,6 @@ import { pathToFileURL } from 'node:url';
 export const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--no-first-run', '--disable-quic', '--disable-component-update', '--disable-sync',
-  '--allow-file-access-from-files=false',
 ];
 
 export async function launch() {

@@ -86,6 +86,15 @@
       i += ch.length;
       var f = foldChar(ch);
       for (var c of f) {
+        if (c === '\u3099' || c === '\u309A') {
+          // A lone voicing mark joins the character before it when they compose.
+          var last = seg[seg.length - 1];
+          if (last) {
+            var comp = (last.c + c).normalize('NFC');
+            if (cpLen(comp) === 1) { last.c = comp; last.k = classOf(comp); last.to = i; }
+          }
+          continue;
+        }
         var k = classOf(c);
         if (k === O) {
           if (seg.length) segment(seg, st, emit);
@@ -268,7 +277,23 @@
     before = out.groups.length;
     flush();
     if (typing && endsInWord && out.groups.length > before) out.groups[out.groups.length - 1].prefix = true;
+    tidy(out);
     return out;
+  }
+
+  // Drops repeated groups, and in a long query (a pasted log line) numbers and hex addresses.
+  var LONG_QUERY = 6;
+  function isNoise(a) {
+    return /^[0-9]+$/.test(a) || /^[0-9a-f]{8,}$/.test(a) || /^0x[0-9a-f]{8,}$/.test(a);
+  }
+  function tidy(q) {
+    var long = q.groups.length >= LONG_QUERY, seen = new Set();
+    q.groups = q.groups.filter(function (g) {
+      var sig = JSON.stringify([g.whole, g.atoms, g.phrase, g.prefix]);
+      if (seen.has(sig)) return false;
+      seen.add(sig);
+      return !(long && !g.prefix && g.whole === null && g.atoms.length === 1 && isNoise(g.atoms[0]));
+    });
   }
 
   function addFilter(out, field, value) {
@@ -503,22 +528,22 @@
     return minQ;
   }
 
-  // A filter term's documents as a Set.
+  // A filter term's documents as a Set: chunks of (block number, gap list or bitmap).
   function filterDocs(e, r, set) {
-    var blocks = e.extra + 1, ps = [];
-    for (var k = 0; k < blocks; k++) ps.push(chunk(e, k));
+    var ps = [];
+    for (var k = 0; k <= e.extra; k++) ps.push(chunk(e, k));
     return Promise.all(ps).then(function (chunks) {
-      chunks.forEach(function (s, k) {
-        var start = k * Math.pow(2, r.fb);
+      chunks.forEach(function (s) {
         if (!s) return;
-        if (s.charAt(0) === 'l') {
-          var rd = new Reader(s, 1), d = start + rd.vlq();
+        var rd = new Reader(s), start = rd.vlq() * Math.pow(2, r.fb), kind = s.charAt(rd.i++);
+        if (kind === 'l') {
+          var d = start + rd.vlq();
           set.add(d);
           while (!rd.done()) { d += rd.vlq() + 1; set.add(d); }
         } else {
-          for (var i = 1; i < s.length; i++) {
-            var v = B64V[s.charAt(i)];
-            for (var b = 0; b < 6; b++) if (v & (1 << b)) set.add(start + (i - 1) * 6 + b);
+          for (var i = rd.i; i < s.length; i++) {
+            var v = B64V[s.charAt(i)], base = start + (i - rd.i) * 6;
+            for (var b = 0; b < 6; b++) if (v & (1 << b)) set.add(base + b);
           }
         }
       });
@@ -527,7 +552,10 @@
   }
 
   var shardCache = new Map();
-  function record(r, ord) {
+  function record(ord) {
+    return root().then(function (r) { return recordIn(r, ord); });
+  }
+  function recordIn(r, ord) {
     var s = Math.floor(ord / r.g);
     var p = shardCache.get(s);
     if (!p) { p = get(bucket('d', s)); shardCache.set(s, p); }
@@ -538,7 +566,7 @@
   }
 
   // ---------------------------------------------------------------- evaluation
-  var BUDGET_CHARS = 160000;
+  var BUDGET_CHARS = 100000;
 
   // Runs a query; resolves to {hits: [{ord, groups, score}], total, exact, key, highlight}.
   function search(q, opts) {
@@ -574,12 +602,14 @@
           for (var i = 0; i < filterSets.length; i++) if (!filterSets[i].has(d)) return false;
           return true;
         }
-        return rank(r, pq, sels, terms, allowed, filterSets, want).then(function (res) {
+        function finish(res) {
           res.key = keyOrds.filter(allowed);
           res.highlight = highlight;
           res.query = pq;
           return res;
-        });
+        }
+        var early = opts.onProgress ? function (res) { opts.onProgress(finish(res)); } : null;
+        return rank(r, pq, sels, terms, allowed, filterSets, want, early).then(finish);
       });
     });
   }
@@ -631,7 +661,7 @@
     });
   }
 
-  function rank(r, pq, sels, terms, allowed, filterSets, want) {
+  function rank(r, pq, sels, terms, allowed, filterSets, want, early) {
     var docs = new Map(); // ord -> {g: Float64Array per group score, atoms: per group bitmask}
     var ng = sels.length;
     var chars = 0;
@@ -690,27 +720,40 @@
       return list;
     }
 
-    // Whether more postings could change the first `want` results.
+    // Whether more postings could change the first `want` results: no document, seen or
+    // not, can still match more groups than the want-th result, or as many with a higher
+    // score (postings are ordered by impact, so what is unread scores at most the impact of
+    // the last read posting of each term).
     function settled(list) {
-      var open = terms.filter(function (t) { return !t.done; });
-      if (!open.length) return true;
+      var per = new Float64Array(ng), openG = new Array(ng).fill(false), any = false;
+      terms.forEach(function (t) {
+        if (t.done) return;
+        any = true;
+        openG[t.group] = true;
+        var v = qScore(t.minQ) * t.weight;
+        if (sels[t.group].phrase) per[t.group] += v; else per[t.group] = Math.max(per[t.group], v);
+      });
+      if (!any) return true;
       if (list.length < want) return false;
       var kth = list[want - 1];
-      if (kth.groups < ng) return false;
-      var rest = 0, per = new Float64Array(ng);
-      open.forEach(function (t) { var v = qScore(t.minQ) * t.weight; if (sels[t.group].phrase) per[t.group] += v; else per[t.group] = Math.max(per[t.group], v); });
-      for (var g = 0; g < ng; g++) rest += per[g];
-      return kth.score >= rest * 1.0001 + (list.length > want ? 0 : 0) && kth.score >= bestPartial(per);
-    }
-
-    function bestPartial(per) {
-      var best = 0;
+      function beats(m, s) { return m > kth.groups || (m === kth.groups && s > kth.score); }
+      var um = 0, us = 0;
+      for (var g = 0; g < ng; g++) if (openG[g]) { um++; us += per[g]; }
+      if (beats(um, us)) return false;
+      var ok = true;
       docs.forEach(function (x) {
-        var s = 0;
-        for (var g = 0; g < ng; g++) s += x.gs[g] + per[g];
-        if (s > best) best = s;
+        if (!ok) return;
+        var m = 0, s = 0;
+        for (var g = 0; g < ng; g++) {
+          var sel = sels[g];
+          var full = sel.phrase ? x.am[g] === (1 << sel.atoms) - 1 : x.am[g] !== 0;
+          s += x.gs[g];
+          if (full) m++;
+          else if (openG[g]) { m++; s += per[g]; }
+        }
+        if (beats(m, s)) ok = false;
       });
-      return best >= 0 ? 0 : best;
+      return ok;
     }
 
     function loop() {
@@ -719,10 +762,13 @@
         var exact = terms.every(function (t) { return t.done; });
         return { hits: list, total: list.length, exact: exact };
       }
-      // Load the next chunk of the open term with the highest remaining impact.
+      // Show what is known while more postings load (once).
+      if (early) { early({ hits: list, total: list.length, exact: false, partial: true }); early = null; }
+      // Load, at once, the next chunk of each open term whose unread postings may still
+      // score at least half as much as the best unread ones.
       var open = terms.filter(function (t) { return !t.done; });
-      open.sort(function (a, b) { return b.minQ * b.weight - a.minQ * a.weight; });
-      return loadNext([open[0]]).then(loop);
+      var top = Math.max.apply(null, open.map(function (t) { return qScore(t.minQ) * t.weight; }));
+      return loadNext(open.filter(function (t) { return qScore(t.minQ) * t.weight * 2 >= top; })).then(loop);
     }
 
     if (!terms.length) {
@@ -766,7 +812,7 @@
       if (from === 0) res.key.forEach(function (d) { ords.push(d); });
       res.hits.forEach(function (h) { if (ords.length < from + n + res.key.length && res.key.indexOf(h.ord) < 0) ords.push(h.ord); });
       ords = ords.slice(from, from + n);
-      return Promise.all(ords.map(function (d) { return record(r, d); }));
+      return Promise.all(ords.map(function (d) { return recordIn(r, d); }));
     }).then(function (recs) {
       var phrases = res.query.groups.filter(function (g) { return g.phrase && g.atoms.length > 1; });
       if (!phrases.length) return recs;
@@ -857,16 +903,17 @@
       } catch (e) { /* some file:// setups refuse; the page still works */ }
     }
 
-    function show(res, append) {
-      return page(res, shown, PAGE).then(function (recs) {
-        if (!append) list.textContent = '';
+    function show(res, append, provisional) {
+      var from = append ? shown : 0;
+      return page(res, from, PAGE).then(function (recs) {
+        if (!append) { list.textContent = ''; shown = 0; }
         recs.forEach(function (x) { list.appendChild(resultItem(x, res.highlight)); });
         shown += recs.length;
         var total = res.total + res.key.filter(function (d) { return !res.hits.some(function (h) { return h.ord === d; }); }).length;
         more.hidden = shown >= total;
         if (!total) status.textContent = 'No results for ' + input.value.trim() + '.';
         else status.textContent = (res.exact ? '' : 'About ') + number(total) + (total === 1 ? ' result' : ' results') + (shown < total ? ', showing ' + shown : '') + '.';
-        pageEl.setAttribute('data-state', 'done');
+        pageEl.setAttribute('data-state', provisional ? 'refining' : 'done');
         return recs;
       });
     }
@@ -883,17 +930,29 @@
       }
       pageEl.setAttribute('data-state', 'searching');
       var t0 = performance.now();
-      return search(q, { typing: typing, want: PAGE }).then(function (res) {
+      var shownEarly = null;
+      function early(res) {
+        if (my !== seq || jump && res.key.length === 1 && !noJump) return;
+        shownEarly = show(res, false, true).then(function () {
+          if (H.stats.firstMs === undefined || H.stats.firstRun !== my) { H.stats.firstMs = performance.now() - t0; H.stats.firstRun = my; }
+        });
+      }
+      return search(q, { typing: typing, want: PAGE, onProgress: early }).then(function (res) {
         if (my !== seq) return;
+        return (shownEarly || Promise.resolve()).then(function () { return res; });
+      }).then(function (res) {
+        if (!res || my !== seq) return;
         if (jump && res.key.length === 1 && !noJump) {
-          return record(null, res.key[0]).then(function (x) {
+          return record(res.key[0]).then(function (x) {
             pageEl.setAttribute('data-state', 'jumping');
             location.replace(siteRoot() + x.path);
           });
         }
         current = res;
+        shown = 0;
         return show(res, false).then(function () {
           H.stats.lastMs = performance.now() - t0;
+          if (H.stats.firstRun !== my) { H.stats.firstMs = H.stats.lastMs; H.stats.firstRun = my; }
         });
       }).catch(function (e) {
         if (my !== seq) return;
@@ -901,10 +960,6 @@
         pageEl.setAttribute('data-state', 'error');
       });
     }
-
-    // record() needs the root's shard size; bind it lazily.
-    var recordRaw = record;
-    record = function (r, ord) { return root().then(function (rr) { return recordRaw(r || rr, ord); }); };
 
     input.addEventListener('input', function () {
       clearTimeout(timer);

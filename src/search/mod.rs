@@ -1,0 +1,155 @@
+//! Search: a tantivy index kept in the build cache (for `hindsight search`), and a static,
+//! sharded export of it under `search/` in the site, read by `static/search.js` from a web host
+//! or from `file://`.
+//!
+//! * [`docs`]: issues and commits as search documents (restricted content left out).
+//! * [`tokenize`]: the analyzer for code and logs, identical in Rust and in the client.
+//! * [`query`](mod@query): the query language (words, `"phrases"`, `prefix*`, `field:value`
+//!   filters, keys), shared by the client and the terminal.
+//! * [`index`]: the tantivy side (schema, indexing, the terminal's search).
+//! * [`export`]: the static index (format described there).
+
+pub mod docs;
+pub mod export;
+pub mod index;
+pub mod query;
+pub mod tokenize;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+/// Whether a document is an issue or a commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocKind {
+    /// A tracker issue.
+    Issue,
+    /// A git commit.
+    Commit,
+}
+
+impl DocKind {
+    /// `issue` or `commit`, as in the `kind:` filter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Issue => "issue",
+            DocKind::Commit => "commit",
+        }
+    }
+}
+
+/// One searchable document, produced by the pipeline for each issue and each commit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchDoc {
+    /// Issue or commit.
+    pub kind: DocKind,
+    /// `LU-1234` or a full commit sha.
+    pub key: String,
+    /// Summary / commit subject.
+    pub title: String,
+    /// Issues only.
+    pub status: Option<String>,
+    /// The issue's project (commits: none, or the repository's).
+    pub project: Option<String>,
+    /// Bug, Improvement, ...
+    pub issue_type: Option<String>,
+    /// Components.
+    pub components: Vec<String>,
+    /// Fix versions.
+    pub fix_versions: Vec<String>,
+    /// Affects versions.
+    pub versions: Vec<String>,
+    /// Labels.
+    pub labels: Vec<String>,
+    /// Created (issues) / author date (commits).
+    pub year: Option<i32>,
+    /// Site-relative page path, e.g. `issues/LU/1/LU-1234.html`.
+    pub path: String,
+    /// Plain text blocks: description, environment, comments / commit body, author name.
+    pub body: Vec<String>,
+}
+
+/// What [`build`] produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SearchReport {
+    /// Documents indexed.
+    pub docs: u64,
+    /// Distinct terms in the static index (filters and keys included).
+    pub terms: u64,
+    /// Files written under `search/`.
+    pub files: u64,
+    /// Bytes of all files under `search/`.
+    pub bytes: u64,
+    /// Bytes of `search/root.js`, the one index file loaded before a query.
+    pub root_bytes: u64,
+    /// Bytes of the largest file under `search/`.
+    pub max_file_bytes: u64,
+}
+
+/// One result of [`query`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Hit {
+    /// Issue key or commit sha.
+    pub key: String,
+    /// Summary or subject.
+    pub title: String,
+    /// Issue status.
+    pub status: Option<String>,
+    /// Site-relative page path.
+    pub path: String,
+    /// A passage of the text, plain, with the matched words between `«` and `»`.
+    pub snippet: String,
+    /// Relevance (BM25, higher is better).
+    pub score: f32,
+}
+
+/// Indexes `docs` with tantivy into `cache_dir` (replacing what an earlier build left there)
+/// and writes the static index under `search/` through `sink`.
+///
+/// The static index is a deterministic function of the set of documents: it does not depend on
+/// the order `docs` come in, on tantivy's segments, or on the number of threads.
+pub fn build(
+    docs: impl Iterator<Item = SearchDoc>,
+    cache_dir: &Path,
+    sink: &dyn crate::write::PageSink,
+) -> crate::Result<SearchReport> {
+    let idx = index::build_index(docs, cache_dir)?;
+    export::export(&idx, sink)
+}
+
+/// Like [`build`], for producers that push documents from a callback (the archive store's
+/// `for_each_issue`): `produce` gets an `emit` function and runs on the calling thread while
+/// the index is built on another, through a bounded channel, so documents stream.
+pub fn build_streaming(
+    cache_dir: &Path,
+    sink: &dyn crate::write::PageSink,
+    produce: impl FnOnce(&mut dyn FnMut(SearchDoc)) -> crate::Result<()>,
+) -> crate::Result<SearchReport> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<SearchDoc>(256);
+    std::thread::scope(|s| {
+        let indexer = s.spawn(move || build(rx.into_iter(), cache_dir, sink));
+        let produced = produce(&mut |d| {
+            // A failed indexer drops the receiver; its error is reported below.
+            let _ = tx.send(d);
+        });
+        drop(tx);
+        let report = indexer
+            .join()
+            .map_err(|_| err("the search indexer panicked"))??;
+        produced?;
+        Ok(report)
+    })
+}
+
+/// Runs `query` (the same language as the site's search box) over the tantivy index that
+/// [`build`] left in `cache_dir`; best first, at most `limit` hits.
+pub fn query(cache_dir: &Path, query: &str, limit: usize) -> crate::Result<Vec<Hit>> {
+    index::search(cache_dir, query, limit)
+}
+
+pub(crate) fn err(message: impl std::fmt::Display) -> crate::Error {
+    crate::Error::Search {
+        message: message.to_string(),
+    }
+}

@@ -1,0 +1,383 @@
+//! The query language, parsed the same way here (for `hindsight search`) and in the client
+//! (`parseQuery` in `search.js`):
+//!
+//! * words: any text; each compound (`ldlm_lock_cancel`, `-EIO`) or run of CJK characters is
+//!   one *group*; documents rank by how many groups they match, then by BM25 (OR semantics, so
+//!   a pasted log line with other pids and addresses still finds its issue);
+//! * `"a phrase"`: its words must all occur, adjacent ones rank first;
+//! * `prefix*`: the word's completions (at most [`MAX_EXPANSIONS`]);
+//! * `field:value` or `field:"two words"`: a filter; several values of one field are
+//!   alternatives, different fields must all hold. Fields: `project`, `status`, `type`,
+//!   `component`, `fix` (fix version), `version` (affects version), `label`, `year` (also
+//!   `year:2010..2015`), `kind` (`issue` or `commit`);
+//! * a query that is exactly an issue key (`LU-1234`) or a commit hash (7 to 40 hex digits) is
+//!   also a jump to that page.
+
+use super::tokenize::{fold, tokenize_units};
+
+/// At most this many completions of a prefix are searched.
+pub const MAX_EXPANSIONS: usize = 16;
+
+/// Commit hashes are indexed as keys by this many leading hex digits.
+pub const KEY_HASH_LEN: usize = 12;
+
+/// A parsed query.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Query {
+    /// Word groups.
+    pub groups: Vec<Group>,
+    /// Filters: field and its alternative values (filter terms, `status:open`).
+    pub filters: Vec<(String, Vec<String>)>,
+    /// When the query is an issue key or a commit hash: the key term (`key:lu-1234`), and
+    /// whether it is a prefix of longer keys (a short hash).
+    pub key: Option<(String, bool)>,
+}
+
+/// A group of words that count as one for coordination.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Group {
+    /// The whole compound as written (`ldlm_lock.c`, `-eio`), when it differs from `atoms`.
+    pub whole: Option<String>,
+    /// The atoms (or bigrams), one per position, in order.
+    pub atoms: Vec<String>,
+    /// A quoted phrase: all atoms required, adjacency ranks first.
+    pub phrase: bool,
+    /// The last atom (or the whole) is a prefix.
+    pub prefix: bool,
+}
+
+/// Canonical filter field name for what a user may type.
+pub fn filter_field(name: &str) -> Option<&'static str> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "project" | "proj" => "project",
+        "status" => "status",
+        "type" | "issuetype" => "type",
+        "component" | "comp" => "component",
+        "fix" | "fixversion" | "fixver" => "fix",
+        "version" | "affects" | "affectsversion" => "version",
+        "label" | "labels" => "label",
+        "year" => "year",
+        "kind" | "is" => "kind",
+        _ => return None,
+    })
+}
+
+/// The filter term for a value of a field: `status:` + the folded value, runs of whitespace
+/// made one space.
+pub fn filter_term(field: &str, value: &str) -> String {
+    let folded = fold(value);
+    let mut out = String::with_capacity(field.len() + 1 + folded.len());
+    out.push_str(field);
+    out.push(':');
+    let mut space = false;
+    for c in folded
+        .chars()
+        .filter(|c| !c.is_control() || c.is_ascii_whitespace())
+    {
+        if matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{b}' | '\u{c}') {
+            space = true;
+        } else {
+            if space && !out.ends_with(':') {
+                out.push(' ');
+            }
+            space = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The key term of an issue key or a commit hash.
+pub fn key_term(key: &str) -> String {
+    if is_hash(key) {
+        format!(
+            "key:{}",
+            &key.to_ascii_lowercase()[..key.len().min(KEY_HASH_LEN)]
+        )
+    } else {
+        format!("key:{}", fold(key))
+    }
+}
+
+fn is_hash(s: &str) -> bool {
+    (7..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn is_issue_key(s: &str) -> bool {
+    let Some((p, n)) = s.rsplit_once('-') else {
+        return false;
+    };
+    let mut pc = p.chars();
+    matches!(pc.next(), Some(c) if c.is_ascii_alphabetic())
+        && pc.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !n.is_empty()
+        && n.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Parses a query. `typing` makes the last word a prefix (search as you type).
+pub fn parse(q: &str, typing: bool) -> Query {
+    let mut out = Query::default();
+    let trimmed = q.trim();
+    if is_issue_key(trimmed) {
+        out.key = Some((key_term(trimmed), false));
+    } else if is_hash(trimmed) && trimmed.len() <= 40 {
+        out.key = Some((key_term(trimmed), trimmed.len() < KEY_HASH_LEN));
+    }
+    let chars: Vec<char> = q.chars().collect();
+    let n = chars.len();
+    let mut i = 0;
+    let mut text = String::new();
+    let flush_text = |text: &mut String, out: &mut Query| {
+        if !text.is_empty() {
+            words(text, out);
+            text.clear();
+        }
+    };
+    while i < n {
+        let c = chars[i];
+        if c == '"' {
+            flush_text(&mut text, &mut out);
+            let s = i + 1;
+            let mut e = s;
+            while e < n && chars[e] != '"' {
+                e += 1;
+            }
+            let phrase: String = chars[s..e].iter().collect();
+            phrase_group(&phrase, &mut out);
+            i = e + 1;
+            continue;
+        }
+        if c.is_whitespace() {
+            text.push(' ');
+            i += 1;
+            continue;
+        }
+        // A bare word: up to whitespace (a quote after `field:` belongs to it).
+        let s = i;
+        let mut e = i;
+        while e < n && !chars[e].is_whitespace() && chars[e] != '"' {
+            e += 1;
+        }
+        let word: String = chars[s..e].iter().collect();
+        if let Some((f, v)) = word.split_once(':') {
+            if let Some(field) = filter_field(f) {
+                flush_text(&mut text, &mut out);
+                let (value, next) = if v.is_empty() && e < n && chars[e] == '"' {
+                    let vs = e + 1;
+                    let mut ve = vs;
+                    while ve < n && chars[ve] != '"' {
+                        ve += 1;
+                    }
+                    (chars[vs..ve].iter().collect::<String>(), ve + 1)
+                } else {
+                    (v.to_string(), e)
+                };
+                add_filter(&mut out, field, &value);
+                i = next;
+                continue;
+            }
+        }
+        if let Some(stem) = word.strip_suffix('*') {
+            flush_text(&mut text, &mut out);
+            let before = out.groups.len();
+            words(stem, &mut out);
+            if out.groups.len() > before {
+                out.groups.last_mut().expect("a group was added").prefix = true;
+            }
+            i = e;
+            continue;
+        }
+        text.push_str(&word);
+        i = e;
+    }
+    let ends_in_word = chars
+        .last()
+        .is_some_and(|c| !c.is_whitespace() && *c != '"');
+    let before = out.groups.len();
+    flush_text(&mut text, &mut out);
+    if typing && ends_in_word && out.groups.len() > before {
+        out.groups.last_mut().expect("a group was added").prefix = true;
+    }
+    tidy(&mut out);
+    out
+}
+
+/// Drops repeated groups, and in a long query (a pasted log line) the numbers and hex
+/// addresses, which differ from one occurrence of a message to the next.
+fn tidy(q: &mut Query) {
+    let long = q.groups.len() >= LONG_QUERY;
+    let mut seen: Vec<Group> = Vec::new();
+    q.groups.retain(|g| {
+        if seen.contains(g) {
+            return false;
+        }
+        seen.push(g.clone());
+        !(long && !g.prefix && g.whole.is_none() && g.atoms.len() == 1 && is_noise(&g.atoms[0]))
+    });
+}
+
+/// Queries of at least this many groups are read as pasted text.
+pub const LONG_QUERY: usize = 6;
+
+fn is_noise(atom: &str) -> bool {
+    atom.bytes().all(|b| b.is_ascii_digit())
+        || (atom.len() >= 8 && atom.bytes().all(|b| b.is_ascii_hexdigit()))
+        || (atom.len() >= 10
+            && atom.starts_with("0x")
+            && atom[2..].bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn add_filter(out: &mut Query, field: &'static str, value: &str) {
+    let mut terms = Vec::new();
+    if field == "year" {
+        if let Some((a, b)) = value.split_once("..") {
+            if let (Ok(a), Ok(b)) = (a.trim().parse::<i32>(), b.trim().parse::<i32>()) {
+                if a <= b && b - a <= 200 {
+                    terms.extend((a..=b).map(|y| format!("year:{y}")));
+                }
+            }
+        }
+    }
+    if field == "kind" {
+        let v = fold(value);
+        let v = v.trim_end_matches('s');
+        terms.push(format!("kind:{v}"));
+    }
+    if terms.is_empty() {
+        terms.push(filter_term(field, value));
+    }
+    if terms.iter().all(|t| t.len() == field.len() + 1) {
+        return;
+    }
+    match out.filters.iter_mut().find(|(f, _)| f == field) {
+        Some((_, values)) => {
+            for t in terms {
+                if !values.contains(&t) {
+                    values.push(t);
+                }
+            }
+        }
+        None => out.filters.push((field.to_string(), terms)),
+    }
+}
+
+/// Plain words: one group per compound or bigram run.
+fn words(text: &str, out: &mut Query) {
+    let mut cur: Option<Group> = None;
+    tokenize_units(text, |t, info| {
+        if info.unit_start {
+            if let Some(g) = cur.take() {
+                out.groups.push(g);
+            }
+            cur = Some(Group::default());
+        }
+        let g = cur.get_or_insert_with(Group::default);
+        if info.atom {
+            g.atoms.push(t.text);
+        } else if info.unit_start {
+            g.whole = Some(t.text);
+        }
+    });
+    if let Some(g) = cur {
+        out.groups.push(g);
+    }
+    for g in &mut out.groups {
+        // A run of bigrams reads as a phrase of them.
+        if g.whole.is_none() && g.atoms.len() > 1 {
+            g.phrase = true;
+        }
+    }
+}
+
+fn phrase_group(text: &str, out: &mut Query) {
+    let mut g = Group {
+        phrase: true,
+        ..Group::default()
+    };
+    tokenize_units(text, |t, info| {
+        if info.atom {
+            g.atoms.push(t.text);
+        }
+    });
+    if g.atoms.len() == 1 {
+        g.phrase = false;
+    }
+    if !g.atoms.is_empty() {
+        out.groups.push(g);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(whole: Option<&str>, atoms: &[&str]) -> Group {
+        Group {
+            whole: whole.map(str::to_string),
+            atoms: atoms.iter().map(|s| s.to_string()).collect(),
+            phrase: false,
+            prefix: false,
+        }
+    }
+
+    #[test]
+    fn words_compounds_filters_phrases() {
+        let q = parse(
+            r#"ldlm_lock_cancel -EIO status:Open component:"Lustre Client" "rc = -2" osc*"#,
+            false,
+        );
+        assert_eq!(
+            q.groups,
+            vec![
+                g(Some("ldlm_lock_cancel"), &["ldlm", "lock", "cancel"]),
+                g(Some("-eio"), &["eio"]),
+                Group {
+                    phrase: true,
+                    ..g(None, &["rc", "2"])
+                },
+                Group {
+                    prefix: true,
+                    ..g(None, &["osc"])
+                },
+            ]
+        );
+        assert_eq!(
+            q.filters,
+            vec![
+                ("status".to_string(), vec!["status:open".to_string()]),
+                (
+                    "component".to_string(),
+                    vec!["component:lustre client".to_string()]
+                ),
+            ]
+        );
+        assert_eq!(q.key, None);
+    }
+
+    #[test]
+    fn keys_years_and_typing() {
+        assert_eq!(
+            parse(" LU-1234 ", false).key,
+            Some(("key:lu-1234".into(), false))
+        );
+        assert_eq!(
+            parse("3f2a9c1", false).key,
+            Some(("key:3f2a9c1".into(), true))
+        );
+        let q = parse("year:2010..2012 kind:commits lock", true);
+        assert_eq!(
+            q.filters,
+            vec![
+                (
+                    "year".to_string(),
+                    vec!["year:2010".into(), "year:2011".into(), "year:2012".into()]
+                ),
+                ("kind".to_string(), vec!["kind:commit".into()]),
+            ]
+        );
+        assert!(q.groups[0].prefix);
+        assert!(!parse("lock ", true).groups[0].prefix);
+        assert_eq!(parse("文件系统", false).groups[0].atoms.len(), 3);
+        assert!(parse("文件系统", false).groups[0].phrase);
+    }
+}
