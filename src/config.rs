@@ -37,6 +37,8 @@ pub struct Config {
     pub page_size: usize,
     /// Write `browse/KEY/index.html` redirect stubs for old tracker URLs.
     pub redirect_stubs: bool,
+    /// Attachment files larger than this many bytes are listed but not copied into the site.
+    pub attachment_size_cap: u64,
     /// The issue trackers' exports.
     pub trackers: Vec<TrackerConfig>,
     /// The source repositories.
@@ -61,6 +63,10 @@ pub struct TrackerConfig {
     /// The tracker's old base URLs, newest first (`https://jira.whamcloud.com`).
     #[serde(default)]
     pub base_urls: Vec<String>,
+    /// JIRA's attachments folder (`<PROJECT>/<bucket>/<KEY>/<attachment id>`), relative to the
+    /// config; files found there are copied into the site.
+    #[serde(default)]
+    pub attachments: Option<PathBuf>,
 }
 
 /// The export formats hindsight reads.
@@ -128,6 +134,8 @@ struct RawConfig {
     page_size: Option<usize>,
     #[serde(default)]
     redirect_stubs: Option<bool>,
+    #[serde(default)]
+    attachment_size_cap: Option<u64>,
     #[serde(default, rename = "tracker")]
     trackers: Vec<TrackerConfig>,
     #[serde(default, rename = "repository")]
@@ -176,7 +184,7 @@ impl Config {
             if let Some(prefix) = &t.key_prefix {
                 if !is_project_key(prefix) {
                     return Err(config_error(format!(
-                        "[[tracker]] #{}: key_prefix {prefix:?} must be letters and digits, starting with a letter",
+                        "[[tracker]] #{}: key_prefix {prefix:?} must be capital letters and digits, starting with a letter",
                         i + 1
                     )));
                 }
@@ -186,9 +194,15 @@ impl Config {
             for p in projects {
                 if !is_project_key(p) {
                     return Err(config_error(format!(
-                        "projects: {p:?} is not a project key (letters and digits, starting with a letter)"
+                        "projects: {p:?} is not a project key (capital letters and digits, starting with a letter)"
                     )));
                 }
+            }
+        }
+        let mut trackers = raw.trackers;
+        for t in &mut trackers {
+            if let Some(a) = &mut t.attachments {
+                *a = root.join(&*a);
             }
         }
         let mut repositories = raw.repositories;
@@ -211,7 +225,10 @@ impl Config {
             show_emails: raw.show_emails,
             page_size,
             redirect_stubs: raw.redirect_stubs.unwrap_or(true),
-            trackers: raw.trackers,
+            attachment_size_cap: raw
+                .attachment_size_cap
+                .unwrap_or(DEFAULT_ATTACHMENT_SIZE_CAP),
+            trackers,
             repositories,
             root,
         })
@@ -259,11 +276,16 @@ impl Config {
     }
 }
 
-/// Project keys and key prefixes: an ASCII letter, then letters, digits or `_`.
+/// The default `attachment_size_cap`: 10 MiB.
+pub const DEFAULT_ATTACHMENT_SIZE_CAP: u64 = 10 * 1024 * 1024;
+
+/// Project keys and key prefixes: an ASCII capital, then capitals, digits or `_`.
 pub fn is_project_key(s: &str) -> bool {
+    // Capitals only, as JIRA requires: `lu-1` beside `LU-1` would give two pages whose paths
+    // differ only in case, which FAT, NTFS and macOS folders cannot hold apart.
     let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    matches!(chars.next(), Some(c) if c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         && s.len() <= 32
 }
 

@@ -31,6 +31,18 @@ use serde::{Deserialize, Serialize};
 pub struct Timestamp(pub DateTime<FixedOffset>);
 
 impl Timestamp {
+    /// A timestamp the neutral format can hold: RFC 3339 has four-digit years only, so a date
+    /// in year 72023 (a typo in an export) would be written out but never read back.
+    pub fn checked(t: DateTime<FixedOffset>) -> std::result::Result<Timestamp, String> {
+        use chrono::Datelike;
+        let utc = t.with_timezone(&chrono::Utc).year();
+        if (1..=9999).contains(&t.year()) && (1..=9999).contains(&utc) {
+            Ok(Timestamp(t))
+        } else {
+            Err(format!("year {} is out of range", t.year()))
+        }
+    }
+
     /// Seconds since the Unix epoch, for ordering and bucketing by year.
     pub fn unix(&self) -> i64 {
         self.0.timestamp()
@@ -221,7 +233,9 @@ pub struct Comment {
 pub enum AttachmentContent {
     /// Embedded in the export, base64-encoded as the export had it.
     Base64 { data: String },
-    /// A file on disk, relative to the tracker's configured attachments folder.
+    /// A file on disk, relative to the tracker's configured attachments folder. In the per-issue
+    /// JSON of a built site: the site's copy, relative to the site root
+    /// (`attachments/BZ/0/567/fix.patch`).
     File { path: String },
 }
 
@@ -524,6 +538,22 @@ fn is_false(b: &bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_outside_four_digit_years_are_refused() {
+        // Found by fuzzing the JIRA XML importer: `Tue, 1 Aug 72023 14:22:09 +0000` was
+        // accepted and gave per-issue JSON that could not be imported again.
+        let far = DateTime::parse_from_rfc2822("Tue, 1 Aug 72023 14:22:09 +0000").unwrap();
+        assert!(Timestamp::checked(far).is_err());
+        let edge = DateTime::parse_from_rfc3339("9999-12-31T23:00:00-05:00").unwrap();
+        assert!(Timestamp::checked(edge).is_err());
+        let ok = DateTime::parse_from_rfc2822("Tue, 1 Aug 2023 14:22:09 +0000").unwrap();
+        let t = Timestamp::checked(ok).unwrap();
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+        let bz = crate::import::bugzilla_xml::parse_date("72023-01-01 10:00:00 +0000");
+        assert!(bz.is_err(), "{bz:?}");
+    }
 
     #[test]
     fn timestamp_round_trips_with_its_offset() {

@@ -100,6 +100,33 @@ fn bugzilla_exports_build_into_bucketed_pages_with_old_anchors() {
         );
     }
 
+    // The attachment's base64 data is written, decoded, into the site and linked from the
+    // list; the private one is not.
+    let fixture =
+        std::fs::read_to_string(repo().join("tests/fixtures/bugzilla/lustre-bugzilla-3.0.xml"))
+            .unwrap();
+    let start = fixture.find("<attachid>567</attachid>").unwrap();
+    let data = &fixture[start..];
+    let data = &data[data.find("<data encoding=\"base64\">").unwrap() + 24..];
+    let data = &data[..data.find("</data>").unwrap()];
+    let expected = hindsight::render::attachments::decode_base64(data).unwrap();
+    let written = files
+        .get("attachments/BZ/0/567/ldlm-cancel-race.patch")
+        .unwrap_or_else(|| {
+            panic!(
+                "no attachment file: {:?}",
+                files
+                    .keys()
+                    .filter(|k| k.starts_with("attachments/"))
+                    .collect::<Vec<_>>()
+            )
+        });
+    assert_eq!(*written, expected);
+    assert!(String::from_utf8_lossy(written).starts_with("Index: lustre/ldlm/ldlm_lock.c"));
+    assert!(!files.keys().any(|k| k.starts_with("attachments/BZ/0/568/")));
+    assert!(bug.contains("href=\"../../../attachments/BZ/0/567/ldlm-cancel-race.patch\""));
+    assert!(bug.contains("id=\"attachment-567\""));
+
     // Every internal link and anchor of the site resolves.
     let check = hindsight::check::check_site(&site.join("public")).unwrap();
     assert!(check.broken.is_empty(), "broken links: {:#?}", check.broken);
@@ -139,4 +166,72 @@ fn a_broken_bugzilla_export_names_file_line_and_bug() {
     assert!(err.contains("lustre-bugzilla-4.4.xml:"), "{err}");
     assert!(err.contains("BZ-16494"), "{err}");
     assert!(!Path::new(&site.join("public")).join("index.html").exists());
+}
+
+#[test]
+fn jira_attachment_files_are_copied_and_secure_attachment_links_rewritten() {
+    let (_dir, site) = example();
+    // JIRA's attachments folder: the bucketed layout for one file, the older flat one for a
+    // file over the size cap.
+    let store = site.join("jira-attachments");
+    let small = store.join("LU/10000/LU-4423/13904");
+    std::fs::create_dir_all(small.parent().unwrap()).unwrap();
+    std::fs::write(&small, b"ldlm_stats mds1: cancel_rate 40213/s\n").unwrap();
+    let big = store.join("LU/LU-4423/13905");
+    std::fs::create_dir_all(big.parent().unwrap()).unwrap();
+    std::fs::write(&big, vec![0x1f; 5000]).unwrap();
+
+    let config = site.join("hindsight.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text
+        .replace(
+            "paths = [\"exports/jira/*.xml\"]",
+            "paths = [\"exports/jira/*.xml\"]\nattachments = \"jira-attachments\"",
+        )
+        .replace("projects = ", "attachment_size_cap = 4096\nprojects = ");
+    std::fs::write(&config, text).unwrap();
+    let page = site.join("exports/jira/LU-page-0.xml");
+    let xml = std::fs::read_to_string(&page).unwrap();
+    let old = "bug 12755 comment 2 has the old analysis.&lt;/p&gt;";
+    assert!(xml.contains(old));
+    let xml = xml.replace(
+        old,
+        "bug 12755 comment 2 has the old analysis. Stats: &lt;a href=&quot;https://jira.whamcloud.com/secure/attachment/13904/ldlm_stats-mds1.txt&quot;&gt;ldlm_stats-mds1.txt&lt;/a&gt;, debug log &lt;a href=&quot;/secure/attachment/13905/dk.mds1.gz&quot;&gt;dk.mds1.gz&lt;/a&gt;, elsewhere &lt;a href=&quot;/secure/attachment/99/other.txt&quot;&gt;other.txt&lt;/a&gt;.&lt;/p&gt;",
+    );
+    std::fs::write(&page, xml).unwrap();
+
+    build(&site).unwrap();
+    let out = site.join("public");
+    let copied = out.join("attachments/LU/13/13904/ldlm_stats-mds1.txt");
+    assert_eq!(
+        std::fs::read(&copied).unwrap(),
+        b"ldlm_stats mds1: cancel_rate 40213/s\n"
+    );
+    assert!(
+        !out.join("attachments/LU/13/13905").exists(),
+        "over the cap"
+    );
+    let html = std::fs::read_to_string(out.join("issues/LU/4/LU-4423.html")).unwrap();
+    assert!(html.contains("<a href=\"../../../attachments/LU/13/13904/ldlm_stats-mds1.txt\" class=\"issue-link\">ldlm_stats-mds1.txt</a>"), "{html}");
+    // Over the cap: listed with a note, and links to it reach the list entry.
+    assert!(html.contains("<a href=\"#attachment-13905\" class=\"issue-link\">dk.mds1.gz</a>"));
+    assert!(html.contains("over this archive&#x27;s size limit") || html.contains("size limit"));
+    // An attachment of no issue here: text only.
+    assert!(html.contains(", elsewhere other.txt."), "{html}");
+    let json = std::fs::read_to_string(out.join("issues/LU/4/LU-4423.json")).unwrap();
+    assert!(json.contains("attachments/LU/13/13904/ldlm_stats-mds1.txt"));
+
+    let check = hindsight::check::check_site(&out).unwrap();
+    assert!(check.broken.is_empty(), "broken links: {:#?}", check.broken);
+
+    // The neutral export carries the copied file, so a rebuild from it needs no folder.
+    let ndjson = site.join("archive.ndjson");
+    let config = hindsight::Config::load(&site.join("hindsight.toml")).unwrap();
+    hindsight::export(&config, &ndjson, false).unwrap();
+    let text = std::fs::read_to_string(&ndjson).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("\"key\":\"LU-4423\""))
+        .unwrap();
+    assert!(line.contains("\"kind\":\"base64\""), "{line}");
 }

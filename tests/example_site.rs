@@ -11,15 +11,23 @@ fn the_example_builds_into_a_complete_site() {
     let report = build(&site).unwrap();
     let out = site.join("public");
     let i = &report.import;
-    // 45 issues in the export: one under a security level and one of the unpublished LDEV
-    // project are dropped; two overlap between the pages.
-    assert_eq!(i.files, 2);
+    // 45 issues in the JIRA export: one under a security level and one of the unpublished LDEV
+    // project are dropped; two overlap between the pages. 12 Bugzilla bugs beside them, and one
+    // `NotPermitted` stub that is skipped with a warning.
+    assert_eq!(i.files, 3);
     assert_eq!(i.restricted_issues, 1, "{i:?}");
     assert_eq!(i.unpublished.get("LDEV"), Some(&1), "{i:?}");
-    assert_eq!(i.restricted_comments, 3, "{i:?}");
+    assert_eq!(i.restricted_comments, 3 + 2, "{i:?}");
+    assert_eq!(i.restricted_attachments, 1, "{i:?}");
+    let stubs: Vec<_> = i
+        .warnings
+        .iter()
+        .filter(|w| w.key.as_deref() == Some("BZ-13300"))
+        .collect();
+    assert_eq!(stubs.len(), 1, "{:?}", i.warnings);
     assert!(i.duplicates >= 2, "{i:?}");
     let kept = i.issues_kept as usize;
-    assert!(kept >= 40, "{kept}");
+    assert!(kept >= 40 + 12, "{kept}");
 
     let files = read_tree(&out);
     let issue_pages = files
@@ -39,6 +47,8 @@ fn the_example_builds_into_a_complete_site() {
         "searching.html",
         "lists/index.html",
         "lists/project/LU/index.html",
+        "lists/project/BZ/index.html",
+        "issues/BZ/16/BZ-16494.html",
         "static/style.css",
         "static/search.js",
     ] {
@@ -158,7 +168,11 @@ fn export_then_import_gives_the_same_site_byte_for_byte() {
     std::fs::create_dir_all(&again).unwrap();
     copy_tree(&site.join("pages"), &again.join("pages"));
     let text = std::fs::read_to_string(site.join("hindsight.toml")).unwrap();
-    let text = text.replace("exports/jira/*.xml", "../archive.ndjson");
+    // One tracker reads the export; it keeps the Bugzilla prefix so `bug N` still links.
+    let head = &text[..text.find("[[tracker]]").unwrap()];
+    let text = format!(
+        "{head}[[tracker]]\nname = \"bugzilla\"\nkey_prefix = \"BZ\"\npaths = [\"../archive.ndjson\"]\n"
+    );
     std::fs::write(again.join("hindsight.toml"), text).unwrap();
     let report = build(&again).unwrap();
     assert_eq!(report.import.restricted_issues, 0);
@@ -210,4 +224,95 @@ fn feeds_sitemap_and_robots_follow_the_base_url() {
     assert!(robots.contains("Sitemap: https://archive.example.org/lustre/sitemap.xml"));
     let feed = std::fs::read_to_string(out.join("feeds/issues.atom")).unwrap();
     assert!(feed.contains("href=\"https://archive.example.org/lustre/issues/LU/"));
+}
+
+#[test]
+fn bugzilla_attachments_are_published_with_their_decoded_bytes() {
+    let (_dir, site) = example();
+    build(&site).unwrap();
+    let out = site.join("public");
+    let patch =
+        std::fs::read_to_string(out.join("attachments/BZ/0/567/ldlm-lru-batch.patch")).unwrap();
+    assert!(
+        patch.starts_with("Index: lustre/ldlm/ldlm_lru.c\n"),
+        "{patch}"
+    );
+    assert!(
+        patch.contains("+        /* b=12755: never cancel more than a batch at a time, or every\n")
+    );
+    let log =
+        std::fs::read_to_string(out.join("attachments/BZ/21/21340/mds1_console.log")).unwrap();
+    assert!(log.contains("waiting_locks_callback()"), "{log}");
+    assert!(log.ends_with("reconnecting\n"));
+    // The private attachment is nowhere: no folder, no file.
+    assert!(!out.join("attachments/BZ/21/21341").exists());
+    let files = read_tree(&out.join("attachments"));
+    assert_eq!(files.len(), 2, "{:?}", files.keys().collect::<Vec<_>>());
+
+    // The issue page links the file and gives the entry its old anchor; the JSON points at the
+    // site's copy instead of carrying base64.
+    let page = std::fs::read_to_string(out.join("issues/BZ/12/BZ-12755.html")).unwrap();
+    assert!(
+        page.contains("id=\"attachment-567\""),
+        "no attachment anchor"
+    );
+    assert!(
+        page.contains("ldlm-lru-batch.patch</a>"),
+        "attachment not linked"
+    );
+    let json = std::fs::read_to_string(out.join("issues/BZ/12/BZ-12755.json")).unwrap();
+    assert!(
+        json.contains("\"path\": \"attachments/BZ/0/567/ldlm-lru-batch.patch\""),
+        "{json}"
+    );
+    assert!(!json.contains("base64"), "{json}");
+    assert!(
+        page.contains(">Platform<") || page.contains("Platform"),
+        "no field label"
+    );
+    assert!(!page.contains("everconfirmed"));
+}
+
+#[test]
+fn jira_and_bugzilla_pages_link_each_other() {
+    let (_dir, site) = example();
+    build(&site).unwrap();
+    let out = site.join("public");
+    let read = |p: &str| std::fs::read_to_string(out.join(p)).unwrap();
+    let lu = read("issues/LU/4/LU-4423.html");
+    // An old Bugzilla URL in a JIRA anchor, and `bug N comment M` in JIRA text.
+    assert!(lu.contains("<a href=\"../../../issues/BZ/16/BZ-16494.html\" class=\"issue-link\">https://bugzilla.lustre.org/show_bug.cgi?id=16494</a>"), "{lu}");
+    assert!(lu.contains("<a href=\"../../../issues/BZ/12/BZ-12755.html#c2\" class=\"issue-link\">bug 12755 comment 2</a>"));
+    let lu1000 = read("issues/LU/1/LU-1000.html");
+    assert!(lu1000.contains(
+        "<a href=\"../../../issues/BZ/11/BZ-11861.html\" class=\"issue-link\">Bug 11861</a>"
+    ));
+    let lu36 = read("issues/LU/0/LU-36.html");
+    assert!(lu36.contains("href=\"../../../issues/BZ/22/BZ-22514.html\""));
+    let lu12 = read("issues/LU/0/LU-12.html");
+    assert!(lu12.contains(">b=23871</a>"));
+
+    let bz = read("issues/BZ/16/BZ-16494.html");
+    // JIRA URLs and keys in Bugzilla text, `bug N comment M`, `comment N`, `attachment N`, and
+    // `b=N,M` lists.
+    assert!(bz.contains("<a href=\"../../../issues/LU/4/LU-4423.html\" class=\"issue-link\">https://jira.whamcloud.com/browse/LU-4423</a>"));
+    assert!(bz.contains("<a href=\"../../../issues/BZ/12/BZ-12755.html#c2\" class=\"issue-link\">bug 12755 comment 2</a>"));
+    assert!(bz.contains("<a href=\"#c1\" class=\"issue-link\">comment 1</a>"));
+    assert!(bz.contains("<a href=\"../../../attachments/BZ/21/21340/mds1_console.log\" class=\"issue-link\">attachment 21340</a>"));
+    assert!(bz.contains(
+        "<a href=\"../../../issues/BZ/16/BZ-16404.html\" class=\"issue-link\">16404</a>"
+    ));
+    let bz11861 = read("issues/BZ/11/BZ-11861.html");
+    assert!(bz11861.contains("<a href=\"../../../issues/LU/1/LU-1000.html\" class=\"issue-link\">https://jira.whamcloud.com/browse/LU-1000</a>"));
+    assert!(bz11861.contains("<a href=\"../../../issues/BZ/10/BZ-10987.html\" class=\"issue-link\">https://bugzilla.clusterfs.com/show_bug.cgi?id=10987</a>"));
+    // A bug that is not in the archive stays text.
+    let bz24310 = read("issues/BZ/24/BZ-24310.html");
+    assert!(bz24310.contains("Bug 99999 was similar"));
+    // `comment 3` on BZ-12755 would name a private comment: not linked.
+    let bz12755 = read("issues/BZ/12/BZ-12755.html");
+    assert!(!bz12755.contains("id=\"c3\""));
+    assert!(!bz12755.contains("href=\"#c3\""));
+
+    let check = hindsight::check::check_site(&out).unwrap();
+    assert!(check.broken.is_empty(), "broken links: {:#?}", check.broken);
 }

@@ -708,7 +708,7 @@ pub(crate) fn parse_date(s: &str) -> std::result::Result<Option<Timestamp>, Stri
         return Ok(None);
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(Some(Timestamp(t)));
+        return Timestamp::checked(t).map(Some);
     }
     let (local, zone) = match s.rsplit_once(' ') {
         Some((l, z)) if z.starts_with(['+', '-']) || z.chars().all(|c| c.is_ascii_alphabetic()) => {
@@ -726,7 +726,9 @@ pub(crate) fn parse_date(s: &str) -> std::result::Result<Option<Timestamp>, Stri
         .ok();
     match (naive, offset_seconds.and_then(FixedOffset::east_opt)) {
         (Some(n), Some(offset)) => match offset.from_local_datetime(&n).single() {
-            Some(t) => Ok(Some(Timestamp(t))),
+            Some(t) => Timestamp::checked(t)
+                .map(Some)
+                .map_err(|e| format!("`{s}` is not a valid time ({e})")),
             None => Err(format!("`{s}` is not a valid time")),
         },
         _ => Err(format!(

@@ -559,11 +559,11 @@ fn parse_date(s: &str) -> std::result::Result<Timestamp, String> {
     let s = s.trim();
     for format in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z"] {
         if let Ok(t) = DateTime::parse_from_str(s, format) {
-            return Ok(Timestamp(t));
+            return Timestamp::checked(t);
         }
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(Timestamp(t));
+        return Timestamp::checked(t);
     }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         let utc = FixedOffset::east_opt(0).expect("zero offset");
@@ -571,7 +571,7 @@ fn parse_date(s: &str) -> std::result::Result<Timestamp, String> {
             .and_hms_opt(0, 0, 0)
             .and_then(|t| t.and_local_timezone(utc).single())
         {
-            return Ok(Timestamp(t));
+            return Timestamp::checked(t);
         }
     }
     Err(format!(
@@ -1027,6 +1027,13 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn dates_past_year_9999_are_refused() {
+        // Found by fuzzing the JIRA XML importer; the same holds here.
+        assert!(parse_date("+72023-01-10T08:30:00.000+1100").is_err());
+        assert!(parse_date("2022-01-10T08:30:00.000+1100").is_ok());
     }
 
     #[test]

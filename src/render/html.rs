@@ -7,7 +7,7 @@
 //! means the rewriting can never reintroduce markup the sanitiser removed.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -21,6 +21,21 @@ pub struct LinkContext<'a> {
     pub root: &'a str,
     /// Finds the pages of issues in the archive.
     pub resolve: &'a dyn Resolve,
+    /// The key prefix of the Bugzilla tracker (`BZ`), so `bug 123`, `b=123` and
+    /// `show_bug.cgi?id=123` can reach `BZ-123`.
+    pub bug_prefix: Option<&'a str>,
+    /// What the page itself holds (comment numbers, attachments), for `comment 3` and
+    /// `attachment 567`.
+    pub page: Option<&'a PageAnchors>,
+}
+
+/// The targets on one issue page that text may refer to.
+#[derive(Clone, Debug, Default)]
+pub struct PageAnchors {
+    /// Bugzilla comment numbers with an anchor `#cN` on the page.
+    pub comments: BTreeSet<u32>,
+    /// Attachment id → href from the page (the local copy, or the `#attachment-N` list entry).
+    pub attachments: BTreeMap<String, String>,
 }
 
 /// Key → site-relative page path without extension, for issues in the archive.
@@ -41,11 +56,63 @@ impl Resolve for crate::link::Linked {
     }
 }
 
-impl LinkContext<'_> {
+impl<'a> LinkContext<'a> {
+    /// A context that links issue keys only (no Bugzilla prefix, no page anchors).
+    pub fn new(root: &'a str, resolve: &'a dyn Resolve) -> Self {
+        LinkContext {
+            root,
+            resolve,
+            bug_prefix: None,
+            page: None,
+        }
+    }
+
     fn issue_href(&self, key: &str) -> Option<String> {
         self.resolve
             .issue_path(key)
             .map(|p| format!("{}{}.html", self.root, p))
+    }
+
+    /// The page of Bugzilla bug `n`, optionally at comment `c`.
+    fn bug_href(&self, n: &str, comment: Option<&str>) -> Option<String> {
+        let prefix = self.bug_prefix?;
+        let n = n.trim_start_matches('0');
+        let href = self.issue_href(&format!("{prefix}-{n}"))?;
+        Some(match comment {
+            Some(c) => format!("{href}#c{}", c.parse::<u32>().ok()?),
+            None => href,
+        })
+    }
+
+    fn comment_href(&self, n: &str) -> Option<String> {
+        let n: u32 = n.parse().ok()?;
+        self.page
+            .filter(|p| p.comments.contains(&n))
+            .map(|_| format!("#c{n}"))
+    }
+
+    fn attachment_href(&self, id: &str) -> Option<String> {
+        self.page.and_then(|p| p.attachments.get(id).cloned())
+    }
+
+    /// The local target of an old tracker address: `…/browse/LU-1`, `…/show_bug.cgi?id=N`,
+    /// `…/attachment.cgi?id=N`, `…/secure/attachment/N/name`.
+    fn tracker_url_href(&self, url: &str) -> Option<String> {
+        if let Some(key) = tracker_url_key(url) {
+            return self.issue_href(&key);
+        }
+        static RE: OnceLock<Regex> = OnceLock::new();
+        let re = RE.get_or_init(|| {
+            Regex::new(r"^(?:https?://[^/]+)?(?:/[^?#]*)?/(?:show_bug\.cgi\?id=([0-9]{1,18})(?:#c([0-9]{1,9}))?|attachment\.cgi\?id=([0-9]{1,18})(?:&.*)?|secure/(?:attachment|thumbnail)/([0-9]{1,18})/[^?#]*)(?:[?#].*)?$")
+                .unwrap()
+        });
+        let c = re.captures(url)?;
+        if let Some(n) = c.get(1) {
+            return self.bug_href(n.as_str(), c.get(2).map(|m| m.as_str()));
+        }
+        c.get(3)
+            .or_else(|| c.get(4))
+            .and_then(|id| self.attachment_href(id.as_str()))
     }
 }
 
@@ -148,6 +215,13 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
                 if element == "img" && attribute == "src" {
                     let v = value.trim_start().to_ascii_lowercase();
                     if v.starts_with("data:image/") || !(v.contains(':') || v.starts_with("//")) {
+                        return Some(Cow::Borrowed(value));
+                    }
+                    // JIRA's own attachment images may have a local copy; the link rewriter
+                    // replaces the address, or the image, before anything is written.
+                    if (v.starts_with("https://") || v.starts_with("http://"))
+                        && (v.contains("/secure/attachment/") || v.contains("/secure/thumbnail/"))
+                    {
                         return Some(Cow::Borrowed(value));
                     }
                     return None;
@@ -261,6 +335,8 @@ fn rewrite(html: &str, ctx: &LinkContext, link_urls: bool) -> String {
                         }
                         None => anchors.push(true),
                     }
+                } else if tag.starts_with("<img ") {
+                    rewrite_image(tag, ctx, &mut out);
                 } else if tag == "</a>" {
                     if !anchors.pop().unwrap_or(false) {
                         out.push_str(tag);
@@ -295,6 +371,12 @@ fn rewrite_anchor(tag: &str, ctx: &LinkContext) -> Option<String> {
             .issue_href(&key)
             .map(|h| format!("<a href=\"{}\" class=\"issue-link\">", escape(&h)));
     }
+    if let Some(local) = href.as_deref().and_then(|h| ctx.tracker_url_href(h)) {
+        return Some(format!(
+            "<a href=\"{}\" class=\"issue-link\">",
+            escape(&local)
+        ));
+    }
     match href {
         Some(h) if h.starts_with('/') || h.starts_with('#') && h.len() > 1 => {
             // A path on the old tracker has no counterpart here; keep the text only.
@@ -312,6 +394,35 @@ fn rewrite_anchor(tag: &str, ctx: &LinkContext) -> Option<String> {
     }
 }
 
+/// Images: an old tracker's attachment image becomes the local copy when the archive has it;
+/// any other remote image, or one whose copy is missing, becomes a note (never a remote fetch).
+fn rewrite_image(tag: &str, ctx: &LinkContext, out: &mut String) {
+    let Some(raw) = attr(tag, "src") else {
+        out.push_str(tag);
+        return;
+    };
+    let src = unescape_attr(raw);
+    let lower = src.trim_start().to_ascii_lowercase();
+    if lower.starts_with("data:image/") {
+        out.push_str(tag);
+        return;
+    }
+    let attachment = lower.contains("/secure/attachment/") || lower.contains("/secure/thumbnail/");
+    if attachment {
+        match ctx.tracker_url_href(&src).filter(|h| !h.starts_with('#')) {
+            Some(local) => {
+                let needle = format!(" src=\"{raw}\"");
+                out.push_str(&tag.replacen(&needle, &format!(" src=\"{}\"", escape(&local)), 1));
+            }
+            None => out.push_str(MISSING_IMAGE),
+        }
+    } else if lower.contains(':') || lower.starts_with("//") || lower.starts_with('/') {
+        out.push_str(MISSING_IMAGE);
+    } else {
+        out.push_str(tag);
+    }
+}
+
 /// The raw (still escaped) value of a double-quoted attribute in a serialised tag.
 fn attr<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
     let needle = format!(" {name}=\"");
@@ -326,7 +437,7 @@ fn linkify_text(text: &str, ctx: &LinkContext, link_urls: bool, out: &mut String
     if link_urls {
         for m in url_pattern().find_iter(text) {
             let url = unescape_attr(m.as_str());
-            let href = match tracker_url_key(&url).and_then(|k| ctx.issue_href(&k)) {
+            let href = match ctx.tracker_url_href(&url) {
                 Some(local) => format!("<a href=\"{}\" class=\"issue-link\">", escape(&local)),
                 None => format!(
                     "<a href=\"{}\" rel=\"nofollow noopener noreferrer\">",
@@ -351,6 +462,7 @@ fn linkify_text(text: &str, ctx: &LinkContext, link_urls: bool, out: &mut String
             ));
         }
     }
+    bugzilla_refs(text, ctx, &mut spans);
     spans.sort_by_key(|s| s.0);
     for (s, e, open) in spans {
         out.push_str(&text[last..s]);
@@ -362,6 +474,56 @@ fn linkify_text(text: &str, ctx: &LinkContext, link_urls: bool, out: &mut String
     out.push_str(&text[last..]);
 }
 
+/// Bugzilla's own autolinks in (escaped) text: `bug 123`, `bug #123 comment 4`, `comment 4`,
+/// `attachment 567`, `Created an attachment (id=567)`, and commit-style `b=123,456`. Each becomes
+/// a link when its target is published (or on this page); otherwise it stays text.
+fn bugzilla_refs(text: &str, ctx: &LinkContext, spans: &mut Vec<(usize, usize, String)>) {
+    if ctx.bug_prefix.is_none() && ctx.page.is_none() {
+        return;
+    }
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(
+            r"\b(?:(?:[Bb]ug|BUG)(?:[ \t]|\r?\n)*#?[ \t]*([0-9]{1,18})(?:,?(?:[ \t]|\r?\n)+comment[ \t]*#?[ \t]*([0-9]{1,9}))?\b|[Cc]omment[ \t]*#?[ \t]*([0-9]{1,9})\b|[Aa]ttachment(?:[ \t]*#?[ \t]*([0-9]{1,18})\b|[ \t]+\(id=([0-9]{1,18})\))|b[=:]([0-9]{1,18}(?:,[0-9]{1,18})*)\b)",
+        )
+        .unwrap()
+    });
+    let link = |h: String| format!("<a href=\"{}\" class=\"issue-link\">", escape(&h));
+    let mut found: Vec<(usize, usize, String)> = Vec::new();
+    for c in re.captures_iter(text) {
+        let whole = c.get(0).unwrap();
+        if let Some(n) = c.get(1) {
+            if let Some(h) = ctx.bug_href(n.as_str(), c.get(2).map(|m| m.as_str())) {
+                found.push((whole.start(), whole.end(), link(h)));
+            }
+        } else if let Some(n) = c.get(3) {
+            if let Some(h) = ctx.comment_href(n.as_str()) {
+                found.push((whole.start(), whole.end(), link(h)));
+            }
+        } else if let Some(n) = c.get(4).or_else(|| c.get(5)) {
+            if let Some(h) = ctx.attachment_href(n.as_str()) {
+                found.push((whole.start(), whole.end(), link(h)));
+            }
+        } else if let Some(list) = c.get(6) {
+            let mut start = whole.start();
+            let mut at = list.start();
+            for n in list.as_str().split(',') {
+                let end = at + n.len();
+                if let Some(h) = ctx.bug_href(n, None) {
+                    found.push((start, end, link(h)));
+                }
+                at = end + 1;
+                start = at;
+            }
+        }
+    }
+    for f in found {
+        if !spans.iter().any(|(s, e, _)| f.0 < *e && f.1 > *s) {
+            spans.push(f);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,10 +533,7 @@ mod tests {
             "LU-12" | "LU-1000" => Some(crate::keys::issue_path(k)),
             _ => None,
         };
-        f(&LinkContext {
-            root: "../../../",
-            resolve: &resolve,
-        })
+        f(&LinkContext::new("../../../", &resolve))
     }
 
     #[test]
@@ -428,6 +587,82 @@ mod tests {
         assert_eq!(
             out,
             "<div class=\"code panel\"><div class=\"codeContent panelContent\"><pre>LBUG</pre></div></div>"
+        );
+    }
+
+    fn with_bz<R>(f: impl FnOnce(&LinkContext) -> R) -> R {
+        let resolve = |k: &str| match k {
+            "LU-12" | "BZ-12755" | "BZ-16494" => Some(crate::keys::issue_path(k)),
+            _ => None,
+        };
+        let anchors = PageAnchors {
+            comments: [1, 3].into_iter().collect(),
+            attachments: [
+                (
+                    "567".to_string(),
+                    "../../../attachments/BZ/0/567/fix.patch".to_string(),
+                ),
+                ("12345".to_string(), "#attachment-12345".to_string()),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        let mut ctx = LinkContext::new("../../../", &resolve);
+        ctx.bug_prefix = Some("BZ");
+        ctx.page = Some(&anchors);
+        f(&ctx)
+    }
+
+    #[test]
+    fn bugzilla_references_in_plain_text() {
+        let out = with_bz(|c| {
+            plain_text(
+                "See bug 12755, Bug #16494 comment 3 and bug 999.\nb=12755,16494,4 per comment 3 (not comment 2); attachment 567, attachment 12345, attachment 9. Created an attachment (id=567)",
+                c,
+            )
+        });
+        assert_eq!(
+            out,
+            "<pre class=\"plain-text\">See <a href=\"../../../issues/BZ/12/BZ-12755.html\" class=\"issue-link\">bug 12755</a>, <a href=\"../../../issues/BZ/16/BZ-16494.html#c3\" class=\"issue-link\">Bug #16494 comment 3</a> and bug 999.\n<a href=\"../../../issues/BZ/12/BZ-12755.html\" class=\"issue-link\">b=12755</a>,<a href=\"../../../issues/BZ/16/BZ-16494.html\" class=\"issue-link\">16494</a>,4 per <a href=\"#c3\" class=\"issue-link\">comment 3</a> (not comment 2); <a href=\"../../../attachments/BZ/0/567/fix.patch\" class=\"issue-link\">attachment 567</a>, <a href=\"#attachment-12345\" class=\"issue-link\">attachment 12345</a>, attachment 9. Created an <a href=\"../../../attachments/BZ/0/567/fix.patch\" class=\"issue-link\">attachment (id=567)</a></pre>"
+        );
+    }
+
+    #[test]
+    fn old_bugzilla_and_attachment_urls_become_local() {
+        let out = with_bz(|c| {
+            plain_text(
+                "http://bugzilla.lustre.org/show_bug.cgi?id=16494#c3 https://bugzilla.clusterfs.com/show_bug.cgi?id=1 https://bugzilla.lustre.org/attachment.cgi?id=567",
+                c,
+            )
+        });
+        assert_eq!(
+            out,
+            "<pre class=\"plain-text\"><a href=\"../../../issues/BZ/16/BZ-16494.html#c3\" class=\"issue-link\">http://bugzilla.lustre.org/show_bug.cgi?id=16494#c3</a> <a href=\"https://bugzilla.clusterfs.com/show_bug.cgi?id=1\" rel=\"nofollow noopener noreferrer\">https://bugzilla.clusterfs.com/show_bug.cgi?id=1</a> <a href=\"../../../attachments/BZ/0/567/fix.patch\" class=\"issue-link\">https://bugzilla.lustre.org/attachment.cgi?id=567</a></pre>"
+        );
+        let html = "<p><a href=\"https://bugzilla.lustre.org/show_bug.cgi?id=12755\">bug 12755</a>, <a href=\"http://bugzilla.lustre.org/show_bug.cgi?id=2\">gone</a>, <a href=\"/secure/attachment/12345/x.log\">x.log</a>, <a href=\"https://jira.whamcloud.com/secure/attachment/567/fix.patch\">p</a>, bug 16494 and b=12755.</p>";
+        let out = with_bz(|c| tracker_html(html, c));
+        assert_eq!(
+            out,
+            "<p><a href=\"../../../issues/BZ/12/BZ-12755.html\" class=\"issue-link\">bug 12755</a>, <a href=\"http://bugzilla.lustre.org/show_bug.cgi?id=2\" rel=\"nofollow noopener noreferrer\">gone</a>, <a href=\"#attachment-12345\" class=\"issue-link\">x.log</a>, <a href=\"../../../attachments/BZ/0/567/fix.patch\" class=\"issue-link\">p</a>, <a href=\"../../../issues/BZ/16/BZ-16494.html\" class=\"issue-link\">bug 16494</a> and <a href=\"../../../issues/BZ/12/BZ-12755.html\" class=\"issue-link\">b=12755</a>.</p>"
+        );
+    }
+
+    #[test]
+    fn without_a_bugzilla_tracker_bug_numbers_stay_text() {
+        let out = with_ctx(|c| plain_text("bug 12755 comment 1, b=12755", c));
+        assert_eq!(
+            out,
+            "<pre class=\"plain-text\">bug 12755 comment 1, b=12755</pre>"
+        );
+    }
+
+    #[test]
+    fn attachment_images_use_the_local_copy_or_become_a_note() {
+        let html = "<p><img src=\"https://jira.whamcloud.com/secure/attachment/567/fix.png\" alt=\"x\"><img src=\"/secure/thumbnail/12345/_thumb_12345.png\"><img src=\"https://evil.example/secure/attachment/9/a.png\"><img src=\"static/logo.png\"></p>";
+        let out = with_bz(|c| tracker_html(html, c));
+        assert_eq!(
+            out,
+            "<p><img src=\"../../../attachments/BZ/0/567/fix.patch\" alt=\"x\"><span class=\"image-missing\">[image not in this archive]</span><span class=\"image-missing\">[image not in this archive]</span><img src=\"static/logo.png\"></p>"
         );
     }
 }

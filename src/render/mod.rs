@@ -6,6 +6,7 @@
 //! relative (`root` is the way back to the site root from each page), so the site works from
 //! any folder and over `file://`.
 
+pub mod attachments;
 pub mod chart;
 pub mod feeds;
 pub mod html;
@@ -269,6 +270,12 @@ impl<'a> Renderer<'a> {
         LinkContext {
             root,
             resolve: self.linked,
+            bug_prefix: self
+                .config
+                .trackers
+                .iter()
+                .find_map(|t| t.key_prefix.as_deref()),
+            page: None,
         }
     }
 
@@ -284,8 +291,44 @@ impl<'a> Renderer<'a> {
     fn render_issue(&self, issue: &Issue, sink: &dyn PageSink) -> Result<()> {
         let path = crate::keys::issue_path(&issue.key);
         let root = root_of(&path);
-        let ctx = self.link_context(&root);
-        let view = IssueView::new(self, issue, &root, &ctx);
+        // Attachment files first, so text can link to them.
+        let files = attachments::publish(self.config, issue, sink)?;
+        let mut anchors = html::PageAnchors {
+            comments: issue.comments.iter().filter_map(|c| c.number).collect(),
+            ..Default::default()
+        };
+        for (a, outcome) in issue.attachments.iter().zip(&files) {
+            let href = match outcome {
+                attachments::Outcome::Written(p) => format!("{root}{p}"),
+                attachments::Outcome::Skipped(_) => format!("#attachment-{}", slug(&a.id)),
+            };
+            anchors.attachments.entry(a.id.clone()).or_insert(href);
+        }
+        let mut ctx = self.link_context(&root);
+        ctx.page = Some(&anchors);
+        let mut view = IssueView::new(self, issue, &root, &ctx);
+        for (v, outcome) in view.attachments.iter_mut().zip(&files) {
+            match outcome {
+                attachments::Outcome::Written(p) => v.href = Some(format!("{root}{p}")),
+                attachments::Outcome::Skipped(note) => v.note.clone_from(note),
+            }
+        }
+        // The published JSON points at the site's copy instead of carrying the bytes.
+        let mut published;
+        let issue = if issue.attachments.iter().any(|a| a.content.is_some()) || !files.is_empty() {
+            published = issue.clone();
+            for (a, outcome) in published.attachments.iter_mut().zip(&files) {
+                a.content = match outcome {
+                    attachments::Outcome::Written(p) => {
+                        Some(crate::model::AttachmentContent::File { path: p.clone() })
+                    }
+                    attachments::Outcome::Skipped(_) => None,
+                };
+            }
+            &published
+        } else {
+            issue
+        };
         let mut c = self.context(&root);
         c.insert("issue", &view);
         sink.put(
@@ -565,7 +608,11 @@ struct CommentView {
 
 #[derive(Serialize)]
 struct AttachmentView {
+    anchor: String,
     name: String,
+    description: Option<String>,
+    href: Option<String>,
+    note: Option<String>,
     size: String,
     author: Option<String>,
     created: Option<TimeView>,
@@ -745,7 +792,14 @@ impl IssueView {
                 .attachments
                 .iter()
                 .map(|a| AttachmentView {
+                    anchor: format!("attachment-{}", slug(&a.id)),
                     name: a.name.clone(),
+                    description: a
+                        .description
+                        .clone()
+                        .filter(|d| !d.is_empty() && *d != a.name),
+                    href: None,
+                    note: None,
                     size: a.size.map(human_size).unwrap_or_default(),
                     author: name_of(&a.author),
                     created: a.created.as_ref().map(TimeView::of),
@@ -763,8 +817,9 @@ impl IssueView {
             extra: issue
                 .extra
                 .iter()
+                .filter(|(k, _)| k.as_str() != "everconfirmed")
                 .map(|(k, v)| ExtraView {
-                    name: k.clone(),
+                    name: extra_label(k),
                     value: v.clone(),
                 })
                 .collect(),
@@ -791,6 +846,22 @@ impl IssueView {
             ),
         }
     }
+}
+
+/// How pages name the tracker-specific fields kept in [`Issue::extra`].
+fn extra_label(key: &str) -> String {
+    match key {
+        "rep_platform" => "Platform",
+        "op_sys" => "OS",
+        "status_whiteboard" => "Whiteboard",
+        "bug_file_loc" => "URL",
+        "see_also" => "See also",
+        "cc" => "CC",
+        "qa_contact" => "QA contact",
+        "alias" => "Alias",
+        _ => key,
+    }
+    .to_string()
 }
 
 /// The facet value listings use for issues without one.

@@ -28,7 +28,7 @@ pub fn stub(key: &str, issue_path: &str) -> (String, String) {
     let target = format!("{}{}.html", super::root_of(&path), issue_path);
     let t = escape(&target);
     let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{k}</title>\
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{k}</title><link rel=\"icon\" href=\"data:,\">\
 <meta http-equiv=\"refresh\" content=\"0; url={t}\"><link rel=\"canonical\" href=\"{t}\">\
 <meta name=\"robots\" content=\"noindex\"></head>\
 <body><p><a href=\"{t}\">{k} has moved here</a>.</p></body></html>\n",
@@ -44,8 +44,8 @@ pub fn shim(name: &str, prefix: &str, kind: &str) -> (String, String) {
     let root = super::root_of(&path);
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self'; script-src 'self'\">\
-<meta name=\"robots\" content=\"noindex\"><title>Redirecting…</title></head>\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self'; script-src 'self'; img-src 'self' data:\">\
+<meta name=\"robots\" content=\"noindex\"><title>Redirecting…</title><link rel=\"icon\" href=\"data:,\"></head>\
 <body data-root=\"{root}\" data-prefix=\"{p}\" data-kind=\"{kind}\">\
 <p id=\"redirect-message\">Looking up the old address… If nothing happens, <a href=\"{root}search.html\">search the archive</a>.</p>\
 <script src=\"{root}static/redirect.js\"></script></body></html>\n",
