@@ -93,7 +93,9 @@ mod tests {
                 number: 20581
             })
         );
-        for bad in ["LU-", "-1", "LU-01", "L U-1", "../LU-1", "LU-1a", "1LU-2"] {
+        for bad in [
+            "LU-", "-1", "LU-01", "L U-1", "../LU-1", "LU-1a", "1LU-2", "lu-1", "Lu-1",
+        ] {
             assert_eq!(split_key(bad), None, "{bad}");
         }
     }

@@ -119,7 +119,15 @@ pub fn read_file(
                 }
             }
             Event::Eof => return parser.finish(end),
-            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
+            Event::Decl(d) => {
+                if let Some(Ok(enc)) = d.encoding() {
+                    let enc = enc.into_owned();
+                    if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
+                        parser.declared = Some(enc);
+                    }
+                }
+            }
+            Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
         }
     }
 }
@@ -315,6 +323,8 @@ struct Parser<'a> {
     item: Option<ItemState>,
     /// (login, display) pairs already emitted from this file.
     people: HashSet<(String, String)>,
+    /// The encoding the XML declaration names, when it is not UTF-8.
+    declared: Option<String>,
 }
 
 /// What is known about the `<item>` being read.
@@ -356,6 +366,7 @@ impl<'a> Parser<'a> {
             seen_root: false,
             item: None,
             people: HashSet::new(),
+            declared: None,
         }
     }
 
@@ -527,10 +538,17 @@ impl<'a> Parser<'a> {
             X::Io(io) => Error::io(self.path, std::io::Error::new(io.kind(), io.to_string())),
             X::Encoding(_) => {
                 let (at, byte) = self.positions.first_invalid_utf8(start, end);
-                let message = match byte {
+                let mut message = match byte {
                     Some(b) => format!("invalid UTF-8 (byte 0x{b:02X}): a JIRA export is UTF-8"),
                     None => "invalid UTF-8: a JIRA export is UTF-8".to_string(),
                 };
+                // JIRA writes UTF-8 only; a file declaring another encoding was converted by
+                // something else, and guessing could garble every name in it.
+                if let Some(enc) = &self.declared {
+                    message.push_str(&format!(
+                        "; the file declares encoding {enc:?}, which hindsight does not read: convert it first (iconv -f {enc} -t UTF-8) and fix the declaration"
+                    ));
+                }
                 self.parse_error(at, message)
             }
             X::Syntax(s) => {
@@ -617,7 +635,9 @@ fn parse_date(s: &str) -> std::result::Result<Option<Timestamp>, String> {
         return Ok(None);
     }
     DateTime::parse_from_rfc2822(s)
-        .map(|t| Some(Timestamp(t)))
+        .map_err(|e| e.to_string())
+        .and_then(Timestamp::checked)
+        .map(Some)
         .map_err(|e| format!("`{s}` is not a date like `Fri, 28 Jul 2023 00:11:05 -0700` ({e})"))
 }
 
@@ -1523,6 +1543,46 @@ For example, to request only the issue key and summary append 'field=key&field=s
                 assert!(message.contains("0xE9"), "{message}");
                 assert_eq!(key, None); // <environment> comes before <key>
             }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn dates_past_year_9999_are_refused() {
+        // Found by fuzzing: accepted, they gave per-issue JSON that could not be read back.
+        let e = parse_date("Tue, 1 Aug 72023 14:22:09 +0000").unwrap_err();
+        assert!(e.contains("out of range"), "{e}");
+        assert!(parse_date("Tue, 1 Aug 2023 14:22:09 +0000")
+            .unwrap()
+            .is_some());
+    }
+
+    #[test]
+    fn a_declared_latin1_file_is_refused_with_advice() {
+        let text = format!(
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n{}",
+            doc(&[ITEM_1])
+        );
+        let at = text.find("RHEL 7").unwrap() + 5;
+        let mut bytes = text.into_bytes();
+        bytes[at] = 0xE9;
+        match read_bytes(&bytes).1 {
+            Err(Error::Parse { message, .. }) => {
+                assert!(message.contains("0xE9"), "{message}");
+                assert!(message.contains("\"ISO-8859-1\""), "{message}");
+                assert!(
+                    message.contains("iconv -f ISO-8859-1 -t UTF-8"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // Declared UTF-8 adds no advice.
+        let mut bytes = doc(&[ITEM_1]).into_bytes();
+        let at = bytes.windows(6).position(|w| w == b"RHEL 7").unwrap() + 5;
+        bytes[at] = 0xE9;
+        match read_bytes(&bytes).1 {
+            Err(Error::Parse { message, .. }) => assert!(!message.contains("iconv"), "{message}"),
             other => panic!("{other:?}"),
         }
     }

@@ -55,11 +55,16 @@ pub struct Warning {
 
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.path.display())?;
-        if self.line > 0 {
-            write!(f, ":{}:{}", self.line, self.column)?;
+        // Warnings about the archive as a whole (two files giving one key to different
+        // issues) have no single file.
+        if !self.path.as_os_str().is_empty() {
+            write!(f, "{}", self.path.display())?;
+            if self.line > 0 {
+                write!(f, ":{}:{}", self.line, self.column)?;
+            }
+            write!(f, ": ")?;
         }
-        write!(f, ": {}", self.message)?;
+        write!(f, "{}", self.message)?;
         if let Some(k) = &self.key {
             write!(f, " (issue {k})")?;
         }

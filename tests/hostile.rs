@@ -1,0 +1,458 @@
+//! Hostile input (tests/fixtures/hostile, one export per format, written by its generate.py):
+//! script payloads in every field, restricted items carrying `SECRET-HOSTILE-*` markers, e-mail
+//! addresses beside LNet NIDs, and keys and attachment names that try to escape the output or
+//! collide on case-insensitive file systems. The site built from it must run no payload (here
+//! checked on the bytes; tests/browser/hostile.mjs checks it in Chromium), publish nothing
+//! restricted and no address, and write only safe, distinct paths inside the output folder.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use common::*;
+
+const CONFIG: &str = r#"title = "Hostile archive <script>window.__pwned=1</script> {{ 7*7 }}"
+output = "public"
+
+[[tracker]]
+name = "jira"
+paths = ["exports/jira.xml", "exports/jira.json"]
+
+[[tracker]]
+name = "bugzilla"
+key_prefix = "BZ"
+paths = ["exports/bugzilla.xml", "exports/bugzilla.json"]
+
+[[tracker]]
+name = "github"
+key_prefix = "GH"
+paths = ["exports/github.json"]
+
+[[tracker]]
+name = "neutral"
+paths = ["exports/neutral.ndjson"]
+"#;
+
+/// Builds the hostile site; returns the temp folder, the site folder and the build report.
+fn hostile() -> (tempfile::TempDir, PathBuf, hindsight::BuildReport) {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    let exports = site.join("exports");
+    std::fs::create_dir_all(&exports).unwrap();
+    for entry in std::fs::read_dir(repo().join("tests/fixtures/hostile")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e != "py") {
+            std::fs::copy(&path, exports.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(site.join("hindsight.toml"), CONFIG).unwrap();
+    let report = build(&site).unwrap();
+    (dir, site, report)
+}
+
+/// Files a browser parses as markup. Search shards (`search/**.js`) are external classic
+/// scripts whose data is inside string literals, where `<script>` is inert; the browser test
+/// runs them.
+fn is_markup(path: &str) -> bool {
+    [".html", ".atom", ".xml", ".svg"]
+        .iter()
+        .any(|e| path.ends_with(e))
+}
+
+/// The tags of an HTML document with their attributes (name, raw value), comments skipped.
+fn tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let b = html.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        if html[i..].starts_with("<!--") {
+            i = html[i..].find("-->").map_or(b.len(), |e| i + e + 3);
+            continue;
+        }
+        let mut j = i + 1;
+        if j < b.len() && b[j] == b'/' {
+            // A closing tag carries no attributes.
+            i = html[i..].find('>').map_or(b.len(), |e| i + e + 1);
+            continue;
+        }
+        let start = j;
+        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'-') {
+            j += 1;
+        }
+        if j == start {
+            i += 1;
+            continue;
+        }
+        let name = html[start..j].to_ascii_lowercase();
+        let mut attrs = Vec::new();
+        loop {
+            while j < b.len() && (b[j].is_ascii_whitespace() || b[j] == b'/') {
+                j += 1;
+            }
+            if j >= b.len() || b[j] == b'>' {
+                break;
+            }
+            let a = j;
+            while j < b.len() && !b[j].is_ascii_whitespace() && !b"=>/".contains(&b[j]) {
+                j += 1;
+            }
+            let attr = html[a..j].to_ascii_lowercase();
+            let mut value = String::new();
+            if j < b.len() && b[j] == b'=' {
+                j += 1;
+                if j < b.len() && (b[j] == b'"' || b[j] == b'\'') {
+                    let q = b[j];
+                    let v = j + 1;
+                    j = v;
+                    while j < b.len() && b[j] != q {
+                        j += 1;
+                    }
+                    value = html[v..j.min(b.len())].to_string();
+                    j += 1;
+                } else {
+                    let v = j;
+                    while j < b.len() && !b[j].is_ascii_whitespace() && b[j] != b'>' {
+                        j += 1;
+                    }
+                    value = html[v..j].to_string();
+                }
+            }
+            if a == j {
+                j += 1;
+            }
+            attrs.push((attr, value));
+        }
+        out.push((name, attrs));
+        i = j;
+    }
+    out
+}
+
+/// Decodes the character references a browser would decode in an attribute, enough to see a
+/// scheme spelled `java&#115;cript&#58;`.
+fn decode_attr(v: &str) -> String {
+    let mut out = String::new();
+    let mut rest = v;
+    while let Some(p) = rest.find('&') {
+        out.push_str(&rest[..p]);
+        rest = &rest[p..];
+        let end = rest.find(';').unwrap_or(0);
+        let ent = &rest[1..end.max(1)];
+        let ch = match ent {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" | "#39" => Some('\''),
+            "colon" => Some(':'),
+            "Tab" => Some('\t'),
+            "NewLine" => Some('\n'),
+            e if e.starts_with("#x") || e.starts_with("#X") => u32::from_str_radix(&e[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
+            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match ch {
+            Some(c) if end > 0 => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            _ => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out.chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+#[test]
+fn no_payload_survives_as_markup() {
+    let (_dir, site, _) = hostile();
+    let files = read_tree(&site.join("public"));
+    let own_script = regex::Regex::new(r#"^(\.\./)*static/[a-z0-9_-]+\.js$"#).unwrap();
+    let mut pages = 0;
+    for (path, bytes) in &files {
+        if !is_markup(path) || path.starts_with("static/") {
+            continue;
+        }
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        pages += 1;
+        // Template syntax reached the page as text, never evaluated.
+        assert!(!text.contains(">49<"), "{path}: a template expression ran");
+        for (tag, attrs) in tags(&text) {
+            let attr = |n: &str| attrs.iter().find(|(a, _)| a == n).map(|(_, v)| v.as_str());
+            assert!(
+                !["iframe", "object", "embed", "base", "frame", "frameset", "applet", "math"]
+                    .contains(&tag.as_str()),
+                "{path}: <{tag}> in the output"
+            );
+            if tag == "script" {
+                let src = attr("src").unwrap_or("");
+                assert!(
+                    own_script.is_match(src) && attrs.len() == 1,
+                    "{path}: a <script> that is not the site's own: {attrs:?}"
+                );
+            }
+            if tag == "meta" {
+                let equiv = attr("http-equiv").unwrap_or("").to_ascii_lowercase();
+                assert!(
+                    equiv.is_empty() || equiv == "content-security-policy" || equiv == "refresh",
+                    "{path}: meta {equiv}"
+                );
+                if equiv == "refresh" {
+                    let content = decode_attr(attr("content").unwrap_or(""));
+                    assert!(
+                        !content.contains("evil") && !content.contains(':'),
+                        "{path}: {content}"
+                    );
+                }
+            }
+            if tag == "form" {
+                let action = decode_attr(attr("action").unwrap_or(""));
+                assert!(
+                    !action.contains(':') && !action.starts_with("//"),
+                    "{path}: form {action}"
+                );
+            }
+            for (name, value) in &attrs {
+                assert!(!name.starts_with("on"), "{path}: <{tag} {name}=...>");
+                let v = decode_attr(value);
+                if [
+                    "href",
+                    "src",
+                    "action",
+                    "formaction",
+                    "xlink:href",
+                    "data",
+                    "poster",
+                    "srcset",
+                    "background",
+                ]
+                .contains(&name.as_str())
+                {
+                    for scheme in ["javascript:", "vbscript:", "livescript:", "data:text"] {
+                        assert!(!v.starts_with(scheme), "{path}: <{tag} {name}={value:?}>");
+                    }
+                    // Nothing loads from elsewhere by itself.
+                    if name != "href" || tag == "link" {
+                        assert!(
+                            !v.contains("//"),
+                            "{path}: <{tag} {name}={value:?}> loads from outside the site"
+                        );
+                    }
+                }
+                if name == "style" {
+                    assert!(
+                        !v.contains("expression(") && !v.contains("url("),
+                        "{path}: style {value:?}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(pages > 20, "only {pages} pages checked");
+    // Every issue page carries a Content-Security-Policy that forbids inline scripts.
+    for (path, bytes) in &files {
+        if path.ends_with(".html") && path.starts_with("issues/") {
+            let text = String::from_utf8_lossy(bytes);
+            assert!(
+                text.contains("http-equiv=\"Content-Security-Policy\"")
+                    && text.contains("script-src 'self'"),
+                "{path} has no CSP"
+            );
+        }
+    }
+}
+
+#[test]
+fn nothing_restricted_and_no_address_is_published() {
+    let (_dir, site, report) = hostile();
+    let files = read_tree(&site.join("public"));
+    let mut nids = 0;
+    for (path, bytes) in &files {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(
+            !text.contains("SECRET-HOSTILE"),
+            "{path} leaks a restricted item: {}",
+            {
+                let p = text.find("SECRET-HOSTILE").unwrap();
+                &text[p..(p + 40).min(text.len())]
+            }
+        );
+        for domain in ["example.com", "example.org"] {
+            assert!(
+                !text.contains(domain),
+                "{path} publishes an address at {domain}"
+            );
+        }
+        if text.contains("192.168.1.7@tcp") && text.contains("10.0.0.1@o2ib1") {
+            nids += 1;
+            assert!(text.contains("root@oss1"), "{path}: user@host was changed");
+        }
+    }
+    assert!(nids >= 5, "NIDs were not kept as written ({nids} files)");
+    assert!(report.import.restricted_issues >= 5, "{:?}", report.import);
+    assert!(
+        report.import.restricted_comments >= 10,
+        "{:?}",
+        report.import
+    );
+    assert!(
+        report.import.restricted_attachments >= 3,
+        "{:?}",
+        report.import
+    );
+}
+
+/// Windows device names, which no folder may hold whatever the extension.
+fn reserved(component: &str) -> bool {
+    let stem = component
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    matches!(
+        stem.as_str(),
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$"
+    ) || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+        && stem.len() == 4
+        && stem.as_bytes()[3].is_ascii_digit())
+}
+
+#[test]
+fn paths_are_safe_distinct_and_inside_the_output() {
+    let (dir, site, report) = hostile();
+    let public = site.join("public");
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(&public) {
+        let entry = entry.unwrap();
+        assert!(!entry.path_is_symlink(), "{}", entry.path().display());
+        let rel = entry.path().strip_prefix(&public).unwrap();
+        let rel = rel.to_str().expect("paths are UTF-8");
+        if rel.is_empty() {
+            continue;
+        }
+        for c in rel.split('/') {
+            assert!(
+                c.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b)),
+                "unsafe characters in {rel:?}"
+            );
+            assert!(!c.is_empty() && c != "." && c != "..", "{rel:?}");
+            assert!(!c.ends_with('.') && !c.ends_with(' '), "{rel:?}");
+            assert!(c.len() <= 255, "{rel:?}");
+            assert!(!reserved(c), "Windows-reserved name in {rel:?}");
+        }
+        // Fits under Windows' 260 once copied below a folder such as `E:\\archive\\public\\`.
+        assert!(rel.len() <= 150, "{} characters: {rel}", rel.len());
+        if let Some(other) = seen.insert(rel.to_lowercase(), rel.to_string()) {
+            panic!("{rel} and {other} differ only in case");
+        }
+    }
+    // Nothing beside the site folder, nowhere else on the disk.
+    let beside: BTreeSet<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(beside, BTreeSet::from(["site".to_string()]));
+    let mut top: Vec<String> = std::fs::read_dir(&site)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    top.sort();
+    assert_eq!(
+        top,
+        [".hindsight-cache", "exports", "hindsight.toml", "public"],
+        "something was written beside the output"
+    );
+    assert!(!Path::new("/tmp/hindsight-pwned.txt").exists());
+    // Attachments, when published, keep every name apart.
+    let attachments = public.join("attachments");
+    if attachments.is_dir() {
+        let names = walkdir::WalkDir::new(&attachments)
+            .into_iter()
+            .filter(|e| e.as_ref().unwrap().file_type().is_file())
+            .count();
+        assert!(names >= 10, "only {names} attachment files");
+        // An attachment a browser would run (evil.html, evil.svg) is published as text.
+        for entry in walkdir::WalkDir::new(&attachments) {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
+            for ext in [".html", ".htm", ".xhtml", ".svg", ".xml", ".js", ".hta"] {
+                assert!(!name.ends_with(ext), "{}", entry.path().display());
+            }
+        }
+    }
+    // Keys that are not PROJECT-123 shaped are skipped with a warning naming them.
+    let warned: Vec<&str> = report
+        .import
+        .warnings
+        .iter()
+        .filter_map(|w| w.key.as_deref())
+        .collect();
+    for key in [
+        "../../etc/passwd",
+        "LU-1/../../x",
+        "/abs/LU-4",
+        "CON",
+        "lu-1",
+        "con",
+        "aux",
+        "NUL.txt",
+        "Nd-1",
+        "LJ-5\u{0}",
+        "LJ\u{7}-6",
+        "C:\\LJ-7",
+        "A<B>:\"|?*\\-1",
+    ] {
+        assert!(
+            warned.contains(&key),
+            "no warning for key {key:?}: {warned:?}"
+        );
+    }
+    // ...and with the page for LU-1 only once.
+    assert!(public.join("issues/LU/0/LU-1.html").is_file());
+}
+
+/// One browser at a time (tests/browser.rs holds its own lock in another process: the browser
+/// tests of this file run in this binary only).
+static BROWSER: Mutex<()> = Mutex::new(());
+
+#[test]
+fn no_payload_runs_in_a_browser() {
+    let (_dir, site, _) = hostile();
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = repo().join("tests/browser");
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir(),
+        "tests/browser/node_modules is missing: run `npm ci --prefix tests/browser`"
+    );
+    let output = Command::new("node")
+        .arg(dir.join("hostile.mjs"))
+        .arg(site.join("public"))
+        .output()
+        .expect("`node` is needed for the browser tests");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "hostile.mjs failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains(" passed, 0 failed"),
+        "hostile.mjs ran no checks:\n{stdout}"
+    );
+}
