@@ -53,6 +53,7 @@ pub struct TrackerConfig {
     #[serde(default)]
     pub name: Option<String>,
     /// Glob patterns of export files.
+    #[serde(default)]
     pub paths: Vec<String>,
     /// Forces a format instead of detecting it from content.
     #[serde(default)]
@@ -67,6 +68,22 @@ pub struct TrackerConfig {
     /// config; files found there are copied into the site.
     #[serde(default)]
     pub attachments: Option<PathBuf>,
+    /// How commit messages cite this tracker's issues; `None` uses the defaults (JIRA keys of
+    /// the projects in the archive; for a tracker with a `key_prefix`, Bugzilla's `b=123`,
+    /// `b:123`, `bug 123` and `show_bug.cgi?id=123` forms). See [`crate::references`].
+    #[serde(default)]
+    pub references: Option<Vec<ReferencePattern>>,
+}
+
+/// One way commit messages cite issues: a regular expression and the key a match stands for.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferencePattern {
+    /// A regular expression (Rust `regex` syntax).
+    pub regex: String,
+    /// The key, with `$1`, `${name}` for the groups (`BZ-$1`); a group holding a list of
+    /// numbers (`12755,16494`) gives one key per number.
+    pub key: String,
 }
 
 /// The export formats hindsight reads.
@@ -107,9 +124,29 @@ impl Format {
 pub struct RepositoryConfig {
     /// The repository (bare or with a work tree), relative to the config.
     pub path: PathBuf,
-    /// Ref globs whose history is published.
+    /// Ref globs whose history is published (default `refs/heads/*`, `refs/remotes/*/*`,
+    /// `refs/tags/*`; Gerrit's `refs/changes/*` and `refs/pull/*` are never read).
     #[serde(default)]
     pub refs: Option<Vec<String>>,
+    /// Regular expressions of release tag names; the numbers they capture are the version
+    /// (default: see [`crate::releases::DEFAULT_RELEASE_TAGS`]).
+    #[serde(default)]
+    pub release_tags: Option<Vec<String>>,
+    /// Tag names that are never releases, even when a release pattern matches (default:
+    /// development tags, see [`crate::releases::DEFAULT_NOT_RELEASE_TAGS`]).
+    #[serde(default)]
+    pub not_release_tags: Option<Vec<String>>,
+    /// The most diff text kept per commit page, in bytes (default 65536); the diffstat is
+    /// always complete.
+    #[serde(default)]
+    pub diff_cap: Option<usize>,
+    /// `false` leaves diffs off commit pages entirely (smaller sites); diffstats stay.
+    #[serde(default)]
+    pub diffs: Option<bool>,
+    /// The Gerrit server reviews were on (`https://review.whamcloud.com`): `Change-Id`
+    /// trailers link to its search.
+    #[serde(default)]
+    pub gerrit_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -170,7 +207,9 @@ impl Config {
             ));
         }
         for (i, t) in raw.trackers.iter().enumerate() {
-            if t.paths.is_empty() {
+            // A tracker with a key prefix but no exports yet still names the keys its
+            // references stand for (they are listed, unresolved).
+            if t.paths.is_empty() && t.key_prefix.is_none() {
                 return Err(config_error(format!(
                     "[[tracker]] #{}: `paths` is empty",
                     i + 1
@@ -199,6 +238,10 @@ impl Config {
                 }
             }
         }
+        for (i, t) in raw.trackers.iter().enumerate() {
+            crate::references::validate(t)
+                .map_err(|m| config_error(format!("[[tracker]] #{}: {m}", i + 1)))?;
+        }
         let mut trackers = raw.trackers;
         for t in &mut trackers {
             if let Some(a) = &mut t.attachments {
@@ -206,7 +249,9 @@ impl Config {
             }
         }
         let mut repositories = raw.repositories;
-        for r in &mut repositories {
+        for (i, r) in repositories.iter_mut().enumerate() {
+            crate::import::git::validate(r)
+                .map_err(|m| config_error(format!("[[repository]] #{}: {m}", i + 1)))?;
             r.path = root.join(&r.path);
         }
         let page_size = raw.page_size.unwrap_or(100);

@@ -9,11 +9,14 @@
 pub mod check;
 pub mod config;
 pub mod error;
+pub mod history;
 pub mod import;
 pub mod init;
 pub mod keys;
 pub mod link;
 pub mod model;
+pub mod references;
+pub mod releases;
 pub mod render;
 pub mod search;
 pub mod serve;
@@ -67,6 +70,10 @@ pub struct BuildReport {
     pub output: PathBuf,
     /// What import read, kept and dropped.
     pub import: ImportReport,
+    /// What the git read found (empty without repositories).
+    pub git: import::git::GitReport,
+    /// Commit ↔ issue references: linked, unresolved.
+    pub references: history::LinkStats,
     /// What render produced.
     pub render: RenderReport,
     /// What the search index holds.
@@ -131,24 +138,65 @@ pub fn build(
     );
     stages.push(("import", elapsed));
 
+    let mut history = history::History::default();
+    let mut git_report = import::git::GitReport::default();
+    if !config.repositories.is_empty() {
+        let started = Instant::now();
+        observer.stage_started("git", None);
+        let references = references::References::from_config(config)?;
+        (history, git_report) = import::git::read(
+            config,
+            &references,
+            &imported.store,
+            &ObserverProgress(observer),
+        )?;
+        let elapsed = started.elapsed();
+        let g = &git_report;
+        observer.stage_finished(
+            "git",
+            &format!(
+                "{} commits on {} branches, {} tags, {} releases; diffs {} computed, {} cached (walk {:.1}s, diffs {:.1}s)",
+                g.commits,
+                g.branches,
+                g.tags,
+                g.releases,
+                g.diffs_computed,
+                g.diffs_cached,
+                g.walk_time.as_secs_f64(),
+                g.diff_time.as_secs_f64()
+            ),
+            elapsed,
+        );
+        stages.push(("git", elapsed));
+    }
+
     let started = Instant::now();
     observer.stage_started("link", None);
-    let linked = link::link(imported)?;
+    let mut linked = link::link(imported)?;
+    linked.attach_history(history, config);
     let elapsed = started.elapsed();
+    let refs = linked.history.stats;
     observer.stage_finished(
         "link",
         &format!(
-            "{} issues in {} projects, {} cross-referenced",
+            "{} issues in {} projects, {} cross-referenced; {} commits cite {} issues, {} references ({} keys) not in the archive",
             linked.issues.len(),
             linked.projects.len(),
-            linked.mentioned_by.len()
+            linked.mentioned_by.len(),
+            refs.linked_commits,
+            refs.cited_issues,
+            refs.unresolved,
+            refs.unresolved_keys
         ),
         elapsed,
     );
     stages.push(("link", elapsed));
 
     let started = Instant::now();
-    observer.stage_started("render", Some(linked.issues.len() as u64));
+    observer.stage_started(
+        "render",
+        Some((linked.issues.len() + linked.history.commits.len()) as u64),
+    );
     let renderer = render::Renderer::new(config, &linked)?;
     let staging = Staging::begin(&output)?;
     let rendered = renderer.render_all(&staging, &ObserverProgress(observer));
@@ -165,8 +213,11 @@ pub fn build(
     observer.stage_finished(
         "render",
         &format!(
-            "{} issue pages, {} listing pages, {} other files",
-            render_report.issue_pages, render_report.listing_pages, render_report.other_files
+            "{} issue pages, {} commit pages, {} listing pages, {} other files",
+            render_report.issue_pages,
+            render_report.commit_pages,
+            render_report.listing_pages,
+            render_report.other_files
         ),
         elapsed,
     );
@@ -226,6 +277,8 @@ pub fn build(
     Ok(BuildReport {
         output,
         import: report,
+        git: git_report,
+        references: refs,
         render: render_report,
         search: search_report,
         write: write_report,

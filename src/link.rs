@@ -110,9 +110,26 @@ pub struct Linked {
     pub dropped: HashSet<String>,
     /// Issue → the issues that mention it in their text or links (sorted, without itself).
     pub mentioned_by: HashMap<String, Vec<String>>,
+    /// The source history, with its references to issues resolved (empty without
+    /// repositories): see [`Linked::attach_history`].
+    pub history: crate::history::History,
 }
 
 impl Linked {
+    /// Resolves the history's references against the archive and keeps it: references to
+    /// published issues link both ways, generic `PROJ-123` matches count only for projects in
+    /// the archive (or in the config's `projects`), the rest are listed unresolved.
+    pub fn attach_history(&mut self, mut history: crate::history::History, config: &crate::Config) {
+        let projects: HashSet<&str> = self
+            .projects
+            .keys()
+            .map(String::as_str)
+            .chain(config.projects.iter().flatten().map(String::as_str))
+            .collect();
+        history.link(|k| self.by_key.contains_key(k), |p| projects.contains(p));
+        self.history = history;
+    }
+
     /// The summary of a published issue.
     pub fn issue(&self, key: &str) -> Option<&IssueSummary> {
         self.by_key.get(key).map(|&i| &self.issues[i])
@@ -217,6 +234,7 @@ pub fn link(imported: Imported) -> Result<Linked> {
         projects,
         dropped,
         mentioned_by,
+        history: Default::default(),
     })
 }
 

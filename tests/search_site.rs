@@ -137,7 +137,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E3779B97F4A7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
@@ -145,11 +145,11 @@ impl Rng {
         z ^ (z >> 31)
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
     /// Zipf-like rank in 0..n.
     pub fn zipf(&mut self, n: usize) -> usize {
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        let u = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         (((n as f64 + 1.0).powf(u) - 1.0) as usize).min(n - 1)
     }
 }
@@ -352,7 +352,7 @@ pub fn generated_iter(
             body.push(format!(
                 "LustreError: {}:0:({}.c:{}:{}()) ASSERTION( {} ) failed: addr {:016x}\nLustreError: {}:0:({}.c:{}:{}()) LBUG",
                 rng.below(60000), f.split('_').next().unwrap(), rng.below(3000), f, word(&mut rng, vocab),
-                rng.next(), rng.below(60000), f.split('_').next().unwrap(), rng.below(3000), f
+                rng.next_u64(), rng.below(60000), f.split('_').next().unwrap(), rng.below(3000), f
             ));
         }
         for _ in 0..rng.below(6) {

@@ -8,6 +8,7 @@
 
 pub mod bugzilla_json;
 pub mod bugzilla_xml;
+pub mod git;
 pub mod github_json;
 pub mod jira_json;
 pub mod jira_xml;

@@ -42,6 +42,12 @@ pub struct PageAnchors {
 pub trait Resolve: Sync {
     /// The page path of `key`, if that issue is published.
     fn issue_path(&self, key: &str) -> Option<String>;
+
+    /// The page path (with extension) of the commit an abbreviated id names, when it names
+    /// exactly one commit of the archive.
+    fn commit_path(&self, _hex: &str) -> Option<String> {
+        None
+    }
 }
 
 impl<F: Fn(&str) -> Option<String> + Sync> Resolve for F {
@@ -53,6 +59,16 @@ impl<F: Fn(&str) -> Option<String> + Sync> Resolve for F {
 impl Resolve for crate::link::Linked {
     fn issue_path(&self, key: &str) -> Option<String> {
         self.issue(key).map(|s| s.path.clone())
+    }
+
+    fn commit_path(&self, hex: &str) -> Option<String> {
+        if !super::commits::looks_like_commit_id(hex) {
+            return None;
+        }
+        let i = self.history.resolve_prefix(hex)?;
+        Some(super::commits::commit_path(
+            &self.history.commits[i as usize].id,
+        ))
     }
 }
 
@@ -114,6 +130,17 @@ impl<'a> LinkContext<'a> {
             .or_else(|| c.get(4))
             .and_then(|id| self.attachment_href(id.as_str()))
     }
+    fn commit_href(&self, hex: &str) -> Option<String> {
+        self.resolve
+            .commit_path(hex)
+            .map(|p| format!("{}{}", self.root, p))
+    }
+}
+
+/// Commit ids in text: 7 to 40 hex digits, not inside a longer word.
+fn commit_pattern() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"\b[0-9a-f]{7,40}\b").unwrap())
 }
 
 fn sanitizer() -> &'static ammonia::Builder<'static> {
@@ -463,6 +490,18 @@ fn linkify_text(text: &str, ctx: &LinkContext, link_urls: bool, out: &mut String
         }
     }
     bugzilla_refs(text, ctx, &mut spans);
+    for m in commit_pattern().find_iter(text) {
+        if spans.iter().any(|(s, e, _)| m.start() < *e && m.end() > *s) {
+            continue;
+        }
+        if let Some(h) = ctx.commit_href(m.as_str()) {
+            spans.push((
+                m.start(),
+                m.end(),
+                format!("<a href=\"{}\" class=\"commit-link\">", escape(&h)),
+            ));
+        }
+    }
     spans.sort_by_key(|s| s.0);
     for (s, e, open) in spans {
         out.push_str(&text[last..s]);

@@ -8,6 +8,7 @@
 
 pub mod attachments;
 pub mod chart;
+pub mod commits;
 pub mod feeds;
 pub mod html;
 pub mod redirects;
@@ -47,6 +48,8 @@ impl Progress for NoProgress {
 pub struct RenderReport {
     /// Issue pages.
     pub issue_pages: u64,
+    /// Commit pages.
+    pub commit_pages: u64,
     /// Listing, facet and home pages.
     pub listing_pages: u64,
     /// Other files (JSON, static, Markdown pages, feeds).
@@ -247,7 +250,9 @@ impl<'a> Renderer<'a> {
             Ok::<(), Error>(())
         })?;
         report.issue_pages = keys.len() as u64;
-        report.listing_pages = self.render_listings(sink)?;
+        let (commit_pages, history_listings) = self.render_history(sink, progress)?;
+        report.commit_pages = commit_pages;
+        report.listing_pages = self.render_listings(sink)? + history_listings;
         report.other_files = other.load(Ordering::Relaxed) - report.issue_pages;
         Ok(report)
     }
@@ -427,7 +432,8 @@ impl<'a> Renderer<'a> {
             "total_comments",
             &issues.iter().map(|s| s.comments).sum::<usize>(),
         );
-        c.insert("total_commits", &0);
+        c.insert("total_commits", &self.linked.history.commits.len());
+        c.insert("total_releases", &self.linked.history.releases.len());
         // The archive's history as a picture: issues opened and closed per year.
         let mut opened = BTreeMap::new();
         let mut closed = BTreeMap::new();
@@ -681,6 +687,7 @@ struct IssueView {
     custom_fields: Vec<FieldView>,
     extra: Vec<ExtraView>,
     history: Vec<HistoryView>,
+    development: Option<commits::Development>,
     json_href: String,
 }
 
@@ -840,6 +847,7 @@ impl IssueView {
                         .collect(),
                 })
                 .collect(),
+            development: r.development(issue, root),
             json_href: format!(
                 "{}.json",
                 issue.key.rsplit('/').next().unwrap_or(&issue.key)

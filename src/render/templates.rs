@@ -44,6 +44,22 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "search.html",
         include_str!("../../themes/default/templates/search.html"),
     ),
+    (
+        "commit.html",
+        include_str!("../../themes/default/templates/commit.html"),
+    ),
+    (
+        "commits.html",
+        include_str!("../../themes/default/templates/commits.html"),
+    ),
+    (
+        "release.html",
+        include_str!("../../themes/default/templates/release.html"),
+    ),
+    (
+        "releases.html",
+        include_str!("../../themes/default/templates/releases.html"),
+    ),
 ];
 
 /// Built-in static files, by site path.
@@ -59,6 +75,10 @@ pub const STATIC: &[(&str, &[u8])] = &[
     (
         "static/search.js",
         include_bytes!("../../themes/default/static/search.js"),
+    ),
+    (
+        "static/commits.css",
+        include_bytes!("../../themes/default/static/commits.css"),
     ),
 ];
 

@@ -309,8 +309,8 @@ pub(crate) fn export(index: &Index, sink: &dyn PageSink) -> Result<SearchReport>
 
 fn write_facets(out: &mut Out<'_>, metas: &[Meta]) -> Result<()> {
     // field -> term -> (count, spelling -> count)
-    let mut acc: BTreeMap<&'static str, BTreeMap<String, (u64, BTreeMap<String, u64>)>> =
-        BTreeMap::new();
+    type Spellings = BTreeMap<String, u64>;
+    let mut acc: BTreeMap<&'static str, BTreeMap<String, (u64, Spellings)>> = BTreeMap::new();
     for m in metas {
         for (field, value) in m.facets() {
             let term = super::query::filter_term(field, &value);

@@ -1,0 +1,955 @@
+//! Source-history pages: one page per commit (`commits/ab/<sha>.html`), the commits that landed
+//! on each branch (paginated), the releases (`releases/index.html`, one page per release with
+//! the issues first fixed in it and its commits), and the Development panel of issue pages.
+//!
+//! Commit pages are rendered in parallel chunks, each loading its commits from the archive
+//! store and their diffs from the build cache; memory stays bounded by the chunk size. Commit
+//! messages are escaped, then linked: issue references (by the configured patterns) to issue
+//! pages when the issue is published, commit ids to commit pages when they name exactly one
+//! commit, URLs to themselves; everything else stays text.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+use regex::Regex;
+use serde::Serialize;
+
+use super::html::escape;
+use super::{listing_path, root_of, slug, status_class, value_slug, Progress, Renderer, TimeView};
+use crate::error::{Error, Result};
+use crate::history::{CommitInfo, History};
+use crate::import::git::{split_trailers, DiffCache, DiffRecord};
+use crate::import::privacy::mask_emails;
+use crate::keys::split_key;
+use crate::model::{Commit, Issue, Signature};
+use crate::references::References;
+use crate::write::PageSink;
+
+/// The site path of a commit's page: `commits/ab/<sha>.html`. 256 buckets keep folders small
+/// (52k commits: ~200 pages per folder).
+pub fn commit_path(id: &str) -> String {
+    let bucket = id.get(..2).unwrap_or("00");
+    format!("commits/{bucket}/{id}.html")
+}
+
+/// The folder of a branch's listing: the name itself when it is short, lower-case and safe
+/// everywhere (`b2_15`), else a slug with a hash (`feature/x`, `Master`).
+fn branch_dir(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name.len() <= 48
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if plain {
+        format!("commits/branch/{name}")
+    } else {
+        format!("commits/branch/{}", slug(name))
+    }
+}
+
+/// The folder of a release's pages (`releases/2.15.0/`): canonical names are digits and dots.
+fn release_dir(name: &str) -> String {
+    format!("releases/{name}")
+}
+
+fn page_file(dir: &str, page: usize) -> String {
+    if page == 1 {
+        format!("{dir}/index.html")
+    } else {
+        format!("{dir}/{page}.html")
+    }
+}
+
+#[derive(Serialize)]
+struct Link {
+    name: String,
+    href: String,
+}
+
+/// One commit in a listing or panel.
+#[derive(Serialize)]
+struct CommitRow {
+    id: String,
+    short: String,
+    href: String,
+    subject: String,
+    author: String,
+    date: Option<TimeView>,
+    branch: Option<Link>,
+    release: Option<Link>,
+}
+
+#[derive(Serialize)]
+struct RefView {
+    key: String,
+    href: Option<String>,
+    summary: Option<String>,
+    done: bool,
+}
+
+#[derive(Serialize)]
+struct ParentView {
+    id: String,
+    short: String,
+    href: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PersonView {
+    name: String,
+    email: Option<String>,
+    date: Option<TimeView>,
+}
+
+#[derive(Serialize)]
+struct TrailerView {
+    key: String,
+    value_html: String,
+}
+
+#[derive(Serialize)]
+struct StatView {
+    path: String,
+    old_path: Option<String>,
+    added: u32,
+    removed: u32,
+    binary: bool,
+    anchor: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CommitView {
+    id: String,
+    short: String,
+    subject_html: String,
+    body_html: Option<String>,
+    author: PersonView,
+    committer: Option<PersonView>,
+    parents: Vec<ParentView>,
+    home: Option<Link>,
+    branches: Vec<Link>,
+    release: Option<Link>,
+    tags: Vec<String>,
+    change_id: Option<String>,
+    references: Vec<RefView>,
+    trailers: Vec<TrailerView>,
+    stats: Vec<StatView>,
+    files: usize,
+    added: u64,
+    removed: u64,
+    diff_html: Option<String>,
+    diff_truncated: bool,
+    diff_cap_kb: u64,
+    diffs_off: bool,
+    diff_unavailable: bool,
+}
+
+/// An issue page's Development panel.
+#[derive(Serialize)]
+pub(super) struct Development {
+    /// Git's first release containing a fix for the issue.
+    first_release: Option<Link>,
+    /// The tracker's fix versions, shown beside it.
+    fix_versions: Vec<String>,
+    /// Commits citing the issue, ports of one change (same Change-Id) together.
+    groups: Vec<PortGroup>,
+    commits: usize,
+}
+
+#[derive(Serialize)]
+struct PortGroup {
+    /// More than one commit: the change and its ports.
+    ports: bool,
+    change_id: Option<String>,
+    review_href: Option<String>,
+    subject: String,
+    commits: Vec<CommitRow>,
+}
+
+fn url_pattern() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r#"\b(?:https?|ftp)://[^\s<>"'()\[\]{}]+[^\s<>"'()\[\]{}.,;:!?]"#).unwrap()
+    })
+}
+
+fn hash_pattern() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"\b[0-9a-fA-F]{7,40}\b").unwrap())
+}
+
+/// Whether a hex run looks like a commit id rather than a number: it has a letter (a 7+ digit
+/// decimal is far more often a number), or is a full 40-digit id.
+pub fn looks_like_commit_id(s: &str) -> bool {
+    s.len() == 40 || s.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+/// What commit-related rendering needs, computed once per build.
+pub(super) struct CommitContext {
+    references: References,
+    diffs: Option<DiffCache>,
+}
+
+impl CommitContext {
+    pub(super) fn new(r: &Renderer) -> Result<Self> {
+        let history = &r.linked.history;
+        let diffs = if history.commits.is_empty() {
+            None
+        } else {
+            Some(DiffCache::open(&r.config.cache)?)
+        };
+        Ok(CommitContext {
+            references: References::from_config(r.config)?,
+            diffs,
+        })
+    }
+}
+
+impl Renderer<'_> {
+    fn history(&self) -> &History {
+        &self.linked.history
+    }
+
+    fn commit_row(&self, i: u32, root: &str) -> CommitRow {
+        let h = self.history();
+        let c = &h.commits[i as usize];
+        CommitRow {
+            id: c.id.clone(),
+            short: c.short_id().to_string(),
+            href: format!("{root}{}", commit_path(&c.id)),
+            subject: c.subject.clone(),
+            author: c.author.clone(),
+            date: c.time.as_ref().map(TimeView::of),
+            branch: c.home.map(|b| self.branch_link(b, root)),
+            release: c.first_release.map(|r| self.release_link(r, root)),
+        }
+    }
+
+    fn branch_link(&self, b: u32, root: &str) -> Link {
+        let name = &self.history().branches[b as usize].name;
+        Link {
+            name: name.clone(),
+            href: format!("{root}{}", page_file(&branch_dir(name), 1)),
+        }
+    }
+
+    fn release_link(&self, r: u32, root: &str) -> Link {
+        let name = &self.history().releases[r as usize].name;
+        Link {
+            name: name.clone(),
+            href: format!("{root}{}", page_file(&release_dir(name), 1)),
+        }
+    }
+
+    fn issue_ref(&self, key: &str, root: &str) -> RefView {
+        let s = self.linked.issue(key);
+        RefView {
+            key: key.to_string(),
+            href: s.map(|s| format!("{root}{}.html", s.path)),
+            summary: s.map(|s| s.summary.clone()),
+            done: s.is_some_and(|s| !s.is_open()),
+        }
+    }
+
+    /// Whether a generic `PROJ-123` reference counts (its project is in the archive).
+    fn counts(&self, generic: bool, key: &str) -> bool {
+        !generic
+            || split_key(key).is_some_and(|k| {
+                self.linked.projects.contains_key(k.project)
+                    || self
+                        .config
+                        .projects
+                        .iter()
+                        .flatten()
+                        .any(|p| p == k.project)
+            })
+    }
+
+    /// Escapes commit-message text and links what it cites.
+    fn message_html(&self, text: &str, cc: &CommitContext, root: &str, own_id: &str) -> String {
+        let h = self.history();
+        let issue_href = |key: &str| {
+            self.linked
+                .issue(key)
+                .map(|s| format!("{root}{}.html", s.path))
+        };
+        let refs: Vec<_> = cc
+            .references
+            .find(text)
+            .into_iter()
+            .filter(|f| f.keys.iter().any(|k| self.counts(f.generic, k)))
+            .collect();
+        // (start, end, opening tag)
+        let mut spans: Vec<(usize, usize, String)> = Vec::new();
+        let local = |href: String| format!("<a href=\"{}\" class=\"issue-link\">", escape(&href));
+        for m in url_pattern().find_iter(text) {
+            let inside = refs
+                .iter()
+                .filter(|f| f.start < m.end() && f.end > m.start())
+                .flat_map(|f| f.keys.iter())
+                .find_map(|k| issue_href(k));
+            let open = match inside {
+                Some(h) => local(h),
+                None => format!(
+                    "<a href=\"{}\" rel=\"nofollow noopener noreferrer\">",
+                    escape(m.as_str())
+                ),
+            };
+            spans.push((m.start(), m.end(), open));
+        }
+        let overlaps = |spans: &[(usize, usize, String)], s: usize, e: usize| {
+            spans.iter().any(|(a, b, _)| s < *b && e > *a)
+        };
+        for f in &refs {
+            if overlaps(&spans, f.start, f.end) {
+                continue;
+            }
+            if let Some(h) = f.keys.iter().find_map(|k| issue_href(k)) {
+                spans.push((f.start, f.end, local(h)));
+            }
+        }
+        for m in hash_pattern().find_iter(text) {
+            if !looks_like_commit_id(m.as_str()) || overlaps(&spans, m.start(), m.end()) {
+                continue;
+            }
+            if let Some(i) = h.resolve_prefix(m.as_str()) {
+                let id = &h.commits[i as usize].id;
+                if id != own_id {
+                    spans.push((
+                        m.start(),
+                        m.end(),
+                        format!(
+                            "<a href=\"{}\" class=\"commit-link\">",
+                            escape(&format!("{root}{}", commit_path(id)))
+                        ),
+                    ));
+                }
+            }
+        }
+        spans.sort_by_key(|s| s.0);
+        let mut out = String::with_capacity(text.len() + spans.len() * 48);
+        let mut last = 0;
+        for (s, e, open) in spans {
+            out.push_str(&escape(&text[last..s]));
+            out.push_str(&open);
+            out.push_str(&escape(&text[s..e]));
+            out.push_str("</a>");
+            last = e;
+        }
+        out.push_str(&escape(&text[last..]));
+        out
+    }
+
+    fn person(&self, s: &Signature) -> PersonView {
+        PersonView {
+            name: s.name.clone(),
+            email: (self.config.show_emails && !s.email.is_empty()).then(|| s.email.clone()),
+            date: s.time.as_ref().map(TimeView::of),
+        }
+    }
+
+    fn gerrit_review(&self, change_id: &str) -> Option<String> {
+        let base = self
+            .config
+            .repositories
+            .iter()
+            .find_map(|r| r.gerrit_url.as_deref())?;
+        Some(format!("{}/q/{}", base.trim_end_matches('/'), change_id))
+    }
+
+    fn commit_view(
+        &self,
+        commit: &Commit,
+        diff: Option<DiffRecord>,
+        cc: &CommitContext,
+    ) -> CommitView {
+        let h = self.history();
+        let path = commit_path(&commit.id);
+        let root = root_of(&path);
+        let index = h.index_of(&commit.id);
+        let info: Option<&CommitInfo> = index.map(|i| &h.commits[i as usize]);
+        let (trailer_start, _) = split_trailers(&commit.body);
+        let text = commit.body[..trailer_start.min(commit.body.len())].trim_end();
+        let repo = self.config.repositories.first();
+        let diffs_off = repo.is_some_and(|r| r.diffs == Some(false));
+        let cap = repo
+            .and_then(|r| r.diff_cap)
+            .unwrap_or(crate::import::git::DEFAULT_DIFF_CAP) as u64;
+        let diff = diff.unwrap_or_default();
+        let (diff_html, sections) = if diffs_off || diff.text.is_empty() {
+            (None, 0)
+        } else {
+            let masked = if self.config.show_emails {
+                diff.text.clone()
+            } else {
+                mask_emails(&diff.text).into_owned()
+            };
+            let (html, n) = diff_html(&masked);
+            (Some(html), n)
+        };
+        let stats: Vec<StatView> = commit
+            .diffstat
+            .iter()
+            .enumerate()
+            .map(|(k, s)| StatView {
+                path: s.path.clone(),
+                old_path: s.old_path.clone(),
+                added: s.added,
+                removed: s.removed,
+                binary: s.binary,
+                anchor: (k < sections).then(|| format!("diff-{}", k + 1)),
+            })
+            .collect();
+        let same_committer = commit.committer.name == commit.author.name
+            && commit.committer.time == commit.author.time;
+        CommitView {
+            id: commit.id.clone(),
+            short: commit.id[..commit.id.len().min(10)].to_string(),
+            subject_html: self.message_html(&commit.subject, cc, &root, &commit.id),
+            body_html: (!text.trim().is_empty())
+                .then(|| self.message_html(text, cc, &root, &commit.id)),
+            author: self.person(&commit.author),
+            committer: (!same_committer).then(|| self.person(&commit.committer)),
+            parents: commit
+                .parents
+                .iter()
+                .map(|p| ParentView {
+                    id: p.clone(),
+                    short: p[..p.len().min(10)].to_string(),
+                    href: h.index_of(p).map(|_| format!("{root}{}", commit_path(p))),
+                })
+                .collect(),
+            home: info
+                .and_then(|c| c.home)
+                .map(|b| self.branch_link(b, &root)),
+            branches: index
+                .map(|i| {
+                    h.branches_containing(i)
+                        .into_iter()
+                        .map(|b| self.branch_link(b, &root))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            release: info
+                .and_then(|c| c.first_release)
+                .map(|r| self.release_link(r, &root)),
+            tags: info.map(|c| c.tags.clone()).unwrap_or_default(),
+            change_id: info.and_then(|c| c.change_id.clone()),
+            references: info
+                .map(|c| {
+                    c.references
+                        .iter()
+                        .map(|k| self.issue_ref(k, &root))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            trailers: commit
+                .trailers
+                .iter()
+                .map(|t| {
+                    let value_html = if t.key.eq_ignore_ascii_case("Change-Id") {
+                        match self.gerrit_review(&t.value) {
+                            Some(href) => format!(
+                                "<a href=\"{}\" rel=\"nofollow noopener noreferrer\">{}</a>",
+                                escape(&href),
+                                escape(&t.value)
+                            ),
+                            None => escape(&t.value),
+                        }
+                    } else {
+                        self.message_html(&t.value, cc, &root, &commit.id)
+                    };
+                    TrailerView {
+                        key: t.key.clone(),
+                        value_html,
+                    }
+                })
+                .collect(),
+            files: commit.diffstat.len(),
+            added: commit.diffstat.iter().map(|s| s.added as u64).sum(),
+            removed: commit.diffstat.iter().map(|s| s.removed as u64).sum(),
+            stats,
+            diff_html,
+            diff_truncated: diff.truncated && !diffs_off,
+            diff_cap_kb: cap / 1024,
+            diffs_off,
+            diff_unavailable: diff.unavailable,
+        }
+    }
+
+    fn render_commit(
+        &self,
+        commit: &Commit,
+        diff: Option<DiffRecord>,
+        cc: &CommitContext,
+        sink: &dyn PageSink,
+    ) -> Result<()> {
+        let path = commit_path(&commit.id);
+        let root = root_of(&path);
+        let view = self.commit_view(commit, diff, cc);
+        let mut c = self.context(&root);
+        c.insert("commit", &view);
+        c.insert("page_title", &commit.subject);
+        sink.put(&path, self.render("commit.html", &c)?.as_bytes())
+    }
+
+    /// Every commit page, branch listing and release page. Returns (commit pages, listing
+    /// pages).
+    pub(super) fn render_history(
+        &self,
+        sink: &dyn PageSink,
+        progress: &dyn Progress,
+    ) -> Result<(u64, u64)> {
+        let h = self.history();
+        if h.commits.is_empty() {
+            return Ok((0, 0));
+        }
+        let cc = CommitContext::new(self)?;
+        let pages = AtomicU64::new(0);
+        // Chunks in id order (the store's and the cache's key order), each loaded and
+        // rendered by one thread: both cores stay busy, memory stays bounded.
+        let mut ids: Vec<&str> = h.commits.iter().map(|c| c.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.par_chunks(64).try_for_each(|chunk| {
+            let diffs = match &cc.diffs {
+                Some(d) => d.get_many(chunk)?,
+                None => vec![None; chunk.len()],
+            };
+            for (id, diff) in chunk.iter().zip(diffs) {
+                let Some(commit) = self.linked.store.commit(id)? else {
+                    continue;
+                };
+                self.render_commit(&commit, diff, &cc, sink)?;
+                pages.fetch_add(1, Ordering::Relaxed);
+            }
+            progress.advance(chunk.len() as u64);
+            Ok::<(), Error>(())
+        })?;
+        drop(cc);
+        let listings = self.render_branches(sink)? + self.render_releases(sink)?;
+        Ok((pages.load(Ordering::Relaxed), listings))
+    }
+
+    fn pager(page: usize, total: usize) -> serde_json::Value {
+        let href = |p: usize| {
+            if p == 1 {
+                "index.html".to_string()
+            } else {
+                format!("{p}.html")
+            }
+        };
+        serde_json::json!({
+            "current": page,
+            "total": total,
+            "prev": (page > 1).then(|| href(page - 1)),
+            "next": (page < total).then(|| href(page + 1)),
+        })
+    }
+
+    /// `commits/index.html` (the branches) and each branch's commits, paginated.
+    fn render_branches(&self, sink: &dyn PageSink) -> Result<u64> {
+        let h = self.history();
+        let size = self.config.page_size;
+        let mut per_branch: Vec<Vec<u32>> = vec![Vec::new(); h.branches.len()];
+        let mut homeless: usize = 0;
+        for (i, c) in h.commits.iter().enumerate() {
+            match c.home {
+                Some(b) => per_branch[b as usize].push(i as u32),
+                None => homeless += 1,
+            }
+        }
+        let root = "../";
+        let branches: Vec<_> = h
+            .branches
+            .iter()
+            .enumerate()
+            .map(|(b, br)| {
+                let tip = br.tips.first().map(|&t| self.commit_row(t, root));
+                serde_json::json!({
+                    "name": br.name,
+                    "href": format!("{root}{}", page_file(&branch_dir(&br.name), 1)),
+                    "commits": per_branch[b].len(),
+                    "tip": tip,
+                })
+            })
+            .collect();
+        let mut c = self.context(root);
+        c.insert("heading", "Branches");
+        c.insert("branches", &branches);
+        c.insert("total_commits", &h.commits.len());
+        c.insert("homeless", &homeless);
+        c.insert("releases_href", &format!("{root}releases/index.html"));
+        sink.put(
+            "commits/index.html",
+            self.render("commits.html", &c)?.as_bytes(),
+        )?;
+        let mut jobs: Vec<(usize, usize)> = Vec::new();
+        for (b, list) in per_branch.iter().enumerate() {
+            let n = list.len().div_ceil(size).max(1);
+            jobs.extend((1..=n).map(|p| (b, p)));
+        }
+        jobs.par_iter().try_for_each(|&(b, page)| {
+            let br = &h.branches[b];
+            let dir = branch_dir(&br.name);
+            let path = page_file(&dir, page);
+            let root = root_of(&path);
+            let list = &per_branch[b];
+            let total = list.len().div_ceil(size).max(1);
+            let items: Vec<CommitRow> = list
+                .iter()
+                .skip((page - 1) * size)
+                .take(size)
+                .map(|&i| self.commit_row(i, &root))
+                .collect();
+            // Where the branch leaves its own history: the parent of its oldest commit.
+            let fork = list
+                .last()
+                .and_then(|&i| h.commits[i as usize].parents.first().copied())
+                .filter(|_| page == total)
+                .map(|p| self.commit_row(p, &root));
+            let mut c = self.context(&root);
+            c.insert("heading", &format!("Branch {}", br.name));
+            c.insert("branch", &br.name);
+            c.insert("count", &list.len());
+            c.insert("items", &items);
+            c.insert("fork", &fork);
+            c.insert("pager", &Self::pager(page, total));
+            c.insert("index_href", &format!("{root}commits/index.html"));
+            sink.put(&path, self.render("commits.html", &c)?.as_bytes())
+        })?;
+        Ok(1 + jobs.len() as u64)
+    }
+
+    /// `releases/index.html` and each release's pages.
+    fn render_releases(&self, sink: &dyn PageSink) -> Result<u64> {
+        let h = self.history();
+        let size = self.config.page_size;
+        let mut per_release: Vec<Vec<u32>> = vec![Vec::new(); h.releases.len()];
+        for (i, c) in h.commits.iter().enumerate() {
+            if let Some(r) = c.first_release {
+                per_release[r as usize].push(i as u32);
+            }
+        }
+        // Fix-version facet values naming each release (`Lustre 2.15.0` for `2.15.0`).
+        let mut fix_versions: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for s in &self.linked.issues {
+            for v in &s.fix_versions {
+                if seen.insert(v.clone()) {
+                    if let Some(name) = release_named_by(v) {
+                        fix_versions.entry(name).or_default().push(v.clone());
+                    }
+                }
+            }
+        }
+        let root = "../";
+        let rows: Vec<_> = h
+            .releases
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(r, rel)| {
+                serde_json::json!({
+                    "name": rel.name,
+                    "href": format!("{root}{}", page_file(&release_dir(&rel.name), 1)),
+                    "tags": rel.tags,
+                    "date": rel.date.as_ref().map(TimeView::of),
+                    "commits": per_release[r].len(),
+                    "issues": rel.issues.len(),
+                })
+            })
+            .collect();
+        let mut c = self.context(root);
+        c.insert("releases", &rows);
+        c.insert("commits_href", &format!("{root}commits/index.html"));
+        sink.put(
+            "releases/index.html",
+            self.render("releases.html", &c)?.as_bytes(),
+        )?;
+        let mut jobs: Vec<(usize, usize)> = Vec::new();
+        for (r, list) in per_release.iter().enumerate() {
+            let n = list.len().div_ceil(size).max(1);
+            jobs.extend((1..=n).map(|p| (r, p)));
+        }
+        jobs.par_iter().try_for_each(|&(r, page)| {
+            let rel = &h.releases[r];
+            let path = page_file(&release_dir(&rel.name), page);
+            let root = root_of(&path);
+            let list = &per_release[r];
+            let total = list.len().div_ceil(size).max(1);
+            let items: Vec<CommitRow> = list
+                .iter()
+                .skip((page - 1) * size)
+                .take(size)
+                .map(|&i| self.commit_row(i, &root))
+                .collect();
+            let issues: Vec<_> = if page == 1 {
+                rel.issues
+                    .iter()
+                    .map(|k| {
+                        let s = self.linked.issue(k);
+                        serde_json::json!({
+                            "key": k,
+                            "href": s.map(|s| format!("{root}{}.html", s.path)),
+                            "summary": s.map(|s| s.summary.clone()),
+                            "status": s.and_then(|s| s.status.clone()),
+                            "status_class": status_class(s.and_then(|s| s.status_category.as_deref())),
+                            "fix_versions": s.map(|s| s.fix_versions.clone()).unwrap_or_default(),
+                        })
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let tracker_versions: Vec<Link> = fix_versions
+                .get(&rel.name)
+                .into_iter()
+                .flatten()
+                .map(|v| Link {
+                    name: v.clone(),
+                    href: format!(
+                        "{root}{}",
+                        listing_path("fix-version", &value_slug("fix-version", v), 1)
+                    ),
+                })
+                .collect();
+            let neighbour = |i: usize| {
+                h.releases.get(i).map(|x| Link {
+                    name: x.name.clone(),
+                    href: format!("{root}{}", page_file(&release_dir(&x.name), 1)),
+                })
+            };
+            let mut c = self.context(&root);
+            c.insert("release", rel);
+            c.insert("date", &rel.date.as_ref().map(TimeView::of));
+            c.insert("issues", &issues);
+            c.insert("items", &items);
+            c.insert("count", &list.len());
+            c.insert("tracker_versions", &tracker_versions);
+            c.insert("previous", &r.checked_sub(1).and_then(neighbour));
+            c.insert("next", &neighbour(r + 1));
+            c.insert("pager", &Self::pager(page, total));
+            c.insert("releases_href", &format!("{root}releases/index.html"));
+            sink.put(&path, self.render("release.html", &c)?.as_bytes())
+        })?;
+        Ok(1 + jobs.len() as u64)
+    }
+
+    /// The Development panel of an issue page: `None` when no commit cites the issue.
+    pub(super) fn development(&self, issue: &Issue, root: &str) -> Option<Development> {
+        let h = self.history();
+        let commits = h.by_issue.get(&issue.key)?;
+        // Ports of one change: the same Change-Id, or a message naming the original commit.
+        let mut parent: Vec<usize> = (0..commits.len()).collect();
+        fn find(parent: &mut [usize], mut x: usize) -> usize {
+            while parent[x] != x {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
+            }
+            x
+        }
+        let position: std::collections::HashMap<u32, usize> =
+            commits.iter().enumerate().map(|(k, &i)| (i, k)).collect();
+        let mut by_change: std::collections::HashMap<&str, usize> = Default::default();
+        for (k, &i) in commits.iter().enumerate() {
+            let c = &h.commits[i as usize];
+            let mut joins = Vec::new();
+            if let Some(id) = c.change_id.as_deref() {
+                joins.push(*by_change.entry(id).or_insert(k));
+            }
+            if let Some(orig) = c.port_of.as_deref().and_then(|p| h.resolve_prefix(p)) {
+                if let Some(&o) = position.get(&orig) {
+                    joins.push(o);
+                }
+            }
+            for j in joins {
+                let (a, b) = (find(&mut parent, k), find(&mut parent, j));
+                parent[a.max(b)] = a.min(b);
+            }
+        }
+        let mut groups: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
+        for (k, &i) in commits.iter().enumerate() {
+            groups.entry(find(&mut parent, k)).or_default().push(i);
+        }
+        let time = |i: u32| h.commits[i as usize].time.map(|t| t.unix()).unwrap_or(0);
+        let mut groups: Vec<Vec<u32>> = groups.into_values().collect();
+        for g in &mut groups {
+            // Oldest first: the original change, then its ports.
+            g.sort_by_key(|&i| (time(i), std::cmp::Reverse(i)));
+        }
+        groups.sort_by_key(|g| (time(g[0]), std::cmp::Reverse(g[0])));
+        let groups = groups
+            .into_iter()
+            .map(|g| {
+                let first = &h.commits[g[0] as usize];
+                PortGroup {
+                    ports: g.len() > 1,
+                    change_id: first.change_id.clone(),
+                    review_href: first
+                        .change_id
+                        .as_deref()
+                        .and_then(|id| self.gerrit_review(id)),
+                    subject: first.subject.clone(),
+                    commits: g.iter().map(|&i| self.commit_row(i, root)).collect(),
+                }
+            })
+            .collect();
+        Some(Development {
+            first_release: h
+                .issue_first_release(&issue.key)
+                .map(|r| self.release_link(r, root)),
+            fix_versions: issue.fix_versions.clone(),
+            groups,
+            commits: commits.len(),
+        })
+    }
+}
+
+/// The release a tracker version names: `Lustre 2.15.0` → `2.15.0`, `2.15` → `2.15.0`.
+fn release_named_by(version: &str) -> Option<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"(?:^|[^\d.])v?(\d+(?:\.\d+){1,3})$").unwrap());
+    let caps = re.captures(version.trim())?;
+    let parts: Vec<u64> = caps[1].split('.').filter_map(|p| p.parse().ok()).collect();
+    Some(crate::releases::Version(parts).name())
+}
+
+/// Appends `text` escaped for HTML (as [`escape`] does), copying runs of plain bytes at once:
+/// diffs are most of a commit page.
+fn escape_into(out: &mut String, text: &str) {
+    let mut last = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[last..i]);
+        out.push_str(rep);
+        last = i + 1;
+    }
+    out.push_str(&text[last..]);
+}
+
+/// The diff text as HTML: one section per file (anchored `diff-N`), runs of lines of one kind
+/// in one span (`dh` header, `dk` hunk, `da` added, `dd` removed, `dc` context, `dn` note).
+/// Returns the HTML and the number of file sections.
+fn diff_html(text: &str) -> (String, usize) {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut files = 0;
+    let mut in_header = false;
+    let mut open: Option<&str> = None;
+    let close = |out: &mut String, open: &mut Option<&str>| {
+        if open.take().is_some() {
+            out.push_str("</span>");
+        }
+    };
+    for line in text.lines() {
+        if line.starts_with("diff --git ") {
+            close(&mut out, &mut open);
+            if files > 0 {
+                out.push_str("</pre></section>\n");
+            }
+            files += 1;
+            in_header = true;
+            out.push_str(&format!(
+                "<section class=\"diff-file\" id=\"diff-{files}\"><pre class=\"diff-text\">"
+            ));
+        } else if files == 0 {
+            continue;
+        }
+        let class = if line.starts_with("@@") {
+            in_header = false;
+            "dk"
+        } else if in_header {
+            "dh"
+        } else if line.starts_with('+') {
+            "da"
+        } else if line.starts_with('-') {
+            "dd"
+        } else if line.starts_with('\\') {
+            "dn"
+        } else {
+            "dc"
+        };
+        // Each hunk header gets its own span; other kinds run on.
+        if open != Some(class) || class == "dk" {
+            close(&mut out, &mut open);
+            out.push_str("<span class=\"");
+            out.push_str(class);
+            out.push_str("\">");
+            open = Some(class);
+        }
+        escape_into(&mut out, line);
+        out.push('\n');
+    }
+    close(&mut out, &mut open);
+    if files > 0 {
+        out.push_str("</pre></section>\n");
+    }
+    (out, files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_bucketed() {
+        assert_eq!(
+            commit_path("abcdef0123456789abcdef0123456789abcdef01"),
+            "commits/ab/abcdef0123456789abcdef0123456789abcdef01.html"
+        );
+    }
+
+    #[test]
+    fn tracker_versions_name_releases() {
+        assert_eq!(release_named_by("Lustre 2.15.0").as_deref(), Some("2.15.0"));
+        assert_eq!(release_named_by("Lustre 2.12").as_deref(), Some("2.12.0"));
+        assert_eq!(release_named_by("2.5.1").as_deref(), Some("2.5.1"));
+        assert_eq!(release_named_by("Backlog"), None);
+    }
+
+    #[test]
+    fn diff_lines_are_classed_and_escaped() {
+        let (html, n) =
+            diff_html("diff --git a/x b/x\nindex 1..2\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-<a>\n+&b\n");
+        assert_eq!(n, 1);
+        assert!(
+            html.contains(
+                "<span class=\"dh\">diff --git a/x b/x\nindex 1..2\n--- a/x\n+++ b/x\n</span>"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("<span class=\"dd\">-&lt;a&gt;\n</span>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<span class=\"da\">+&amp;b\n</span>"),
+            "{html}"
+        );
+        assert!(html.contains("id=\"diff-1\""));
+    }
+
+    #[test]
+    fn fast_escape_matches_escape() {
+        for t in ["", "plain", "<a href=\"x\">'&'</a>", "é<ü>"] {
+            let mut out = String::new();
+            escape_into(&mut out, t);
+            assert_eq!(out, escape(t));
+        }
+    }
+
+    #[test]
+    fn commit_ids_need_a_letter() {
+        assert!(looks_like_commit_id("5fd5a7a"));
+        assert!(!looks_like_commit_id("1234567"));
+    }
+}
