@@ -225,6 +225,7 @@ pub fn build(
 
     let started = Instant::now();
     observer.stage_started("search", Some(linked.issues.len() as u64));
+    // Issues then commits, each as the site publishes it.
     let indexed = search::build_streaming(&config.cache, &staging, |emit| {
         linked.store.for_each_issue(|mut issue| {
             linked.prepare(&mut issue);
@@ -233,6 +234,11 @@ pub fn build(
                 emit(doc);
             }
             observer.advance(1);
+            Ok(())
+        })?;
+        linked.store.for_each_commit(|commit| {
+            let path = render::commits::commit_path(&commit.id);
+            emit(search::docs::commit_doc(&commit, &path));
             Ok(())
         })
     });

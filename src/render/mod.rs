@@ -445,12 +445,23 @@ impl<'a> Renderer<'a> {
                 *closed.entry(t.year()).or_insert(0u64) += 1;
             }
         }
-        let history = vec![
+        let mut history = vec![
             chart::Series::new("Issues opened", "opened", opened),
             chart::Series::new("Issues closed", "closed", closed),
         ];
+        let mut title = "Issues opened and closed per year";
+        if !self.linked.history.commits.is_empty() {
+            let mut commits = BTreeMap::new();
+            for info in &self.linked.history.commits {
+                if let Some(t) = &info.time {
+                    *commits.entry(t.year()).or_insert(0u64) += 1;
+                }
+            }
+            history.push(chart::Series::new("Commits", "commits", commits));
+            title = "Issues opened and closed, and commits, per year";
+        }
         if let Some(years) = chart::year_span(&history) {
-            c.insert("history_title", "Issues opened and closed per year");
+            c.insert("history_title", title);
             c.insert("history_svg", &chart::history_svg(&history, years.clone()));
             c.insert("history_table", &chart::history_table(&history, years));
         }
