@@ -176,20 +176,19 @@ pub fn build(
     linked.attach_history(history, config);
     let elapsed = started.elapsed();
     let refs = linked.history.stats;
-    observer.stage_finished(
-        "link",
-        &format!(
-            "{} issues in {} projects, {} cross-referenced; {} commits cite {} issues, {} references ({} keys) not in the archive",
-            linked.issues.len(),
-            linked.projects.len(),
-            linked.mentioned_by.len(),
-            refs.linked_commits,
-            refs.cited_issues,
-            refs.unresolved,
-            refs.unresolved_keys
-        ),
-        elapsed,
+    let mut summary = format!(
+        "{} issues in {} projects, {} cross-referenced",
+        linked.issues.len(),
+        linked.projects.len(),
+        linked.mentioned_by.len()
     );
+    if !linked.history.commits.is_empty() {
+        summary.push_str(&format!(
+            "; {} commits cite {} issues, {} references ({} keys) not in the archive",
+            refs.linked_commits, refs.cited_issues, refs.unresolved, refs.unresolved_keys
+        ));
+    }
+    observer.stage_finished("link", &summary, elapsed);
     stages.push(("link", elapsed));
 
     let started = Instant::now();

@@ -254,9 +254,6 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
             for note in &report.render.notes {
                 println!("note: {note}");
             }
-            for note in &report.render.notes {
-                println!("note: {note}");
-            }
             println!("open {}", report.output.join("index.html").display());
             Ok(ExitCode::SUCCESS)
         }

@@ -74,6 +74,12 @@ fn fixture(repository_extra: &str) -> Fixture {
         ),
     );
     r.git(&["tag", "1.0.0-RC1"]);
+    // A commit only a tag reaches (its branch deleted since).
+    r.git(&["checkout", "-q", "-b", "experiment"]);
+    ids.insert("t1", r.commit("Experiment\n", &[("EXPERIMENT", "x\n")]));
+    r.git(&["tag", "experiment-1"]);
+    r.git(&["checkout", "-q", "master"]);
+    r.git(&["branch", "-q", "-D", "experiment"]);
     let file_v2 = file_v1.replace("file.c line 20\n", "file.c line twenty\n");
     ids.insert(
         "c2",
@@ -132,6 +138,14 @@ fn fixture(repository_extra: &str) -> Fixture {
         r.commit(
             &format!("LU-2 ldlm: fix lock ordering\n\nLustre-commit: {c5}\nLustre-change: http://review.whamcloud.com/1002\n\nChange-Id: {CHANGE_2}\nReviewed-on: http://review.whamcloud.com/1003\n"),
             &[("lustre/ldlm/ldlm_request.c", &lines(12, "request"))],
+        ),
+    );
+    // A port that says which commit it came from, under another Change-Id.
+    ids.insert(
+        "c4",
+        r.commit(
+            &format!("LU-3 misc: port the URL fix\n\n(cherry picked from commit {c5})\n\nChange-Id: I3333333333333333333333333333333333333333\n"),
+            &[("README", "Lustre 1.0\n")],
         ),
     );
     r.git(&["tag", "1.0.1"]);
@@ -245,15 +259,15 @@ fn assert_links_resolve(site: &Path) {
 #[test]
 fn every_commit_has_a_page_and_links_resolve_both_ways() {
     let (f, report) = built("");
-    // c1 c2 f1 f2 c5 m1 c3 c6 latin1 bad orphan
-    assert_eq!(report.git.commits, 11, "{:?}", report.git);
+    // c1 t1 c2 f1 f2 c5 m1 c3 c4 c6 latin1 bad orphan
+    assert_eq!(report.git.commits, 13, "{:?}", report.git);
     assert_eq!(report.git.missing_parents, 1);
     for name in [
-        "c1", "c2", "f1", "f2", "c5", "m1", "c3", "c6", "latin1", "bad", "orphan",
+        "c1", "t1", "c2", "f1", "f2", "c5", "m1", "c3", "c4", "c6", "latin1", "bad", "orphan",
     ] {
         assert!(f.exists(&commit_path(f.id(name))), "no page for {name}");
     }
-    assert_eq!(report.render.commit_pages, 11);
+    assert_eq!(report.render.commit_pages, 13);
     assert_links_resolve(&f.site);
 
     // Commit → issue, and issue → commit.
@@ -276,7 +290,7 @@ fn every_commit_has_a_page_and_links_resolve_both_ways() {
     assert!(!lu4.contains("commit-link\">deadbeef"), "{lu4}");
     // The home page counts the commits and links the listings.
     let index = f.page("index.html");
-    assert!(index.contains("11 commits"), "{index}");
+    assert!(index.contains("13 commits"), "{index}");
     assert!(f.exists("commits/index.html") && f.exists("releases/index.html"));
 }
 
@@ -335,7 +349,10 @@ fn ports_are_grouped_by_change_id_on_the_issue_page() {
     let panel = &panel[..panel.find("</section>").unwrap()];
     assert_eq!(panel.matches("class=\"port-group\"").count(), 1, "{panel}");
     assert!(panel.contains(CHANGE_2), "{panel}");
-    assert!(panel.contains("(2 ports)"), "{panel}");
+    assert!(
+        panel.contains("(2 commits of one change, Change-Id"),
+        "{panel}"
+    );
     assert!(panel.contains(&commit_path(f.id("c3"))) && panel.contains(&commit_path(f.id("c5"))));
     // Both branches, and git's first release beside the tracker's fix versions.
     assert!(
@@ -352,6 +369,10 @@ fn ports_are_grouped_by_change_id_on_the_issue_page() {
         panel.contains("Tracker fix version: Lustre 1.0.1, Lustre 2.0.0"),
         "{panel}"
     );
+    // A port naming its original (`cherry picked from`) joins it despite another Change-Id.
+    let lu3 = f.page("issues/LU/0/LU-3.html");
+    assert_eq!(lu3.matches("class=\"port-group\"").count(), 1, "{lu3}");
+    assert!(lu3.contains(&commit_path(f.id("c4"))) && lu3.contains(&commit_path(f.id("c5"))));
     // LU-1: four commits, four changes.
     let lu1 = f.page("issues/LU/0/LU-1.html");
     assert!(lu1.contains("Development (4 commits)"), "{lu1}"); // c5 quotes its subject
@@ -412,7 +433,7 @@ fn references_in_every_supported_form() {
     assert!(!body.contains("Change-Id"), "{body}");
     // Counts: commits citing published issues, references left unresolved.
     let refs = report.references;
-    assert_eq!(refs.linked_commits, 6, "{refs:?}"); // c2 c5 c3 c6 latin1 orphan
+    assert_eq!(refs.linked_commits, 7, "{refs:?}"); // c2 c5 c3 c4 c6 latin1 orphan
     assert_eq!(refs.unresolved_keys, 7, "{refs:?}"); // 6 Bugzilla ids + LU-99
 }
 
@@ -472,11 +493,11 @@ fn diffs_are_capped_and_the_stat_stays_complete() {
 #[test]
 fn a_rebuild_reads_diffs_from_the_cache_and_changes_nothing() {
     let (f, first) = built("");
-    assert_eq!(first.git.diffs_computed, 11, "{:?}", first.git);
+    assert_eq!(first.git.diffs_computed, 13, "{:?}", first.git);
     let before = read_tree(&f.site.join("public"));
     let second = build(&f.site).unwrap();
     assert_eq!(second.git.diffs_computed, 0, "{:?}", second.git);
-    assert_eq!(second.git.diffs_cached, 11);
+    assert_eq!(second.git.diffs_cached, 13);
     let after = read_tree(&f.site.join("public"));
     assert_eq!(
         before.keys().collect::<Vec<_>>(),
@@ -491,7 +512,7 @@ fn a_rebuild_reads_diffs_from_the_cache_and_changes_nothing() {
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(&config, format!("{text}diff_cap = 4096\n")).unwrap();
     let third = build(&f.site).unwrap();
-    assert_eq!(third.git.diffs_computed, 11, "{:?}", third.git);
+    assert_eq!(third.git.diffs_computed, 13, "{:?}", third.git);
 }
 
 #[test]
@@ -500,6 +521,7 @@ fn branch_listings_are_paginated() {
     let config = f.site.join("hindsight.toml");
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(&config, format!("page_size = 2\n{text}")).unwrap();
+    Repo::open(&f.repo).git(&["branch", "fresh", f.id("c6")]);
     build(&f.site).unwrap();
     let index = f.page("commits/index.html");
     for b in ["master", "b1_0", "feature", "grafted"] {
@@ -507,6 +529,12 @@ fn branch_listings_are_paginated() {
     }
     assert!(f.exists("commits/branch/master/index.html"));
     assert!(f.exists("commits/branch/master/2.html"));
+    assert!(
+        index.contains("commits/tags-only/index.html\">1 commit</a>"),
+        "{index}"
+    );
+    let tags_only = f.page("commits/tags-only/index.html");
+    assert!(tags_only.contains(&commit_path(f.id("t1"))), "{tags_only}");
     let b10 = f.page("commits/branch/b1_0/index.html");
     assert!(b10.contains(&commit_path(f.id("c3"))), "{b10}");
     // c2 is master's: named once, as where b1_0 branched off.
@@ -515,6 +543,10 @@ fn branch_listings_are_paginated() {
         b10.contains("Before this, b1_0 shares the history of"),
         "{b10}"
     );
+    // A branch without commits of its own says where it points.
+    let fresh = f.page("commits/branch/fresh/index.html");
+    assert!(fresh.contains("fresh has no commits of its own"), "{fresh}");
+    assert!(fresh.contains(&commit_path(f.id("c6"))), "{fresh}");
     assert_links_resolve(&f.site);
 }
 
@@ -543,7 +575,7 @@ fn a_shallow_clone_builds_with_its_edge_unlinked() {
     .unwrap();
     let report = build(&f.site).unwrap();
     assert!(report.git.missing_parents > 0, "{:?}", report.git);
-    assert!(report.git.commits < 11, "{:?}", report.git);
+    assert!(report.git.commits < 13, "{:?}", report.git);
     assert_links_resolve(&f.site);
 }
 

@@ -553,14 +553,14 @@ impl Renderer<'_> {
     fn render_branches(&self, sink: &dyn PageSink) -> Result<u64> {
         let h = self.history();
         let size = self.config.page_size;
-        let mut per_branch: Vec<Vec<u32>> = vec![Vec::new(); h.branches.len()];
-        let mut homeless: usize = 0;
+        // One listing per branch, and one of the commits only tags reach (old tags on
+        // branches since deleted), so every commit is listed once.
+        let mut per_branch: Vec<Vec<u32>> = vec![Vec::new(); h.branches.len() + 1];
+        let tags_only = h.branches.len();
         for (i, c) in h.commits.iter().enumerate() {
-            match c.home {
-                Some(b) => per_branch[b as usize].push(i as u32),
-                None => homeless += 1,
-            }
+            per_branch[c.home.map_or(tags_only, |b| b as usize)].push(i as u32);
         }
+        let homeless = per_branch[tags_only].len();
         let root = "../";
         let branches: Vec<_> = h
             .branches
@@ -581,6 +581,10 @@ impl Renderer<'_> {
         c.insert("branches", &branches);
         c.insert("total_commits", &h.commits.len());
         c.insert("homeless", &homeless);
+        c.insert(
+            "homeless_href",
+            &format!("{root}commits/tags-only/index.html"),
+        );
         c.insert("releases_href", &format!("{root}releases/index.html"));
         sink.put(
             "commits/index.html",
@@ -591,9 +595,12 @@ impl Renderer<'_> {
             let n = list.len().div_ceil(size).max(1);
             jobs.extend((1..=n).map(|p| (b, p)));
         }
+        jobs.retain(|&(b, _)| b != tags_only || homeless > 0);
         jobs.par_iter().try_for_each(|&(b, page)| {
-            let br = &h.branches[b];
-            let dir = branch_dir(&br.name);
+            let (name, dir) = match h.branches.get(b) {
+                Some(br) => (br.name.as_str(), branch_dir(&br.name)),
+                None => ("", "commits/tags-only".to_string()),
+            };
             let path = page_file(&dir, page);
             let root = root_of(&path);
             let list = &per_branch[b];
@@ -608,14 +615,29 @@ impl Renderer<'_> {
             let fork = list
                 .last()
                 .and_then(|&i| h.commits[i as usize].parents.first().copied())
-                .filter(|_| page == total)
+                .filter(|_| page == total && b != tags_only)
                 .map(|p| self.commit_row(p, &root));
+            // A branch with no commits of its own points into another branch's history.
+            let tip = h
+                .branches
+                .get(b)
+                .filter(|_| list.is_empty())
+                .and_then(|br| br.tips.first())
+                .map(|&t| self.commit_row(t, &root));
             let mut c = self.context(&root);
-            c.insert("heading", &format!("Branch {}", br.name));
-            c.insert("branch", &br.name);
+            if b == tags_only {
+                c.insert("heading", "Commits reachable only from tags");
+                c.insert("branch", "tags only");
+                c.insert("what", "reachable from tags but from no branch");
+            } else {
+                c.insert("heading", &format!("Branch {name}"));
+                c.insert("branch", name);
+                c.insert("what", &format!("landed on {name}"));
+            }
             c.insert("count", &list.len());
             c.insert("items", &items);
             c.insert("fork", &fork);
+            c.insert("tip", &tip);
             c.insert("pager", &Self::pager(page, total));
             c.insert("index_href", &format!("{root}commits/index.html"));
             sink.put(&path, self.render("commits.html", &c)?.as_bytes())

@@ -31,6 +31,15 @@ impl Repo {
         repo
     }
 
+    /// An existing repository made by [`Repo::init`].
+    pub fn open(dir: &Path) -> Repo {
+        Repo {
+            dir: dir.to_path_buf(),
+            home: dir.with_extension("home"),
+            clock: 1_262_340_000,
+        }
+    }
+
     fn command(&self) -> Command {
         let mut c = Command::new("git");
         c.current_dir(&self.dir)
