@@ -67,21 +67,7 @@ fn home_and_issue_pages_work_over_file_and_http() {
 #[test]
 fn old_tracker_urls_reach_their_pages() {
     let (_dir, site) = example();
-    // A second, Bugzilla-numbered tracker, written in the neutral format.
-    std::fs::write(
-        site.join("bugs.ndjson"),
-        "{\"source\":\"bugzilla\",\"id\":\"12345\",\"key\":\"BZ-12345\",\"project\":{\"key\":\"BZ\",\"name\":\"Lustre\"},\"summary\":\"OST hangs in ost_brw_write (bug 12345)\",\"status\":\"RESOLVED\"}\n",
-    )
-    .unwrap();
-    let config = site.join("hindsight.toml");
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("projects = [\"LU\"]", "projects = [\"LU\", \"BZ\"]");
-    std::fs::write(
-        &config,
-        format!("{text}\n[[tracker]]\nname = \"bugzilla\"\nkey_prefix = \"BZ\"\npaths = [\"bugs.ndjson\"]\n"),
-    )
-    .unwrap();
+    add_bugs(&site, &[(12345, "OST hangs in ost_brw_write (bug 12345)")]);
     build(&site).unwrap();
     let public = site.join("public");
     assert!(public.join("browse/LU-4423/index.html").is_file());

@@ -21,20 +21,7 @@ fn head(port: u16, path: &str) -> String {
 #[test]
 fn nginx_answers_old_urls_with_the_generated_rules() {
     let (dir, site) = example();
-    std::fs::write(
-        site.join("bugs.ndjson"),
-        "{\"source\":\"bugzilla\",\"id\":\"7\",\"key\":\"BZ-7\",\"project\":{\"key\":\"BZ\"},\"summary\":\"a\"}\n{\"source\":\"bugzilla\",\"id\":\"24504\",\"key\":\"BZ-24504\",\"project\":{\"key\":\"BZ\"},\"summary\":\"b\"}\n",
-    )
-    .unwrap();
-    let config = site.join("hindsight.toml");
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("projects = [\"LU\"]", "projects = [\"LU\", \"BZ\"]");
-    std::fs::write(
-        &config,
-        format!("{text}\n[[tracker]]\nname = \"bugzilla\"\nkey_prefix = \"BZ\"\npaths = [\"bugs.ndjson\"]\n"),
-    )
-    .unwrap();
+    add_bugs(&site, &[(7, "a"), (24504, "b")]);
     build(&site).unwrap();
     let public = site.join("public");
 

@@ -73,3 +73,33 @@ pub fn hindsight(dir: &Path, args: &[&str]) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// Adds Bugzilla-numbered bugs (`BZ-<id>`) to a copy of the example, as a second tracker in the
+/// neutral format, for tests that need bug numbers the example's Bugzilla export lacks.
+pub fn add_bugs(site: &Path, bugs: &[(u64, &str)]) {
+    let mut lines = String::new();
+    for (id, summary) in bugs {
+        let issue = serde_json::json!({
+            "source": "bugzilla-extra",
+            "id": id.to_string(),
+            "key": format!("BZ-{id}"),
+            "project": {"key": "BZ", "name": "Lustre"},
+            "summary": summary,
+            "status": "RESOLVED",
+        });
+        lines.push_str(&issue.to_string());
+        lines.push('\n');
+    }
+    std::fs::write(site.join("extra-bugs.ndjson"), lines).unwrap();
+    let config = site.join("hindsight.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.contains("\"BZ\""),
+        "the example no longer publishes BZ"
+    );
+    std::fs::write(
+        &config,
+        format!("{text}\n[[tracker]]\nname = \"bugzilla-extra\"\nkey_prefix = \"BZ\"\npaths = [\"extra-bugs.ndjson\"]\n"),
+    )
+    .unwrap();
+}
