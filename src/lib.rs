@@ -191,77 +191,22 @@ pub fn build(
     observer.stage_finished("link", &summary, elapsed);
     stages.push(("link", elapsed));
 
-    let started = Instant::now();
     observer.stage_started(
         "render",
         Some((linked.issues.len() + linked.history.commits.len()) as u64),
     );
     let renderer = render::Renderer::new(config, &linked)?;
     let staging = Staging::begin(&output)?;
-    let rendered = renderer.render_all(&staging, &ObserverProgress(observer));
-    let render_report = match rendered {
-        Ok(r) => r,
-        Err(e) => {
-            // The staging folder is removed; the published site was never touched. A failure
-            // to clean up must not hide the real error.
-            let _ = staging.abandon();
-            return Err(e);
-        }
-    };
-    let elapsed = started.elapsed();
-    observer.stage_finished(
-        "render",
-        &format!(
-            "{} issue pages, {} commit pages, {} listing pages, {} other files",
-            render_report.issue_pages,
-            render_report.commit_pages,
-            render_report.listing_pages,
-            render_report.other_files
-        ),
-        elapsed,
-    );
-    stages.push(("render", elapsed));
-
-    let started = Instant::now();
-    observer.stage_started("search", Some(linked.issues.len() as u64));
-    // Issues then commits, each as the site publishes it.
-    let indexed = search::build_streaming(&config.cache, &staging, |emit| {
-        linked.store.for_each_issue(|mut issue| {
-            linked.prepare(&mut issue);
-            let path = format!("{}.html", keys::issue_path(&issue.key));
-            if let Some(doc) = search::docs::issue_doc(&issue, &path) {
-                emit(doc);
-            }
-            observer.advance(1);
-            Ok(())
-        })?;
-        linked.store.for_each_commit(|commit| {
-            let path = render::commits::commit_path(&commit.id);
-            emit(search::docs::commit_doc(&commit, &path));
-            Ok(())
-        })
-    });
-    let search_report = match indexed {
-        Ok(r) => r,
+    // Everything that fills the staging folder; on any failure it is removed and the
+    // published site was never touched (a failure to clean up must not hide the real error).
+    let staged = stage_site(config, &linked, &renderer, &staging, observer, &mut stages);
+    let (render_report, search_report) = match staged {
+        Ok(reports) => reports,
         Err(e) => {
             let _ = staging.abandon();
             return Err(e);
         }
     };
-    let elapsed = started.elapsed();
-    observer.stage_finished(
-        "search",
-        &format!(
-            "{} documents, {} terms, {} files, {:.1} MB (loaded before a query: {} bytes)",
-            search_report.docs,
-            search_report.terms,
-            search_report.files,
-            search_report.bytes as f64 / 1e6,
-            search_report.root_bytes
-        ),
-        elapsed,
-    );
-    stages.push(("search", elapsed));
 
     let started = Instant::now();
     observer.stage_started("write", None);
@@ -289,4 +234,66 @@ pub fn build(
         write: write_report,
         stages,
     })
+}
+
+/// Renders the pages and the search index into the staging folder.
+fn stage_site(
+    config: &Config,
+    linked: &link::Linked,
+    renderer: &render::Renderer,
+    staging: &Staging,
+    observer: &dyn Observer,
+    stages: &mut Vec<(&'static str, Duration)>,
+) -> Result<(RenderReport, search::SearchReport)> {
+    let started = Instant::now();
+    let render_report = renderer.render_all(staging, &ObserverProgress(observer))?;
+    let elapsed = started.elapsed();
+    observer.stage_finished(
+        "render",
+        &format!(
+            "{} issue pages, {} commit pages, {} listing pages, {} other files",
+            render_report.issue_pages,
+            render_report.commit_pages,
+            render_report.listing_pages,
+            render_report.other_files
+        ),
+        elapsed,
+    );
+    stages.push(("render", elapsed));
+
+    let started = Instant::now();
+    observer.stage_started("search", Some(linked.issues.len() as u64));
+    // Issues then commits, each as the site publishes it.
+    let indexed = search::build_streaming(&config.cache, staging, |emit| {
+        linked.store.for_each_issue(|mut issue| {
+            linked.prepare(&mut issue);
+            let path = format!("{}.html", keys::issue_path(&issue.key));
+            if let Some(doc) = search::docs::issue_doc(&issue, &path) {
+                emit(doc);
+            }
+            observer.advance(1);
+            Ok(())
+        })?;
+        linked.store.for_each_commit(|commit| {
+            let path = render::commits::commit_path(&commit.id);
+            emit(search::docs::commit_doc(&commit, &path));
+            Ok(())
+        })
+    });
+    let search_report = indexed?;
+    let elapsed = started.elapsed();
+    observer.stage_finished(
+        "search",
+        &format!(
+            "{} documents, {} terms, {} files, {:.1} MB (loaded before a query: {} bytes)",
+            search_report.docs,
+            search_report.terms,
+            search_report.files,
+            search_report.bytes as f64 / 1e6,
+            search_report.root_bytes
+        ),
+        elapsed,
+    );
+    stages.push(("search", elapsed));
+    Ok((render_report, search_report))
 }
