@@ -205,7 +205,7 @@ fn impossible_dates_drop_the_field_with_a_warning() {
     assert_warning(
         "feb30.json",
         &json,
-        &["feb30.json", "2022-02-30", "(issue LU-2001)"],
+        &["feb30.json:69:3: ", "2022-02-30", "(issue LU-2001)"],
     );
 }
 
@@ -224,6 +224,23 @@ fn duplicate_keys_with_different_content_keep_one_with_a_warning() {
 fn missing_required_fields_skip_the_item_with_a_warning() {
     let xml = replace(&jira_xml(), "<key id=\"10100\">LU-100</key>", b"");
     assert_warning("nokey.xml", &xml, &["nokey.xml:19:1", "no <key>"]);
+    // JIRA JSON: the issue object without a key, the `"key"` member of a key that is not one.
+    let json = replace(&jira_json(), "\"key\": \"LU-2001\",", b"");
+    assert_warning(
+        "nokey.json",
+        &json,
+        &["nokey.json:1:1: issue with id 31001 has no key"],
+    );
+    let json = replace(
+        &jira_json(),
+        "\"key\": \"LU-2001\",",
+        b"\"key\": \"lu-2001\",",
+    );
+    assert_warning(
+        "badkey.json",
+        &json,
+        &["badkey.json:5:2: issue key `lu-2001`", "(issue lu-2001)"],
+    );
 }
 
 #[test]

@@ -1,11 +1,15 @@
 //! Hostile input (tests/fixtures/hostile, one export per format, written by its generate.py):
 //! script payloads in every field, restricted items carrying `SECRET-HOSTILE-*` markers, e-mail
 //! addresses beside LNet NIDs, and keys and attachment names that try to escape the output or
-//! collide on case-insensitive file systems. The site built from it must run no payload (here
+//! collide on case-insensitive file systems; and a git repository built here whose commit
+//! messages, identities, trailers, tag and branch names and file paths carry the same payloads
+//! and cite the hostile issues. The site built from it must run no payload (here
 //! checked on the bytes; tests/browser/hostile.mjs checks it in Chromium), publish nothing
 //! restricted and no address, and write only safe, distinct paths inside the output folder.
 
 mod common;
+#[path = "common/git.rs"]
+mod git_fixture;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -13,6 +17,7 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use common::*;
+use git_fixture::Repo;
 
 const CONFIG: &str = r#"title = "Hostile archive <script>window.__pwned=1</script> {{ 7*7 }}"
 output = "public"
@@ -34,7 +39,114 @@ paths = ["exports/github.json"]
 [[tracker]]
 name = "neutral"
 paths = ["exports/neutral.ndjson"]
+
+[[repository]]
+path = "exports/repo"
+gerrit_url = "https://review.whamcloud.com"
+# Unanchored, so tags with a payload around a version are releases (aliases of 2.1.0, 3.0.0).
+release_tags = ['(\d+)[.](\d+)[.](\d+)']
 "#;
+
+/// The fixture's text payload (`TEXT` in generate.py).
+const TEXT: &str = "<script>window.__pwned=1</script>\"><img src=x onerror=window.__pwned=1>'\"><svg onload=window.__pwned=1> javascript:window.__pwned=1 {{7*7}} ${window.__pwned=1} \u{202e}exe.txt";
+
+/// Markup payloads for commit messages and file contents (part of `HTML` in generate.py).
+const HTML: &str = "<a href=\"javascript:window.__pwned=1\">js</a><a href=\"JaVaScRiPt&#58;window.__pwned=1\">js2</a><iframe src=\"javascript:window.__pwned=1\"></iframe><img src=\"http://evil.invalid/beacon.png\"><meta http-equiv=\"refresh\" content=\"0;url=http://evil.invalid/\"><base href=\"http://evil.invalid/\"></textarea></title></style></script><script>window.__pwned=1</script><div style=\"background:url(http://evil.invalid/bg.png)\">css</div> {% raw %} `${1}`";
+
+/// Payloads that are legal git ref names (no space, `:`, `?`, `*`, `[`, `\\`, `~`, `^`, `..`
+/// or `@{`), used as tag and branch names.
+const REF_NAMES: &[&str] = &[
+    "\"><script>window.__pwned=1</script>",
+    "'><img/src=x/onerror=window.__pwned=1>",
+    "<svg/onload=window.__pwned=1>",
+    "javascript&#58;window.__pwned=1",
+    "javascript%3Awindow.__pwned=1",
+    "${window.__pwned=1}{{7+7}}",
+];
+
+/// File names carrying payloads (the diff view and diffstat show paths).
+const FILE_NAMES: &[&str] = &[
+    "<img src=x onerror=window.__pwned=1>.c",
+    "\"><svg onload=window.__pwned=1>.h",
+    "javascript:window.__pwned=1",
+    "{{7*7}}/${window.__pwned=1}'><script>window.__pwned=1<",
+    "lustre/</textarea><script>window.__pwned=1<",
+];
+
+/// A repository at `dir` whose commit messages, identities, trailers, tag and branch names and
+/// file paths carry the payloads, citing the published hostile issues (LU-1, LJ-1, LJ-4,
+/// BZ-101, BZ-201, GH-1, ND-1) and restricted ones (LU-3, LJ-3, ND-3).
+fn hostile_repo(dir: &Path) {
+    let mut r = Repo::init(dir);
+    let mailmap = "&lt;script&gt;window.__pwned=1&lt;/script&gt; '\" javascript:window.__pwned=1 {{7*7}} ${window.__pwned=1} <mallory@example.com>\n";
+    let contents = format!("{TEXT}\n{HTML}\n");
+    let mut files: Vec<(&str, &str)> = FILE_NAMES.iter().map(|n| (*n, contents.as_str())).collect();
+    files.push((".mailmap", mailmap));
+    r.commit(&format!("LU-1 {TEXT}\n\n{HTML}\n"), &files);
+    let changed = format!("{HTML}\n{TEXT}\nchanged\n");
+    let files: Vec<(&str, &str)> = FILE_NAMES.iter().map(|n| (*n, changed.as_str())).collect();
+    let cites = r.commit_as(
+        &format!(
+            "LJ-1 {TEXT}\n\n{HTML}\nFixes LJ-4, BZ-101, BZ-201, GH-1, ND-1 and the restricted LU-3, LJ-3, ND-3.\nb=101\nSee https://evil.invalid/\"><script>window.__pwned=1</script> and javascript:window.__pwned=1.\n\nSigned-off-by: {TEXT} <mallory@example.com>\nReviewed-on: javascript:window.__pwned=1\nReviewed-by: \"><img src=x onerror=window.__pwned=1> <x@example.com>\nChange-Id: I\"><script>window.__pwned=1</script>\nLustre-commit: \"><svg onload=window.__pwned=1>\n"
+        ),
+        &files,
+        Some(("\"' javascript:window.__pwned=1 {{7*7}}", "mallory@example.com")),
+    );
+    for name in REF_NAMES {
+        r.git(&["tag", name, &cites]);
+    }
+    r.git(&["tag", "2.1.0", &cites]);
+    r.git(&["tag", "<svg/onload=window.__pwned=1>2.1.0", &cites]);
+    // An identity git's own commands would clean (`<` and `>` in names and e-mails), written
+    // as it is, with an unknown header.
+    let head = r.git(&["rev-parse", "HEAD"]);
+    let headers = format!(
+        "author {name} <\"><svg onload=window.__pwned=1>@example.com> {t} +0200\ncommitter \"><img src=x onerror=window.__pwned=1> <mallory@example.com> {t} -0330\nencoding <script>window.__pwned=1</script>\n",
+        name = TEXT,
+        t = r.clock
+    );
+    let raw = r.write_commit_with(
+        &[&head],
+        headers.as_bytes(),
+        format!("GH-1 ND-1 BZ-201 {TEXT}\n\n{HTML}\n").as_bytes(),
+        "master",
+    );
+    r.git_env(
+        &[
+            "tag",
+            "-a",
+            "\"><img/src=x/onerror=window.__pwned=1>3.0.0",
+            "-m",
+            &format!("{TEXT}\n\n{HTML}"),
+            &raw,
+        ],
+        &[(
+            "GIT_COMMITTER_NAME",
+            "\"' javascript:window.__pwned=1 {{7*7}}",
+        )],
+    );
+    r.git(&["tag", "3.0.0", &raw]);
+    // Branches with payload names, each with a commit of its own citing an issue.
+    for (i, name) in REF_NAMES.iter().enumerate() {
+        r.git(&["checkout", "-q", "-b", name, &cites]);
+        r.commit(
+            &format!("ND-1 LU-1 {name}\n\n{TEXT}\n"),
+            &[(FILE_NAMES[i % FILE_NAMES.len()], name)],
+        );
+    }
+    r.git(&["checkout", "-q", "master"]);
+}
+
+/// Payloads as they would appear in a page if a field reached it unescaped (lower case); an
+/// `onerror=` in escaped text is inert, so each starts with its `<`.
+const RAW_PAYLOADS: &[&str] = &[
+    "<script>window",
+    "<img src=x onerror",
+    "<img/src=x/onerror",
+    "<svg onload",
+    "<svg/onload",
+    "</textarea><script",
+];
 
 /// Builds the hostile site; returns the temp folder, the site folder and the build report.
 fn hostile() -> (tempfile::TempDir, PathBuf, hindsight::BuildReport) {
@@ -48,6 +160,7 @@ fn hostile() -> (tempfile::TempDir, PathBuf, hindsight::BuildReport) {
             std::fs::copy(&path, exports.join(path.file_name().unwrap())).unwrap();
         }
     }
+    hostile_repo(&exports.join("repo"));
     std::fs::write(site.join("hindsight.toml"), CONFIG).unwrap();
     let report = build(&site).unwrap();
     (dir, site, report)
@@ -192,6 +305,19 @@ fn no_payload_survives_as_markup() {
         pages += 1;
         // Template syntax reached the page as text, never evaluated.
         assert!(!text.contains(">49<"), "{path}: a template expression ran");
+        // The payloads as written never appear unescaped, whatever the tag parser below makes
+        // of them.
+        let lower = text.to_ascii_lowercase();
+        for raw in RAW_PAYLOADS {
+            assert!(
+                !lower.contains(raw),
+                "{path}: raw {raw:?} in the output: {}",
+                {
+                    let p = lower.find(raw).unwrap();
+                    &text[p.saturating_sub(80)..(p + 80).min(text.len())]
+                }
+            );
+        }
         for (tag, attrs) in tags(&text) {
             let attr = |n: &str| attrs.iter().find(|(a, _)| a == n).map(|(_, v)| v.as_str());
             assert!(
@@ -274,6 +400,124 @@ fn no_payload_survives_as_markup() {
                 "{path} has no CSP"
             );
         }
+    }
+}
+
+/// The repository's payloads reach every kind of page (commit pages, the commits, branch and
+/// release listings, issue pages' development panel), the search shards and the issue JSON,
+/// as text: the checks above and the browser test then cover them.
+#[test]
+fn git_payloads_are_published_as_text() {
+    let (_dir, site, report) = hostile();
+    assert_eq!(report.git.commits, 9, "{:?}", report.git);
+    assert_eq!(report.git.releases, 2, "{:?}", report.git);
+    let files = read_tree(&site.join("public"));
+    let page = |rel: &str| {
+        String::from_utf8(files.get(rel).unwrap_or_else(|| panic!("no {rel}")).clone()).unwrap()
+    };
+    let commit_pages: Vec<&String> = files
+        .keys()
+        .filter(|p| p.starts_with("commits/") && p.split('/').count() == 3)
+        .filter(|p| !p.starts_with("commits/branch/"))
+        .collect();
+    assert_eq!(commit_pages.len(), 9, "{commit_pages:?}");
+    let all_commits: String = commit_pages.iter().map(|p| page(p)).collect();
+    let escaped = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;")
+    };
+    // Messages, identities (cleaned by git, and written raw), the mailmap's name, trailers,
+    // tags, branches and paths, each as text.
+    for shown in [
+        escaped(TEXT),
+        escaped(&format!("{TEXT} <\">")),
+        escaped("&lt;script&gt;window.__pwned=1&lt;/script&gt; '\" javascript:window.__pwned=1"),
+        escaped("\"><img src=x onerror=window.__pwned=1> <x@…>"),
+        escaped("<a href=\"javascript:window.__pwned=1\">js</a>"),
+    ]
+    .into_iter()
+    .chain(REF_NAMES.iter().map(|n| escaped(n)))
+    .chain(FILE_NAMES.iter().map(|n| escaped(n)))
+    {
+        assert!(all_commits.contains(&shown), "no commit page shows {shown}");
+    }
+    // Listings: all commits, each payload-named branch, the releases and their tag aliases.
+    let commits = page("commits/index.html");
+    assert!(commits.contains(&escaped(TEXT)), "{commits}");
+    let branches: Vec<&String> = files
+        .keys()
+        .filter(|p| p.starts_with("commits/branch/") && p.ends_with("/index.html"))
+        .collect();
+    assert_eq!(branches.len(), REF_NAMES.len() + 1, "{branches:?}");
+    let branch_pages: String = branches.iter().map(|p| page(p)).collect();
+    for name in REF_NAMES {
+        assert!(
+            branch_pages.contains(&escaped(name)),
+            "no branch page names {name}"
+        );
+    }
+    let releases = page("releases/index.html") + &page("releases/2.1.0/index.html");
+    assert!(
+        releases.contains(&escaped("<svg/onload=window.__pwned=1>2.1.0")),
+        "{releases}"
+    );
+    assert!(page("releases/3.0.0/index.html")
+        .contains(&escaped("\"><img/src=x/onerror=window.__pwned=1>3.0.0")));
+    // The cited issues list the commits, subject included, in their development panel.
+    for issue in [
+        "issues/LU/0/LU-1.html",
+        "issues/LJ/0/LJ-1.html",
+        "issues/GH/0/GH-1.html",
+        "issues/ND/0/ND-1.html",
+        "issues/BZ/0/BZ-201.html",
+    ] {
+        let text = page(issue);
+        assert!(
+            text.contains("commits dev") && text.contains(&escaped(TEXT)),
+            "{issue} lists no commit"
+        );
+    }
+    // Search shards are `hindsightSearch.load("id", data);` with the data JSON: no payload
+    // ends a string literal early. Commits are indexed with their payloads.
+    let mut commit_docs = 0;
+    for (path, bytes) in files.iter().filter(|(p, _)| p.starts_with("search/")) {
+        let text = std::str::from_utf8(bytes).unwrap();
+        let args = text
+            .trim_end()
+            .strip_prefix("hindsightSearch.load(")
+            .and_then(|t| t.strip_suffix(");"))
+            .unwrap_or_else(|| panic!("{path} is not one load() call"));
+        let args: Vec<serde_json::Value> = serde_json::from_str(&format!("[{args}]"))
+            .unwrap_or_else(|e| panic!("{path}: the arguments are not JSON: {e}"));
+        assert_eq!(args.len(), 2, "{path}");
+        assert!(
+            !text.contains('\u{2028}') && !text.contains('\u{2029}'),
+            "{path}"
+        );
+        if path.starts_with("search/d/") {
+            for doc in args[1].as_array().unwrap() {
+                if doc[0] == 1 && doc[2].as_str().is_some_and(|t| t.contains(TEXT)) {
+                    commit_docs += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        commit_docs >= 3,
+        "{commit_docs} commits with payloads indexed"
+    );
+    // The issue JSON of every cited issue is well-formed and its own.
+    for (path, bytes) in files
+        .iter()
+        .filter(|(p, _)| p.starts_with("issues/") && p.ends_with(".json"))
+    {
+        let issue: serde_json::Value =
+            serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let stem = path.rsplit('/').next().unwrap().trim_end_matches(".json");
+        assert_eq!(issue["key"], stem, "{path}");
     }
 }
 

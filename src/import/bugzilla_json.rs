@@ -23,7 +23,7 @@ use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::BufReader;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -32,8 +32,8 @@ use serde_json::{Map, Value};
 
 use super::bugzilla_xml::{
     base64_len, custom_field_name, non_blank, number_comments, parse_date, plain, status_category,
-    Positions,
 };
+use super::position::{char_column, Counting, Positions};
 use super::{Record, Source, Warning};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -94,11 +94,7 @@ pub fn read_file(
     emit: &mut dyn FnMut(Record) -> Result<()>,
 ) -> Result<()> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let count = Rc::new(Cell::new(0u64));
-    let reader = Counting {
-        inner: BufReader::with_capacity(128 * 1024, file),
-        count: count.clone(),
-    };
+    let (reader, count) = Counting::new(BufReader::with_capacity(128 * 1024, file));
     let mut de = serde_json::Deserializer::from_reader(reader);
     let mut state = State {
         path,
@@ -148,20 +144,6 @@ pub fn read_file(
         });
     }
     Ok(())
-}
-
-/// Counts the bytes serde_json has taken from the file, for positions of warnings.
-struct Counting<R> {
-    inner: R,
-    count: Rc<Cell<u64>>,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.set(self.count.get() + n as u64);
-        Ok(n)
-    }
 }
 
 /// The state of one file's read.
@@ -216,15 +198,7 @@ impl State<'_, '_> {
     }
 
     fn warning(&mut self, at: u64, key: Option<String>, message: String) -> Warning {
-        let at = skip_separators(self.path, at);
-        let (line, column) = self.positions.line_column(at);
-        Warning {
-            path: self.path.to_path_buf(),
-            line,
-            column,
-            key,
-            message,
-        }
+        self.positions.json_warning(at, key, message)
     }
 
     fn json_error(&mut self, e: &serde_json::Error) -> Error {
@@ -811,63 +785,6 @@ impl<'de> Visitor<'de> for BugsSeed<'_, '_, '_> {
             }
         }
     }
-}
-
-/// Moves `at` past white space and commas, to the start of the value that follows.
-fn skip_separators(path: &Path, at: u64) -> u64 {
-    let read = || -> std::io::Result<u64> {
-        let mut f = File::open(path)?;
-        f.seek(SeekFrom::Start(at))?;
-        let mut f = BufReader::new(f.take(1 << 20));
-        let mut skipped = 0u64;
-        loop {
-            let buf = f.fill_buf()?;
-            if buf.is_empty() {
-                return Ok(skipped);
-            }
-            let n = buf
-                .iter()
-                .take_while(|b| b.is_ascii_whitespace() || **b == b',' || **b == b':')
-                .count();
-            skipped += n as u64;
-            if n < buf.len() {
-                return Ok(skipped);
-            }
-            let len = buf.len();
-            f.consume(len);
-        }
-    };
-    at + read().unwrap_or(0)
-}
-
-/// The character column of serde_json's byte column `byte_column` on 1-based `line`.
-fn char_column(path: &Path, line: u64, byte_column: u64) -> u64 {
-    let read = || -> std::io::Result<u64> {
-        let mut f = BufReader::new(File::open(path)?);
-        let mut current = 1;
-        let mut buf = Vec::new();
-        while current < line {
-            buf.clear();
-            if f.read_until(b'\n', &mut buf)? == 0 {
-                return Ok(byte_column);
-            }
-            current += 1;
-        }
-        let mut bytes = vec![0u8; byte_column.min(1 << 20) as usize];
-        let n = f.read(&mut bytes)?;
-        let mut more = n;
-        while more > 0 && more < bytes.len() {
-            let m = f.read(&mut bytes[more..])?;
-            if m == 0 {
-                break;
-            }
-            more += m;
-        }
-        let bytes = &bytes[..more];
-        // serde_json's column is that of the last byte read: count characters up to it.
-        Ok(bytes.iter().filter(|b| **b & 0xC0 != 0x80).count() as u64)
-    };
-    read().unwrap_or(byte_column)
 }
 
 #[cfg(test)]

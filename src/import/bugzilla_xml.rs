@@ -34,14 +34,16 @@
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::io::{BufReader, Read};
+use std::path::Path;
 use std::rc::Rc;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
-use quick_xml::events::{BytesRef, BytesStart, Event};
-use quick_xml::{Reader, XmlVersion};
+use quick_xml::events::BytesStart;
+use quick_xml::Reader;
 
+use super::position::Positions;
+use super::xml::{self, for_each_attribute, Handler as _};
 use super::{Record, Source, Warning};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -73,70 +75,8 @@ pub fn read_file(
     let input = Utf8Repair::new(file, Some(repair.clone()));
     let mut reader = Reader::from_reader(BufReader::with_capacity(128 * 1024, input));
     let mut parser = Parser::new(path, source);
-    let mut buf = Vec::with_capacity(64 * 1024);
-    loop {
-        buf.clear();
-        let start = reader.buffer_position();
-        let event = match reader.read_event_into(&mut buf) {
-            Ok(event) => event,
-            Err(e) => {
-                let error_at = reader.error_position();
-                return Err(parser.xml_error(e, start, error_at));
-            }
-        };
-        let end = reader.buffer_position();
-        match event {
-            Event::Start(e) => parser.start(&e, start, end)?,
-            Event::Empty(e) => {
-                parser.start(&e, start, end)?;
-                parser.end(emit)?;
-            }
-            Event::End(_) => parser.end(emit)?,
-            Event::Text(t) => {
-                if parser.capturing() {
-                    parser.text.push_str(&t.xml10_content());
-                } else if parser.stack.is_empty() {
-                    parser.text_outside_root(&t, start)?;
-                }
-            }
-            Event::CData(c) => {
-                if parser.capturing() {
-                    parser.text.push_str(&c.xml10_content());
-                } else if parser.stack.is_empty() {
-                    return Err(parser.not_an_export(start, TEXT_OUTSIDE_ROOT));
-                }
-            }
-            Event::GeneralRef(r) => {
-                if parser.capturing() {
-                    push_reference(&mut parser.text, &r);
-                } else if parser.stack.is_empty() {
-                    return Err(parser.not_an_export(start, TEXT_OUTSIDE_ROOT));
-                }
-            }
-            Event::Eof => return parser.finish(end, &repair, emit),
-            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
-        }
-    }
-}
-
-const TEXT_OUTSIDE_ROOT: &str = "text where the <bugzilla> element should be";
-
-/// Appends the text an entity or character reference stands for.
-fn push_reference(text: &mut String, r: &BytesRef<'_>) {
-    let name: &str = r;
-    if r.is_char_ref() {
-        if let Ok(Some(c)) = r.resolve_char_ref() {
-            text.push(c);
-            return;
-        }
-    } else if let Some(s) = quick_xml::escape::resolve_xml_entity(name) {
-        text.push_str(s);
-        return;
-    }
-    // Unknown or invalid: keep it as written (plain text shows it as is).
-    text.push('&');
-    text.push_str(name);
-    text.push(';');
+    let end = xml::read_events(&mut reader, &mut parser, emit)?;
+    parser.finish(end, &repair, emit)
 }
 
 /// The place of an element in the document.
@@ -196,7 +136,6 @@ impl Frame {
 
 /// The state of one file's parse.
 struct Parser<'a> {
-    path: &'a Path,
     source: &'a Source,
     prefix: String,
     positions: Positions,
@@ -236,10 +175,43 @@ struct BugState {
     warnings: Vec<(u64, String)>,
 }
 
+impl xml::Handler for Parser<'_> {
+    const TEXT_OUTSIDE_ROOT: &'static str = "text where the <bugzilla> element should be";
+
+    fn start(&mut self, e: &BytesStart<'_>, start: u64, end: u64) -> Result<()> {
+        Parser::start(self, e, start, end)
+    }
+
+    fn end(&mut self, emit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
+        Parser::end(self, emit)
+    }
+
+    fn capturing(&self) -> bool {
+        matches!(self.stack.last(), Some(f) if f.kind.captures())
+    }
+
+    fn outside_root(&self) -> bool {
+        self.stack.is_empty()
+    }
+
+    fn text(&mut self) -> &mut String {
+        &mut self.text
+    }
+
+    fn not_an_export(&mut self, at: u64, detail: &str) -> Error {
+        self.parse_error(at, format!("not a Bugzilla XML export: {detail}"))
+    }
+
+    fn xml_error(&mut self, e: quick_xml::Error, start: u64, _end: u64, error_at: u64) -> Error {
+        // Bytes that are not UTF-8 were read as Windows-1252: no encoding error reaches here.
+        let key = self.current_key();
+        xml::xml_error(&mut self.positions, e, start, error_at, key)
+    }
+}
+
 impl<'a> Parser<'a> {
     fn new(path: &'a Path, source: &'a Source) -> Self {
         Parser {
-            path,
             source,
             prefix: source
                 .key_prefix
@@ -254,10 +226,6 @@ impl<'a> Parser<'a> {
             bug: None,
             people: HashSet::new(),
         }
-    }
-
-    fn capturing(&self) -> bool {
-        matches!(self.stack.last(), Some(f) if f.kind.captures())
     }
 
     fn start(&mut self, e: &BytesStart<'_>, start: u64, end: u64) -> Result<()> {
@@ -556,56 +524,18 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn text_outside_root(&mut self, t: &str, start: u64) -> Result<()> {
-        let blank = t.len() - t.trim_start().len();
-        if blank == t.len() {
-            return Ok(());
-        }
-        Err(self.not_an_export(start + blank as u64, TEXT_OUTSIDE_ROOT))
-    }
-
-    fn not_an_export(&mut self, at: u64, detail: &str) -> Error {
-        self.parse_error(at, format!("not a Bugzilla XML export: {detail}"))
-    }
-
-    fn xml_error(&mut self, e: quick_xml::Error, start: u64, error_at: u64) -> Error {
-        use quick_xml::Error as X;
-        match e {
-            X::Io(io) => Error::io(self.path, std::io::Error::new(io.kind(), io.to_string())),
-            X::Syntax(s) => {
-                let message = format!("{s} (is the export truncated?)");
-                self.parse_error(error_at.max(start), message)
-            }
-            X::IllFormed(i) => self.parse_error(error_at.max(start), i.to_string()),
-            other => self.parse_error(start, other.to_string()),
-        }
-    }
-
     fn current_key(&self) -> Option<String> {
         let id = self.bug.as_ref()?.bug_id.as_ref()?;
         Some(format!("{}-{id}", self.prefix))
     }
 
     fn parse_error(&mut self, at: u64, message: String) -> Error {
-        let (line, column) = self.positions.line_column(at);
-        Error::Parse {
-            path: self.path.to_path_buf(),
-            line: line.max(1),
-            column: column.max(1),
-            key: self.current_key(),
-            message,
-        }
+        let key = self.current_key();
+        self.positions.error(at, key, message)
     }
 
     fn warning(&mut self, at: u64, key: Option<String>, message: String) -> Warning {
-        let (line, column) = self.positions.line_column(at);
-        Warning {
-            path: self.path.to_path_buf(),
-            line,
-            column,
-            key,
-            message,
-        }
+        self.positions.warning(at, key, message)
     }
 }
 
@@ -1053,98 +983,6 @@ pub(crate) fn custom_field_name(id: &str) -> String {
     match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),
         None => id.to_string(),
-    }
-}
-
-/// Calls `f` with each attribute's name and decoded value. Malformed attributes end the walk.
-fn for_each_attribute(e: &BytesStart<'_>, mut f: impl FnMut(&str, &str)) {
-    let mut attributes = e.attributes();
-    attributes.with_checks(false);
-    for a in attributes {
-        let Ok(a) = a else { break };
-        let value = match a.normalized_value(XmlVersion::Implicit1_0) {
-            Ok(v) => v,
-            Err(_) => a.value.clone(),
-        };
-        f(a.key.0, value.trim());
-    }
-}
-
-/// Turns byte offsets into line and column by reading the file again (as the JIRA importer).
-/// With `repair`, the file is read through [`Utf8Repair`] as the parser read it, so offsets
-/// match and a byte read as Windows-1252 counts as one character.
-pub(crate) struct Positions {
-    path: PathBuf,
-    repair: bool,
-    file: Option<BufReader<Utf8Repair<File>>>,
-    bom: u64,
-    offset: u64,
-    line: u64,
-    column: u64,
-}
-
-impl Positions {
-    pub(crate) fn new(path: &Path, repair: bool) -> Self {
-        Positions {
-            path: path.to_path_buf(),
-            repair,
-            file: None,
-            bom: 0,
-            offset: 0,
-            line: 1,
-            column: 1,
-        }
-    }
-
-    fn restart(&mut self) -> bool {
-        let Ok(file) = File::open(&self.path) else {
-            return false;
-        };
-        let file = if self.repair {
-            Utf8Repair::new(file, None)
-        } else {
-            Utf8Repair::passthrough(file)
-        };
-        let mut file = BufReader::with_capacity(64 * 1024, file);
-        self.bom = match file.fill_buf() {
-            Ok(head) if head.starts_with(b"\xEF\xBB\xBF") => 3,
-            Ok(_) => 0,
-            Err(_) => return false,
-        };
-        file.consume(self.bom as usize);
-        self.file = Some(file);
-        self.offset = 0;
-        self.line = 1;
-        self.column = 1;
-        true
-    }
-
-    /// 1-based line and column (in characters) of `target`; (0, 0) if the file cannot be read.
-    pub(crate) fn line_column(&mut self, target: u64) -> (u64, u64) {
-        if (self.file.is_none() || target < self.offset) && !self.restart() {
-            return (0, 0);
-        }
-        let Some(file) = self.file.as_mut() else {
-            return (0, 0);
-        };
-        while self.offset < target {
-            let chunk = match file.fill_buf() {
-                Ok(c) if !c.is_empty() => c,
-                _ => break,
-            };
-            let n = chunk.len().min((target - self.offset) as usize);
-            for &b in &chunk[..n] {
-                if b == b'\n' {
-                    self.line += 1;
-                    self.column = 1;
-                } else if b & 0xC0 != 0x80 {
-                    self.column += 1;
-                }
-            }
-            file.consume(n);
-            self.offset += n as u64;
-        }
-        (self.line, self.column)
     }
 }
 

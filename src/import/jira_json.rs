@@ -21,25 +21,30 @@
 //!   [`Visibility::SecurityLevel`]; comment and worklog `visibility {type: role|group, value}`
 //!   make them [`Visibility::Role`]/[`Visibility::Group`]. Admission drops them. People named only
 //!   by restricted items are not emitted as [`Record::Person`].
-//! - **Errors**: malformed JSON is a fatal [`Error::Parse`] with the line and column serde_json
-//!   reports and the key of the issue being read when it was already seen. An issue without a key
-//!   (or with a key not shaped `PROJ-123`) is skipped with a [`Warning`]; an unreadable date or
-//!   number leaves that field empty with a warning. Warnings carry the key, not a position
-//!   (serde_json does not expose one mid-stream).
+//! - **Errors**: malformed JSON is a fatal [`Error::Parse`] with the line and column (in
+//!   characters) serde_json reports and the key of the issue being read when it was already seen.
+//!   An issue without a key (or with a key not shaped `PROJ-123`) is skipped with a [`Warning`];
+//!   an unreadable date or number leaves that field empty with a warning. Every warning names the
+//!   file, the line and column of the offending member (`"key"`, `"created"`, `"comment"`…: the
+//!   member of `fields`, or of the issue object, the problem was found in) or else of the issue
+//!   object, and the key. Positions come from counting the bytes serde_json takes from the file
+//!   ([`super::position`]), turned into lines and columns only for a warning.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::rc::Rc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserializer as _;
 use serde_json::{Map, Value};
 
-use super::{Record, Source, Warning};
+use super::position::{char_column, Counting, Positions};
+use super::{Record, Source};
 use crate::error::{Error, Result};
 use crate::model::{
     Attachment, Comment, CustomField, FieldChange, HistoryEntry, Issue, IssueLink, LinkDirection,
@@ -75,9 +80,12 @@ pub fn read_file(
     emit: &mut dyn FnMut(Record) -> Result<()>,
 ) -> Result<()> {
     let (names, schema) = first_pass(path);
+    let (reader, count) = Counting::new(open(path)?);
     let state = State {
         path,
         source,
+        count,
+        positions: RefCell::new(Positions::new(path, false)),
         names: RefCell::new(names),
         schema: RefCell::new(schema),
         emit: RefCell::new(emit),
@@ -85,7 +93,7 @@ pub fn read_file(
         key: RefCell::new(None),
         people: RefCell::new(HashSet::new()),
     };
-    let mut de = serde_json::Deserializer::from_reader(open(path)?);
+    let mut de = serde_json::Deserializer::from_reader(reader);
     // One value, or several one after the other (JSON lines of issues or of pages).
     let result = loop {
         if let Err(e) = (&mut de).deserialize_any(TopVisitor { state: &state }) {
@@ -210,6 +218,10 @@ fn schema_of(v: &Value) -> Schema {
 struct State<'a> {
     path: &'a Path,
     source: &'a Source,
+    /// Bytes serde_json has taken from the file (after a byte order mark), the one it peeks at
+    /// included.
+    count: Rc<Cell<u64>>,
+    positions: RefCell<Positions>,
     names: RefCell<Names>,
     schema: RefCell<Schema>,
     emit: RefCell<&'a mut dyn FnMut(Record) -> Result<()>>,
@@ -232,10 +244,11 @@ impl State<'_> {
         if e.is_eof() {
             message.push_str(" (is the export truncated?)");
         }
+        let line = (e.line() as u64).max(1);
         Error::Parse {
             path: self.path.to_path_buf(),
-            line: (e.line() as u64).max(1),
-            column: (e.column() as u64).max(1),
+            line,
+            column: char_column(self.path, line, e.column() as u64).max(1),
             key: self.key.borrow().clone(),
             message,
         }
@@ -250,14 +263,15 @@ impl State<'_> {
         })
     }
 
-    fn warning(&self, key: Option<String>, message: String) -> Record {
-        Record::Warning(Warning {
-            path: self.path.to_path_buf(),
-            line: 0,
-            column: 0,
-            key,
-            message,
-        })
+    /// The offset of the byte serde_json read last: inside `visit_map`, the object's `{`.
+    fn last_byte(&self) -> u64 {
+        self.count.get().saturating_sub(1)
+    }
+
+    /// A warning about the JSON value or member at (or just after) byte `at`.
+    fn warning(&self, at: u64, key: Option<String>, message: String) -> Record {
+        let w = self.positions.borrow_mut().json_warning(at, key, message);
+        Record::Warning(w)
     }
 
     /// Converts and emits a fully read issue (or the warning that skips it).
@@ -273,12 +287,12 @@ impl State<'_> {
                     Some(id) => format!("issue with id {id} has no key; skipped"),
                     None => "issue has no key; skipped".to_string(),
                 };
-                return self.emit(self.warning(None, what));
+                return self.emit(self.warning(raw.at, None, what));
             }
         };
         let Some(parts) = crate::keys::split_key(&key) else {
             let message = format!("issue key `{key}` is not of the form PROJECT-123; skipped");
-            return self.emit(self.warning(Some(key), message));
+            return self.emit(self.warning(raw.member_at("key"), Some(key), message));
         };
         let project = parts.project.to_string();
         let mut conv = Convert {
@@ -287,6 +301,7 @@ impl State<'_> {
             raw_names: &raw.names,
             people: Vec::new(),
             warnings: Vec::new(),
+            field: "",
         };
         let mut issue = conv.issue(&raw, &key, &project);
         issue.source.clone_from(&self.source.name);
@@ -299,8 +314,9 @@ impl State<'_> {
                 }
             }
         }
-        for message in warnings {
-            self.emit(self.warning(Some(key.clone()), message))?;
+        for (field, message) in warnings {
+            let at = raw.member_at(field);
+            self.emit(self.warning(at, Some(key.clone()), message))?;
         }
         self.emit(Record::Issue(Box::new(issue)))
     }
@@ -317,20 +333,48 @@ struct RawIssue {
     changelog: Option<Value>,
     /// `names` inside a one-issue dump (`?expand=names`).
     names: Names,
+    /// The offset of the object's `{`.
+    at: u64,
+    /// Members of the issue object → the offset serde_json had reached before reading each
+    /// (at most the separators before it away from its start).
+    members: BTreeMap<String, u64>,
+    /// The same for the members of `fields`.
+    field_members: BTreeMap<String, u64>,
 }
 
 impl RawIssue {
+    /// An issue object whose `{` was the last byte read.
+    fn new(state: &State<'_>) -> Self {
+        RawIssue {
+            at: state.last_byte(),
+            ..Default::default()
+        }
+    }
+
     fn is_issue(&self) -> bool {
         self.key.is_some() || self.fields.is_some()
     }
 
-    /// Reads the value of `key` of an issue object; false when the key is not an issue's.
+    /// Where a problem with `name` is reported: its member in `fields`, else in the issue
+    /// object, else the object itself.
+    fn member_at(&self, name: &str) -> u64 {
+        self.field_members
+            .get(name)
+            .or_else(|| self.members.get(name))
+            .copied()
+            .unwrap_or(self.at)
+    }
+
+    /// Reads the value of `key` of an issue object, whose reading started at byte `before`;
+    /// false when the key is not an issue's.
     fn read<'de, A: MapAccess<'de>>(
         &mut self,
         key: &str,
+        before: u64,
         map: &mut A,
         state: &State<'_>,
     ) -> std::result::Result<bool, A::Error> {
+        self.members.insert(key.to_string(), before);
         match key {
             "id" => self.id = scalar(&map.next_value::<Value>()?),
             "key" => {
@@ -338,7 +382,12 @@ impl RawIssue {
                 state.key.borrow_mut().clone_from(&self.key);
             }
             "self" => self.self_url = scalar(&map.next_value::<Value>()?),
-            "fields" => self.fields = map.next_value::<Option<Map<String, Value>>>()?,
+            "fields" => {
+                self.fields = map.next_value_seed(FieldsSeed {
+                    state,
+                    members: &mut self.field_members,
+                })?
+            }
             "renderedFields" => {
                 self.rendered = match map.next_value::<Value>()? {
                     Value::Object(m) => Some(m),
@@ -347,9 +396,58 @@ impl RawIssue {
             }
             "changelog" => self.changelog = Some(map.next_value::<Value>()?),
             "names" => self.names = names_of(&map.next_value::<Value>()?),
-            _ => return Ok(false),
+            _ => {
+                self.members.remove(key);
+                return Ok(false);
+            }
         }
         Ok(true)
+    }
+}
+
+/// The `fields` object of an issue (or null), noting where each member starts.
+struct FieldsSeed<'s, 'a, 'm> {
+    state: &'s State<'a>,
+    members: &'m mut BTreeMap<String, u64>,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldsSeed<'_, '_, '_> {
+    type Value = Option<Map<String, Value>>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldsSeed<'_, '_, '_> {
+    type Value = Option<Map<String, Value>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("the fields of a JIRA issue (a JSON object)")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = Map::new();
+        loop {
+            let before = self.state.count.get();
+            let Some(k) = map.next_key::<String>()? else {
+                return Ok(Some(fields));
+            };
+            let v: Value = map.next_value()?;
+            self.members.insert(k.clone(), before);
+            fields.insert(k, v);
+        }
     }
 }
 
@@ -366,8 +464,12 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut raw = RawIssue::default();
-        while let Some(k) = map.next_key::<String>()? {
+        let mut raw = RawIssue::new(self.state);
+        loop {
+            let before = self.state.count.get();
+            let Some(k) = map.next_key::<String>()? else {
+                break;
+            };
             match k.as_str() {
                 "issues" => map.next_value_seed(IssuesSeed { state: self.state })?,
                 "names" => {
@@ -380,7 +482,7 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
                     self.state.schema.borrow_mut().extend(schema);
                 }
                 other => {
-                    if !raw.read(other, &mut map, self.state)? {
+                    if !raw.read(other, before, &mut map, self.state)? {
                         map.next_value::<IgnoredAny>()?;
                     }
                 }
@@ -450,9 +552,13 @@ impl<'de> Visitor<'de> for IssueSeed<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut raw = RawIssue::default();
-        while let Some(k) = map.next_key::<String>()? {
-            if !raw.read(&k, &mut map, self.state)? {
+        let mut raw = RawIssue::new(self.state);
+        loop {
+            let before = self.state.count.get();
+            let Some(k) = map.next_key::<String>()? else {
+                break;
+            };
+            if !raw.read(&k, before, &mut map, self.state)? {
                 map.next_value::<IgnoredAny>()?;
             }
         }
@@ -640,7 +746,10 @@ struct Convert<'c> {
     schema: &'c Schema,
     raw_names: &'c Names,
     people: Vec<Person>,
-    warnings: Vec<String>,
+    /// (the member of `fields` or of the issue the problem is in, message).
+    warnings: Vec<(&'static str, String)>,
+    /// The member being converted, for warnings.
+    field: &'static str,
 }
 
 impl Convert<'_> {
@@ -703,11 +812,17 @@ impl Convert<'_> {
         if let Some(creator) = field("creator") {
             self.person(creator);
         }
+        self.field = "created";
         issue.created = self.date(field("created"), "created date");
+        self.field = "updated";
         issue.updated = self.date(field("updated"), "updated date");
+        self.field = "resolutiondate";
         issue.resolved = self.date(field("resolutiondate"), "resolution date");
+        self.field = "duedate";
         issue.due = self.date(field("duedate"), "due date");
+        self.field = "votes";
         issue.votes = field("votes").and_then(|v| self.count(v, "votes"));
+        self.field = "watches";
         issue.watches = field("watches").and_then(|v| self.count(v, "watchCount"));
 
         if let Some(security) = field("security") {
@@ -747,6 +862,7 @@ impl Convert<'_> {
             }
         }
 
+        self.field = "attachment";
         if let Some(Value::Array(files)) = field("attachment") {
             for a in files {
                 let attachment = Attachment {
@@ -762,7 +878,9 @@ impl Convert<'_> {
             }
         }
 
+        self.field = "comment";
         issue.comments = self.comments(field("comment"), rendered("comment"));
+        self.field = "worklog";
         issue.worklogs = self.worklogs(field("worklog"), rendered("worklog"));
 
         for (id, value) in f {
@@ -806,8 +924,14 @@ impl Convert<'_> {
             }
         }
 
+        self.field = "changelog";
         issue.history = self.history(raw.changelog.as_ref());
         issue
+    }
+
+    /// A problem in the member being converted.
+    fn warn(&mut self, message: String) {
+        self.warnings.push((self.field, message));
     }
 
     /// A user object; `None` when it names nobody.
@@ -839,8 +963,7 @@ impl Convert<'_> {
     fn date(&mut self, v: Option<&Value>, what: &str) -> Option<Timestamp> {
         let v = v?;
         let Some(s) = v.as_str() else {
-            self.warnings
-                .push(format!("{what} ignored: `{v}` is not a date"));
+            self.warn(format!("{what} ignored: `{v}` is not a date"));
             return None;
         };
         if s.trim().is_empty() {
@@ -849,7 +972,7 @@ impl Convert<'_> {
         match parse_date(s) {
             Ok(t) => Some(t),
             Err(e) => {
-                self.warnings.push(format!("{what} ignored: {e}"));
+                self.warn(format!("{what} ignored: {e}"));
                 None
             }
         }
@@ -860,8 +983,7 @@ impl Convert<'_> {
         match s.parse() {
             Ok(n) => Some(n),
             Err(_) => {
-                self.warnings
-                    .push(format!("{what} ignored: `{s}` is not a number"));
+                self.warn(format!("{what} ignored: `{s}` is not a number"));
                 None
             }
         }
@@ -1123,12 +1245,102 @@ mod tests {
         let warnings: Vec<_> = records
             .iter()
             .filter_map(|r| match r {
-                Record::Warning(w) => Some(w.message.clone()),
+                Record::Warning(w) => Some((w.line, w.column, w.message.clone())),
                 _ => None,
             })
             .collect();
         assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert_eq!((warnings[0].0, warnings[0].1), (1, 12), "{warnings:?}");
+        assert_eq!((warnings[1].0, warnings[1].1), (1, 72), "{warnings:?}");
         assert_eq!(issues(&records).len(), 1);
+    }
+
+    #[test]
+    fn error_columns_count_characters() {
+        let json = "{\"issues\":[{\"key\":\"LU-1\",\"fields\":{\"summary\":\"\u{e9}\u{e9}\" x}}]}";
+        match read(json) {
+            Err(Error::Parse { line, column, .. }) => {
+                // The `x` is byte 53 but character 51.
+                assert_eq!((line, column), (1, 51));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The warnings of `json` as `line:column: message (issue KEY)` after the file name.
+    fn warning_lines(json: &str) -> Vec<String> {
+        read(json)
+            .unwrap()
+            .iter()
+            .filter_map(|r| match r {
+                Record::Warning(w) => {
+                    let shown = w.to_string();
+                    let path = w.path.display().to_string();
+                    Some(shown.strip_prefix(&format!("{path}:")).unwrap().to_string())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn warnings_name_the_line_and_column_of_the_member_and_the_issue() {
+        let json = concat!(
+            "{\"startAt\":0,\"issues\":[\n",
+            "  {\"id\":\"1\",\"key\":\"nokey\",\"fields\":{}},\n",
+            "  {\"id\":\"2\",\n",
+            "   \"key\":\"LU-2\",\"fields\":{\n",
+            "     \"summary\":\"\u{e9}\u{1F600}\",\"created\":\"yesterday\",\n",
+            "     \"votes\":{\"votes\":\"many\"},\n",
+            "     \"comment\":{\"comments\":[{\"id\":\"7\",\"created\":\"never\"}]}},\n",
+            "   \"changelog\":{\"histories\":[{\"created\":\"then\",\"items\":[{\"field\":\"x\"}]}]}},\n",
+            "\t{\"id\":\"3\",\"fields\":{}}\n",
+            "],\"names\":{}}\n"
+        );
+        let warnings = warning_lines(json);
+        assert_eq!(warnings.len(), 6, "{warnings:#?}");
+        let at = |needle: &str| {
+            warnings
+                .iter()
+                .find(|w| w.contains(needle))
+                .unwrap_or_else(|| panic!("no {needle}: {warnings:#?}"))
+                .as_str()
+        };
+        // The `"key"` member of an unusable key.
+        assert!(
+            at("`nokey`").starts_with("2:13: issue key `nokey` is not of the form"),
+            "{warnings:#?}"
+        );
+        assert!(at("`nokey`").ends_with("(issue nokey)"));
+        // The member of `fields` the bad value is in; columns count characters (é and the
+        // emoji are one each).
+        assert!(
+            at("created date").starts_with("5:21: created date ignored: `yesterday`"),
+            "{warnings:#?}"
+        );
+        assert!(at("created date").ends_with("(issue LU-2)"));
+        assert!(at("votes ignored").starts_with("6:6: "), "{warnings:#?}");
+        assert!(at("comment date").starts_with("7:6: "), "{warnings:#?}");
+        assert!(at("history date").starts_with("8:4: "), "{warnings:#?}");
+        // No key: the issue object itself.
+        assert_eq!(at("id 3"), "9:2: issue with id 3 has no key; skipped");
+    }
+
+    #[test]
+    fn warnings_of_one_issue_files_and_json_lines_have_positions_too() {
+        let json = concat!(
+            "\u{feff}{\"id\":\"1\",\"key\":\"LU-1\",\"fields\":{\"duedate\":7}}\n",
+            "{\"id\":\"2\",\"key\":\"LU-2\",\"fields\":null}\n",
+            "  {\"id\":\"3\",\"key\":\"3\",\"fields\":{}}\n",
+        );
+        let warnings = warning_lines(json);
+        assert_eq!(
+            warnings,
+            [
+                "1:34: due date ignored: `7` is not a date (issue LU-1)",
+                "3:13: issue key `3` is not of the form PROJECT-123; skipped (issue 3)",
+            ]
+        );
     }
 
     #[test]

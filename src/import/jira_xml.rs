@@ -34,13 +34,15 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::io::BufReader;
+use std::path::Path;
 
 use chrono::DateTime;
-use quick_xml::events::{BytesRef, BytesStart, Event};
-use quick_xml::{Reader, XmlVersion};
+use quick_xml::events::{BytesDecl, BytesStart};
+use quick_xml::Reader;
 
+use super::position::Positions;
+use super::xml::{self, for_each_attribute, Handler as _};
 use super::{Record, Source, Warning};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -78,78 +80,8 @@ pub fn read_file(
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = Reader::from_reader(BufReader::with_capacity(128 * 1024, file));
     let mut parser = Parser::new(path, source);
-    let mut buf = Vec::with_capacity(64 * 1024);
-    loop {
-        buf.clear();
-        let start = reader.buffer_position();
-        let event = match reader.read_event_into(&mut buf) {
-            Ok(event) => event,
-            Err(e) => {
-                let (end, error_at) = (reader.buffer_position(), reader.error_position());
-                return Err(parser.xml_error(e, start, end, error_at));
-            }
-        };
-        let end = reader.buffer_position();
-        match event {
-            Event::Start(e) => parser.start(&e, start, end)?,
-            Event::Empty(e) => {
-                parser.start(&e, start, end)?;
-                parser.end(emit)?;
-            }
-            Event::End(_) => parser.end(emit)?,
-            Event::Text(t) => {
-                if parser.capturing() {
-                    parser.text.push_str(&t.xml10_content());
-                } else if parser.stack.is_empty() {
-                    parser.text_outside_root(&t, start)?;
-                }
-            }
-            Event::CData(c) => {
-                if parser.capturing() {
-                    parser.text.push_str(&c.xml10_content());
-                } else if parser.stack.is_empty() {
-                    return Err(parser.not_an_export(start, TEXT_OUTSIDE_ROOT));
-                }
-            }
-            Event::GeneralRef(r) => {
-                if parser.capturing() {
-                    push_reference(&mut parser.text, &r);
-                } else if parser.stack.is_empty() {
-                    return Err(parser.not_an_export(start, TEXT_OUTSIDE_ROOT));
-                }
-            }
-            Event::Eof => return parser.finish(end),
-            Event::Decl(d) => {
-                if let Some(Ok(enc)) = d.encoding() {
-                    let enc = enc.into_owned();
-                    if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
-                        parser.declared = Some(enc);
-                    }
-                }
-            }
-            Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
-        }
-    }
-}
-
-const TEXT_OUTSIDE_ROOT: &str = "text where the <rss> element should be";
-
-/// Appends the text an entity or character reference stands for.
-fn push_reference(text: &mut String, r: &BytesRef<'_>) {
-    let name: &str = r;
-    if r.is_char_ref() {
-        if let Ok(Some(c)) = r.resolve_char_ref() {
-            text.push(c);
-            return;
-        }
-    } else if let Some(s) = quick_xml::escape::resolve_xml_entity(name) {
-        text.push_str(s);
-        return;
-    }
-    // Unknown or invalid: keep it as written; the text is HTML or shown as is.
-    text.push('&');
-    text.push_str(name);
-    text.push(';');
+    let end = xml::read_events(&mut reader, &mut parser, emit)?;
+    parser.finish(end)
 }
 
 /// The elements the importer knows, by their place in the document.
@@ -305,7 +237,6 @@ impl El {
 
 /// The state of one file's parse.
 struct Parser<'a> {
-    path: &'a Path,
     source: &'a Source,
     positions: Positions,
     /// Open elements, innermost last.
@@ -352,12 +283,69 @@ struct ItemState {
     warnings: Vec<(u64, String)>,
 }
 
+impl xml::Handler for Parser<'_> {
+    const TEXT_OUTSIDE_ROOT: &'static str = "text where the <rss> element should be";
+
+    fn start(&mut self, e: &BytesStart<'_>, start: u64, end: u64) -> Result<()> {
+        Parser::start(self, e, start, end)
+    }
+
+    fn end(&mut self, emit: &mut dyn FnMut(Record) -> Result<()>) -> Result<()> {
+        Parser::end(self, emit)
+    }
+
+    fn capturing(&self) -> bool {
+        matches!(self.stack.last(), Some(el) if el.captures())
+    }
+
+    fn outside_root(&self) -> bool {
+        self.stack.is_empty()
+    }
+
+    fn text(&mut self) -> &mut String {
+        &mut self.text
+    }
+
+    fn not_an_export(&mut self, at: u64, detail: &str) -> Error {
+        self.parse_error(at, format!("not a JIRA XML export: {detail}"))
+    }
+
+    /// Turns a quick-xml error into a parse error at the best position.
+    fn xml_error(&mut self, e: quick_xml::Error, start: u64, end: u64, error_at: u64) -> Error {
+        if !matches!(e, quick_xml::Error::Encoding(_)) {
+            let key = self.current_key();
+            return xml::xml_error(&mut self.positions, e, start, error_at, key);
+        }
+        let (at, byte) = self.positions.first_invalid_utf8(start, end);
+        let mut message = match byte {
+            Some(b) => format!("invalid UTF-8 (byte 0x{b:02X}): a JIRA export is UTF-8"),
+            None => "invalid UTF-8: a JIRA export is UTF-8".to_string(),
+        };
+        // JIRA writes UTF-8 only; a file declaring another encoding was converted by
+        // something else, and guessing could garble every name in it.
+        if let Some(enc) = &self.declared {
+            message.push_str(&format!(
+                "; the file declares encoding {enc:?}, which hindsight does not read: convert it first (iconv -f {enc} -t UTF-8) and fix the declaration"
+            ));
+        }
+        self.parse_error(at, message)
+    }
+
+    fn declaration(&mut self, d: &BytesDecl<'_>) {
+        if let Some(Ok(enc)) = d.encoding() {
+            let enc = enc.into_owned();
+            if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
+                self.declared = Some(enc);
+            }
+        }
+    }
+}
+
 impl<'a> Parser<'a> {
     fn new(path: &'a Path, source: &'a Source) -> Self {
         Parser {
-            path,
             source,
-            positions: Positions::new(path),
+            positions: Positions::new(path, false),
             stack: Vec::with_capacity(16),
             names: String::with_capacity(256),
             name_starts: Vec::with_capacity(16),
@@ -368,10 +356,6 @@ impl<'a> Parser<'a> {
             people: HashSet::new(),
             declared: None,
         }
-    }
-
-    fn capturing(&self) -> bool {
-        matches!(self.stack.last(), Some(el) if el.captures())
     }
 
     /// A start tag (or the start of an empty one) at `start`; its content starts at `end`.
@@ -518,72 +502,17 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    /// Text before or after the root element: only whitespace is allowed.
-    fn text_outside_root(&mut self, t: &str, start: u64) -> Result<()> {
-        let blank = t.len() - t.trim_start().len();
-        if blank == t.len() {
-            return Ok(());
-        }
-        Err(self.not_an_export(start + blank as u64, TEXT_OUTSIDE_ROOT))
-    }
-
-    fn not_an_export(&mut self, at: u64, detail: &str) -> Error {
-        self.parse_error(at, format!("not a JIRA XML export: {detail}"))
-    }
-
-    /// Turns a quick-xml error into a parse error at the best position.
-    fn xml_error(&mut self, e: quick_xml::Error, start: u64, end: u64, error_at: u64) -> Error {
-        use quick_xml::Error as X;
-        match e {
-            X::Io(io) => Error::io(self.path, std::io::Error::new(io.kind(), io.to_string())),
-            X::Encoding(_) => {
-                let (at, byte) = self.positions.first_invalid_utf8(start, end);
-                let mut message = match byte {
-                    Some(b) => format!("invalid UTF-8 (byte 0x{b:02X}): a JIRA export is UTF-8"),
-                    None => "invalid UTF-8: a JIRA export is UTF-8".to_string(),
-                };
-                // JIRA writes UTF-8 only; a file declaring another encoding was converted by
-                // something else, and guessing could garble every name in it.
-                if let Some(enc) = &self.declared {
-                    message.push_str(&format!(
-                        "; the file declares encoding {enc:?}, which hindsight does not read: convert it first (iconv -f {enc} -t UTF-8) and fix the declaration"
-                    ));
-                }
-                self.parse_error(at, message)
-            }
-            X::Syntax(s) => {
-                let message = format!("{s} (is the export truncated?)");
-                self.parse_error(error_at.max(start), message)
-            }
-            X::IllFormed(i) => self.parse_error(error_at.max(start), i.to_string()),
-            other => self.parse_error(start, other.to_string()),
-        }
-    }
-
     fn current_key(&self) -> Option<String> {
         self.item.as_ref().and_then(|i| i.key.clone())
     }
 
     fn parse_error(&mut self, at: u64, message: String) -> Error {
-        let (line, column) = self.positions.line_column(at);
-        Error::Parse {
-            path: self.path.to_path_buf(),
-            line: line.max(1),
-            column: column.max(1),
-            key: self.current_key(),
-            message,
-        }
+        let key = self.current_key();
+        self.positions.error(at, key, message)
     }
 
     fn warning(&mut self, at: u64, key: Option<String>, message: String) -> Warning {
-        let (line, column) = self.positions.line_column(at);
-        Warning {
-            path: self.path.to_path_buf(),
-            line,
-            column,
-            key,
-            message,
-        }
+        self.positions.warning(at, key, message)
     }
 }
 
@@ -602,21 +531,6 @@ fn person_login(e: &BytesStart<'_>) -> Option<String> {
         _ => {}
     });
     account.map(|(_, login)| login)
-}
-
-/// Calls `f` with each attribute's name and decoded value. Malformed attributes end the walk:
-/// the element keeps whatever was read before them.
-fn for_each_attribute(e: &BytesStart<'_>, mut f: impl FnMut(&str, &str)) {
-    let mut attributes = e.attributes();
-    attributes.with_checks(false);
-    for a in attributes {
-        let Ok(a) = a else { break };
-        let value = match a.normalized_value(XmlVersion::Implicit1_0) {
-            Ok(v) => v,
-            Err(_) => a.value.clone(),
-        };
-        f(a.key.0, value.trim());
-    }
 }
 
 fn non_blank(s: &str) -> Option<String> {
@@ -881,106 +795,6 @@ impl ItemState {
                     .push((at, format!("{what} ignored: `{text}` is not a number")));
                 None
             }
-        }
-    }
-}
-
-/// Turns byte offsets of the parser into line and column by reading the file again. Offsets are
-/// those of quick-xml, which does not count a leading UTF-8 byte order mark; neither does this.
-/// Requests usually come in increasing order, so the reading continues where it stopped; an
-/// earlier offset starts it over.
-struct Positions {
-    path: PathBuf,
-    file: Option<BufReader<File>>,
-    /// Length of the byte order mark skipped at the start.
-    bom: u64,
-    offset: u64,
-    line: u64,
-    column: u64,
-}
-
-impl Positions {
-    fn new(path: &Path) -> Self {
-        Positions {
-            path: path.to_path_buf(),
-            file: None,
-            bom: 0,
-            offset: 0,
-            line: 1,
-            column: 1,
-        }
-    }
-
-    fn restart(&mut self) -> bool {
-        let Ok(file) = File::open(&self.path) else {
-            return false;
-        };
-        let mut file = BufReader::with_capacity(64 * 1024, file);
-        self.bom = match file.fill_buf() {
-            Ok(head) if head.starts_with(b"\xEF\xBB\xBF") => 3,
-            Ok(_) => 0,
-            Err(_) => return false,
-        };
-        file.consume(self.bom as usize);
-        self.file = Some(file);
-        self.offset = 0;
-        self.line = 1;
-        self.column = 1;
-        true
-    }
-
-    /// 1-based line and column (in characters) of `target`; (0, 0) if the file cannot be read.
-    fn line_column(&mut self, target: u64) -> (u64, u64) {
-        if (self.file.is_none() || target < self.offset) && !self.restart() {
-            return (0, 0);
-        }
-        let Some(file) = self.file.as_mut() else {
-            return (0, 0);
-        };
-        while self.offset < target {
-            let chunk = match file.fill_buf() {
-                Ok(c) if !c.is_empty() => c,
-                _ => break,
-            };
-            let n = chunk.len().min((target - self.offset) as usize);
-            for &b in &chunk[..n] {
-                if b == b'\n' {
-                    self.line += 1;
-                    self.column = 1;
-                } else if b & 0xC0 != 0x80 {
-                    // Not a UTF-8 continuation byte: a new character.
-                    self.column += 1;
-                }
-            }
-            file.consume(n);
-            self.offset += n as u64;
-        }
-        (self.line, self.column)
-    }
-
-    /// The offset of the first byte that is not valid UTF-8 in `start..end`, and that byte.
-    fn first_invalid_utf8(&mut self, start: u64, end: u64) -> (u64, Option<u8>) {
-        const MAX: u64 = 64 << 20;
-        if self.file.is_none() && !self.restart() {
-            return (start, None);
-        }
-        let read = || -> std::io::Result<Vec<u8>> {
-            let mut f = File::open(&self.path)?;
-            f.seek(SeekFrom::Start(self.bom + start))?;
-            let mut bytes = Vec::new();
-            f.take(end.saturating_sub(start).min(MAX))
-                .read_to_end(&mut bytes)?;
-            Ok(bytes)
-        };
-        match read() {
-            Ok(bytes) => match std::str::from_utf8(&bytes) {
-                Ok(_) => (start, None),
-                Err(e) => (
-                    start + e.valid_up_to() as u64,
-                    bytes.get(e.valid_up_to()).copied(),
-                ),
-            },
-            Err(_) => (start, None),
         }
     }
 }

@@ -13,7 +13,9 @@ pub mod github_json;
 pub mod jira_json;
 pub mod jira_xml;
 pub mod ndjson;
+mod position;
 pub mod privacy;
+mod xml;
 
 use std::collections::BTreeMap;
 use std::io::Read;

@@ -1,7 +1,8 @@
 // Browser test of the hostile site (tests/fixtures/hostile): every HTML page of it is opened over
 // file:// in headless Chromium and must run none of the payloads the exports carry: no dialog,
 // no `window.__pwned`, no request outside the site folder, no navigation away, no page error
-// raised by an injected script. The search page also runs a query for the payload text.
+// raised by an injected script. The search page also runs a query for the payload text, and one
+// for the commits of the git repository tests/hostile.rs builds (their results show it as text).
 // Usage: node hostile.mjs SITE_DIR
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +28,11 @@ const browser = await launch();
 await check(`the hostile site has pages (${pages.length})`, async () => {
   assert(pages.length >= 20, `only ${pages.length} pages`);
   assert(pages.some((p) => p.startsWith('issues/')), 'no issue pages');
+  // The git repository tests/hostile.rs builds: commit pages, listings, releases.
+  for (const prefix of ['commits/index.html', 'commits/branch/', 'releases/']) {
+    assert(pages.some((p) => p.startsWith(prefix)), `no ${prefix} pages`);
+  }
+  assert(pages.filter((p) => /^commits\/[0-9a-f]{2}\//.test(p)).length >= 3, 'no commit pages');
 });
 
 // A fresh context per page: redirect stubs navigate on their own, and nothing may carry over.
@@ -115,6 +121,31 @@ await check('searching for the payload text runs nothing', async () => {
   const outside = log.requests.filter((u) => !within(u));
   assert(outside.length === 0, `requests outside the site: ${outside.join(' ')}`);
   await context.close();
+});
+
+await check('commit results with payloads are shown as text', async () => {
+  if (!fs.existsSync(path.join(root, 'search.html'))) return;
+  const { context, page, log } = await openPage(browser);
+  try {
+    await page.goto(fileUrl(root, 'search.html') + '?q=' + encodeURIComponent('kind:commit window pwned'));
+    await page.waitForFunction(() => {
+      const s = document.getElementById('search-page');
+      return s && (s.dataset.state === 'done' || s.dataset.state === 'error');
+    }, null, { timeout: 15000 });
+    const state = await page.getAttribute('#search-page', 'data-state');
+    assert(state === 'done', `search ended in state ${state}`);
+    const shown = await page.$$eval('#search-results li.search-result', (lis) => lis.map((li) => li.textContent));
+    assert(shown.length >= 3, `only ${shown.length} commit results`);
+    assert(shown.some((t) => t.includes('<script>window.__pwned=1</script>')), `no payload shown as text: ${shown[0]}`);
+    await settle(page);
+    const pwned = await page.evaluate(() => window.__pwned);
+    assert(pwned === undefined, `window.__pwned was set to ${pwned}`);
+    assert(log.dialogs.length === 0, `dialogs: ${log.dialogs.join(' | ')}`);
+    const outside = log.requests.filter((u) => !within(u));
+    assert(outside.length === 0, `requests outside the site: ${outside.join(' ')}`);
+  } finally {
+    await context.close();
+  }
 });
 
 await browser.close();

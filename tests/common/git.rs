@@ -140,18 +140,30 @@ impl Repo {
     /// Writes a commit object as given (parents need not exist, the message is raw bytes:
     /// git's own commands would re-encode invalid UTF-8) and points `branch` at it.
     pub fn write_commit(&mut self, parents: &[&str], message: &[u8], branch: &str) -> String {
+        let headers = format!(
+            "author Ann Author <ann@example.com> {t} +0200\ncommitter Carl Committer <carl@example.com> {t} +0200\n",
+            t = self.clock
+        );
+        self.write_commit_with(parents, headers.as_bytes(), message, branch)
+    }
+
+    /// Like [`Repo::write_commit`], with the header lines after `tree` and `parent` given as
+    /// raw bytes (`author …\ncommitter …\n`, and any other header): identities git's own
+    /// commands would refuse or clean (`<` and `>` in a name) are written as they are.
+    pub fn write_commit_with(
+        &mut self,
+        parents: &[&str],
+        headers: &[u8],
+        message: &[u8],
+        branch: &str,
+    ) -> String {
         let tree = self.git(&["rev-parse", "HEAD^{tree}"]);
         let mut body = format!("tree {tree}\n").into_bytes();
         for p in parents {
             body.extend_from_slice(format!("parent {p}\n").as_bytes());
         }
-        body.extend_from_slice(
-            format!(
-                "author Ann Author <ann@example.com> {t} +0200\ncommitter Carl Committer <carl@example.com> {t} +0200\n\n",
-                t = self.clock
-            )
-            .as_bytes(),
-        );
+        body.extend_from_slice(headers);
+        body.push(b'\n');
         body.extend_from_slice(message);
         let file = self.dir.with_extension("obj");
         std::fs::write(&file, body).unwrap();
