@@ -4,6 +4,8 @@
 //! `scripts/test` install them. A missing piece fails the test, it is never skipped.
 
 mod common;
+#[path = "common/git.rs"]
+mod git_fixture;
 
 use std::path::Path;
 use std::process::Command;
@@ -68,15 +70,48 @@ fn home_and_issue_pages_work_over_file_and_http() {
 fn old_tracker_urls_reach_their_pages() {
     let (_dir, site) = example();
     add_bugs(&site, &[(12345, "OST hangs in ost_brw_write (bug 12345)")]);
+    // Two attachments on the added bug: one with its bytes, one without.
+    let extra = site.join("extra-bugs.ndjson");
+    let mut bug: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&extra).unwrap().trim()).unwrap();
+    bug["attachments"] = serde_json::json!([
+        {"id": "98765", "name": "ost notes.txt", "content": {"kind": "base64",
+            "data": "b3N0X2Jyd193cml0ZSBoYW5nIG5vdGVzCg=="}},
+        {"id": "98767", "name": "vmcore-oss07", "size": 123456789},
+    ]);
+    std::fs::write(&extra, format!("{bug}\n")).unwrap();
     build(&site).unwrap();
     let public = site.join("public");
     assert!(public.join("browse/LU-4423/index.html").is_file());
     assert!(public.join("show_bug.cgi/index.html").is_file());
+    assert!(public.join("attachment.cgi/index.html").is_file());
     let nginx = std::fs::read_to_string(public.join("_hindsight/nginx.conf")).unwrap();
     assert!(nginx.contains("location = /show_bug.cgi"), "{nginx}");
     let redirects = std::fs::read_to_string(public.join("_redirects")).unwrap();
     assert!(redirects.contains("/browse/LU-4423 /issues/LU/4/LU-4423.html 301"));
     assert!(redirects.contains("/show_bug.cgi id=12345 /issues/BZ/12/BZ-12345.html 301"));
+    assert!(
+        redirects.contains("/attachment.cgi id=567 /attachments/BZ/0/567/ldlm-lru-batch.patch 301")
+    );
+    // The example's Bugzilla attachments are in the id tables; the private one is not.
+    let ids = std::fs::read_to_string(public.join("attachment.cgi/ids/0.js")).unwrap();
+    assert!(
+        ids.contains("\"567\":\"attachments/BZ/0/567/ldlm-lru-batch.patch\""),
+        "{ids}"
+    );
+    let ids = std::fs::read_to_string(public.join("attachment.cgi/ids/21.js")).unwrap();
+    assert!(ids.contains("\"21340\":"), "{ids}");
+    assert!(
+        !ids.contains("21341"),
+        "a private attachment is listed: {ids}"
+    );
+    let ids = std::fs::read_to_string(public.join("attachment.cgi/ids/98.js")).unwrap();
+    assert!(
+        ids.contains("\"98767\":\"issues/BZ/12/BZ-12345.html#attachment-98767\""),
+        "{ids}"
+    );
+    let copied = "attachments/BZ/98/98765/ost_notes.txt";
+    assert!(public.join(copied).is_file());
     run_script(
         "redirects.mjs",
         &[
@@ -85,6 +120,11 @@ fn old_tracker_urls_reach_their_pages() {
             Path::new("issues/LU/4/LU-4423.html"),
             Path::new("12345"),
             Path::new("issues/BZ/12/BZ-12345.html"),
+            Path::new("98765"),
+            Path::new(copied),
+            Path::new("ost_brw_write hang notes"),
+            Path::new("98767"),
+            Path::new("issues/BZ/12/BZ-12345.html#attachment-98767"),
         ],
     );
 }
@@ -119,11 +159,51 @@ fn theme_is_readable_from_phone_to_wide_screen_in_light_dark_and_print() {
     run_script("theme.mjs", &[&public, &issue]);
 }
 
+/// Gives a copy of the example source history: a repository beside the site, with commits
+/// citing the example's issues on two branches and release tags, as a `[[repository]]`.
+fn add_history(site: &Path) {
+    let mut r = git_fixture::Repo::init(&site.with_file_name("repo"));
+    r.commit(
+        "Initial import\n",
+        &[("lustre/ldlm/ldlm_lru.c", "int ldlm_cancel_lru(void);\n")],
+    );
+    r.git(&["tag", "-a", "2.5.0", "-m", "Lustre 2.5.0"]);
+    r.git(&["branch", "b2_5"]);
+    r.commit(
+        "LU-4423 ldlm: batch the LRU cancels\n\nb=12755\n\nSigned-off-by: Ann Author <ann@example.com>\nChange-Id: I4423442344234423442344234423442344234423\n",
+        &[(
+            "lustre/ldlm/ldlm_lru.c",
+            "int ldlm_cancel_lru(void);\n#define LDLM_LRU_BATCH 32\n",
+        )],
+    );
+    r.git(&["tag", "2.6.0"]);
+    r.git(&["checkout", "-q", "b2_5"]);
+    r.commit(
+        "LU-4423 ldlm: batch the LRU cancels\n\nChange-Id: I4423442344234423442344234423442344234423\n",
+        &[(
+            "lustre/ldlm/ldlm_lru.c",
+            "int ldlm_cancel_lru(void);\n#define LDLM_LRU_BATCH 16\n",
+        )],
+    );
+    r.git(&["tag", "2.5.1"]);
+    let config = site.join("hindsight.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{text}\n[[repository]]\npath = \"../repo\"\ngerrit_url = \"https://review.whamcloud.com\"\n"),
+    )
+    .unwrap();
+}
+
 #[test]
 fn axe_finds_no_serious_accessibility_violation() {
     let (_dir, site) = example();
+    add_history(&site);
     build(&site).unwrap();
     let public = site.join("public");
+    // Commit, branch and release pages for a11y.mjs, which fails without them.
+    assert!(public.join("commits/index.html").is_file());
+    assert!(public.join("releases/2.6.0/index.html").is_file());
     assert!(
         repo()
             .join("tests/browser/node_modules/axe-core/axe.min.js")

@@ -93,6 +93,9 @@ pub struct Renderer<'a> {
     linked: &'a Linked,
     tera: tera::Tera,
     pages: Vec<NavPage>,
+    /// Where each Bugzilla attachment id went, gathered while issue pages render, for the
+    /// `attachment.cgi` shim.
+    attachment_targets: std::sync::Mutex<redirects::AttachmentTargets>,
 }
 
 const CHUNK: usize = 256;
@@ -107,6 +110,7 @@ impl<'a> Renderer<'a> {
             linked,
             tera,
             pages,
+            attachment_targets: Default::default(),
         })
     }
 
@@ -146,15 +150,21 @@ impl<'a> Renderer<'a> {
         }
         sink.put("static/redirect.js", redirects::SHIM_JS.as_bytes())?;
         n += 1;
-        let bugzilla = self
-            .config
-            .trackers
-            .iter()
-            .find_map(|t| t.key_prefix.as_deref());
+        let bugzilla = self.bug_prefix();
+        let attachments = std::mem::take(
+            &mut *self
+                .attachment_targets
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
         if let Some(prefix) = bugzilla {
             for (name, kind) in [("show_bug.cgi", "bug"), ("attachment.cgi", "attachment")] {
                 let (path, html) = redirects::shim(name, prefix, kind);
                 sink.put(&path, html.as_bytes())?;
+                n += 1;
+            }
+            for (path, text) in redirects::attachment_shards(&attachments) {
+                sink.put(&path, text.as_bytes())?;
                 n += 1;
             }
         }
@@ -165,7 +175,7 @@ impl<'a> Renderer<'a> {
             .and_then(|u| u.split("://").nth(1))
             .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
             .unwrap_or_default();
-        for (path, text) in redirects::rules(&base_path, &keys, bugzilla) {
+        for (path, text) in redirects::rules(&base_path, &keys, bugzilla, &attachments) {
             sink.put(&path, text.as_bytes())?;
             n += 1;
         }
@@ -268,6 +278,13 @@ impl<'a> Renderer<'a> {
         c.insert("root", root);
         c.insert("site_title", &self.config.title);
         c.insert("nav_pages", &self.pages);
+        // Source history, when the site has it: the navigation links its listings.
+        let history = &self.linked.history;
+        c.insert("nav_commits", &!history.commits.is_empty());
+        c.insert(
+            "nav_releases",
+            &(!history.commits.is_empty() && !history.releases.is_empty()),
+        );
         c
     }
 
@@ -275,12 +292,49 @@ impl<'a> Renderer<'a> {
         LinkContext {
             root,
             resolve: self.linked,
-            bug_prefix: self
-                .config
-                .trackers
-                .iter()
-                .find_map(|t| t.key_prefix.as_deref()),
+            bug_prefix: self.bug_prefix(),
             page: None,
+        }
+    }
+
+    /// The key prefix of the Bugzilla tracker, whose bug numbers and attachment ids the old
+    /// `show_bug.cgi?id=N` and `attachment.cgi?id=N` addresses name.
+    fn bug_prefix(&self) -> Option<&str> {
+        self.config
+            .trackers
+            .iter()
+            .find_map(|t| t.key_prefix.as_deref())
+    }
+
+    /// Notes where `attachment.cgi?id=N` should lead for the attachments of a Bugzilla issue.
+    fn record_attachments(&self, issue: &Issue, path: &str, files: &[attachments::Outcome]) {
+        let Some(prefix) = self.bug_prefix() else {
+            return;
+        };
+        if issue
+            .key
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_none()
+        {
+            return;
+        }
+        let mut targets = self
+            .attachment_targets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for (a, outcome) in issue.attachments.iter().zip(files) {
+            // Only the ids the shim can be asked for: 1 to 18 digits, no leading zero.
+            let Some(id) = a.id.parse::<u64>().ok().filter(|n| n.to_string() == a.id) else {
+                continue;
+            };
+            let target = match outcome {
+                attachments::Outcome::Written(p) => p.clone(),
+                attachments::Outcome::Skipped(_) => {
+                    format!("{path}.html#attachment-{}", slug(&a.id))
+                }
+            };
+            redirects::record_attachment(&mut targets, id, target);
         }
     }
 
@@ -298,6 +352,7 @@ impl<'a> Renderer<'a> {
         let root = root_of(&path);
         // Attachment files first, so text can link to them.
         let files = attachments::publish(self.config, issue, sink)?;
+        self.record_attachments(issue, &path, &files);
         let mut anchors = html::PageAnchors {
             comments: issue.comments.iter().filter_map(|c| c.number).collect(),
             ..Default::default()

@@ -11,6 +11,8 @@
 //! - **A script shim** for query-string URLs, which no static file can match:
 //!   `show_bug.cgi/index.html` and `attachment.cgi/index.html` read `?id=N` and forward (hosts
 //!   redirect `/show_bug.cgi?id=N` to the folder `/show_bug.cgi/?id=N`, keeping the query).
+//!   Attachment ids lead to the copied file, or to the attachment's entry on its issue page,
+//!   through id tables written as scripts (`attachment.cgi/ids/<id / 1000>.js`).
 //! - **Rewrite rules** for hosts that take them, which answer with real 301s and need no stubs:
 //!   `_redirects` (Netlify, Cloudflare Pages), and `_hindsight/nginx.conf` and
 //!   `_hindsight/apache.conf` to include in a server's configuration. The issue folder of
@@ -55,6 +57,12 @@ pub fn shim(name: &str, prefix: &str, kind: &str) -> (String, String) {
 }
 
 /// The shim's script.
+///
+/// Bug numbers map to issue pages by arithmetic. Attachment ids need a table: the build writes
+/// it as scripts, `attachment.cgi/ids/<id / 1000>.js`, each calling `hindsightAttachments({…})`
+/// with up to a thousand ids → site-relative targets (see [`attachment_shards`]). The shim
+/// loads the one shard it needs with a `<script>` element, which works over `file://` where
+/// `fetch` does not, and under the pages' `script-src 'self'`.
 pub const SHIM_JS: &str = r#"// Forwards old query-string URLs (show_bug.cgi?id=N, attachment.cgi?id=N) to their pages.
 (function () {
   'use strict';
@@ -64,24 +72,117 @@ pub const SHIM_JS: &str = r#"// Forwards old query-string URLs (show_bug.cgi?id=
   var kind = body.getAttribute('data-kind');
   var m = /[?&]id=([1-9][0-9]{0,17})(?:&|$)/.exec(location.search);
   var msg = document.getElementById('redirect-message');
-  if (!m) { if (msg) msg.textContent = 'This old address names no bug number.'; return; }
+  function say(text, id) {
+    if (!msg) return;
+    msg.textContent = text + ' ';
+    if (id) {
+      var a = document.createElement('a');
+      a.href = root + 'search.html?q=' + encodeURIComponent('attachment ' + id);
+      a.textContent = 'Search the archive for it';
+      msg.appendChild(a);
+      msg.appendChild(document.createTextNode('.'));
+    }
+  }
+  if (!m) {
+    say(kind === 'attachment' ? 'This old address names no attachment number.'
+      : 'This old address names no bug number.');
+    return;
+  }
   var n = m[1];
   var bucket = n.length > 3 ? n.slice(0, n.length - 3) : '0';
-  var key = prefix + '-' + n;
-  var target = kind === 'attachment'
-    ? root + 'search.html?q=' + encodeURIComponent('attachment ' + n)
-    : root + 'issues/' + prefix + '/' + bucket + '/' + key + '.html';
-  location.replace(target);
+  if (kind !== 'attachment') {
+    location.replace(root + 'issues/' + prefix + '/' + bucket + '/' + prefix + '-' + n + '.html');
+    return;
+  }
+  var done = false;
+  function missing() {
+    if (done) return;
+    done = true;
+    say('Attachment ' + n + ' is not in this archive.', n);
+  }
+  window.hindsightAttachments = function (ids) {
+    if (done) return;
+    var target = Object.prototype.hasOwnProperty.call(ids, n) ? ids[n] : null;
+    // Site-relative paths only: never another site, a scheme or a way out of the root.
+    if (typeof target !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9._~\/#-]*$/.test(target) ||
+        /(^|\/)\.\.(\/|#|$)/.test(target)) {
+      missing();
+      return;
+    }
+    done = true;
+    location.replace(root + target);
+  };
+  var s = document.createElement('script');
+  s.src = root + 'attachment.cgi/ids/' + bucket + '.js';
+  s.onload = missing;
+  s.onerror = missing;
+  document.head.appendChild(s);
 })();
 "#;
 
+/// Where `attachment.cgi?id=N` leads for each attachment id of the Bugzilla tracker: the
+/// site-relative path of the copied file, or, for an attachment whose bytes are not in the
+/// site, its entry on the issue page (`issues/BZ/12/BZ-12755.html#attachment-567`).
+pub type AttachmentTargets = std::collections::BTreeMap<u64, String>;
+
+/// Records `target` for attachment `id`; when two issues claim the same id, the copied file
+/// wins over a page anchor, then the smaller path, so the outcome does not depend on the order
+/// pages were rendered in.
+pub fn record_attachment(targets: &mut AttachmentTargets, id: u64, target: String) {
+    let is_file = |t: &str| !t.contains('#');
+    match targets.get(&id) {
+        Some(old)
+            if (is_file(old), std::cmp::Reverse(old.as_str()))
+                >= (is_file(&target), std::cmp::Reverse(target.as_str())) => {}
+        _ => {
+            targets.insert(id, target);
+        }
+    }
+}
+
+/// The id tables of the `attachment.cgi` shim: (site path, script) per thousand ids,
+/// `attachment.cgi/ids/<id / 1000>.js`, in id order.
+pub fn attachment_shards(targets: &AttachmentTargets) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut current: Option<u64> = None;
+    for (id, target) in targets {
+        let shard = id / 1000;
+        if current != Some(shard) {
+            if let Some((_, text)) = out.last_mut() {
+                text.push_str("\n});\n");
+            }
+            current = Some(shard);
+            out.push((
+                format!("attachment.cgi/ids/{shard}.js"),
+                "// hindsight: attachment.cgi?id=N → this archive's copy (see static/redirect.js).\nhindsightAttachments({\n"
+                    .to_string(),
+            ));
+        }
+        let (_, text) = out.last_mut().expect("a shard was started");
+        if !text.ends_with('\n') {
+            text.push_str(",\n");
+        }
+        let quoted = serde_json::to_string(target).expect("a string serialises");
+        text.push_str(&format!("\"{id}\":{quoted}"));
+    }
+    if let Some((_, text)) = out.last_mut() {
+        text.push_str("\n});\n");
+    }
+    out
+}
+
 /// Rewrite rules for JIRA keys (`/browse/KEY`) and Bugzilla numbers (`show_bug.cgi?id=N`
-/// under each prefix in `bugzilla_prefixes`), for a site served under `base` (`""` or
-/// `/lustre`). Returns (site path, text) for `_redirects`, nginx and Apache.
+/// under `bugzilla_prefix`), for a site served under `base` (`""` or `/lustre`). Returns
+/// (site path, text) for `_redirects`, nginx and Apache.
+///
+/// Attachment ids follow no arithmetic, so nginx and Apache leave `attachment.cgi?id=N` to the
+/// shim (the host's folder redirect keeps the query); `_redirects`, one line per target anyway,
+/// also gets one line per attachment in `attachments`.
 pub fn rules(
     base: &str,
     keys: &[(String, String)],
     bugzilla_prefix: Option<&str>,
+    attachments: &AttachmentTargets,
 ) -> Vec<(String, String)> {
     let base = base.trim_end_matches('/');
     let mut nginx = String::from(
@@ -128,6 +229,11 @@ RewriteCond %{{QUERY_STRING}} (?:^|&)id=([1-9][0-9]{{0,2}})(?:&|$)\nRewriteRule 
                     "{base}/show_bug.cgi id={n} {base}/{path}.html 301\n"
                 ));
             }
+        }
+        for (id, target) in attachments {
+            redirects.push_str(&format!(
+                "{base}/attachment.cgi id={id} {base}/{target} 301\n"
+            ));
         }
     }
     vec![
@@ -186,7 +292,7 @@ mod tests {
 
     #[test]
     fn apache_rules_reach_every_bucket() {
-        let conf = &rules("", &[], Some("BZ"))[2].1;
+        let conf = &rules("", &[], Some("BZ"), &AttachmentTargets::new())[2].1;
         for key in ["LU-7", "LU-999", "LU-1000", "LU-20581", "LUDOC-123456"] {
             assert_eq!(
                 apache_target(conf, &format!("/browse/{key}"), ""),
@@ -206,11 +312,98 @@ mod tests {
 
     #[test]
     fn a_site_under_a_path_keeps_its_prefix() {
-        let files = rules("/lustre/", &[("LU-5".into(), issue_path("LU-5"))], None);
+        let files = rules(
+            "/lustre/",
+            &[("LU-5".into(), issue_path("LU-5"))],
+            None,
+            &AttachmentTargets::new(),
+        );
         assert_eq!(
             files[0].1.lines().nth(1),
             Some("/lustre/browse/LU-5 /lustre/issues/LU/0/LU-5.html 301")
         );
         assert!(files[1].1.contains("^/lustre/browse/"));
+    }
+
+    #[test]
+    fn attachment_ids_are_sharded_by_thousands_in_id_order() {
+        let mut t = AttachmentTargets::new();
+        record_attachment(
+            &mut t,
+            21340,
+            "attachments/BZ/21/21340/mds1_console.log".into(),
+        );
+        record_attachment(&mut t, 567, "attachments/BZ/0/567/a.patch".into());
+        record_attachment(
+            &mut t,
+            999,
+            "issues/BZ/12/BZ-12755.html#attachment-999".into(),
+        );
+        record_attachment(&mut t, 21999, "attachments/BZ/21/21999/x.txt".into());
+        let shards = attachment_shards(&t);
+        let paths: Vec<&str> = shards.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["attachment.cgi/ids/0.js", "attachment.cgi/ids/21.js"]
+        );
+        assert_eq!(
+            shards[0].1,
+            "// hindsight: attachment.cgi?id=N → this archive's copy (see static/redirect.js).\n\
+hindsightAttachments({\n\
+\"567\":\"attachments/BZ/0/567/a.patch\",\n\
+\"999\":\"issues/BZ/12/BZ-12755.html#attachment-999\"\n});\n"
+        );
+        // Each shard is a call whose argument is JSON.
+        for (_, text) in &shards {
+            let start = text.find("hindsightAttachments(").unwrap() + "hindsightAttachments(".len();
+            let json = text[start..].trim_end().strip_suffix(");").unwrap();
+            let map: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(json).unwrap();
+            for (id, target) in map {
+                let n: u64 = id.parse().unwrap();
+                assert_eq!(t[&n], target.as_str().unwrap());
+            }
+        }
+        assert!(attachment_shards(&AttachmentTargets::new()).is_empty());
+    }
+
+    #[test]
+    fn a_copied_file_wins_whatever_the_order() {
+        let file = "attachments/BZ/0/5/b.txt".to_string();
+        let other = "attachments/BZ/0/5/c.txt".to_string();
+        let anchor = "issues/BZ/0/BZ-1.html#attachment-5".to_string();
+        for order in [
+            [&anchor, &other, &file],
+            [&file, &anchor, &other],
+            [&other, &file, &anchor],
+        ] {
+            let mut t = AttachmentTargets::new();
+            for target in order {
+                record_attachment(&mut t, 5, target.clone());
+            }
+            assert_eq!(t[&5], file);
+        }
+    }
+
+    #[test]
+    fn netlify_redirects_name_each_attachment() {
+        let mut t = AttachmentTargets::new();
+        record_attachment(&mut t, 567, "attachments/BZ/0/567/a.patch".into());
+        let files = rules("", &[], Some("BZ"), &t);
+        assert!(files[0]
+            .1
+            .contains("/attachment.cgi id=567 /attachments/BZ/0/567/a.patch 301\n"));
+        // Without a Bugzilla tracker there is no attachment.cgi.
+        assert!(!rules("", &[], None, &t)[0].1.contains("attachment.cgi"));
+    }
+
+    #[test]
+    fn the_shim_page_loads_only_its_own_script() {
+        let (path, html) = shim("attachment.cgi", "BZ", "attachment");
+        assert_eq!(path, "attachment.cgi/index.html");
+        assert!(html.contains("script-src 'self'"));
+        assert!(html.contains("<script src=\"../static/redirect.js\"></script>"));
+        assert_eq!(html.matches("<script").count(), 1, "no inline script");
+        assert!(SHIM_JS.contains("'attachment.cgi/ids/' + bucket + '.js'"));
     }
 }

@@ -76,10 +76,6 @@ pub const STATIC: &[(&str, &[u8])] = &[
         "static/search.js",
         include_bytes!("../../themes/default/static/search.js"),
     ),
-    (
-        "static/commits.css",
-        include_bytes!("../../themes/default/static/commits.css"),
-    ),
 ];
 
 /// Loads the templates, preferring the site's theme folder over the built-ins.

@@ -1,8 +1,9 @@
 // Accessibility: axe-core run in headless Chromium over file:// on every kind of page of a built
 // site (home, browse, a facet index, a listing, an issue, the search page with and without a
-// query, a Markdown page, and a commit and a release page when the site has them), in light and
-// dark colour schemes. Fails on any violation of impact "serious" or "critical"; prints the
-// moderate and minor ones as notes.
+// query, a Markdown page, and the source-history pages: a commit, the branches, a branch's
+// commits, a release and the releases), in light and dark colour schemes. Fails on any violation
+// of impact "serious" or "critical"; prints the moderate and minor ones as notes. The site must
+// have source history: a missing commit or release page fails.
 // Usage: node a11y.mjs SITE_DIR ISSUE_PAGE (ISSUE_PAGE relative to SITE_DIR)
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -16,20 +17,26 @@ const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const [root, issuePage] = process.argv.slice(2);
 
-// The first page (by name) found under `dir`, skipping folder indexes when `leaf`.
-function firstPage(dir, leaf) {
+// The first page (by path, relative to the site, `/`-separated) under `dir` matching `re`.
+function firstPage(dir, re) {
   const abs = path.join(root, dir);
   if (!fs.existsSync(abs)) return null;
   const found = [];
   (function walk(d) {
-    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.html') && !(leaf && e.name === 'index.html')) found.push(p);
+      else {
+        const rel = path.relative(root, p).split(path.sep).join('/');
+        if (re.test(rel)) found.push(rel);
+      }
     }
   })(abs);
-  return found.length ? path.relative(root, found[0]) : null;
+  found.sort();
+  return found.length ? found[0] : null;
 }
+
+const exists = (rel) => (fs.existsSync(path.join(root, rel)) ? rel : null);
 
 // The first page of the first project's listing.
 function firstListing() {
@@ -47,10 +54,14 @@ const pages = [
   ['search', 'search.html'],
   ['search with results', 'search.html?q=lustre'],
   ['Markdown page', fs.existsSync(path.join(root, 'about.html')) ? 'about.html' : null],
-  ['commit', firstPage('commits', true)],
-  ['release', firstPage('releases', true)],
-  ['release index', fs.existsSync(path.join(root, 'releases/index.html')) ? 'releases/index.html' : null],
+  ['commit', firstPage('commits', /^commits\/[0-9a-f]{2}\/[0-9a-f]{40}\.html$/)],
+  ['branches', exists('commits/index.html')],
+  ['branch commits', firstPage('commits/branch', /^commits\/branch\/[^/]+\/index\.html$/)],
+  ['release', firstPage('releases', /^releases\/[^/]+\/index\.html$/)],
+  ['releases', exists('releases/index.html')],
 ];
+// Pages every site checked here must have (the test builds one with a git repository).
+const required = new Set(['commit', 'branches', 'branch commits', 'release', 'releases']);
 
 const browser = await launch();
 const notes = [];
@@ -58,7 +69,13 @@ const notes = [];
 for (const scheme of ['light', 'dark']) {
   for (const [name, rel] of pages) {
     if (!rel) {
-      console.log(`# no ${name} page in this site: skipped`);
+      if (required.has(name)) {
+        await check(`${scheme}: the site has a ${name} page`, async () => {
+          assert(false, `no ${name} page in ${root}`);
+        });
+      } else {
+        console.log(`# no ${name} page in this site: skipped`);
+      }
       continue;
     }
     await check(`axe (${scheme}): ${name} page has no serious or critical violation`, async () => {
