@@ -43,6 +43,9 @@ enum Command {
         /// Print no progress, only the summary and errors.
         #[arg(long, short)]
         quiet: bool,
+        /// After each stage, print its peak memory (resident set), for benchmarks.
+        #[arg(long)]
+        timings: bool,
     },
     /// Write the archive in hindsight's neutral NDJSON format (one issue per line).
     Export {
@@ -220,9 +223,10 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
             output,
             strict,
             quiet,
+            timings,
         } => {
             let config = Config::load(&config)?;
-            let observer = Console::new(quiet);
+            let observer = Console::new(quiet, timings);
             let report = hindsight::build(&config, &BuildOptions { output, strict }, &observer)?;
             let i = &report.import;
             println!(
@@ -263,20 +267,44 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
 /// Draws one line per stage and a progress bar while a long stage runs.
 struct Console {
     quiet: bool,
+    timings: bool,
     bar: Mutex<Option<ProgressBar>>,
 }
 
 impl Console {
-    fn new(quiet: bool) -> Self {
+    fn new(quiet: bool, timings: bool) -> Self {
         Console {
             quiet,
+            timings,
             bar: Mutex::new(None),
         }
     }
 }
 
+/// The process's peak resident set since the last [`reset_peak_memory`], in bytes (Linux's
+/// `VmHWM`); `None` where /proc is not readable.
+fn peak_memory() -> Option<u64> {
+    status_kb("VmHWM:")
+}
+
+/// A size line of `/proc/self/status` (`VmHWM:`, `RssAnon:`), in bytes.
+fn status_kb(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Starts a new peak-memory measurement (writing 5 to `clear_refs` resets `VmHWM`).
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 impl Observer for Console {
     fn stage_started(&self, stage: &'static str, total: Option<u64>) {
+        if self.timings {
+            reset_peak_memory();
+        }
         if self.quiet {
             return;
         }
@@ -306,7 +334,16 @@ impl Observer for Console {
         if let Some(b) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
             b.finish_and_clear();
         }
-        if !self.quiet {
+        if self.timings {
+            let mb = |b: Option<u64>| b.map_or("?".to_string(), |b| (b >> 20).to_string());
+            eprintln!(
+                "{stage:>8}  {:>7.2}s  {:>6} MB peak ({} MB heap, {} MB mapped files at the end)  {summary}",
+                elapsed.as_secs_f64(),
+                mb(peak_memory()),
+                mb(status_kb("RssAnon:")),
+                mb(status_kb("RssFile:")),
+            );
+        } else if !self.quiet {
             eprintln!("{stage:>8}  {:>7.2}s  {summary}", elapsed.as_secs_f64());
         }
     }
