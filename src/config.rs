@@ -37,6 +37,9 @@ pub struct Config {
     pub page_size: usize,
     /// Write `browse/KEY/index.html` redirect stubs for old tracker URLs.
     pub redirect_stubs: bool,
+    /// Write each issue as JSON beside its page (`LU-1234.json`); off halves the file count
+    /// of a site bound for a USB stick.
+    pub issue_json: bool,
     /// Attachment files larger than this many bytes are listed but not copied into the site.
     pub attachment_size_cap: u64,
     /// The issue trackers' exports.
@@ -172,6 +175,8 @@ struct RawConfig {
     #[serde(default)]
     redirect_stubs: Option<bool>,
     #[serde(default)]
+    issue_json: Option<bool>,
+    #[serde(default)]
     attachment_size_cap: Option<u64>,
     #[serde(default, rename = "tracker")]
     trackers: Vec<TrackerConfig>,
@@ -270,6 +275,7 @@ impl Config {
             show_emails: raw.show_emails,
             page_size,
             redirect_stubs: raw.redirect_stubs.unwrap_or(true),
+            issue_json: raw.issue_json.unwrap_or(true),
             attachment_size_cap: raw
                 .attachment_size_cap
                 .unwrap_or(DEFAULT_ATTACHMENT_SIZE_CAP),

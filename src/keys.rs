@@ -36,9 +36,18 @@ pub fn sort_key(key: &str) -> String {
     }
 }
 
-/// Compares keys numerically within a project.
+/// Compares keys numerically within a project: the order of [`sort_key`], without building
+/// the sort keys (link lookups compare millions of keys).
 pub fn compare_keys(a: &str, b: &str) -> std::cmp::Ordering {
-    sort_key(a).cmp(&sort_key(b))
+    use std::cmp::Ordering;
+    match (split_key(a), split_key(b)) {
+        // `PROJ \x01 number`: the separator sorts below every key character.
+        (Some(x), Some(y)) => x.project.cmp(y.project).then(x.number.cmp(&y.number)),
+        // `~key` sorts after every project key.
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => a.cmp(b),
+    }
 }
 
 /// The path of an issue's page without extension, relative to the site root:

@@ -9,6 +9,7 @@
 pub mod check;
 pub mod config;
 pub mod error;
+pub mod fingerprint;
 pub mod history;
 pub mod import;
 pub mod init;
@@ -39,6 +40,8 @@ pub struct BuildOptions {
     pub output: Option<PathBuf>,
     /// Turns warnings about the input into errors.
     pub strict: bool,
+    /// Builds even when nothing changed since the last build (see [`fingerprint`]).
+    pub force: bool,
 }
 
 /// Receives the build's progress: stage boundaries and items done. The CLI draws it; tests
@@ -68,6 +71,9 @@ impl Progress for ObserverProgress<'_> {
 pub struct BuildReport {
     /// Where the site went.
     pub output: PathBuf,
+    /// Nothing had changed since the last build, which left the site as it was: the other
+    /// fields are empty.
+    pub up_to_date: bool,
     /// What import read, kept and dropped.
     pub import: ImportReport,
     /// What the git read found (empty without repositories).
@@ -122,6 +128,41 @@ pub fn build(
         .clone()
         .unwrap_or_else(|| config.output.clone());
     let mut stages = Vec::new();
+
+    let started = Instant::now();
+    observer.stage_started("check", None);
+    let inputs = fingerprint::inputs(config, &output, options.strict)?;
+    let last = fingerprint::load(&config.cache);
+    let up_to_date = !options.force
+        && last.as_ref().is_some_and(|last| {
+            last.inputs == inputs
+                && last.output_path == output
+                && last.cache == fingerprint::cache(config)
+        })
+        && fingerprint::output(&output)?.as_ref() == last.as_ref().map(|l| &l.output);
+    let elapsed = started.elapsed();
+    stages.push(("check", elapsed));
+    if up_to_date {
+        observer.stage_finished(
+            "check",
+            "nothing changed since the last build: inputs, cache and site are as it left them",
+            elapsed,
+        );
+        return Ok(BuildReport {
+            output,
+            up_to_date: true,
+            import: Default::default(),
+            git: Default::default(),
+            references: Default::default(),
+            render: Default::default(),
+            search: Default::default(),
+            write: Default::default(),
+            stages,
+        });
+    }
+    observer.stage_finished("check", "inputs changed since the last build", elapsed);
+    // The cache is about to change: until this build succeeds, there is no last build.
+    fingerprint::forget(&config.cache)?;
 
     let started = Instant::now();
     observer.stage_started("import", None);
@@ -224,8 +265,24 @@ pub fn build(
     );
     stages.push(("write", elapsed));
 
+    // The store writes its last state when closed: the cache's fingerprint is taken after.
+    drop(renderer);
+    drop(linked);
+    if let Some(site) = fingerprint::output(&output)? {
+        fingerprint::save(
+            &config.cache,
+            &fingerprint::BuildState {
+                inputs,
+                cache: fingerprint::cache(config),
+                output: site,
+                output_path: output.clone(),
+            },
+        )?;
+    }
+
     Ok(BuildReport {
         output,
+        up_to_date: false,
         import: report,
         git: git_report,
         references: refs,

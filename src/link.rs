@@ -7,6 +7,7 @@
 //! their summary), and the people directory that gives comment authors their display names.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -16,31 +17,37 @@ use crate::keys::{issue_path, split_key};
 use crate::model::{Issue, Person, Timestamp};
 use crate::store::Store;
 
+/// A name shared by many issues (a status, a component, a version), stored once.
+pub type Name = Arc<str>;
+
 /// What listings, the home page and cross-links need to know about one issue.
+///
+/// A million of these stay in memory for the whole build, so repeated names are shared
+/// ([`Name`]) and what can be derived from the key (the page path) is not stored.
 #[derive(Clone, Debug, Serialize)]
 pub struct IssueSummary {
     /// `LU-1234`
     pub key: String,
     /// Project key.
-    pub project: String,
+    pub project: Name,
     /// One-line summary.
     pub summary: String,
     /// Workflow status.
-    pub status: Option<String>,
+    pub status: Option<Name>,
     /// `new`, `indeterminate` or `done`.
-    pub status_category: Option<String>,
+    pub status_category: Option<Name>,
     /// Resolution.
-    pub resolution: Option<String>,
+    pub resolution: Option<Name>,
     /// Issue type.
-    pub issue_type: Option<String>,
+    pub issue_type: Option<Name>,
     /// Priority.
-    pub priority: Option<String>,
+    pub priority: Option<Name>,
     /// Components.
-    pub components: Vec<String>,
+    pub components: Vec<Name>,
     /// Fix versions.
-    pub fix_versions: Vec<String>,
+    pub fix_versions: Vec<Name>,
     /// Affects versions.
-    pub versions: Vec<String>,
+    pub versions: Vec<Name>,
     /// Created.
     pub created: Option<Timestamp>,
     /// Last updated.
@@ -49,30 +56,53 @@ pub struct IssueSummary {
     pub resolved: Option<Timestamp>,
     /// Number of published comments.
     pub comments: usize,
-    /// Site-relative page path without extension (`issues/LU/1/LU-1234`).
-    pub path: String,
+}
+
+/// Gives each distinct name one shared allocation.
+#[derive(Default)]
+struct Names(HashSet<Name>);
+
+impl Names {
+    fn get(&mut self, name: &str) -> Name {
+        if let Some(n) = self.0.get(name) {
+            return n.clone();
+        }
+        let n: Name = Arc::from(name);
+        self.0.insert(n.clone());
+        n
+    }
+    fn opt(&mut self, name: &Option<String>) -> Option<Name> {
+        name.as_deref().map(|n| self.get(n))
+    }
+    fn all(&mut self, names: &[String]) -> Vec<Name> {
+        names.iter().map(|n| self.get(n)).collect()
+    }
 }
 
 impl IssueSummary {
-    fn of(issue: &Issue) -> Self {
+    fn of(issue: &Issue, names: &mut Names) -> Self {
         IssueSummary {
             key: issue.key.clone(),
-            project: issue.project.key.clone(),
+            project: names.get(&issue.project.key),
             summary: issue.summary.clone(),
-            status: issue.status.clone(),
-            status_category: issue.status_category.clone(),
-            resolution: issue.resolution.clone(),
-            issue_type: issue.issue_type.clone(),
-            priority: issue.priority.clone(),
-            components: issue.components.clone(),
-            fix_versions: issue.fix_versions.clone(),
-            versions: issue.versions.clone(),
+            status: names.opt(&issue.status),
+            status_category: names.opt(&issue.status_category),
+            resolution: names.opt(&issue.resolution),
+            issue_type: names.opt(&issue.issue_type),
+            priority: names.opt(&issue.priority),
+            components: names.all(&issue.components),
+            fix_versions: names.all(&issue.fix_versions),
+            versions: names.all(&issue.versions),
             created: issue.created,
             updated: issue.updated,
             resolved: issue.resolved,
             comments: issue.comments.len(),
-            path: issue_path(&issue.key),
         }
+    }
+
+    /// Site-relative page path without extension (`issues/LU/1/LU-1234`).
+    pub fn path(&self) -> String {
+        issue_path(&self.key)
     }
 
     /// Whether the issue counts as open (its status category is not `done`).
@@ -100,10 +130,9 @@ pub struct Linked {
     pub store: Store,
     /// Login → display name.
     pub people: People,
-    /// Every published issue, in key order.
+    /// Every published issue, in key order ([`crate::keys::compare_keys`]), which
+    /// [`Linked::issue`] searches.
     pub issues: Vec<IssueSummary>,
-    /// Key → position in `issues`.
-    pub by_key: HashMap<String, usize>,
     /// Projects with published issues, by key.
     pub projects: BTreeMap<String, ProjectSummary>,
     /// Keys dropped at import: links to them are removed, mentions stay plain text.
@@ -126,13 +155,13 @@ impl Linked {
             .map(String::as_str)
             .chain(config.projects.iter().flatten().map(String::as_str))
             .collect();
-        history.link(|k| self.by_key.contains_key(k), |p| projects.contains(p));
+        history.link(|k| self.issue(k).is_some(), |p| projects.contains(p));
         self.history = history;
     }
 
     /// The summary of a published issue.
     pub fn issue(&self, key: &str) -> Option<&IssueSummary> {
-        self.by_key.get(key).map(|&i| &self.issues[i])
+        find(&self.issues, key).map(|i| &self.issues[i])
     }
 
     /// The display name of a person, resolving logins and `JIRAUSER…` keys through the people
@@ -188,12 +217,13 @@ pub fn link(imported: Imported) -> Result<Linked> {
     let mut issues = Vec::new();
     let mut projects: BTreeMap<String, ProjectSummary> = BTreeMap::new();
     let mut mentions: Vec<(String, String)> = Vec::new();
+    let mut names = Names::default();
     store.for_each_issue(|issue| {
-        let summary = IssueSummary::of(&issue);
+        let summary = IssueSummary::of(&issue, &mut names);
         let p = projects
-            .entry(summary.project.clone())
+            .entry(summary.project.to_string())
             .or_insert_with(|| ProjectSummary {
-                key: summary.project.clone(),
+                key: summary.project.to_string(),
                 ..Default::default()
             });
         if p.name.is_empty() {
@@ -211,14 +241,12 @@ pub fn link(imported: Imported) -> Result<Linked> {
         issues.push(summary);
         Ok(())
     })?;
-    let by_key = issues
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.key.clone(), i))
-        .collect::<HashMap<_, _>>();
+    debug_assert!(issues
+        .windows(2)
+        .all(|w| crate::keys::compare_keys(&w[0].key, &w[1].key).is_lt()));
     let mut mentioned_by: HashMap<String, Vec<String>> = HashMap::new();
     for (target, from) in mentions {
-        if by_key.contains_key(&target) {
+        if find(&issues, &target).is_some() {
             mentioned_by.entry(target).or_default().push(from);
         }
     }
@@ -230,12 +258,18 @@ pub fn link(imported: Imported) -> Result<Linked> {
         store,
         people,
         issues,
-        by_key,
         projects,
         dropped,
         mentioned_by,
         history: Default::default(),
     })
+}
+
+/// The position of `key` in `issues` (in key order).
+fn find(issues: &[IssueSummary], key: &str) -> Option<usize> {
+    issues
+        .binary_search_by(|s| crate::keys::compare_keys(&s.key, key))
+        .ok()
 }
 
 /// Keys an issue's text mentions (description, environment, comments).

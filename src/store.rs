@@ -55,7 +55,7 @@ impl Store {
             Err(e) => return Err(Error::io(path, e)),
         }
         let db = Database::builder()
-            .set_cache_size(256 << 20)
+            .set_cache_size(64 << 20)
             .create(path)
             .map_err(|e| store_error(path, e))?;
         let store = Store {

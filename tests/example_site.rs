@@ -316,3 +316,42 @@ fn jira_and_bugzilla_pages_link_each_other() {
     let check = hindsight::check::check_site(&out).unwrap();
     assert!(check.broken.is_empty(), "broken links: {:#?}", check.broken);
 }
+
+#[test]
+fn usb_switches_drop_issue_json_and_redirect_stubs_and_nothing_links_to_them() {
+    let (_dir, site) = example();
+    build(&site).unwrap();
+    let out = site.join("public");
+    let full = read_tree(&out);
+    assert!(full.contains_key("issues/LU/4/LU-4423.json"));
+    assert!(full.contains_key("browse/LU-4423/index.html"));
+
+    let config = site.join("hindsight.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("issue_json = false\nredirect_stubs = false\n{text}"),
+    )
+    .unwrap();
+    build(&site).unwrap();
+    let lean = read_tree(&out);
+    let json: Vec<_> = lean
+        .keys()
+        .filter(|p| p.starts_with("issues/") && p.ends_with(".json"))
+        .collect();
+    assert!(json.is_empty(), "{json:?}");
+    assert!(!lean.keys().any(|p| p.starts_with("browse/")));
+    // Everything else is still there, and no page links to what was dropped.
+    let dropped = full
+        .keys()
+        .filter(|p| !lean.contains_key(*p))
+        .filter(|p| !(p.starts_with("issues/") && p.ends_with(".json")))
+        .filter(|p| !p.starts_with("browse/"))
+        .collect::<Vec<_>>();
+    assert!(dropped.is_empty(), "{dropped:?}");
+    let page = String::from_utf8(lean["issues/LU/4/LU-4423.html"].clone()).unwrap();
+    assert!(!page.contains("LU-4423.json"), "the page links its JSON");
+    let check = hindsight::check::check_site(&out).unwrap();
+    assert!(check.broken.is_empty(), "{:?}", check.broken);
+    assert!(lean.len() < full.len());
+}

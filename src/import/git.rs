@@ -101,6 +101,40 @@ fn git_error(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
     }
 }
 
+fn target_text(t: gix::refs::TargetRef<'_>) -> String {
+    match t {
+        gix::refs::TargetRef::Object(id) => id.to_string(),
+        gix::refs::TargetRef::Symbolic(name) => format!("ref: {}", name.as_bstr()),
+    }
+}
+
+/// Every ref of the repository at `path` and what it points at (an object id, or the name a
+/// symbolic ref such as HEAD names), sorted: what the build fingerprint needs to see a new
+/// commit or tag without walking history.
+pub fn ref_targets(path: &Path) -> Result<Vec<(String, String)>> {
+    let repo = gix::open_opts(path, gix::open::Options::isolated())
+        .map_err(|e| git_error(path, "cannot open", e))?;
+    let platform = repo
+        .references()
+        .map_err(|e| git_error(path, "cannot read refs", e))?;
+    let mut out = Vec::new();
+    for r in platform
+        .all()
+        .map_err(|e| git_error(path, "cannot read refs", e))?
+    {
+        let r = r.map_err(|e| git_error(path, "cannot read a ref", e))?;
+        out.push((
+            r.name().as_bstr().to_str_lossy().into_owned(),
+            target_text(r.target()),
+        ));
+    }
+    if let Ok(head) = repo.find_reference("HEAD") {
+        out.push(("HEAD".into(), target_text(head.target())));
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// Reads every configured repository into `store` and returns the history.
 pub fn read(
     config: &Config,

@@ -248,7 +248,7 @@ impl Renderer<'_> {
         let s = self.linked.issue(key);
         RefView {
             key: key.to_string(),
-            href: s.map(|s| format!("{root}{}.html", s.path)),
+            href: s.map(|s| format!("{root}{}.html", s.path())),
             summary: s.map(|s| s.summary.clone()),
             done: s.is_some_and(|s| !s.is_open()),
         }
@@ -274,7 +274,7 @@ impl Renderer<'_> {
         let issue_href = |key: &str| {
             self.linked
                 .issue(key)
-                .map(|s| format!("{root}{}.html", s.path))
+                .map(|s| format!("{root}{}.html", s.path()))
         };
         let refs: Vec<_> = cc
             .references
@@ -662,7 +662,7 @@ impl Renderer<'_> {
             for v in &s.fix_versions {
                 if seen.insert(v.clone()) {
                     if let Some(name) = release_named_by(v) {
-                        fix_versions.entry(name).or_default().push(v.clone());
+                        fix_versions.entry(name).or_default().push(v.to_string());
                     }
                 }
             }
@@ -715,7 +715,7 @@ impl Renderer<'_> {
                         let s = self.linked.issue(k);
                         serde_json::json!({
                             "key": k,
-                            "href": s.map(|s| format!("{root}{}.html", s.path)),
+                            "href": s.map(|s| format!("{root}{}.html", s.path())),
                             "summary": s.map(|s| s.summary.clone()),
                             "status": s.and_then(|s| s.status.clone()),
                             "status_class": status_class(s.and_then(|s| s.status_category.as_deref())),

@@ -67,7 +67,7 @@ pub fn issues_feed(
     out.push_str(&format!("  <updated>{updated}</updated>\n"));
     out.push_str("  <generator>hindsight</generator>\n");
     for e in entries {
-        let page = format!("{}.html", e.path);
+        let page = format!("{}.html", e.path());
         let when = e
             .updated
             .or(e.created)

@@ -58,7 +58,7 @@ impl<F: Fn(&str) -> Option<String> + Sync> Resolve for F {
 
 impl Resolve for crate::link::Linked {
     fn issue_path(&self, key: &str) -> Option<String> {
-        self.issue(key).map(|s| s.path.clone())
+        self.issue(key).map(|s| s.path())
     }
 
     fn commit_path(&self, hex: &str) -> Option<String> {

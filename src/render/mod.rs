@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::keys::compare_keys;
-use crate::link::{IssueSummary, Linked};
+use crate::link::{IssueSummary, Linked, Name};
 use crate::model::{Issue, Markup, Text, Timestamp};
 use crate::write::PageSink;
 use html::LinkContext;
@@ -58,15 +58,17 @@ pub struct RenderReport {
     pub notes: Vec<String>,
 }
 
-/// A sink that remembers the HTML pages passed through it, for the sitemap.
+/// A sink that remembers the HTML pages passed through it, for the sitemap (only when there
+/// will be one: a million page paths are worth keeping only then).
 struct Recording<'s> {
     inner: &'s dyn PageSink,
+    enabled: bool,
     pages: std::sync::Mutex<Vec<String>>,
 }
 
 impl PageSink for Recording<'_> {
     fn put(&self, path: &str, bytes: &[u8]) -> Result<()> {
-        if path.ends_with(".html") {
+        if self.enabled && path.ends_with(".html") {
             self.pages
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -118,6 +120,7 @@ impl<'a> Renderer<'a> {
     pub fn render_all(&self, sink: &dyn PageSink, progress: &dyn Progress) -> Result<RenderReport> {
         let recording = Recording {
             inner: sink,
+            enabled: self.config.base_url.is_some(),
             pages: Default::default(),
         };
         let mut report = self.render_pages(&recording, progress)?;
@@ -139,7 +142,7 @@ impl<'a> Renderer<'a> {
             .issues
             .iter()
             .filter(|s| crate::keys::split_key(&s.key).is_some())
-            .map(|s| (s.key.clone(), s.path.clone()))
+            .map(|s| (s.key.clone(), s.path()))
             .collect();
         if self.config.redirect_stubs {
             keys.par_iter().try_for_each(|(key, path)| {
@@ -201,7 +204,10 @@ impl<'a> Renderer<'a> {
         for project in self.linked.projects.keys() {
             let path = format!("feeds/{}.atom", value_slug("project", project));
             let entries = feeds::recent(
-                self.linked.issues.iter().filter(|s| &s.project == project),
+                self.linked
+                    .issues
+                    .iter()
+                    .filter(|s| *s.project == **project),
                 feeds::FEED_ENTRIES,
             );
             let title = format!("{}: recently updated {} issues", self.config.title, project);
@@ -395,6 +401,9 @@ impl<'a> Renderer<'a> {
             &format!("{path}.html"),
             self.render("issue.html", &c)?.as_bytes(),
         )?;
+        if !self.config.issue_json {
+            return Ok(());
+        }
         let mut json = serde_json::to_vec_pretty(issue).map_err(|e| Error::Template {
             name: "issue json".into(),
             message: e.to_string(),
@@ -632,11 +641,11 @@ struct Row {
 fn row(s: &IssueSummary, root: &str) -> Row {
     Row {
         key: s.key.clone(),
-        href: format!("{root}{}.html", s.path),
+        href: format!("{root}{}.html", s.path()),
         summary: s.summary.clone(),
-        status: s.status.clone().unwrap_or_default(),
+        status: s.status.as_deref().unwrap_or_default().to_string(),
         status_class: status_class(s.status_category.as_deref()),
-        issue_type: s.issue_type.clone().unwrap_or_default(),
+        issue_type: s.issue_type.as_deref().unwrap_or_default().to_string(),
         updated: s.updated.as_ref().map(TimeView::of),
     }
 }
@@ -754,7 +763,7 @@ struct IssueView {
     extra: Vec<ExtraView>,
     history: Vec<HistoryView>,
     development: Option<commits::Development>,
-    json_href: String,
+    json_href: Option<String>,
 }
 
 impl IssueView {
@@ -764,7 +773,7 @@ impl IssueView {
             let s = linked.issue(key);
             IssueRef {
                 key: key.to_string(),
-                href: s.map(|s| format!("{root}{}.html", s.path)),
+                href: s.map(|s| format!("{root}{}.html", s.path())),
                 summary: s.filter(|_| with_summary).map(|s| s.summary.clone()),
                 done: s.is_some_and(|s| !s.is_open()),
             }
@@ -914,10 +923,12 @@ impl IssueView {
                 })
                 .collect(),
             development: r.development(issue, root),
-            json_href: format!(
-                "{}.json",
-                issue.key.rsplit('/').next().unwrap_or(&issue.key)
-            ),
+            json_href: r.config.issue_json.then(|| {
+                format!(
+                    "{}.json",
+                    issue.key.rsplit('/').next().unwrap_or(&issue.key)
+                )
+            }),
         }
     }
 }
@@ -971,7 +982,7 @@ struct FacetValue {
 }
 
 fn facets(issues: &[IssueSummary]) -> Vec<Facet> {
-    type Extract = fn(&IssueSummary) -> Vec<String>;
+    type Extract = fn(&IssueSummary) -> Vec<Name>;
     let dims: [(&str, &str, Extract); 7] = [
         ("project", "Project", |s| vec![s.project.clone()]),
         ("status", "Status", |s| {
@@ -985,13 +996,13 @@ fn facets(issues: &[IssueSummary]) -> Vec<Facet> {
         ("affects-version", "Affects version", |s| s.versions.clone()),
         ("year", "Year created", |s| {
             s.created
-                .map(|t| vec![t.year().to_string()])
+                .map(|t| vec![Name::from(t.year().to_string())])
                 .unwrap_or_default()
         }),
     ];
     dims.iter()
         .map(|(slug_name, title, extract)| {
-            let mut by_value: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            let mut by_value: BTreeMap<Name, Vec<usize>> = BTreeMap::new();
             for (i, s) in issues.iter().enumerate() {
                 for v in extract(s) {
                     by_value.entry(v).or_default().push(i);
@@ -1003,7 +1014,7 @@ fn facets(issues: &[IssueSummary]) -> Vec<Facet> {
                     members.dedup();
                     FacetValue {
                         slug: value_slug(slug_name, &name),
-                        name,
+                        name: name.to_string(),
                         members,
                     }
                 })

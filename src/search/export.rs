@@ -32,13 +32,14 @@
 //!   `[kind, key, title, path, status, type, year, excerpt]`.
 //! * `facets.js`: per filter field the values as written, with their counts.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use tantivy::postings::Postings;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Index, TantivyDocument, TERMINATED};
 
-use super::index::{fields, read_meta, Meta, TITLE_WEIGHT};
+use super::index::{fields, natural_cmp, read_meta, Meta, TITLE_WEIGHT};
 use super::{err, SearchReport};
 use crate::write::PageSink;
 use crate::Result;
@@ -144,7 +145,51 @@ fn idf(n: u64, df: u64) -> f64 {
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
+/// Where each document of the index is: its segment and its number there.
+struct Docs {
+    /// Global number of each segment's first document.
+    bases: Vec<u32>,
+}
+
+impl Docs {
+    fn locate(&self, global: u32) -> (usize, DocId) {
+        let s = self.bases.partition_point(|&b| b <= global) - 1;
+        (s, global - self.bases[s])
+    }
+}
+
+/// What the order of documents depends on; the rest of a record is read again when its shard
+/// is written, so memory holds a few dozen bytes per document, not its record.
+struct OrderKey {
+    kind: u8,
+    year: Option<i32>,
+    key: Box<str>,
+    path: Box<str>,
+}
+
+impl OrderKey {
+    /// Issues by key (numbers compared as numbers), then commits by year and key; the path
+    /// breaks ties (two documents never share a page).
+    fn cmp(&self, other: &OrderKey) -> std::cmp::Ordering {
+        self.kind
+            .cmp(&other.kind)
+            .then_with(|| {
+                if self.kind == 1 {
+                    self.year.cmp(&other.year)
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+            .then_with(|| natural_cmp(&self.key, &other.key))
+            .then_with(|| self.path.cmp(&other.path))
+    }
+}
+
 /// Writes the static index of `index` through `sink`.
+///
+/// The index may have any number of segments: their term dictionaries are merged here, in one
+/// streaming pass, so the build needs no merged copy of the index (merging a million documents
+/// into one segment costs more memory and time than reading the segments side by side).
 pub(crate) fn export(index: &Index, sink: &dyn PageSink) -> Result<SearchReport> {
     let f = fields(index)?;
     let reader = index
@@ -154,131 +199,159 @@ pub(crate) fn export(index: &Index, sink: &dyn PageSink) -> Result<SearchReport>
         .map_err(err)?;
     let searcher = reader.searcher();
     let segs = searcher.segment_readers();
-    if segs.len() > 1 {
-        return Err(err("the index was not merged into one segment"));
+    let mut bases = Vec::with_capacity(segs.len());
+    let mut total: u64 = 0;
+    for seg in segs {
+        bases.push(u32::try_from(total).map_err(|_| err("more than 4 billion documents"))?);
+        total += u64::from(seg.max_doc());
     }
+    let docs = Docs { bases };
+    let n = total as usize;
     let mut out = Out {
         sink,
         report: SearchReport::default(),
     };
 
-    // Documents: records, their order, facets.
-    let mut metas: Vec<Meta> = Vec::new();
-    if let Some(seg) = segs.first() {
-        let store = seg.get_store_reader(64).map_err(err)?;
+    // Documents: their order and the facets, in one pass over the stored records.
+    let stores = segs
+        .iter()
+        .map(|seg| seg.get_store_reader(64).map_err(err))
+        .collect::<Result<Vec<_>>>()?;
+    let mut order: Vec<OrderKey> = Vec::with_capacity(n);
+    let mut facets = Facets::default();
+    for (seg, store) in segs.iter().zip(&stores) {
         for d in 0..seg.max_doc() {
             let doc: TantivyDocument = store.get(d).map_err(err)?;
-            metas.push(read_meta(&doc, &f)?);
+            let m = read_meta(&doc, &f)?;
+            facets.add(&m);
+            order.push(OrderKey {
+                kind: m.kind,
+                year: m.year,
+                key: m.key.into_boxed_str(),
+                path: m.path.into_boxed_str(),
+            });
         }
     }
-    let n = metas.len();
     let mut by_ord: Vec<u32> = (0..n as u32).collect();
-    by_ord.sort_by(|&a, &b| metas[a as usize].order(&metas[b as usize]));
+    by_ord.sort_by(|&a, &b| order[a as usize].cmp(&order[b as usize]));
+    drop(order);
     let mut ord_of = vec![0u32; n];
     for (o, &d) in by_ord.iter().enumerate() {
         ord_of[d as usize] = o as u32;
     }
     out.report.docs = n as u64;
 
+    // Records, eight documents per shard, read back from the store in document order.
     for (s, chunk) in by_ord.chunks(DOCS_PER_SHARD).enumerate() {
-        let recs: Vec<serde_json::Value> = chunk
-            .iter()
-            .map(|&d| {
-                let m = &metas[d as usize];
-                serde_json::json!([
-                    m.kind, m.key, m.title, m.path, m.status, m.itype, m.year, m.excerpt
-                ])
-            })
-            .collect();
+        let mut recs: Vec<serde_json::Value> = Vec::with_capacity(chunk.len());
+        for &g in chunk {
+            let (seg, local) = docs.locate(g);
+            let doc: TantivyDocument = stores[seg].get(local).map_err(err)?;
+            let m = read_meta(&doc, &f)?;
+            recs.push(serde_json::json!([
+                m.kind, m.key, m.title, m.path, m.status, m.itype, m.year, m.excerpt
+            ]));
+        }
         out.put(&bucket("d", s), &json(&recs))?;
     }
-    write_facets(&mut out, &metas)?;
-    drop(metas);
+    drop(stores);
+    facets.write(&mut out)?;
 
-    // Document lengths (BM25F: the title weighs TITLE_WEIGHT).
+    // Document lengths (BM25F: the title weighs TITLE_WEIGHT), by global number.
     let mut dl = vec![0f64; n];
-    if let Some(seg) = segs.first() {
+    for (seg, &base) in segs.iter().zip(&docs.bases) {
         let tn = seg.get_fieldnorms_reader(f.title).map_err(err)?;
         let bn = seg.get_fieldnorms_reader(f.body).map_err(err)?;
-        for (d, l) in dl.iter_mut().enumerate() {
-            *l = TITLE_WEIGHT as f64 * tn.fieldnorm(d as DocId) as f64
-                + bn.fieldnorm(d as DocId) as f64;
+        for d in 0..seg.max_doc() {
+            dl[(base + d) as usize] =
+                TITLE_WEIGHT as f64 * tn.fieldnorm(d) as f64 + bn.fieldnorm(d) as f64;
         }
     }
+    // Summed in document order, so the last bits do not depend on the segments.
     let avgdl = if n == 0 {
         1.0
     } else {
-        (dl.iter().sum::<f64>() / n as f64).max(1.0)
+        (by_ord.iter().map(|&g| dl[g as usize]).sum::<f64>() / n as f64).max(1.0)
     };
+    drop(by_ord);
     let scale = Scale::new(n as u64);
 
+    // The term dictionaries of every segment and field, merged: stream `i` is field `i % 3`
+    // of segment `i / 3`; fields are title, body, filter.
     let mut dict = DictWriter::new();
-    if let Some(seg) = segs.first() {
-        let inv = [
-            seg.inverted_index(f.title).map_err(err)?,
-            seg.inverted_index(f.body).map_err(err)?,
-            seg.inverted_index(f.filter).map_err(err)?,
-        ];
-        let mut streams = Vec::new();
-        for i in &inv {
-            streams.push(i.terms().stream().map_err(err)?);
+    let inv = segs
+        .iter()
+        .flat_map(|seg| [f.title, f.body, f.filter].map(|field| seg.inverted_index(field)))
+        .collect::<tantivy::Result<Vec<_>>>()
+        .map_err(err)?;
+    let mut streams = inv
+        .iter()
+        .map(|i| i.terms().stream())
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(err)?;
+    // Smallest term first; among equal terms, the lower stream first (title before body).
+    let mut heap: BinaryHeap<Reverse<(Vec<u8>, usize)>> = BinaryHeap::new();
+    for (i, s) in streams.iter_mut().enumerate() {
+        if s.advance() {
+            heap.push(Reverse((s.key().to_vec(), i)));
         }
-        let mut live: Vec<bool> = streams.iter_mut().map(|s| s.advance()).collect();
-        let mut postings: Vec<(u32, u32)> = Vec::new();
-        let mut tfw: HashMap<u32, f64> = HashMap::new();
-        loop {
-            // The smallest current key among the streams.
-            let mut key: Option<Vec<u8>> = None;
-            for (s, l) in streams.iter().zip(&live) {
-                if *l && key.as_deref().is_none_or(|k| s.key() < k) {
-                    key = Some(s.key().to_vec());
-                }
+    }
+    let mut postings: Vec<(u32, u32)> = Vec::new();
+    let mut tfw: HashMap<u32, f64> = HashMap::new();
+    let mut filter_docs: Vec<u32> = Vec::new();
+    while let Some(Reverse((key, _))) = heap.peek() {
+        let key = key.clone();
+        let term = String::from_utf8(key.clone()).map_err(err)?;
+        postings.clear();
+        tfw.clear();
+        filter_docs.clear();
+        while let Some(Reverse((k, i))) = heap.peek() {
+            if *k != key {
+                break;
             }
-            let Some(key) = key else { break };
-            let term = String::from_utf8(key.clone()).map_err(err)?;
-            postings.clear();
-            tfw.clear();
-            let mut filter_docs: Vec<u32> = Vec::new();
-            for (i, (s, l)) in streams.iter_mut().zip(live.iter_mut()).enumerate() {
-                if !*l || s.key() != key.as_slice() {
-                    continue;
-                }
-                let opt = if i == 2 {
-                    IndexRecordOption::Basic
+            let i = *i;
+            heap.pop();
+            let (seg, field) = (i / 3, i % 3);
+            let base = docs.bases[seg];
+            let s = &mut streams[i];
+            let opt = if field == 2 {
+                IndexRecordOption::Basic
+            } else {
+                IndexRecordOption::WithFreqs
+            };
+            let mut p = inv[i]
+                .read_postings_from_terminfo(s.value(), opt)
+                .map_err(err)?;
+            let w = if field == 0 { TITLE_WEIGHT as f64 } else { 1.0 };
+            let mut d = p.doc();
+            while d != TERMINATED {
+                let g = base + d;
+                if field == 2 {
+                    filter_docs.push(ord_of[g as usize]);
                 } else {
-                    IndexRecordOption::WithFreqs
-                };
-                let mut p = inv[i]
-                    .read_postings_from_terminfo(s.value(), opt)
-                    .map_err(err)?;
-                let w = if i == 0 { TITLE_WEIGHT as f64 } else { 1.0 };
-                let mut d = p.doc();
-                while d != TERMINATED {
-                    if i == 2 {
-                        filter_docs.push(ord_of[d as usize]);
-                    } else {
-                        *tfw.entry(d).or_insert(0.0) += w * p.term_freq() as f64;
-                    }
-                    d = p.advance();
+                    *tfw.entry(g).or_insert(0.0) += w * p.term_freq() as f64;
                 }
-                *l = s.advance();
+                d = p.advance();
             }
-            if !filter_docs.is_empty() {
-                filter_docs.sort_unstable();
-                filter_docs.dedup();
-                let chunks = filter_chunks(&filter_docs, n);
-                dict.add(&mut out, &term, filter_docs.len() as u64, chunks)?;
-            } else if !tfw.is_empty() {
-                let df = tfw.len() as u64;
-                let idf = idf(n as u64, df);
-                for (&d, &tf) in &tfw {
-                    let norm = 1.0 - B + B * dl[d as usize] / avgdl;
-                    let s = idf * tf * (K1 + 1.0) / (tf + K1 * norm);
-                    postings.push((scale.q(s), ord_of[d as usize]));
-                }
-                postings.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-                dict.add(&mut out, &term, df, impact_chunks(&postings))?;
+            if s.advance() {
+                heap.push(Reverse((s.key().to_vec(), i)));
             }
+        }
+        if !filter_docs.is_empty() {
+            filter_docs.sort_unstable();
+            filter_docs.dedup();
+            let chunks = filter_chunks(&filter_docs, n);
+            dict.add(&mut out, &term, filter_docs.len() as u64, chunks)?;
+        } else if !tfw.is_empty() {
+            let df = tfw.len() as u64;
+            let idf = idf(n as u64, df);
+            for (&d, &tf) in &tfw {
+                let norm = 1.0 - B + B * dl[d as usize] / avgdl;
+                let s = idf * tf * (K1 + 1.0) / (tf + K1 * norm);
+                postings.push((scale.q(s), ord_of[d as usize]));
+            }
+            postings.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            dict.add(&mut out, &term, df, impact_chunks(&postings))?;
         }
     }
     let (seps, leaves) = dict.finish(&mut out)?;
@@ -307,40 +380,51 @@ pub(crate) fn export(index: &Index, sink: &dyn PageSink) -> Result<SearchReport>
     Ok(out.report)
 }
 
-fn write_facets(out: &mut Out<'_>, metas: &[Meta]) -> Result<()> {
-    // field -> term -> (count, spelling -> count)
-    type Spellings = BTreeMap<String, u64>;
-    let mut acc: BTreeMap<&'static str, BTreeMap<String, (u64, Spellings)>> = BTreeMap::new();
-    for m in metas {
+/// Per filter field, per value (as its filter term), the documents counted and the spellings
+/// seen, for `facets.js`.
+#[derive(Default)]
+struct Facets {
+    acc: BTreeMap<&'static str, BTreeMap<String, FacetValue>>,
+}
+
+/// Documents with a facet value, and how often each spelling of it was seen.
+type FacetValue = (u64, BTreeMap<String, u64>);
+
+impl Facets {
+    fn add(&mut self, m: &Meta) {
         for (field, value) in m.facets() {
             let term = super::query::filter_term(field, &value);
-            let e = acc.entry(field).or_default().entry(term).or_default();
+            let e = self.acc.entry(field).or_default().entry(term).or_default();
             e.0 += 1;
             *e.1.entry(value).or_default() += 1;
         }
     }
-    let mut obj = serde_json::Map::new();
-    for (field, terms) in acc {
-        let mut vals: Vec<(String, u64)> = terms
-            .into_values()
-            .map(|(count, spellings)| {
-                let best = spellings
-                    .into_iter()
-                    .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-                    .map(|x| x.0)
-                    .unwrap_or_default();
-                (best, count)
-            })
-            .collect();
-        if field == "year" {
-            vals.sort_by(|a, b| b.0.cmp(&a.0));
-        } else {
-            vals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+
+    fn write(self, out: &mut Out<'_>) -> Result<()> {
+        let acc = self.acc;
+        let mut obj = serde_json::Map::new();
+        for (field, terms) in acc {
+            let mut vals: Vec<(String, u64)> = terms
+                .into_values()
+                .map(|(count, spellings)| {
+                    let best = spellings
+                        .into_iter()
+                        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+                        .map(|x| x.0)
+                        .unwrap_or_default();
+                    (best, count)
+                })
+                .collect();
+            if field == "year" {
+                vals.sort_by(|a, b| b.0.cmp(&a.0));
+            } else {
+                vals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            }
+            vals.truncate(1000);
+            obj.insert(field.to_string(), serde_json::json!(vals));
         }
-        vals.truncate(1000);
-        obj.insert(field.to_string(), serde_json::json!(vals));
+        out.put("facets", &json(&obj))
     }
-    out.put("facets", &json(&obj))
 }
 
 /// Postings of a word: `(impact, doc)` best first, cut into chunks of growing size.
@@ -580,6 +664,85 @@ impl DictWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::{DocKind, SearchDoc};
+
+    /// Collects what the export writes.
+    #[derive(Default)]
+    struct Files(std::sync::Mutex<BTreeMap<String, Vec<u8>>>);
+    impl PageSink for Files {
+        fn put(&self, path: &str, bytes: &[u8]) -> Result<()> {
+            self.0
+                .lock()
+                .unwrap()
+                .insert(path.to_string(), bytes.to_vec());
+            Ok(())
+        }
+    }
+
+    fn docs() -> Vec<SearchDoc> {
+        let words = [
+            "ldlm", "lock", "cancel", "osc", "timeout", "mdt", "evict", "lnet",
+        ];
+        (1..=40u32)
+            .map(|i| SearchDoc {
+                kind: if i % 5 == 0 {
+                    DocKind::Commit
+                } else {
+                    DocKind::Issue
+                },
+                key: format!("LU-{i}"),
+                title: format!(
+                    "{} {} in test {i}",
+                    words[i as usize % 8],
+                    words[i as usize % 3]
+                ),
+                status: Some(["Open", "Resolved"][i as usize % 2].to_string()),
+                project: Some("LU".into()),
+                issue_type: Some("Bug".into()),
+                components: vec![words[i as usize % 4].to_string()],
+                fix_versions: vec![],
+                versions: vec![format!("2.{}", i % 3)],
+                labels: vec![],
+                year: Some(2010 + (i % 7) as i32),
+                path: format!("issues/LU/0/LU-{i}.html"),
+                body: vec![words
+                    .iter()
+                    .cycle()
+                    .skip(i as usize)
+                    .take(1 + i as usize % 9)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" ")],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn segments_do_not_change_the_export() {
+        let export_with = |per_segment: Option<usize>| {
+            let cache = tempfile::tempdir().unwrap();
+            let index = super::super::index::build_index_in_segments(
+                docs().into_iter(),
+                cache.path(),
+                per_segment,
+            )
+            .unwrap();
+            let segments = index.searchable_segment_ids().unwrap().len();
+            let files = Files::default();
+            export(&index, &files).unwrap();
+            (segments, files.0.into_inner().unwrap())
+        };
+        let (one, whole) = export_with(None);
+        let (many, cut) = export_with(Some(3));
+        assert!(many >= 10 && many > one, "{many} segments against {one}");
+        assert_eq!(
+            whole.keys().collect::<Vec<_>>(),
+            cut.keys().collect::<Vec<_>>()
+        );
+        for (path, bytes) in &whole {
+            assert!(cut[path] == *bytes, "{path} differs");
+        }
+    }
 
     #[test]
     fn vlq_round_trips() {

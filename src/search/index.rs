@@ -1,8 +1,8 @@
 //! The tantivy side: the schema, indexing into the build cache, and the terminal's search.
 //!
 //! The index lives in `<cache>/search/` and is rebuilt by every build (in `search.new/`, swapped
-//! in when complete, so `hindsight search` never sees half an index). It is merged into one
-//! segment so the export reads one term dictionary.
+//! in when complete, so `hindsight search` never sees half an index). Its segments are left
+//! unmerged: the export reads their term dictionaries side by side.
 
 use std::cmp::Ordering;
 use std::collections::HashSet;
@@ -128,24 +128,6 @@ impl Meta {
         }
         v
     }
-
-    /// Order of documents in the static index: issues by key (numbers compared as numbers),
-    /// then commits by year and hash; the path breaks ties.
-    pub fn order(&self, other: &Meta) -> Ordering {
-        self.kind
-            .cmp(&other.kind)
-            .then_with(|| {
-                if self.kind == 1 {
-                    self.year.cmp(&other.year)
-                } else {
-                    Ordering::Equal
-                }
-            })
-            .then_with(|| natural_cmp(&self.key, &other.key))
-            .then_with(|| self.path.cmp(&other.path))
-            .then_with(|| self.title.cmp(&other.title))
-            .then_with(|| self.excerpt.cmp(&other.excerpt))
-    }
 }
 
 /// Compares strings with runs of ASCII digits compared as numbers (`LU-9` < `LU-10`).
@@ -247,6 +229,16 @@ pub(crate) fn build_index(
     docs: impl Iterator<Item = SearchDoc>,
     cache_dir: &Path,
 ) -> Result<Index> {
+    build_index_in_segments(docs, cache_dir, None)
+}
+
+/// [`build_index`], committing a segment every `per_segment` documents when given (tests use
+/// it to check that the export does not depend on how the index is cut into segments).
+pub(crate) fn build_index_in_segments(
+    docs: impl Iterator<Item = SearchDoc>,
+    cache_dir: &Path,
+    per_segment: Option<usize>,
+) -> Result<Index> {
     let dir = index_dir(cache_dir);
     let new = cache_dir.join("search.new");
     remove_dir(&new)?;
@@ -259,17 +251,16 @@ pub(crate) fn build_index(
         .unwrap_or(1)
         .clamp(1, 4);
     let mut writer: IndexWriter = index
-        .writer_with_num_threads(threads, threads * 96_000_000)
+        .writer_with_num_threads(threads, threads * 64_000_000)
         .map_err(err)?;
     writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-    for d in docs {
+    for (i, d) in docs.enumerate() {
         writer.add_document(document(&f, d)?).map_err(err)?;
+        if per_segment.is_some_and(|n| (i + 1) % n == 0) {
+            writer.commit().map_err(err)?;
+        }
     }
     writer.commit().map_err(err)?;
-    let ids = index.searchable_segment_ids().map_err(err)?;
-    if ids.len() > 1 {
-        writer.merge(&ids).wait().map_err(err)?;
-    }
     writer.wait_merging_threads().map_err(err)?;
     drop(index);
     remove_dir(&dir)?;

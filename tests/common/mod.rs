@@ -41,10 +41,15 @@ pub fn example() -> (tempfile::TempDir, PathBuf) {
     (dir, site)
 }
 
-/// Builds the site whose config is `site/hindsight.toml`.
+/// Builds the site in `site` from scratch: `force`, so that a test that rebuilds exercises the
+/// whole pipeline, not the up-to-date check (tests/incremental.rs covers that).
 pub fn build(site: &Path) -> hindsight::Result<BuildReport> {
     let config = Config::load(&site.join("hindsight.toml"))?;
-    hindsight::build(&config, &BuildOptions::default(), &Quiet)
+    let options = BuildOptions {
+        force: true,
+        ..Default::default()
+    };
+    hindsight::build(&config, &options, &Quiet)
 }
 
 /// Every file under `root`: relative path → bytes.

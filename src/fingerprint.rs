@@ -1,0 +1,206 @@
+//! Fingerprints: whether anything a build reads, or the output it left, has changed since.
+//!
+//! The archive keeper re-runs the build after every export and mirrors the output; most runs
+//! find nothing new. A build records, in the build cache, a fingerprint of its inputs (the
+//! program, the configuration, every export file, attachment, theme and page file by size and
+//! modification time, the repositories' refs), of the cache it left and of the output it
+//! published (every file's path, size, modification time and inode). The next build computes both again; when they
+//! match, the published site is exactly what a full build would write, so the build stops
+//! there without touching anything. `--force` skips the check.
+//!
+//! Like `make` and `rsync`, files are compared by size and modification time, not content: a
+//! file rewritten with other bytes of the same size within the same nanosecond goes unseen.
+
+use std::hash::Hasher;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+
+/// What the build cache remembers of the last successful build.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildState {
+    /// The fingerprint of everything the build read.
+    pub inputs: String,
+    /// The fingerprint of the build cache it left (the archive store and search index that
+    /// `hindsight search` reads).
+    pub cache: String,
+    /// The fingerprint of the site it published.
+    pub output: String,
+    /// The folder it published to.
+    pub output_path: PathBuf,
+}
+
+const STATE_FILE: &str = "last-build.json";
+
+/// The state the last successful build recorded in `cache`, if any (an unreadable record is
+/// treated as none: the build then simply runs).
+pub fn load(cache: &Path) -> Option<BuildState> {
+    let text = std::fs::read(cache.join(STATE_FILE)).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+/// Records `state` in `cache`.
+pub fn save(cache: &Path, state: &BuildState) -> Result<()> {
+    std::fs::create_dir_all(cache).map_err(|e| Error::io(cache, e))?;
+    let bytes = serde_json::to_vec_pretty(state).map_err(|e| Error::Store {
+        path: cache.join(STATE_FILE),
+        message: e.to_string(),
+    })?;
+    crate::write::replace_file(&cache.join(STATE_FILE), &bytes)
+}
+
+/// Forgets the last build (before a build that may fail half-way through the cache).
+pub fn forget(cache: &Path) -> Result<()> {
+    match std::fs::remove_file(cache.join(STATE_FILE)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(cache.join(STATE_FILE), e)),
+    }
+}
+
+/// The fingerprint of everything a build of `config` into `output` reads.
+pub fn inputs(config: &Config, output: &Path, strict: bool) -> Result<String> {
+    let mut h = Xxh3::new();
+    let field = |h: &mut Xxh3, bytes: &[u8]| {
+        h.write_u64(bytes.len() as u64);
+        h.write(bytes);
+    };
+    field(&mut h, env!("CARGO_PKG_VERSION").as_bytes());
+    // The program itself: a rebuilt binary may render differently.
+    if let Ok(exe) = std::env::current_exe() {
+        stat_into(&mut h, &exe);
+    }
+    field(&mut h, format!("{config:?}").as_bytes());
+    field(&mut h, output.as_os_str().as_encoded_bytes());
+    h.write_u8(strict as u8);
+    for tracker in &config.trackers {
+        for file in config.tracker_files(tracker)? {
+            stat_into(&mut h, &file);
+        }
+        if let Some(dir) = &tracker.attachments {
+            tree_into(&mut h, dir)?;
+        }
+    }
+    tree_into(&mut h, &config.theme)?;
+    tree_into(&mut h, &config.pages)?;
+    for repo in &config.repositories {
+        field(&mut h, repo.path.as_os_str().as_encoded_bytes());
+        for (name, target) in crate::import::git::ref_targets(&repo.path)? {
+            field(&mut h, name.as_bytes());
+            field(&mut h, target.as_bytes());
+        }
+    }
+    Ok(format!("{:032x}", h.digest128()))
+}
+
+/// The fingerprint of what `hindsight search` needs from the build cache.
+pub fn cache(config: &Config) -> String {
+    let mut h = Xxh3::new();
+    for part in ["archive.redb", "search/meta.json"] {
+        stat_into(&mut h, &config.cache.join(part));
+    }
+    format!("{:032x}", h.digest128())
+}
+
+/// The fingerprint of the site in `output`: every file's path, size, modification time and
+/// inode. `None` when there is no output.
+pub fn output(output: &Path) -> Result<Option<String>> {
+    if !output.is_dir() {
+        return Ok(None);
+    }
+    let mut h = Xxh3::new();
+    tree_into(&mut h, output)?;
+    Ok(Some(format!("{:032x}", h.digest128())))
+}
+
+/// Adds a file's path, size and modification time (or its absence).
+fn stat_into(h: &mut Xxh3, path: &Path) {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    h.write_u64(bytes.len() as u64);
+    h.write(bytes);
+    match std::fs::metadata(path) {
+        Ok(meta) => meta_into(h, &meta),
+        Err(_) => h.write_u8(0),
+    }
+}
+
+fn meta_into(h: &mut Xxh3, meta: &std::fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    h.write_u8(1);
+    h.write_u64(meta.len());
+    h.write_i64(meta.mtime());
+    h.write_i64(meta.mtime_nsec());
+    h.write_u64(meta.ino());
+}
+
+/// Adds every file under `dir` (sorted), by relative path, size, modification time and inode;
+/// a missing folder adds a marker.
+fn tree_into(h: &mut Xxh3, dir: &Path) -> Result<()> {
+    if !dir.exists() {
+        h.write_u8(0);
+        return Ok(());
+    }
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(dir).to_path_buf();
+            Error::io(path, e.into())
+        })?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+        let bytes = rel.as_os_str().as_encoded_bytes();
+        h.write_u64(bytes.len() as u64);
+        h.write(bytes);
+        let meta = entry
+            .metadata()
+            .map_err(|e| Error::io(entry.path(), e.into()))?;
+        meta_into(h, &meta);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_fingerprint_sees_any_file_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("public");
+        assert_eq!(output(&site).unwrap(), None);
+        std::fs::create_dir_all(site.join("a")).unwrap();
+        std::fs::write(site.join("a/x.html"), "one").unwrap();
+        let first = output(&site).unwrap().unwrap();
+        assert_eq!(output(&site).unwrap().unwrap(), first);
+        // Same size, new content: a new inode (as a rewritten page gets) changes it.
+        std::fs::remove_file(site.join("a/x.html")).unwrap();
+        std::fs::write(site.join("a/y.html"), "one").unwrap();
+        std::fs::rename(site.join("a/y.html"), site.join("a/x.html")).unwrap();
+        assert_ne!(output(&site).unwrap().unwrap(), first);
+        let second = output(&site).unwrap().unwrap();
+        std::fs::write(site.join("b.html"), "").unwrap();
+        assert_ne!(output(&site).unwrap().unwrap(), second);
+    }
+
+    #[test]
+    fn state_round_trips_and_can_be_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load(dir.path()), None);
+        let state = BuildState {
+            inputs: "a".into(),
+            cache: "c".into(),
+            output: "b".into(),
+            output_path: "/x/public".into(),
+        };
+        save(dir.path(), &state).unwrap();
+        assert_eq!(load(dir.path()), Some(state));
+        forget(dir.path()).unwrap();
+        assert_eq!(load(dir.path()), None);
+        forget(dir.path()).unwrap();
+    }
+}

@@ -1,0 +1,170 @@
+//! Rebuilds: an unchanged archive is left alone (not even re-rendered), and a changed export
+//! rewrites only the files whose bytes change; every other file keeps its inode and
+//! modification time, so `rsync` to a mirror copies only what changed.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use common::*;
+use hindsight::{BuildOptions, Config, Quiet};
+
+/// Relative path → (inode, modification time in ns, bytes) of every file under `root`.
+fn snapshot(root: &Path) -> BTreeMap<String, (u64, i128, Vec<u8>)> {
+    let mut out = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(root) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let meta = entry.metadata().unwrap();
+            let rel = entry.path().strip_prefix(root).unwrap();
+            out.insert(
+                rel.to_string_lossy().into_owned(),
+                (
+                    meta.ino(),
+                    meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
+                    std::fs::read(entry.path()).unwrap(),
+                ),
+            );
+        }
+    }
+    out
+}
+
+fn build_unforced(site: &Path) -> hindsight::BuildReport {
+    let config = Config::load(&site.join("hindsight.toml")).unwrap();
+    hindsight::build(&config, &BuildOptions::default(), &Quiet).unwrap()
+}
+
+#[test]
+fn an_unchanged_archive_is_not_rebuilt_and_the_site_is_untouched() {
+    let (_dir, site) = example();
+    let first = build_unforced(&site);
+    assert!(!first.up_to_date);
+    let before = snapshot(&site.join("public"));
+
+    let again = build_unforced(&site);
+    assert!(again.up_to_date, "the second build ran the pipeline");
+    assert_eq!(again.write.written, 0);
+    assert_eq!(snapshot(&site.join("public")), before);
+
+    // The CLI says so (its first build runs: another program is another input).
+    let out = hindsight(&site, &["build"]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("is up to date"));
+    assert_eq!(snapshot(&site.join("public")), before);
+    let out = hindsight(&site, &["build"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("is up to date"), "{stdout}");
+    assert_eq!(snapshot(&site.join("public")), before);
+
+    // --force rebuilds, and still rewrites nothing: every page has the same bytes.
+    let out = hindsight(&site, &["build", "--force"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("is up to date"), "{stdout}");
+    assert_eq!(snapshot(&site.join("public")), before);
+}
+
+#[test]
+fn a_damaged_site_or_a_changed_config_is_rebuilt() {
+    let (_dir, site) = example();
+    build_unforced(&site);
+    let before = snapshot(&site.join("public"));
+
+    // A page deleted from the site: the next build puts it back.
+    std::fs::remove_file(site.join("public/issues/LU/4/LU-4423.html")).unwrap();
+    let report = build_unforced(&site);
+    assert!(!report.up_to_date);
+    assert_eq!(report.write.written, 1);
+    let after = snapshot(&site.join("public"));
+    assert_eq!(after.len(), before.len());
+    assert_eq!(
+        after["issues/LU/4/LU-4423.html"].2,
+        before["issues/LU/4/LU-4423.html"].2
+    );
+
+    // A config change.
+    let config = site.join("hindsight.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen("title = ", "title = \"Other\"\n#", 1),
+    )
+    .unwrap();
+    let report = build_unforced(&site);
+    assert!(!report.up_to_date);
+    assert!(report.write.written > 10);
+
+    // A deleted cache (what `hindsight search` reads).
+    assert!(build_unforced(&site).up_to_date);
+    std::fs::remove_dir_all(site.join(".hindsight-cache/search")).unwrap();
+    assert!(!build_unforced(&site).up_to_date);
+}
+
+#[test]
+fn a_changed_issue_rewrites_only_the_files_whose_bytes_change() {
+    let (_dir, site) = example();
+    build_unforced(&site);
+    let before = snapshot(&site.join("public"));
+
+    // A newer export: one issue's summary changed.
+    let page = site.join("exports/jira/LU-page-0.xml");
+    let text = std::fs::read_to_string(&page).unwrap();
+    let old = "ldlm: lock cancel storm from LRU after upgrade to 2.5, clients evicted";
+    assert!(text.contains(old));
+    std::fs::write(
+        &page,
+        text.replace(
+            old,
+            "ldlm: lock cancel storm from the LRU after upgrading to 2.5",
+        ),
+    )
+    .unwrap();
+    let report = build_unforced(&site);
+    assert!(!report.up_to_date);
+    let after = snapshot(&site.join("public"));
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        before.keys().collect::<Vec<_>>()
+    );
+
+    let mut changed = Vec::new();
+    for (path, (ino, mtime, bytes)) in &after {
+        let (old_ino, old_mtime, old_bytes) = &before[path];
+        if bytes == old_bytes {
+            assert_eq!(
+                (ino, mtime),
+                (old_ino, old_mtime),
+                "{path} has the same bytes but was rewritten"
+            );
+        } else {
+            assert_ne!(ino, old_ino, "{path} was edited in place");
+            changed.push(path.as_str());
+        }
+    }
+    assert_eq!(report.write.written as usize, changed.len(), "{changed:?}");
+    // The issue's page and JSON, the pages that show its summary, and some search shards.
+    assert!(changed.contains(&"issues/LU/4/LU-4423.html"), "{changed:?}");
+    assert!(changed.contains(&"issues/LU/4/LU-4423.json"), "{changed:?}");
+    assert!(
+        changed.iter().any(|p| p.starts_with("search/")),
+        "{changed:?}"
+    );
+    assert!(
+        changed.len() * 4 < after.len(),
+        "{} of {} files changed: {changed:?}",
+        changed.len(),
+        after.len()
+    );
+    // The build is the same as a clean one.
+    let (_dir2, clean) = example();
+    std::fs::copy(&page, clean.join("exports/jira/LU-page-0.xml")).unwrap();
+    build(&clean).unwrap();
+    assert_eq!(
+        read_tree(&clean.join("public")),
+        read_tree(&site.join("public"))
+    );
+}
