@@ -170,7 +170,34 @@ fn check_relative(path: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Removes a whole site. Its files are unlinked folder by folder on every core: on a slow disk,
+/// removing the previous site's hundred thousand names one at a time took longer than
+/// rendering it.
 fn remove_if_present(path: &Path) -> Result<()> {
+    use rayon::prelude::*;
+    if fs::symlink_metadata(path).is_err() {
+        return Ok(());
+    }
+    let mut dirs = Vec::new();
+    for entry in walkdir::WalkDir::new(path) {
+        let entry = entry.map_err(|e| {
+            let p = e.path().unwrap_or(path).to_path_buf();
+            Error::io(p, e.into())
+        })?;
+        if entry.file_type().is_dir() {
+            dirs.push(entry.into_path());
+        }
+    }
+    dirs.par_iter().try_for_each(|dir| -> Result<()> {
+        for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+            let entry = entry.map_err(|e| Error::io(dir, e))?;
+            if !entry.file_type().map_err(|e| Error::io(dir, e))?.is_dir() {
+                fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
+            }
+        }
+        Ok(())
+    })?;
+    // What is left are folders (and anything that appeared meanwhile).
     match fs::remove_dir_all(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
