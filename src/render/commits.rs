@@ -351,7 +351,12 @@ impl Renderer<'_> {
         }
     }
 
+    /// The Gerrit search for a change, for a Change-Id of Gerrit's shape (`I` and 40 hex
+    /// digits); anything else in that trailer is shown as text, not made into a link.
     fn gerrit_review(&self, change_id: &str) -> Option<String> {
+        if !is_change_id(change_id) {
+            return None;
+        }
         let base = self
             .config
             .repositories
@@ -918,9 +923,26 @@ fn diff_html(text: &str) -> (String, usize) {
     (out, files)
 }
 
+/// Whether a Change-Id trailer has Gerrit's shape: `I` and 40 hexadecimal digits.
+fn is_change_id(value: &str) -> bool {
+    value
+        .strip_prefix('I')
+        .is_some_and(|hex| hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_gerrit_shaped_change_ids_become_links() {
+        assert!(is_change_id("I4423442344234423442344234423442344234423"));
+        assert!(is_change_id("Iabcdef0123456789ABCDEF0123456789abcdef01"));
+        assert!(!is_change_id("I\"><script>window.__pwned=1</script>"));
+        assert!(!is_change_id("I442344234423"));
+        assert!(!is_change_id("4423442344234423442344234423442344234423"));
+        assert!(!is_change_id("I4423442344234423442344234423442344234423x"));
+    }
 
     #[test]
     fn paths_are_bucketed() {
