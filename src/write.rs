@@ -38,6 +38,8 @@ pub struct Staging {
     written: AtomicU64,
     unchanged: AtomicU64,
     bytes: AtomicU64,
+    /// Folders already made under `staging`: each is created once, not once per file.
+    folders: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
 }
 
 impl Staging {
@@ -81,6 +83,7 @@ impl Staging {
             written: AtomicU64::new(0),
             unchanged: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            folders: Default::default(),
         })
     }
 
@@ -112,7 +115,18 @@ impl PageSink for Staging {
         check_relative(path).map_err(|e| Error::io(path, e))?;
         let target = self.staging.join(path);
         if let Some(dir) = target.parent() {
-            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            let known = self
+                .folders
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(dir);
+            if !known {
+                fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                self.folders
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(dir.to_path_buf());
+            }
         }
         self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         let published = self.output.join(path);
@@ -143,10 +157,16 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
+/// Whether the file at `path` holds exactly `bytes` (one open, one `fstat`, one read).
 fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
-    match fs::metadata(path) {
+    use std::io::Read;
+    let Ok(mut file) = fs::File::open(path) else {
+        return false;
+    };
+    match file.metadata() {
         Ok(m) if m.is_file() && m.len() == bytes.len() as u64 => {
-            fs::read(path).map(|old| old == bytes).unwrap_or(false)
+            let mut old = Vec::with_capacity(bytes.len() + 1);
+            file.read_to_end(&mut old).is_ok() && old == bytes
         }
         _ => false,
     }

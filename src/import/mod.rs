@@ -193,6 +193,9 @@ fn source_of(tracker: &TrackerConfig) -> Source {
     }
 }
 
+/// Issues written to the store per transaction.
+const ISSUES_PER_TRANSACTION: usize = 20_000;
+
 /// Receives records until every parser is done, admitting issues into the store.
 fn admit_all(
     config: &Config,
@@ -203,6 +206,7 @@ fn admit_all(
     strict: bool,
 ) -> Result<()> {
     let mut writer = store.writer()?;
+    let mut since_commit = 0;
     for record in rx {
         match record {
             Record::Person(mut p) => {
@@ -232,6 +236,14 @@ fn admit_all(
                 if !admit(config, &mut issue, report) {
                     writer.put_dropped(&issue.key)?;
                     continue;
+                }
+                since_commit += 1;
+                if since_commit == ISSUES_PER_TRANSACTION {
+                    // The store is rebuilt by every build, so committing part of an import is
+                    // safe, and it bounds what a transaction holds.
+                    writer.commit()?;
+                    writer = store.writer()?;
+                    since_commit = 0;
                 }
                 match writer.put_issue(&issue)? {
                     Put::Inserted => {}

@@ -44,6 +44,9 @@ use super::{err, SearchReport};
 use crate::write::PageSink;
 use crate::Result;
 
+/// Decompressed blocks each segment's record store keeps: records are read in nearly the
+/// order they were stored, so a few suffice (64 per segment held 64 MB at a million issues).
+const STORE_CACHE_BLOCKS: usize = 4;
 /// Format version, in `root.js`.
 pub const FORMAT: u32 = 1;
 /// Documents per document shard.
@@ -215,7 +218,7 @@ pub(crate) fn export(index: &Index, sink: &dyn PageSink) -> Result<SearchReport>
     // Documents: their order and the facets, in one pass over the stored records.
     let stores = segs
         .iter()
-        .map(|seg| seg.get_store_reader(64).map_err(err))
+        .map(|seg| seg.get_store_reader(STORE_CACHE_BLOCKS).map_err(err))
         .collect::<Result<Vec<_>>>()?;
     let mut order: Vec<OrderKey> = Vec::with_capacity(n);
     let mut facets = Facets::default();

@@ -285,7 +285,8 @@ pub(crate) fn open(cache_dir: &Path) -> Result<Index> {
             dir.display()
         )));
     }
-    let index = Index::open_in_dir(&dir).map_err(err)?;
+    let read = super::directory::ReadDirectory::open(&dir).map_err(err)?;
+    let index = Index::open(read).map_err(err)?;
     register(&index);
     Ok(index)
 }

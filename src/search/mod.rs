@@ -9,6 +9,7 @@
 //! * [`index`]: the tantivy side (schema, indexing, the terminal's search).
 //! * [`export`]: the static index (format described there).
 
+mod directory;
 pub mod docs;
 pub mod export;
 pub mod index;
