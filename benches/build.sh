@@ -1,37 +1,95 @@
 #!/usr/bin/env bash
-# Build benchmark: generates a JIRA XML archive of N issues (deterministic, --seed 42), then
-# times a cold build, an unchanged rebuild, and prints per stage the wall time, plus peak
-# memory, files and bytes written, and issues per second.
+# Build benchmark: generates an archive with examples/gen-archive.rs (deterministic, --seed 42),
+# then times a cold build and an unchanged rebuild with `hindsight build --timings`, printing
+# per stage the wall time and peak memory, the output's files and bytes, issues per second and,
+# when the archive has a git repository, commits per second.
 #
-#   benches/build.sh [ISSUES] [WORKDIR]        e.g. benches/build.sh 100000 /tmp/bench
+#   benches/build.sh [ISSUES] [WORKDIR]            e.g. benches/build.sh 100000 /tmp/bench
+#   benches/build.sh [--work DIR] GEN-OPTIONS...   e.g. benches/build.sh --lustre
+#                                                       benches/build.sh --lustre --repo /path/to/lustre-release
+#                                                       benches/build.sh --issues 20000 --git 20000
 #
-# Needs /usr/bin/time (Debian package `time`).
+# GEN-OPTIONS are gen-archive's (run `cargo run --release --example gen-archive -- --help`).
+# The archive is generated once per WORKDIR and reused. The binaries are taken from
+# $CARGO_TARGET_DIR (default target/). Needs /usr/bin/time (Debian package `time`).
+#
+# Peak memory is the largest of the per-stage peaks --timings prints: --timings resets the
+# kernel's high-water mark at each stage, so /usr/bin/time's maximum RSS is not the process's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-issues=${1:-10000}
-work=${2:-/tmp/hindsight-bench-$issues}
 
+work=
+gen=()
+if [[ ${1:-} =~ ^[0-9_]+$ ]]; then
+  gen=(--issues "$1")
+  work=${2:-/tmp/hindsight-bench-$1}
+else
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --work) work=$2; shift 2 ;;
+      --work=*) work=${1#--work=}; shift ;;
+      *) gen+=("$1"); shift ;;
+    esac
+  done
+  [ ${#gen[@]} -gt 0 ] || gen=(--issues 10000)
+  if [ -z "$work" ]; then
+    slug=$(printf '%s' "${gen[*]}" | tr -c 'A-Za-z0-9_.-' '-' | tr -s '-' | cut -c1-60)
+    work=/tmp/hindsight-bench-${slug#-}
+  fi
+fi
+
+target=${CARGO_TARGET_DIR:-target}
 cargo build --release --quiet --bin hindsight --example gen-archive
-bin=target/release/hindsight
+bin=$target/release/hindsight
 if [ ! -f "$work/hindsight.toml" ]; then
   rm -rf "$work"
-  target/release/examples/gen-archive --issues "$issues" --seed 42 "$work" >/dev/null
+  "$target/release/examples/gen-archive" --seed 42 "${gen[@]}" "$work" 2>"$work.gen.txt" ||
+    { cat "$work.gen.txt"; exit 1; }
+  sed 's/^gen-archive: /   /' "$work.gen.txt"
+  rm -f "$work.gen.txt"
 fi
-xml_bytes=$(du -sb "$work/exports" | cut -f1)
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; archive: $issues issues, $((xml_bytes / 1000000)) MB of XML"
+export_bytes=$(du -sb "$work/exports" | cut -f1)
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "archive: gen-archive ${gen[*]} → $work, $((export_bytes / 1000000)) MB of exports"
 
+stages='^ *(check|import|git|link|render|search|write) '
+
+# One build: prints the summary line and the stage lines; sets wall, peak_mb, issues, commits,
+# git_secs.
+run_build() {
+  local label=$1
+  shift
+  /usr/bin/time -f '%e' -o "$work/time.txt" "$bin" build --timings "$@" --config "$work/hindsight.toml" \
+    >"$work/out.txt" 2>"$work/err.txt" || { cat "$work/out.txt" "$work/err.txt"; exit 1; }
+  wall=$(cat "$work/time.txt")
+  peak_mb=$(grep -E "$stages" "$work/err.txt" | grep -oE '[0-9]+ MB peak' | awk 'm<$1{m=$1} END{print m+0}')
+  issues=$(grep -oE '^built [0-9]+ issues' "$work/out.txt" | grep -oE '[0-9]+' || true)
+  commits=$(grep -E '^ *git ' "$work/err.txt" | grep -oE '[0-9]+ commits' | head -1 | grep -oE '[0-9]+' || true)
+  git_secs=$(grep -E '^ *git ' "$work/err.txt" | awk '{print $2}' | tr -d s || true)
+  local line="== $label: ${wall}s wall, peak ${peak_mb} MB"
+  if [ -z "$issues" ]; then
+    line+=", nothing rebuilt ($(grep -m1 -oE 'up to date.*' "$work/out.txt" || echo 'no summary'))"
+  else
+    line+=", $issues issues, $(awk -v n="$issues" -v w="$wall" 'BEGIN{printf "%.0f", n/w}') issues/s"
+  fi
+  if [ -n "$commits" ]; then
+    line+=", $commits commits, $(awk -v n="$commits" -v w="$git_secs" 'BEGIN{ if (w > 0) printf "%.0f", n/w; else print "-" }') commits/s in the git stage"
+  fi
+  echo "$line"
+  grep -E "$stages" "$work/err.txt" | sed 's/^/   /'
+  if grep -q warnings: "$work/out.txt"; then
+    grep -A3 warnings: "$work/out.txt" | sed 's/^/   /'
+  fi
+}
 
 rm -rf "$work/public" "$work/.hindsight-cache"
-/usr/bin/time -f '%e %M' -o "$work/time.txt" "$bin" build --config "$work/hindsight.toml" >"$work/out.txt" 2>"$work/err.txt" || { cat "$work/err.txt"; exit 1; }
-read -r wall rss <"$work/time.txt"
-echo "== cold build: ${wall}s wall, peak $((rss / 1024)) MB, $(awk -v n="$issues" -v w="$wall" 'BEGIN{printf "%.0f", n/w}') issues/s"
-grep -E '^ *(import|link|render|search|commits|write) ' "$work/err.txt" | sed 's/^/   /'
+run_build "cold build"
 files=$(find "$work/public" -type f | wc -l)
 dirs=$(find "$work/public" -type d | wc -l)
 bytes=$(du -sb "$work/public" | cut -f1)
 echo "   output: $files files, $dirs folders, $((bytes / 1000000)) MB"
 
-/usr/bin/time -f '%e %M' -o "$work/time.txt" "$bin" build --config "$work/hindsight.toml" >"$work/out.txt" 2>"$work/err.txt"
-read -r wall rss <"$work/time.txt"
-echo "== unchanged rebuild: ${wall}s wall, peak $((rss / 1024)) MB"
-grep -E '^ *(import|link|render|search|commits|write) ' "$work/err.txt" | sed 's/^/   /'
+run_build "unchanged rebuild"
+if "$bin" build --help 2>&1 | grep -q -- --force; then
+  run_build "forced rebuild (--force, warm cache)" --force
+fi
