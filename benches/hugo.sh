@@ -42,16 +42,23 @@ hugo_html=$(find "$work/hugo/public" -name '*.html' | wc -l)
 hugo_files=$(find "$work/hugo/public" -type f | wc -l)
 hugo_bytes=$(du -sb "$work/hugo/public" | cut -f1)
 
-# hindsight: a cold build (site and cache removed first). Without --timings, so /usr/bin/time's
-# maximum resident set is the process's peak.
-rm -rf "$work/public" "$work/.hindsight-cache"
-/usr/bin/time -f '%e %M' -o "$work/hindsight-time.txt" "$bin" build --quiet --config "$work/hindsight.toml" \
-  >"$work/out.txt" 2>"$work/err.txt" || { cat "$work/out.txt" "$work/err.txt"; exit 1; }
-read -r hs_wall hs_kb <"$work/hindsight-time.txt"
-hs_issues=$(grep -oE '^built [0-9]+ issues' "$work/out.txt" | grep -oE '[0-9]+')
-hs_html=$(find "$work/public" -name '*.html' | wc -l)
-hs_files=$(find "$work/public" -type f | wc -l)
-hs_bytes=$(du -sb "$work/public" | cut -f1)
+# hindsight: cold builds (site and cache removed first), without --timings, so /usr/bin/time's
+# maximum resident set is the process's peak. "hindsight" is the default site; "lean" turns off
+# what the Hugo site has no equivalent of and a USB copy can do without (per-issue JSON and the
+# redirect stubs of old URLs), keeping listings and the search index.
+sed -e 's/^output = .*/output = "public-lean"/' -e 's/^cache = .*//' "$work/hindsight.toml" |
+  { printf 'issue_json = false\nredirect_stubs = false\ncache = ".hindsight-cache-lean"\n'; cat; } \
+  >"$work/lean.toml"
+hs_run() { # config output-dir cache-dir → sets hs_wall hs_kb hs_issues hs_html hs_files hs_bytes
+  rm -rf "$work/$2" "$work/$3"
+  /usr/bin/time -f '%e %M' -o "$work/hindsight-time.txt" "$bin" build --quiet --config "$work/$1" \
+    >"$work/out.txt" 2>"$work/err.txt" || { cat "$work/out.txt" "$work/err.txt"; exit 1; }
+  read -r hs_wall hs_kb <"$work/hindsight-time.txt"
+  hs_issues=$(grep -oE '^built [0-9]+ issues' "$work/out.txt" | grep -oE '[0-9]+')
+  hs_html=$(find "$work/$2" -name '*.html' | wc -l)
+  hs_files=$(find "$work/$2" -type f | wc -l)
+  hs_bytes=$(du -sb "$work/$2" | cut -f1)
+}
 
 row() { # name wall kb issues html files bytes
   awk -v name="$1" -v w="$2" -v kb="$3" -v is="$4" -v html="$5" -v files="$6" -v bytes="$7" 'BEGIN {
@@ -60,4 +67,7 @@ row() { # name wall kb issues html files bytes
 }
 printf '%-10s %8s %11s %8s %10s %9s %12s %7s %10s\n' tool wall peak issues issues/s 'html' 'html pages/s' files output
 row hugo "$hugo_wall" "$hugo_kb" "$hugo_issues" "$hugo_html" "$hugo_files" "$hugo_bytes"
+hs_run hindsight.toml public .hindsight-cache
 row hindsight "$hs_wall" "$hs_kb" "$hs_issues" "$hs_html" "$hs_files" "$hs_bytes"
+hs_run lean.toml public-lean .hindsight-cache-lean
+row lean "$hs_wall" "$hs_kb" "$hs_issues" "$hs_html" "$hs_files" "$hs_bytes"
