@@ -2,7 +2,7 @@
 //! headless Debian Chromium over file:// and over HTTP. Needs `node`, `npm ci --prefix
 //! tests/browser` and `/usr/bin/chromium`; a missing piece fails the test.
 
-#[path = "search_site.rs"]
+#[path = "common/search_site.rs"]
 mod site;
 
 use std::process::Command;

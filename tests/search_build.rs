@@ -1,6 +1,6 @@
 //! The search index: a deterministic export with bounded files, and the terminal's search.
 
-#[path = "search_site.rs"]
+#[path = "common/search_site.rs"]
 mod site;
 
 use hindsight::search::{self, SearchDoc};

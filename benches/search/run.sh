@@ -4,9 +4,9 @@
 #   benches/search/run.sh [N ...]        (default: 20000 200000)
 #
 # For each N: generate an archive of N issues (examples/gen-archive.rs), build the site with
-# `hindsight build`, index its issues with hindsight's search (the `index_built_site` helper
-# in tests/search_site.rs, until the pipeline calls search::build itself), index the same pages
-# (the issue pages only, as hindsight indexes issues) with Pagefind, then measure both in headless Chromium (benches/search/measure.mjs):
+# `hindsight build` (which writes the static search index, search/, with the pages; its
+# `--timings` line for the search stage is kept), index the same pages (the issue pages only)
+# with Pagefind, then measure both in headless Chromium (benches/search/measure.mjs):
 # hindsight over file://, Pagefind over HTTP on 127.0.0.1.
 # Work files go to $BENCH_OUT (default /tmp/hindsight-search-bench); results to
 # $BENCH_OUT/N/result.json and the terminal.
@@ -31,12 +31,9 @@ for N in "${SIZES[@]}"; do
     "$BIN/examples/gen-archive" --issues "$N" --force "$D/archive" >/dev/null
   fi
   rm -rf "$D/site"
-  /usr/bin/time -f "hindsight build (pages): %e s, %M KB max RSS" \
-    "$BIN/hindsight" build --quiet --config "$D/archive/hindsight.toml" --output "$D/site"
-  SEARCH_CONFIG="$D/archive/hindsight.toml" SEARCH_SITE_DIR="$D/site" \
-    /usr/bin/time -f "search helper (import + index): %e s, %M KB max RSS" \
-    cargo test --release --test search_site -- --ignored index_built_site --nocapture --test-threads 1 \
-    2>&1 | grep -oE 'SEARCH-REPORT .*|search helper.*' | tee "$D/hindsight-index.txt"
+  /usr/bin/time -f "hindsight build (pages and search): %e s" \
+    "$BIN/hindsight" build --quiet --timings --force --config "$D/archive/hindsight.toml" --output "$D/site" \
+    2>&1 | grep -E "hindsight build|^ *search " | tee "$D/hindsight-index.txt"
   rm -rf "$D/site/pagefind"
   /usr/bin/time -f "pagefind: %e s, %M KB max RSS" \
     node benches/search/node_modules/pagefind/lib/runner/bin.cjs --site "$D/site" --glob 'issues/**/*.html' --output-subdir pagefind >"$D/pagefind.log" 2>&1 \

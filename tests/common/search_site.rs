@@ -1,10 +1,6 @@
 //! A search fixture site and a generator of Lustre-like search documents, shared by
-//! `tests/search_build.rs` (included with `#[path]`), the browser test and the benchmark.
-//!
-//! ```text
-//! SEARCH_SITE_DIR=/tmp/site cargo test --test search_site -- --ignored write_fixture_site
-//! SEARCH_SITE_DIR=/tmp/big SEARCH_DOCS=200000 cargo test --release --test search_site -- --ignored write_generated_site
-//! ```
+//! `tests/search_build.rs` and `tests/search_browser.rs` (included with `#[path]`). Benchmarks
+//! of search at scale build generated archives instead: `benches/search/run.sh`.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -462,86 +458,4 @@ pub fn write_site(
     lists.push("index.html");
     fs::write(lists, "<!DOCTYPE html><title>Lists</title>").unwrap();
     hindsight::search::build(docs.into_iter(), cache, &DirSink(dir.to_path_buf())).unwrap()
-}
-
-#[test]
-#[ignore = "writes a site for the browser test; set SEARCH_SITE_DIR"]
-fn write_fixture_site() {
-    let dir = PathBuf::from(std::env::var("SEARCH_SITE_DIR").expect("SEARCH_SITE_DIR"));
-    let _ = fs::remove_dir_all(&dir);
-    let cache = dir.with_extension("cache");
-    let report = write_site(&dir, &cache, fixture_docs(), true);
-    println!("{}", serde_json::to_string(&report).unwrap());
-}
-
-#[test]
-#[ignore = "benchmark helper: set SEARCH_SITE_DIR and SEARCH_DOCS"]
-fn write_generated_site() {
-    let dir = PathBuf::from(std::env::var("SEARCH_SITE_DIR").expect("SEARCH_SITE_DIR"));
-    let n: usize = std::env::var("SEARCH_DOCS")
-        .expect("SEARCH_DOCS")
-        .parse()
-        .unwrap();
-    let _ = fs::remove_dir_all(&dir);
-    let cache = dir.with_extension("cache");
-    let t0 = std::time::Instant::now();
-    let report = write_site(
-        &dir,
-        &cache,
-        generated_iter(n, 42, 1, 20_000).collect(),
-        true,
-    );
-    println!(
-        "{}",
-        serde_json::json!({"report": report, "seconds_with_pages": t0.elapsed().as_secs_f64()})
-    );
-}
-
-/// Indexes a site that `hindsight build` made: reads the archive the config names into a
-/// scratch store, turns its issues into search documents and writes `search/` into the site.
-#[test]
-#[ignore = "benchmark helper: set SEARCH_CONFIG (hindsight.toml) and SEARCH_SITE_DIR (its built site)"]
-fn index_built_site() {
-    let config = PathBuf::from(std::env::var("SEARCH_CONFIG").expect("SEARCH_CONFIG"));
-    let dir = PathBuf::from(std::env::var("SEARCH_SITE_DIR").expect("SEARCH_SITE_DIR"));
-    let cfg = hindsight::Config::load(&config).unwrap();
-    let scratch = tempfile::tempdir().unwrap();
-    let t0 = std::time::Instant::now();
-    let imported =
-        hindsight::import::import(&cfg, &scratch.path().join("archive.redb"), false).unwrap();
-    let import_s = t0.elapsed().as_secs_f64();
-    let mut docs = Vec::new();
-    imported
-        .store
-        .for_each_issue(|issue| {
-            let path = format!("{}.html", hindsight::keys::issue_path(&issue.key));
-            if let Some(d) = hindsight::search::docs::issue_doc(&issue, &path) {
-                docs.push(d);
-            }
-            Ok(())
-        })
-        .unwrap();
-    let text_bytes: usize = docs
-        .iter()
-        .map(|d| d.title.len() + d.body.iter().map(String::len).sum::<usize>())
-        .sum();
-    let _ = fs::remove_dir_all(dir.join("search"));
-    let n = docs.len();
-    let t1 = std::time::Instant::now();
-    let report = hindsight::search::build(
-        docs.into_iter(),
-        &scratch.path().join("cache"),
-        &DirSink(dir.clone()),
-    )
-    .unwrap();
-    let build_s = t1.elapsed().as_secs_f64();
-    fs::copy(
-        repo().join("themes/default/static/search.js"),
-        dir.join("static/search.js"),
-    )
-    .unwrap();
-    println!(
-        "\nSEARCH-REPORT {}",
-        serde_json::json!({"docs": n, "text_bytes": text_bytes, "import_seconds": import_s, "index_seconds": build_s, "report": report})
-    );
 }
