@@ -33,7 +33,7 @@
 //! * `facets.js`: per filter field the values as written, with their counts.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap};
 
 use tantivy::postings::Postings;
 use tantivy::schema::IndexRecordOption;
@@ -300,7 +300,11 @@ pub(crate) fn export(index: &Index, sink: &dyn PageSink) -> Result<SearchReport>
         }
     }
     let mut postings: Vec<(u32, u32)> = Vec::new();
-    let mut tfw: HashMap<u32, f64> = HashMap::new();
+    // (document, field, weighted term frequency) of the current word. A vector, not a hash
+    // map: clearing a map costs its capacity, which the most frequent words grow to the number
+    // of documents, and that made the export quadratic.
+    let mut tfw: Vec<(u32, u8, f64)> = Vec::new();
+    let mut summed: Vec<(u32, f64)> = Vec::new();
     let mut filter_docs: Vec<u32> = Vec::new();
     while let Some(Reverse((key, _))) = heap.peek() {
         let key = key.clone();
@@ -332,7 +336,7 @@ pub(crate) fn export(index: &Index, sink: &dyn PageSink) -> Result<SearchReport>
                 if field == 2 {
                     filter_docs.push(ord_of[g as usize]);
                 } else {
-                    *tfw.entry(g).or_insert(0.0) += w * p.term_freq() as f64;
+                    tfw.push((g, field as u8, w * p.term_freq() as f64));
                 }
                 d = p.advance();
             }
@@ -346,9 +350,18 @@ pub(crate) fn export(index: &Index, sink: &dyn PageSink) -> Result<SearchReport>
             let chunks = filter_chunks(&filter_docs, n);
             dict.add(&mut out, &term, filter_docs.len() as u64, chunks)?;
         } else if !tfw.is_empty() {
-            let df = tfw.len() as u64;
+            // Title before body for each document, so sums round the same way every build.
+            tfw.sort_unstable_by_key(|&(d, field, _)| (d, field));
+            summed.clear();
+            for &(d, _, x) in &tfw {
+                match summed.last_mut() {
+                    Some((last, tf)) if *last == d => *tf += x,
+                    _ => summed.push((d, 0.0 + x)),
+                }
+            }
+            let df = summed.len() as u64;
             let idf = idf(n as u64, df);
-            for (&d, &tf) in &tfw {
+            for &(d, tf) in &summed {
                 let norm = 1.0 - B + B * dl[d as usize] / avgdl;
                 let s = idf * tf * (K1 + 1.0) / (tf + K1 * norm);
                 postings.push((scale.q(s), ord_of[d as usize]));
