@@ -3043,6 +3043,45 @@ struct Written {
     dir: PathBuf,
 }
 
+/// Writes project `p`'s issues into `dir`, `per_file` to a file: `page` gets the file's number,
+/// its issue numbers, the total and the buffer to fill, and returns the file's name.
+fn write_paged(
+    world: &World,
+    p: usize,
+    dir: PathBuf,
+    what: &'static str,
+    per_file: usize,
+    mut page: impl FnMut(usize, &[u64], usize, &mut String) -> String,
+) -> Res<Written> {
+    let nums: Vec<u64> = world.numbers(p).collect();
+    let (mut files, mut bytes) = (0, 0);
+    for (f, chunk) in nums.chunks(per_file).enumerate() {
+        let mut b = String::with_capacity(chunk.len() * 8000);
+        let name = page(f, chunk, nums.len(), &mut b);
+        write_file(&dir.join(name), &b)?;
+        files += 1;
+        bytes += b.len() as u64;
+    }
+    Ok(Written {
+        what,
+        issues: nums.len() as u64,
+        files,
+        bytes,
+        dir,
+    })
+}
+
+/// The items of a JSON array, each on its own line after the opening bracket.
+fn issue_lines(nums: &[u64], b: &mut String, mut item: impl FnMut(u64, &mut String)) {
+    for (i, &n) in nums.iter().enumerate() {
+        if i > 0 {
+            b.push(',');
+        }
+        b.push('\n');
+        item(n, b);
+    }
+}
+
 impl World {
     /// For formats without restrictions (GitHub): the issue with every restricted part and the
     /// marker removed, so nothing restricted is ever published from it.
@@ -3207,26 +3246,21 @@ fn bz_versions(it: &Issue) -> (&'static str, &'static str) {
 fn write_bugzilla_xml(world: &World, p: usize, root: &Path, force: bool) -> Res<Written> {
     let dir = root.join("exports/bugzilla");
     prepare_dir(&dir, ".xml", force)?;
-    let nums: Vec<u64> = world.numbers(p).collect();
-    let (mut files, mut bytes) = (0, 0);
-    for (f, chunk) in nums.chunks(1000).enumerate() {
-        let mut b = String::with_capacity(chunk.len() * 6000);
-        b.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\" ?>\n<!DOCTYPE bugzilla SYSTEM \"https://bugzilla.lustre.org/page.cgi?id=bugzilla.dtd\">\n\n<bugzilla version=\"3.0.4\"\n          urlbase=\"https://bugzilla.lustre.org/\"\n          maintainer=\"bugzilla-admin@clusterfs.example.com\"\n          exporter=\"archive@clusterfs.example.com\"\n>\n\n");
-        for &n in chunk {
-            bugzilla_xml_bug(world, &world.issue(p, n, 0), &mut b);
-        }
-        b.push_str("</bugzilla>\n");
-        write_file(&dir.join(format!("lustre-bugs-{:03}.xml", f + 1)), &b)?;
-        files += 1;
-        bytes += b.len() as u64;
-    }
-    Ok(Written {
-        what: "Bugzilla XML bugs",
-        issues: nums.len() as u64,
-        files,
-        bytes,
+    write_paged(
+        world,
+        p,
         dir,
-    })
+        "Bugzilla XML bugs",
+        1000,
+        |f, chunk, _, b| {
+            b.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\" ?>\n<!DOCTYPE bugzilla SYSTEM \"https://bugzilla.lustre.org/page.cgi?id=bugzilla.dtd\">\n\n<bugzilla version=\"3.0.4\"\n          urlbase=\"https://bugzilla.lustre.org/\"\n          maintainer=\"bugzilla-admin@clusterfs.example.com\"\n          exporter=\"archive@clusterfs.example.com\"\n>\n\n");
+            for &n in chunk {
+                bugzilla_xml_bug(world, &world.issue(p, n, 0), b);
+            }
+            b.push_str("</bugzilla>\n");
+            format!("lustre-bugs-{:03}.xml", f + 1)
+        },
+    )
 }
 
 fn bugzilla_xml_bug(world: &World, it: &Issue, b: &mut String) {
@@ -3370,30 +3404,21 @@ fn bugzilla_xml_bug(world: &World, it: &Issue, b: &mut String) {
 fn write_bugzilla_json(world: &World, p: usize, root: &Path, force: bool) -> Res<Written> {
     let dir = root.join("exports/bugzilla-json");
     prepare_dir(&dir, ".json", force)?;
-    let nums: Vec<u64> = world.numbers(p).collect();
-    let (mut files, mut bytes) = (0, 0);
-    for (f, chunk) in nums.chunks(500).enumerate() {
-        let mut b = String::with_capacity(chunk.len() * 6000);
-        b.push_str("{\"bugs\":[");
-        for (i, &n) in chunk.iter().enumerate() {
-            if i > 0 {
-                b.push(',');
-            }
-            b.push('\n');
-            bugzilla_json_bug(world, &world.issue(p, n, 0), &mut b);
-        }
-        b.push_str("\n],\"faults\":[]}\n");
-        write_file(&dir.join(format!("rest-bugs-{:03}.json", f + 1)), &b)?;
-        files += 1;
-        bytes += b.len() as u64;
-    }
-    Ok(Written {
-        what: "Bugzilla REST JSON bugs",
-        issues: nums.len() as u64,
-        files,
-        bytes,
+    write_paged(
+        world,
+        p,
         dir,
-    })
+        "Bugzilla REST JSON bugs",
+        500,
+        |f, chunk, _, b| {
+            b.push_str("{\"bugs\":[");
+            issue_lines(chunk, b, |n, b| {
+                bugzilla_json_bug(world, &world.issue(p, n, 0), b)
+            });
+            b.push_str("\n],\"faults\":[]}\n");
+            format!("rest-bugs-{:03}.json", f + 1)
+        },
+    )
 }
 
 fn bz_user_detail(world: &World, u: usize, b: &mut String) {
@@ -3568,37 +3593,27 @@ fn bugzilla_json_bug(world: &World, it: &Issue, b: &mut String) {
 fn write_jira_json(world: &World, p: usize, root: &Path, force: bool) -> Res<Written> {
     let dir = root.join("exports/jira-json");
     prepare_dir(&dir, ".json", force)?;
-    let nums: Vec<u64> = world.numbers(p).collect();
-    let (mut files, mut bytes) = (0, 0);
     let per = 100;
-    for (f, chunk) in nums.chunks(per).enumerate() {
-        let mut b = String::with_capacity(chunk.len() * 9000);
-        w!(
-            b,
-            "{{\"expand\":\"names,schema\",\"startAt\":{},\"maxResults\":{per},\"total\":{},\"issues\":[",
-            f * per,
-            nums.len()
-        );
-        for (i, &n) in chunk.iter().enumerate() {
-            if i > 0 {
-                b.push(',');
-            }
-            b.push('\n');
-            jira_json_issue(world, &world.issue(p, n, 0), &mut b);
-        }
-        b.push_str("\n],\"names\":{\"summary\":\"Summary\",\"description\":\"Description\",\"customfield_10060\":\"Severity\"}}\n");
-        let key = &world.projects[p].key;
-        write_file(&dir.join(format!("{key}-search-{:04}.json", f + 1)), &b)?;
-        files += 1;
-        bytes += b.len() as u64;
-    }
-    Ok(Written {
-        what: "JIRA REST JSON issues",
-        issues: nums.len() as u64,
-        files,
-        bytes,
+    write_paged(
+        world,
+        p,
         dir,
-    })
+        "JIRA REST JSON issues",
+        per,
+        |f, chunk, total, b| {
+            w!(
+            b,
+            "{{\"expand\":\"names,schema\",\"startAt\":{},\"maxResults\":{per},\"total\":{total},\"issues\":[",
+            f * per
+        );
+            issue_lines(chunk, b, |n, b| {
+                jira_json_issue(world, &world.issue(p, n, 0), b)
+            });
+            b.push_str("\n],\"names\":{\"summary\":\"Summary\",\"description\":\"Description\",\"customfield_10060\":\"Severity\"}}\n");
+            let key = &world.projects[p].key;
+            format!("{key}-search-{:04}.json", f + 1)
+        },
+    )
 }
 
 fn jira_json_user(world: &World, u: usize, b: &mut String) {
@@ -3834,30 +3849,21 @@ fn gh_login(u: &User) -> String {
 fn write_github(world: &World, p: usize, root: &Path, force: bool) -> Res<Written> {
     let dir = root.join("exports/github");
     prepare_dir(&dir, ".json", force)?;
-    let nums: Vec<u64> = world.numbers(p).collect();
-    let (mut files, mut bytes) = (0, 0);
-    for (f, chunk) in nums.chunks(100).enumerate() {
-        let mut b = String::with_capacity(chunk.len() * 6000);
-        b.push('[');
-        for (i, &n) in chunk.iter().enumerate() {
-            if i > 0 {
-                b.push(',');
-            }
-            b.push('\n');
-            github_issue(world, &world.unrestricted(world.issue(p, n, 0)), &mut b);
-        }
-        b.push_str("\n]\n");
-        write_file(&dir.join(format!("issues-page-{:04}.json", f + 1)), &b)?;
-        files += 1;
-        bytes += b.len() as u64;
-    }
-    Ok(Written {
-        what: "GitHub issues and pull requests",
-        issues: nums.len() as u64,
-        files,
-        bytes,
+    write_paged(
+        world,
+        p,
         dir,
-    })
+        "GitHub issues and pull requests",
+        100,
+        |f, chunk, _, b| {
+            b.push('[');
+            issue_lines(chunk, b, |n, b| {
+                github_issue(world, &world.unrestricted(world.issue(p, n, 0)), b)
+            });
+            b.push_str("\n]\n");
+            format!("issues-page-{:04}.json", f + 1)
+        },
+    )
 }
 
 fn github_issue(world: &World, it: &Issue, b: &mut String) {
@@ -3981,25 +3987,20 @@ fn github_issue(world: &World, it: &Issue, b: &mut String) {
 fn write_ndjson(world: &World, p: usize, root: &Path, force: bool) -> Res<Written> {
     let dir = root.join("exports/neutral");
     prepare_dir(&dir, ".ndjson", force)?;
-    let nums: Vec<u64> = world.numbers(p).collect();
-    let (mut files, mut bytes) = (0, 0);
-    for (f, chunk) in nums.chunks(5000).enumerate() {
-        let mut b = String::with_capacity(chunk.len() * 7000);
-        for &n in chunk {
-            ndjson_issue(world, &world.issue(p, n, 0), &mut b);
-            b.push('\n');
-        }
-        write_file(&dir.join(format!("archive-{:03}.ndjson", f + 1)), &b)?;
-        files += 1;
-        bytes += b.len() as u64;
-    }
-    Ok(Written {
-        what: "neutral NDJSON issues",
-        issues: nums.len() as u64,
-        files,
-        bytes,
+    write_paged(
+        world,
+        p,
         dir,
-    })
+        "neutral NDJSON issues",
+        5000,
+        |f, chunk, _, b| {
+            for &n in chunk {
+                ndjson_issue(world, &world.issue(p, n, 0), b);
+                b.push('\n');
+            }
+            format!("archive-{:03}.ndjson", f + 1)
+        },
+    )
 }
 
 fn ndjson_person(world: &World, u: usize, b: &mut String) {
