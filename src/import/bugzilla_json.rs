@@ -790,6 +790,7 @@ impl<'de> Visitor<'de> for BugsSeed<'_, '_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::import::test_records::{issues, people, warnings};
     use crate::model::{Markup, Text};
     use std::io::Write;
 
@@ -872,36 +873,6 @@ mod tests {
             Ok(())
         })
         .map(|()| records)
-    }
-
-    fn issues(records: &[Record]) -> Vec<&Issue> {
-        records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Issue(i) => Some(&**i),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn warnings(records: &[Record]) -> Vec<&Warning> {
-        records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Warning(w) => Some(w),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn people(records: &[Record]) -> Vec<(&str, &str)> {
-        records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Person(p) => Some((p.login.as_str(), p.display.as_str())),
-                _ => None,
-            })
-            .collect()
     }
 
     fn response(bugs: &[&str]) -> String {

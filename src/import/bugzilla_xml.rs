@@ -706,28 +706,11 @@ fn zone_offset(z: &str) -> Option<i32> {
 
 impl BugState {
     fn date(&mut self, text: &str, at: u64, what: &str) -> Option<Timestamp> {
-        match parse_date(text) {
-            Ok(t) => t,
-            Err(e) => {
-                self.warnings.push((at, format!("{what} ignored: {e}")));
-                None
-            }
-        }
+        super::xml::date_or_warn(&mut self.warnings, parse_date, text, at, what)
     }
 
     fn number<T: std::str::FromStr>(&mut self, text: &str, at: u64, what: &str) -> Option<T> {
-        let text = text.trim();
-        if text.is_empty() {
-            return None;
-        }
-        match text.parse() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                self.warnings
-                    .push((at, format!("{what} ignored: `{text}` is not a number")));
-                None
-            }
-        }
+        super::xml::number_or_warn(&mut self.warnings, text, at, what)
     }
 
     /// A person element: login as text, real name in `name`.
@@ -1133,6 +1116,7 @@ fn windows_1252(b: u8) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::import::test_records::{issues, people, warnings};
     use std::io::Write;
 
     const HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes" ?>
@@ -1324,36 +1308,6 @@ IHdvcmxkIQ==</data>
 
     fn read(text: &str) -> Result<Vec<Record>> {
         read_with(text, Some("BZ"))
-    }
-
-    fn issues(records: &[Record]) -> Vec<&Issue> {
-        records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Issue(i) => Some(&**i),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn warnings(records: &[Record]) -> Vec<&Warning> {
-        records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Warning(w) => Some(w),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn people(records: &[Record]) -> Vec<(&str, &str)> {
-        records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Person(p) => Some((p.login.as_str(), p.display.as_str())),
-                _ => None,
-            })
-            .collect()
     }
 
     fn position(text: &str, at: usize) -> (u64, u64) {

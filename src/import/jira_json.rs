@@ -1124,6 +1124,7 @@ impl Convert<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::import::test_records::issues;
     use std::io::Write;
 
     fn read(json: &str) -> Result<Vec<Record>> {
@@ -1139,16 +1140,6 @@ mod tests {
             Ok(())
         })?;
         Ok(records)
-    }
-
-    fn issues(records: &[Record]) -> Vec<&Issue> {
-        records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Issue(i) => Some(&**i),
-                _ => None,
-            })
-            .collect()
     }
 
     #[test]

@@ -774,34 +774,18 @@ impl ItemState {
     }
 
     fn date(&mut self, text: &str, at: u64, what: &str) -> Option<Timestamp> {
-        match parse_date(text) {
-            Ok(t) => t,
-            Err(e) => {
-                self.warnings.push((at, format!("{what} ignored: {e}")));
-                None
-            }
-        }
+        super::xml::date_or_warn(&mut self.warnings, parse_date, text, at, what)
     }
 
     fn number<T: std::str::FromStr>(&mut self, text: &str, at: u64, what: &str) -> Option<T> {
-        let text = text.trim();
-        if text.is_empty() {
-            return None;
-        }
-        match text.parse() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                self.warnings
-                    .push((at, format!("{what} ignored: `{text}` is not a number")));
-                None
-            }
-        }
+        super::xml::number_or_warn(&mut self.warnings, text, at, what)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::import::test_records::{issues, warnings};
     use std::io::Write;
 
     const HEAD: &str = r#"<!-- 
@@ -977,26 +961,6 @@ For example, to request only the issue key and summary append 'field=key&field=s
 
     fn read(text: &str) -> Result<Vec<Record>> {
         read_bytes(text.as_bytes()).1
-    }
-
-    fn issues(records: &[Record]) -> Vec<&Issue> {
-        records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Issue(i) => Some(&**i),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn warnings(records: &[Record]) -> Vec<&Warning> {
-        records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Warning(w) => Some(w),
-                _ => None,
-            })
-            .collect()
     }
 
     /// 1-based line and column (in characters) of byte offset `at` of `text`.

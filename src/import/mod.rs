@@ -17,6 +17,46 @@ mod position;
 pub mod privacy;
 mod xml;
 
+/// What the importers' unit tests pick out of the records a reader emitted.
+#[cfg(test)]
+pub(crate) mod test_records {
+    use super::{Record, Warning};
+    use crate::model::Issue;
+
+    /// The issues, in order.
+    pub fn issues(records: &[Record]) -> Vec<&Issue> {
+        records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Issue(i) => Some(&**i),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The warnings, in order.
+    pub fn warnings(records: &[Record]) -> Vec<&Warning> {
+        records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Warning(w) => Some(w),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The people directory entries, as (login, display name).
+    pub fn people(records: &[Record]) -> Vec<(&str, &str)> {
+        records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Person(p) => Some((p.login.as_str(), p.display.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};

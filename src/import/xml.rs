@@ -155,3 +155,41 @@ pub(crate) fn xml_error(
         other => positions.error(start, key, other.to_string()),
     }
 }
+
+/// A date field of an item: a bad value is dropped with a warning at byte `at`, not an error.
+pub(crate) fn date_or_warn(
+    warnings: &mut Vec<(u64, String)>,
+    parse: fn(&str) -> std::result::Result<Option<crate::model::Timestamp>, String>,
+    text: &str,
+    at: u64,
+    what: &str,
+) -> Option<crate::model::Timestamp> {
+    match parse(text) {
+        Ok(t) => t,
+        Err(e) => {
+            warnings.push((at, format!("{what} ignored: {e}")));
+            None
+        }
+    }
+}
+
+/// A number field of an item: empty is none, anything else that is not a number is dropped
+/// with a warning at byte `at`.
+pub(crate) fn number_or_warn<T: std::str::FromStr>(
+    warnings: &mut Vec<(u64, String)>,
+    text: &str,
+    at: u64,
+    what: &str,
+) -> Option<T> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    match text.parse() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            warnings.push((at, format!("{what} ignored: `{text}` is not a number")));
+            None
+        }
+    }
+}
