@@ -1816,14 +1816,10 @@ mod tests {
         assert_eq!(start, "b=12345\ni=adilger\nr=green\n".len());
     }
 
-    #[test]
-    fn unified_diff_with_context_and_cap() {
-        let old: String = (1..=20).map(|i| format!("line {i}\n")).collect();
-        let new = old
-            .replace("line 5\n", "line five\n")
-            .replace("line 16\n", "");
-        let f = FileChange {
-            path: "a.c".into(),
+    /// A file changed in place (the ids only need to differ).
+    fn modified(path: &str) -> FileChange {
+        FileChange {
+            path: path.into(),
             old_path: None,
             old_id: Some(ObjectId::null(gix::hash::Kind::Sha1)),
             new_id: Some(ObjectId::empty_blob(gix::hash::Kind::Sha1)),
@@ -1831,7 +1827,16 @@ mod tests {
             new_mode: None,
             similarity: None,
             copy: false,
-        };
+        }
+    }
+
+    #[test]
+    fn unified_diff_with_context_and_cap() {
+        let old: String = (1..=20).map(|i| format!("line {i}\n")).collect();
+        let new = old
+            .replace("line 5\n", "line five\n")
+            .replace("line 16\n", "");
+        let f = modified("a.c");
         let mut out = DiffText::new(1 << 20);
         let s = file_diff(&f, Some(old.as_bytes()), Some(new.as_bytes()), &mut out);
         assert_eq!((s.added, s.removed), (1, 2));
@@ -1864,16 +1869,7 @@ mod tests {
                 i => format!("{i}\n"),
             })
             .collect();
-        let f = FileChange {
-            path: "n".into(),
-            old_path: None,
-            old_id: Some(ObjectId::null(gix::hash::Kind::Sha1)),
-            new_id: Some(ObjectId::empty_blob(gix::hash::Kind::Sha1)),
-            old_mode: None,
-            new_mode: None,
-            similarity: None,
-            copy: false,
-        };
+        let f = modified("n");
         let mut out = DiffText::new(1 << 20);
         let s = file_diff(&f, Some(old.as_bytes()), Some(new.as_bytes()), &mut out);
         assert_eq!((s.added, s.removed), (2, 2));

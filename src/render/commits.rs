@@ -595,11 +595,7 @@ impl Renderer<'_> {
             "commits/index.html",
             self.render("commits.html", &c)?.as_bytes(),
         )?;
-        let mut jobs: Vec<(usize, usize)> = Vec::new();
-        for (b, list) in per_branch.iter().enumerate() {
-            let n = list.len().div_ceil(size).max(1);
-            jobs.extend((1..=n).map(|p| (b, p)));
-        }
+        let mut jobs = page_jobs(&per_branch, size);
         jobs.retain(|&(b, _)| b != tags_only || homeless > 0);
         jobs.par_iter().try_for_each(|&(b, page)| {
             let (name, dir) = match h.branches.get(b) {
@@ -696,11 +692,7 @@ impl Renderer<'_> {
             "releases/index.html",
             self.render("releases.html", &c)?.as_bytes(),
         )?;
-        let mut jobs: Vec<(usize, usize)> = Vec::new();
-        for (r, list) in per_release.iter().enumerate() {
-            let n = list.len().div_ceil(size).max(1);
-            jobs.extend((1..=n).map(|p| (r, p)));
-        }
+        let jobs = page_jobs(&per_release, size);
         jobs.par_iter().try_for_each(|&(r, page)| {
             let rel = &h.releases[r];
             let path = page_file(&release_dir(&rel.name), page);
@@ -921,6 +913,15 @@ fn diff_html(text: &str) -> (String, usize) {
         out.push_str("</pre></section>\n");
     }
     (out, files)
+}
+
+/// (list, page) for every page of every list, `size` items a page; an empty list has one page.
+fn page_jobs(lists: &[Vec<u32>], size: usize) -> Vec<(usize, usize)> {
+    lists
+        .iter()
+        .enumerate()
+        .flat_map(|(l, list)| (1..=list.len().div_ceil(size).max(1)).map(move |p| (l, p)))
+        .collect()
 }
 
 /// Whether a Change-Id trailer has Gerrit's shape: `I` and 40 hexadecimal digits.
