@@ -70,7 +70,7 @@ pub fn check_site(root: &Path) -> Result<CheckReport> {
             .to_string_lossy()
             .into_owned();
         for cap in link_pattern().captures_iter(&text) {
-            let raw = html_unescape(&cap[1]);
+            let raw = crate::text::decode_entities(&cap[1]).into_owned();
             if raw.is_empty() || has_scheme(&raw) || raw.starts_with("//") {
                 continue;
             }
@@ -117,7 +117,7 @@ pub fn check_site(root: &Path) -> Result<CheckReport> {
                             std::fs::read_to_string(&target).map_err(|e| Error::io(&target, e))?;
                         let set = id_pattern()
                             .captures_iter(&t)
-                            .map(|c| html_unescape(&c[1]))
+                            .map(|c| crate::text::decode_entities(&c[1]).into_owned())
                             .collect();
                         ids.insert(target.clone(), set);
                     }
@@ -172,51 +172,9 @@ fn normalize(base: &Path, rel: &str, root: &Path) -> Option<PathBuf> {
 }
 
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Decodes the character references an attribute value may hold.
-fn html_unescape(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);").unwrap());
-    re.replace_all(s, |c: &regex::Captures| {
-        let name = &c[1];
-        let decoded = if let Some(hex) = name.strip_prefix("#x").or(name.strip_prefix("#X")) {
-            u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)
-        } else if let Some(dec) = name.strip_prefix('#') {
-            dec.parse().ok().and_then(char::from_u32)
-        } else {
-            match name {
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "amp" => Some('&'),
-                _ => None,
-            }
-        };
-        decoded
-            .map(String::from)
-            .unwrap_or_else(|| c[0].to_string())
-    })
-    .into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]

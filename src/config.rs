@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::keys::is_project_key;
 
 /// The whole configuration, with paths resolved against the config file's folder.
 #[derive(Clone, Debug)]
@@ -73,7 +74,7 @@ pub struct TrackerConfig {
     pub attachments: Option<PathBuf>,
     /// How commit messages cite this tracker's issues; `None` uses the defaults (JIRA keys of
     /// the projects in the archive; for a tracker with a `key_prefix`, Bugzilla's `b=123`,
-    /// `b:123`, `bug 123` and `show_bug.cgi?id=123` forms). See [`crate::references`].
+    /// `b:123`, `bug 123` and `show_bug.cgi?id=123` forms). See [`crate::source::references`].
     #[serde(default)]
     pub references: Option<Vec<ReferencePattern>>,
 }
@@ -132,11 +133,11 @@ pub struct RepositoryConfig {
     #[serde(default)]
     pub refs: Option<Vec<String>>,
     /// Regular expressions of release tag names; the numbers they capture are the version
-    /// (default: see [`crate::releases::DEFAULT_RELEASE_TAGS`]).
+    /// (default: see [`crate::source::releases::DEFAULT_RELEASE_TAGS`]).
     #[serde(default)]
     pub release_tags: Option<Vec<String>>,
     /// Tag names that are never releases, even when a release pattern matches (default:
-    /// development tags, see [`crate::releases::DEFAULT_NOT_RELEASE_TAGS`]).
+    /// development tags, see [`crate::source::releases::DEFAULT_NOT_RELEASE_TAGS`]).
     #[serde(default)]
     pub not_release_tags: Option<Vec<String>>,
     /// The most diff text kept per commit page, in bytes (default 65536); the diffstat is
@@ -244,7 +245,7 @@ impl Config {
             }
         }
         for (i, t) in raw.trackers.iter().enumerate() {
-            crate::references::validate(t)
+            validate_references(t)
                 .map_err(|m| config_error(format!("[[tracker]] #{}: {m}", i + 1)))?;
         }
         let mut trackers = raw.trackers;
@@ -255,7 +256,7 @@ impl Config {
         }
         let mut repositories = raw.repositories;
         for (i, r) in repositories.iter_mut().enumerate() {
-            crate::import::git::validate(r)
+            validate_repository(r)
                 .map_err(|m| config_error(format!("[[repository]] #{}: {m}", i + 1)))?;
             r.path = root.join(&r.path);
         }
@@ -285,39 +286,6 @@ impl Config {
         })
     }
 
-    /// The export files of a tracker: its globs expanded against the config folder, sorted and
-    /// de-duplicated so the import order (and so the output) does not depend on the file system.
-    pub fn tracker_files(&self, tracker: &TrackerConfig) -> Result<Vec<PathBuf>> {
-        let mut files = Vec::new();
-        for pattern in &tracker.paths {
-            let full = self.root.join(pattern);
-            let full = full.to_string_lossy();
-            let entries = glob::glob(&full).map_err(|e| Error::Config {
-                path: self.file.clone(),
-                message: format!("bad glob {pattern:?}: {e}"),
-            })?;
-            let before = files.len();
-            for entry in entries {
-                let path = entry.map_err(|e| {
-                    let p = e.path().to_path_buf();
-                    Error::io(p, e.into())
-                })?;
-                if path.is_file() {
-                    files.push(path);
-                }
-            }
-            if files.len() == before {
-                return Err(Error::Config {
-                    path: self.file.clone(),
-                    message: format!("tracker paths {pattern:?} match no file"),
-                });
-            }
-        }
-        files.sort();
-        files.dedup();
-        Ok(files)
-    }
-
     /// Whether issues of `project` are published.
     pub fn publishes_project(&self, project: &str) -> bool {
         match &self.projects {
@@ -330,14 +298,40 @@ impl Config {
 /// The default `attachment_size_cap`: 10 MiB.
 pub const DEFAULT_ATTACHMENT_SIZE_CAP: u64 = 10 * 1024 * 1024;
 
-/// Project keys and key prefixes: an ASCII capital, then capitals, digits or `_`.
-pub fn is_project_key(s: &str) -> bool {
-    // Capitals only, as JIRA requires: `lu-1` beside `LU-1` would give two pages whose paths
-    // differ only in case, which FAT, NTFS and macOS folders cannot hold apart.
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_uppercase())
-        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-        && s.len() <= 32
+/// Checks a tracker's reference patterns: each a valid regular expression with a key.
+fn validate_references(t: &TrackerConfig) -> std::result::Result<(), String> {
+    for p in t.references.iter().flatten() {
+        regex::Regex::new(&p.regex)
+            .map_err(|e| format!("references: bad regex {:?}: {e}", p.regex))?;
+        if p.key.trim().is_empty() {
+            return Err(format!("references: empty key for regex {:?}", p.regex));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a repository's ref globs, release tag patterns and Gerrit address.
+fn validate_repository(r: &RepositoryConfig) -> std::result::Result<(), String> {
+    for g in r.refs.iter().flatten() {
+        glob::Pattern::new(g).map_err(|e| format!("refs: bad glob {g:?}: {e}"))?;
+    }
+    for (what, list) in [
+        ("release_tags", &r.release_tags),
+        ("not_release_tags", &r.not_release_tags),
+    ] {
+        for p in list.iter().flatten() {
+            regex::Regex::new(p)
+                .map_err(|e| format!("{what}: bad regular expression {p:?}: {e}"))?;
+        }
+    }
+    if let Some(u) = &r.gerrit_url {
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            return Err(format!(
+                "gerrit_url {u:?} must start with http:// or https://"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {

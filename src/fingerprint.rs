@@ -19,6 +19,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::inputs::Inputs;
 
 /// What the build cache remembers of the last successful build.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,7 +64,7 @@ pub fn forget(cache: &Path) -> Result<()> {
 }
 
 /// The fingerprint of everything a build of `config` into `output` reads.
-pub fn inputs(config: &Config, output: &Path, strict: bool) -> Result<String> {
+pub fn inputs(config: &Config, found: &Inputs, output: &Path, strict: bool) -> Result<String> {
     let mut h = Xxh3::new();
     let field = |h: &mut Xxh3, bytes: &[u8]| {
         h.write_u64(bytes.len() as u64);
@@ -77,9 +78,9 @@ pub fn inputs(config: &Config, output: &Path, strict: bool) -> Result<String> {
     field(&mut h, format!("{config:?}").as_bytes());
     field(&mut h, output.as_os_str().as_encoded_bytes());
     h.write_u8(strict as u8);
-    for tracker in &config.trackers {
-        for file in config.tracker_files(tracker)? {
-            stat_into(&mut h, &file);
+    for (tracker, found) in config.trackers.iter().zip(&found.trackers) {
+        for file in &found.files {
+            stat_into(&mut h, file);
         }
         if let Some(dir) = &tracker.attachments {
             tree_into(&mut h, dir)?;
@@ -89,7 +90,7 @@ pub fn inputs(config: &Config, output: &Path, strict: bool) -> Result<String> {
     tree_into(&mut h, &config.pages)?;
     for repo in &config.repositories {
         field(&mut h, repo.path.as_os_str().as_encoded_bytes());
-        for (name, target) in crate::import::git::ref_targets(&repo.path)? {
+        for (name, target) in crate::source::ref_targets(&repo.path)? {
             field(&mut h, name.as_bytes());
             field(&mut h, target.as_bytes());
         }

@@ -13,7 +13,7 @@ pub struct KeyParts<'a> {
 /// Splits `LU-1234` into `("LU", 1234)`; `None` for keys of any other shape.
 pub fn split_key(key: &str) -> Option<KeyParts<'_>> {
     let (project, number) = key.rsplit_once('-')?;
-    if !crate::config::is_project_key(project)
+    if !crate::keys::is_project_key(project)
         || number.is_empty()
         || number.len() > 18
         || !number.bytes().all(|b| b.is_ascii_digit())
@@ -80,6 +80,71 @@ fn safe_name(raw: &str, hash: u64) -> String {
         .take(40)
         .collect();
     format!("{cleaned}~{:012x}", hash >> 16)
+}
+
+/// Project keys and key prefixes: an ASCII capital, then capitals, digits or `_`.
+pub fn is_project_key(s: &str) -> bool {
+    // Capitals only, as JIRA requires: `lu-1` beside `LU-1` would give two pages whose paths
+    // differ only in case, which FAT, NTFS and macOS folders cannot hold apart.
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && s.len() <= 32
+}
+
+/// The shape of an issue key in running text: `LU-1234`, not inside a longer word.
+pub fn key_pattern() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r"\b[A-Z][A-Z0-9_]{0,31}-[1-9][0-9]{0,17}\b").unwrap())
+}
+
+/// The site path of a commit's page: `commits/ab/<sha>.html`. 256 buckets keep folders small
+/// (52k commits: ~200 pages per folder).
+pub fn commit_path(id: &str) -> String {
+    let bucket = id.get(..2).unwrap_or("00");
+    format!("commits/{bucket}/{id}.html")
+}
+
+/// Whether a hex run looks like a commit id rather than a number: it has a letter (a 7+ digit
+/// decimal is far more often a number), or is a full 40-digit id.
+pub fn looks_like_commit_id(s: &str) -> bool {
+    s.len() == 40 || s.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+/// Compares strings with runs of ASCII digits compared as numbers (`LU-9` < `LU-10`,
+/// `b2_9` < `b2_10`); equal numbers with different zero padding fall back to byte order.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i].is_ascii_digit() && b[j].is_ascii_digit() {
+            let (si, sj) = (i, j);
+            while i < a.len() && a[i].is_ascii_digit() {
+                i += 1;
+            }
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+            let x = trim_zeros(&a[si..i]);
+            let y = trim_zeros(&b[sj..j]);
+            let o = x.len().cmp(&y.len()).then_with(|| x.cmp(y));
+            if o != std::cmp::Ordering::Equal {
+                return o;
+            }
+        } else {
+            if a[i] != b[j] {
+                return a[i].cmp(&b[j]);
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    (a.len() - i).cmp(&(b.len() - j)).then_with(|| a.cmp(b))
+}
+
+fn trim_zeros(s: &[u8]) -> &[u8] {
+    let n = s.iter().take_while(|&&c| c == b'0').count();
+    &s[n.min(s.len().saturating_sub(1))..]
 }
 
 #[cfg(test)]

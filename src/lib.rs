@@ -10,18 +10,19 @@ pub mod check;
 pub mod config;
 pub mod error;
 pub mod fingerprint;
-pub mod history;
 pub mod import;
 pub mod init;
+pub mod inputs;
 pub mod keys;
 pub mod link;
 pub mod model;
-pub mod references;
-pub mod releases;
+pub mod observe;
 pub mod render;
 pub mod search;
 pub mod serve;
+pub mod source;
 pub mod store;
+pub mod text;
 pub mod write;
 
 use std::path::PathBuf;
@@ -30,7 +31,8 @@ use std::time::{Duration, Instant};
 pub use config::Config;
 pub use error::{Error, Result};
 use import::ImportReport;
-use render::{Progress, RenderReport};
+pub use observe::{Observer, Quiet};
+use render::RenderReport;
 use write::{Staging, WriteReport};
 
 /// How a build runs, beyond what the config says.
@@ -44,28 +46,6 @@ pub struct BuildOptions {
     pub force: bool,
 }
 
-/// Receives the build's progress: stage boundaries and items done. The CLI draws it; tests
-/// ignore it.
-pub trait Observer: Sync {
-    /// A stage starts; `total` items when known.
-    fn stage_started(&self, _stage: &'static str, _total: Option<u64>) {}
-    /// `n` more items of the current stage are done.
-    fn advance(&self, _n: u64) {}
-    /// A stage ended, with a one-line account of what it did.
-    fn stage_finished(&self, _stage: &'static str, _summary: &str, _elapsed: Duration) {}
-}
-
-/// Reports nothing.
-pub struct Quiet;
-impl Observer for Quiet {}
-
-struct ObserverProgress<'a>(&'a dyn Observer);
-impl Progress for ObserverProgress<'_> {
-    fn advance(&self, n: u64) {
-        self.0.advance(n)
-    }
-}
-
 /// What a build did, for the summary.
 #[derive(Clone, Debug)]
 pub struct BuildReport {
@@ -77,9 +57,9 @@ pub struct BuildReport {
     /// What import read, kept and dropped.
     pub import: ImportReport,
     /// What the git read found (empty without repositories).
-    pub git: import::git::GitReport,
+    pub git: source::GitReport,
     /// Commit ↔ issue references: linked, unresolved.
-    pub references: history::LinkStats,
+    pub references: source::history::LinkStats,
     /// What render produced.
     pub render: RenderReport,
     /// What the search index holds.
@@ -95,14 +75,21 @@ pub struct BuildReport {
 /// display names resolved, addresses masked), so that importing the file gives the same site.
 /// Returns the number of issues written.
 pub fn export(config: &Config, file: &std::path::Path, strict: bool) -> Result<u64> {
-    let imported = import::import(config, &config.cache.join("archive.redb"), strict)?;
-    let linked = link::link(imported)?;
+    let found = inputs::discover(config)?;
+    let imported = import::import(config, &found, &config.cache.join("archive.redb"), strict)?;
+    let linked = link::link(imported, Default::default(), config)?;
     let mut out = Vec::new();
     let mut count = 0;
-    linked.store.for_each_issue(|mut issue| {
-        linked.prepare(&mut issue);
+    linked.for_each_issue(|mut issue| {
         // Files from a tracker's attachments folder travel inside the export.
-        render::attachments::embed(config, &mut issue)?;
+        let files = render::attachments::folder_files(config, &found, &issue);
+        for (a, file) in issue.attachments.iter_mut().zip(files) {
+            if let Some(file) = file {
+                a.content = Some(model::AttachmentContent::Base64 {
+                    data: render::attachments::encode_base64(&file.read()?),
+                });
+            }
+        }
         serde_json::to_writer(&mut out, &issue).map_err(|e| Error::Store {
             path: file.to_path_buf(),
             message: e.to_string(),
@@ -131,7 +118,8 @@ pub fn build(
 
     let started = Instant::now();
     observer.stage_started("check", None);
-    let inputs = fingerprint::inputs(config, &output, options.strict)?;
+    let found = inputs::discover(config)?;
+    let inputs = fingerprint::inputs(config, &found, &output, options.strict)?;
     let last = fingerprint::load(&config.cache);
     let up_to_date = !options.force
         && last.as_ref().is_some_and(|last| {
@@ -166,7 +154,12 @@ pub fn build(
 
     let started = Instant::now();
     observer.stage_started("import", None);
-    let imported = import::import(config, &config.cache.join("archive.redb"), options.strict)?;
+    let imported = import::import(
+        config,
+        &found,
+        &config.cache.join("archive.redb"),
+        options.strict,
+    )?;
     let report = imported.report.clone();
     let elapsed = started.elapsed();
     observer.stage_finished(
@@ -179,18 +172,13 @@ pub fn build(
     );
     stages.push(("import", elapsed));
 
-    let mut history = history::History::default();
-    let mut git_report = import::git::GitReport::default();
+    let mut history = source::history::History::default();
+    let mut git_report = source::GitReport::default();
     if !config.repositories.is_empty() {
         let started = Instant::now();
         observer.stage_started("git", None);
-        let references = references::References::from_config(config)?;
-        (history, git_report) = import::git::read(
-            config,
-            &references,
-            &imported.store,
-            &ObserverProgress(observer),
-        )?;
+        let references = source::references::References::from_config(config)?;
+        (history, git_report) = source::read(config, &references, &imported.store, observer)?;
         let elapsed = started.elapsed();
         let g = &git_report;
         observer.stage_finished(
@@ -213,8 +201,7 @@ pub fn build(
 
     let started = Instant::now();
     observer.stage_started("link", None);
-    let mut linked = link::link(imported)?;
-    linked.attach_history(history, config);
+    let linked = link::link(imported, history, config)?;
     let elapsed = started.elapsed();
     let refs = linked.history.stats;
     let mut summary = format!(
@@ -236,7 +223,11 @@ pub fn build(
         "render",
         Some((linked.issues.len() + linked.history.commits.len()) as u64),
     );
-    let renderer = render::Renderer::new(config, &linked)?;
+    let diffs = match linked.history.commits.is_empty() {
+        true => None,
+        false => Some(source::DiffCache::open(&config.cache)?),
+    };
+    let renderer = render::Renderer::new(config, &linked, &found, diffs.as_ref())?;
     let staging = Staging::begin(&output)?;
     // Everything that fills the staging folder; on any failure it is removed and the
     // published site was never touched (a failure to clean up must not hide the real error).
@@ -267,6 +258,7 @@ pub fn build(
 
     // The store writes its last state when closed: the cache's fingerprint is taken after.
     drop(renderer);
+    drop(diffs);
     drop(linked);
     if let Some(site) = fingerprint::output(&output)? {
         fingerprint::save(
@@ -303,7 +295,7 @@ fn stage_site(
     stages: &mut Vec<(&'static str, Duration)>,
 ) -> Result<(RenderReport, search::SearchReport)> {
     let started = Instant::now();
-    let render_report = renderer.render_all(staging, &ObserverProgress(observer))?;
+    let render_report = renderer.render_all(staging, observer)?;
     let elapsed = started.elapsed();
     observer.stage_finished(
         "render",
@@ -322,8 +314,7 @@ fn stage_site(
     observer.stage_started("search", Some(linked.issues.len() as u64));
     // Issues then commits, each as the site publishes it.
     let indexed = search::build_streaming(&config.cache, staging, |emit| {
-        linked.store.for_each_issue(|mut issue| {
-            linked.prepare(&mut issue);
+        linked.for_each_issue(|issue| {
             let path = format!("{}.html", keys::issue_path(&issue.key));
             if let Some(doc) = search::docs::issue_doc(&issue, &path) {
                 emit(doc);
@@ -332,7 +323,7 @@ fn stage_site(
             Ok(())
         })?;
         linked.store.for_each_commit(|commit| {
-            let path = render::commits::commit_path(&commit.id);
+            let path = keys::commit_path(&commit.id);
             emit(search::docs::commit_doc(&commit, &path));
             Ok(())
         })

@@ -11,11 +11,14 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::config::Config;
 use crate::error::Result;
 use crate::import::{Imported, People};
 use crate::keys::{issue_path, split_key};
 use crate::model::{Issue, Person, Timestamp};
+use crate::source::history::History;
 use crate::store::Store;
+use crate::text::html::Resolve;
 
 /// A name shared by many issues (a status, a component, a version), stored once.
 pub type Name = Arc<str>;
@@ -140,15 +143,15 @@ pub struct Linked {
     /// Issue → the issues that mention it in their text or links (sorted, without itself).
     pub mentioned_by: HashMap<String, Vec<String>>,
     /// The source history, with its references to issues resolved (empty without
-    /// repositories): see [`Linked::attach_history`].
-    pub history: crate::history::History,
+    /// repositories): resolved against the archive when linked.
+    pub history: History,
 }
 
 impl Linked {
     /// Resolves the history's references against the archive and keeps it: references to
     /// published issues link both ways, generic `PROJ-123` matches count only for projects in
     /// the archive (or in the config's `projects`), the rest are listed unresolved.
-    pub fn attach_history(&mut self, mut history: crate::history::History, config: &crate::Config) {
+    fn attach_history(&mut self, mut history: History, config: &Config) {
         let projects: HashSet<&str> = self
             .projects
             .keys()
@@ -176,9 +179,26 @@ impl Linked {
             .unwrap_or_else(|| person.login.clone())
     }
 
+    /// The issues of `keys` from the store, as published (see [`Linked::prepare`]).
+    pub fn issues(&self, keys: &[String]) -> Result<Vec<Issue>> {
+        let mut issues = self.store.issues(keys)?;
+        for issue in &mut issues {
+            self.prepare(issue);
+        }
+        Ok(issues)
+    }
+
+    /// Calls `f` with every issue of the store in key order, as published.
+    pub fn for_each_issue(&self, mut f: impl FnMut(Issue) -> Result<()>) -> Result<()> {
+        self.store.for_each_issue(|mut issue| {
+            self.prepare(&mut issue);
+            f(issue)
+        })
+    }
+
     /// Makes an issue ready for publishing: display names resolved, and links, sub-tasks and a
     /// parent that point at dropped issues removed.
-    pub fn prepare(&self, issue: &mut Issue) {
+    fn prepare(&self, issue: &mut Issue) {
         let resolve = |p: &mut Person| {
             if p.display.is_empty() {
                 p.display = self.display_name(p);
@@ -211,7 +231,14 @@ impl Linked {
 }
 
 /// Builds the in-memory indexes from the store in one streaming pass.
-pub fn link(imported: Imported) -> Result<Linked> {
+pub fn link(imported: Imported, history: History, config: &Config) -> Result<Linked> {
+    let mut linked = link_issues(imported)?;
+    linked.attach_history(history, config);
+    Ok(linked)
+}
+
+/// The issue-side indexes: summaries, projects, mentions, display names.
+fn link_issues(imported: Imported) -> Result<Linked> {
     let Imported { store, people, .. } = imported;
     let dropped: HashSet<String> = store.dropped_keys()?.into_iter().collect();
     let mut issues = Vec::new();
@@ -281,7 +308,7 @@ fn mentioned_keys(issue: &Issue) -> Vec<String> {
         .chain(issue.environment.iter())
         .chain(issue.comments.iter().map(|c| &c.body));
     for text in texts {
-        for m in key_pattern().find_iter(&text.content) {
+        for m in crate::keys::key_pattern().find_iter(&text.content) {
             if split_key(m.as_str()).is_some() {
                 out.push(m.as_str().to_string());
             }
@@ -292,8 +319,18 @@ fn mentioned_keys(issue: &Issue) -> Vec<String> {
     out
 }
 
-/// The shape of an issue key in running text: `LU-1234`, not inside a longer word.
-pub fn key_pattern() -> &'static regex::Regex {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| regex::Regex::new(r"\b[A-Z][A-Z0-9_]{0,31}-[1-9][0-9]{0,17}\b").unwrap())
+impl Resolve for Linked {
+    fn issue_path(&self, key: &str) -> Option<String> {
+        self.issue(key).map(|s| s.path())
+    }
+
+    fn commit_path(&self, hex: &str) -> Option<String> {
+        if !crate::keys::looks_like_commit_id(hex) {
+            return None;
+        }
+        let i = self.history.resolve_prefix(hex)?;
+        Some(crate::keys::commit_path(
+            &self.history.commits[i as usize].id,
+        ))
+    }
 }

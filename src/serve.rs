@@ -125,22 +125,10 @@ fn resolve(root: &Path, url: &str) -> Option<PathBuf> {
     out.is_file().then_some(out)
 }
 
+/// The path of a request, percent-decoded; `None` when it is not UTF-8 or holds a NUL.
 fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    let s = String::from_utf8(out).ok()?;
-    (!s.contains('\0')).then_some(s)
+    let s = percent_encoding::percent_decode_str(s).decode_utf8().ok()?;
+    (!s.contains('\0')).then(|| s.into_owned())
 }
 
 #[cfg(test)]

@@ -13,12 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
-
-/// Where rendered files go. Render produces bytes; only the writer decides what touches disk.
-pub trait PageSink: Sync {
-    /// Stores `bytes` at the site-relative `path` (`issues/LU/20/LU-20581.html`).
-    fn put(&self, path: &str, bytes: &[u8]) -> Result<()>;
-}
+use crate::render::PageSink;
 
 /// Counts of what a build wrote.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -143,6 +138,12 @@ impl PageSink for Staging {
         file.write_all(bytes).map_err(|e| Error::io(&target, e))?;
         self.written.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    fn put_file(&self, path: &str, source: &Path) -> Result<()> {
+        // Attachments are capped in size: read whole, then written as any page is.
+        let bytes = fs::read(source).map_err(|e| Error::io(source, e))?;
+        self.put(path, &bytes)
     }
 }
 

@@ -1,8 +1,8 @@
 #![no_main]
 //! Fuzzes the markup renderers: tracker HTML (sanitiser and link rewriting), plain text,
 //! Markdown and JIRA wiki markup. Whatever the input, nothing that runs script comes out.
-use hindsight::render::html::{self, LinkContext};
-use hindsight::render::wiki;
+use hindsight::text::html::{self, LinkContext};
+use hindsight::text::wiki;
 use libfuzzer_sys::fuzz_target;
 
 fn check(what: &str, input: &str, out: &str) {

@@ -1098,19 +1098,12 @@ impl<R: Read> Read for Utf8Repair<R> {
     }
 }
 
-/// The character a byte stands for in Windows-1252 (Latin-1 where 1252 leaves a gap).
+/// The character a byte stands for in Windows-1252 (as WHATWG maps it: the five bytes 1252
+/// leaves undefined are the C1 controls of the same value).
 fn windows_1252(b: u8) -> char {
-    const HIGH: [char; 32] = [
-        '\u{20AC}', '\u{81}', '\u{201A}', '\u{192}', '\u{201E}', '\u{2026}', '\u{2020}',
-        '\u{2021}', '\u{2C6}', '\u{2030}', '\u{160}', '\u{2039}', '\u{152}', '\u{8D}', '\u{17D}',
-        '\u{8F}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}',
-        '\u{2014}', '\u{2DC}', '\u{2122}', '\u{161}', '\u{203A}', '\u{153}', '\u{9D}', '\u{17E}',
-        '\u{178}',
-    ];
-    match b {
-        0x80..=0x9F => HIGH[(b - 0x80) as usize],
-        _ => b as char,
-    }
+    let byte = [b];
+    let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&byte);
+    text.chars().next().unwrap_or(char::REPLACEMENT_CHARACTER)
 }
 
 #[cfg(test)]

@@ -794,7 +794,7 @@ impl Convert<'_> {
         issue.project.key = project_key.to_string();
         if let Some(p) = field("project") {
             if let Some(k) = get(p, "key").and_then(scalar) {
-                if crate::config::is_project_key(&k) {
+                if crate::keys::is_project_key(&k) {
                     issue.project.key = k;
                 }
             }

@@ -445,7 +445,7 @@ impl<'a> Parser<'a> {
         };
         let mut issue = std::mem::take(&mut item.issue);
         issue.project.key = match item.project_key.take() {
-            Some(k) if crate::config::is_project_key(&k) => k,
+            Some(k) if crate::keys::is_project_key(&k) => k,
             _ => parts.project.to_string(),
         };
         issue.source.clone_from(&self.source.name);

@@ -8,13 +8,12 @@
 
 pub mod bugzilla_json;
 pub mod bugzilla_xml;
-pub mod git;
 pub mod github_json;
 pub mod jira_json;
 pub mod jira_xml;
 pub mod ndjson;
 mod position;
-pub mod privacy;
+pub mod volatile;
 mod xml;
 
 /// What the importers' unit tests pick out of the records a reader emitted.
@@ -66,6 +65,7 @@ use rayon::prelude::*;
 
 use crate::config::{Config, Format, TrackerConfig};
 use crate::error::{Error, Result};
+use crate::inputs::Inputs;
 use crate::model::{Issue, Person};
 use crate::store::{Put, Store};
 
@@ -169,11 +169,16 @@ pub struct Imported {
 /// Reads every tracker's files into a fresh store at `store_path`.
 ///
 /// With `strict`, the first warning becomes an error.
-pub fn import(config: &Config, store_path: &Path, strict: bool) -> Result<Imported> {
+pub fn import(
+    config: &Config,
+    inputs: &Inputs,
+    store_path: &Path,
+    strict: bool,
+) -> Result<Imported> {
     let mut jobs: Vec<(PathBuf, Source, Option<Format>)> = Vec::new();
-    for tracker in &config.trackers {
-        for file in config.tracker_files(tracker)? {
-            jobs.push((file, source_of(tracker), tracker.format));
+    for (tracker, found) in config.trackers.iter().zip(&inputs.trackers) {
+        for file in &found.files {
+            jobs.push((file.clone(), source_of(tracker), tracker.format));
         }
     }
     let store = Store::create(store_path)?;
@@ -251,7 +256,7 @@ fn admit_all(
         match record {
             Record::Person(mut p) => {
                 if !config.show_emails {
-                    privacy::mask_person(&mut p);
+                    crate::text::email::mask_person(&mut p);
                 }
                 if !p.login.is_empty() && !p.display.is_empty() {
                     // Keep the smallest name seen for a login, so the choice is stable.
@@ -343,9 +348,9 @@ fn admit(config: &Config, issue: &mut Issue, report: &mut ImportReport) -> bool 
     let before = issue.worklogs.len();
     issue.worklogs.retain(|w| w.visibility.is_public());
     report.restricted_worklogs += before - issue.worklogs.len();
-    privacy::drop_volatile_fields(issue);
+    volatile::drop_volatile_fields(issue);
     if !config.show_emails {
-        privacy::mask_issue(issue);
+        crate::text::email::mask_issue(issue);
     }
     true
 }

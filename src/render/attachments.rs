@@ -7,10 +7,9 @@
 //! names that differ only in case never meet, and the name is reduced to characters every file
 //! system accepts. Files over the cap are listed on the issue page without a link.
 
-use std::path::{Component, Path, PathBuf};
-
-use crate::config::{Config, TrackerConfig};
-use crate::error::{Error, Result};
+use crate::config::Config;
+use crate::error::Result;
+use crate::inputs::{AttachmentFolder, FoundFile, Inputs};
 use crate::model::{Attachment, AttachmentContent, Issue};
 
 /// What became of one attachment.
@@ -22,48 +21,57 @@ pub enum Outcome {
     Skipped(Option<String>),
 }
 
-/// Where an attachment's bytes are, before reading them.
+/// Where an attachment's bytes are.
 enum Found {
+    /// Carried by the export (Bugzilla's base64), decoded.
     Data(Vec<u8>),
-    Path(PathBuf),
+    /// A file in the tracker's attachments folder.
+    File(FoundFile),
+    /// Carried by the export, but not decodable.
     Undecodable,
+    /// Nowhere in the archive.
     Nothing,
 }
 
-/// The tracker an issue came from.
-fn tracker_of<'c>(config: &'c Config, issue: &Issue) -> Option<&'c TrackerConfig> {
+/// The attachments folder of the tracker an issue came from.
+fn folder_of<'i>(
+    config: &Config,
+    inputs: &'i Inputs,
+    issue: &Issue,
+) -> Option<&'i AttachmentFolder> {
     config
         .trackers
         .iter()
-        .find(|t| t.name.as_deref().unwrap_or("jira") == issue.source)
+        .zip(&inputs.trackers)
+        .find(|(t, _)| t.name.as_deref().unwrap_or("jira") == issue.source)
+        .and_then(|(_, found)| found.attachments.as_ref())
 }
 
-fn locate(config: &Config, issue: &Issue, a: &Attachment) -> Found {
-    let folder = tracker_of(config, issue).and_then(|t| t.attachments.as_deref());
+fn locate(folder: Option<&AttachmentFolder>, issue: &Issue, a: &Attachment) -> Found {
     match &a.content {
         Some(AttachmentContent::Base64 { data }) => match decode_base64(data) {
             Some(bytes) => Found::Data(bytes),
             None => Found::Undecodable,
         },
-        Some(AttachmentContent::File { path }) => match folder.and_then(|f| safe_join(f, path)) {
-            Some(p) if p.is_file() => Found::Path(p),
-            _ => Found::Nothing,
+        Some(AttachmentContent::File { path }) => match folder.and_then(|f| f.file(path)) {
+            Some(f) => Found::File(f),
+            None => Found::Nothing,
         },
         None => match folder {
-            Some(f) => jira_candidates(f, issue, &a.id)
-                .into_iter()
-                .find(|p| p.is_file())
-                .map(Found::Path)
+            Some(f) => jira_candidates(issue, &a.id)
+                .iter()
+                .find_map(|rel| f.file(rel))
+                .map(Found::File)
                 .unwrap_or(Found::Nothing),
             None => Found::Nothing,
         },
     }
 }
 
-/// Where JIRA keeps an attachment: `<PROJECT>/<bucket>/<KEY>/<id>` (the bucket is the issue
-/// number rounded up to 10,000, and some versions round down), or `<PROJECT>/<KEY>/<id>` in
-/// older ones.
-fn jira_candidates(folder: &Path, issue: &Issue, id: &str) -> Vec<PathBuf> {
+/// Where JIRA keeps an attachment, relative to its attachments folder:
+/// `<PROJECT>/<bucket>/<KEY>/<id>` (the bucket is the issue number rounded up to 10,000, and
+/// some versions round down), or `<PROJECT>/<KEY>/<id>` in older ones.
+fn jira_candidates(issue: &Issue, id: &str) -> Vec<String> {
     let safe = |s: &str| {
         !s.is_empty()
             && s.len() <= 64
@@ -73,40 +81,38 @@ fn jira_candidates(folder: &Path, issue: &Issue, id: &str) -> Vec<PathBuf> {
     if !safe(id) || !safe(&issue.key) || !safe(&issue.project.key) {
         return Vec::new();
     }
-    let project = folder.join(&issue.project.key);
+    let project = &issue.project.key;
+    let key = &issue.key;
     let mut out = Vec::new();
-    if let Some(parts) = crate::keys::split_key(&issue.key) {
+    if let Some(parts) = crate::keys::split_key(key) {
         let n = parts.number;
         let up = (n.saturating_sub(1) / 10_000 + 1) * 10_000;
         let down = n / 10_000 * 10_000;
         for bucket in [up, down] {
-            out.push(project.join(bucket.to_string()).join(&issue.key).join(id));
+            out.push(format!("{project}/{bucket}/{key}/{id}"));
         }
     }
-    out.push(project.join(&issue.key).join(id));
+    out.push(format!("{project}/{key}/{id}"));
     out.dedup();
     out
 }
 
-/// `relative` under `folder`, refusing absolute paths and `..`.
-fn safe_join(folder: &Path, relative: &str) -> Option<PathBuf> {
-    let rel = Path::new(relative);
-    if rel
-        .components()
-        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
-    {
-        Some(folder.join(rel))
-    } else {
-        None
-    }
+/// Content the site can publish.
+enum Publishable {
+    /// Bytes carried by the export.
+    Data(Vec<u8>),
+    /// A file of the attachments folder.
+    File(FoundFile),
 }
 
-/// Reads an attachment's bytes when the archive has them and they are under the cap.
-fn bytes_of(
+/// An attachment's content when the archive has it and it is under the cap; otherwise why not
+/// (`None`: the archive has no bytes).
+fn content_of(
     config: &Config,
+    folder: Option<&AttachmentFolder>,
     issue: &Issue,
     a: &Attachment,
-) -> Result<std::result::Result<Vec<u8>, Option<String>>> {
+) -> std::result::Result<Publishable, Option<String>> {
     let cap = config.attachment_size_cap;
     let too_large = |n: u64| {
         Err(Some(format!(
@@ -114,34 +120,34 @@ fn bytes_of(
             super::human_size(n)
         )))
     };
-    Ok(match locate(config, issue, a) {
+    match locate(folder, issue, a) {
         Found::Nothing => Err(None),
         Found::Undecodable => Err(Some("the export's copy could not be decoded".into())),
         Found::Data(bytes) if bytes.len() as u64 > cap => too_large(bytes.len() as u64),
-        Found::Data(bytes) => Ok(bytes),
-        Found::Path(p) => {
-            let len = std::fs::metadata(&p).map_err(|e| Error::io(&p, e))?.len();
-            if len > cap {
-                too_large(len)
-            } else {
-                Ok(std::fs::read(&p).map_err(|e| Error::io(&p, e))?)
-            }
-        }
-    })
+        Found::Data(bytes) => Ok(Publishable::Data(bytes)),
+        Found::File(f) if f.size > cap => too_large(f.size),
+        Found::File(f) => Ok(Publishable::File(f)),
+    }
 }
 
-/// Writes the issue's attachment files into the site; one outcome per attachment, in order.
+/// Publishes the issue's attachment files through the sink; one outcome per attachment, in
+/// order. Files from an attachments folder are handed over by path: render never reads them.
 pub fn publish(
     config: &Config,
+    inputs: &Inputs,
     issue: &Issue,
-    sink: &dyn crate::write::PageSink,
+    sink: &dyn crate::render::PageSink,
 ) -> Result<Vec<Outcome>> {
+    let folder = folder_of(config, inputs, issue);
     let mut out = Vec::with_capacity(issue.attachments.len());
     for a in &issue.attachments {
-        match bytes_of(config, issue, a)? {
-            Ok(bytes) => {
+        match content_of(config, folder, issue, a) {
+            Ok(found) => {
                 let path = site_path(&issue.project.key, &a.id, &a.name);
-                sink.put(&path, &bytes)?;
+                match found {
+                    Publishable::Data(bytes) => sink.put(&path, &bytes)?,
+                    Publishable::File(f) => sink.put_file(&path, &f.path)?,
+                }
                 out.push(Outcome::Written(path));
             }
             Err(note) => out.push(Outcome::Skipped(note)),
@@ -150,30 +156,28 @@ pub fn publish(
     Ok(out)
 }
 
-/// Puts the bytes of attachments found in a tracker's attachments folder into the issue itself
-/// (base64), so the neutral export is complete without that folder. Files over the cap stay out.
-pub fn embed(config: &Config, issue: &mut Issue) -> Result<()> {
-    let mut contents = Vec::with_capacity(issue.attachments.len());
-    for a in &issue.attachments {
-        contents.push(match &a.content {
+/// The files an issue's attachments name in its tracker's attachments folder, under the cap,
+/// one entry per attachment (`None` for those carried by the export or not found), so the
+/// neutral export can carry their bytes.
+pub fn folder_files(config: &Config, inputs: &Inputs, issue: &Issue) -> Vec<Option<FoundFile>> {
+    let folder = folder_of(config, inputs, issue);
+    issue
+        .attachments
+        .iter()
+        .map(|a| match &a.content {
             Some(AttachmentContent::Base64 { .. }) => None,
-            _ => bytes_of(config, issue, a)?.ok(),
-        });
-    }
-    for (a, bytes) in issue.attachments.iter_mut().zip(contents) {
-        if let Some(bytes) = bytes {
-            a.content = Some(AttachmentContent::Base64 {
-                data: encode_base64(&bytes),
-            });
-        }
-    }
-    Ok(())
+            _ => match content_of(config, folder, issue, a) {
+                Ok(Publishable::File(f)) => Some(f),
+                _ => None,
+            },
+        })
+        .collect()
 }
 
 /// `attachments/<PROJECT>/<bucket>/<id>/<safe name>`; the bucket is the id over 1,000 for numeric
 /// ids, a hash byte otherwise.
 pub fn site_path(project: &str, id: &str, name: &str) -> String {
-    let project = if crate::config::is_project_key(project) {
+    let project = if crate::keys::is_project_key(project) {
         project.to_string()
     } else {
         "_".to_string()
@@ -253,66 +257,31 @@ const ACTIVE_EXTENSIONS: &[&str] = &[
     "js", "mjs", "hta", "swf", "url", "lnk", "desktop",
 ];
 
-/// Decodes standard base64, ignoring whitespace (exports wrap lines); `None` when malformed.
+/// Decodes base64 as exports write it: the standard or the URL-safe alphabet, lines wrapped,
+/// padding optional; `None` when malformed.
 pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    fn value(b: u8) -> Option<u32> {
-        Some(match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        } as u32)
-    }
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    let mut padding = false;
-    for b in text.bytes() {
-        if b.is_ascii_whitespace() {
-            continue;
-        }
-        if b == b'=' {
-            padding = true;
-            continue;
-        }
-        if padding {
-            return None;
-        }
-        acc = (acc << 6) | value(b)?;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    // Leftover bits must be the zero padding of the last group.
-    if bits >= 6 || acc != 0 {
-        return None;
-    }
-    Some(out)
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    use base64::Engine as _;
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let clean: Vec<u8> = text
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace())
+        .map(|b| match b {
+            b'-' => b'+',
+            b'_' => b'/',
+            b => b,
+        })
+        .collect();
+    LENIENT.decode(clean).ok()
 }
 
 /// Encodes standard base64 with padding, in one line.
 pub fn encode_base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.len();
-        let v = (chunk[0] as u32) << 16
-            | (chunk.get(1).copied().unwrap_or(0) as u32) << 8
-            | chunk.get(2).copied().unwrap_or(0) as u32;
-        for i in 0..4 {
-            if i <= n {
-                out.push(A[(v >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 #[cfg(test)]

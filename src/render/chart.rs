@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::ops::RangeInclusive;
 
+use crate::text::escape;
+
 /// One series of the chart: a count per year.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Series {
@@ -329,21 +331,6 @@ fn thousands(n: u64) -> String {
             out.push(',');
         }
         out.push(c);
-    }
-    out
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
     }
     out
 }

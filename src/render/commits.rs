@@ -16,23 +16,17 @@ use rayon::prelude::*;
 use regex::Regex;
 use serde::Serialize;
 
-use super::html::escape;
-use super::{listing_path, root_of, slug, status_class, value_slug, Progress, Renderer, TimeView};
+use super::{listing_path, root_of, slug, status_class, value_slug, Renderer, TimeView};
 use crate::error::{Error, Result};
-use crate::history::{CommitInfo, History};
-use crate::import::git::{split_trailers, DiffCache, DiffRecord};
-use crate::import::privacy::mask_emails;
-use crate::keys::split_key;
+use crate::keys::{commit_path, looks_like_commit_id, split_key};
 use crate::model::{Commit, Issue, Signature};
-use crate::references::References;
-use crate::write::PageSink;
-
-/// The site path of a commit's page: `commits/ab/<sha>.html`. 256 buckets keep folders small
-/// (52k commits: ~200 pages per folder).
-pub fn commit_path(id: &str) -> String {
-    let bucket = id.get(..2).unwrap_or("00");
-    format!("commits/{bucket}/{id}.html")
-}
+use crate::observe::Observer;
+use crate::render::PageSink;
+use crate::source::history::{CommitInfo, History};
+use crate::source::references::References;
+use crate::source::{split_trailers, DiffCache, DiffRecord};
+use crate::text::email::mask_emails;
+use crate::text::{escape, escape_into};
 
 /// The folder of a branch's listing: the name itself when it is short, lower-case and safe
 /// everywhere (`b2_15`), else a slug with a hash (`feature/x`, `Master`).
@@ -181,29 +175,17 @@ fn hash_pattern() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r"\b[0-9a-fA-F]{7,40}\b").unwrap())
 }
 
-/// Whether a hex run looks like a commit id rather than a number: it has a letter (a 7+ digit
-/// decimal is far more often a number), or is a full 40-digit id.
-pub fn looks_like_commit_id(s: &str) -> bool {
-    s.len() == 40 || s.bytes().any(|b| b.is_ascii_alphabetic())
-}
-
 /// What commit-related rendering needs, computed once per build.
-pub(super) struct CommitContext {
+pub(super) struct CommitContext<'a> {
     references: References,
-    diffs: Option<DiffCache>,
+    diffs: Option<&'a DiffCache>,
 }
 
-impl CommitContext {
-    pub(super) fn new(r: &Renderer) -> Result<Self> {
-        let history = &r.linked.history;
-        let diffs = if history.commits.is_empty() {
-            None
-        } else {
-            Some(DiffCache::open(&r.config.cache)?)
-        };
+impl<'a> CommitContext<'a> {
+    pub(super) fn new(r: &Renderer<'a>) -> Result<Self> {
         Ok(CommitContext {
             references: References::from_config(r.config)?,
-            diffs,
+            diffs: r.diffs,
         })
     }
 }
@@ -382,7 +364,7 @@ impl Renderer<'_> {
         let diffs_off = repo.is_some_and(|r| r.diffs == Some(false));
         let cap = repo
             .and_then(|r| r.diff_cap)
-            .unwrap_or(crate::import::git::DEFAULT_DIFF_CAP) as u64;
+            .unwrap_or(crate::source::DEFAULT_DIFF_CAP) as u64;
         let diff = diff.unwrap_or_default();
         let (diff_html, sections) = if diffs_off || diff.text.is_empty() {
             (None, 0)
@@ -506,7 +488,7 @@ impl Renderer<'_> {
     pub(super) fn render_history(
         &self,
         sink: &dyn PageSink,
-        progress: &dyn Progress,
+        progress: &dyn Observer,
     ) -> Result<(u64, u64)> {
         let h = self.history();
         if h.commits.is_empty() {
@@ -519,7 +501,7 @@ impl Renderer<'_> {
         let mut ids: Vec<&str> = h.commits.iter().map(|c| c.id.as_str()).collect();
         ids.sort_unstable();
         ids.par_chunks(64).try_for_each(|chunk| {
-            let diffs = match &cc.diffs {
+            let diffs = match cc.diffs {
                 Some(d) => d.get_many(chunk)?,
                 None => vec![None; chunk.len()],
             };
@@ -833,27 +815,7 @@ fn release_named_by(version: &str) -> Option<String> {
     let re = RE.get_or_init(|| Regex::new(r"(?:^|[^\d.])v?(\d+(?:\.\d+){1,3})$").unwrap());
     let caps = re.captures(version.trim())?;
     let parts: Vec<u64> = caps[1].split('.').filter_map(|p| p.parse().ok()).collect();
-    Some(crate::releases::Version(parts).name())
-}
-
-/// Appends `text` escaped for HTML (as [`escape`] does), copying runs of plain bytes at once:
-/// diffs are most of a commit page.
-fn escape_into(out: &mut String, text: &str) {
-    let mut last = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let rep = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.push_str(&text[last..i]);
-        out.push_str(rep);
-        last = i + 1;
-    }
-    out.push_str(&text[last..]);
+    Some(crate::source::releases::Version(parts).name())
 }
 
 /// The diff text as HTML: one section per file (anchored `diff-N`), runs of lines of one kind

@@ -8,7 +8,7 @@
 
 use crate::keys::compare_keys;
 use crate::link::IssueSummary;
-use crate::render::html::escape;
+use crate::text::escape;
 
 /// Entries per feed.
 pub const FEED_ENTRIES: usize = 50;

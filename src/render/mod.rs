@@ -10,13 +10,10 @@ pub mod attachments;
 pub mod chart;
 pub mod commits;
 pub mod feeds;
-pub mod html;
 pub mod redirects;
 pub mod templates;
-pub mod wiki;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
@@ -24,23 +21,23 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::inputs::{Inputs, PageSource};
 use crate::keys::compare_keys;
 use crate::link::{IssueSummary, Linked, Name};
 use crate::model::{Issue, Markup, Text, Timestamp};
-use crate::write::PageSink;
-use html::LinkContext;
+use crate::observe::Observer;
+use crate::source::DiffCache;
+use crate::text::html::{self, LinkContext};
+use crate::text::wiki;
 
-/// Something that wants to know how far a long stage has got (the CLI's progress bar).
-pub trait Progress: Sync {
-    /// `n` more items are done.
-    fn advance(&self, n: u64);
-}
+/// Where rendered files go. Render produces bytes; only the writer decides what touches disk.
+pub trait PageSink: Sync {
+    /// Stores `bytes` at the site-relative `path` (`issues/LU/20/LU-20581.html`).
+    fn put(&self, path: &str, bytes: &[u8]) -> Result<()>;
 
-/// Ignores progress.
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn advance(&self, _: u64) {}
+    /// Stores a copy of the file at `source` (an attachment from a tracker's folder) at the
+    /// site-relative `path`: the writer reads it, render never does.
+    fn put_file(&self, path: &str, source: &std::path::Path) -> Result<()>;
 }
 
 /// Counts of what render produced.
@@ -76,6 +73,10 @@ impl PageSink for Recording<'_> {
         }
         self.inner.put(path, bytes)
     }
+
+    fn put_file(&self, path: &str, source: &std::path::Path) -> Result<()> {
+        self.inner.put_file(path, source)
+    }
 }
 
 /// A Markdown page of the site (`pages/about.md` → `about.html`).
@@ -92,6 +93,8 @@ pub struct NavPage {
 /// The renderer: templates loaded once, shared by every thread.
 pub struct Renderer<'a> {
     config: &'a Config,
+    inputs: &'a Inputs,
+    diffs: Option<&'a DiffCache>,
     linked: &'a Linked,
     tera: tera::Tera,
     pages: Vec<NavPage>,
@@ -104,11 +107,21 @@ const CHUNK: usize = 256;
 
 impl<'a> Renderer<'a> {
     /// Loads the theme and the Markdown pages.
-    pub fn new(config: &'a Config, linked: &'a Linked) -> Result<Self> {
-        let tera = templates::load(&config.theme)?;
-        let pages = load_pages(&config.pages)?;
+    ///
+    /// `diffs` is the source stage's diff cache, from which commit pages take their diffs
+    /// (`None` when the archive has no history).
+    pub fn new(
+        config: &'a Config,
+        linked: &'a Linked,
+        inputs: &'a Inputs,
+        diffs: Option<&'a DiffCache>,
+    ) -> Result<Self> {
+        let tera = templates::load(&inputs.theme)?;
+        let pages = nav_pages(&inputs.pages)?;
         Ok(Renderer {
             config,
+            inputs,
+            diffs,
             linked,
             tera,
             pages,
@@ -117,7 +130,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// Renders the whole site into `sink`.
-    pub fn render_all(&self, sink: &dyn PageSink, progress: &dyn Progress) -> Result<RenderReport> {
+    pub fn render_all(&self, sink: &dyn PageSink, progress: &dyn Observer) -> Result<RenderReport> {
         let recording = Recording {
             inner: sink,
             enabled: self.config.base_url.is_some(),
@@ -233,11 +246,11 @@ impl<'a> Renderer<'a> {
         Ok(n)
     }
 
-    fn render_pages(&self, sink: &dyn PageSink, progress: &dyn Progress) -> Result<RenderReport> {
+    fn render_pages(&self, sink: &dyn PageSink, progress: &dyn Observer) -> Result<RenderReport> {
         let mut report = RenderReport::default();
         let other = AtomicU64::new(0);
-        for (path, bytes) in templates::static_files(&self.config.theme)? {
-            sink.put(path, &bytes)?;
+        for (path, bytes) in templates::static_files(&self.inputs.theme) {
+            sink.put(path, bytes)?;
             other.fetch_add(1, Ordering::Relaxed);
         }
         for page in &self.pages {
@@ -257,8 +270,7 @@ impl<'a> Renderer<'a> {
         let keys: Vec<&str> = self.linked.issues.iter().map(|s| s.key.as_str()).collect();
         keys.par_chunks(CHUNK).try_for_each(|chunk| {
             let owned: Vec<String> = chunk.iter().map(|k| k.to_string()).collect();
-            for mut issue in self.linked.store.issues(&owned)? {
-                self.linked.prepare(&mut issue);
+            for issue in self.linked.issues(&owned)? {
                 self.render_issue(&issue, sink)?;
                 other.fetch_add(1, Ordering::Relaxed);
             }
@@ -357,7 +369,7 @@ impl<'a> Renderer<'a> {
         let path = crate::keys::issue_path(&issue.key);
         let root = root_of(&path);
         // Attachment files first, so text can link to them.
-        let files = attachments::publish(self.config, issue, sink)?;
+        let files = attachments::publish(self.config, self.inputs, issue, sink)?;
         self.record_attachments(issue, &path, &files);
         let mut anchors = html::PageAnchors {
             comments: issue.comments.iter().filter_map(|c| c.number).collect(),
@@ -1040,7 +1052,7 @@ fn facet_slug_of(facets: &[Facet], facet: &str, value: &str) -> String {
 /// The folder of a facet value: project keys as they are (they are already safe, and match
 /// the `issues/LU/` folders), anything else through [`slug`].
 fn value_slug(facet: &str, value: &str) -> String {
-    if facet == "project" && crate::config::is_project_key(value) {
+    if facet == "project" && crate::keys::is_project_key(value) {
         value.to_string()
     } else {
         slug(value)
@@ -1078,20 +1090,12 @@ pub fn slug(value: &str) -> String {
     s
 }
 
-fn load_pages(dir: &Path) -> Result<Vec<NavPage>> {
-    let mut pages = Vec::new();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(pages),
-        Err(e) => return Err(Error::io(dir, e)),
-    };
-    let mut files: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "md"))
-        .collect();
-    files.sort();
-    for file in files {
-        let body = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+/// The site's Markdown pages with their titles and paths; a page may not take the name of
+/// one of the site's own (`index`, `search`).
+fn nav_pages(sources: &[PageSource]) -> Result<Vec<NavPage>> {
+    let mut pages = Vec::with_capacity(sources.len());
+    for source in sources {
+        let file = &source.file;
         let stem = file
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -1103,7 +1107,8 @@ fn load_pages(dir: &Path) -> Result<Vec<NavPage>> {
                 message: format!("a page may not be called {stem}.md: the site has its own"),
             });
         }
-        let title = body
+        let title = source
+            .text
             .lines()
             .find_map(|l| l.strip_prefix("# "))
             .map(|t| t.trim().to_string())
@@ -1111,7 +1116,7 @@ fn load_pages(dir: &Path) -> Result<Vec<NavPage>> {
         pages.push(NavPage {
             title,
             path: format!("{name}.html"),
-            body,
+            body: source.text.clone(),
         });
     }
     Ok(pages)

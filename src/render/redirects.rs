@@ -19,7 +19,7 @@
 //!   `LU-123456` is `issues/LU/123/` — the number without its last three digits — so one
 //!   regular expression per key shape covers every issue, whatever the archive's size.
 
-use crate::render::html::escape;
+use crate::text::escape;
 
 /// The folder issue pages live under.
 const ISSUES: &str = "issues";

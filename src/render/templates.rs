@@ -2,9 +2,8 @@
 //! the same name in the site's own `themes/` folder (`themes/templates/issue.html`,
 //! `themes/static/style.css`), so a site can change one page without copying the theme.
 
-use std::path::Path;
-
 use crate::error::{Error, Result};
+use crate::inputs::Theme;
 
 /// Built-in templates, by name.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -78,19 +77,23 @@ pub const STATIC: &[(&str, &[u8])] = &[
     ),
 ];
 
-/// Loads the templates, preferring the site's theme folder over the built-ins.
-pub fn load(theme: &Path) -> Result<tera::Tera> {
+/// Builds the templates, preferring the site's theme over the built-ins.
+pub fn load(theme: &Theme) -> Result<tera::Tera> {
     let mut tera = tera::Tera::default();
     tera.autoescape_on(vec![".html"]);
     // Tera's default also escapes `/`, which makes every relative href unreadable.
-    tera.set_escape_fn(super::html::escape);
+    tera.set_escape_fn(crate::text::escape);
     let mut sources = Vec::new();
     for (name, builtin) in TEMPLATES {
-        let own = theme.join("templates").join(name);
-        let text = match std::fs::read_to_string(&own) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => builtin.to_string(),
-            Err(e) => return Err(Error::io(own, e)),
+        let text = match theme.file(&format!("templates/{name}")) {
+            Some(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| Error::Template {
+                name: name.to_string(),
+                message: format!(
+                    "{} is not UTF-8",
+                    theme.root.join("templates").join(name).display()
+                ),
+            })?,
+            None => builtin.to_string(),
         };
         sources.push((name.to_string(), text));
     }
@@ -99,19 +102,12 @@ pub fn load(theme: &Path) -> Result<tera::Tera> {
     Ok(tera)
 }
 
-/// The static files, preferring the site's theme folder over the built-ins.
-pub fn static_files(theme: &Path) -> Result<Vec<(&'static str, Vec<u8>)>> {
-    let mut out = Vec::new();
-    for (path, builtin) in STATIC {
-        let own = theme.join(path);
-        let bytes = match std::fs::read(&own) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => builtin.to_vec(),
-            Err(e) => return Err(Error::io(own, e)),
-        };
-        out.push((*path, bytes));
-    }
-    Ok(out)
+/// The static files, preferring the site's theme over the built-ins.
+pub fn static_files(theme: &Theme) -> Vec<(&'static str, &[u8])> {
+    STATIC
+        .iter()
+        .map(|(path, builtin)| (*path, theme.file(path).unwrap_or(builtin)))
+        .collect()
 }
 
 /// A template error with Tera's whole cause chain (Tera puts the useful part in `source`).

@@ -39,9 +39,10 @@ use tantivy::postings::Postings;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Index, TantivyDocument, TERMINATED};
 
-use super::index::{fields, natural_cmp, read_meta, Meta, TITLE_WEIGHT};
+use super::index::{fields, read_meta, Meta, TITLE_WEIGHT};
 use super::{err, SearchReport};
-use crate::write::PageSink;
+use crate::keys::natural_cmp;
+use crate::render::PageSink;
 use crate::Result;
 
 /// Decompressed blocks each segment's record store keeps: records are read in nearly the
@@ -692,6 +693,10 @@ mod tests {
                 .unwrap()
                 .insert(path.to_string(), bytes.to_vec());
             Ok(())
+        }
+
+        fn put_file(&self, path: &str, source: &std::path::Path) -> Result<()> {
+            self.put(path, &std::fs::read(source).unwrap())
         }
     }
 

@@ -4,7 +4,6 @@
 //! in when complete, so `hindsight search` never sees half an index). Its segments are left
 //! unmerged: the export reads their term dictionaries side by side.
 
-use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -128,41 +127,6 @@ impl Meta {
         }
         v
     }
-}
-
-/// Compares strings with runs of ASCII digits compared as numbers (`LU-9` < `LU-10`).
-pub fn natural_cmp(a: &str, b: &str) -> Ordering {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i].is_ascii_digit() && b[j].is_ascii_digit() {
-            let (si, sj) = (i, j);
-            while i < a.len() && a[i].is_ascii_digit() {
-                i += 1;
-            }
-            while j < b.len() && b[j].is_ascii_digit() {
-                j += 1;
-            }
-            let x = trim_zeros(&a[si..i]);
-            let y = trim_zeros(&b[sj..j]);
-            let o = x.len().cmp(&y.len()).then_with(|| x.cmp(y));
-            if o != Ordering::Equal {
-                return o;
-            }
-        } else {
-            if a[i] != b[j] {
-                return a[i].cmp(&b[j]);
-            }
-            i += 1;
-            j += 1;
-        }
-    }
-    (a.len() - i).cmp(&(b.len() - j)).then_with(|| a.cmp(b))
-}
-
-fn trim_zeros(s: &[u8]) -> &[u8] {
-    let n = s.iter().take_while(|&&c| c == b'0').count();
-    &s[n.min(s.len().saturating_sub(1))..]
 }
 
 /// Collapses whitespace and cuts at `max` characters, at a word boundary when one is near.
@@ -615,6 +579,7 @@ fn group_query(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::natural_cmp;
 
     #[test]
     fn natural_order() {

@@ -113,7 +113,7 @@ pub struct Hit {
 pub fn build(
     docs: impl Iterator<Item = SearchDoc>,
     cache_dir: &Path,
-    sink: &dyn crate::write::PageSink,
+    sink: &dyn crate::render::PageSink,
 ) -> crate::Result<SearchReport> {
     let idx = index::build_index(docs, cache_dir)?;
     export::export(&idx, sink)
@@ -124,7 +124,7 @@ pub fn build(
 /// the index is built on another, through a bounded channel, so documents stream.
 pub fn build_streaming(
     cache_dir: &Path,
-    sink: &dyn crate::write::PageSink,
+    sink: &dyn crate::render::PageSink,
     produce: impl FnOnce(&mut dyn FnMut(SearchDoc)) -> crate::Result<()>,
 ) -> crate::Result<SearchReport> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<SearchDoc>(256);

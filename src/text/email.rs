@@ -1,7 +1,6 @@
-//! What admission does to an issue's content before it is stored, beside dropping restricted
-//! items: e-mail addresses are masked (unless the config publishes them), and custom fields
-//! that change at every export ("Rank", "Days since reply: 5 minutes ago") are removed so two
-//! exports of an unchanged tracker give byte-identical sites.
+//! E-mail addresses are not published: each address in tracker text, a person's name or
+//! login, or any field of an issue is masked (`jdoe@example.com` → `jdoe@…`) unless the
+//! config says to publish them.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -28,7 +27,8 @@ pub fn mask_emails(text: &str) -> Cow<'_, str> {
     email_pattern().replace_all(text, "$1@…")
 }
 
-fn mask_in_place(s: &mut String) {
+/// Masks the addresses in `s`, leaving it untouched when there is none.
+pub fn mask_in_place(s: &mut String) {
     if s.contains('@') {
         if let Cow::Owned(m) = mask_emails(s) {
             *s = m;
@@ -99,27 +99,6 @@ pub fn mask_issue(issue: &mut Issue) {
     }
 }
 
-/// Whether a custom field's value is a function of the export's time rather than of the issue:
-/// JIRA's "Rank" (rewritten by every re-ordering) and relative ages ("56 minutes ago").
-fn is_volatile(name: &str, values: &[String]) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower == "rank"
-        || lower.starts_with("rank ")
-        || lower.starts_with("days since")
-        || lower.contains("time in status")
-        || values.iter().any(|v| {
-            let v = v.trim_end().to_ascii_lowercase();
-            v.ends_with(" ago") || v == "just now"
-        })
-}
-
-/// Removes custom fields whose values change at every export.
-pub fn drop_volatile_fields(issue: &mut Issue) {
-    issue
-        .custom_fields
-        .retain(|f| !is_volatile(&f.name, &f.values));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,13 +110,5 @@ mod tests {
             mask_emails(text),
             "mail john.doe@… or JD@…; nid 192.168.1.7@tcp, 10.0.0.1@o2ib1, root@oss1"
         );
-    }
-
-    #[test]
-    fn volatile_fields_are_dropped() {
-        assert!(is_volatile("Rank", &["0|i00abc:".into()]));
-        assert!(is_volatile("Days since reply", &["3".into()]));
-        assert!(is_volatile("Last reply", &["56 minutes ago".into()]));
-        assert!(!is_volatile("Severity", &["3".into()]));
     }
 }

@@ -3,21 +3,15 @@
 //! of tests/browser (`npm ci --prefix tests/browser`) and `/usr/bin/chromium`; `.ci/run` and
 //! `scripts/test` install them. A missing piece fails the test, it is never skipped.
 
-mod common;
-#[path = "common/git.rs"]
-mod git_fixture;
-
 use std::path::Path;
 use std::process::Command;
-use std::sync::Mutex;
 
-use common::*;
-
-/// One browser at a time: CI has two cores.
-static BROWSER: Mutex<()> = Mutex::new(());
+use crate::common::*;
 
 fn run_script(script: &str, args: &[&Path]) {
-    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = crate::common::BROWSER
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let dir = repo().join("tests/browser");
     assert!(
         dir.join("node_modules/playwright-core").is_dir(),
@@ -162,7 +156,7 @@ fn theme_is_readable_from_phone_to_wide_screen_in_light_dark_and_print() {
 /// Gives a copy of the example source history: a repository beside the site, with commits
 /// citing the example's issues on two branches and release tags, as a `[[repository]]`.
 fn add_history(site: &Path) {
-    let mut r = git_fixture::Repo::init(&site.with_file_name("repo"));
+    let mut r = crate::git_fixture::Repo::init(&site.with_file_name("repo"));
     r.commit(
         "Initial import\n",
         &[("lustre/ldlm/ldlm_lru.c", "int ldlm_cancel_lru(void);\n")],

@@ -2,26 +2,26 @@
 //! headless Debian Chromium over file:// and over HTTP. Needs `node`, `npm ci --prefix
 //! tests/browser` and `/usr/bin/chromium`; a missing piece fails the test.
 
-#[path = "common/search_site.rs"]
-mod site;
-
 use std::process::Command;
 
 #[test]
 fn search_works_in_chromium_over_file_and_http() {
     let dir = tempfile::tempdir().unwrap();
     let site_dir = dir.path().join("site");
-    site::write_site(
+    crate::site::write_site(
         &site_dir,
         &dir.path().join("cache"),
-        site::fixture_docs(),
+        crate::site::fixture_docs(),
         true,
     );
-    let browser = site::repo().join("tests/browser");
+    let browser = crate::site::repo().join("tests/browser");
     assert!(
         browser.join("node_modules/playwright-core").is_dir(),
         "tests/browser/node_modules is missing: run `npm ci --prefix tests/browser`"
     );
+    let _guard = crate::common::BROWSER
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let out = Command::new("node")
         .arg(browser.join("search.mjs"))
         .arg(&site_dir)

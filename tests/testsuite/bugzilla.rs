@@ -2,11 +2,9 @@
 //! end: bucketed pages under the configured prefix, the old `#cN` comment anchors, and nothing
 //! restricted (private comments and attachments, bugs in groups) in any output byte.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 const CONFIG: &str = r#"title = "Lustre Bugzilla archive (test)"
 output = "public"

@@ -108,3 +108,6 @@ pub fn add_bugs(site: &Path, bugs: &[(u64, &str)]) {
     )
     .unwrap();
 }
+
+/// One browser at a time, across every browser test of the suite: CI has two cores.
+pub static BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());

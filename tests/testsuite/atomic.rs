@@ -2,13 +2,11 @@
 //! it was (same files, same bytes) and readable, and the next build succeeds and clears the
 //! staging folder the killed one left.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// A few thousand extra issues in the neutral format, so a build lasts long enough to be
 /// killed in each of its stages.

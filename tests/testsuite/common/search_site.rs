@@ -8,8 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use hindsight::render::PageSink;
 use hindsight::search::{DocKind, SearchDoc};
-use hindsight::write::PageSink;
 
 /// Writes straight into a folder (tests and benchmarks only; the build uses `Staging`).
 pub struct DirSink(pub PathBuf);
@@ -18,6 +18,11 @@ impl PageSink for DirSink {
         let p = self.0.join(path);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(&p, bytes).map_err(|e| hindsight::Error::io(&p, e))
+    }
+
+    fn put_file(&self, path: &str, source: &Path) -> hindsight::Result<()> {
+        let bytes = fs::read(source).map_err(|e| hindsight::Error::io(source, e))?;
+        self.put(path, &bytes)
     }
 }
 
@@ -33,6 +38,11 @@ impl PageSink for MemSink {
             .insert(path.to_string(), bytes.to_vec());
         assert!(old.is_none(), "{path} written twice");
         Ok(())
+    }
+
+    fn put_file(&self, path: &str, source: &Path) -> hindsight::Result<()> {
+        let bytes = fs::read(source).map_err(|e| hindsight::Error::io(source, e))?;
+        self.put(path, &bytes)
     }
 }
 

@@ -1,10 +1,7 @@
 //! The search index: a deterministic export with bounded files, and the terminal's search.
 
-#[path = "common/search_site.rs"]
-mod site;
-
+use crate::site::{fixture_docs, MemSink};
 use hindsight::search::{self, SearchDoc};
-use site::{fixture_docs, MemSink};
 
 fn build(docs: Vec<SearchDoc>) -> (tempfile::TempDir, MemSink, search::SearchReport) {
     let cache = tempfile::tempdir().unwrap();

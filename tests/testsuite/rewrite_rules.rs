@@ -2,13 +2,11 @@
 //! with a 301 to the right page, and the page is there. Needs Debian's `nginx` (scripts/test
 //! installs it); a missing nginx fails the test.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn head(port: u16, path: &str) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();

@@ -95,17 +95,6 @@ fn is_numeric_tracker(t: &TrackerConfig) -> bool {
     t.key_prefix.is_some() || matches!(t.format, Some(Format::BugzillaXml | Format::BugzillaJson))
 }
 
-/// Checks one tracker's configured patterns (for config loading).
-pub fn validate(t: &TrackerConfig) -> std::result::Result<(), String> {
-    for p in t.references.iter().flatten() {
-        Regex::new(&p.regex).map_err(|e| format!("references: bad regex {:?}: {e}", p.regex))?;
-        if p.key.trim().is_empty() {
-            return Err(format!("references: empty key for regex {:?}", p.regex));
-        }
-    }
-    Ok(())
-}
-
 impl References {
     /// The patterns of every tracker in the config (configured, or the defaults).
     pub fn from_config(config: &Config) -> Result<Self> {

@@ -3,8 +3,6 @@
 //! a single import warning. The generator is standalone (std only), so this checks the importers
 //! against data they did not shape.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -12,7 +10,7 @@ use std::process::Command;
 /// (`target/<profile>/examples/gen-archive`, built by `cargo test`) when it is newer than its
 /// source, else `cargo run --example gen-archive`.
 fn gen_archive(args: &[&str], out: &Path) {
-    let source = common::repo().join("examples/gen-archive.rs");
+    let source = crate::common::repo().join("examples/gen-archive.rs");
     let built = std::env::current_exe()
         .ok()
         .and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
@@ -30,7 +28,7 @@ fn gen_archive(args: &[&str], out: &Path) {
         None => {
             let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
             c.args(["run", "--quiet", "--example", "gen-archive", "--"])
-                .current_dir(common::repo());
+                .current_dir(crate::common::repo());
             c
         }
     };
@@ -100,7 +98,7 @@ fn every_format_and_a_git_history_build_without_warnings() {
     }
     assert!(config.contains("[[repository]]\npath = \"lustre-release.git\""));
 
-    let report = common::build(&site).unwrap();
+    let report = crate::common::build(&site).unwrap();
     let i = &report.import;
     assert!(i.warnings.is_empty(), "{:#?}", i.warnings);
     // JIRA XML: LU in two pages (the second repeats 5 issues), LUDOC in one; one file each for
@@ -136,7 +134,7 @@ fn every_format_and_a_git_history_build_without_warnings() {
     assert_eq!(refs.unresolved, 0, "{refs:?}");
 
     // Nothing restricted reaches the site, whatever the format.
-    for (path, bytes) in common::read_tree(public) {
+    for (path, bytes) in crate::common::read_tree(public) {
         assert!(
             !String::from_utf8_lossy(&bytes).contains("RESTRICTED-MARKER-GEN"),
             "restricted text published in {path}"
@@ -166,7 +164,7 @@ fn the_same_arguments_give_the_same_bytes() {
     ];
     gen_archive(&small, &a);
     gen_archive(&small, &b);
-    let (ta, tb) = (common::read_tree(&a), common::read_tree(&b));
+    let (ta, tb) = (crate::common::read_tree(&a), crate::common::read_tree(&b));
     assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
     for (path, bytes) in &ta {
         assert!(tb[path] == *bytes, "{path} differs between two runs");

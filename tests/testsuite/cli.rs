@@ -1,13 +1,11 @@
 //! The command line: `serve` answers with the right MIME types on loopback, `init` gives a
 //! config that builds, `check` fails on a broken link.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 
-use common::*;
+use crate::common::*;
 
 fn get(addr: &str, path: &str) -> (String, String) {
     let mut s = TcpStream::connect(addr).unwrap();

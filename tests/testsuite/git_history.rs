@@ -4,15 +4,11 @@
 //! published with a small JIRA export: commit pages, issue ↔ commit links both ways, first
 //! releases across the merge, ports grouped by Change-Id, diffs and their cache.
 
-mod common;
-#[path = "common/git.rs"]
-mod git_fixture;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::*;
-use git_fixture::{jira_export, JiraIssue, Repo};
+use crate::common::*;
+use crate::git_fixture::{jira_export, JiraIssue, Repo};
 
 struct Fixture {
     _dir: tempfile::TempDir,

@@ -12,8 +12,9 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use super::{decode_entities, escape};
+use crate::keys::key_pattern;
 use crate::keys::split_key;
-use crate::link::key_pattern;
 
 /// What a page needs to turn references into links.
 pub struct LinkContext<'a> {
@@ -53,22 +54,6 @@ pub trait Resolve: Sync {
 impl<F: Fn(&str) -> Option<String> + Sync> Resolve for F {
     fn issue_path(&self, key: &str) -> Option<String> {
         self(key)
-    }
-}
-
-impl Resolve for crate::link::Linked {
-    fn issue_path(&self, key: &str) -> Option<String> {
-        self.issue(key).map(|s| s.path())
-    }
-
-    fn commit_path(&self, hex: &str) -> Option<String> {
-        if !super::commits::looks_like_commit_id(hex) {
-            return None;
-        }
-        let i = self.history.resolve_prefix(hex)?;
-        Some(super::commits::commit_path(
-            &self.history.commits[i as usize].id,
-        ))
     }
 }
 
@@ -295,35 +280,6 @@ pub fn markdown(text: &str, ctx: &LinkContext) -> String {
     tracker_html(&out, ctx)
 }
 
-/// Escapes text for an HTML element or a double-quoted attribute.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-fn unescape_attr(v: &str) -> Cow<'_, str> {
-    if !v.contains('&') {
-        return Cow::Borrowed(v);
-    }
-    Cow::Owned(
-        v.replace("&quot;", "\"")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&#39;", "'")
-            .replace("&amp;", "&"),
-    )
-}
-
 /// Old tracker addresses that name an issue: `…/browse/LU-123` and friends.
 fn tracker_url_key(url: &str) -> Option<String> {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -390,8 +346,8 @@ fn rewrite(html: &str, ctx: &LinkContext, link_urls: bool) -> String {
 /// The new opening tag for an anchor, or `None` when the anchor must become plain text (it
 /// points at an issue that is not published).
 fn rewrite_anchor(tag: &str, ctx: &LinkContext) -> Option<String> {
-    let href = attr(tag, "href").map(|v| unescape_attr(v).into_owned());
-    let data_key = attr(tag, "data-issue-key").map(|v| unescape_attr(v).into_owned());
+    let href = attr(tag, "href").map(|v| decode_entities(v).into_owned());
+    let data_key = attr(tag, "data-issue-key").map(|v| decode_entities(v).into_owned());
     let key = data_key.or_else(|| href.as_deref().and_then(tracker_url_key));
     if let Some(key) = key {
         return ctx
@@ -428,7 +384,7 @@ fn rewrite_image(tag: &str, ctx: &LinkContext, out: &mut String) {
         out.push_str(tag);
         return;
     };
-    let src = unescape_attr(raw);
+    let src = decode_entities(raw);
     let lower = src.trim_start().to_ascii_lowercase();
     if lower.starts_with("data:image/") {
         out.push_str(tag);
@@ -463,7 +419,7 @@ fn linkify_text(text: &str, ctx: &LinkContext, link_urls: bool, out: &mut String
     let mut spans: Vec<(usize, usize, String)> = Vec::new();
     if link_urls {
         for m in url_pattern().find_iter(text) {
-            let url = unescape_attr(m.as_str());
+            let url = decode_entities(m.as_str());
             let href = match ctx.tracker_url_href(&url) {
                 Some(local) => format!("<a href=\"{}\" class=\"issue-link\">", escape(&local)),
                 None => format!(
@@ -561,6 +517,102 @@ fn bugzilla_refs(text: &str, ctx: &LinkContext, spans: &mut Vec<(usize, usize, S
             spans.push(f);
         }
     }
+}
+
+/// Plain text of tracker HTML: tags dropped (block tags become line breaks), entities decoded,
+/// `<script>` and `<style>` contents skipped.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    let mut skip_until: Option<&str> = None;
+    while !rest.is_empty() {
+        if let Some(end) = skip_until {
+            match find_ci(rest, end) {
+                Some(i) => {
+                    rest = &rest[i..];
+                    skip_until = None;
+                }
+                None => break,
+            }
+            continue;
+        }
+        match rest.find(['<', '&']) {
+            None => {
+                out.push_str(rest);
+                break;
+            }
+            Some(i) => {
+                out.push_str(&rest[..i]);
+                rest = &rest[i..];
+            }
+        }
+        if rest.starts_with('&') {
+            match crate::text::entity(rest) {
+                // `&nbsp;` is a space to the search.
+                Some((c, n)) => {
+                    out.push(if rest.starts_with("&nbsp;") { ' ' } else { c });
+                    rest = &rest[n..];
+                }
+                None => {
+                    out.push('&');
+                    rest = &rest[1..];
+                }
+            }
+            continue;
+        }
+        // A tag.
+        let Some(close) = rest.find('>') else {
+            out.push_str(rest);
+            break;
+        };
+        let tag = &rest[1..close];
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        rest = &rest[close + 1..];
+        if !tag.starts_with('/') && (name == "script" || name == "style") {
+            skip_until = Some(if name == "script" {
+                "</script"
+            } else {
+                "</style"
+            });
+            continue;
+        }
+        if matches!(
+            name.as_str(),
+            "p" | "br"
+                | "div"
+                | "li"
+                | "pre"
+                | "tr"
+                | "td"
+                | "th"
+                | "h1"
+                | "h2"
+                | "h3"
+                | "h4"
+                | "h5"
+                | "h6"
+                | "blockquote"
+                | "table"
+                | "ul"
+                | "ol"
+                | "hr"
+        ) && !out.ends_with('\n')
+        {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn find_ci(hay: &str, needle: &str) -> Option<usize> {
+    let h = hay.as_bytes();
+    let n = needle.as_bytes();
+    (0..h.len().saturating_sub(n.len() - 1)).find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 #[cfg(test)]
@@ -702,6 +754,16 @@ mod tests {
         assert_eq!(
             out,
             "<p><img src=\"../../../attachments/BZ/0/567/fix.patch\" alt=\"x\"><span class=\"image-missing\">[image not in this archive]</span><span class=\"image-missing\">[image not in this archive]</span><img src=\"static/logo.png\"></p>"
+        );
+    }
+
+    #[test]
+    fn html_becomes_text() {
+        assert_eq!(
+            html_to_text(
+                "<p>rc = -2 &amp; <tt>ldlm_lock</tt></p><script>x</script><p>a&#233;b &bogus</p>"
+            ),
+            "\nrc = -2 & ldlm_lock\naéb &bogus\n"
         );
     }
 }

@@ -6,11 +6,9 @@
 //! code 1; a file that cannot be read at all fails the build); nothing panics; and a failed
 //! build leaves the previous site as it was.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 
 const CONFIG: &str = "title = \"broken\"\noutput = \"public\"\n\n[[tracker]]\nname = \"jira\"\npaths = [\"exports/*\"]\n";
 

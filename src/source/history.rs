@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::keys::{compare_keys, split_key};
 use crate::model::Timestamp;
-use crate::releases::Version;
+use crate::source::releases::Version;
 
 /// What listings and cross-links need to know about one commit.
 #[derive(Clone, Debug, Serialize)]
@@ -449,39 +449,10 @@ impl History {
     }
 }
 
-/// Compares names so that embedded numbers sort numerically (`b2_9` before `b2_10`).
-pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    fn chunks(s: &str) -> Vec<(bool, &str)> {
-        let mut out = Vec::new();
-        let mut start = 0;
-        let bytes = s.as_bytes();
-        for i in 1..=bytes.len() {
-            if i == bytes.len() || bytes[i].is_ascii_digit() != bytes[start].is_ascii_digit() {
-                out.push((bytes[start].is_ascii_digit(), &s[start..i]));
-                start = i;
-            }
-        }
-        out
-    }
-    let (ca, cb) = (chunks(a), chunks(b));
-    for (x, y) in ca.iter().zip(cb.iter()) {
-        let o = match (x.0, y.0) {
-            (true, true) => {
-                let (tx, ty) = (x.1.trim_start_matches('0'), y.1.trim_start_matches('0'));
-                tx.len().cmp(&ty.len()).then(tx.cmp(ty))
-            }
-            _ => x.1.cmp(y.1),
-        };
-        if o != std::cmp::Ordering::Equal {
-            return o;
-        }
-    }
-    ca.len().cmp(&cb.len()).then(a.cmp(b))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::natural_cmp;
 
     /// A history from `(id, seconds, parents)` in any order.
     fn graph(
@@ -508,7 +479,7 @@ mod tests {
                 )
             })
             .collect();
-        let rules = crate::releases::ReleaseRules::new(None, None).unwrap();
+        let rules = crate::source::releases::ReleaseRules::new(None, None).unwrap();
         let releases = releases
             .iter()
             .map(|(tag, tips)| ReleaseInput {

@@ -1,9 +1,7 @@
 //! The bundled example archive (`content/`) built end to end: pages, links, determinism,
 //! privacy, and what a broken export does to an existing site.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn the_example_builds_into_a_complete_site() {

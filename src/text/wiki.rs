@@ -27,7 +27,7 @@
 
 use std::fmt::Write as _;
 
-use super::html::escape;
+use super::escape;
 
 /// Renders JIRA wiki markup as HTML (unsanitised; see the module documentation).
 pub fn to_html(text: &str) -> String {

@@ -1,780 +1,16 @@
-//! Reading a git repository into the archive: every commit reachable from the configured refs,
-//! once, read directly with gix (no `git` binary).
-//!
-//! The read has two passes:
-//!
-//! 1. **Walk** (one thread): the refs are matched against the configured globs, tags peeled,
-//!    and the graph walked from every tip. Each commit's header and message are parsed (authors
-//!    through `.mailmap`, references found by the configured patterns) into a small
-//!    [`CommitInfo`]; then [`History::build`] orders the graph and computes branches, homes and
-//!    first releases in single sweeps.
-//! 2. **Diffs** (one worker per core, each with its own repository handle and object cache):
-//!    each commit is diffed against its first parent (the empty tree for roots), with rename
-//!    detection. The complete diffstat and the diff text up to the cap are kept in the build
-//!    cache (`git-diffs.redb`, keyed by commit id: commits never change), so a rebuild reads
-//!    them back instead of recomputing. The full commit, with its diffstat, goes to the archive
-//!    store.
-//!
-//! Messages that are not UTF-8 (CVS-era commits) are decoded as their `encoding` header says
-//! when it is Latin-1, and otherwise with replacement characters; nothing in a commit can make
-//! the read panic.
+//! Each commit's diff against its first parent: computed in parallel by workers with their
+//! own repository handles, cached in the build cache (`git-diffs.redb`; commits never change),
+//! and printed as a unified diff up to the configured cap.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use super::*;
 
-use chrono::{DateTime, FixedOffset};
-use gix::bstr::{BStr, ByteSlice};
-use gix::objs::Find;
-use gix::ObjectId;
-use redb::{ReadableDatabase, TableDefinition};
-
-use crate::config::{Config, RepositoryConfig};
-use crate::error::{Error, Result};
-use crate::history::{natural_cmp, CommitInfo, History, Node, ReleaseInput};
-use crate::model::{Commit, FileStat, Signature, Timestamp, Trailer};
-use crate::references::References;
-use crate::releases::{self, ReleaseRules};
-use crate::render::Progress;
-use crate::store::Store;
-
-/// Refs read when the config names none.
-pub const DEFAULT_REFS: &[&str] = &["refs/heads/*", "refs/remotes/*/*", "refs/tags/*"];
-/// Refs never read, whatever the globs say: Gerrit's review refs, pull requests, notes, stash.
-pub const NEVER_REFS: &[&str] = &["refs/changes/", "refs/pull/", "refs/notes/", "refs/stash"];
-/// The default most diff text kept per commit, in bytes.
-pub const DEFAULT_DIFF_CAP: usize = 64 * 1024;
-/// Lines of context around each change, as `git diff` shows.
-const CONTEXT: u32 = 3;
-
-/// Checks one `[[repository]]` (for config loading): globs and patterns compile.
-pub fn validate(r: &RepositoryConfig) -> std::result::Result<(), String> {
-    for g in r.refs.iter().flatten() {
-        glob::Pattern::new(g).map_err(|e| format!("refs: bad glob {g:?}: {e}"))?;
-    }
-    ReleaseRules::new(r.release_tags.as_deref(), r.not_release_tags.as_deref())
-        .map_err(|e| e.to_string())?;
-    if let Some(u) = &r.gerrit_url {
-        if !(u.starts_with("http://") || u.starts_with("https://")) {
-            return Err(format!(
-                "gerrit_url {u:?} must start with http:// or https://"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// What the git read did, for the build summary.
-#[derive(Clone, Debug, Default)]
-pub struct GitReport {
-    /// Repositories read.
-    pub repositories: usize,
-    /// Commits read (each once).
-    pub commits: usize,
-    /// Branches.
-    pub branches: usize,
-    /// Tags read (release or not).
-    pub tags: usize,
-    /// Releases (tags grouped by version).
-    pub releases: usize,
-    /// Commits whose parent is not in the repository (shallow clone).
-    pub missing_parents: usize,
-    /// Diffs computed in this build.
-    pub diffs_computed: usize,
-    /// Diffs read back from the build cache.
-    pub diffs_cached: usize,
-    /// Wall time of the walk (refs, commits, graph).
-    pub walk_time: Duration,
-    /// Wall time of the diffs (computed or cached) and the store writes.
-    pub diff_time: Duration,
-    /// Things worth telling the archive keeper (refs skipped, objects missing).
-    pub notes: Vec<String>,
-}
-
-fn git_error(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Git {
-        path: path.to_path_buf(),
-        message: format!("{what}: {e}"),
-    }
-}
-
-fn target_text(t: gix::refs::TargetRef<'_>) -> String {
-    match t {
-        gix::refs::TargetRef::Object(id) => id.to_string(),
-        gix::refs::TargetRef::Symbolic(name) => format!("ref: {}", name.as_bstr()),
-    }
-}
-
-/// Every ref of the repository at `path` and what it points at (an object id, or the name a
-/// symbolic ref such as HEAD names), sorted: what the build fingerprint needs to see a new
-/// commit or tag without walking history.
-pub fn ref_targets(path: &Path) -> Result<Vec<(String, String)>> {
-    let repo = gix::open_opts(path, gix::open::Options::isolated())
-        .map_err(|e| git_error(path, "cannot open", e))?;
-    let platform = repo
-        .references()
-        .map_err(|e| git_error(path, "cannot read refs", e))?;
-    let mut out = Vec::new();
-    for r in platform
-        .all()
-        .map_err(|e| git_error(path, "cannot read refs", e))?
-    {
-        let r = r.map_err(|e| git_error(path, "cannot read a ref", e))?;
-        out.push((
-            r.name().as_bstr().to_str_lossy().into_owned(),
-            target_text(r.target()),
-        ));
-    }
-    if let Ok(head) = repo.find_reference("HEAD") {
-        out.push(("HEAD".into(), target_text(head.target())));
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// Reads every configured repository into `store` and returns the history.
-pub fn read(
-    config: &Config,
-    references: &References,
-    store: &Store,
-    progress: &dyn Progress,
-) -> Result<(History, GitReport)> {
-    let mut report = GitReport::default();
-    if config.repositories.is_empty() {
-        return Ok((History::default(), report));
-    }
-    let started = Instant::now();
-    let mut walk = Walk::default();
-    let mut repos = Vec::new();
-    for (ri, rc) in config.repositories.iter().enumerate() {
-        let repo = gix::open_opts(&rc.path, gix::open::Options::isolated())
-            .map_err(|e| git_error(&rc.path, "cannot open", e))?;
-        let mailmap = repo.open_mailmap();
-        let rules = ReleaseRules::new(rc.release_tags.as_deref(), rc.not_release_tags.as_deref())?;
-        walk.repository(
-            ri,
-            rc,
-            &repo,
-            &mailmap,
-            &rules,
-            config,
-            references,
-            &mut report,
-        )?;
-        repos.push((repo.into_sync(), mailmap));
-    }
-    report.repositories = repos.len();
-    let Walk {
-        nodes,
-        graph,
-        branches,
-        releases,
-        tags,
-        missing,
-        ..
-    } = walk;
-    report.commits = nodes.len();
-    report.branches = branches.len();
-    report.releases = releases.len();
-    report.missing_parents = missing;
-    let history = History::build(nodes, branches, releases, tags, missing);
-    report.walk_time = started.elapsed();
-
-    let started = Instant::now();
-    diff_all(
-        config,
-        store,
-        &history,
-        &graph,
-        &repos,
-        progress,
-        &mut report,
-    )?;
-    report.diff_time = started.elapsed();
-    Ok((history, report))
-}
-
-/// Per commit, what the diff pass needs: repository, tree, parents (ids, in order).
-struct GraphEntry {
-    repo: usize,
-    tree: ObjectId,
-    parents: Vec<ObjectId>,
-}
-
-#[derive(Default)]
-struct Walk {
-    nodes: Vec<Node>,
-    by_id: HashMap<ObjectId, u32>,
-    graph: HashMap<String, GraphEntry>,
-    /// (name, refs, tips) in priority order.
-    branches: Vec<(String, Vec<String>, Vec<u32>)>,
-    releases: Vec<ReleaseInput>,
-    tags: Vec<(String, u32)>,
-    missing: usize,
-}
-
-impl Walk {
-    #[allow(clippy::too_many_arguments)]
-    fn repository(
-        &mut self,
-        repo_index: usize,
-        rc: &RepositoryConfig,
-        repo: &gix::Repository,
-        mailmap: &gix::mailmap::Snapshot,
-        rules: &ReleaseRules,
-        config: &Config,
-        references: &References,
-        report: &mut GitReport,
-    ) -> Result<()> {
-        let path = &rc.path;
-        let globs: Vec<glob::Pattern> = match &rc.refs {
-            Some(list) => list
-                .iter()
-                .map(|g| glob::Pattern::new(g).map_err(|e| git_error(path, "bad ref glob", e)))
-                .collect::<Result<_>>()?,
-            None => DEFAULT_REFS
-                .iter()
-                .map(|g| glob::Pattern::new(g).expect("default globs are valid"))
-                .collect(),
-        };
-        let platform = repo
-            .references()
-            .map_err(|e| git_error(path, "cannot read refs", e))?;
-        let iter = platform
-            .all()
-            .map_err(|e| git_error(path, "cannot read refs", e))?;
-        // (ref name, direct target), sorted by name so the walk is deterministic.
-        let mut refs: Vec<(String, ObjectId)> = Vec::new();
-        for r in iter {
-            let r = match r {
-                Ok(r) => r,
-                Err(e) => {
-                    report
-                        .notes
-                        .push(format!("{}: unreadable ref skipped: {e}", path.display()));
-                    continue;
-                }
-            };
-            let name = r.name().as_bstr().to_str_lossy().into_owned();
-            if NEVER_REFS.iter().any(|p| name.starts_with(p)) {
-                continue;
-            }
-            if !globs.iter().any(|g| g.matches(&name)) {
-                continue;
-            }
-            if let gix::refs::TargetRef::Object(id) = r.target() {
-                refs.push((name, id.to_owned()));
-            }
-        }
-        refs.sort();
-        let default_branch = default_branch(repo);
-
-        let mut buf = Vec::new();
-        let mut branch_map: BTreeMap<String, (Vec<String>, Vec<ObjectId>)> = BTreeMap::new();
-        let mut tag_list: Vec<(String, ObjectId, Option<Timestamp>)> = Vec::new();
-        for (name, target) in &refs {
-            let Some((commit, tag_date)) = peel(repo, *target, &mut buf) else {
-                report.notes.push(format!(
-                    "{}: {name} does not point at a commit; skipped",
-                    path.display()
-                ));
-                continue;
-            };
-            if let Some(tag) = name.strip_prefix("refs/tags/") {
-                tag_list.push((tag.to_string(), commit, tag_date));
-            } else {
-                let short = branch_name(name);
-                let Some(short) = short else { continue };
-                let e = branch_map.entry(short).or_default();
-                e.0.push(name.clone());
-                e.1.push(commit);
-            }
-        }
-        report.tags += tag_list.len();
-
-        // Walk from every tip (branches first, then tags), depth first.
-        let mut stack: Vec<ObjectId> = Vec::new();
-        for (_, (_, tips)) in branch_map.iter() {
-            stack.extend(tips.iter().rev());
-        }
-        stack.extend(tag_list.iter().map(|t| t.1));
-        stack.reverse();
-        let mut missing_seen: HashSet<ObjectId> = HashSet::new();
-        let mut pending_parents: Vec<(u32, Vec<ObjectId>)> = Vec::new();
-        while let Some(id) = stack.pop() {
-            if self.by_id.contains_key(&id) || missing_seen.contains(&id) {
-                continue;
-            }
-            let data = match repo.objects.try_find(&id, &mut buf) {
-                Ok(Some(d)) if d.kind == gix::objs::Kind::Commit => d.data,
-                Ok(_) => {
-                    missing_seen.insert(id);
-                    continue;
-                }
-                Err(e) => return Err(git_error(path, &format!("cannot read commit {id}"), e)),
-            };
-            let raw = RawCommit::parse(data);
-            let hex = id.to_string();
-            let commit = raw.to_model(&hex, mailmap, config.show_emails);
-            let mut info = CommitInfo::new(hex.clone(), commit.subject.clone());
-            info.author = commit.author.name.clone();
-            info.time = commit.committer.time.or(commit.author.time);
-            info.change_id = commit
-                .trailers
-                .iter()
-                .find(|t| t.key.eq_ignore_ascii_case("Change-Id"))
-                .map(|t| t.value.clone());
-            let message = format!("{}\n{}", commit.subject, commit.body);
-            info.port_of = port_of(&message);
-            let mut candidates = Vec::new();
-            for f in references.find(&message) {
-                for k in f.keys {
-                    if !candidates.iter().any(|(c, _)| c == &k) {
-                        candidates.push((k, f.generic));
-                    }
-                }
-            }
-            info.set_candidates(candidates);
-            let seconds = raw.committer_seconds();
-            let index = self.nodes.len() as u32;
-            self.by_id.insert(id, index);
-            self.nodes.push(Node { info, seconds });
-            for p in raw.parents.iter().rev() {
-                stack.push(*p);
-            }
-            pending_parents.push((index, raw.parents.clone()));
-            self.graph.insert(
-                hex,
-                GraphEntry {
-                    repo: repo_index,
-                    tree: raw
-                        .tree
-                        .unwrap_or_else(|| ObjectId::empty_tree(gix::hash::Kind::Sha1)),
-                    parents: raw.parents,
-                },
-            );
-        }
-        for (index, parents) in pending_parents {
-            let mut present = Vec::new();
-            for p in parents {
-                match self.by_id.get(&p) {
-                    Some(&pi) => present.push(pi),
-                    None => self.missing += 1,
-                }
-            }
-            self.nodes[index as usize].info.parents = present;
-        }
-
-        // Branches: the default branch first, then by name (numbers numerically). A branch of
-        // the same name in an earlier repository absorbs this one's tips.
-        let mut names: Vec<&String> = branch_map.keys().collect();
-        names.sort_by(|a, b| {
-            let da = Some(a.as_str()) == default_branch.as_deref();
-            let db = Some(b.as_str()) == default_branch.as_deref();
-            db.cmp(&da).then(natural_cmp(a, b))
-        });
-        for name in names {
-            let (refs, tips) = &branch_map[name];
-            let tips: Vec<u32> = tips
-                .iter()
-                .filter_map(|t| self.by_id.get(t).copied())
-                .collect();
-            match self.branches.iter_mut().find(|b| &b.0 == name) {
-                Some(b) => {
-                    b.1.extend(refs.iter().cloned());
-                    b.2.extend(tips);
-                }
-                None => self.branches.push((name.clone(), refs.clone(), tips)),
-            }
-        }
-        for (tag, commit, _) in &tag_list {
-            if let Some(&i) = self.by_id.get(commit) {
-                self.tags.push((tag.clone(), i));
-            }
-        }
-        // Releases: tags grouped by version; a version also tagged in an earlier repository
-        // gains these tags.
-        let dates: HashMap<&str, (ObjectId, Option<Timestamp>)> = tag_list
-            .iter()
-            .map(|(n, c, d)| (n.as_str(), (*c, *d)))
-            .collect();
-        for (version, tags) in releases::group(rules, tag_list.iter().map(|t| t.0.as_str())) {
-            let mut tips = Vec::new();
-            let mut date: Option<Timestamp> = None;
-            for t in &tags {
-                let (commit, tag_date) = dates[t.as_str()];
-                let Some(&i) = self.by_id.get(&commit) else {
-                    continue;
-                };
-                tips.push(i);
-                let d = tag_date.or(self.nodes[i as usize].info.time);
-                if let Some(d) = d {
-                    date = Some(date.map_or(d, |x: Timestamp| x.min(d)));
-                }
-            }
-            match self.releases.iter_mut().find(|r| r.version == version) {
-                Some(r) => {
-                    r.tags.extend(tags);
-                    r.tags.sort();
-                    r.tags.dedup();
-                    r.tips.extend(tips);
-                }
-                None => self.releases.push(ReleaseInput {
-                    version,
-                    tags,
-                    tips,
-                    date,
-                }),
-            }
-        }
-        self.releases.sort_by(|a, b| a.version.cmp(&b.version));
-        Ok(())
-    }
-}
-
-/// The commit a message says it was ported from: `Lustre-commit: <id>` (also `Lustre-commit:
-/// TBD (from <id>)`) or git's `(cherry picked from commit <id>)`.
-fn port_of(message: &str) -> Option<String> {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| {
-        regex::Regex::new(
-            r"(?m)^(?:Lustre-commit:[ \t]*(?:TBD[ \t]*\(from[ \t]+)?|\(cherry picked from commit[ \t]+)([0-9a-f]{7,40})\b",
-        )
-        .unwrap()
-    });
-    re.captures(message).map(|c| c[1].to_string())
-}
-
-/// The short name of the branch HEAD points at (`master`), from `HEAD` or `origin/HEAD`.
-fn default_branch(repo: &gix::Repository) -> Option<String> {
-    if let Ok(Some(name)) = repo.head_name() {
-        return branch_name(&name.as_bstr().to_str_lossy());
-    }
-    let r = repo.try_find_reference("refs/remotes/origin/HEAD").ok()??;
-    match r.target() {
-        gix::refs::TargetRef::Symbolic(name) => branch_name(&name.as_bstr().to_str_lossy()),
-        _ => None,
-    }
-}
-
-/// `refs/heads/b2_15` and `refs/remotes/origin/b2_15` → `b2_15`; `refs/remotes/x/HEAD` → none.
-fn branch_name(full: &str) -> Option<String> {
-    if let Some(b) = full.strip_prefix("refs/heads/") {
-        return Some(b.to_string());
-    }
-    if let Some(rest) = full.strip_prefix("refs/remotes/") {
-        let (_, b) = rest.split_once('/')?;
-        return (b != "HEAD").then(|| b.to_string());
-    }
-    Some(full.strip_prefix("refs/").unwrap_or(full).to_string())
-}
-
-/// Follows annotated tags to a commit; returns it and the first tag's date.
-fn peel(
-    repo: &gix::Repository,
-    mut id: ObjectId,
-    buf: &mut Vec<u8>,
-) -> Option<(ObjectId, Option<Timestamp>)> {
-    let mut date = None;
-    for _ in 0..16 {
-        let data = repo.objects.try_find(&id, buf).ok()??;
-        match data.kind {
-            gix::objs::Kind::Commit => return Some((id, date)),
-            gix::objs::Kind::Tag => {
-                let mut next = None;
-                for line in data.data.lines() {
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(hex) = line.strip_prefix(b"object ") {
-                        next = ObjectId::from_hex(hex.trim()).ok();
-                    } else if let Some(sig) = line.strip_prefix(b"tagger ") {
-                        if date.is_none() {
-                            date = parse_signature(sig).2;
-                        }
-                    }
-                }
-                id = next?;
-            }
-            _ => return None,
-        }
-    }
-    None
-}
-
-/// A commit object, parsed leniently: whatever git accepted, this accepts.
-struct RawCommit<'a> {
-    tree: Option<ObjectId>,
-    parents: Vec<ObjectId>,
-    author: &'a [u8],
-    committer: &'a [u8],
-    encoding: Option<&'a [u8]>,
-    message: &'a [u8],
-}
-
-impl<'a> RawCommit<'a> {
-    fn parse(data: &'a [u8]) -> Self {
-        let mut c = RawCommit {
-            tree: None,
-            parents: Vec::new(),
-            author: b"",
-            committer: b"",
-            encoding: None,
-            message: b"",
-        };
-        let mut rest = data;
-        loop {
-            let (line, after) = match rest.find_byte(b'\n') {
-                Some(i) => (&rest[..i], &rest[i + 1..]),
-                None => (rest, &rest[rest.len()..]),
-            };
-            rest = after;
-            if line.is_empty() {
-                break;
-            }
-            if line[0] == b' ' {
-                continue; // continuation of a multi-line header (gpgsig, mergetag)
-            }
-            let (key, value) = match line.find_byte(b' ') {
-                Some(i) => (&line[..i], &line[i + 1..]),
-                None => (line, &line[line.len()..]),
-            };
-            match key {
-                b"tree" => c.tree = ObjectId::from_hex(value.trim()).ok(),
-                b"parent" => {
-                    if let Ok(p) = ObjectId::from_hex(value.trim()) {
-                        c.parents.push(p);
-                    }
-                }
-                b"author" => c.author = value,
-                b"committer" => c.committer = value,
-                b"encoding" => c.encoding = Some(value),
-                _ => {}
-            }
-            if rest.is_empty() {
-                break;
-            }
-        }
-        c.message = rest;
-        c
-    }
-
-    fn committer_seconds(&self) -> i64 {
-        let (_, _, t) = parse_signature(self.committer);
-        let (_, _, a) = parse_signature(self.author);
-        t.or(a).map(|t| t.unix()).unwrap_or(0)
-    }
-
-    /// The commit in the neutral model (without diffstat).
-    fn to_model(&self, id: &str, mailmap: &gix::mailmap::Snapshot, show_emails: bool) -> Commit {
-        let message = decode_message(self.message, self.encoding);
-        let message = message.trim_end_matches(['\n', '\r', ' ', '\t']);
-        let message = message.trim_start_matches(['\n', '\r']);
-        let (subject, body) = match message.split_once('\n') {
-            Some((s, b)) => (
-                s.trim_end().to_string(),
-                b.trim_start_matches(['\n', '\r']).to_string(),
-            ),
-            None => (message.trim_end().to_string(), String::new()),
-        };
-        let (_, trailers) = split_trailers(&body);
-        let mut commit = Commit {
-            id: id.to_string(),
-            parents: self.parents.iter().map(|p| p.to_string()).collect(),
-            author: signature(self.author, mailmap),
-            committer: signature(self.committer, mailmap),
-            subject,
-            body,
-            trailers,
-            diffstat: Vec::new(),
-        };
-        if !show_emails {
-            use crate::import::privacy::mask_emails;
-            let mask = |s: &mut String| {
-                if s.contains('@') {
-                    *s = mask_emails(s).into_owned();
-                }
-            };
-            for sig in [&mut commit.author, &mut commit.committer] {
-                // The address field is masked whatever its shape (`user@host` too).
-                if let Some((local, _)) = sig.email.split_once('@') {
-                    sig.email = format!("{local}@…");
-                }
-                mask(&mut sig.name);
-            }
-            mask(&mut commit.subject);
-            mask(&mut commit.body);
-            for t in &mut commit.trailers {
-                mask(&mut t.value);
-            }
-        }
-        commit
-    }
-}
-
-/// Message bytes as text: UTF-8, or Latin-1 when the commit says so, else with replacement
-/// characters.
-fn decode_message(bytes: &[u8], encoding: Option<&[u8]>) -> String {
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return s.to_string();
-    }
-    let latin1 = encoding.is_some_and(|e| {
-        let e = e.trim().to_ascii_lowercase();
-        matches!(
-            e.as_slice(),
-            b"iso-8859-1"
-                | b"iso8859-1"
-                | b"latin1"
-                | b"latin-1"
-                | b"iso-8859-15"
-                | b"cp1252"
-                | b"windows-1252"
-        )
-    });
-    if latin1 {
-        bytes.iter().map(|&b| b as char).collect()
-    } else {
-        String::from_utf8_lossy(bytes).into_owned()
-    }
-}
-
-/// `Name <email> 1234567890 +0100` → (name, email, time), leniently.
-fn parse_signature(raw: &[u8]) -> (String, String, Option<Timestamp>) {
-    let text = raw.to_str_lossy();
-    let (who, when) = match text.rfind('>') {
-        Some(i) => (&text[..=i], text[i + 1..].trim()),
-        None => (text.as_ref(), ""),
-    };
-    let (name, email) = match who.rfind('<') {
-        Some(i) => (who[..i].trim(), who[i + 1..].trim_end_matches('>').trim()),
-        None => (who.trim(), ""),
-    };
-    let mut parts = when.split_whitespace();
-    let seconds = parts.next().and_then(|s| s.parse::<i64>().ok());
-    let offset = parts.next().and_then(parse_offset).unwrap_or(0);
-    let time = seconds.and_then(|s| {
-        let tz = FixedOffset::east_opt(offset).unwrap_or_else(|| FixedOffset::east_opt(0).unwrap());
-        DateTime::from_timestamp(s, 0).map(|t| Timestamp(t.with_timezone(&tz)))
-    });
-    (name.to_string(), email.to_string(), time)
-}
-
-fn parse_offset(tz: &str) -> Option<i32> {
-    let (sign, digits) = match tz.as_bytes().first()? {
-        b'+' => (1, &tz[1..]),
-        b'-' => (-1, &tz[1..]),
-        _ => (1, tz),
-    };
-    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let h: i32 = digits[..2].parse().ok()?;
-    let m: i32 = digits[2..].parse().ok()?;
-    (h < 24 && m < 60).then_some(sign * (h * 3600 + m * 60))
-}
-
-fn signature(raw: &[u8], mailmap: &gix::mailmap::Snapshot) -> Signature {
-    let (mut name, mut email, time) = parse_signature(raw);
-    let sig = gix::actor::SignatureRef {
-        name: BStr::new(name.as_bytes()),
-        email: BStr::new(email.as_bytes()),
-        time: "",
-    };
-    if let Some(r) = mailmap.try_resolve_ref(sig) {
-        let (n, e) = (
-            r.name.map(|n| n.to_str_lossy().into_owned()),
-            r.email.map(|e| e.to_str_lossy().into_owned()),
-        );
-        if let Some(n) = n {
-            name = n;
-        }
-        if let Some(e) = e {
-            email = e;
-        }
-    }
-    Signature { name, email, time }
-}
-
-/// Splits a commit body into its text and its trailers: the last paragraph is a trailer block
-/// when all its lines are `Token: value` (or continuation) lines, or when a quarter of them are
-/// and one is a `Signed-off-by:`, as git decides. Returns the byte offset where the block starts
-/// (`body.len()` when there is none).
-pub fn split_trailers(body: &str) -> (usize, Vec<Trailer>) {
-    let trimmed = body.trim_end();
-    // The last paragraph starts after the last blank (or whitespace-only) line.
-    let mut start = 0;
-    let mut pos = 0;
-    for line in trimmed.split('\n') {
-        if line.trim().is_empty() {
-            start = pos + line.len() + 1;
-        }
-        pos += line.len() + 1;
-    }
-    let block = &trimmed[start.min(trimmed.len())..];
-    if block.trim().is_empty() {
-        return (body.len(), Vec::new());
-    }
-    let mut trailers: Vec<Trailer> = Vec::new();
-    let (mut lines, mut trailer_lines, mut signed) = (0, 0, false);
-    for line in block.lines() {
-        lines += 1;
-        if line.starts_with([' ', '\t']) {
-            if let Some(last) = trailers.last_mut() {
-                last.value.push(' ');
-                last.value.push_str(line.trim());
-                trailer_lines += 1;
-            }
-            continue;
-        }
-        if let Some((k, v)) = trailer_line(line) {
-            trailer_lines += 1;
-            if k.eq_ignore_ascii_case("Signed-off-by") {
-                signed = true;
-            }
-            trailers.push(Trailer {
-                key: k.to_string(),
-                value: v.to_string(),
-            });
-        }
-    }
-    let is_block = trailer_lines == lines || (signed && trailer_lines * 4 >= lines);
-    if !is_block || trailers.is_empty() {
-        return (body.len(), Vec::new());
-    }
-    (start, trailers)
-}
-
-fn trailer_line(line: &str) -> Option<(&str, &str)> {
-    let colon = line.find(':')?;
-    let key = &line[..colon];
-    if key.is_empty()
-        || key.len() > 64
-        || !key.starts_with(|c: char| c.is_ascii_alphanumeric())
-        || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
-        return None;
-    }
-    let value = line[colon + 1..].trim();
-    // `http://…` is not a trailer key; a trailer needs a space (or nothing) after the colon.
-    if line[colon + 1..].starts_with("//") {
-        return None;
-    }
-    Some((key, value))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Diffs
-
-const DIFFS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("diffs");
+pub(super) const DIFFS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("diffs");
 /// Bumped whenever the record layout or the diff rendering changes, so old records are redone.
-const RECORD_FORMAT: u8 = 1;
+pub(super) const RECORD_FORMAT: u8 = 1;
 /// `cap` value of a record computed without diff text.
-const NO_TEXT: u64 = u64::MAX;
-const FLAG_TRUNCATED: u8 = 1;
-const FLAG_UNAVAILABLE: u8 = 2;
+pub(super) const NO_TEXT: u64 = u64::MAX;
+pub(super) const FLAG_TRUNCATED: u8 = 1;
+pub(super) const FLAG_UNAVAILABLE: u8 = 2;
 
 /// A commit's diff as the build cache keeps it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -792,7 +28,7 @@ pub struct DiffRecord {
 }
 
 impl DiffRecord {
-    fn encode(&self) -> Vec<u8> {
+    pub(super) fn encode(&self) -> Vec<u8> {
         let stat = serde_json::to_vec(&self.stat).unwrap_or_default();
         let mut out = Vec::with_capacity(stat.len() + self.text.len() / 3 + 32);
         out.push(RECORD_FORMAT);
@@ -820,7 +56,7 @@ impl DiffRecord {
     }
 
     /// Decodes a record; `with_text` inflates the diff text too.
-    fn decode(bytes: &[u8], with_text: bool) -> Option<DiffRecord> {
+    pub(super) fn decode(bytes: &[u8], with_text: bool) -> Option<DiffRecord> {
         if bytes.first() != Some(&RECORD_FORMAT) || bytes.len() < 14 {
             return None;
         }
@@ -932,7 +168,7 @@ impl DiffCache {
     }
 }
 
-fn cache_error(path: &Path, e: impl std::fmt::Display) -> Error {
+pub(super) fn cache_error(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::Store {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -940,19 +176,19 @@ fn cache_error(path: &Path, e: impl std::fmt::Display) -> Error {
 }
 
 /// What one worker hands back for one commit.
-struct Done {
+pub(super) struct Done {
     commit: Commit,
     /// A newly computed record to store in the cache.
     record: Option<Vec<u8>>,
 }
 
-fn diff_all(
+pub(super) fn diff_all(
     config: &Config,
     store: &Store,
     history: &History,
     graph: &HashMap<String, GraphEntry>,
     repos: &[(gix::ThreadSafeRepository, gix::mailmap::Snapshot)],
-    progress: &dyn Progress,
+    progress: &dyn Observer,
     report: &mut GitReport,
 ) -> Result<()> {
     let cache = DiffCache::open(&config.cache)?;
@@ -1122,7 +358,7 @@ fn diff_all(
     Ok(())
 }
 
-fn cache_lookup(cache: &DiffCache, ids: &[&str]) -> Result<Vec<Option<DiffRecord>>> {
+pub(super) fn cache_lookup(cache: &DiffCache, ids: &[&str]) -> Result<Vec<Option<DiffRecord>>> {
     let txn = cache
         .db
         .begin_read()
@@ -1142,7 +378,7 @@ fn cache_lookup(cache: &DiffCache, ids: &[&str]) -> Result<Vec<Option<DiffRecord
 }
 
 /// One diff thread's repository handle, caches and buffers.
-struct Worker {
+pub(super) struct Worker {
     repo: gix::Repository,
     platform: gix::diff::blob::Platform,
     state: gix::diff::tree::State,
@@ -1154,7 +390,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(repo: &gix::ThreadSafeRepository) -> Result<Worker> {
+    pub(super) fn new(repo: &gix::ThreadSafeRepository) -> Result<Worker> {
         let mut repo = repo.to_thread_local();
         // Rename detection compares candidate blobs; histogram is faster than git's myers.
         {
@@ -1185,7 +421,7 @@ impl Worker {
         })
     }
 
-    fn commit(
+    pub(super) fn commit(
         &mut self,
         id: &str,
         mailmap: &gix::mailmap::Snapshot,
@@ -1203,7 +439,7 @@ impl Worker {
     }
 
     /// Diffs a commit against its first parent.
-    fn diff(
+    pub(super) fn diff(
         &mut self,
         graph: &HashMap<String, GraphEntry>,
         entry: &GraphEntry,
@@ -1310,7 +546,7 @@ impl Worker {
 
     /// Loads a blob into the old or new buffer; false when the side is absent or not a blob
     /// (a missing object in a partial clone).
-    fn blob(&mut self, id: Option<ObjectId>, old: bool) -> Result<bool> {
+    pub(super) fn blob(&mut self, id: Option<ObjectId>, old: bool) -> Result<bool> {
         let buf = if old {
             &mut self.old_blob
         } else {
@@ -1341,7 +577,7 @@ impl Worker {
 
 /// One changed file (trees left out), owned.
 #[derive(Debug)]
-struct FileChange {
+pub(super) struct FileChange {
     path: String,
     old_path: Option<String>,
     old_id: Option<ObjectId>,
@@ -1353,7 +589,7 @@ struct FileChange {
 }
 
 impl FileChange {
-    fn of(c: gix::diff::tree_with_rewrites::Change) -> Option<FileChange> {
+    pub(super) fn of(c: gix::diff::tree_with_rewrites::Change) -> Option<FileChange> {
         use gix::diff::tree_with_rewrites::Change::*;
         let lossy = |b: &BStr| b.to_str_lossy().into_owned();
         let f = match c {
@@ -1436,14 +672,14 @@ impl FileChange {
 }
 
 /// The diff text of a commit being built, up to the cap.
-struct DiffText {
+pub(super) struct DiffText {
     text: String,
     cap: u64,
     truncated: bool,
 }
 
 impl DiffText {
-    fn new(cap: u64) -> Self {
+    pub(super) fn new(cap: u64) -> Self {
         DiffText {
             text: String::new(),
             cap,
@@ -1452,12 +688,12 @@ impl DiffText {
     }
 
     /// Whether more text is wanted.
-    fn open(&self) -> bool {
+    pub(super) fn open(&self) -> bool {
         self.cap != NO_TEXT && !self.truncated
     }
 
     /// Appends a line (without its newline) unless the cap is reached.
-    fn line(&mut self, parts: &[&str]) {
+    pub(super) fn line(&mut self, parts: &[&str]) {
         if !self.open() {
             return;
         }
@@ -1473,15 +709,15 @@ impl DiffText {
     }
 }
 
-fn mode_octal(m: gix::objs::tree::EntryMode) -> String {
+pub(super) fn mode_octal(m: gix::objs::tree::EntryMode) -> String {
     format!("{:06o}", m.value())
 }
 
-fn is_binary(data: &[u8]) -> bool {
+pub(super) fn is_binary(data: &[u8]) -> bool {
     data[..data.len().min(8000)].contains(&0)
 }
 
-fn count_lines(data: &[u8]) -> u32 {
+pub(super) fn count_lines(data: &[u8]) -> u32 {
     if data.is_empty() {
         return 0;
     }
@@ -1489,12 +725,12 @@ fn count_lines(data: &[u8]) -> u32 {
     (n + usize::from(*data.last().unwrap() != b'\n')) as u32
 }
 
-fn split_lines(data: &[u8]) -> Vec<&[u8]> {
+pub(super) fn split_lines(data: &[u8]) -> Vec<&[u8]> {
     gix::diff::blob::sources::byte_lines(data).collect()
 }
 
 /// Diffs one file: its stat, and its text appended to `out` while the cap allows.
-fn file_diff(
+pub(super) fn file_diff(
     f: &FileChange,
     old: Option<&[u8]>,
     new: Option<&[u8]>,
@@ -1726,7 +962,7 @@ fn file_diff(
 
 /// The byte lengths of the longest common leading and trailing runs of whole lines of two
 /// texts (not overlapping).
-fn common_line_affixes(old: &[u8], new: &[u8]) -> (usize, usize) {
+pub(super) fn common_line_affixes(old: &[u8], new: &[u8]) -> (usize, usize) {
     let raw = old.iter().zip(new).take_while(|(a, b)| a == b).count();
     let prefix = if raw == old.len() && raw == new.len() {
         raw
@@ -1756,7 +992,7 @@ fn common_line_affixes(old: &[u8], new: &[u8]) -> (usize, usize) {
     (prefix, suffix)
 }
 
-fn push_line(out: &mut DiffText, sign: &str, line: &[u8]) {
+pub(super) fn push_line(out: &mut DiffText, sign: &str, line: &[u8]) {
     let (body, newline) = match line.strip_suffix(b"\n") {
         Some(b) => (b, true),
         None => (line, false),
@@ -1771,50 +1007,6 @@ fn push_line(out: &mut DiffText, sign: &str, line: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn signatures_parse_leniently() {
-        let (n, e, t) = parse_signature(b"Andreas Dilger <adilger@whamcloud.com> 1690502400 -0600");
-        assert_eq!(
-            (n.as_str(), e.as_str()),
-            ("Andreas Dilger", "adilger@whamcloud.com")
-        );
-        assert_eq!(t.unwrap().original_display(), "2023-07-27 18:00:00 -0600");
-        let (n, e, t) = parse_signature(b"pschwan 1022000000 +0000");
-        assert_eq!((n.as_str(), e.as_str()), ("pschwan 1022000000 +0000", ""));
-        assert!(t.is_none());
-        let (_, _, t) = parse_signature(b"x <x@y> 1022000000 +9999");
-        assert_eq!(t.unwrap().original_display(), "2002-05-21 16:53:20 +0000");
-    }
-
-    #[test]
-    fn raw_commits_and_odd_messages() {
-        let raw = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent 0123456789012345678901234567890123456789\nauthor A <a@b.c> 1 +0000\ncommitter C <c@d.e> 2 +0100\nencoding ISO-8859-1\n\nSubject caf\xe9\n\nbody\n";
-        let c = RawCommit::parse(raw);
-        assert_eq!(c.parents.len(), 1);
-        let m = c.to_model("x", &Default::default(), true);
-        assert_eq!(m.subject, "Subject café");
-        let raw = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@b.c> 1 +0000\ncommitter C <c@d.e> 2 +0100\n\nbad \xff\xfe bytes";
-        let m = RawCommit::parse(raw).to_model("x", &Default::default(), false);
-        assert_eq!(m.subject, "bad \u{fffd}\u{fffd} bytes");
-        assert_eq!(m.author.email, "a@…");
-    }
-
-    #[test]
-    fn trailers_are_the_last_paragraph() {
-        let body = "Some text.\n\nMore: not a trailer block\nbecause of this line\n\nSigned-off-by: A <a@b>\nChange-Id: I0123\nReviewed-on: https://review.whamcloud.com/c/fs/lustre-release/+/12345\nTested-by: Maloo <maloo@x>\n";
-        let (start, t) = split_trailers(body);
-        assert_eq!(t.len(), 4);
-        assert_eq!(t[1].key, "Change-Id");
-        assert_eq!(
-            t[2].value,
-            "https://review.whamcloud.com/c/fs/lustre-release/+/12345"
-        );
-        assert!(body[start..].starts_with("Signed-off-by"));
-        let (start, t) = split_trailers("b=12345\ni=adilger\nr=green\n");
-        assert!(t.is_empty());
-        assert_eq!(start, "b=12345\ni=adilger\nr=green\n".len());
-    }
 
     /// A file changed in place (the ids only need to differ).
     fn modified(path: &str) -> FileChange {
@@ -1880,19 +1072,6 @@ mod tests {
             out.text
         );
         assert!(out.text.contains("@@ -5,7 +5,6 @@\n 4\n 5\n 6\n-7\n 8\n"));
-    }
-
-    #[test]
-    fn ports_name_their_original() {
-        let id = "ac75b577262760fea62915f5238ecd09c946a9cd";
-        for m in [
-            format!("x\n\nLustre-commit: {id}\nLustre-change: http://r/1\n"),
-            format!("x\n\nLustre-commit: TBD (from {id})\n"),
-            format!("x\n\n(cherry picked from commit {id})\n"),
-        ] {
-            assert_eq!(port_of(&m).as_deref(), Some(id), "{m}");
-        }
-        assert_eq!(port_of("Fixes: ac75b5772627 (\"x\")"), None);
     }
 
     #[test]

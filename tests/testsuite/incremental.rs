@@ -2,13 +2,11 @@
 //! rewrites only the files whose bytes change; every other file keeps its inode and
 //! modification time, so `rsync` to a mirror copies only what changed.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use hindsight::{BuildOptions, Config, Quiet};
 
 /// Relative path → (inode, modification time in ns, bytes) of every file under `root`.

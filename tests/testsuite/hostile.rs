@@ -7,17 +7,12 @@
 //! checked on the bytes; tests/browser/hostile.mjs checks it in Chromium), publish nothing
 //! restricted and no address, and write only safe, distinct paths inside the output folder.
 
-mod common;
-#[path = "common/git.rs"]
-mod git_fixture;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
-use common::*;
-use git_fixture::Repo;
+use crate::common::*;
+use crate::git_fixture::Repo;
 
 const CONFIG: &str = r#"title = "Hostile archive <script>window.__pwned=1</script> {{ 7*7 }}"
 output = "public"
@@ -673,12 +668,13 @@ fn paths_are_safe_distinct_and_inside_the_output() {
 
 /// One browser at a time (tests/browser.rs holds its own lock in another process: the browser
 /// tests of this file run in this binary only).
-static BROWSER: Mutex<()> = Mutex::new(());
 
 #[test]
 fn no_payload_runs_in_a_browser() {
     let (_dir, site, _) = hostile();
-    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = crate::common::BROWSER
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let dir = repo().join("tests/browser");
     assert!(
         dir.join("node_modules/playwright-core").is_dir(),

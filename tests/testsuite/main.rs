@@ -1,0 +1,25 @@
+//! hindsight's integration tests: one test binary (linking the crate once), one module per
+//! area, fixture archives under `tests/fixtures/`. Helpers shared by the modules live in
+//! `common/`.
+
+mod common;
+#[path = "common/git.rs"]
+mod git_fixture;
+#[path = "common/search_site.rs"]
+mod site;
+
+mod atomic;
+mod broken_input;
+mod browser;
+mod bugzilla;
+mod cli;
+mod example_site;
+mod gen_archive;
+mod git_history;
+mod hostile;
+mod incremental;
+mod jira_json;
+mod rewrite_rules;
+mod search_browser;
+mod search_build;
+mod search_tokenizer;
