@@ -49,10 +49,7 @@ fn id_pattern() -> &'static Regex {
 pub fn check_site(root: &Path) -> Result<CheckReport> {
     let mut pages: Vec<PathBuf> = Vec::new();
     for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
-        let entry = entry.map_err(|e| {
-            let path = e.path().unwrap_or(root).to_path_buf();
-            Error::io(path, e.into())
-        })?;
+        let entry = entry.map_err(|e| Error::walk(root, e))?;
         if entry.file_type().is_file() && entry.path().extension().is_some_and(|x| x == "html") {
             pages.push(entry.into_path());
         }

@@ -298,22 +298,31 @@ impl Config {
 /// The default `attachment_size_cap`: 10 MiB.
 pub const DEFAULT_ATTACHMENT_SIZE_CAP: u64 = 10 * 1024 * 1024;
 
+/// What is wrong with one value of a `[[tracker]]` or `[[repository]]` table (it becomes an
+/// [`Error::Config`] naming the table).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Invalid(String);
+
 /// Checks a tracker's reference patterns: each a valid regular expression with a key.
-fn validate_references(t: &TrackerConfig) -> std::result::Result<(), String> {
+fn validate_references(t: &TrackerConfig) -> std::result::Result<(), Invalid> {
     for p in t.references.iter().flatten() {
         regex::Regex::new(&p.regex)
-            .map_err(|e| format!("references: bad regex {:?}: {e}", p.regex))?;
+            .map_err(|e| Invalid(format!("references: bad regex {:?}: {e}", p.regex)))?;
         if p.key.trim().is_empty() {
-            return Err(format!("references: empty key for regex {:?}", p.regex));
+            return Err(Invalid(format!(
+                "references: empty key for regex {:?}",
+                p.regex
+            )));
         }
     }
     Ok(())
 }
 
 /// Checks a repository's ref globs, release tag patterns and Gerrit address.
-fn validate_repository(r: &RepositoryConfig) -> std::result::Result<(), String> {
+fn validate_repository(r: &RepositoryConfig) -> std::result::Result<(), Invalid> {
     for g in r.refs.iter().flatten() {
-        glob::Pattern::new(g).map_err(|e| format!("refs: bad glob {g:?}: {e}"))?;
+        glob::Pattern::new(g).map_err(|e| Invalid(format!("refs: bad glob {g:?}: {e}")))?;
     }
     for (what, list) in [
         ("release_tags", &r.release_tags),
@@ -321,14 +330,14 @@ fn validate_repository(r: &RepositoryConfig) -> std::result::Result<(), String> 
     ] {
         for p in list.iter().flatten() {
             regex::Regex::new(p)
-                .map_err(|e| format!("{what}: bad regular expression {p:?}: {e}"))?;
+                .map_err(|e| Invalid(format!("{what}: bad regular expression {p:?}: {e}")))?;
         }
     }
     if let Some(u) = &r.gerrit_url {
         if !(u.starts_with("http://") || u.starts_with("https://")) {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "gerrit_url {u:?} must start with http:// or https://"
-            ));
+            )));
         }
     }
     Ok(())

@@ -4,15 +4,23 @@
 
 use std::path::PathBuf;
 
-/// Anything that can stop a build.
+/// The error of a library hindsight calls (redb, tantivy, gix, tera, serde_json), kept as the
+/// cause of the error that says what hindsight was doing.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Anything that can stop a build. Each variant says what hindsight was doing and where (the
+/// file, and the line, column and issue when known); the underlying library error, if any, is
+/// its [`source`](std::error::Error::source), never repeated in its own message, so printing
+/// the chain (as `main` does) shows each part once.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file or folder could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
         /// The underlying error.
+        #[source]
         source: std::io::Error,
     },
     /// The configuration file is invalid (unknown key, wrong type, bad value).
@@ -43,39 +51,104 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
-    /// The on-disk archive store failed.
-    #[error("archive store {}: {message}", path.display())]
+    /// An on-disk store of the build cache (the archive store, the diff cache) failed.
+    #[error("store {}{}", path.display(), colon(what))]
     Store {
         /// The store's file.
         path: PathBuf,
-        /// What failed.
-        message: String,
+        /// What was being done, when more than reading or writing the store.
+        what: String,
+        /// The store's error.
+        #[source]
+        source: Cause,
     },
     /// A template failed to load or render.
-    #[error("template {name}: {message}")]
+    #[error("template {name}")]
     Template {
         /// The template's name.
         name: String,
-        /// Tera's message chain.
-        message: String,
+        /// Tera's error (its own chain holds the useful part).
+        #[source]
+        source: Cause,
     },
     /// The git repository could not be read.
-    #[error("git repository {}: {message}", path.display())]
+    #[error("git repository {}: {what}", path.display())]
     Git {
         /// The repository.
         path: PathBuf,
-        /// What failed.
-        message: String,
+        /// What was being read.
+        what: String,
+        /// gix's error.
+        #[source]
+        source: Cause,
     },
-    /// The search index failed.
-    #[error("search index: {message}")]
+    /// The search index (in the build cache) could not be built, read or exported.
+    #[error("search index")]
     Search {
-        /// What failed.
-        message: String,
+        /// tantivy's (or the export's) error.
+        #[source]
+        source: Cause,
+    },
+    /// A value could not be written as JSON.
+    #[error("{what} as JSON")]
+    Json {
+        /// What was being written.
+        what: String,
+        /// serde_json's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A worker thread of a stage panicked (a bug in hindsight, reported instead of a hang).
+    #[error("a worker thread of the {stage} stage panicked")]
+    Panicked {
+        /// The stage.
+        stage: &'static str,
     },
     /// A problem reported as a warning was promoted to an error by `--strict`.
     #[error("{0} (and --strict turns warnings into errors)")]
-    Strict(String),
+    Strict(Warning),
+}
+
+/// A problem with the input that did not stop the build (a skipped item, a repaired byte),
+/// named by file, line:column and issue, as errors are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line, 0 when unknown.
+    pub line: u64,
+    /// 1-based column, 0 when unknown.
+    pub column: u64,
+    /// The issue, when known.
+    pub key: Option<String>,
+    /// What is wrong and what was done about it.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Warnings about the archive as a whole (two files giving one key to different
+        // issues) have no single file.
+        if !self.path.as_os_str().is_empty() {
+            write!(f, "{}", self.path.display())?;
+            if self.line > 0 {
+                write!(f, ":{}:{}", self.line, self.column)?;
+            }
+            write!(f, ": ")?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(k) = &self.key {
+            write!(f, " (issue {k})")?;
+        }
+        Ok(())
+    }
+}
+
+fn colon(what: &str) -> String {
+    match what {
+        "" => String::new(),
+        w => format!(": {w}"),
+    }
 }
 
 fn in_issue(key: &Option<String>) -> String {
@@ -86,6 +159,19 @@ fn in_issue(key: &Option<String>) -> String {
 }
 
 impl Error {
+    /// An error met while walking the folder `root`: the I/O error of the entry it names (or
+    /// of `root`), or the loop walkdir found.
+    pub fn walk(root: &std::path::Path, e: walkdir::Error) -> Self {
+        let path = e.path().unwrap_or(root).to_path_buf();
+        let source = match e.into_io_error() {
+            Some(io) => io,
+            None => {
+                std::io::Error::other("the folder links back into itself (a symbolic link loop)")
+            }
+        };
+        Error::Io { path, source }
+    }
+
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {

@@ -47,9 +47,9 @@ pub fn load(cache: &Path) -> Option<BuildState> {
 /// Records `state` in `cache`.
 pub fn save(cache: &Path, state: &BuildState) -> Result<()> {
     std::fs::create_dir_all(cache).map_err(|e| Error::io(cache, e))?;
-    let bytes = serde_json::to_vec_pretty(state).map_err(|e| Error::Store {
-        path: cache.join(STATE_FILE),
-        message: e.to_string(),
+    let bytes = serde_json::to_vec_pretty(state).map_err(|e| Error::Json {
+        what: cache.join(STATE_FILE).display().to_string(),
+        source: e,
     })?;
     crate::write::replace_file(&cache.join(STATE_FILE), &bytes)
 }
@@ -146,10 +146,7 @@ fn tree_into(h: &mut Xxh3, dir: &Path) -> Result<()> {
         return Ok(());
     }
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|e| {
-            let path = e.path().unwrap_or(dir).to_path_buf();
-            Error::io(path, e.into())
-        })?;
+        let entry = entry.map_err(|e| Error::walk(dir, e))?;
         if entry.file_type().is_dir() {
             continue;
         }
@@ -157,9 +154,7 @@ fn tree_into(h: &mut Xxh3, dir: &Path) -> Result<()> {
         let bytes = rel.as_os_str().as_encoded_bytes();
         h.write_u64(bytes.len() as u64);
         h.write(bytes);
-        let meta = entry
-            .metadata()
-            .map_err(|e| Error::io(entry.path(), e.into()))?;
+        let meta = entry.metadata().map_err(|e| Error::walk(entry.path(), e))?;
         meta_into(h, &meta);
     }
     Ok(())

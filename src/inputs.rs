@@ -170,10 +170,7 @@ fn read_theme(root: &Path) -> Result<Theme> {
         return Ok(theme);
     }
     for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
-        let entry = entry.map_err(|e| {
-            let path = e.path().unwrap_or(root).to_path_buf();
-            Error::io(path, e.into())
-        })?;
+        let entry = entry.map_err(|e| Error::walk(root, e))?;
         if !entry.file_type().is_file() {
             continue;
         }

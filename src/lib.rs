@@ -25,7 +25,7 @@ pub mod store;
 pub mod text;
 pub mod write;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use config::Config;
@@ -90,9 +90,9 @@ pub fn export(config: &Config, file: &std::path::Path, strict: bool) -> Result<u
                 });
             }
         }
-        serde_json::to_writer(&mut out, &issue).map_err(|e| Error::Store {
-            path: file.to_path_buf(),
-            message: e.to_string(),
+        serde_json::to_writer(&mut out, &issue).map_err(|e| Error::Json {
+            what: format!("issue {}", issue.key),
+            source: e,
         })?;
         out.push(b'\n');
         count += 1;
@@ -102,7 +102,8 @@ pub fn export(config: &Config, file: &std::path::Path, strict: bool) -> Result<u
     Ok(count)
 }
 
-/// Builds the site described by `config`.
+/// Builds the site described by `config`: the stages in order, each timed and reported
+/// through `observer`.
 ///
 /// The previous output stays untouched unless the whole build succeeds.
 pub fn build(
@@ -114,28 +115,18 @@ pub fn build(
         .output
         .clone()
         .unwrap_or_else(|| config.output.clone());
-    let mut stages = Vec::new();
+    let mut timer = Timer {
+        observer,
+        stages: Vec::new(),
+    };
 
-    let started = Instant::now();
-    observer.stage_started("check", None);
-    let found = inputs::discover(config)?;
-    let inputs = fingerprint::inputs(config, &found, &output, options.strict)?;
-    let last = fingerprint::load(&config.cache);
-    let up_to_date = !options.force
-        && last.as_ref().is_some_and(|last| {
-            last.inputs == inputs
-                && last.output_path == output
-                && last.cache == fingerprint::cache(config)
-        })
-        && fingerprint::output(&output)?.as_ref() == last.as_ref().map(|l| &l.output);
-    let elapsed = started.elapsed();
-    stages.push(("check", elapsed));
-    if up_to_date {
-        observer.stage_finished(
-            "check",
-            "nothing changed since the last build: inputs, cache and site are as it left them",
-            elapsed,
-        );
+    let check = timer.run(
+        "check",
+        None,
+        || check_up_to_date(config, options, &output),
+        |c| c.summary().to_string(),
+    )?;
+    if check.up_to_date {
         return Ok(BuildReport {
             output,
             up_to_date: true,
@@ -145,84 +136,44 @@ pub fn build(
             render: Default::default(),
             search: Default::default(),
             write: Default::default(),
-            stages,
+            stages: timer.stages,
         });
     }
-    observer.stage_finished("check", "inputs changed since the last build", elapsed);
     // The cache is about to change: until this build succeeds, there is no last build.
     fingerprint::forget(&config.cache)?;
+    let found = check.inputs;
 
-    let started = Instant::now();
-    observer.stage_started("import", None);
-    let imported = import::import(
-        config,
-        &found,
-        &config.cache.join("archive.redb"),
-        options.strict,
-    )?;
-    let report = imported.report.clone();
-    let elapsed = started.elapsed();
-    observer.stage_finished(
+    let store = config.cache.join("archive.redb");
+    let imported = timer.run(
         "import",
-        &format!(
-            "{} files, {} issues ({} duplicate copies merged), {} comments",
-            report.files, report.issues_kept, report.duplicates, report.comments
-        ),
-        elapsed,
-    );
-    stages.push(("import", elapsed));
+        None,
+        || import::import(config, &found, &store, options.strict),
+        |i| i.report.summary(),
+    )?;
+    let import_report = imported.report.clone();
 
-    let mut history = source::history::History::default();
-    let mut git_report = source::GitReport::default();
-    if !config.repositories.is_empty() {
-        let started = Instant::now();
-        observer.stage_started("git", None);
-        let references = source::references::References::from_config(config)?;
-        (history, git_report) = source::read(config, &references, &imported.store, observer)?;
-        let elapsed = started.elapsed();
-        let g = &git_report;
-        observer.stage_finished(
+    let (history, git_report) = if config.repositories.is_empty() {
+        Default::default()
+    } else {
+        timer.run(
             "git",
-            &format!(
-                "{} commits on {} branches, {} tags, {} releases; diffs {} computed, {} cached (walk {:.1}s, diffs {:.1}s)",
-                g.commits,
-                g.branches,
-                g.tags,
-                g.releases,
-                g.diffs_computed,
-                g.diffs_cached,
-                g.walk_time.as_secs_f64(),
-                g.diff_time.as_secs_f64()
-            ),
-            elapsed,
-        );
-        stages.push(("git", elapsed));
-    }
+            None,
+            || {
+                let references = source::references::References::from_config(config)?;
+                source::read(config, &references, &imported.store, observer)
+            },
+            |(_, report)| report.summary(),
+        )?
+    };
 
-    let started = Instant::now();
-    observer.stage_started("link", None);
-    let linked = link::link(imported, history, config)?;
-    let elapsed = started.elapsed();
-    let refs = linked.history.stats;
-    let mut summary = format!(
-        "{} issues in {} projects, {} cross-referenced",
-        linked.issues.len(),
-        linked.projects.len(),
-        linked.mentioned_by.len()
-    );
-    if !linked.history.commits.is_empty() {
-        summary.push_str(&format!(
-            "; {} commits cite {} issues, {} references ({} keys) not in the archive",
-            refs.linked_commits, refs.cited_issues, refs.unresolved, refs.unresolved_keys
-        ));
-    }
-    observer.stage_finished("link", &summary, elapsed);
-    stages.push(("link", elapsed));
+    let linked = timer.run(
+        "link",
+        None,
+        || link::link(imported, history, config),
+        link::Linked::summary,
+    )?;
+    let references = linked.history.stats;
 
-    observer.stage_started(
-        "render",
-        Some((linked.issues.len() + linked.history.commits.len()) as u64),
-    );
     let diffs = match linked.history.commits.is_empty() {
         true => None,
         false => Some(source::DiffCache::open(&config.cache)?),
@@ -231,7 +182,7 @@ pub fn build(
     let staging = Staging::begin(&output)?;
     // Everything that fills the staging folder; on any failure it is removed and the
     // published site was never touched (a failure to clean up must not hide the real error).
-    let staged = stage_site(config, &linked, &renderer, &staging, observer, &mut stages);
+    let staged = stage_site(config, &linked, &renderer, &staging, &mut timer);
     let (render_report, search_report) = match staged {
         Ok(reports) => reports,
         Err(e) => {
@@ -239,22 +190,7 @@ pub fn build(
             return Err(e);
         }
     };
-
-    let started = Instant::now();
-    observer.stage_started("write", None);
-    let write_report = staging.commit()?;
-    let elapsed = started.elapsed();
-    observer.stage_finished(
-        "write",
-        &format!(
-            "{} files changed, {} unchanged, {:.1} MB",
-            write_report.written,
-            write_report.unchanged,
-            write_report.bytes as f64 / 1e6
-        ),
-        elapsed,
-    );
-    stages.push(("write", elapsed));
+    let write_report = timer.run("write", None, || staging.commit(), WriteReport::summary)?;
 
     // The store writes its last state when closed: the cache's fingerprint is taken after.
     drop(renderer);
@@ -264,7 +200,7 @@ pub fn build(
         fingerprint::save(
             &config.cache,
             &fingerprint::BuildState {
-                inputs,
+                inputs: check.fingerprint,
                 cache: fingerprint::cache(config),
                 output: site,
                 output_path: output.clone(),
@@ -275,13 +211,80 @@ pub fn build(
     Ok(BuildReport {
         output,
         up_to_date: false,
-        import: report,
+        import: import_report,
         git: git_report,
-        references: refs,
+        references,
         render: render_report,
         search: search_report,
         write: write_report,
-        stages,
+        stages: timer.stages,
+    })
+}
+
+/// Runs the build's stages one after another, timing each and telling the observer when it
+/// starts and how it ended.
+struct Timer<'o> {
+    observer: &'o dyn Observer,
+    stages: Vec<(&'static str, Duration)>,
+}
+
+impl Timer<'_> {
+    /// Runs stage `name` (`total` items when known) and reports its one-line `summary`.
+    fn run<T>(
+        &mut self,
+        name: &'static str,
+        total: Option<u64>,
+        stage: impl FnOnce() -> Result<T>,
+        summary: impl FnOnce(&T) -> String,
+    ) -> Result<T> {
+        let started = Instant::now();
+        self.observer.stage_started(name, total);
+        let value = stage()?;
+        let elapsed = started.elapsed();
+        self.observer
+            .stage_finished(name, &summary(&value), elapsed);
+        self.stages.push((name, elapsed));
+        Ok(value)
+    }
+}
+
+/// What the up-to-date check found.
+struct Check {
+    /// Everything the build reads.
+    inputs: inputs::Inputs,
+    /// Its fingerprint, recorded when the build succeeds.
+    fingerprint: String,
+    /// Nothing changed since the last build: the site is what this build would write.
+    up_to_date: bool,
+}
+
+impl Check {
+    fn summary(&self) -> &'static str {
+        if self.up_to_date {
+            "nothing changed since the last build: inputs, cache and site are as it left them"
+        } else {
+            "inputs changed since the last build"
+        }
+    }
+}
+
+/// Finds the inputs and compares them, the cache and the published site with what the last
+/// successful build recorded.
+fn check_up_to_date(config: &Config, options: &BuildOptions, output: &Path) -> Result<Check> {
+    let found = inputs::discover(config)?;
+    let fingerprint = fingerprint::inputs(config, &found, output, options.strict)?;
+    let last = fingerprint::load(&config.cache);
+    let up_to_date = !options.force
+        && last.as_ref().is_some_and(|last| {
+            last.inputs == fingerprint
+                && last.output_path == output
+                && last.cache == fingerprint::cache(config)
+        })
+        && fingerprint::output(output)?.as_ref() == last.as_ref().map(|l| &l.output);
+    Ok(Check {
+        inputs: found,
+        fingerprint,
+        up_to_date,
     })
 }
 
@@ -291,57 +294,38 @@ fn stage_site(
     linked: &link::Linked,
     renderer: &render::Renderer,
     staging: &Staging,
-    observer: &dyn Observer,
-    stages: &mut Vec<(&'static str, Duration)>,
+    timer: &mut Timer,
 ) -> Result<(RenderReport, search::SearchReport)> {
-    let started = Instant::now();
-    let render_report = renderer.render_all(staging, observer)?;
-    let elapsed = started.elapsed();
-    observer.stage_finished(
+    let observer = timer.observer;
+    let pages = (linked.issues.len() + linked.history.commits.len()) as u64;
+    let render_report = timer.run(
         "render",
-        &format!(
-            "{} issue pages, {} commit pages, {} listing pages, {} other files",
-            render_report.issue_pages,
-            render_report.commit_pages,
-            render_report.listing_pages,
-            render_report.other_files
-        ),
-        elapsed,
-    );
-    stages.push(("render", elapsed));
-
-    let started = Instant::now();
-    observer.stage_started("search", Some(linked.issues.len() as u64));
-    // Issues then commits, each as the site publishes it.
-    let indexed = search::build_streaming(&config.cache, staging, |emit| {
-        linked.for_each_issue(|issue| {
-            let path = format!("{}.html", keys::issue_path(&issue.key));
-            if let Some(doc) = search::docs::issue_doc(&issue, &path) {
-                emit(doc);
-            }
-            observer.advance(1);
-            Ok(())
-        })?;
-        linked.store.for_each_commit(|commit| {
-            let path = keys::commit_path(&commit.id);
-            emit(search::docs::commit_doc(&commit, &path));
-            Ok(())
-        })
-    });
-    let search_report = indexed?;
-    let elapsed = started.elapsed();
-    observer.stage_finished(
+        Some(pages),
+        || renderer.render_all(staging, observer),
+        RenderReport::summary,
+    )?;
+    let search_report = timer.run(
         "search",
-        &format!(
-            "{} documents, {} terms, {} files, {:.1} MB (loaded before a query: {} bytes)",
-            search_report.docs,
-            search_report.terms,
-            search_report.files,
-            search_report.bytes as f64 / 1e6,
-            search_report.root_bytes
-        ),
-        elapsed,
-    );
-    stages.push(("search", elapsed));
+        Some(linked.issues.len() as u64),
+        || {
+            // Issues then commits, each as the site publishes it.
+            search::build_streaming(&config.cache, staging, |emit| {
+                linked.for_each_issue(|issue| {
+                    let path = format!("{}.html", keys::issue_path(&issue.key));
+                    if let Some(doc) = search::docs::issue_doc(&issue, &path) {
+                        emit(doc);
+                    }
+                    observer.advance(1);
+                    Ok(())
+                })?;
+                linked.store.for_each_commit(|commit| {
+                    let path = keys::commit_path(&commit.id);
+                    emit(search::docs::commit_doc(&commit, &path));
+                    Ok(())
+                })
+            })
+        },
+        search::SearchReport::summary,
+    )?;
     Ok((render_report, search_report))
 }

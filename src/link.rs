@@ -179,6 +179,24 @@ impl Linked {
             .unwrap_or_else(|| person.login.clone())
     }
 
+    /// One line for the build's progress: issues, projects, cross-references, commits.
+    pub fn summary(&self) -> String {
+        let refs = self.history.stats;
+        let mut summary = format!(
+            "{} issues in {} projects, {} cross-referenced",
+            self.issues.len(),
+            self.projects.len(),
+            self.mentioned_by.len()
+        );
+        if !self.history.commits.is_empty() {
+            summary.push_str(&format!(
+                "; {} commits cite {} issues, {} references ({} keys) not in the archive",
+                refs.linked_commits, refs.cited_issues, refs.unresolved, refs.unresolved_keys
+            ));
+        }
+        summary
+    }
+
     /// The issues of `keys` from the store, as published (see [`Linked::prepare`]).
     pub fn issues(&self, keys: &[String]) -> Result<Vec<Issue>> {
         let mut issues = self.store.issues(keys)?;

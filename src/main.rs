@@ -127,12 +127,15 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            // The error, then each cause once: `error: what: why: underlying error`.
+            let mut line = format!("error: {e}");
             let mut source = std::error::Error::source(&e);
             while let Some(s) = source {
-                eprintln!("  caused by: {s}");
+                line.push_str(": ");
+                line.push_str(&s.to_string());
                 source = s.source();
             }
+            eprintln!("{line}");
             ExitCode::from(EXIT_INPUT)
         }
     }

@@ -23,6 +23,32 @@ use std::fmt;
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde::{Deserialize, Serialize};
 
+/// Why a date in an export could not be read (the importer turns it into a warning that names
+/// the file, position and issue, and leaves the field empty).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    /// Outside the four-digit years RFC 3339 (and so the neutral format) can hold.
+    #[error("year {0} is out of range")]
+    YearOutOfRange(i32),
+    /// Not in any form the export format writes dates in.
+    #[error("`{text}` is not a date like `{example}`")]
+    Unreadable {
+        /// The text as found.
+        text: String,
+        /// What the format's dates look like.
+        example: &'static str,
+    },
+    /// In the right form, but no such instant (a time skipped by a clock change, a year out of
+    /// range).
+    #[error("`{text}` is not a valid time{}", reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default())]
+    Invalid {
+        /// The text as found.
+        text: String,
+        /// Why, when more is known.
+        reason: Option<Box<DateError>>,
+    },
+}
+
 /// An instant with the UTC offset it was recorded in.
 ///
 /// Serialised as RFC 3339 with the original offset (`2023-07-28T00:11:05-07:00`), so the neutral
@@ -33,13 +59,13 @@ pub struct Timestamp(pub DateTime<FixedOffset>);
 impl Timestamp {
     /// A timestamp the neutral format can hold: RFC 3339 has four-digit years only, so a date
     /// in year 72023 (a typo in an export) would be written out but never read back.
-    pub fn checked(t: DateTime<FixedOffset>) -> std::result::Result<Timestamp, String> {
+    pub fn checked(t: DateTime<FixedOffset>) -> std::result::Result<Timestamp, DateError> {
         use chrono::Datelike;
         let utc = t.with_timezone(&chrono::Utc).year();
         if (1..=9999).contains(&t.year()) && (1..=9999).contains(&utc) {
             Ok(Timestamp(t))
         } else {
-            Err(format!("year {} is out of range", t.year()))
+            Err(DateError::YearOutOfRange(t.year()))
         }
     }
 

@@ -174,7 +174,8 @@ impl Store {
             f(
                 serde_json::from_slice(value.value()).map_err(|e| Error::Store {
                     path: self.path.clone(),
-                    message: format!("corrupt commit record: {e}"),
+                    what: "corrupt commit record".into(),
+                    source: e.into(),
                 })?,
             )?;
         }
@@ -190,7 +191,8 @@ impl Store {
             .map(|v| {
                 serde_json::from_slice(v.value()).map_err(|e| Error::Store {
                     path: self.path.clone(),
-                    message: format!("corrupt commit record {id}: {e}"),
+                    what: format!("corrupt commit record {id}"),
+                    source: e.into(),
                 })
             })
             .transpose()
@@ -199,19 +201,21 @@ impl Store {
     fn decode(&self, bytes: &[u8]) -> Result<Issue> {
         serde_json::from_slice(bytes).map_err(|e| Error::Store {
             path: self.path.clone(),
-            message: format!("corrupt issue record: {e}"),
+            what: "corrupt issue record".into(),
+            source: e.into(),
         })
     }
 
-    fn error(&self, e: impl std::fmt::Display) -> Error {
+    fn error(&self, e: impl Into<crate::error::Cause>) -> Error {
         store_error(&self.path, e)
     }
 }
 
-fn store_error(path: &Path, e: impl std::fmt::Display) -> Error {
+fn store_error(path: &Path, e: impl Into<crate::error::Cause>) -> Error {
     Error::Store {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        what: String::new(),
+        source: e.into(),
     }
 }
 

@@ -26,6 +26,18 @@ pub struct WriteReport {
     pub bytes: u64,
 }
 
+impl WriteReport {
+    /// One line for the build's progress: files changed and kept, bytes.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} files changed, {} unchanged, {:.1} MB",
+            self.written,
+            self.unchanged,
+            self.bytes as f64 / 1e6
+        )
+    }
+}
+
 /// A new site being assembled beside the published one.
 pub struct Staging {
     output: PathBuf,
@@ -201,10 +213,7 @@ fn remove_if_present(path: &Path) -> Result<()> {
     }
     let mut dirs = Vec::new();
     for entry in walkdir::WalkDir::new(path) {
-        let entry = entry.map_err(|e| {
-            let p = e.path().unwrap_or(path).to_path_buf();
-            Error::io(p, e.into())
-        })?;
+        let entry = entry.map_err(|e| Error::walk(path, e))?;
         if entry.file_type().is_dir() {
             dirs.push(entry.into_path());
         }

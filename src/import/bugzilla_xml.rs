@@ -47,8 +47,8 @@ use super::xml::{self, for_each_attribute, Handler as _};
 use super::{Record, Source, Warning};
 use crate::error::{Error, Result};
 use crate::model::{
-    Attachment, AttachmentContent, Comment, CustomField, Issue, IssueLink, LinkDirection, Markup,
-    Person, Project, Text, Timestamp, Visibility,
+    Attachment, AttachmentContent, Comment, CustomField, DateError, Issue, IssueLink,
+    LinkDirection, Markup, Person, Project, Text, Timestamp, Visibility,
 };
 
 /// Whether the start of a file looks like a Bugzilla XML export.
@@ -632,7 +632,7 @@ pub(crate) fn base64_len(data: &str) -> u64 {
 
 /// Parses Bugzilla's dates: `2007-10-18 05:56:11 -0700`, without seconds, with a zone name, or
 /// without a zone (UTC); RFC 3339 is accepted too.
-pub(crate) fn parse_date(s: &str) -> std::result::Result<Option<Timestamp>, String> {
+pub(crate) fn parse_date(s: &str) -> std::result::Result<Option<Timestamp>, DateError> {
     let s = s.trim();
     if s.is_empty() {
         return Ok(None);
@@ -658,12 +658,19 @@ pub(crate) fn parse_date(s: &str) -> std::result::Result<Option<Timestamp>, Stri
         (Some(n), Some(offset)) => match offset.from_local_datetime(&n).single() {
             Some(t) => Timestamp::checked(t)
                 .map(Some)
-                .map_err(|e| format!("`{s}` is not a valid time ({e})")),
-            None => Err(format!("`{s}` is not a valid time")),
+                .map_err(|e| DateError::Invalid {
+                    text: s.to_string(),
+                    reason: Some(Box::new(e)),
+                }),
+            None => Err(DateError::Invalid {
+                text: s.to_string(),
+                reason: None,
+            }),
         },
-        _ => Err(format!(
-            "`{s}` is not a date like `2007-10-18 05:56:11 -0700`"
-        )),
+        _ => Err(DateError::Unreadable {
+            text: s.to_string(),
+            example: "2007-10-18 05:56:11 -0700",
+        }),
     }
 }
 

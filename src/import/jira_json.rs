@@ -47,8 +47,8 @@ use super::position::{char_column, Counting, Positions};
 use super::{Record, Source};
 use crate::error::{Error, Result};
 use crate::model::{
-    Attachment, Comment, CustomField, FieldChange, HistoryEntry, Issue, IssueLink, LinkDirection,
-    Markup, Person, Text, Timestamp, Visibility, Worklog,
+    Attachment, Comment, CustomField, DateError, FieldChange, HistoryEntry, Issue, IssueLink,
+    LinkDirection, Markup, Person, Text, Timestamp, Visibility, Worklog,
 };
 
 /// Whether the start of a file looks like JIRA REST JSON: a search page (`"issues"` with
@@ -254,12 +254,12 @@ impl State<'_> {
         }
     }
 
-    fn emit(&self, record: Record) -> std::result::Result<(), String> {
+    fn emit(&self, record: Record) -> std::result::Result<(), Stopped> {
         let result = (self.emit.borrow_mut())(record);
         result.map_err(|e| {
-            let message = e.to_string();
+            let stopped = Stopped(e.to_string());
             *self.failure.borrow_mut() = Some(e);
-            message
+            stopped
         })
     }
 
@@ -279,7 +279,7 @@ impl State<'_> {
         self.finish_inner(raw).map_err(E::custom)
     }
 
-    fn finish_inner(&self, raw: RawIssue) -> std::result::Result<(), String> {
+    fn finish_inner(&self, raw: RawIssue) -> std::result::Result<(), Stopped> {
         let key = match raw.key.as_deref().map(str::trim) {
             Some(k) if !k.is_empty() => k.to_string(),
             _ => {
@@ -660,8 +660,14 @@ fn adf_text(node: &Value, out: &mut String) {
     }
 }
 
+/// The receiver of records failed: the error itself is kept in the reader's `failure`, and
+/// this only carries its message through serde's unwinding.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Stopped(String);
+
 /// Parses `2015-04-24T12:04:05.000+0000` (and RFC 3339, and a bare `2015-04-24`).
-fn parse_date(s: &str) -> std::result::Result<Timestamp, String> {
+fn parse_date(s: &str) -> std::result::Result<Timestamp, DateError> {
     let s = s.trim();
     for format in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z"] {
         if let Ok(t) = DateTime::parse_from_str(s, format) {
@@ -680,9 +686,10 @@ fn parse_date(s: &str) -> std::result::Result<Timestamp, String> {
             return Timestamp::checked(t);
         }
     }
-    Err(format!(
-        "`{s}` is not a date like `2015-04-24T12:04:05.000+0000`"
-    ))
+    Err(DateError::Unreadable {
+        text: s.to_string(),
+        example: "2015-04-24T12:04:05.000+0000",
+    })
 }
 
 /// A JIRA duration for seconds of work: `1d 2h 30m` (days of 24 hours, as the XML export

@@ -64,6 +64,7 @@ use std::sync::mpsc;
 use rayon::prelude::*;
 
 use crate::config::{Config, Format, TrackerConfig};
+pub use crate::error::Warning;
 use crate::error::{Error, Result};
 use crate::inputs::Inputs;
 use crate::model::{Issue, Person};
@@ -79,40 +80,6 @@ pub enum Record {
     Person(Person),
     /// An item the importer skipped, or a field it could not read.
     Warning(Warning),
-}
-
-/// A problem in the input that did not stop the build (unless `--strict`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Warning {
-    /// The file.
-    pub path: PathBuf,
-    /// 1-based line, 0 when unknown.
-    pub line: u64,
-    /// 1-based column, 0 when unknown.
-    pub column: u64,
-    /// The issue, when known.
-    pub key: Option<String>,
-    /// What is wrong and what was done about it.
-    pub message: String,
-}
-
-impl std::fmt::Display for Warning {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Warnings about the archive as a whole (two files giving one key to different
-        // issues) have no single file.
-        if !self.path.as_os_str().is_empty() {
-            write!(f, "{}", self.path.display())?;
-            if self.line > 0 {
-                write!(f, ":{}:{}", self.line, self.column)?;
-            }
-            write!(f, ": ")?;
-        }
-        write!(f, "{}", self.message)?;
-        if let Some(k) = &self.key {
-            write!(f, " (issue {k})")?;
-        }
-        Ok(())
-    }
 }
 
 /// The tracker a file belongs to, as importers need it.
@@ -151,6 +118,16 @@ pub struct ImportReport {
     pub comments: usize,
     /// Problems that did not stop the build.
     pub warnings: Vec<Warning>,
+}
+
+impl ImportReport {
+    /// One line for the build's progress: files, issues kept, duplicates merged, comments.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} files, {} issues ({} duplicate copies merged), {} comments",
+            self.files, self.issues_kept, self.duplicates, self.comments
+        )
+    }
 }
 
 /// People named anywhere in the exports: login or key → display name.
@@ -202,20 +179,13 @@ pub fn import(
                         let _ = tx.send(r);
                         Ok(())
                     };
-                    match format {
-                        Format::JiraXml => jira_xml::read_file(path, source, &mut emit),
-                        Format::JiraJson => jira_json::read_file(path, source, &mut emit),
-                        Format::BugzillaXml => bugzilla_xml::read_file(path, source, &mut emit),
-                        Format::BugzillaJson => bugzilla_json::read_file(path, source, &mut emit),
-                        Format::GithubJson => github_json::read_file(path, source, &mut emit),
-                        Format::Ndjson => ndjson::read_file(path, source, &mut emit),
-                    }
+                    (importer(format).read)(path, source, &mut emit)
                 })
         });
         let written = admit_all(config, &store, rx, &mut report, &mut people, strict);
         let parsed = parse
             .join()
-            .unwrap_or_else(|_| Err(Error::Strict("an import thread panicked".into())));
+            .unwrap_or_else(|_| Err(Error::Panicked { stage: "import" }));
         // A parse error is the root cause when both failed.
         parsed.and(written)
     });
@@ -272,7 +242,7 @@ fn admit_all(
             }
             Record::Warning(w) => {
                 if strict {
-                    return Err(Error::Strict(w.to_string()));
+                    return Err(Error::Strict(w.clone()));
                 }
                 report.warnings.push(w);
             }
@@ -306,7 +276,7 @@ fn admit_all(
                             ),
                         };
                         if strict {
-                            return Err(Error::Strict(w.to_string()));
+                            return Err(Error::Strict(w.clone()));
                         }
                         report.warnings.push(w);
                     }
@@ -355,6 +325,62 @@ fn admit(config: &Config, issue: &mut Issue, report: &mut ImportReport) -> bool 
     true
 }
 
+/// An importer's reader: a whole file, each record handed to the callback as it is read.
+pub type ReadFile = fn(&Path, &Source, &mut dyn FnMut(Record) -> Result<()>) -> Result<()>;
+
+/// One export format: how to recognise it from a file's first bytes, and how to read a file.
+pub struct Importer {
+    /// The format.
+    pub format: Format,
+    /// Whether the start of a file (up to 8 KiB, lossily decoded) looks like this format.
+    pub sniff: fn(&str) -> bool,
+    /// Reads a whole file, handing each record to `emit` as it is read.
+    pub read: ReadFile,
+}
+
+/// Every format hindsight reads, in the order detection tries them (the more specific first:
+/// a JIRA REST page would also pass GitHub's looser test).
+pub static IMPORTERS: [Importer; 6] = [
+    Importer {
+        format: Format::JiraXml,
+        sniff: jira_xml::sniff,
+        read: jira_xml::read_file,
+    },
+    Importer {
+        format: Format::BugzillaXml,
+        sniff: bugzilla_xml::sniff,
+        read: bugzilla_xml::read_file,
+    },
+    Importer {
+        format: Format::Ndjson,
+        sniff: ndjson::sniff,
+        read: ndjson::read_file,
+    },
+    Importer {
+        format: Format::JiraJson,
+        sniff: jira_json::sniff,
+        read: jira_json::read_file,
+    },
+    Importer {
+        format: Format::BugzillaJson,
+        sniff: bugzilla_json::sniff,
+        read: bugzilla_json::read_file,
+    },
+    Importer {
+        format: Format::GithubJson,
+        sniff: github_json::sniff,
+        read: github_json::read_file,
+    },
+];
+
+/// The importer of `format`.
+pub fn importer(format: Format) -> &'static Importer {
+    IMPORTERS
+        .iter()
+        .find(|i| i.format == format)
+        .expect("every format has an importer")
+}
+
 /// Detects a file's format from its first bytes.
 pub fn detect(path: &Path) -> Result<Format> {
     let mut head = vec![0u8; 8192];
@@ -378,18 +404,9 @@ pub fn detect(path: &Path) -> Result<Format> {
 /// Detects a format from the start of a file.
 pub fn detect_bytes(head: &[u8]) -> Option<Format> {
     let text = String::from_utf8_lossy(head);
-    type Sniff = fn(&str) -> bool;
-    let sniffers: [(Sniff, Format); 6] = [
-        (jira_xml::sniff, Format::JiraXml),
-        (bugzilla_xml::sniff, Format::BugzillaXml),
-        (ndjson::sniff, Format::Ndjson),
-        (jira_json::sniff, Format::JiraJson),
-        (bugzilla_json::sniff, Format::BugzillaJson),
-        (github_json::sniff, Format::GithubJson),
-    ];
-    for (sniff, format) in sniffers {
-        if sniff(&text) {
-            return Some(format);
+    for importer in &IMPORTERS {
+        if (importer.sniff)(&text) {
+            return Some(importer.format);
         }
     }
     None
@@ -398,6 +415,22 @@ pub fn detect_bytes(head: &[u8]) -> Option<Format> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_format_has_one_importer() {
+        use crate::config::Format::*;
+        for f in [
+            JiraXml,
+            JiraJson,
+            BugzillaXml,
+            BugzillaJson,
+            GithubJson,
+            Ndjson,
+        ] {
+            assert_eq!(IMPORTERS.iter().filter(|i| i.format == f).count(), 1);
+            assert_eq!(importer(f).format, f);
+        }
+    }
 
     #[test]
     fn jira_xml_is_detected_by_content() {

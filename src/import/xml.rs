@@ -159,7 +159,9 @@ pub(crate) fn xml_error(
 /// A date field of an item: a bad value is dropped with a warning at byte `at`, not an error.
 pub(crate) fn date_or_warn(
     warnings: &mut Vec<(u64, String)>,
-    parse: fn(&str) -> std::result::Result<Option<crate::model::Timestamp>, String>,
+    parse: fn(
+        &str,
+    ) -> std::result::Result<Option<crate::model::Timestamp>, crate::model::DateError>,
     text: &str,
     at: u64,
     what: &str,

@@ -55,6 +55,16 @@ pub struct RenderReport {
     pub notes: Vec<String>,
 }
 
+impl RenderReport {
+    /// One line for the build's progress: pages of each kind.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} issue pages, {} commit pages, {} listing pages, {} other files",
+            self.issue_pages, self.commit_pages, self.listing_pages, self.other_files
+        )
+    }
+}
+
 /// A sink that remembers the HTML pages passed through it, for the sitemap (only when there
 /// will be one: a million page paths are worth keeping only then).
 struct Recording<'s> {
@@ -288,7 +298,7 @@ impl<'a> Renderer<'a> {
     fn render(&self, name: &str, context: &tera::Context) -> Result<String> {
         self.tera
             .render(name, context)
-            .map_err(|e| templates::template_error(name, &e))
+            .map_err(|e| templates::template_error(name, e))
     }
 
     fn context(&self, root: &str) -> tera::Context {
@@ -416,9 +426,9 @@ impl<'a> Renderer<'a> {
         if !self.config.issue_json {
             return Ok(());
         }
-        let mut json = serde_json::to_vec_pretty(issue).map_err(|e| Error::Template {
-            name: "issue json".into(),
-            message: e.to_string(),
+        let mut json = serde_json::to_vec_pretty(issue).map_err(|e| Error::Json {
+            what: format!("issue {}", issue.key),
+            source: e,
         })?;
         json.push(b'\n');
         sink.put(&format!("{path}.json"), &json)

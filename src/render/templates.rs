@@ -86,19 +86,21 @@ pub fn load(theme: &Theme) -> Result<tera::Tera> {
     let mut sources = Vec::new();
     for (name, builtin) in TEMPLATES {
         let text = match theme.file(&format!("templates/{name}")) {
-            Some(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| Error::Template {
-                name: name.to_string(),
-                message: format!(
-                    "{} is not UTF-8",
-                    theme.root.join("templates").join(name).display()
-                ),
+            Some(bytes) => String::from_utf8(bytes.to_vec()).map_err(|e| Error::Template {
+                name: theme
+                    .root
+                    .join("templates")
+                    .join(name)
+                    .display()
+                    .to_string(),
+                source: e.into(),
             })?,
             None => builtin.to_string(),
         };
         sources.push((name.to_string(), text));
     }
     tera.add_raw_templates(sources)
-        .map_err(|e| template_error("theme", &e))?;
+        .map_err(|e| template_error("theme", e))?;
     Ok(tera)
 }
 
@@ -110,17 +112,11 @@ pub fn static_files(theme: &Theme) -> Vec<(&'static str, &[u8])> {
         .collect()
 }
 
-/// A template error with Tera's whole cause chain (Tera puts the useful part in `source`).
-pub fn template_error(name: &str, e: &tera::Error) -> Error {
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
+/// A template error, with Tera's own cause chain (where Tera puts the useful part) as its
+/// source.
+pub fn template_error(name: &str, e: tera::Error) -> Error {
     Error::Template {
         name: name.to_string(),
-        message,
+        source: e.into(),
     }
 }

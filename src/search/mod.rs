@@ -88,6 +88,20 @@ pub struct SearchReport {
     pub max_file_bytes: u64,
 }
 
+impl SearchReport {
+    /// One line for the build's progress: documents, terms, files, size, first load.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} documents, {} terms, {} files, {:.1} MB (loaded before a query: {} bytes)",
+            self.docs,
+            self.terms,
+            self.files,
+            self.bytes as f64 / 1e6,
+            self.root_bytes
+        )
+    }
+}
+
 /// One result of [`query`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Hit {
@@ -149,8 +163,9 @@ pub fn query(cache_dir: &Path, query: &str, limit: usize) -> crate::Result<Vec<H
     index::search(cache_dir, query, limit)
 }
 
-pub(crate) fn err(message: impl std::fmt::Display) -> crate::Error {
+/// A search index error with its cause (a tantivy error, or what went wrong in words).
+pub(crate) fn err(cause: impl Into<crate::error::Cause>) -> crate::Error {
     crate::Error::Search {
-        message: message.to_string(),
+        source: cause.into(),
     }
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 
+/// A commit object, parsed leniently: whatever git accepted, this accepts.
 pub(super) struct RawCommit<'a> {
     pub(super) tree: Option<ObjectId>,
     pub(super) parents: Vec<ObjectId>,
@@ -254,9 +255,6 @@ pub(super) fn trailer_line(line: &str) -> Option<(&str, &str)> {
     }
     Some((key, value))
 }
-
-// ---------------------------------------------------------------------------------------------
-// Diffs
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 
 use super::*;
 
+/// The diff cache's one table: commit id → encoded [`DiffRecord`].
 pub(super) const DIFFS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("diffs");
 /// Bumped whenever the record layout or the diff rendering changes, so old records are redone.
 pub(super) const RECORD_FORMAT: u8 = 1;
@@ -146,6 +147,13 @@ impl DiffCache {
 
     /// Several diffs in one read transaction, in the order asked.
     pub fn get_many(&self, ids: &[&str]) -> Result<Vec<Option<DiffRecord>>> {
+        self.lookup(ids, true)
+    }
+
+    /// Several records in one read transaction, in the order asked; `with_text: false` reads
+    /// the diffstat only (what the walk needs to know a commit is done). An id that is not
+    /// hex has no record.
+    pub(super) fn lookup(&self, ids: &[&str], with_text: bool) -> Result<Vec<Option<DiffRecord>>> {
         let txn = self
             .db
             .begin_read()
@@ -162,16 +170,17 @@ impl DiffCache {
             let v = table
                 .get(oid.as_bytes())
                 .map_err(|e| cache_error(&self.path, e))?;
-            out.push(v.and_then(|v| DiffRecord::decode(v.value(), true)));
+            out.push(v.and_then(|v| DiffRecord::decode(v.value(), with_text)));
         }
         Ok(out)
     }
 }
 
-pub(super) fn cache_error(path: &Path, e: impl std::fmt::Display) -> Error {
+pub(super) fn cache_error(path: &Path, e: impl Into<crate::error::Cause>) -> Error {
     Error::Store {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        what: String::new(),
+        source: e.into(),
     }
 }
 
@@ -221,7 +230,7 @@ pub(super) fn diff_all(
                         break;
                     }
                     let block = &jobs[start..(start + BLOCK).min(jobs.len())];
-                    let cached = match cache_lookup(cache, block) {
+                    let cached = match cache.lookup(block, false) {
                         Ok(c) => c,
                         Err(e) => {
                             let _ = tx.send(Err(e));
@@ -358,25 +367,6 @@ pub(super) fn diff_all(
     Ok(())
 }
 
-pub(super) fn cache_lookup(cache: &DiffCache, ids: &[&str]) -> Result<Vec<Option<DiffRecord>>> {
-    let txn = cache
-        .db
-        .begin_read()
-        .map_err(|e| cache_error(&cache.path, e))?;
-    let table = txn
-        .open_table(DIFFS)
-        .map_err(|e| cache_error(&cache.path, e))?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let oid = ObjectId::from_hex(id.as_bytes()).map_err(|e| cache_error(&cache.path, e))?;
-        let v = table
-            .get(oid.as_bytes())
-            .map_err(|e| cache_error(&cache.path, e))?;
-        out.push(v.and_then(|v| DiffRecord::decode(v.value(), false)));
-    }
-    Ok(out)
-}
-
 /// One diff thread's repository handle, caches and buffers.
 pub(super) struct Worker {
     repo: gix::Repository,
@@ -446,7 +436,7 @@ impl Worker {
         cap: u64,
     ) -> Result<DiffRecord> {
         let git_dir = self.repo.git_dir().to_path_buf();
-        let err = |what: &str, e: &dyn std::fmt::Display| git_error(&git_dir, what, e);
+        let err = |what: &str, e: crate::error::Cause| git_error(&git_dir, what, e);
         let parent_tree = match entry.parents.first() {
             None => None,
             Some(p) => match graph.get(&p.to_string()) {
@@ -469,8 +459,8 @@ impl Worker {
             }
             match objects.try_find(id, buf) {
                 Ok(Some(d)) if d.kind == gix::objs::Kind::Tree => Ok(()),
-                Ok(_) => Err(err("tree missing", &id.to_string())),
-                Err(e) => Err(err("cannot read tree", &e)),
+                Ok(_) => Err(err("tree missing", id.to_string().into())),
+                Err(e) => Err(err("cannot read tree", e.into())),
             }
         };
         load(
@@ -513,7 +503,7 @@ impl Worker {
             }
         }
         if let Err(e) = outcome {
-            return Err(err("cannot diff trees", &e));
+            return Err(err("cannot diff trees", e.into()));
         }
         let mut files: Vec<FileChange> = changes.into_iter().filter_map(FileChange::of).collect();
         files.sort_by(|a, b| a.path.cmp(&b.path).then(a.old_path.cmp(&b.old_path)));

@@ -88,10 +88,28 @@ pub struct GitReport {
     pub notes: Vec<String>,
 }
 
-fn git_error(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
+impl GitReport {
+    /// One line for the build's progress: commits, branches, tags, releases, diffs.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} commits on {} branches, {} tags, {} releases; diffs {} computed, {} cached (walk {:.1}s, diffs {:.1}s)",
+            self.commits,
+            self.branches,
+            self.tags,
+            self.releases,
+            self.diffs_computed,
+            self.diffs_cached,
+            self.walk_time.as_secs_f64(),
+            self.diff_time.as_secs_f64()
+        )
+    }
+}
+
+fn git_error(path: &Path, what: &str, e: impl Into<crate::error::Cause>) -> Error {
     Error::Git {
         path: path.to_path_buf(),
-        message: format!("{what}: {e}"),
+        what: what.to_string(),
+        source: e.into(),
     }
 }
 
@@ -498,8 +516,6 @@ fn peel(
     }
     None
 }
-
-/// A commit object, parsed leniently: whatever git accepted, this accepts.
 
 #[cfg(test)]
 mod tests {

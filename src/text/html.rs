@@ -5,6 +5,10 @@
 //! tracker URLs become relative links to local pages when the issue is in the archive and plain
 //! text otherwise, and bare URLs in plain text become external links. Working on sanitised output
 //! means the rewriting can never reintroduce markup the sanitiser removed.
+//!
+//! Foreign HTML is only ever read by html5ever's tokenizer: inside the sanitiser, and in
+//! [`html_to_text`]. The link rewriter walks the sanitiser's own serialisation, in which every
+//! tag is well-formed and every attribute value double-quoted.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -307,7 +311,7 @@ fn rewrite(html: &str, ctx: &LinkContext, link_urls: bool) -> String {
     while !rest.is_empty() {
         match rest.find('<') {
             Some(0) => {
-                let end = rest.find('>').map(|i| i + 1).unwrap_or(rest.len());
+                let end = tag_end(rest);
                 let tag = &rest[..end];
                 rest = &rest[end..];
                 if tag.starts_with("<a ") || tag == "<a>" {
@@ -341,6 +345,21 @@ fn rewrite(html: &str, ctx: &LinkContext, link_urls: bool) -> String {
         }
     }
     out
+}
+
+/// The length of the serialised tag at the start of `html`, up to and including its `>`.
+/// Attribute values are double-quoted by the serialiser and may hold `>` (a URL's query), so
+/// quoted runs are skipped.
+fn tag_end(html: &str) -> usize {
+    let mut quoted = false;
+    for (i, b) in html.bytes().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'>' if !quoted => return i + 1,
+            _ => {}
+        }
+    }
+    html.len()
 }
 
 /// The new opening tag for an anchor, or `None` when the anchor must become plain text (it
@@ -519,101 +538,94 @@ fn bugzilla_refs(text: &str, ctx: &LinkContext, spans: &mut Vec<(usize, usize, S
     }
 }
 
-/// Plain text of tracker HTML: tags dropped (block tags become line breaks), entities decoded,
-/// `<script>` and `<style>` contents skipped.
+/// Plain text of tracker HTML, for the search index: tags dropped (block tags become line
+/// breaks), character references decoded (a no-break space is a space), `<script>` and
+/// `<style>` contents skipped. The HTML is read by html5ever's tokenizer, the one the
+/// sanitiser parses with, so `a < b`, attributes holding `>` and unclosed tags read as a
+/// browser reads them.
 pub fn html_to_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    let mut skip_until: Option<&str> = None;
-    while !rest.is_empty() {
-        if let Some(end) = skip_until {
-            match find_ci(rest, end) {
-                Some(i) => {
-                    rest = &rest[i..];
-                    skip_until = None;
+    use html5ever::tendril::StrTendril;
+    use html5ever::tokenizer::states::RawKind;
+    use html5ever::tokenizer::{
+        BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+    };
+    use std::cell::RefCell;
+
+    struct Text(RefCell<String>);
+    impl TokenSink for Text {
+        type Handle = ();
+        fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+            let mut out = self.0.borrow_mut();
+            match token {
+                Token::CharacterTokens(t) => {
+                    for c in t.chars() {
+                        out.push(if c == '\u{a0}' { ' ' } else { c });
+                    }
                 }
-                None => break,
-            }
-            continue;
-        }
-        match rest.find(['<', '&']) {
-            None => {
-                out.push_str(rest);
-                break;
-            }
-            Some(i) => {
-                out.push_str(&rest[..i]);
-                rest = &rest[i..];
-            }
-        }
-        if rest.starts_with('&') {
-            match crate::text::entity(rest) {
-                // `&nbsp;` is a space to the search.
-                Some((c, n)) => {
-                    out.push(if rest.starts_with("&nbsp;") { ' ' } else { c });
-                    rest = &rest[n..];
+                Token::TagToken(tag) => {
+                    let name: &str = &tag.name;
+                    if tag.kind == TagKind::StartTag && matches!(name, "script" | "style") {
+                        // Their contents are code, not text: read them raw and drop them.
+                        let kind = if name == "script" {
+                            RawKind::ScriptData
+                        } else {
+                            RawKind::Rawtext
+                        };
+                        out.push('\u{0}');
+                        return TokenSinkResult::RawData(kind);
+                    }
+                    if tag.kind == TagKind::EndTag && matches!(name, "script" | "style") {
+                        if let Some(start) = out.rfind('\u{0}') {
+                            out.truncate(start);
+                        }
+                        return TokenSinkResult::Continue;
+                    }
+                    if BLOCK_TAGS.contains(&name) && !out.ends_with('\n') {
+                        out.push('\n');
+                    }
                 }
-                None => {
-                    out.push('&');
-                    rest = &rest[1..];
-                }
+                _ => {}
             }
-            continue;
-        }
-        // A tag.
-        let Some(close) = rest.find('>') else {
-            out.push_str(rest);
-            break;
-        };
-        let tag = &rest[1..close];
-        let name: String = tag
-            .trim_start_matches('/')
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        rest = &rest[close + 1..];
-        if !tag.starts_with('/') && (name == "script" || name == "style") {
-            skip_until = Some(if name == "script" {
-                "</script"
-            } else {
-                "</style"
-            });
-            continue;
-        }
-        if matches!(
-            name.as_str(),
-            "p" | "br"
-                | "div"
-                | "li"
-                | "pre"
-                | "tr"
-                | "td"
-                | "th"
-                | "h1"
-                | "h2"
-                | "h3"
-                | "h4"
-                | "h5"
-                | "h6"
-                | "blockquote"
-                | "table"
-                | "ul"
-                | "ol"
-                | "hr"
-        ) && !out.ends_with('\n')
-        {
-            out.push('\n');
+            TokenSinkResult::Continue
         }
     }
-    out
+
+    let sink = Text(RefCell::new(String::with_capacity(html.len())));
+    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from(html));
+    let _ = tokenizer.feed(&input);
+    tokenizer.end();
+    let mut text = tokenizer.sink.0.take();
+    // An unclosed `<script>` runs to the end, as in a browser.
+    if let Some(start) = text.find('\u{0}') {
+        text.truncate(start);
+    }
+    text
 }
 
-fn find_ci(hay: &str, needle: &str) -> Option<usize> {
-    let h = hay.as_bytes();
-    let n = needle.as_bytes();
-    (0..h.len().saturating_sub(n.len() - 1)).find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
-}
+/// Elements that start a new line of text.
+const BLOCK_TAGS: &[&str] = &[
+    "p",
+    "br",
+    "div",
+    "li",
+    "pre",
+    "tr",
+    "td",
+    "th",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "table",
+    "ul",
+    "ol",
+    "hr",
+];
 
 #[cfg(test)]
 mod tests {
@@ -765,5 +777,12 @@ mod tests {
             ),
             "\nrc = -2 & ldlm_lock\naéb &bogus\n"
         );
+    }
+
+    #[test]
+    fn a_quoted_greater_than_does_not_end_a_tag() {
+        assert_eq!(tag_end("<a href=\"x?a>b\">t</a>"), 16);
+        assert_eq!(tag_end("<b>"), 3);
+        assert_eq!(tag_end("<b"), 2);
     }
 }

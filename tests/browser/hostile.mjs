@@ -2,7 +2,7 @@
 // file:// in headless Chromium and must run none of the payloads the exports carry: no dialog,
 // no `window.__pwned`, no request outside the site folder, no navigation away, no page error
 // raised by an injected script. The search page also runs a query for the payload text, and one
-// for the commits of the git repository tests/hostile.rs builds (their results show it as text).
+// for the commits of the git repository tests/testsuite/hostile.rs builds (their results show it as text).
 // Usage: node hostile.mjs SITE_DIR
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,7 +28,7 @@ const browser = await launch();
 await check(`the hostile site has pages (${pages.length})`, async () => {
   assert(pages.length >= 20, `only ${pages.length} pages`);
   assert(pages.some((p) => p.startsWith('issues/')), 'no issue pages');
-  // The git repository tests/hostile.rs builds: commit pages, listings, releases.
+  // The git repository tests/testsuite/hostile.rs builds: commit pages, listings, releases.
   for (const prefix of ['commits/index.html', 'commits/branch/', 'releases/']) {
     assert(pages.some((p) => p.startsWith(prefix)), `no ${prefix} pages`);
   }

@@ -1,5 +1,5 @@
 // Browser test of the static search: search.html over file:// and over HTTP on a fixture site
-// (tests/search_browser.rs builds it). Each query type gives the expected first result, no
+// (tests/testsuite/search_browser.rs builds it). Each query type gives the expected first result, no
 // request leaves the site folder, the tokenizer agrees with the Rust vectors, and the bytes
 // each query loads are reported.
 // Usage: node search.mjs SITE_DIR [VECTORS_JSON]
