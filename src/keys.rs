@@ -111,40 +111,11 @@ pub fn looks_like_commit_id(s: &str) -> bool {
     s.len() == 40 || s.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
-/// Compares strings with runs of ASCII digits compared as numbers (`LU-9` < `LU-10`,
-/// `b2_9` < `b2_10`); equal numbers with different zero padding fall back to byte order.
+/// Compares strings with runs of digits compared as numbers (`LU-9` < `LU-10`, `b2_9` <
+/// `b2_10`); strings that compare equal so (`b01`, `b1`) fall back to byte order, so the order
+/// is total and every listing deterministic.
 pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i].is_ascii_digit() && b[j].is_ascii_digit() {
-            let (si, sj) = (i, j);
-            while i < a.len() && a[i].is_ascii_digit() {
-                i += 1;
-            }
-            while j < b.len() && b[j].is_ascii_digit() {
-                j += 1;
-            }
-            let x = trim_zeros(&a[si..i]);
-            let y = trim_zeros(&b[sj..j]);
-            let o = x.len().cmp(&y.len()).then_with(|| x.cmp(y));
-            if o != std::cmp::Ordering::Equal {
-                return o;
-            }
-        } else {
-            if a[i] != b[j] {
-                return a[i].cmp(&b[j]);
-            }
-            i += 1;
-            j += 1;
-        }
-    }
-    (a.len() - i).cmp(&(b.len() - j)).then_with(|| a.cmp(b))
-}
-
-fn trim_zeros(s: &[u8]) -> &[u8] {
-    let n = s.iter().take_while(|&&c| c == b'0').count();
-    &s[n.min(s.len().saturating_sub(1))..]
+    alphanumeric_sort::compare_str(a, b).then_with(|| a.cmp(b))
 }
 
 #[cfg(test)]

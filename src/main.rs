@@ -272,7 +272,8 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
                     .collect::<String>()
             );
             if !i.warnings.is_empty() {
-                println!("{} warnings:", i.warnings.len());
+                let n = i.warnings.len();
+                println!("{n} warning{}:", if n == 1 { "" } else { "s" });
                 for w in i.warnings.iter().take(50) {
                     println!("  warning: {w}");
                 }

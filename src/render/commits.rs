@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use regex::Regex;
 use serde::Serialize;
 
-use super::{listing_path, root_of, slug, status_class, value_slug, Renderer, TimeView};
+use super::{listing_path, page_of, root_of, slug, status_class, value_slug, Renderer, TimeView};
 use crate::error::{Error, Result};
 use crate::keys::{commit_path, looks_like_commit_id, split_key};
 use crate::model::{Commit, Issue, Signature};
@@ -587,13 +587,9 @@ impl Renderer<'_> {
             let path = page_file(&dir, page);
             let root = root_of(&path);
             let list = &per_branch[b];
-            let total = list.len().div_ceil(size).max(1);
-            let items: Vec<CommitRow> = list
-                .iter()
-                .skip((page - 1) * size)
-                .take(size)
-                .map(|&i| self.commit_row(i, &root))
-                .collect();
+            let (members, total) = page_of(list, page, size);
+            let items: Vec<CommitRow> =
+                members.iter().map(|&i| self.commit_row(i, &root)).collect();
             // Where the branch leaves its own history: the parent of its oldest commit.
             let fork = list
                 .last()
@@ -680,11 +676,9 @@ impl Renderer<'_> {
             let path = page_file(&release_dir(&rel.name), page);
             let root = root_of(&path);
             let list = &per_release[r];
-            let total = list.len().div_ceil(size).max(1);
-            let items: Vec<CommitRow> = list
+            let (members, total) = page_of(list, page, size);
+            let items: Vec<CommitRow> = members
                 .iter()
-                .skip((page - 1) * size)
-                .take(size)
                 .map(|&i| self.commit_row(i, &root))
                 .collect();
             let issues: Vec<_> = if page == 1 {

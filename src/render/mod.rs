@@ -566,12 +566,9 @@ impl<'a> Renderer<'a> {
     ) -> Result<()> {
         let root = root_of(path);
         let size = self.config.page_size;
-        let total = value.members.len().div_ceil(size).max(1);
-        let items: Vec<_> = value
-            .members
+        let (members, total) = page_of(&value.members, page, size);
+        let items: Vec<_> = members
             .iter()
-            .skip((page - 1) * size)
-            .take(size)
             .map(|&i| row(&self.linked.issues[i], &root))
             .collect();
         let page_href = |p: usize| {
@@ -1098,6 +1095,15 @@ pub fn slug(value: &str) -> String {
         );
     }
     s
+}
+
+/// Page `page` (from 1) of a listing with `size` entries per page, and how many pages the
+/// listing has (at least one, even when empty).
+fn page_of<T>(list: &[T], page: usize, size: usize) -> (&[T], usize) {
+    let total = list.len().div_ceil(size).max(1);
+    let start = ((page - 1) * size).min(list.len());
+    let end = (start + size).min(list.len());
+    (&list[start..end], total)
 }
 
 /// The site's Markdown pages with their titles and paths; a page may not take the name of
