@@ -76,6 +76,9 @@ pub struct TrackerConfig {
     /// `b:123`, `bug 123` and `show_bug.cgi?id=123` forms). See [`crate::references`].
     #[serde(default)]
     pub references: Option<Vec<ReferencePattern>>,
+    /// Where `hindsight fetch` copies this tracker from (`[tracker.fetch]`).
+    #[serde(default)]
+    pub fetch: Option<crate::fetch::FetchConfig>,
 }
 
 /// One way commit messages cite issues: a regular expression and the key a match stands for.

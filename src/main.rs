@@ -104,6 +104,21 @@ enum Command {
         #[arg(required = true)]
         query: Vec<String>,
     },
+    /// Copy live trackers (each with a [tracker.fetch] table) into the files the build reads.
+    Fetch {
+        /// The configuration file.
+        #[arg(long, short, default_value = "hindsight.toml")]
+        config: PathBuf,
+        /// Only the tracker of this name.
+        #[arg(long)]
+        tracker: Option<String>,
+        /// Fetch everything again, not only what changed since the last run.
+        #[arg(long)]
+        full: bool,
+        /// Print no progress, only the summary and errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Check that every internal link and anchor of a built site resolves.
     Check {
         /// The built site.
@@ -208,6 +223,53 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
             let config = Config::load(&config)?;
             let n = hindsight::export(&config, &output, strict)?;
             println!("wrote {n} issues to {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Fetch {
+            config,
+            tracker,
+            full,
+            quiet,
+        } => {
+            use hindsight::fetch::{fetch, Bar, FetchOptions, FetchTarget};
+            let config = Config::load(&config)?;
+            let chosen =
+                |t: &&hindsight::config::TrackerConfig| tracker.is_none() || t.name == tracker;
+            let result = config
+                .trackers
+                .iter()
+                .filter(chosen)
+                .filter_map(|t| {
+                    let name = t.name.as_deref().unwrap_or("jira");
+                    let a = t.attachments.as_deref();
+                    t.fetch
+                        .as_ref()
+                        .map(|f| FetchTarget::new(name, &config.root, &t.paths, a, f))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .and_then(|targets| {
+                    if targets.is_empty() {
+                        println!(
+                            "no [tracker.fetch] table{}: nothing to fetch",
+                            tracker
+                                .map(|t| format!(" for tracker {t}"))
+                                .unwrap_or_default()
+                        );
+                    }
+                    fetch(&targets, &FetchOptions { full }, &Bar::new(quiet))
+                });
+            match result {
+                Ok(summary) => print!("{summary}"),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    let mut source = std::error::Error::source(&e);
+                    while let Some(s) = source {
+                        eprintln!("  caused by: {s}");
+                        source = s.source();
+                    }
+                    return Ok(ExitCode::from(EXIT_INPUT));
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { site } => {
