@@ -616,14 +616,14 @@ fn harvested_keys(folder: &Path, kind: &str) -> BTreeMap<String, usize> {
     keys
 }
 
+/// An importer's `read_file`.
+type Reader =
+    fn(&Path, &Source, &mut dyn FnMut(Record) -> hindsight::Result<()>) -> hindsight::Result<()>;
+
 /// The issues an importer reads from the harvested files of `folder`.
 fn import(
     folder: &Path,
-    reader: fn(
-        &Path,
-        &Source,
-        &mut dyn FnMut(Record) -> hindsight::Result<()>,
-    ) -> hindsight::Result<()>,
+    reader: Reader,
     prefix: Option<&str>,
 ) -> BTreeMap<String, hindsight::model::Issue> {
     let source = Source {

@@ -262,9 +262,9 @@ impl FetchTarget {
         if config.page_size == Some(0) {
             return Err(bad("page_size must be at least 1".into()));
         }
-        if !(config.timeout_seconds > 0.0 && config.timeout_seconds.is_finite())
-            || !(config.backoff_seconds >= 0.0 && config.backoff_seconds <= 3600.0)
-        {
+        let timeout_ok = config.timeout_seconds > 0.0 && config.timeout_seconds.is_finite();
+        let backoff_ok = (0.0..=3600.0).contains(&config.backoff_seconds);
+        if !timeout_ok || !backoff_ok {
             return Err(bad(
                 "timeout_seconds must be positive and backoff_seconds between 0 and 3600".into(),
             ));
