@@ -46,7 +46,7 @@ fn options() -> Result<Options, String> {
 
 /// Comments issue `n` has: one issue in four has 5 (the search shows 2).
 fn comment_count(n: u64) -> usize {
-    if n % 4 == 0 {
+    if n.is_multiple_of(4) {
         5
     } else {
         1

@@ -231,7 +231,7 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
             full,
             quiet,
         } => {
-            use hindsight::fetch::{fetch, Bar, FetchOptions, FetchTarget};
+            use hindsight::fetch::{fetch, Bar, FetchError, FetchOptions, FetchTarget};
             let config = Config::load(&config)?;
             let chosen =
                 |t: &&hindsight::config::TrackerConfig| tracker.is_none() || t.name == tracker;
@@ -247,16 +247,12 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
                         .map(|f| FetchTarget::new(name, &config.root, &t.paths, a, f))
                 })
                 .collect::<Result<Vec<_>, _>>()
-                .and_then(|targets| {
-                    if targets.is_empty() {
-                        println!(
-                            "no [tracker.fetch] table{}: nothing to fetch",
-                            tracker
-                                .map(|t| format!(" for tracker {t}"))
-                                .unwrap_or_default()
-                        );
-                    }
-                    fetch(&targets, &FetchOptions { full }, &Bar::new(quiet))
+                .and_then(|targets| match (tracker, targets.is_empty()) {
+                    (Some(tracker), true) => Err(FetchError::Config {
+                        tracker,
+                        message: "no tracker of this name has a [tracker.fetch] table".into(),
+                    }),
+                    _ => fetch(&targets, &FetchOptions { full }, &Bar::new(quiet)),
                 });
             match result {
                 Ok(summary) => print!("{summary}"),

@@ -758,6 +758,9 @@ fn jira_misbehaviour_is_retried_and_nothing_is_lost() {
         status(200, "<html><body>Proxy error</body></html>", &[]),
     );
     jira.faults.add("/comment", status(502, "bad gateway", &[]));
+    // An attachment JIRA lost: listed, not copied, and the harvest goes on.
+    jira.faults
+        .add("/secure/attachment/95/", status(404, "", &[]));
     let server = start_jira(jira.clone());
     let (_dir, site) = site_with(&jira_config(&server.url(), ""));
     let started = Instant::now();
@@ -765,6 +768,9 @@ fn jira_misbehaviour_is_retried_and_nothing_is_lost() {
     let t = &summary.trackers[0];
     assert_eq!(t.issues, 12, "{summary}");
     assert!(t.retries >= 6, "{summary}");
+    assert_eq!((t.attachments, t.attachments_missing), (1, 1), "{summary}");
+    assert!(!site.join("attachments/LU/10000/LU-5/95").exists());
+    assert!(site.join("attachments/LU/10000/LU-10/910").exists());
     // Retry-After: 1 was honoured.
     assert!(started.elapsed() >= Duration::from_secs(1));
     let issues = import(

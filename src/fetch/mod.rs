@@ -338,6 +338,8 @@ pub struct TrackerReport {
     pub attachment_bytes: u64,
     /// Attachment files left out: over the size cap.
     pub attachments_skipped: u64,
+    /// Attachment files the server would not give (403, 404, 410): listed, not copied.
+    pub attachments_missing: u64,
     /// Pages or batches written.
     pub files: u64,
     /// HTTP requests, retries among them, and bytes received.
@@ -368,7 +370,7 @@ impl std::fmt::Display for FetchSummary {
         for t in &self.trackers {
             writeln!(
                 f,
-                "{}: {} run{}: {} issues, {} comments, {} attachments ({:.1} MB, {} over the cap), {} files; {} requests, {} retries, {:.1} MB received in {:.1}s",
+                "{}: {} run{}: {} issues, {} comments, {} attachments ({:.1} MB, {} over the cap, {} refused), {} files; {} requests, {} retries, {:.1} MB received in {:.1}s",
                 t.tracker,
                 if t.full { "full" } else { "incremental" },
                 if t.resumed { " (resumed)" } else { "" },
@@ -377,6 +379,7 @@ impl std::fmt::Display for FetchSummary {
                 t.attachments,
                 t.attachment_bytes as f64 / 1e6,
                 t.attachments_skipped,
+                t.attachments_missing,
                 t.files,
                 t.requests,
                 t.retries,
@@ -429,6 +432,7 @@ pub(crate) struct Counts {
     pub attachments: AtomicU64,
     pub attachment_bytes: AtomicU64,
     pub attachments_skipped: AtomicU64,
+    pub attachments_missing: AtomicU64,
     pub files: AtomicU64,
 }
 
@@ -573,6 +577,7 @@ fn harvest(
         kind,
     };
 
+    state::remove_temporaries(&target.folder);
     let mut state = State::load(name, &target.folder, &source_id(config))?;
     if options.full && state.run.as_ref().is_some_and(|r| !r.full) {
         state.run = None;
@@ -650,6 +655,7 @@ fn harvest(
         attachments: c.attachments.load(Ordering::Relaxed),
         attachment_bytes: c.attachment_bytes.load(Ordering::Relaxed),
         attachments_skipped: c.attachments_skipped.load(Ordering::Relaxed),
+        attachments_missing: c.attachments_missing.load(Ordering::Relaxed),
         files: c.files.load(Ordering::Relaxed),
         requests: stats.requests.load(Ordering::Relaxed),
         retries: stats.retries.load(Ordering::Relaxed),

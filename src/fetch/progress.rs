@@ -62,7 +62,7 @@ impl Progress for Bar {
         };
         let bar = ProgressBar::with_draw_target(total, target).with_style(
             ProgressStyle::with_template(
-                "{prefix:>10} [{bar:30}] {pos}/{len} issues {per_sec} eta {eta} {msg}",
+                "{prefix:>10} [{bar:30}] {pos}/{len} issues, {elapsed} elapsed, eta {eta} {msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),

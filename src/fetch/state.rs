@@ -119,6 +119,18 @@ impl State {
     }
 }
 
+/// Removes the temporary files a killed run left in the state folder (they are never read:
+/// a file is only ever renamed into place whole).
+pub(crate) fn remove_temporaries(folder: &Path) {
+    if let Ok(entries) = std::fs::read_dir(folder.join(STATE_DIR)) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().ends_with(".tmp") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
 /// `<folder>/.hindsight-fetch/state.json`.
 pub(crate) fn state_path(folder: &Path) -> PathBuf {
     folder.join(STATE_DIR).join("state.json")
