@@ -77,6 +77,129 @@ pub struct TrackerConfig {
     /// `b:123`, `bug 123` and `show_bug.cgi?id=123` forms). See [`crate::source::references`].
     #[serde(default)]
     pub references: Option<Vec<ReferencePattern>>,
+    /// Where `hindsight fetch` copies this tracker from (`[tracker.fetch]`).
+    #[serde(default)]
+    pub fetch: Option<FetchConfig>,
+}
+
+/// The `[tracker.fetch]` table: where a tracker lives and how to copy it. Unknown keys are
+/// errors, like everywhere in `hindsight.toml`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FetchConfig {
+    /// Which API: `jira`, `bugzilla` or `github`.
+    pub kind: TrackerKind,
+    /// The tracker's base address (`https://jira.example.org`); GitHub defaults to
+    /// `https://api.github.com`. Never with credentials in it.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// JIRA: the issues to copy (`project in (LU, LUDOC)`); an `ORDER BY` is replaced.
+    #[serde(default)]
+    pub jql: Option<String>,
+    /// Bugzilla: only these products (default: every product the account sees).
+    #[serde(default)]
+    pub products: Vec<String>,
+    /// Bugzilla: only these components.
+    #[serde(default)]
+    pub components: Vec<String>,
+    /// Bugzilla: `xml` (`show_bug.cgi?ctype=xml`, every version, the default) or `rest`
+    /// (Bugzilla 5+).
+    #[serde(default)]
+    pub api: BugzillaApi,
+    /// GitHub: the repositories (`owner/name`).
+    #[serde(default)]
+    pub repos: Vec<String>,
+    /// The environment variable holding a token, sent as `Authorization: Bearer …`.
+    #[serde(default)]
+    pub token_env: Option<String>,
+    /// The environment variables holding a user name and password (HTTP Basic).
+    #[serde(default)]
+    pub user_env: Option<String>,
+    /// See `user_env`.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// At most this many requests at once (default 2).
+    #[serde(default = "fetch_defaults::max_in_flight")]
+    pub max_in_flight: usize,
+    /// Issues per request (default: JIRA 100, Bugzilla 50, GitHub 100).
+    #[serde(default)]
+    pub page_size: Option<u32>,
+    /// Minutes subtracted from the last run's start when asking what changed (clock skew,
+    /// default 10).
+    #[serde(default = "fetch_defaults::overlap_minutes")]
+    pub overlap_minutes: u32,
+    /// Download attachment files (default true).
+    #[serde(default = "fetch_defaults::yes")]
+    pub attachments: bool,
+    /// Attachment files larger than this many bytes are not downloaded (default 10 MiB).
+    #[serde(default = "fetch_defaults::attachment_size_cap")]
+    pub attachment_size_cap: u64,
+    /// Remove from the harvest the issues gone from the source (deleted, moved, restricted);
+    /// they are always reported.
+    #[serde(default)]
+    pub remove_deleted: bool,
+    /// GitHub: fetch each issue's timeline events (default true).
+    #[serde(default = "fetch_defaults::yes")]
+    pub timeline: bool,
+    /// Seconds to wait for a connection or an answer before retrying (default 60).
+    #[serde(default = "fetch_defaults::timeout_seconds")]
+    pub timeout_seconds: f64,
+    /// Retries of one request on 429, 5xx, timeouts and cut or malformed answers (default 8).
+    #[serde(default = "fetch_defaults::retries")]
+    pub retries: u32,
+    /// The first backoff delay in seconds, doubled at each retry, with jitter (default 1).
+    #[serde(default = "fetch_defaults::backoff_seconds")]
+    pub backoff_seconds: f64,
+    /// Appended to the `User-Agent` (a contact address for the tracker's admins).
+    #[serde(default)]
+    pub contact: Option<String>,
+}
+
+mod fetch_defaults {
+    pub fn max_in_flight() -> usize {
+        2
+    }
+    pub fn overlap_minutes() -> u32 {
+        10
+    }
+    pub fn yes() -> bool {
+        true
+    }
+    pub fn attachment_size_cap() -> u64 {
+        10 * 1024 * 1024
+    }
+    pub fn timeout_seconds() -> f64 {
+        60.0
+    }
+    pub fn retries() -> u32 {
+        8
+    }
+    pub fn backoff_seconds() -> f64 {
+        1.0
+    }
+}
+
+/// The trackers a harvest speaks to.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TrackerKind {
+    /// JIRA Server, Data Center or Cloud, REST API v2.
+    Jira,
+    /// Bugzilla 2.x and later.
+    Bugzilla,
+    /// GitHub's REST API.
+    Github,
+}
+
+/// How Bugzilla is read.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum BugzillaApi {
+    /// `buglist.cgi?ctype=csv` and `show_bug.cgi?ctype=xml`: every version.
+    #[default]
+    Xml,
+    /// `/rest/bug` with comments, history and attachments: Bugzilla 5 and later.
+    Rest,
 }
 
 /// One way commit messages cite issues: a regular expression and the key a match stands for.

@@ -9,6 +9,7 @@
 pub mod check;
 pub mod config;
 pub mod error;
+pub mod fetch;
 pub mod fingerprint;
 pub mod import;
 pub mod init;

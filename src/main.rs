@@ -104,6 +104,21 @@ enum Command {
         #[arg(required = true)]
         query: Vec<String>,
     },
+    /// Copy live trackers (each with a [tracker.fetch] table) into the files the build reads.
+    Fetch {
+        /// The configuration file.
+        #[arg(long, short, default_value = "hindsight.toml")]
+        config: PathBuf,
+        /// Only the tracker of this name.
+        #[arg(long)]
+        tracker: Option<String>,
+        /// Fetch everything again, not only what changed since the last run.
+        #[arg(long)]
+        full: bool,
+        /// Print no progress, only the summary and errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Check that every internal link and anchor of a built site resolves.
     Check {
         /// The built site.
@@ -127,18 +142,22 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            // The error, then each cause once: `error: what: why: underlying error`.
-            let mut line = format!("error: {e}");
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                line.push_str(": ");
-                line.push_str(&s.to_string());
-                source = s.source();
-            }
-            eprintln!("{line}");
+            eprintln!("{}", error_line(&e));
             ExitCode::from(EXIT_INPUT)
         }
     }
+}
+
+/// An error and each of its causes once, on one line: `error: what: why: underlying error`.
+fn error_line(e: &dyn std::error::Error) -> String {
+    let mut line = format!("error: {e}");
+    let mut source = e.source();
+    while let Some(s) = source {
+        line.push_str(": ");
+        line.push_str(&s.to_string());
+        source = s.source();
+    }
+    line
 }
 
 fn run(cli: Cli) -> hindsight::Result<ExitCode> {
@@ -211,6 +230,48 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
             let config = Config::load(&config)?;
             let n = hindsight::export(&config, &output, strict)?;
             println!("wrote {n} issues to {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Fetch {
+            config,
+            tracker,
+            full,
+            quiet,
+        } => {
+            use hindsight::fetch::{fetch, FetchError, FetchOptions, FetchTarget};
+            let config = Config::load(&config)?;
+            let chosen =
+                |t: &&hindsight::config::TrackerConfig| tracker.is_none() || t.name == tracker;
+            let result = config
+                .trackers
+                .iter()
+                .filter(chosen)
+                .filter_map(|t| {
+                    let name = t.name.as_deref().unwrap_or("jira");
+                    let a = t.attachments.as_deref();
+                    t.fetch
+                        .as_ref()
+                        .map(|f| FetchTarget::new(name, &config.root, &t.paths, a, f))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .and_then(|targets| match (tracker, targets.is_empty()) {
+                    (Some(tracker), true) => Err(FetchError::Config {
+                        tracker,
+                        message: "no tracker of this name has a [tracker.fetch] table".into(),
+                    }),
+                    _ => fetch(
+                        &targets,
+                        &FetchOptions { full },
+                        &Console::new(quiet, false),
+                    ),
+                });
+            match result {
+                Ok(summary) => print!("{summary}"),
+                Err(e) => {
+                    eprintln!("{}", error_line(&e));
+                    return Ok(ExitCode::from(EXIT_INPUT));
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { site } => {
@@ -307,6 +368,16 @@ impl Console {
     }
 }
 
+/// A progress bar on standard error for a stage of `total` items (hidden when standard error
+/// is not a terminal).
+fn counted_bar(total: u64) -> ProgressBar {
+    ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr()).with_style(
+        ProgressStyle::with_template("{msg:>8} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    )
+}
+
 /// The process's peak resident set since the last [`reset_peak_memory`], in bytes (Linux's
 /// `VmHWM`); `None` where /proc is not readable.
 fn peak_memory() -> Option<u64> {
@@ -327,7 +398,7 @@ fn reset_peak_memory() {
 }
 
 impl Observer for Console {
-    fn stage_started(&self, stage: &'static str, total: Option<u64>) {
+    fn stage_started(&self, stage: &str, total: Option<u64>) {
         if self.timings {
             reset_peak_memory();
         }
@@ -335,19 +406,29 @@ impl Observer for Console {
             return;
         }
         let bar = match total {
-            Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr())
-                .with_style(
-                    ProgressStyle::with_template(
-                        "{msg:>8} [{bar:30}] {pos}/{len} {per_sec} eta {eta}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-                ),
+            Some(n) => counted_bar(n),
             None => ProgressBar::new_spinner(),
         };
-        bar.set_message(stage);
+        bar.set_message(stage.to_string());
         bar.enable_steady_tick(Duration::from_millis(200));
         *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
+    }
+
+    fn set_total(&self, total: u64) {
+        let mut bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        match bar.as_ref() {
+            Some(b) if b.length().is_some() => b.set_length(total),
+            Some(spinner) => {
+                // The count became known: the spinner becomes a bar where it had got to.
+                let counted = counted_bar(total);
+                counted.set_message(spinner.message());
+                counted.set_position(spinner.position());
+                counted.enable_steady_tick(Duration::from_millis(200));
+                spinner.finish_and_clear();
+                *bar = Some(counted);
+            }
+            None => {}
+        }
     }
 
     fn advance(&self, n: u64) {
@@ -356,7 +437,17 @@ impl Observer for Console {
         }
     }
 
-    fn stage_finished(&self, stage: &'static str, summary: &str, elapsed: Duration) {
+    fn note(&self, message: &str) {
+        if self.quiet {
+            return;
+        }
+        match self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            Some(b) if !b.is_hidden() => b.println(message),
+            _ => eprintln!("{message}"),
+        }
+    }
+
+    fn stage_finished(&self, stage: &str, summary: &str, elapsed: Duration) {
         if let Some(b) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
             b.finish_and_clear();
         }

@@ -41,9 +41,9 @@ use tantivy::{DocId, DocSet, Index, TantivyDocument, TERMINATED};
 
 use super::index::{fields, read_meta, Meta, TITLE_WEIGHT};
 use super::{err, SearchReport};
+use crate::error::Result;
 use crate::keys::natural_cmp;
 use crate::render::PageSink;
-use crate::Result;
 
 /// Decompressed blocks each segment's record store keeps: records are read in nearly the
 /// order they were stored, so a few suffice (64 per segment held 64 MB at a million issues).

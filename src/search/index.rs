@@ -18,7 +18,7 @@ use tantivy::{DocAddress, DocSet, Index, IndexWriter, TantivyDocument, Term, TER
 use super::query::{self, key_term, Group, MAX_EXPANSIONS};
 use super::tokenize::{TantivyTokenizer, TOKENIZER_NAME};
 use super::{err, DocKind, Hit, SearchDoc};
-use crate::Result;
+use crate::error::Result;
 
 /// Characters of the stored excerpt shown under a result.
 pub const EXCERPT_CHARS: usize = 240;
@@ -206,7 +206,7 @@ pub(crate) fn build_index_in_segments(
     let dir = index_dir(cache_dir);
     let new = cache_dir.join("search.new");
     remove_dir(&new)?;
-    fs::create_dir_all(&new).map_err(|e| crate::Error::io(&new, e))?;
+    fs::create_dir_all(&new).map_err(|e| crate::error::Error::io(&new, e))?;
     let (schema, f) = schema();
     let index = Index::create_in_dir(&new, schema).map_err(err)?;
     register(&index);
@@ -228,7 +228,7 @@ pub(crate) fn build_index_in_segments(
     writer.wait_merging_threads().map_err(err)?;
     drop(index);
     remove_dir(&dir)?;
-    fs::rename(&new, &dir).map_err(|e| crate::Error::io(&dir, e))?;
+    fs::rename(&new, &dir).map_err(|e| crate::error::Error::io(&dir, e))?;
     open(cache_dir)
 }
 
@@ -236,7 +236,7 @@ fn remove_dir(p: &Path) -> Result<()> {
     match fs::remove_dir_all(p) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(crate::Error::io(p, e)),
+        Err(e) => Err(crate::error::Error::io(p, e)),
     }
 }
 

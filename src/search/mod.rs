@@ -128,7 +128,7 @@ pub fn build(
     docs: impl Iterator<Item = SearchDoc>,
     cache_dir: &Path,
     sink: &dyn crate::render::PageSink,
-) -> crate::Result<SearchReport> {
+) -> crate::error::Result<SearchReport> {
     let idx = index::build_index(docs, cache_dir)?;
     export::export(&idx, sink)
 }
@@ -139,8 +139,8 @@ pub fn build(
 pub fn build_streaming(
     cache_dir: &Path,
     sink: &dyn crate::render::PageSink,
-    produce: impl FnOnce(&mut dyn FnMut(SearchDoc)) -> crate::Result<()>,
-) -> crate::Result<SearchReport> {
+    produce: impl FnOnce(&mut dyn FnMut(SearchDoc)) -> crate::error::Result<()>,
+) -> crate::error::Result<SearchReport> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<SearchDoc>(256);
     std::thread::scope(|s| {
         let indexer = s.spawn(move || build(rx.into_iter(), cache_dir, sink));
@@ -159,13 +159,13 @@ pub fn build_streaming(
 
 /// Runs `query` (the same language as the site's search box) over the tantivy index that
 /// [`build`] left in `cache_dir`; best first, at most `limit` hits.
-pub fn query(cache_dir: &Path, query: &str, limit: usize) -> crate::Result<Vec<Hit>> {
+pub fn query(cache_dir: &Path, query: &str, limit: usize) -> crate::error::Result<Vec<Hit>> {
     index::search(cache_dir, query, limit)
 }
 
 /// A search index error with its cause (a tantivy error, or what went wrong in words).
-pub(crate) fn err(cause: impl Into<crate::error::Cause>) -> crate::Error {
-    crate::Error::Search {
+pub(crate) fn err(cause: impl Into<crate::error::Cause>) -> crate::error::Error {
+    crate::error::Error::Search {
         source: cause.into(),
     }
 }

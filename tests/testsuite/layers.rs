@@ -11,10 +11,26 @@ use std::path::Path;
 /// in the order data flows through them, then the commands that work on a built site.
 const ORDER: &[&str] = &[
     // foundation
-    "error", "model", "keys", "observe", "text", "store", // stages
-    "config", "inputs", "import", "source", "link", "render", "search", "write",
+    "error",
+    "model",
+    "keys",
+    "observe",
+    "text",
+    "store", // stages
+    "config",
+    "inputs",
+    "import",
+    "source",
+    "link",
+    "render",
+    "search",
+    "write",
     // commands beside the build
-    "fingerprint", "check", "serve", "init", "fetch",
+    "fingerprint",
+    "check",
+    "serve",
+    "init",
+    "fetch",
 ];
 
 /// The top-level module a file of `src/` belongs to (`src/import/jira_xml.rs` → `import`).
@@ -86,7 +102,10 @@ fn modules_use_only_earlier_stages() {
             continue;
         };
         let Some(own) = position(&module) else {
-            problems.push(format!("{}: module `{module}` is not in ORDER", rel.display()));
+            problems.push(format!(
+                "{}: module `{module}` is not in ORDER",
+                rel.display()
+            ));
             continue;
         };
         let code = code_of(&std::fs::read_to_string(entry.path()).unwrap());
@@ -136,7 +155,11 @@ fn render_does_no_io() {
             }
         }
     }
-    assert!(problems.is_empty(), "render/ touches files:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "render/ touches files:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]

@@ -1,0 +1,594 @@
+//! JIRA (REST API v2: Server, Data Center, Cloud).
+//!
+//! Search pages are asked for by key, not by offset: `(<jql>) AND project = "LU" AND key >
+//! "LU-9999" ORDER BY key ASC` from `startAt=0` each time, because Data Center refuses offsets
+//! past its result window (10,000 by default) and key comparisons in JQL are made within a
+//! project. A project is done when a page holds all its remaining issues; then `project not in
+//! (done…)` finds the next one. The cursor (projects done, last key) is the resumable state.
+//!
+//! Each page is stored as received, except that issues whose comments, changelog or worklogs
+//! the search truncated (`total` above what it holds) are completed from
+//! `/issue/KEY/comment`, `/issue/KEY/changelog` (or `?expand=changelog` on servers without it)
+//! and `/issue/KEY/worklog`, in the shape the importer reads. Incremental runs add `updated >=
+//! "-Nm"`: a relative date, so the server's and the user's time zones do not matter.
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use super::error::FetchError;
+use super::http::encode;
+use super::state::State;
+use super::{parallel, Ctx};
+
+/// The position of a keyset walk.
+#[derive(Clone, Debug, Default)]
+struct Cursor {
+    done_projects: Vec<String>,
+    last_key: Option<String>,
+    finished: bool,
+}
+
+/// The user's JQL without its `ORDER BY` (outside quotes).
+fn filter(jql: &str) -> String {
+    let lower = jql.to_ascii_lowercase();
+    let mut in_quote: Option<char> = None;
+    let mut cut = jql.len();
+    let bytes = lower.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i] as char;
+        match in_quote {
+            Some(q) if c == q => in_quote = None,
+            Some(_) if c == '\\' => i += 1,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => in_quote = Some(c),
+            None if lower[i..].starts_with("order by")
+                && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) =>
+            {
+                cut = i;
+                break;
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    jql[..cut].trim().to_string()
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn project_of(key: &str) -> &str {
+    key.rsplit_once('-').map_or(key, |(p, _)| p)
+}
+
+/// The JQL of the next page.
+fn query(filter: &str, since_minutes: Option<i64>, cursor: &Cursor) -> String {
+    let mut clauses = Vec::new();
+    if !filter.is_empty() {
+        clauses.push(format!("({filter})"));
+    }
+    if let Some(m) = since_minutes {
+        clauses.push(format!("updated >= \"-{m}m\""));
+    }
+    if let Some(last) = &cursor.last_key {
+        clauses.push(format!("project = {}", quote(project_of(last))));
+        clauses.push(format!("key > {}", quote(last)));
+    } else if !cursor.done_projects.is_empty() {
+        let list: Vec<String> = cursor.done_projects.iter().map(|p| quote(p)).collect();
+        clauses.push(format!("project not in ({})", list.join(", ")));
+    }
+    format!("{} ORDER BY key ASC", clauses.join(" AND "))
+}
+
+/// Moves the cursor past a page of `keys` out of `total` matches of its query.
+fn advance(cursor: &mut Cursor, keys: &[String], total: u64) {
+    let Some(last) = keys.last() else {
+        // Nothing more in this project (or at all).
+        match cursor.last_key.take() {
+            Some(k) => cursor.done_projects.push(project_of(&k).to_string()),
+            None => cursor.finished = true,
+        }
+        return;
+    };
+    let last_project = project_of(last).to_string();
+    for k in keys {
+        let p = project_of(k);
+        if p != last_project && !cursor.done_projects.iter().any(|d| d == p) {
+            cursor.done_projects.push(p.to_string());
+        }
+    }
+    if keys.len() as u64 >= total {
+        // The page held every match: this project is done, and so is a query without a key.
+        if cursor.last_key.is_none() {
+            cursor.finished = true;
+        }
+        cursor.done_projects.push(last_project);
+        cursor.last_key = None;
+    } else {
+        cursor.last_key = Some(last.clone());
+    }
+}
+
+fn search_url(ctx: &Ctx, jql: &str, max: u32, fields: &str, expand: &str) -> String {
+    let mut url = format!(
+        "{}/rest/api/2/search?jql={}&startAt=0&maxResults={max}&fields={}",
+        ctx.base,
+        encode(jql),
+        encode(fields)
+    );
+    if !expand.is_empty() {
+        url.push_str(&format!("&expand={}", encode(expand)));
+    }
+    url
+}
+
+/// A search page: its issues' keys, `total`, the parsed page.
+fn get_page(ctx: &Ctx, url: &str) -> Result<(Value, Vec<u8>), FetchError> {
+    ctx.client.get_parsed(url, &[], |a| {
+        let page: Value =
+            serde_json::from_slice(&a.body).map_err(|e| format!("not a JIRA search page: {e}"))?;
+        if !page.get("issues").is_some_and(Value::is_array) {
+            return Err("not a JIRA search page: no `issues` array".into());
+        }
+        Ok((page, a.body.clone()))
+    })
+}
+
+fn keys_of(page: &Value) -> Vec<String> {
+    page["issues"]
+        .as_array()
+        .map(|issues| {
+            issues
+                .iter()
+                .filter_map(|i| i.get("key").and_then(Value::as_str).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn since_minutes(state: &State) -> Option<i64> {
+    let since = state.run.as_ref()?.since?;
+    let minutes = (Utc::now() - since).num_seconds().max(0) / 60 + 1;
+    Some(minutes)
+}
+
+/// Fetches the run's pages from where its cursor stands.
+pub(crate) fn harvest(ctx: &Ctx, state: &mut State) -> Result<(), FetchError> {
+    let filter = filter(ctx.config.jql.as_deref().unwrap_or(""));
+    let page_size = ctx.page_size(100);
+    loop {
+        let run = state.run.as_ref().expect("harvest runs inside a run");
+        let mut cursor = Cursor {
+            done_projects: run.done_projects.clone(),
+            last_key: run.last_key.clone(),
+            finished: false,
+        };
+        let jql = query(&filter, since_minutes(state), &cursor);
+        let url = search_url(
+            ctx,
+            &jql,
+            page_size,
+            "*all",
+            "renderedFields,changelog,names,schema",
+        );
+        let (mut page, raw) = get_page(ctx, &url)?;
+        let keys = keys_of(&page);
+        let total = page
+            .get("total")
+            .and_then(Value::as_u64)
+            .unwrap_or(keys.len() as u64);
+        let run = state.run.as_mut().expect("harvest runs inside a run");
+        if run.total.is_none() {
+            run.total = Some(run.issues + total);
+            ctx.progress.set_total(run.issues + total);
+        }
+        let number = run.number;
+        if !keys.is_empty() {
+            let completed = complete(ctx, &mut page)?;
+            download_attachments(ctx, &page)?;
+            let bytes = if completed {
+                serde_json::to_vec(&page).map_err(|e| {
+                    FetchError::malformed(ctx.name, &url, format!("cannot write the page: {e}"))
+                })?
+            } else {
+                raw
+            };
+            let run = state.run.as_mut().expect("harvest runs inside a run");
+            run.pages += 1;
+            ctx.write_page(number, run.pages, &bytes)?;
+            run.issues += keys.len() as u64;
+            ctx.counts
+                .issues
+                .fetch_add(keys.len() as u64, Ordering::Relaxed);
+            ctx.counts
+                .comments
+                .fetch_add(count_comments(&page), Ordering::Relaxed);
+            ctx.progress.advance(keys.len() as u64);
+        }
+        advance(&mut cursor, &keys, total);
+        let run = state.run.as_mut().expect("harvest runs inside a run");
+        run.done_projects = cursor.done_projects;
+        run.last_key = cursor.last_key;
+        ctx.save(state)?;
+        if cursor.finished {
+            return Ok(());
+        }
+    }
+}
+
+fn count_comments(page: &Value) -> u64 {
+    page["issues"]
+        .as_array()
+        .map(|issues| {
+            issues
+                .iter()
+                .map(|i| {
+                    i.pointer("/fields/comment/comments")
+                        .and_then(Value::as_array)
+                        .map_or(0, |c| c.len() as u64)
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Every key the JQL matches now (no `updated` clause): the issues not in it are gone.
+pub(crate) fn list_keys(ctx: &Ctx) -> Result<HashSet<String>, FetchError> {
+    let filter = filter(ctx.config.jql.as_deref().unwrap_or(""));
+    let mut cursor = Cursor::default();
+    let mut keys = HashSet::new();
+    while !cursor.finished {
+        let url = search_url(ctx, &query(&filter, None, &cursor), 1000, "summary", "");
+        let (page, _) = get_page(ctx, &url)?;
+        let page_keys = keys_of(&page);
+        let total = page.get("total").and_then(Value::as_u64).unwrap_or(0);
+        keys.extend(page_keys.iter().cloned());
+        advance(&mut cursor, &page_keys, total);
+    }
+    Ok(keys)
+}
+
+/// What an issue of a page lacks.
+struct Missing {
+    index: usize,
+    key: String,
+    comments: bool,
+    changelog: bool,
+    worklog: bool,
+}
+
+/// `total` of a truncated list is above the number of items it holds.
+fn truncated(list: Option<&Value>, items: &str) -> bool {
+    let Some(list) = list else { return false };
+    let total = list.get("total").and_then(Value::as_u64).unwrap_or(0);
+    let held = list
+        .get(items)
+        .and_then(Value::as_array)
+        .map_or(0, |a| a.len() as u64);
+    total > held
+}
+
+/// Completes the page's truncated comments, changelogs and worklogs; true when it changed.
+fn complete(ctx: &Ctx, page: &mut Value) -> Result<bool, FetchError> {
+    let missing: Vec<Missing> = page["issues"]
+        .as_array()
+        .map(|issues| {
+            issues
+                .iter()
+                .enumerate()
+                .filter_map(|(index, i)| {
+                    let key = i.get("key").and_then(Value::as_str)?.to_string();
+                    let m = Missing {
+                        index,
+                        key,
+                        comments: truncated(i.pointer("/fields/comment"), "comments"),
+                        changelog: truncated(i.get("changelog"), "histories"),
+                        worklog: truncated(i.pointer("/fields/worklog"), "worklogs"),
+                    };
+                    (m.comments || m.changelog || m.worklog).then_some(m)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if missing.is_empty() {
+        return Ok(false);
+    }
+    let fetched = parallel(ctx.config.max_in_flight, &missing, |m| {
+        let key = encode(&m.key);
+        let comments = if m.comments {
+            Some(paged(
+                ctx,
+                &format!(
+                    "{}/rest/api/2/issue/{key}/comment?expand=renderedBody",
+                    ctx.base
+                ),
+                "comments",
+            )?)
+        } else {
+            None
+        };
+        let changelog = if m.changelog {
+            Some(changelog(ctx, &key)?)
+        } else {
+            None
+        };
+        let worklogs = if m.worklog {
+            Some(paged(
+                ctx,
+                &format!("{}/rest/api/2/issue/{key}/worklog?", ctx.base),
+                "worklogs",
+            )?)
+        } else {
+            None
+        };
+        Ok((comments, changelog, worklogs))
+    })?;
+    for (m, (comments, changelog, worklogs)) in missing.iter().zip(fetched) {
+        let issue = &mut page["issues"][m.index];
+        if let Some(mut comments) = comments {
+            let rendered: Vec<Value> = comments
+                .iter_mut()
+                .filter_map(|c| {
+                    let body = c.as_object_mut()?.remove("renderedBody")?;
+                    Some(json!({"id": c.get("id").cloned().unwrap_or(Value::Null), "body": body}))
+                })
+                .collect();
+            let n = comments.len();
+            issue["fields"]["comment"] =
+                json!({"startAt": 0, "maxResults": n, "total": n, "comments": comments});
+            if issue.get("renderedFields").is_some_and(Value::is_object) && !rendered.is_empty() {
+                issue["renderedFields"]["comment"] =
+                    json!({"startAt": 0, "maxResults": n, "total": n, "comments": rendered});
+            }
+        }
+        if let Some(histories) = changelog {
+            let n = histories.len();
+            issue["changelog"] =
+                json!({"startAt": 0, "maxResults": n, "total": n, "histories": histories});
+        }
+        if let Some(worklogs) = worklogs {
+            let n = worklogs.len();
+            issue["fields"]["worklog"] =
+                json!({"startAt": 0, "maxResults": n, "total": n, "worklogs": worklogs});
+        }
+    }
+    Ok(true)
+}
+
+/// Every item of a `{startAt, maxResults, total, <items>: [...]}` resource.
+fn paged(ctx: &Ctx, url: &str, items: &str) -> Result<Vec<Value>, FetchError> {
+    paged_from(ctx, url, items, Vec::new(), None)
+}
+
+/// The rest of a paged resource whose first `all` items (of `total`) are already read.
+fn paged_from(
+    ctx: &Ctx,
+    url: &str,
+    items: &str,
+    mut all: Vec<Value>,
+    mut total: Option<usize>,
+) -> Result<Vec<Value>, FetchError> {
+    let sep = if url.ends_with('?') { "" } else { "&" };
+    loop {
+        if total.is_some_and(|t| all.len() >= t) {
+            return Ok(all);
+        }
+        let page_url = format!("{url}{sep}startAt={}&maxResults=100", all.len());
+        let page: Value = ctx.client.get_json(&page_url)?;
+        let got = page
+            .get(items)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        total = Some(page.get("total").and_then(Value::as_u64).unwrap_or(0) as usize);
+        let empty = got.is_empty();
+        all.extend(got);
+        if empty || page.get("isLast").and_then(Value::as_bool) == Some(true) {
+            return Ok(all);
+        }
+    }
+}
+
+/// The whole changelog: `/issue/KEY/changelog` (Cloud, newer servers), else the issue with
+/// `expand=changelog` (Server, whose issue resource does not truncate it).
+fn changelog(ctx: &Ctx, key: &str) -> Result<Vec<Value>, FetchError> {
+    let url = format!(
+        "{}/rest/api/2/issue/{key}/changelog?startAt=0&maxResults=100",
+        ctx.base
+    );
+    let first = ctx.client.get_parsed(&url, &[404], |a| {
+        if a.status == 404 {
+            return Ok(None);
+        }
+        serde_json::from_slice::<Value>(&a.body)
+            .map(Some)
+            .map_err(|e| format!("not a JIRA changelog page: {e}"))
+    })?;
+    if let Some(page) = first {
+        let got = page
+            .get("values")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let total = page.get("total").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let last = page.get("isLast").and_then(Value::as_bool) == Some(true) || got.is_empty();
+        let total = if last { got.len() } else { total };
+        return paged_from(
+            ctx,
+            &format!("{}/rest/api/2/issue/{key}/changelog?", ctx.base),
+            "values",
+            got,
+            Some(total),
+        );
+    }
+    let issue: Value = ctx.client.get_json(&format!(
+        "{}/rest/api/2/issue/{key}?fields=summary&expand=changelog",
+        ctx.base
+    ))?;
+    Ok(issue
+        .pointer("/changelog/histories")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default())
+}
+
+/// A folder or file name made only of safe characters.
+fn safe(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Downloads the page's attachment files into JIRA's layout under the tracker's attachments
+/// folder: `<PROJECT>/<bucket>/<KEY>/<id>`, the bucket being the issue number rounded up to
+/// 10,000. Files already there with the right size are not fetched again.
+fn download_attachments(ctx: &Ctx, page: &Value) -> Result<(), FetchError> {
+    let Some(folder) = ctx.attachments.filter(|_| ctx.config.attachments) else {
+        return Ok(());
+    };
+    let mut jobs = Vec::new();
+    for issue in page["issues"].as_array().into_iter().flatten() {
+        let Some(key) = issue.get("key").and_then(Value::as_str) else {
+            continue;
+        };
+        let Some((project, number)) = key.rsplit_once('-') else {
+            continue;
+        };
+        let Ok(number) = number.parse::<u64>() else {
+            continue;
+        };
+        if !safe(key) || !safe(project) {
+            continue;
+        }
+        let bucket = (number.saturating_sub(1) / 10_000 + 1) * 10_000;
+        for a in issue
+            .pointer("/fields/attachment")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let id = match a.get("id") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => continue,
+            };
+            if !safe(&id) {
+                continue;
+            }
+            let size = a.get("size").and_then(Value::as_u64);
+            if size.is_some_and(|s| s > ctx.config.attachment_size_cap) {
+                ctx.counts
+                    .attachments_skipped
+                    .fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            let dest = folder
+                .join(project)
+                .join(bucket.to_string())
+                .join(key)
+                .join(&id);
+            if let (Ok(meta), Some(size)) = (std::fs::metadata(&dest), size) {
+                if meta.len() == size {
+                    continue;
+                }
+            }
+            let url = match a.get("content").and_then(Value::as_str) {
+                Some(u) => u.to_string(),
+                None => {
+                    let name = a.get("filename").and_then(Value::as_str).unwrap_or("file");
+                    format!("{}/secure/attachment/{id}/{}", ctx.base, encode(name))
+                }
+            };
+            jobs.push((url, dest));
+        }
+    }
+    parallel(ctx.config.max_in_flight, &jobs, |(url, dest)| {
+        match ctx
+            .client
+            .download(url, dest, ctx.config.attachment_size_cap)
+        {
+            Ok(Some(bytes)) => {
+                ctx.counts.attachments.fetch_add(1, Ordering::Relaxed);
+                ctx.counts
+                    .attachment_bytes
+                    .fetch_add(bytes, Ordering::Relaxed);
+            }
+            Ok(None) => {
+                ctx.counts
+                    .attachments_skipped
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            // One attachment JIRA lost or hides does not stop the harvest: it is listed, not
+            // copied, as the build does with any attachment whose file is missing.
+            Err(
+                e @ FetchError::Status {
+                    status: 403 | 404 | 410,
+                    ..
+                },
+            ) => {
+                ctx.counts
+                    .attachments_missing
+                    .fetch_add(1, Ordering::Relaxed);
+                ctx.progress.note(&format!("attachment not copied: {e}"));
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_by_is_dropped_outside_quotes() {
+        assert_eq!(
+            filter("project in (LU, LUDOC) ORDER BY key"),
+            "project in (LU, LUDOC)"
+        );
+        assert_eq!(
+            filter("summary ~ \"order by\" order by created"),
+            "summary ~ \"order by\""
+        );
+        assert_eq!(filter("project = LU"), "project = LU");
+        assert_eq!(filter("ORDER BY key"), "");
+    }
+
+    #[test]
+    fn keyset_walk_over_two_projects() {
+        let mut c = Cursor::default();
+        assert_eq!(
+            query("project in (A, B)", None, &c),
+            "(project in (A, B)) ORDER BY key ASC"
+        );
+        advance(&mut c, &["A-1".into(), "A-2".into()], 5);
+        assert_eq!(c.last_key.as_deref(), Some("A-2"));
+        assert_eq!(
+            query("project in (A, B)", Some(15), &c),
+            "(project in (A, B)) AND updated >= \"-15m\" AND project = \"A\" AND key > \"A-2\" ORDER BY key ASC"
+        );
+        // The rest of A fits in the page: A is done.
+        advance(&mut c, &["A-3".into(), "A-9".into()], 2);
+        assert_eq!(
+            (c.last_key.clone(), c.done_projects.clone()),
+            (None, vec!["A".to_string()])
+        );
+        assert!(query("x", None, &c).contains("project not in (\"A\")"));
+        // A page that spans into B: B continues from its last key.
+        advance(&mut c, &["B-1".into(), "B-2".into()], 9);
+        assert_eq!(c.last_key.as_deref(), Some("B-2"));
+        advance(&mut c, &[], 0);
+        assert_eq!(c.done_projects, ["A", "B"]);
+        assert!(!c.finished);
+        advance(&mut c, &[], 0);
+        assert!(c.finished);
+    }
+}
