@@ -112,8 +112,9 @@ pub fn looks_like_commit_id(s: &str) -> bool {
 }
 
 /// Compares strings with runs of digits compared as numbers (`LU-9` < `LU-10`, `b2_9` <
-/// `b2_10`); strings that compare equal so (`b01`, `b1`) fall back to byte order, so the order
-/// is total and every listing deterministic.
+/// `b2_10`; of equal numbers the unpadded spelling first, `b1` < `b01`); strings that still
+/// compare equal fall back to byte order, so the order is total and every listing
+/// deterministic.
 pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     alphanumeric_sort::compare_str(a, b).then_with(|| a.cmp(b))
 }

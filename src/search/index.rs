@@ -585,7 +585,8 @@ mod tests {
     fn natural_order() {
         let mut v = vec!["LU-10", "LU-9", "LU-100", "AB-2", "LU-09", "LU-1"];
         v.sort_by(|a, b| natural_cmp(a, b));
-        assert_eq!(v, ["AB-2", "LU-1", "LU-09", "LU-9", "LU-10", "LU-100"]);
+        // Equal numbers: the shorter (unpadded) spelling first.
+        assert_eq!(v, ["AB-2", "LU-1", "LU-9", "LU-09", "LU-10", "LU-100"]);
     }
 
     #[test]
