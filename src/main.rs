@@ -86,18 +86,19 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
-    /// Search a built archive from the terminal (the same query language as the site).
+    /// Search a built site from the terminal: its own index files, read as the site's search
+    /// page reads them, so the answers are the page's. Exit 1 when nothing matches.
     Search {
-        /// The configuration file of the archive (its build cache holds the index).
+        /// The configuration file of the archive (the site is its output folder).
         #[arg(long, short, default_value = "hindsight.toml")]
         config: PathBuf,
-        /// A built site whose config is not at hand: its build cache is looked for beside it.
+        /// A built site (any copy of one: a mirror, a USB stick); no config is needed.
         #[arg(long)]
         site: Option<PathBuf>,
-        /// Print the hits as JSON.
+        /// Print the answer as JSON.
         #[arg(long)]
         json: bool,
-        /// At most this many hits.
+        /// At most this many results.
         #[arg(long, default_value_t = 20)]
         limit: usize,
         /// The query: words, "phrases", prefix*, status:open component:lnet, LU-1234…
@@ -169,39 +170,47 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
             limit,
             query,
         } => {
-            let cache = match site {
-                Some(site) => site
-                    .canonicalize()
-                    .map_err(|e| hindsight::Error::io(&site, e))?
-                    .parent()
-                    .map(|p| p.join(".hindsight-cache"))
-                    .unwrap_or_else(|| PathBuf::from(".hindsight-cache")),
-                None => Config::load(&config)?.cache,
+            let site = match site {
+                Some(site) => site,
+                None => Config::load(&config)?.output,
             };
-            let hits = hindsight::search::query(&cache, &query.join(" "), limit)?;
+            let answer = hindsight::search::query(&site, &query.join(" "), limit)?;
+            for note in &answer.notes {
+                eprintln!("note: {note}");
+            }
             if json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&hits).unwrap_or_else(|_| "[]".into())
+                    serde_json::to_string_pretty(&answer).unwrap_or_else(|_| "{}".into())
                 );
             } else {
-                for h in &hits {
+                for r in &answer.results {
                     println!(
                         "{}  [{}]  {}",
-                        h.key,
-                        h.status.as_deref().unwrap_or("-"),
-                        h.title
+                        r.key,
+                        r.status.as_deref().unwrap_or(r.kind),
+                        r.title
                     );
-                    println!("    {}", h.path);
-                    if !h.snippet.is_empty() {
-                        println!("    {}", h.snippet.replace('\n', " "));
+                    println!("    {}", r.path);
+                    if !r.snippet.is_empty() {
+                        println!("    {}", r.snippet.replace('\n', " "));
                     }
                 }
-                if hits.is_empty() {
-                    println!("no matches");
+                match answer.total {
+                    0 => println!("no matches"),
+                    n if n > answer.results.len() => println!(
+                        "{}{n} results, showing {}",
+                        if answer.exact { "" } else { "about " },
+                        answer.results.len()
+                    ),
+                    _ => {}
                 }
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(if answer.results.is_empty() {
+                ExitCode::from(EXIT_INPUT)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Serve { site, port, bind } => {
             let preview = hindsight::serve::Preview::bind(&site, (bind, port).into())?;

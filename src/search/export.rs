@@ -8,9 +8,10 @@
 //! says "more follows", least significant group first). Documents are numbered in a fixed order
 //! (issues by key, then commits by year and hash), independent of input order and of tantivy.
 //!
-//! * `root.js` (id `root`): `{v, n, g, fb, lnmin, step, f, h, t}`: format version, number of
-//!   documents, documents per document shard, log2 of documents per filter block, the impact
-//!   scale (impact `q` stands for the BM25 score `exp(lnmin + q * step)`), the fan-out and
+//! * `root.js` (id `root`): `{v, n, g, fb, lnmin, step, w, f, h, t}`: format version, number
+//!   of documents, documents per document shard, log2 of documents per filter block, the
+//!   impact scale (impact `q` stands for the BM25 score `exp(lnmin + q * step)`; `w[q]` is
+//!   that score as the readers add it, a whole number proportional to it), the fan-out and
 //!   height of the term tree, and the separators of the tree's top level. Its size depends on
 //!   the fan-out only, never on the number of documents.
 //! * `n<h>/<i/1000>/<i%1000>.js`: node `i` at height `h` of the term tree: the separators of its
@@ -135,6 +136,15 @@ impl Scale {
         let step = (((lnmax - lnmin) / QMAX as f64) * 1e6).round() / 1e6;
         Scale { lnmin, step }
     }
+    /// The score each impact level stands for, as whole numbers both readers add up exactly:
+    /// `exp(q * step)` in thousandths (the common factor `exp(lnmin)` changes no order). Level
+    /// 64 is the bound of a term none of whose postings were read.
+    fn weights(&self) -> Vec<u64> {
+        (0..=QMAX + 1)
+            .map(|q| ((q as f64 * self.step).exp() * 1000.0).round() as u64)
+            .collect()
+    }
+
     fn q(&self, s: f64) -> u32 {
         if s <= 0.0 {
             return 0;
@@ -388,9 +398,10 @@ pub(crate) fn export(index: &Index, sink: &dyn PageSink) -> Result<SearchReport>
         level = up;
     }
     let root = format!(
-        "{{\"v\":{FORMAT},\"n\":{n},\"g\":{DOCS_PER_SHARD},\"fb\":{FILTER_BLOCK_BITS},\"lnmin\":{:.6},\"step\":{:.6},\"f\":{FANOUT},\"h\":{h},\"t\":{}}}",
+        "{{\"v\":{FORMAT},\"n\":{n},\"g\":{DOCS_PER_SHARD},\"fb\":{FILTER_BLOCK_BITS},\"lnmin\":{:.6},\"step\":{:.6},\"w\":{},\"f\":{FANOUT},\"h\":{h},\"t\":{}}}",
         scale.lnmin,
         scale.step,
+        json(&scale.weights()),
         json(&level)
     );
     out.put("root", &root)?;

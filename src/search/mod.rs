@@ -9,6 +9,7 @@
 //! * [`index`]: the tantivy side (schema, indexing, the terminal's search).
 //! * [`export`]: the static index (format described there).
 
+pub mod client;
 mod directory;
 pub mod docs;
 pub mod export;
@@ -102,23 +103,6 @@ impl SearchReport {
     }
 }
 
-/// One result of [`query`].
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Hit {
-    /// Issue key or commit sha.
-    pub key: String,
-    /// Summary or subject.
-    pub title: String,
-    /// Issue status.
-    pub status: Option<String>,
-    /// Site-relative page path.
-    pub path: String,
-    /// A passage of the text, plain, with the matched words between `«` and `»`.
-    pub snippet: String,
-    /// Relevance (BM25, higher is better).
-    pub score: f32,
-}
-
 /// Indexes `docs` with tantivy into `cache_dir` (replacing what an earlier build left there)
 /// and writes the static index under `search/` through `sink`.
 ///
@@ -157,10 +141,10 @@ pub fn build_streaming(
     })
 }
 
-/// Runs `query` (the same language as the site's search box) over the tantivy index that
-/// [`build`] left in `cache_dir`; best first, at most `limit` hits.
-pub fn query(cache_dir: &Path, query: &str, limit: usize) -> crate::error::Result<Vec<Hit>> {
-    index::search(cache_dir, query, limit)
+/// Runs `query` (the language of the site's search box) over the static index of the site
+/// in `site`, exactly as the site's page does; the first `limit` results.
+pub fn query(site: &Path, query: &str, limit: usize) -> crate::error::Result<client::Answer> {
+    client::StaticIndex::open(site)?.search(query, limit)
 }
 
 /// A search index error with its cause (a tantivy error, or what went wrong in words).

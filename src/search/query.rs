@@ -5,18 +5,25 @@
 //!   one *group*; documents rank by how many groups they match, then by BM25 (OR semantics, so
 //!   a pasted log line with other pids and addresses still finds its issue);
 //! * `"a phrase"`: its words must all occur, adjacent ones rank first;
-//! * `prefix*`: the word's completions (at most [`MAX_EXPANSIONS`]);
+//! * `prefix*`: the word's completions (at most [`MAX_EXPANSIONS`]); the last word of a query
+//!   is a prefix too unless the query ends in a space or a closing quote — the same rule
+//!   while typing, after Enter, for a shared link and in the terminal;
 //! * `field:value` or `field:"two words"`: a filter; several values of one field are
 //!   alternatives, different fields must all hold. Fields: `project`, `status`, `type`,
 //!   `component`, `fix` (fix version), `version` (affects version), `label`, `year` (also
 //!   `year:2010..2015`), `kind` (`issue` or `commit`);
 //! * a query that is exactly an issue key (`LU-1234`) or a commit hash (7 to 40 hex digits) is
-//!   also a jump to that page.
+//!   also a jump to that page; a key the archive does not hold is said to be missing;
+//! * what cannot be read is named in [`Query::notes`] (an unknown `field:`, `year:abc`, an
+//!   unclosed quote) and the rest of the query still runs.
+//!
+//! Users read the same rules on the example site's `searching.md` page; versions typed bare
+//! (`fix:2.15`) match because the index also holds each version's bare numbers.
 
 use super::tokenize::{fold, tokenize_units};
 
 /// At most this many completions of a prefix are searched.
-pub const MAX_EXPANSIONS: usize = 16;
+pub const MAX_EXPANSIONS: usize = 8;
 
 /// Commit hashes are indexed as keys by this many leading hex digits.
 pub const KEY_HASH_LEN: usize = 12;
@@ -31,6 +38,9 @@ pub struct Query {
     /// When the query is an issue key or a commit hash: the key term (`key:lu-1234`), and
     /// whether it is a prefix of longer keys (a short hash).
     pub key: Option<(String, bool)>,
+    /// What the reader should know about how the query was read: an unknown filter field, a
+    /// filter value that cannot be read, a quote left open. Shown beside the results.
+    pub notes: Vec<String>,
 }
 
 /// A group of words that count as one for coordination.
@@ -40,8 +50,11 @@ pub struct Group {
     pub whole: Option<String>,
     /// The atoms (or bigrams), one per position, in order.
     pub atoms: Vec<String>,
-    /// A quoted phrase: all atoms required, adjacency ranks first.
+    /// Atoms that read as a phrase (a quoted phrase, or a run of CJK bigrams): adjacency
+    /// ranks first.
     pub phrase: bool,
+    /// A quoted phrase: every atom is required.
+    pub quoted: bool,
     /// The last atom (or the whole) is a prefix.
     pub prefix: bool,
 }
@@ -114,8 +127,13 @@ fn is_issue_key(s: &str) -> bool {
         && n.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Parses a query. `typing` makes the last word a prefix (search as you type).
-pub fn parse(q: &str, typing: bool) -> Query {
+/// The filter fields, as the notes about an unknown one list them.
+pub const FIELDS: &str = "project, status, type, component, fix, version, label, year, kind";
+
+/// Parses a query. The last word is a prefix (its completions count) unless the query ends in
+/// a space or a closing quote: the same rule while typing, after Enter, for a shared link and
+/// in the terminal.
+pub fn parse(q: &str) -> Query {
     let mut out = Query::default();
     let trimmed = q.trim();
     if is_issue_key(trimmed) {
@@ -143,6 +161,11 @@ pub fn parse(q: &str, typing: bool) -> Query {
                 e += 1;
             }
             let phrase: String = chars[s..e].iter().collect();
+            if e >= n {
+                out.notes.push(
+                    "a quote is not closed: the rest of the query is read as one phrase".into(),
+                );
+            }
             phrase_group(&phrase, &mut out);
             i = e + 1;
             continue;
@@ -176,6 +199,11 @@ pub fn parse(q: &str, typing: bool) -> Query {
                 i = next;
                 continue;
             }
+            if is_unknown_field(f, v) {
+                out.notes.push(format!(
+                    "`{f}:` is not a filter (the filters are {FIELDS}); searched as words"
+                ));
+            }
         }
         if let Some(stem) = word.strip_suffix('*') {
             flush_text(&mut text, &mut out);
@@ -195,7 +223,7 @@ pub fn parse(q: &str, typing: bool) -> Query {
         .is_some_and(|c| !c.is_whitespace() && *c != '"');
     let before = out.groups.len();
     flush_text(&mut text, &mut out);
-    if typing && ends_in_word && out.groups.len() > before {
+    if ends_in_word && out.groups.len() > before {
         out.groups.last_mut().expect("a group was added").prefix = true;
     }
     tidy(&mut out);
@@ -227,15 +255,39 @@ fn is_noise(atom: &str) -> bool {
             && atom[2..].bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// `word:value` where `word` looks like a field name (letters only) but is none: a filter the
+/// user mistyped. A URL (`http://…`) or a log's `Error:` is not one.
+fn is_unknown_field(name: &str, value: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 20
+        && name.bytes().all(|b| b.is_ascii_alphabetic())
+        && !value.is_empty()
+        && !value.starts_with("//")
+}
+
 fn add_filter(out: &mut Query, field: &'static str, value: &str) {
     let mut terms = Vec::new();
     if field == "year" {
-        if let Some((a, b)) = value.split_once("..") {
-            if let (Ok(a), Ok(b)) = (a.trim().parse::<i32>(), b.trim().parse::<i32>()) {
-                if a <= b && b - a <= 200 {
+        let year = |s: &str| s.trim().parse::<i32>().ok();
+        match value.split_once("..") {
+            Some((a, b)) => match (year(a), year(b)) {
+                (Some(a), Some(b)) if a <= b && b - a <= 200 => {
                     terms.extend((a..=b).map(|y| format!("year:{y}")));
                 }
+                _ => out.notes.push(format!(
+                    "`year:{value}` is not a range like `year:2010..2015`; ignored"
+                )),
+            },
+            None if !value.is_empty() && year(value).is_none() => {
+                out.notes.push(format!(
+                    "`year:{value}` is not a year like `year:2015`; ignored"
+                ));
+                return;
             }
+            None => {}
+        }
+        if terms.is_empty() && value.contains("..") {
+            return;
         }
     }
     if field == "kind" {
@@ -292,6 +344,7 @@ fn words(text: &str, out: &mut Query) {
 fn phrase_group(text: &str, out: &mut Query) {
     let mut g = Group {
         phrase: true,
+        quoted: true,
         ..Group::default()
     };
     tokenize_units(text, |t, info| {
@@ -301,6 +354,7 @@ fn phrase_group(text: &str, out: &mut Query) {
     });
     if g.atoms.len() == 1 {
         g.phrase = false;
+        g.quoted = false;
     }
     if !g.atoms.is_empty() {
         out.groups.push(g);
@@ -316,16 +370,15 @@ mod tests {
             whole: whole.map(str::to_string),
             atoms: atoms.iter().map(|s| s.to_string()).collect(),
             phrase: false,
+            quoted: false,
             prefix: false,
         }
     }
 
     #[test]
     fn words_compounds_filters_phrases() {
-        let q = parse(
-            r#"ldlm_lock_cancel -EIO status:Open component:"Lustre Client" "rc = -2" osc*"#,
-            false,
-        );
+        let q =
+            parse(r#"ldlm_lock_cancel -EIO status:Open component:"Lustre Client" "rc = -2" osc*"#);
         assert_eq!(
             q.groups,
             vec![
@@ -333,6 +386,7 @@ mod tests {
                 g(Some("-eio"), &["eio"]),
                 Group {
                     phrase: true,
+                    quoted: true,
                     ..g(None, &["rc", "2"])
                 },
                 Group {
@@ -356,15 +410,9 @@ mod tests {
 
     #[test]
     fn keys_years_and_typing() {
-        assert_eq!(
-            parse(" LU-1234 ", false).key,
-            Some(("key:lu-1234".into(), false))
-        );
-        assert_eq!(
-            parse("3f2a9c1", false).key,
-            Some(("key:3f2a9c1".into(), true))
-        );
-        let q = parse("year:2010..2012 kind:commits lock", true);
+        assert_eq!(parse(" LU-1234 ").key, Some(("key:lu-1234".into(), false)));
+        assert_eq!(parse("3f2a9c1").key, Some(("key:3f2a9c1".into(), true)));
+        let q = parse("year:2010..2012 kind:commits lock");
         assert_eq!(
             q.filters,
             vec![
@@ -376,8 +424,39 @@ mod tests {
             ]
         );
         assert!(q.groups[0].prefix);
-        assert!(!parse("lock ", true).groups[0].prefix);
-        assert_eq!(parse("文件系统", false).groups[0].atoms.len(), 3);
-        assert!(parse("文件系统", false).groups[0].phrase);
+        assert!(!parse("lock ").groups[0].prefix);
+        assert_eq!(parse("文件系统 ").groups[0].atoms.len(), 3);
+        assert!(parse("文件系统 ").groups[0].phrase);
+    }
+
+    #[test]
+    fn the_last_word_is_a_prefix_unless_the_query_ends_in_space_or_quote() {
+        assert!(parse("evict").groups[0].prefix);
+        assert!(!parse("evict ").groups[0].prefix);
+        assert!(!parse("\"lock cancel\"").groups[0].prefix);
+        assert!(parse("lock canc").groups[1].prefix);
+        assert!(!parse("lock canc").groups[0].prefix);
+    }
+
+    #[test]
+    fn notes_name_what_was_not_understood() {
+        let q = parse("nosuchfield:x lock");
+        assert_eq!(q.notes.len(), 1, "{:?}", q.notes);
+        assert!(q.notes[0].contains("nosuchfield") && q.notes[0].contains("component"));
+        assert!(parse("year:abc").notes[0].contains("year:abc"));
+        assert!(parse("year:2015..").notes[0].contains("range"));
+        assert!(parse("\"lock cancel").notes[0].contains("quote"));
+        for fine in [
+            "http://jira.example.org/browse/LU-1",
+            "LustreError: 11-0: lock",
+            "year:2010..2012",
+            "status:open",
+        ] {
+            assert!(
+                parse(fine).notes.is_empty(),
+                "{fine}: {:?}",
+                parse(fine).notes
+            );
+        }
     }
 }

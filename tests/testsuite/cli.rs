@@ -144,8 +144,8 @@ fn search_from_the_terminal_finds_issues_by_function_name_and_key() {
 
     let out = hindsight(&site, &["search", "--json", "--limit", "3", "LU-4423"]);
     assert!(out.status.success());
-    let hits: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(hits[0]["key"], "LU-4423", "{hits}");
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["results"][0]["key"], "LU-4423", "{answer}");
 
     // Without a config at hand, from the site folder.
     let elsewhere = tempfile::tempdir().unwrap();

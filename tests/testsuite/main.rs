@@ -24,4 +24,5 @@ mod layers;
 mod rewrite_rules;
 mod search_browser;
 mod search_build;
+mod search_parity;
 mod search_tokenizer;

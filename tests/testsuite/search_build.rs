@@ -56,9 +56,11 @@ fn empty_index_exports() {
 
 #[test]
 fn terminal_search_finds_the_expected_first_result() {
-    let (cache, _sink, _) = build(fixture_docs());
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    crate::site::write_site(&site, &dir.path().join("cache"), fixture_docs(), false);
     let first = |q: &str| {
-        let hits = search::query(cache.path(), q, 5).unwrap();
+        let hits = search::query(&site, q, 5).unwrap().results;
         assert!(!hits.is_empty(), "no hit for {q}");
         hits[0].key.clone()
     };
@@ -77,13 +79,15 @@ fn terminal_search_finds_the_expected_first_result() {
         first("LustreError: 9999:0:(ldlm_lock.c:872:ldlm_lock_cancel()) ASSERTION( !lock->l_readers ) failed: lock ffff8800cafebabe"),
         "LU-1001"
     );
-    let open = search::query(cache.path(), "lock status:open", 20).unwrap();
+    let open = search::query(&site, "lock status:open", 20)
+        .unwrap()
+        .results;
     assert!(!open.is_empty());
     assert!(
         open.iter().all(|h| h.status.as_deref() == Some("Open")),
         "{open:?}"
     );
-    let hit = &search::query(cache.path(), "osc_extent_wait", 1).unwrap()[0];
+    let hit = &search::query(&site, "osc_extent_wait", 1).unwrap().results[0];
     assert!(hit.snippet.contains("«osc_extent_wait»"), "{}", hit.snippet);
     assert_eq!(hit.path, "issues/LU/1/LU-1002.html");
 }

@@ -223,8 +223,13 @@
     return isHash(k) ? 'key:' + k.toLowerCase().slice(0, KEY_HASH_LEN) : 'key:' + fold(k);
   }
 
-  function parseQuery(q, typing) {
-    var out = { groups: [], filters: [], key: null };
+  // The filter fields, as the note about an unknown one lists them.
+  var FIELD_LIST = 'project, status, type, component, fix, version, label, year, kind';
+
+  // The last word is a prefix unless the query ends in a space or a closing quote: the same
+  // rule while typing, after Enter, for a shared link and in the terminal (query.rs).
+  function parseQuery(q) {
+    var out = { groups: [], filters: [], key: null, notes: [] };
     var trimmed = q.trim();
     if (isIssueKey(trimmed)) out.key = [keyTerm(trimmed), false];
     else if (isHash(trimmed) && trimmed.length <= 40) out.key = [keyTerm(trimmed), trimmed.length < KEY_HASH_LEN];
@@ -236,6 +241,7 @@
         flush();
         var s = i + 1, e = s;
         while (e < n && chars[e] !== '"') e++;
+        if (e >= n) out.notes.push('a quote is not closed: the rest of the query is read as one phrase');
         phraseGroup(chars.slice(s, e).join(''), out);
         i = e + 1;
         continue;
@@ -260,6 +266,10 @@
           i = next;
           continue;
         }
+        var fname = word.slice(0, colon), fval = word.slice(colon + 1);
+        if (/^[A-Za-z]{1,20}$/.test(fname) && fval !== '' && fval.slice(0, 2) !== '//') {
+          out.notes.push('`' + fname + ':` is not a filter (the filters are ' + FIELD_LIST + '); searched as words');
+        }
       }
       if (word.length > 1 && word.charAt(word.length - 1) === '*') {
         flush();
@@ -276,7 +286,7 @@
     var endsInWord = n > 0 && !WS.test(last) && last !== '"';
     before = out.groups.length;
     flush();
-    if (typing && endsInWord && out.groups.length > before) out.groups[out.groups.length - 1].prefix = true;
+    if (endsInWord && out.groups.length > before) out.groups[out.groups.length - 1].prefix = true;
     tidy(out);
     return out;
   }
@@ -299,10 +309,17 @@
   function addFilter(out, field, value) {
     var terms = [];
     if (field === 'year') {
-      var m = /^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$/.exec(value);
-      if (m) {
-        var a = parseInt(m[1], 10), b = parseInt(m[2], 10);
-        if (a <= b && b - a <= 200) for (var y = a; y <= b; y++) terms.push('year:' + y);
+      var yr = function (x) { return /^\s*[-+]?\d+\s*$/.test(x) ? parseInt(x, 10) : null; };
+      var dots = value.indexOf('..');
+      if (dots >= 0) {
+        var a = yr(value.slice(0, dots)), b = yr(value.slice(dots + 2));
+        if (a !== null && b !== null && a <= b && b - a <= 200) {
+          for (var y = a; y <= b; y++) terms.push('year:' + y);
+        } else out.notes.push('`year:' + value + '` is not a range like `year:2010..2015`; ignored');
+        if (!terms.length) return;
+      } else if (value !== '' && yr(value) === null) {
+        out.notes.push('`year:' + value + '` is not a year like `year:2015`; ignored');
+        return;
       }
     }
     if (field === 'kind') terms.push('kind:' + fold(value).replace(/s+$/, ''));
@@ -572,7 +589,7 @@
   function search(q, opts) {
     opts = opts || {};
     var want = opts.want || 10;
-    var pq = parseQuery(q, !!opts.typing);
+    var pq = parseQuery(q);
     return root().then(function (r) {
       var highlight = new Set();
       var terms = []; // {e, group, alt, atom}
@@ -606,7 +623,14 @@
           res.key = keyOrds.filter(allowed);
           res.highlight = highlight;
           res.query = pq;
+          res.notes = pq.notes.slice();
           return res;
+        }
+        // A key the archive does not hold: say so, and list nothing in its place.
+        if (pq.key && !pq.key[1] && !keyOrds.filter(allowed).length) {
+          var missing = finish({ hits: [], total: 0, exact: true });
+          missing.notes.push(q.trim() + ' is not in this archive');
+          return missing;
         }
         var early = opts.onProgress ? function (res) { opts.onProgress(finish(res)); } : null;
         return rank(r, pq, sels, terms, allowed, filterSets, want, early).then(finish);
@@ -619,23 +643,25 @@
   function resolveGroup(g) {
     var sel = { group: g, terms: [], atoms: 0, phrase: false };
     function add(e, atom, weight) { if (e) sel.terms.push({ e: e, atom: atom, weight: weight, chunks: 0, done: false, minQ: 64 }); }
+    // Whole-number weights (the word itself 5, a completion 4) on the whole-number scores of
+    // root.js's `w`: sums are exact, so every reader ranks alike (client.rs).
     if (g.prefix) {
       var stem = g.whole || g.atoms[g.atoms.length - 1] || '';
       var cjk = stem && classOf(Array.from(stem)[0]) === B;
       var exact = lookup(stem);
       var more = (cpLen(stem) >= 2 || cjk) ? expand(stem) : Promise.resolve([]);
       return Promise.all([exact, more]).then(function (x) {
-        add(x[0], 0, 1);
-        x[1].forEach(function (e) { add(e, 0, 0.8); });
+        add(x[0], 0, 5);
+        x[1].forEach(function (e) { add(e, 0, 4); });
         sel.atoms = 1;
         return sel;
       });
     }
     var wholeP = g.whole ? lookup(g.whole) : Promise.resolve(null);
     return wholeP.then(function (w) {
-      if (w) { add(w, 0, 1); sel.atoms = 1; return sel; }
+      if (w) { add(w, 0, 5); sel.atoms = 1; return sel; }
       return Promise.all(g.atoms.map(lookup)).then(function (es) {
-        es.forEach(function (e, i) { add(e, i, 1); });
+        es.forEach(function (e, i) { add(e, i, 5); });
         sel.atoms = g.atoms.length;
         sel.phrase = g.atoms.length > 1;
         sel.required = !!g.quoted;
@@ -665,7 +691,7 @@
     var docs = new Map(); // ord -> {g: Float64Array per group score, atoms: per group bitmask}
     var ng = sels.length;
     var chars = 0;
-    function qScore(q) { return Math.exp(r.lnmin + q * r.step); }
+    function qScore(q) { return r.w[q]; }
 
     function apply(t, s) {
       var buf = [];
@@ -911,8 +937,10 @@
         shown += recs.length;
         var total = res.total + res.key.filter(function (d) { return !res.hits.some(function (h) { return h.ord === d; }); }).length;
         more.hidden = shown >= total;
-        if (!total) status.textContent = 'No results for ' + input.value.trim() + '.';
-        else status.textContent = (res.exact ? '' : 'About ') + number(total) + (total === 1 ? ' result' : ' results') + (shown < total ? ', showing ' + shown : '') + '.';
+        // Notes first: how the query was read (unknown filter, a key not in the archive).
+        var notes = (res.notes || []).map(function (x) { return x + '. '; }).join('');
+        if (!total) status.textContent = notes || 'No results for ' + input.value.trim() + '.';
+        else status.textContent = notes + (res.exact ? '' : 'About ') + number(total) + (total === 1 ? ' result' : ' results') + (shown < total ? ', showing ' + shown : '') + '.';
         pageEl.setAttribute('data-state', provisional ? 'refining' : 'done');
         return recs;
       });

@@ -1,0 +1,907 @@
+//! The static index's reader: the search a built site answers, run from its own `search/`
+//! files, exactly as `static/search.js` runs it in the browser.
+//!
+//! `hindsight search --site DIR` reads the same files the page loads (`search/root.js`, the
+//! term tree, the leaves, the postings chunks, the record shards), parses the query with the
+//! same grammar ([`super::query`]) and ranks with the same algorithm, step for step: the same
+//! term selection, the same impact-ordered chunk loading and early stop, the same integer
+//! scores (the weights table `w` of `root.js`), the same tie breaks. So the terminal, the page
+//! while typing, the page after Enter and a shared `search.html?q=…` link give the same
+//! ordered results; `tests/testsuite/search_parity.rs` holds them to it. The site can be any
+//! copy (a USB stick, a mirror): no config and no build cache are needed.
+//!
+//! The JavaScript twin of each function here has the same name in `search.js`.
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::query::{self, Group, Query, MAX_EXPANSIONS};
+use super::tokenize::{is_bigram, tokenize, tokenize_units};
+use crate::error::{Error, Result};
+
+/// Characters of postings read before a query answers with what it has (`BUDGET_CHARS`).
+const BUDGET_CHARS: usize = 100_000;
+/// Weight of a term that is the word itself, and of a completion of a prefix.
+const EXACT_WEIGHT: u64 = 5;
+const COMPLETION_WEIGHT: u64 = 4;
+
+/// One result, as the page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SearchResult {
+    /// Issue key or commit sha.
+    pub key: String,
+    /// `issue` or `commit`.
+    pub kind: &'static str,
+    /// Summary or subject.
+    pub title: String,
+    /// Issue status.
+    pub status: Option<String>,
+    /// Site-relative page path.
+    pub path: String,
+    /// The start of the text, with the matched words between `«` and `»`.
+    pub snippet: String,
+}
+
+/// What a query found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Answer {
+    /// The results asked for, best first (a key the query names comes first).
+    pub results: Vec<SearchResult>,
+    /// How many documents match (`exact`: counted to the end; otherwise at least this many).
+    pub total: usize,
+    /// Whether `total` is exact.
+    pub exact: bool,
+    /// Notes about how the query was read (unknown filter, malformed value, missing key).
+    pub notes: Vec<String>,
+}
+
+/// A built site's static index, read from its files on demand.
+pub struct StaticIndex {
+    dir: PathBuf,
+    root: Root,
+    files: RefCell<HashMap<String, Value>>,
+    leaves: RefCell<HashMap<usize, std::rc::Rc<Leaf>>>,
+}
+
+struct Root {
+    /// Documents per record shard.
+    g: usize,
+    /// log2 of documents per filter block.
+    fb: u32,
+    /// Fan-out and height of the term tree, and its top separators.
+    f: usize,
+    h: usize,
+    t: Vec<String>,
+    /// Score of each impact level.
+    w: Vec<u64>,
+}
+
+struct Entry {
+    term: String,
+    df: u64,
+    inline: Option<String>,
+    file: usize,
+    slot: usize,
+    extra: usize,
+    base: usize,
+}
+
+struct Leaf {
+    terms: Vec<std::rc::Rc<Entry>>,
+    by_term: HashMap<String, std::rc::Rc<Entry>>,
+}
+
+/// A term chosen for a group, and how far its postings have been read.
+struct Term {
+    e: std::rc::Rc<Entry>,
+    group: usize,
+    atom: u32,
+    weight: u64,
+    chunks: usize,
+    done: bool,
+    min_q: usize,
+}
+
+/// A term chosen for a group: its entry, its atom's position in the group, its weight.
+type Chosen = (std::rc::Rc<Entry>, u32, u64);
+
+/// The terms of one group (`resolveGroup`'s `sel`).
+#[derive(Default)]
+struct Sel {
+    atoms: u32,
+    phrase: bool,
+    required: bool,
+}
+
+struct Hit {
+    ord: usize,
+    groups: usize,
+    score: u64,
+}
+
+struct Ranked {
+    hits: Vec<Hit>,
+    exact: bool,
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn b64v(c: u8) -> u64 {
+    B64.iter().position(|&x| x == c).unwrap_or(0) as u64
+}
+
+/// Reads the index's numbers (`Reader` in search.js).
+struct Reader<'s> {
+    s: &'s [u8],
+    i: usize,
+}
+
+impl Reader<'_> {
+    fn vlq(&mut self) -> u64 {
+        let (mut v, mut mul) = (0u64, 1u64);
+        loop {
+            let d = b64v(self.s.get(self.i).copied().unwrap_or(b'A'));
+            self.i += 1;
+            v += (d & 31) * mul;
+            mul = mul.saturating_mul(32);
+            if d < 32 || self.i > self.s.len() {
+                return v;
+            }
+        }
+    }
+    fn digit(&mut self) -> u64 {
+        let d = b64v(self.s.get(self.i).copied().unwrap_or(b'A'));
+        self.i += 1;
+        d
+    }
+    fn done(&self) -> bool {
+        self.i >= self.s.len()
+    }
+}
+
+fn bucket(prefix: &str, i: usize) -> String {
+    format!("{prefix}/{}/{}", i / 1000, i % 1000)
+}
+
+fn malformed(what: impl std::fmt::Display) -> Error {
+    super::err(format!("malformed static index: {what}"))
+}
+
+impl StaticIndex {
+    /// Opens the static index of the site in `site` (its `search/root.js` must exist).
+    pub fn open(site: &Path) -> Result<Self> {
+        let mut index = StaticIndex {
+            dir: site.join("search"),
+            root: Root {
+                g: 1,
+                fb: 0,
+                f: 1,
+                h: 0,
+                t: Vec::new(),
+                w: Vec::new(),
+            },
+            files: Default::default(),
+            leaves: Default::default(),
+        };
+        let r = index.get("root")?;
+        let num = |k: &str| r.get(k).and_then(Value::as_u64).ok_or_else(|| malformed(k));
+        let strings = |v: Option<&Value>| -> Vec<String> {
+            v.and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        index.root = Root {
+            g: num("g")?.max(1) as usize,
+            fb: num("fb")? as u32,
+            f: num("f")?.max(1) as usize,
+            h: num("h")? as usize,
+            t: strings(r.get("t")),
+            w: r.get("w")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_u64).collect())
+                .filter(|w: &Vec<u64>| w.len() > 64)
+                .ok_or_else(|| malformed("root.js has no weights table `w`"))?,
+        };
+        Ok(index)
+    }
+
+    /// The data of index file `id` (`search/<id>.js`, `hindsightSearch.load("<id>", DATA);`).
+    fn get(&self, id: &str) -> Result<Value> {
+        if let Some(v) = self.files.borrow().get(id) {
+            return Ok(v.clone());
+        }
+        let path = self.dir.join(format!("{id}.js"));
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let head = format!(
+            "hindsightSearch.load({},",
+            serde_json::to_string(id).unwrap_or_default()
+        );
+        let data = text
+            .strip_prefix(&head)
+            .and_then(|t| t.trim_end().strip_suffix(");"))
+            .ok_or_else(|| malformed(format!("{} is not an index script", path.display())))?;
+        let v: Value = serde_json::from_str(data)
+            .map_err(|e| malformed(format!("{}: {e}", path.display())))?;
+        self.files.borrow_mut().insert(id.to_string(), v.clone());
+        Ok(v)
+    }
+
+    fn strings(&self, id: &str) -> Result<Vec<String>> {
+        Ok(self
+            .get(id)?
+            .as_array()
+            .ok_or_else(|| malformed(id))?
+            .iter()
+            .map(|x| x.as_str().unwrap_or_default().to_string())
+            .collect())
+    }
+
+    /// Index of the last separator <= term (0 if none).
+    fn child(seps: &[String], term: &str) -> usize {
+        let (mut lo, mut hi) = (0usize, seps.len().saturating_sub(1));
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if seps[mid].as_str() <= term {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        lo
+    }
+
+    fn leaf_index(&self, term: &str) -> Result<usize> {
+        let mut seps = self.root.t.clone();
+        let (mut h, mut base) = (self.root.h, 0usize);
+        loop {
+            let i = base + Self::child(&seps, term);
+            if h == 0 {
+                return Ok(i);
+            }
+            seps = self.strings(&bucket(&format!("n{h}"), i))?;
+            h -= 1;
+            base = i * self.root.f;
+        }
+    }
+
+    fn leaf(&self, i: usize) -> Result<std::rc::Rc<Leaf>> {
+        if let Some(l) = self.leaves.borrow().get(&i) {
+            return Ok(l.clone());
+        }
+        let data = self.get(&bucket("l", i))?;
+        let leaf = std::rc::Rc::new(parse_leaf(&data)?);
+        self.leaves.borrow_mut().insert(i, leaf.clone());
+        Ok(leaf)
+    }
+
+    fn lookup(&self, term: &str) -> Result<Option<std::rc::Rc<Entry>>> {
+        let leaf = self.leaf(self.leaf_index(term)?)?;
+        Ok(leaf.by_term.get(term).cloned())
+    }
+
+    /// Leaves that may hold terms starting with `p` (at most `max`).
+    fn prefix_leaves(&self, p: &str, max: usize) -> Result<Vec<usize>> {
+        let mut out = Vec::new();
+        self.walk(&self.root.t.clone(), self.root.h, 0, true, p, max, &mut out)?;
+        Ok(out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        &self,
+        seps: &[String],
+        h: usize,
+        base: usize,
+        first: bool,
+        p: &str,
+        max: usize,
+        out: &mut Vec<usize>,
+    ) -> Result<bool> {
+        let lo = if first { Self::child(seps, p) } else { 0 };
+        let mut j = lo;
+        loop {
+            if j >= seps.len() || out.len() >= max {
+                return Ok(true);
+            }
+            if j > lo && !seps[j].starts_with(p) {
+                return Ok(false);
+            }
+            let idx = base + j;
+            let is_first = first && j == lo;
+            j += 1;
+            if h == 0 {
+                out.push(idx);
+                continue;
+            }
+            let kids = self.strings(&bucket(&format!("n{h}"), idx))?;
+            if !self.walk(&kids, h - 1, idx * self.root.f, is_first, p, max, out)? {
+                return Ok(false);
+            }
+        }
+    }
+
+    fn expand(&self, stem: &str) -> Result<Vec<std::rc::Rc<Entry>>> {
+        let mut found = Vec::new();
+        for l in self.prefix_leaves(stem, 3)? {
+            for e in &self.leaf(l)?.terms {
+                if e.term.len() > stem.len() && e.term.starts_with(stem) && !e.term.contains(':') {
+                    found.push(e.clone());
+                }
+            }
+        }
+        found.sort_by(|a, b| b.df.cmp(&a.df).then_with(|| a.term.cmp(&b.term)));
+        found.truncate(MAX_EXPANSIONS);
+        Ok(found)
+    }
+
+    /// The k-th chunk (0-based) of a term's postings.
+    fn chunk(&self, e: &Entry, k: usize) -> Result<String> {
+        let (id, slot) = if k == 0 {
+            if let Some(s) = &e.inline {
+                return Ok(s.clone());
+            }
+            (bucket("p", e.file), e.slot)
+        } else {
+            (bucket("p", e.base + k - 1), 0)
+        };
+        Ok(self
+            .get(&id)?
+            .get(slot)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    /// A filter term's documents, added to `set`.
+    fn filter_docs(&self, e: &Entry, set: &mut HashSet<usize>) -> Result<()> {
+        for k in 0..=e.extra {
+            let s = self.chunk(e, k)?;
+            if s.is_empty() {
+                continue;
+            }
+            let mut rd = Reader {
+                s: s.as_bytes(),
+                i: 0,
+            };
+            let start = rd.vlq() as usize * (1usize << self.root.fb);
+            let kind = s.as_bytes().get(rd.i).copied();
+            rd.i += 1;
+            if kind == Some(b'l') {
+                let mut d = start + rd.vlq() as usize;
+                set.insert(d);
+                while !rd.done() {
+                    d += rd.vlq() as usize + 1;
+                    set.insert(d);
+                }
+            } else {
+                for (n, c) in s.as_bytes()[rd.i.min(s.len())..].iter().enumerate() {
+                    let v = b64v(*c);
+                    for b in 0..6 {
+                        if v & (1 << b) != 0 {
+                            set.insert(start + n * 6 + b);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn record(&self, ord: usize) -> Result<Value> {
+        let shard = self.get(&bucket("d", ord / self.root.g))?;
+        shard
+            .get(ord % self.root.g)
+            .cloned()
+            .ok_or_else(|| malformed(format!("no record for document {ord}")))
+    }
+
+    fn resolve_group(&self, g: &Group) -> Result<(Sel, Vec<Chosen>)> {
+        let mut sel = Sel::default();
+        let mut terms = Vec::new();
+        if g.prefix {
+            let stem = g
+                .whole
+                .clone()
+                .or_else(|| g.atoms.last().cloned())
+                .unwrap_or_default();
+            let cjk = stem.chars().next().is_some_and(is_bigram);
+            if let Some(e) = self.lookup(&stem)? {
+                terms.push((e, 0, EXACT_WEIGHT));
+            }
+            if stem.chars().count() >= 2 || cjk {
+                for e in self.expand(&stem)? {
+                    terms.push((e, 0, COMPLETION_WEIGHT));
+                }
+            }
+            sel.atoms = 1;
+            return Ok((sel, terms));
+        }
+        if let Some(whole) = &g.whole {
+            if let Some(e) = self.lookup(whole)? {
+                terms.push((e, 0, EXACT_WEIGHT));
+                sel.atoms = 1;
+                return Ok((sel, terms));
+            }
+        }
+        for (i, a) in g.atoms.iter().enumerate() {
+            if let Some(e) = self.lookup(a)? {
+                terms.push((e, i as u32, EXACT_WEIGHT));
+            }
+        }
+        sel.atoms = g.atoms.len() as u32;
+        sel.phrase = g.atoms.len() > 1;
+        sel.required = g.quoted;
+        Ok((sel, terms))
+    }
+
+    fn resolve_key(&self, key: &(String, bool)) -> Result<Vec<usize>> {
+        let mut entries = Vec::new();
+        if key.1 {
+            for l in self.prefix_leaves(&key.0, 1)? {
+                for e in &self.leaf(l)?.terms {
+                    if e.term.starts_with(&key.0) {
+                        entries.push(e.clone());
+                    }
+                }
+            }
+            entries.truncate(5);
+        } else if let Some(e) = self.lookup(&key.0)? {
+            entries.push(e);
+        }
+        let mut out = Vec::new();
+        for e in entries {
+            let mut set = HashSet::new();
+            self.filter_docs(&e, &mut set)?;
+            out.extend(set);
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    /// Runs `q` and returns its first `want` results, as the page shows them.
+    pub fn search(&self, q: &str, want: usize) -> Result<Answer> {
+        let pq = query::parse(q);
+        let mut notes = pq.notes.clone();
+        let mut highlight: BTreeSet<String> = BTreeSet::new();
+        let mut sels = Vec::new();
+        let mut terms = Vec::new();
+        for (gi, g) in pq.groups.iter().enumerate() {
+            let (sel, ts) = self.resolve_group(g)?;
+            for (e, atom, weight) in ts {
+                highlight.insert(e.term.clone());
+                terms.push(Term {
+                    e,
+                    group: gi,
+                    atom,
+                    weight,
+                    chunks: 0,
+                    done: false,
+                    min_q: 64,
+                });
+            }
+            highlight.extend(g.atoms.iter().cloned());
+            if let Some(w) = &g.whole {
+                highlight.insert(w.clone());
+            }
+            sels.push(sel);
+        }
+        let key_ords = match &pq.key {
+            Some(k) => self.resolve_key(k)?,
+            None => Vec::new(),
+        };
+        let mut filter_sets = Vec::new();
+        for (_, values) in &pq.filters {
+            let mut set = HashSet::new();
+            for v in values {
+                if let Some(e) = self.lookup(v)? {
+                    self.filter_docs(&e, &mut set)?;
+                }
+            }
+            filter_sets.push(set);
+        }
+        filter_sets.sort_by_key(|s| s.len());
+        let allowed = |d: usize| filter_sets.iter().all(|s| s.contains(&d));
+        let keys: Vec<usize> = key_ords.into_iter().filter(|&d| allowed(d)).collect();
+        if let Some((term, false)) = &pq.key {
+            if keys.is_empty() {
+                // A key the archive does not hold: say so, and list nothing in its place.
+                let key = q.trim();
+                notes.push(format!("{key} is not in this archive"));
+                let _ = term;
+                return Ok(Answer {
+                    results: Vec::new(),
+                    total: 0,
+                    exact: true,
+                    notes,
+                });
+            }
+        }
+        let ranked = self.rank(&sels, &mut terms, &allowed, &filter_sets, want)?;
+        let extra_keys = keys
+            .iter()
+            .filter(|d| !ranked.hits.iter().any(|h| h.ord == **d))
+            .count();
+        let total = ranked.hits.len() + extra_keys;
+        let results = self.page(&pq, &keys, &ranked.hits, want, &highlight)?;
+        Ok(Answer {
+            results,
+            total,
+            exact: ranked.exact,
+            notes,
+        })
+    }
+
+    fn rank(
+        &self,
+        sels: &[Sel],
+        terms: &mut [Term],
+        allowed: &dyn Fn(usize) -> bool,
+        filter_sets: &[HashSet<usize>],
+        want: usize,
+    ) -> Result<Ranked> {
+        let w = &self.root.w;
+        let ng = sels.len();
+        // ord -> (per-group score, per-group atom mask)
+        let mut docs: HashMap<usize, (Vec<u64>, Vec<u32>)> = HashMap::new();
+        let mut chars = 0usize;
+        let score_of = |q: usize| w.get(q).copied().unwrap_or(0);
+
+        if terms.is_empty() {
+            // Only filters (or nothing): the filtered documents, newest first.
+            let mut hits: Vec<Hit> = match filter_sets.first() {
+                Some(first) => first
+                    .iter()
+                    .filter(|&&d| allowed(d))
+                    .map(|&d| Hit {
+                        ord: d,
+                        groups: 0,
+                        score: 0,
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
+            hits.sort_by_key(|h| std::cmp::Reverse(h.ord));
+            return Ok(Ranked { hits, exact: true });
+        }
+
+        let full = |sel: &Sel| (1u32 << sel.atoms.min(31)).wrapping_sub(1);
+        let mut load: Vec<usize> = (0..terms.len()).collect();
+        loop {
+            for &ti in &load {
+                let t = &mut terms[ti];
+                let s = self.chunk(&t.e, t.chunks)?;
+                let mut buf = Vec::new();
+                t.min_q = decode_impacts(&s, &mut buf);
+                chars += s.len();
+                t.chunks += 1;
+                let sel = &sels[t.group];
+                for (q, d) in buf {
+                    if !filter_sets.is_empty() && !allowed(d) {
+                        continue;
+                    }
+                    let x = docs.entry(d).or_insert_with(|| (vec![0; ng], vec![0; ng]));
+                    let sc = score_of(q) * t.weight;
+                    if sel.phrase {
+                        x.0[t.group] += sc;
+                        x.1[t.group] |= 1 << t.atom.min(30);
+                    } else {
+                        if sc > x.0[t.group] {
+                            x.0[t.group] = sc;
+                        }
+                        x.1[t.group] = 1;
+                    }
+                }
+                if t.chunks > t.e.extra {
+                    t.done = true;
+                }
+            }
+
+            // ranked()
+            let mut list: Vec<Hit> = Vec::with_capacity(docs.len());
+            for (&ord, (gs, am)) in &docs {
+                let mut ok = true;
+                for (g, sel) in sels.iter().enumerate() {
+                    if sel.required && am[g] != full(sel) {
+                        // A doc missing a phrase word is out only when that word's postings
+                        // are complete.
+                        if terms.iter().any(|t| {
+                            t.group == g && t.done && am[g] & (1u32 << t.atom.min(31)) == 0
+                        }) {
+                            ok = false;
+                            break;
+                        }
+                    }
+                }
+                if ok {
+                    let groups = sels
+                        .iter()
+                        .enumerate()
+                        .filter(|(g, sel)| {
+                            if sel.phrase {
+                                am[*g] == full(sel)
+                            } else {
+                                am[*g] != 0
+                            }
+                        })
+                        .count();
+                    list.push(Hit {
+                        ord,
+                        groups,
+                        score: gs.iter().sum(),
+                    });
+                }
+            }
+            list.sort_by(|a, b| {
+                b.groups
+                    .cmp(&a.groups)
+                    .then(b.score.cmp(&a.score))
+                    .then(b.ord.cmp(&a.ord))
+            });
+
+            // settled()
+            let mut per = vec![0u64; ng];
+            let mut open_g = vec![false; ng];
+            let mut any = false;
+            for t in terms.iter().filter(|t| !t.done) {
+                any = true;
+                open_g[t.group] = true;
+                let v = score_of(t.min_q) * t.weight;
+                if sels[t.group].phrase {
+                    per[t.group] += v;
+                } else {
+                    per[t.group] = per[t.group].max(v);
+                }
+            }
+            let settled = if !any {
+                true
+            } else if list.len() < want {
+                false
+            } else {
+                let kth = &list[want - 1];
+                let beats = |m: usize, s: u64| m > kth.groups || (m == kth.groups && s > kth.score);
+                let (mut um, mut us) = (0usize, 0u64);
+                for g in 0..ng {
+                    if open_g[g] {
+                        um += 1;
+                        us += per[g];
+                    }
+                }
+                !beats(um, us)
+                    && docs.values().all(|(gs, am)| {
+                        let (mut m, mut s) = (0usize, 0u64);
+                        for (g, sel) in sels.iter().enumerate() {
+                            let complete = if sel.phrase {
+                                am[g] == full(sel)
+                            } else {
+                                am[g] != 0
+                            };
+                            s += gs[g];
+                            if complete {
+                                m += 1;
+                            } else if open_g[g] {
+                                m += 1;
+                                s += per[g];
+                            }
+                        }
+                        !beats(m, s)
+                    })
+            };
+            if settled || chars >= BUDGET_CHARS {
+                let exact = terms.iter().all(|t| t.done);
+                return Ok(Ranked { hits: list, exact });
+            }
+            // The next chunk of each open term whose unread postings may still score at least
+            // half as much as the best unread ones.
+            let top = terms
+                .iter()
+                .filter(|t| !t.done)
+                .map(|t| score_of(t.min_q) * t.weight)
+                .max()
+                .unwrap_or(0);
+            load = (0..terms.len())
+                .filter(|&i| {
+                    !terms[i].done && score_of(terms[i].min_q) * terms[i].weight * 2 >= top
+                })
+                .collect();
+        }
+    }
+
+    /// The records of the first `n` results: the named key first, then the ranked hits; among
+    /// them, those whose shown text holds the query's phrases first (`page` in search.js).
+    fn page(
+        &self,
+        pq: &Query,
+        keys: &[usize],
+        hits: &[Hit],
+        n: usize,
+        highlight: &BTreeSet<String>,
+    ) -> Result<Vec<SearchResult>> {
+        let mut ords: Vec<usize> = keys.to_vec();
+        for h in hits {
+            if ords.len() >= n + keys.len() {
+                break;
+            }
+            if !keys.contains(&h.ord) {
+                ords.push(h.ord);
+            }
+        }
+        ords.truncate(n);
+        let mut recs = Vec::new();
+        for d in ords {
+            recs.push((d, self.record(d)?));
+        }
+        let phrases: Vec<&Group> = pq
+            .groups
+            .iter()
+            .filter(|g| g.phrase && g.atoms.len() > 1)
+            .collect();
+        if !phrases.is_empty() {
+            let text = |r: &Value| {
+                format!(
+                    "{}\n{}",
+                    r.get(2).and_then(Value::as_str).unwrap_or_default(),
+                    r.get(7).and_then(Value::as_str).unwrap_or_default()
+                )
+            };
+            let mut keyed: Vec<(bool, usize, usize, (usize, Value))> = recs
+                .into_iter()
+                .enumerate()
+                .map(|(i, (d, r))| {
+                    let t = text(&r);
+                    let v = phrases.iter().filter(|g| has_phrase(&t, &g.atoms)).count();
+                    (keys.contains(&d), v, i, (d, r))
+                })
+                .collect();
+            keyed.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+            recs = keyed.into_iter().map(|k| k.3).collect();
+        }
+        Ok(recs
+            .into_iter()
+            .map(|(_, r)| {
+                let s = |i: usize| r.get(i).and_then(Value::as_str).map(str::to_string);
+                let excerpt = s(7).unwrap_or_default();
+                SearchResult {
+                    key: s(1).unwrap_or_default(),
+                    kind: if r.get(0).and_then(Value::as_u64) == Some(0) {
+                        "issue"
+                    } else {
+                        "commit"
+                    },
+                    title: s(2).unwrap_or_default(),
+                    status: s(4),
+                    path: s(3).unwrap_or_default(),
+                    snippet: marked(&excerpt, highlight),
+                }
+            })
+            .collect())
+    }
+}
+
+/// A leaf's terms (`parseLeaf`): front-coded in UTF-16 units, as JavaScript strings count.
+fn parse_leaf(data: &Value) -> Result<Leaf> {
+    let suffixes: Vec<u16> = data
+        .get(0)
+        .and_then(Value::as_str)
+        .ok_or_else(|| malformed("leaf without suffixes"))?
+        .encode_utf16()
+        .collect();
+    let meta = data
+        .get(1)
+        .and_then(Value::as_str)
+        .ok_or_else(|| malformed("leaf without entries"))?;
+    let mut rd = Reader {
+        s: meta.as_bytes(),
+        i: 0,
+    };
+    let mut at = 0usize;
+    let mut prev: Vec<u16> = Vec::new();
+    let mut leaf = Leaf {
+        terms: Vec::new(),
+        by_term: HashMap::new(),
+    };
+    while !rd.done() {
+        let plen = rd.vlq() as usize;
+        let slen = rd.vlq() as usize;
+        let mut t: Vec<u16> = prev[..plen.min(prev.len())].to_vec();
+        let end = (at + slen).min(suffixes.len());
+        t.extend_from_slice(&suffixes[at.min(end)..end]);
+        at += slen;
+        let df = rd.vlq();
+        let x = rd.vlq() as usize;
+        let (mut inline, mut file, mut slot) = (None, 0, 0);
+        if x.is_multiple_of(2) {
+            let n = x / 2;
+            let end = (rd.i + n).min(meta.len());
+            inline = Some(meta[rd.i.min(end)..end].to_string());
+            rd.i += n;
+        } else {
+            file = (x - 1) / 2;
+            slot = rd.vlq() as usize;
+        }
+        let extra = rd.vlq() as usize;
+        let base = if extra > 0 { rd.vlq() as usize } else { 0 };
+        let term = String::from_utf16_lossy(&t);
+        let e = std::rc::Rc::new(Entry {
+            term: term.clone(),
+            df,
+            inline,
+            file,
+            slot,
+            extra,
+            base,
+        });
+        leaf.terms.push(e.clone());
+        leaf.by_term.insert(term, e);
+        prev = t;
+    }
+    Ok(leaf)
+}
+
+/// A word term's postings chunk as (impact, document) pairs; returns the lowest impact read.
+fn decode_impacts(s: &str, out: &mut Vec<(usize, usize)>) -> usize {
+    let mut rd = Reader {
+        s: s.as_bytes(),
+        i: 0,
+    };
+    let mut min_q = 64;
+    while !rd.done() {
+        let q = rd.digit() as usize;
+        let count = rd.vlq();
+        let mut d = rd.vlq() as usize;
+        out.push((q, d));
+        for _ in 1..count {
+            d += rd.vlq() as usize + 1;
+            out.push((q, d));
+        }
+        min_q = q;
+    }
+    min_q
+}
+
+/// Whether the atoms appear in a row in `text`.
+fn has_phrase(text: &str, atoms: &[String]) -> bool {
+    let mut seq = Vec::new();
+    tokenize_units(text, |t, info| {
+        if info.atom {
+            seq.push(t.text);
+        }
+    });
+    !atoms.is_empty() && seq.windows(atoms.len()).any(|w| w == atoms)
+}
+
+/// `text` with the tokens in `terms` between `«` and `»` (overlapping ranges merged).
+fn marked(text: &str, terms: &BTreeSet<String>) -> String {
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    tokenize(text, |t| {
+        if terms.contains(&t.text) {
+            ranges.push((t.from, t.to));
+        }
+    });
+    ranges.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for r in ranges {
+        match merged.last_mut() {
+            Some(l) if r.0 <= l.1 => l.1 = l.1.max(r.1),
+            _ => merged.push(r),
+        }
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut at = 0;
+    for (a, b) in merged {
+        out.push_str(&text[at..a]);
+        out.push('«');
+        out.push_str(&text[a..b]);
+        out.push('»');
+        at = b;
+    }
+    out.push_str(&text[at..]);
+    out
+}

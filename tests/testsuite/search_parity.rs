@@ -1,0 +1,233 @@
+//! One query language, the same answer everywhere (issue #15): a table of queries of every
+//! form is answered by the terminal's reader (`hindsight search`, the site's own index files)
+//! and, through tests/browser/parity.mjs, by the search page in headless Chromium: opened cold
+//! as a shared link (file:// and HTTP), typed, and submitted with Enter. The top ten keys and
+//! their order must be the same in all of them.
+
+use std::path::Path;
+use std::process::Command;
+
+/// At least 60 queries of every form the language has.
+const QUERIES: &[&str] = &[
+    // words, prefixes while typing, compounds and function names
+    "evict",
+    "evict ",
+    "evic",
+    "lock",
+    "lock cancel",
+    "lock canc",
+    "ldlm_lock_cancel",
+    "ldlm_lock_cancel()",
+    "osc_extent_wait",
+    "osc_ext",
+    "lproc_osc.c",
+    "/proc/fs/lustre/osc",
+    "-EIO",
+    "rc = -2",
+    "rc = -5",
+    "mount",
+    "MOUNT",
+    "Mount Client",
+    "client unable",
+    "unable to mount",
+    // pasted log lines
+    "LustreError: 9999:0:(ldlm_lock.c:872:ldlm_lock_cancel()) ASSERTION( !lock->l_readers ) failed: lock ffff8800cafebabe",
+    "mount.lustre: mount /dev/sdb at /mnt/mgs failed: No such file or directory",
+    "Pid: 4312, comm: ldlm_bl_04",
+    // phrases
+    "\"lock cancel\"",
+    "\"unable to mount\"",
+    "\"rc = -2\"",
+    "\"mount the MGS\"",
+    "\"lock cancel",
+    // filters of every field, alternatives, ranges
+    "status:open",
+    "lock status:open",
+    "lock status:Open status:Closed",
+    "project:LUDOC",
+    "setstripe project:LUDOC",
+    "type:bug lock",
+    "component:osc",
+    "component:osc counters",
+    "fix:\"Lustre 2.15.0\"",
+    "version:\"Lustre 2.12.0\"",
+    "fix:2.15.0",
+    "fix:2.15",
+    "fix:2.12 osc",
+    "label:regression",
+    "year:2016",
+    "year:2014..2019 mount",
+    "kind:commit",
+    "kind:commit lock",
+    "kind:issues mount",
+    // keys and hashes
+    "LU-1003",
+    "lu-1003",
+    "LU-99999",
+    "LUDOC-17",
+    "3f2a9c1",
+    "3f2a9c1e0b7d4c6a8e9f0a1b2c3d4e5f60718293",
+    "3f2a9c",
+    // CJK and other scripts, case
+    "文件系统",
+    "系统",
+    "ディスクエラー",
+    "σφάλμα",
+    "ΣΦΑΛΜΑ",
+    "istanbul",
+    "İstanbul",
+    // odd input
+    "",
+    "   ",
+    "!!!",
+    "???..",
+    "\"\"",
+    // unknown or malformed filters
+    "nosuchfield:x",
+    "nosuchfield:x lock",
+    "year:abc",
+    "year:2015..",
+    "http://jira.example.org/browse/LU-1001",
+];
+
+/// The key a result shows in the page (commits by their first ten digits).
+fn shown_key(r: &hindsight::search::client::SearchResult) -> String {
+    if r.kind == "commit" {
+        r.key.chars().take(10).collect()
+    } else {
+        r.key.clone()
+    }
+}
+
+#[test]
+fn the_terminal_and_the_page_give_the_same_answers() {
+    assert!(QUERIES.len() >= 60);
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    crate::site::write_site(
+        &site,
+        &dir.path().join("cache"),
+        crate::site::fixture_docs(),
+        false,
+    );
+
+    let mut expected = Vec::new();
+    for q in QUERIES {
+        let answer = hindsight::search::query(&site, q, 10).unwrap();
+        expected.push(serde_json::json!({
+            "q": q,
+            "keys": answer.results.iter().map(shown_key).collect::<Vec<_>>(),
+            "notes": answer.notes,
+        }));
+    }
+    // What the language promises, checked on the terminal's side (the page must agree).
+    let keys = |i: usize| expected[i]["keys"].as_array().unwrap().clone();
+    let at = |q: &str| QUERIES.iter().position(|x| *x == q).unwrap();
+    assert!(!keys(at("evict")).is_empty(), "the last word is a prefix");
+    assert!(
+        !keys(at("evic")).is_empty(),
+        "a prefix finds its completions"
+    );
+    assert_eq!(keys(at("LU-1003"))[0], "LU-1003");
+    assert!(keys(at("LU-99999")).is_empty());
+    assert_eq!(
+        expected[at("LU-99999")]["notes"][0],
+        "LU-99999 is not in this archive"
+    );
+    assert!(expected[at("nosuchfield:x")]["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("component"));
+    assert_eq!(keys(at("3f2a9c1"))[0], "3f2a9c1e0b");
+    assert_eq!(keys(at("ldlm_lock_cancel"))[0], "LU-1001");
+    // Versions typed bare find `Lustre 2.15.0`-style names.
+    assert_eq!(keys(at("fix:2.15.0")), keys(at("fix:\"Lustre 2.15.0\"")));
+    assert!(keys(at("fix:2.15")).contains(&"LU-1006".into()));
+    assert_eq!(keys(at("fix:2.12 osc"))[0], "LU-1002");
+
+    let file = dir.path().join("expected.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&expected).unwrap()).unwrap();
+    let browser = crate::common::repo().join("tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").is_dir(),
+        "tests/browser/node_modules is missing: run `npm ci --prefix tests/browser`"
+    );
+    let _guard = crate::common::BROWSER
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let out = Command::new("node")
+        .arg(browser.join("parity.mjs"))
+        .arg(&site)
+        .arg(&file)
+        .output()
+        .expect("`node` is needed for the browser tests");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "parity.mjs failed:\n{stdout}");
+    assert!(
+        stdout.contains(" passed, 0 failed"),
+        "parity.mjs ran no checks"
+    );
+}
+
+/// `hindsight search --site` on a copy of a site in another place, with no config and no
+/// build cache: it reads the copy's own index files.
+#[test]
+fn the_terminal_searches_any_copy_of_a_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    crate::site::write_site(
+        &site,
+        &dir.path().join("cache"),
+        crate::site::fixture_docs(),
+        false,
+    );
+    let copy = dir.path().join("usb-stick/archive");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    assert!(Command::new("cp")
+        .arg("-r")
+        .arg(&site)
+        .arg(&copy)
+        .status()
+        .unwrap()
+        .success());
+    std::fs::remove_dir_all(&site).unwrap();
+    std::fs::remove_dir_all(dir.path().join("cache")).unwrap();
+
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hindsight"))
+            .arg("search")
+            .arg("--site")
+            .arg(&copy)
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, _) = run(&["--json", "osc_extent_wait"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    let answer: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(answer["results"][0]["key"], "LU-1002");
+    assert_eq!(answer["results"][0]["path"], "issues/LU/1/LU-1002.html");
+    assert!(answer["results"][0]["snippet"]
+        .as_str()
+        .unwrap()
+        .contains("«osc_extent_wait»"));
+    let (code, stdout, stderr) = run(&["LU-99999"]);
+    assert_eq!(code, Some(1), "nothing found is exit 1");
+    assert!(stdout.contains("no matches"), "{stdout}");
+    assert!(
+        stderr.contains("LU-99999 is not in this archive"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&["nosuchfield:lock", "lock"]);
+    assert_eq!(code, Some(0));
+    assert!(stderr.contains("not a filter"), "{stderr}");
+    assert!(!Path::new(&dir.path().join("hindsight.toml")).exists());
+}
