@@ -68,6 +68,8 @@ pub struct StaticIndex {
 }
 
 struct Root {
+    /// Documents in the index.
+    n: usize,
     /// Documents per record shard.
     g: usize,
     /// log2 of documents per filter block.
@@ -177,6 +179,7 @@ impl StaticIndex {
         let mut index = StaticIndex {
             dir: site.join("search"),
             root: Root {
+                n: 0,
                 g: 1,
                 fb: 0,
                 f: 1,
@@ -199,6 +202,7 @@ impl StaticIndex {
                 .unwrap_or_default()
         };
         index.root = Root {
+            n: num("n")? as usize,
             g: num("g")?.max(1) as usize,
             fb: num("fb")? as u32,
             f: num("f")?.max(1) as usize,
@@ -466,6 +470,43 @@ impl StaticIndex {
         Ok(out)
     }
 
+    /// The note for a filter whose value no document has, with the nearest value the field
+    /// does have (`facets.js`) when one is close (`unknownValue` in search.js).
+    fn unknown_value(&self, field: &str, term: &str) -> Result<String> {
+        let typed = term
+            .strip_prefix(field)
+            .and_then(|t| t.strip_prefix(':'))
+            .unwrap_or(term);
+        let facets = self.get("facets")?;
+        let mut best: Option<(usize, String)> = None;
+        for v in facets
+            .get(field)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(name) = v.get(0).and_then(Value::as_str) else {
+                continue;
+            };
+            let t = query::filter_term(field, name);
+            let folded = t
+                .strip_prefix(field)
+                .and_then(|t| t.strip_prefix(':'))
+                .unwrap_or(&t);
+            let d = edit_distance(typed, folded);
+            if best.as_ref().is_none_or(|(bd, _)| d < *bd) {
+                best = Some((d, name.to_string()));
+            }
+        }
+        let limit = 2.min(typed.chars().count().saturating_sub(1));
+        Ok(match best {
+            Some((d, name)) if d <= limit => {
+                format!("no document has {field} \"{typed}\"; did you mean {name}?")
+            }
+            _ => format!("no document has {field} \"{typed}\""),
+        })
+    }
+
     /// Runs `q` and returns its first `want` results, as the page shows them.
     pub fn search(&self, q: &str, want: usize) -> Result<Answer> {
         let pq = query::parse(q);
@@ -498,17 +539,31 @@ impl StaticIndex {
             None => Vec::new(),
         };
         let mut filter_sets = Vec::new();
-        for (_, values) in &pq.filters {
+        for (field, values) in &pq.filters {
             let mut set = HashSet::new();
+            let mut known = false;
             for v in values {
                 if let Some(e) = self.lookup(v)? {
+                    known = true;
                     self.filter_docs(&e, &mut set)?;
                 }
+            }
+            if !known {
+                notes.push(self.unknown_value(field, &values[0])?);
             }
             filter_sets.push(set);
         }
         filter_sets.sort_by_key(|s| s.len());
-        let allowed = |d: usize| filter_sets.iter().all(|s| s.contains(&d));
+        let mut excluded = HashSet::new();
+        for (_, values) in &pq.exclude {
+            for v in values {
+                if let Some(e) = self.lookup(v)? {
+                    self.filter_docs(&e, &mut excluded)?;
+                }
+            }
+        }
+        let allowed =
+            |d: usize| filter_sets.iter().all(|s| s.contains(&d)) && !excluded.contains(&d);
         let keys: Vec<usize> = key_ords.into_iter().filter(|&d| allowed(d)).collect();
         if let Some((term, false)) = &pq.key {
             if keys.is_empty() {
@@ -524,7 +579,14 @@ impl StaticIndex {
                 });
             }
         }
-        let ranked = self.rank(&sels, &mut terms, &allowed, &filter_sets, want)?;
+        let ranked = self.rank(
+            &sels,
+            &mut terms,
+            &allowed,
+            &filter_sets,
+            !excluded.is_empty(),
+            want,
+        )?;
         let extra_keys = keys
             .iter()
             .filter(|d| !ranked.hits.iter().any(|h| h.ord == **d))
@@ -545,6 +607,7 @@ impl StaticIndex {
         terms: &mut [Term],
         allowed: &dyn Fn(usize) -> bool,
         filter_sets: &[HashSet<usize>],
+        excluding: bool,
         want: usize,
     ) -> Result<Ranked> {
         let w = &self.root.w;
@@ -556,18 +619,21 @@ impl StaticIndex {
 
         if terms.is_empty() {
             // Only filters (or nothing): the filtered documents, newest first.
-            let mut hits: Vec<Hit> = match filter_sets.first() {
-                Some(first) => first
-                    .iter()
-                    .filter(|&&d| allowed(d))
-                    .map(|&d| Hit {
-                        ord: d,
-                        groups: 0,
-                        score: 0,
-                    })
-                    .collect(),
+            let candidates: Vec<usize> = match filter_sets.first() {
+                Some(first) => first.iter().copied().collect(),
+                // Only exclusions: every other document.
+                None if excluding => (0..self.root.n).collect(),
                 None => Vec::new(),
             };
+            let mut hits: Vec<Hit> = candidates
+                .into_iter()
+                .filter(|&d| allowed(d))
+                .map(|d| Hit {
+                    ord: d,
+                    groups: 0,
+                    score: 0,
+                })
+                .collect();
             hits.sort_by_key(|h| std::cmp::Reverse(h.ord));
             return Ok(Ranked { hits, exact: true });
         }
@@ -584,7 +650,7 @@ impl StaticIndex {
                 t.chunks += 1;
                 let sel = &sels[t.group];
                 for (q, d) in buf {
-                    if !filter_sets.is_empty() && !allowed(d) {
+                    if (excluding || !filter_sets.is_empty()) && !allowed(d) {
                         continue;
                     }
                     let x = docs.entry(d).or_insert_with(|| (vec![0; ng], vec![0; ng]));
@@ -864,6 +930,22 @@ fn decode_impacts(s: &str, out: &mut Vec<(usize, usize)>) -> usize {
         min_q = q;
     }
     min_q
+}
+
+/// Levenshtein distance between two strings, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// Whether the atoms appear in a row in `text`.

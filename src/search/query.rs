@@ -35,6 +35,8 @@ pub struct Query {
     pub groups: Vec<Group>,
     /// Filters: field and its alternative values (filter terms, `status:open`).
     pub filters: Vec<(String, Vec<String>)>,
+    /// Excluding filters (`-status:closed`): no document with any of these terms.
+    pub exclude: Vec<(String, Vec<String>)>,
     /// When the query is an issue key or a commit hash: the key term (`key:lu-1234`), and
     /// whether it is a prefix of longer keys (a short hash).
     pub key: Option<(String, bool)>,
@@ -75,8 +77,8 @@ pub fn filter_field(name: &str) -> Option<&'static str> {
     })
 }
 
-/// The filter term for a value of a field: `status:` + the folded value, runs of whitespace
-/// made one space.
+/// The filter term for a value of a field: `status:` + the folded value, runs of whitespace,
+/// `-` and `_` made one space (`In Progress`, `in-progress` and `in_progress` are one value).
 pub fn filter_term(field: &str, value: &str) -> String {
     let folded = fold(value);
     let mut out = String::with_capacity(field.len() + 1 + folded.len());
@@ -87,7 +89,7 @@ pub fn filter_term(field: &str, value: &str) -> String {
         .chars()
         .filter(|c| !c.is_control() || c.is_ascii_whitespace())
     {
-        if matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{b}' | '\u{c}') {
+        if matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{b}' | '\u{c}' | '-' | '_') {
             space = true;
         } else {
             if space && !out.ends_with(':') {
@@ -182,7 +184,9 @@ pub fn parse(q: &str) -> Query {
             e += 1;
         }
         let word: String = chars[s..e].iter().collect();
-        if let Some((f, v)) = word.split_once(':') {
+        let negated = word.starts_with('-') && word.len() > 1;
+        let bare = if negated { &word[1..] } else { &word[..] };
+        if let Some((f, v)) = bare.split_once(':') {
             if let Some(field) = filter_field(f) {
                 flush_text(&mut text, &mut out);
                 let (value, next) = if v.is_empty() && e < n && chars[e] == '"' {
@@ -195,11 +199,11 @@ pub fn parse(q: &str) -> Query {
                 } else {
                     (v.to_string(), e)
                 };
-                add_filter(&mut out, field, &value);
+                add_filter(&mut out, field, &value, negated);
                 i = next;
                 continue;
             }
-            if is_unknown_field(f, v) {
+            if !negated && is_unknown_field(f, v) {
                 out.notes.push(format!(
                     "`{f}:` is not a filter (the filters are {FIELDS}); searched as words"
                 ));
@@ -265,7 +269,14 @@ fn is_unknown_field(name: &str, value: &str) -> bool {
         && !value.starts_with("//")
 }
 
-fn add_filter(out: &mut Query, field: &'static str, value: &str) {
+fn add_filter(out: &mut Query, field: &'static str, value: &str, negated: bool) {
+    // `status:open,reopened`: alternatives, as `status:open status:reopened` are.
+    if field != "year" && value.contains(',') {
+        for v in value.split(',').filter(|v| !v.trim().is_empty()) {
+            add_filter(out, field, v, negated);
+        }
+        return;
+    }
     let mut terms = Vec::new();
     if field == "year" {
         let year = |s: &str| s.trim().parse::<i32>().ok();
@@ -301,7 +312,12 @@ fn add_filter(out: &mut Query, field: &'static str, value: &str) {
     if terms.iter().all(|t| t.len() == field.len() + 1) {
         return;
     }
-    match out.filters.iter_mut().find(|(f, _)| f == field) {
+    let list = if negated {
+        &mut out.exclude
+    } else {
+        &mut out.filters
+    };
+    match list.iter_mut().find(|(f, _)| f == field) {
         Some((_, values)) => {
             for t in terms {
                 if !values.contains(&t) {
@@ -309,7 +325,7 @@ fn add_filter(out: &mut Query, field: &'static str, value: &str) {
                 }
             }
         }
-        None => out.filters.push((field.to_string(), terms)),
+        None => list.push((field.to_string(), terms)),
     }
 }
 
@@ -458,5 +474,25 @@ mod tests {
                 parse(fine).notes
             );
         }
+    }
+
+    #[test]
+    fn negation_commas_and_spellings_of_a_value() {
+        let q = parse("lock -status:closed status:open,in-progress ");
+        assert_eq!(
+            q.exclude,
+            vec![("status".to_string(), vec!["status:closed".to_string()])]
+        );
+        assert_eq!(
+            q.filters,
+            vec![(
+                "status".to_string(),
+                vec!["status:open".to_string(), "status:in progress".to_string()]
+            )]
+        );
+        assert_eq!(filter_term("status", "In Progress"), "status:in progress");
+        assert_eq!(filter_term("component", "osd_zfs"), "component:osd zfs");
+        // `-EIO` is still a word.
+        assert_eq!(parse("-EIO ").groups[0].whole.as_deref(), Some("-eio"));
     }
 }

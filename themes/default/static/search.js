@@ -205,7 +205,7 @@
     var folded = fold(value), out = field + ':', space = false;
     for (var c of folded) {
       var u = c.codePointAt(0);
-      var ws = c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\u000b' || c === '\u000c';
+      var ws = c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\u000b' || c === '\u000c' || c === '-' || c === '_';
       if (!ws && ((u < 32) || (u >= 0x7F && u < 0xA0))) continue;
       if (ws) space = true;
       else {
@@ -229,7 +229,7 @@
   // The last word is a prefix unless the query ends in a space or a closing quote: the same
   // rule while typing, after Enter, for a shared link and in the terminal (query.rs).
   function parseQuery(q) {
-    var out = { groups: [], filters: [], key: null, notes: [] };
+    var out = { groups: [], filters: [], exclude: [], key: null, notes: [] };
     var trimmed = q.trim();
     if (isIssueKey(trimmed)) out.key = [keyTerm(trimmed), false];
     else if (isHash(trimmed) && trimmed.length <= 40) out.key = [keyTerm(trimmed), trimmed.length < KEY_HASH_LEN];
@@ -250,24 +250,26 @@
       s = i; e = i;
       while (e < n && !WS.test(chars[e]) && chars[e] !== '"') e++;
       var word = chars.slice(s, e).join('');
-      var colon = word.indexOf(':');
+      var negated = word.charAt(0) === '-' && word.length > 1;
+      var bare = negated ? word.slice(1) : word;
+      var colon = bare.indexOf(':');
       if (colon >= 0) {
-        var field = FIELDS[word.slice(0, colon).toLowerCase()];
+        var field = FIELDS[bare.slice(0, colon).toLowerCase()];
         if (field) {
           flush();
-          var v = word.slice(colon + 1), next = e;
+          var v = bare.slice(colon + 1), next = e;
           if (v === '' && e < n && chars[e] === '"') {
             var vs = e + 1, ve = vs;
             while (ve < n && chars[ve] !== '"') ve++;
             v = chars.slice(vs, ve).join('');
             next = ve + 1;
           }
-          addFilter(out, field, v);
+          addFilter(out, field, v, negated);
           i = next;
           continue;
         }
-        var fname = word.slice(0, colon), fval = word.slice(colon + 1);
-        if (/^[A-Za-z]{1,20}$/.test(fname) && fval !== '' && fval.slice(0, 2) !== '//') {
+        var fname = bare.slice(0, colon), fval = bare.slice(colon + 1);
+        if (!negated && /^[A-Za-z]{1,20}$/.test(fname) && fval !== '' && fval.slice(0, 2) !== '//') {
           out.notes.push('`' + fname + ':` is not a filter (the filters are ' + FIELD_LIST + '); searched as words');
         }
       }
@@ -306,7 +308,12 @@
     });
   }
 
-  function addFilter(out, field, value) {
+  function addFilter(out, field, value, negated) {
+    // `status:open,reopened`: alternatives, as `status:open status:reopened` are.
+    if (field !== 'year' && value.indexOf(',') >= 0) {
+      value.split(',').forEach(function (v) { if (v.trim()) addFilter(out, field, v, negated); });
+      return;
+    }
     var terms = [];
     if (field === 'year') {
       var yr = function (x) { return /^\s*[-+]?\d+\s*$/.test(x) ? parseInt(x, 10) : null; };
@@ -325,8 +332,9 @@
     if (field === 'kind') terms.push('kind:' + fold(value).replace(/s+$/, ''));
     if (!terms.length) terms.push(filterTerm(field, value));
     if (terms.every(function (t) { return t.length === field.length + 1; })) return;
-    var f = out.filters.find(function (x) { return x[0] === field; });
-    if (!f) { f = [field, []]; out.filters.push(f); }
+    var list = negated ? out.exclude : out.filters;
+    var f = list.find(function (x) { return x[0] === field; });
+    if (!f) { f = [field, []]; list.push(f); }
     terms.forEach(function (t) { if (f[1].indexOf(t) < 0) f[1].push(t); });
   }
 
@@ -585,6 +593,38 @@
   // ---------------------------------------------------------------- evaluation
   var BUDGET_CHARS = 100000;
 
+  // The note for a filter whose value no document has, with the nearest value the field does
+  // have (facets.js) when one is close (unknown_value in client.rs).
+  function unknownValue(field, term) {
+    var typed = term.slice(0, field.length + 1) === field + ':' ? term.slice(field.length + 1) : term;
+    return get('facets').then(function (facets) {
+      var best = null;
+      (facets[field] || []).forEach(function (v) {
+        var t = filterTerm(field, v[0]);
+        var d = editDistance(typed, t.slice(field.length + 1));
+        if (!best || d < best[0]) best = [d, v[0]];
+      });
+      var limit = Math.min(2, Math.max(0, Array.from(typed).length - 1));
+      var note = 'no document has ' + field + ' "' + typed + '"';
+      return best && best[0] <= limit ? note + '; did you mean ' + best[1] + '?' : note;
+    });
+  }
+
+  // Levenshtein distance, in code points.
+  function editDistance(a, b) {
+    a = Array.from(a); b = Array.from(b);
+    var prev = [];
+    for (var j = 0; j <= b.length; j++) prev.push(j);
+    for (var i = 0; i < a.length; i++) {
+      var cur = [i + 1];
+      for (j = 0; j < b.length; j++) {
+        cur.push(Math.min(prev[j] + (a[i] === b[j] ? 0 : 1), prev[j + 1] + 1, cur[j] + 1));
+      }
+      prev = cur;
+    }
+    return prev[b.length];
+  }
+
   // Runs a query; resolves to {hits: [{ord, groups, score}], total, exact, key, highlight}.
   function search(q, opts) {
     opts = opts || {};
@@ -606,18 +646,32 @@
         });
       });
       var keyP = pq.key ? resolveKey(pq.key) : Promise.resolve([]);
-      var filterP = Promise.all(pq.filters.map(function (f) {
+      var valueNotes = [];
+      var filterP = Promise.all(pq.filters.map(function (f, fi) {
         return Promise.all(f[1].map(lookup)).then(function (es) {
           var set = new Set();
+          if (!es.some(Boolean)) valueNotes.push(unknownValue(f[0], f[1][0]).then(function (n) { return [fi, n]; }));
           return Promise.all(es.filter(Boolean).map(function (e) { return filterDocs(e, r, set); })).then(function () { return set; });
         });
       }));
-      return Promise.all([Promise.all(groups), keyP, filterP]).then(function (all) {
+      var excluded = new Set();
+      var excludeP = Promise.all(pq.exclude.map(function (f) {
+        return Promise.all(f[1].map(lookup)).then(function (es) {
+          return Promise.all(es.filter(Boolean).map(function (e) { return filterDocs(e, r, excluded); }));
+        });
+      }));
+      return Promise.all([Promise.all(groups), keyP, filterP, excludeP]).then(function (all) {
+        return Promise.all(valueNotes).then(function (vn) {
+          vn.sort(function (a, b) { return a[0] - b[0]; });
+          vn.forEach(function (x) { pq.notes.push(x[1]); });
+          return all;
+        });
+      }).then(function (all) {
         var sels = all[0], keyOrds = all[1], filterSets = all[2];
         filterSets.sort(function (a, b) { return a.size - b.size; });
         function allowed(d) {
           for (var i = 0; i < filterSets.length; i++) if (!filterSets[i].has(d)) return false;
-          return true;
+          return !excluded.has(d);
         }
         function finish(res) {
           res.key = keyOrds.filter(allowed);
@@ -633,7 +687,7 @@
           return missing;
         }
         var early = opts.onProgress ? function (res) { opts.onProgress(finish(res)); } : null;
-        return rank(r, pq, sels, terms, allowed, filterSets, want, early).then(finish);
+        return rank(r, pq, sels, terms, allowed, filterSets, excluded.size > 0, want, early).then(finish);
       });
     });
   }
@@ -687,7 +741,7 @@
     });
   }
 
-  function rank(r, pq, sels, terms, allowed, filterSets, want, early) {
+  function rank(r, pq, sels, terms, allowed, filterSets, excluding, want, early) {
     var docs = new Map(); // ord -> {g: Float64Array per group score, atoms: per group bitmask}
     var ng = sels.length;
     var chars = 0;
@@ -701,7 +755,7 @@
       var sel = sels[t.group];
       for (var i = 0; i < buf.length; i += 2) {
         var d = buf[i + 1];
-        if (filterSets.length && !allowed(d)) continue;
+        if ((excluding || filterSets.length) && !allowed(d)) continue;
         var x = docs.get(d);
         if (!x) { x = { ord: d, gs: new Float64Array(ng), am: new Array(ng).fill(0) }; docs.set(d, x); }
         var sc = qScore(buf[i]) * t.weight;
@@ -801,6 +855,8 @@
       // Only filters (or nothing): the filtered documents, newest first.
       var list = [];
       if (filterSets.length) filterSets[0].forEach(function (d) { if (allowed(d)) list.push({ ord: d, groups: 0, score: 0 }); });
+      // Only exclusions: every other document.
+      else if (excluding) for (var d = 0; d < r.n; d++) { if (allowed(d)) list.push({ ord: d, groups: 0, score: 0 }); }
       list.sort(function (a, b) { return b.ord - a.ord; });
       return Promise.resolve({ hits: list, total: list.length, exact: true });
     }
