@@ -129,20 +129,7 @@ impl DiffCache {
 
     /// The cached diff of a commit, with its text.
     pub fn get(&self, id: &str) -> Result<Option<DiffRecord>> {
-        let Ok(oid) = ObjectId::from_hex(id.as_bytes()) else {
-            return Ok(None);
-        };
-        let txn = self
-            .db
-            .begin_read()
-            .map_err(|e| cache_error(&self.path, e))?;
-        let table = txn
-            .open_table(DIFFS)
-            .map_err(|e| cache_error(&self.path, e))?;
-        let v = table
-            .get(oid.as_bytes())
-            .map_err(|e| cache_error(&self.path, e))?;
-        Ok(v.and_then(|v| DiffRecord::decode(v.value(), true)))
+        Ok(self.lookup(&[id], true)?.pop().flatten())
     }
 
     /// Several diffs in one read transaction, in the order asked.

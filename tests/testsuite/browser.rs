@@ -4,36 +4,12 @@
 //! `scripts/test` install them. A missing piece fails the test, it is never skipped.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::common::*;
 
 fn run_script(script: &str, args: &[&Path]) {
-    let _guard = crate::common::BROWSER
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    let dir = repo().join("tests/browser");
-    assert!(
-        dir.join("node_modules/playwright-core").is_dir(),
-        "tests/browser/node_modules is missing: run `npm ci --prefix tests/browser` (scripts/test does)"
-    );
-    let output = Command::new("node")
-        .arg(dir.join(script))
-        .args(args)
-        .output()
-        .expect("`node` is needed for the browser tests (apt-get install nodejs, or scripts/test)");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    eprintln!("{stderr}");
-    assert!(
-        output.status.success(),
-        "{script} failed:\n{stdout}\n{stderr}"
-    );
-    assert!(
-        stdout.contains(" passed, 0 failed"),
-        "{script} ran no checks"
-    );
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|p| p.as_os_str()).collect();
+    crate::common::run_browser_script(script, &args);
 }
 
 #[test]

@@ -9,7 +9,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::common::*;
 use crate::git_fixture::Repo;
@@ -672,27 +671,6 @@ fn paths_are_safe_distinct_and_inside_the_output() {
 #[test]
 fn no_payload_runs_in_a_browser() {
     let (_dir, site, _) = hostile();
-    let _guard = crate::common::BROWSER
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    let dir = repo().join("tests/browser");
-    assert!(
-        dir.join("node_modules/playwright-core").is_dir(),
-        "tests/browser/node_modules is missing: run `npm ci --prefix tests/browser`"
-    );
-    let output = Command::new("node")
-        .arg(dir.join("hostile.mjs"))
-        .arg(site.join("public"))
-        .output()
-        .expect("`node` is needed for the browser tests");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "hostile.mjs failed:\n{stdout}\n{stderr}"
-    );
-    assert!(
-        stdout.contains(" passed, 0 failed"),
-        "hostile.mjs ran no checks:\n{stdout}"
-    );
+    let public = site.join("public");
+    crate::common::run_browser_script("hostile.mjs", &[public.as_os_str()]);
 }

@@ -107,9 +107,8 @@ fn shown_key(r: &hindsight::search::client::SearchResult) -> String {
     }
 }
 
-#[test]
-fn the_terminal_and_the_page_give_the_same_answers() {
-    assert!(QUERIES.len() >= 60);
+/// The search fixture site (3,000-odd documents) in a fresh folder: (folder, site).
+fn fixture_site() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site");
     crate::site::write_site(
@@ -118,6 +117,13 @@ fn the_terminal_and_the_page_give_the_same_answers() {
         crate::site::fixture_docs(),
         false,
     );
+    (dir, site)
+}
+
+#[test]
+fn the_terminal_and_the_page_give_the_same_answers() {
+    assert!(QUERIES.len() >= 60);
+    let (dir, site) = fixture_site();
 
     let mut expected = Vec::new();
     for q in QUERIES {
@@ -161,42 +167,14 @@ fn the_terminal_and_the_page_give_the_same_answers() {
 
     let file = dir.path().join("expected.json");
     std::fs::write(&file, serde_json::to_vec_pretty(&expected).unwrap()).unwrap();
-    let browser = crate::common::repo().join("tests/browser");
-    assert!(
-        browser.join("node_modules/playwright-core").is_dir(),
-        "tests/browser/node_modules is missing: run `npm ci --prefix tests/browser`"
-    );
-    let _guard = crate::common::BROWSER
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    let out = Command::new("node")
-        .arg(browser.join("parity.mjs"))
-        .arg(&site)
-        .arg(&file)
-        .output()
-        .expect("`node` is needed for the browser tests");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "parity.mjs failed:\n{stdout}");
-    assert!(
-        stdout.contains(" passed, 0 failed"),
-        "parity.mjs ran no checks"
-    );
+    crate::common::run_browser_script("parity.mjs", &[site.as_os_str(), file.as_os_str()]);
 }
 
 /// `hindsight search --site` on a copy of a site in another place, with no config and no
 /// build cache: it reads the copy's own index files.
 #[test]
 fn the_terminal_searches_any_copy_of_a_site() {
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    crate::site::write_site(
-        &site,
-        &dir.path().join("cache"),
-        crate::site::fixture_docs(),
-        false,
-    );
+    let (dir, site) = fixture_site();
     let copy = dir.path().join("usb-stick/archive");
     std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
     assert!(Command::new("cp")

@@ -111,3 +111,33 @@ pub fn add_bugs(site: &Path, bugs: &[(u64, &str)]) {
 
 /// One browser at a time, across every browser test of the suite: CI has two cores.
 pub static BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs the browser test script `tests/browser/<script>` with `args` under node (one browser
+/// at a time) and requires it to pass at least one check and fail none. A missing piece
+/// (node, the npm packages, Chromium) fails the test: nothing is skipped.
+pub fn run_browser_script(script: &str, args: &[&std::ffi::OsStr]) -> String {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = repo().join("tests/browser");
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir(),
+        "tests/browser/node_modules is missing: run `npm ci --prefix tests/browser` (scripts/test does)"
+    );
+    let output = std::process::Command::new("node")
+        .arg(dir.join(script))
+        .args(args)
+        .output()
+        .expect("`node` is needed for the browser tests (apt-get install nodejs, or scripts/test)");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains(" passed, 0 failed"),
+        "{script} ran no checks:\n{stdout}"
+    );
+    stdout
+}
