@@ -1291,6 +1291,7 @@ IHdvcmxkIQ==</data>
         Source {
             name: "bugzilla".into(),
             key_prefix: prefix.map(str::to_string),
+            ..Default::default()
         }
     }
 
