@@ -267,7 +267,12 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
         ]
         .into_iter()
         .collect();
-        classes.insert("span", ["mention", "attachment-ref"].into_iter().collect());
+        classes.insert(
+            "span",
+            ["mention", "attachment-ref", "emoticon"]
+                .into_iter()
+                .collect(),
+        );
         classes.insert("div", panel.clone());
         classes.insert("pre", panel);
         let mut b = ammonia::Builder::default();
@@ -560,7 +565,24 @@ fn linkify_text(text: &str, ctx: &LinkContext, link_urls: bool, out: &mut String
     let mut spans: Vec<(usize, usize, String)> = Vec::new();
     if link_urls {
         for m in url_pattern().find_iter(text) {
-            let url = decode_entities(m.as_str());
+            // The text is escaped: an address ends before an escaped quote or bracket
+            // (`http://x/y">` is `http://x/y&quot;&gt;` here), and before the punctuation
+            // that then ends it.
+            let mut raw = m.as_str();
+            // The match stops before a final `;`: look one byte further for the entity.
+            let with_next = text.get(m.start()..m.end() + 1).unwrap_or(raw);
+            if let Some(cut) = ["&quot;", "&gt;", "&lt;", "&#39;", "&#x27;"]
+                .iter()
+                .filter_map(|e| with_next.find(e))
+                .min()
+            {
+                raw = raw[..cut].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+            }
+            if !raw.contains("://") || raw.ends_with("://") {
+                continue;
+            }
+            let m_end = m.start() + raw.len();
+            let url = decode_entities(raw);
             let href = match ctx.tracker_url_href(&url) {
                 Some(local) => format!("<a href=\"{}\" class=\"issue-link\">", escape(&local)),
                 None => format!(
@@ -568,7 +590,7 @@ fn linkify_text(text: &str, ctx: &LinkContext, link_urls: bool, out: &mut String
                     escape(&url)
                 ),
             };
-            spans.push((m.start(), m.end(), href));
+            spans.push((m.start(), m_end, href));
         }
     }
     for m in key_pattern().find_iter(text) {
@@ -940,6 +962,19 @@ mod tests {
             out,
             "<p><img src=\"../../../attachments/BZ/0/567/fix.patch\" alt=\"x\"><span class=\"image-missing\">[image not in this archive]</span><span class=\"image-missing\">[image not in this archive]</span><img src=\"static/logo.png\"></p>"
         );
+    }
+
+    #[test]
+    fn plain_text_urls_stop_before_escaped_markup() {
+        with_ctx(|ctx| {
+            let out = plain_text(
+                "see http://example.org/a\">x and <http://example.org/b>.",
+                ctx,
+            );
+            assert!(out.contains("<a href=\"http://example.org/a\" "), "{out}");
+            assert!(out.contains("<a href=\"http://example.org/b\" "), "{out}");
+            assert!(!out.contains("&quot;\""), "{out}");
+        });
     }
 
     #[test]
