@@ -160,3 +160,29 @@ fn a_key_collision_names_both_issues() {
     assert!(e.contains("key_prefixes"), "{e}");
     assert!(!Path::new(&site.join("public/index.html")).exists());
 }
+
+#[test]
+fn check_tells_dead_links_of_archived_text_from_the_sites_own() {
+    let (_dir, site) = site(CONFIG);
+    build(&site).unwrap();
+    let page = site.join("public/issues/FS/0/FS-2.html");
+    let html = std::fs::read_to_string(&page).unwrap().replacen(
+        "<div class=\"text\">",
+        "<div class=\"text\"><a href=\"#comment-gone\">old anchor</a>",
+        1,
+    );
+    std::fs::write(&page, html).unwrap();
+    let out = hindsight(&site, &["check"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("#comment-gone (no such anchor, in archived text)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("0 broken, 1 dead in archived text"),
+        "{stdout}"
+    );
+    let strict = hindsight(&site, &["check", "--strict-content"]);
+    assert_eq!(strict.status.code(), Some(1));
+}
