@@ -297,7 +297,7 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
                 report.content.len()
             );
             Ok(
-                if report.broken.is_empty() && !(strict_content && !report.content.is_empty()) {
+                if report.broken.is_empty() && (!strict_content || report.content.is_empty()) {
                     ExitCode::SUCCESS
                 } else {
                     ExitCode::from(EXIT_INPUT)
