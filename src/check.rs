@@ -4,6 +4,11 @@
 //! `href` and `src` in its HTML files, and reports the ones that point at a missing file or a
 //! missing `id` anchor. External links (with a scheme) are not followed: the site must work
 //! with no network.
+//!
+//! A broken link of the site itself (a template, a listing, a link hindsight made) is a bug and
+//! fails the check. A dead link inside archived text (an old comment's `#anchor` or relative
+//! path, inside the page's `<div class="text">`) is part of the record as it was written: it is
+//! reported apart ([`CheckReport::content`]) and fails the check only when asked to.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -31,8 +36,45 @@ pub struct CheckReport {
     pub pages: usize,
     /// Internal links checked.
     pub links: usize,
-    /// The ones that do not resolve, sorted.
+    /// The site's own links that do not resolve, sorted.
     pub broken: Vec<BrokenLink>,
+    /// Links inside archived text (`<div class="text">`) that do not resolve, sorted.
+    pub content: Vec<BrokenLink>,
+}
+
+/// The byte ranges of a page's archived text: each `<div class="text">` to its closing tag.
+fn content_ranges(html: &str) -> Vec<(usize, usize)> {
+    const OPEN: &str = "<div class=\"text\">";
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = html[from..].find(OPEN) {
+        let start = from + i;
+        let mut depth = 0usize;
+        let mut at = start;
+        let mut end = html.len();
+        while let Some(j) = html[at..]
+            .find("<div")
+            .into_iter()
+            .chain(html[at..].find("</div>"))
+            .min()
+        {
+            let pos = at + j;
+            if html[pos..].starts_with("</div>") {
+                depth = depth.saturating_sub(1);
+                at = pos + 6;
+                if depth == 0 {
+                    end = at;
+                    break;
+                }
+            } else {
+                depth += 1;
+                at = pos + 4;
+            }
+        }
+        out.push((start, end));
+        from = end;
+    }
+    out
 }
 
 fn link_pattern() -> &'static Regex {
@@ -66,73 +108,79 @@ pub fn check_site(root: &Path) -> Result<CheckReport> {
             .unwrap_or(page)
             .to_string_lossy()
             .into_owned();
+        let archived = content_ranges(&text);
         for cap in link_pattern().captures_iter(&text) {
             let raw = crate::text::decode_entities(&cap[1]).into_owned();
             if raw.is_empty() || has_scheme(&raw) || raw.starts_with("//") {
                 continue;
             }
             report.links += 1;
-            let (path_part, fragment) = match raw.split_once('#') {
-                Some((p, f)) => (p, Some(f)),
-                None => (raw.as_str(), None),
-            };
-            let path_part = path_part.split('?').next().unwrap_or("");
-            let target = if path_part.is_empty() {
-                page.clone()
-            } else if path_part.starts_with('/') {
-                report.broken.push(BrokenLink {
-                    page: rel.clone(),
-                    target: raw.clone(),
-                    reason: "absolute path (breaks under file:// and sub-folders)",
-                });
+            let Some(reason) = check_link(root, page, &raw, &mut ids)? else {
                 continue;
+            };
+            let at = cap.get(0).map_or(0, |m| m.start());
+            let broken = BrokenLink {
+                page: rel.clone(),
+                target: raw,
+                reason,
+            };
+            if archived.iter().any(|(s, e)| (*s..*e).contains(&at)) {
+                report.content.push(broken);
             } else {
-                match normalize(page.parent().unwrap_or(root), path_part, root) {
-                    Some(t) => t,
-                    None => {
-                        report.broken.push(BrokenLink {
-                            page: rel.clone(),
-                            target: raw.clone(),
-                            reason: "leaves the site",
-                        });
-                        continue;
-                    }
-                }
-            };
-            if !target.is_file() {
-                report.broken.push(BrokenLink {
-                    page: rel.clone(),
-                    target: raw.clone(),
-                    reason: "no such file",
-                });
-                continue;
-            }
-            if let Some(fragment) = fragment.filter(|f| !f.is_empty()) {
-                if target.extension().is_some_and(|x| x == "html") {
-                    if !ids.contains_key(&target) {
-                        let t =
-                            std::fs::read_to_string(&target).map_err(|e| Error::io(&target, e))?;
-                        let set = id_pattern()
-                            .captures_iter(&t)
-                            .map(|c| crate::text::decode_entities(&c[1]).into_owned())
-                            .collect();
-                        ids.insert(target.clone(), set);
-                    }
-                    if !ids[&target].contains(fragment) {
-                        report.broken.push(BrokenLink {
-                            page: rel.clone(),
-                            target: raw.clone(),
-                            reason: "no such anchor",
-                        });
-                    }
-                }
+                report.broken.push(broken);
             }
         }
     }
     report
+        .content
+        .sort_by(|a, b| (&a.page, &a.target).cmp(&(&b.page, &b.target)));
+    report
         .broken
         .sort_by(|a, b| (&a.page, &a.target).cmp(&(&b.page, &b.target)));
     Ok(report)
+}
+
+/// Why the internal link `raw` on `page` does not resolve, or `None` when it does.
+fn check_link(
+    root: &Path,
+    page: &Path,
+    raw: &str,
+    ids: &mut HashMap<PathBuf, HashSet<String>>,
+) -> Result<Option<&'static str>> {
+    let (path_part, fragment) = match raw.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (raw, None),
+    };
+    let path_part = path_part.split('?').next().unwrap_or("");
+    let target = if path_part.is_empty() {
+        page.to_path_buf()
+    } else if path_part.starts_with('/') {
+        return Ok(Some("absolute path (breaks under file:// and sub-folders)"));
+    } else {
+        match normalize(page.parent().unwrap_or(root), path_part, root) {
+            Some(t) => t,
+            None => return Ok(Some("leaves the site")),
+        }
+    };
+    if !target.is_file() {
+        return Ok(Some("no such file"));
+    }
+    if let Some(fragment) = fragment.filter(|f| !f.is_empty()) {
+        if target.extension().is_some_and(|x| x == "html") {
+            if !ids.contains_key(&target) {
+                let t = std::fs::read_to_string(&target).map_err(|e| Error::io(&target, e))?;
+                let set = id_pattern()
+                    .captures_iter(&t)
+                    .map(|c| crate::text::decode_entities(&c[1]).into_owned())
+                    .collect();
+                ids.insert(target.clone(), set);
+            }
+            if !ids[&target].contains(fragment) {
+                return Ok(Some("no such anchor"));
+            }
+        }
+    }
+    Ok(None)
 }
 
 fn has_scheme(link: &str) -> bool {
@@ -208,5 +256,22 @@ mod tests {
                 ("missing.html", "no such file"),
             ]
         );
+        assert!(r.content.is_empty());
+    }
+
+    #[test]
+    fn dead_links_in_archived_text_are_reported_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(
+            root.join("i.html"),
+            r##"<a href="#top">site</a><div class="text"><div class="code"><a href="#gone">old</a></div><a href="old.html">old page</a></div><a href="#nav">site 2</a><p id="top"></p>"##,
+        )
+        .unwrap();
+        let r = check_site(root).unwrap();
+        let site: Vec<_> = r.broken.iter().map(|b| b.target.as_str()).collect();
+        let content: Vec<_> = r.content.iter().map(|b| b.target.as_str()).collect();
+        assert_eq!(site, ["#nav"]);
+        assert_eq!(content, ["#gone", "old.html"]);
     }
 }

@@ -65,6 +65,15 @@ pub struct TrackerConfig {
     /// Prefix for numeric keys (Bugzilla bug 123 becomes `BZ-123` with `key_prefix = "BZ"`).
     #[serde(default)]
     pub key_prefix: Option<String>,
+    /// GitHub: the key prefix of each repository (`"lustre/lustre-release" = "LR"`), so that
+    /// several repositories' issues with the same number get distinct keys. A repository not
+    /// named here takes `key_prefix`, else its name in capitals ([`github_prefix`]).
+    #[serde(default)]
+    pub key_prefixes: std::collections::BTreeMap<String, String>,
+    /// The IANA time zone (`America/Los_Angeles`) of times the export writes without an offset
+    /// (old Bugzilla XML); without it they are read as UTC, with one warning per file.
+    #[serde(default)]
+    pub timezone: Option<String>,
     /// The tracker's old base URLs, newest first (`https://jira.whamcloud.com`).
     #[serde(default)]
     pub base_urls: Vec<String>,
@@ -80,6 +89,66 @@ pub struct TrackerConfig {
     /// Where `hindsight fetch` copies this tracker from (`[tracker.fetch]`).
     #[serde(default)]
     pub fetch: Option<FetchConfig>,
+}
+
+impl TrackerConfig {
+    /// The name the tracker's issues carry in [`crate::model::Issue::source`]: the configured
+    /// one, else the family of the format its files are in (`jira`, `bugzilla`, `github`).
+    pub fn name_for(&self, format: Format) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format.family().to_string())
+    }
+
+    /// Whether issues whose `source` is `source` may have come from this tracker.
+    pub fn may_be(&self, source: &str) -> bool {
+        match (&self.name, self.format) {
+            (Some(n), _) => n == source,
+            (None, Some(f)) => f.family() == source,
+            (None, None) => ["jira", "bugzilla", "github", "ndjson"].contains(&source),
+        }
+    }
+
+    /// The key prefix of a GitHub repository's issues (`owner/name`).
+    pub fn github_prefix(&self, repo: &str) -> String {
+        github_prefix(&self.key_prefixes, self.key_prefix.as_deref(), repo)
+    }
+}
+
+/// The key prefix of a GitHub repository: the one `key_prefixes` names for it, else
+/// `key_prefix`, else its name in capitals with anything but letters and digits made `_`
+/// (`lustre/lustre-release` → `LUSTRE_RELEASE`); `GH` when the repository is unknown.
+pub fn github_prefix(
+    prefixes: &std::collections::BTreeMap<String, String>,
+    key_prefix: Option<&str>,
+    repo: &str,
+) -> String {
+    if let Some(p) = prefixes
+        .iter()
+        .find(|(r, _)| r.eq_ignore_ascii_case(repo))
+        .map(|(_, p)| p)
+    {
+        return p.clone();
+    }
+    if let Some(p) = key_prefix {
+        return p.to_string();
+    }
+    let name = repo.rsplit('/').next().unwrap_or("");
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !out.starts_with(|c: char| c.is_ascii_uppercase()) {
+        out.insert_str(0, "GH");
+    }
+    out.truncate(32);
+    out
 }
 
 /// The `[tracker.fetch]` table: where a tracker lives and how to copy it. Unknown keys are
@@ -232,6 +301,17 @@ pub enum Format {
 }
 
 impl Format {
+    /// The tracker family the format belongs to: the default name of a tracker whose files
+    /// are in it.
+    pub fn family(self) -> &'static str {
+        match self {
+            Format::JiraXml | Format::JiraJson => "jira",
+            Format::BugzillaXml | Format::BugzillaJson => "bugzilla",
+            Format::GithubJson => "github",
+            Format::Ndjson => "ndjson",
+        }
+    }
+
     /// The name used in the config and in messages.
     pub fn name(self) -> &'static str {
         match self {
@@ -348,6 +428,28 @@ impl Config {
                 glob::Pattern::new(p).map_err(|e| {
                     config_error(format!("[[tracker]] #{}: bad glob {p:?}: {e}", i + 1))
                 })?;
+            }
+            for (repo, prefix) in &t.key_prefixes {
+                if repo.split('/').count() != 2 || repo.split('/').any(str::is_empty) {
+                    return Err(config_error(format!(
+                        "[[tracker]] #{}: key_prefixes: {repo:?} is not a repository (owner/name)",
+                        i + 1
+                    )));
+                }
+                if !is_project_key(prefix) {
+                    return Err(config_error(format!(
+                        "[[tracker]] #{}: key_prefixes: {prefix:?} (for {repo}) must be capital letters and digits, starting with a letter",
+                        i + 1
+                    )));
+                }
+            }
+            if let Some(tz) = &t.timezone {
+                if tz.parse::<chrono_tz::Tz>().is_err() {
+                    return Err(config_error(format!(
+                        "[[tracker]] #{}: timezone {tz:?} is not an IANA time zone name (like \"America/Los_Angeles\")",
+                        i + 1
+                    )));
+                }
             }
             if let Some(prefix) = &t.key_prefix {
                 if !is_project_key(prefix) {
@@ -525,6 +627,38 @@ mod tests {
     fn a_config_without_trackers_is_refused() {
         let e = Config::parse("title = \"T\"\n", Path::new("h.toml")).unwrap_err();
         assert!(e.to_string().contains("no [[tracker]]"), "{e}");
+    }
+
+    #[test]
+    fn github_prefixes_per_repository() {
+        let text =
+            format!("{MINIMAL}[tracker.key_prefixes]\n\"lustre/lustre-release\" = \"LU_GH\"\n");
+        let c = Config::parse(&text, Path::new("h.toml")).unwrap();
+        let t = &c.trackers[0];
+        assert_eq!(t.github_prefix("lustre/lustre-release"), "LU_GH");
+        assert_eq!(t.github_prefix("Lustre/Lustre-Release"), "LU_GH");
+        assert_eq!(t.github_prefix("acme/fs-tools"), "FS_TOOLS");
+        assert_eq!(t.github_prefix("acme/2fa"), "GH2FA");
+        assert_eq!(t.github_prefix(""), "GH");
+        let bad = format!("{MINIMAL}[tracker.key_prefixes]\n\"a/b\" = \"lower\"\n");
+        let e = Config::parse(&bad, Path::new("h.toml")).unwrap_err();
+        assert!(e.to_string().contains("key_prefixes"), "{e}");
+    }
+
+    #[test]
+    fn timezones_are_iana_names() {
+        let ok = format!("{MINIMAL}timezone = \"America/Los_Angeles\"\n");
+        assert!(Config::parse(&ok, Path::new("h.toml")).is_ok());
+        let bad = format!("{MINIMAL}timezone = \"PST8PDT-ish\"\n");
+        let e = Config::parse(&bad, Path::new("h.toml")).unwrap_err();
+        assert!(e.to_string().contains("timezone"), "{e}");
+    }
+
+    #[test]
+    fn default_names_follow_the_format() {
+        assert_eq!(Format::BugzillaXml.family(), "bugzilla");
+        assert_eq!(Format::GithubJson.family(), "github");
+        assert_eq!(Format::JiraJson.family(), "jira");
     }
 
     #[test]

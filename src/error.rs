@@ -104,6 +104,17 @@ pub enum Error {
         /// The stage.
         stage: &'static str,
     },
+    /// Two different issues (different tracker or id) claim one key: publishing either would
+    /// silently lose the other, so the build stops and names both.
+    #[error("two different issues have the key {key}: {first} and {second}; give them distinct key prefixes (`key_prefix`, or `key_prefixes` per GitHub repository)")]
+    KeyCollision {
+        /// The key both claim.
+        key: String,
+        /// Where the first was read: file, its position in the file, tracker and id.
+        first: String,
+        /// Where the second was read, likewise.
+        second: String,
+    },
     /// A problem reported as a warning was promoted to an error by `--strict`.
     #[error("{0} (and --strict turns warnings into errors)")]
     Strict(Warning),

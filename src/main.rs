@@ -125,6 +125,10 @@ enum Command {
         /// The built site.
         #[arg(default_value = "public")]
         site: PathBuf,
+        /// Also fail on dead links inside archived text (old comments and descriptions), which
+        /// are otherwise only reported.
+        #[arg(long)]
+        strict_content: bool,
     },
 }
 
@@ -283,22 +287,31 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { site } => {
+        Command::Check {
+            site,
+            strict_content,
+        } => {
             let report = hindsight::check::check_site(&site)?;
             for b in &report.broken {
                 println!("{}: {} ({})", b.page, b.target, b.reason);
             }
+            for b in &report.content {
+                println!("{}: {} ({}, in archived text)", b.page, b.target, b.reason);
+            }
             println!(
-                "{} pages, {} internal links, {} broken",
+                "{} pages, {} internal links, {} broken, {} dead in archived text",
                 report.pages,
                 report.links,
-                report.broken.len()
+                report.broken.len(),
+                report.content.len()
             );
-            Ok(if report.broken.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(EXIT_INPUT)
-            })
+            Ok(
+                if report.broken.is_empty() && (!strict_content || report.content.is_empty()) {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(EXIT_INPUT)
+                },
+            )
         }
         Command::Build {
             config,

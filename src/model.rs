@@ -248,6 +248,9 @@ pub struct Comment {
     pub updated: Option<Timestamp>,
     /// The comment text.
     pub body: Text,
+    /// Reactions by name (`+1`, `heart`…) with their counts, as GitHub has them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reactions: BTreeMap<String, u64>,
     /// Who may see it.
     #[serde(default, skip_serializing_if = "Visibility::is_public")]
     pub visibility: Visibility,
@@ -355,6 +358,9 @@ pub struct FieldChange {
 /// A changelog entry: who changed which fields when (JIRA REST changelog, Bugzilla history).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct HistoryEntry {
+    /// The tracker's id of the event, when it has one (GitHub's `#event-N` anchors).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// Who made the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<Person>,
@@ -396,6 +402,10 @@ pub struct Issue {
     pub key: String,
     /// Its project.
     pub project: Project,
+    /// The repository, when one tracker holds several (GitHub `owner/name`): pages show the
+    /// issue as `owner/name#number`, and `owner/name#N` in text finds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
     /// Its address on the original tracker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -431,6 +441,9 @@ pub struct Issue {
     /// Assignee.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<Person>,
+    /// Everyone assigned, when the tracker allows several (GitHub); `assignee` is the first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assignees: Vec<Person>,
     /// Reporter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporter: Option<Person>,
@@ -449,6 +462,15 @@ pub struct Issue {
     /// Labels (JIRA labels, Bugzilla keywords, GitHub labels).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<String>,
+    /// A label's colour as six hex digits (`d73a4a`), when the tracker gives one (GitHub).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub label_colors: BTreeMap<String, String>,
+    /// When a pull request was merged; pages show merged apart from closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<Timestamp>,
+    /// Reactions to the issue by name (`+1`, `heart`…) with their counts (GitHub).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reactions: BTreeMap<String, u64>,
     /// Affects versions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<String>,

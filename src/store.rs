@@ -18,6 +18,9 @@ use crate::model::{Commit, Issue};
 const ISSUES: TableDefinition<&str, &[u8]> = TableDefinition::new("issues");
 /// `source NUL id` → (updated seconds, sort key): the de-duplication index.
 const IDS: TableDefinition<&str, (i64, &str)> = TableDefinition::new("ids");
+/// `source NUL id` → where the issue was read (file and position), to name both issues of a
+/// key collision.
+const ORIGINS: TableDefinition<&str, &str> = TableDefinition::new("origins");
 /// Keys of issues dropped at import (restricted, unpublished project), so that links to them
 /// can be removed too.
 const DROPPED: TableDefinition<&str, ()> = TableDefinition::new("dropped");
@@ -31,7 +34,7 @@ pub struct Store {
 }
 
 /// What happened to an issue offered to the store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Put {
     /// First copy of this issue.
     Inserted,
@@ -39,8 +42,20 @@ pub enum Put {
     Replaced,
     /// An older (or identical) copy was offered and ignored.
     KeptExisting,
-    /// Another issue (different source or id) already has this key; the newer one was kept.
-    KeyConflict,
+    /// Another issue (different source or id) already has this key. Nothing was written: the
+    /// caller stops the build, naming both.
+    KeyConflict(Box<Conflict>),
+}
+
+/// The issue already holding a key that a different issue claimed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conflict {
+    /// Its tracker name.
+    pub source: String,
+    /// Its id in that tracker.
+    pub id: String,
+    /// Where it was read, as given to [`StoreWriter::put_issue`].
+    pub origin: String,
 }
 
 impl Store {
@@ -66,6 +81,9 @@ impl Store {
         let w = store.writer()?;
         w.txn.open_table(ISSUES).map_err(|e| store_error(path, e))?;
         w.txn.open_table(IDS).map_err(|e| store_error(path, e))?;
+        w.txn
+            .open_table(ORIGINS)
+            .map_err(|e| store_error(path, e))?;
         w.txn
             .open_table(DROPPED)
             .map_err(|e| store_error(path, e))?;
@@ -226,8 +244,10 @@ pub struct StoreWriter<'s> {
 }
 
 impl StoreWriter<'_> {
-    /// Offers an admitted issue; keeps whichever copy is newest.
-    pub fn put_issue(&mut self, issue: &Issue) -> Result<Put> {
+    /// Offers an admitted issue read at `origin` (file and position, for messages); keeps
+    /// whichever copy of one issue is newest, and refuses a different issue with a key already
+    /// taken.
+    pub fn put_issue(&mut self, issue: &Issue, origin: &str) -> Result<Put> {
         let err = |e: redb::Error| self.store.error(e);
         let json = serde_json::to_vec(issue).map_err(|e| self.store.error(e))?;
         let updated = issue.updated.map(|t| t.unix()).unwrap_or(i64::MIN);
@@ -243,6 +263,28 @@ impl StoreWriter<'_> {
                 let (t, k) = g.value();
                 (t, k.to_string())
             });
+        // A different issue holding the same key is never dropped in silence.
+        let holder = match &previous {
+            Some((_, old_key)) if *old_key == key => None,
+            _ => issues
+                .get(key.as_str())
+                .map_err(|e| err(e.into()))?
+                .map(|g| g.value().to_vec()),
+        };
+        if let Some(existing) = holder {
+            let other: Issue = self.store.decode(&existing)?;
+            let origins = self.txn.open_table(ORIGINS).map_err(|e| err(e.into()))?;
+            let origin = origins
+                .get(format!("{}\0{}", other.source, other.id).as_str())
+                .map_err(|e| err(e.into()))?
+                .map(|g| g.value().to_string())
+                .unwrap_or_default();
+            return Ok(Put::KeyConflict(Box::new(Conflict {
+                source: other.source,
+                id: other.id,
+                origin,
+            })));
+        }
         let mut outcome = Put::Inserted;
         if let Some((old_time, old_key)) = &previous {
             let old_json = issues
@@ -256,23 +298,15 @@ impl StoreWriter<'_> {
             issues.remove(old_key.as_str()).map_err(|e| err(e.into()))?;
             outcome = Put::Replaced;
         }
-        // A different issue holding the same key: newest wins, reported as a conflict.
-        if let Some(existing) = issues.get(key.as_str()).map_err(|e| err(e.into()))? {
-            let other: Issue = self.store.decode(existing.value())?;
-            drop(existing);
-            let other_time = other.updated.map(|t| t.unix()).unwrap_or(i64::MIN);
-            let other_json = serde_json::to_vec(&other).map_err(|e| self.store.error(e))?;
-            if (updated, json.as_slice()) <= (other_time, other_json.as_slice()) {
-                return Ok(Put::KeyConflict);
-            }
-            ids.remove(format!("{}\0{}", other.source, other.id).as_str())
-                .map_err(|e| err(e.into()))?;
-            outcome = Put::KeyConflict;
-        }
         issues
             .insert(key.as_str(), json.as_slice())
             .map_err(|e| err(e.into()))?;
         ids.insert(id_key.as_str(), (updated, key.as_str()))
+            .map_err(|e| err(e.into()))?;
+        drop((ids, issues));
+        let mut origins = self.txn.open_table(ORIGINS).map_err(|e| err(e.into()))?;
+        origins
+            .insert(id_key.as_str(), origin)
             .map_err(|e| err(e.into()))?;
         Ok(outcome)
     }
@@ -338,7 +372,7 @@ mod tests {
             ];
             let mut w = store.writer().unwrap();
             for i in order {
-                w.put_issue(&copies[i]).unwrap();
+                w.put_issue(&copies[i], "test").unwrap();
             }
             w.commit().unwrap();
             assert_eq!(store.issue_count().unwrap(), 1);
@@ -352,7 +386,7 @@ mod tests {
         let store = Store::create(&dir.path().join("a.redb")).unwrap();
         let mut w = store.writer().unwrap();
         for (id, key) in [("1", "LU-1000"), ("2", "LU-999"), ("3", "LU-12")] {
-            w.put_issue(&issue(id, key, "2020-01-01T00:00:00Z", "s"))
+            w.put_issue(&issue(id, key, "2020-01-01T00:00:00Z", "s"), "t")
                 .unwrap();
         }
         w.commit().unwrap();
@@ -360,22 +394,55 @@ mod tests {
     }
 
     #[test]
-    fn a_key_held_by_two_ids_keeps_the_newer_and_reports_it() {
+    fn a_key_held_by_two_ids_is_refused_naming_the_first() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::create(&dir.path().join("a.redb")).unwrap();
         let mut w = store.writer().unwrap();
         assert_eq!(
-            w.put_issue(&issue("1", "LU-5", "2020-01-01T00:00:00Z", "a"))
-                .unwrap(),
+            w.put_issue(
+                &issue("1", "LU-5", "2020-01-01T00:00:00Z", "a"),
+                "a.xml item 1"
+            )
+            .unwrap(),
             Put::Inserted
         );
-        assert_eq!(
-            w.put_issue(&issue("2", "LU-5", "2021-01-01T00:00:00Z", "b"))
-                .unwrap(),
-            Put::KeyConflict
-        );
+        // Newer or older, the second issue is refused and the first one named.
+        for updated in ["2021-01-01T00:00:00Z", "2019-01-01T00:00:00Z"] {
+            let put = w
+                .put_issue(&issue("2", "LU-5", updated, "b"), "b.xml item 7")
+                .unwrap();
+            let Put::KeyConflict(c) = put else {
+                panic!("{put:?}")
+            };
+            assert_eq!((c.id.as_str(), c.origin.as_str()), ("1", "a.xml item 1"));
+        }
         w.commit().unwrap();
-        assert_eq!(store.issue("LU-5").unwrap().unwrap().summary, "b");
+        assert_eq!(store.issue("LU-5").unwrap().unwrap().summary, "a");
         assert_eq!(store.issue_count().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_newer_copy_may_move_to_a_free_key_but_not_onto_another_issue() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("a.redb")).unwrap();
+        let mut w = store.writer().unwrap();
+        w.put_issue(&issue("1", "LU-5", "2020-01-01T00:00:00Z", "a"), "x")
+            .unwrap();
+        w.put_issue(&issue("2", "LU-6", "2020-01-01T00:00:00Z", "b"), "y")
+            .unwrap();
+        // Issue 1 moved to LU-7 (JIRA "move"): the newer copy replaces the old key.
+        assert_eq!(
+            w.put_issue(&issue("1", "LU-7", "2021-01-01T00:00:00Z", "a2"), "z")
+                .unwrap(),
+            Put::Replaced
+        );
+        // Issue 2 claiming LU-7 collides with issue 1.
+        assert!(matches!(
+            w.put_issue(&issue("2", "LU-7", "2022-01-01T00:00:00Z", "b2"), "w")
+                .unwrap(),
+            Put::KeyConflict(_)
+        ));
+        w.commit().unwrap();
+        assert_eq!(store.issue_keys().unwrap(), ["LU-6", "LU-7"]);
     }
 }

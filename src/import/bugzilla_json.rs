@@ -860,6 +860,7 @@ mod tests {
         Source {
             name: "bugzilla".into(),
             key_prefix: Some("BZ".into()),
+            ..Default::default()
         }
     }
 

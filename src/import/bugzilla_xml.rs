@@ -53,7 +53,25 @@ use crate::model::{
 
 /// Whether the start of a file looks like a Bugzilla XML export.
 pub fn sniff(head: &str) -> bool {
-    head.contains("<bugzilla")
+    head.contains("<bugzilla") || head.contains("<issuezilla")
+}
+
+/// Issuezilla (the Bugzilla fork of Tigris/CollabNet, `<issuezilla><issue>`) names a few
+/// elements its own way; read as their Bugzilla counterparts. Its other elements
+/// (`subcomponent`, `issue_type`…) are kept in [`Issue::extra`] under their own names.
+fn issuezilla_alias(name: &str) -> &str {
+    match name {
+        "issuezilla" => "bugzilla",
+        "issue" => "bug",
+        "issue_id" => "bug_id",
+        "issue_status" => "bug_status",
+        "issue_when" => "bug_when",
+        "issue_file_loc" => "bug_file_loc",
+        "blocks" => "blocked",
+        "mimetype" => "type",
+        "submitting_username" => "attacher",
+        other => other,
+    }
 }
 
 /// Reads one `show_bug.cgi?ctype=xml` file (any number of bugs), emitting its bugs and people.
@@ -150,6 +168,8 @@ struct Parser<'a> {
     bug: Option<BugState>,
     /// (login, display) pairs already emitted from this file.
     people: HashSet<(String, String)>,
+    /// Whether this file's warning about times without a zone was given (once per file).
+    zoneless_warned: bool,
 }
 
 /// What is known about the `<bug>` being read.
@@ -173,6 +193,10 @@ struct BugState {
     flags: Vec<String>,
     people: Vec<Person>,
     warnings: Vec<(u64, String)>,
+    /// The tracker's zone for times written without one.
+    timezone: Option<chrono_tz::Tz>,
+    /// Offset of the first time without a zone read as UTC (no `timezone` configured).
+    zoneless_at: Option<u64>,
 }
 
 impl xml::Handler for Parser<'_> {
@@ -225,11 +249,12 @@ impl<'a> Parser<'a> {
             urlbase: None,
             bug: None,
             people: HashSet::new(),
+            zoneless_warned: false,
         }
     }
 
     fn start(&mut self, e: &BytesStart<'_>, start: u64, end: u64) -> Result<()> {
-        let name = e.name().0;
+        let name = issuezilla_alias(e.name().0);
         let kind = match self.stack.last_mut() {
             Some(parent) => {
                 parent.has_children = true;
@@ -273,6 +298,7 @@ impl<'a> Parser<'a> {
                 self.bug = Some(BugState {
                     at: start,
                     error: frame.attr("error").map(str::to_string),
+                    timezone: self.source.timezone,
                     ..Default::default()
                 });
             }
@@ -489,6 +515,13 @@ impl<'a> Parser<'a> {
                 }))?;
             }
         }
+        if let Some(at) = bug.zoneless_at.filter(|_| !self.zoneless_warned) {
+            self.zoneless_warned = true;
+            bug.warnings.push((
+                at,
+                "times without a zone in this file are read as UTC; name the zone they are in with `timezone = \"Area/City\"` in this [[tracker]]".into(),
+            ));
+        }
         for (at, message) in std::mem::take(&mut bug.warnings) {
             let w = self.warning(at, Some(issue.key.clone()), message);
             emit(Record::Warning(w))?;
@@ -633,7 +666,54 @@ pub(crate) fn base64_len(data: &str) -> u64 {
 /// Parses Bugzilla's dates: `2007-10-18 05:56:11 -0700`, without seconds, with a zone name, or
 /// without a zone (UTC); RFC 3339 is accepted too.
 pub(crate) fn parse_date(s: &str) -> std::result::Result<Option<Timestamp>, DateError> {
+    parse_date_in(s, None).map(|(t, _)| t)
+}
+
+/// Reads a Bugzilla time; one written without a zone is in `zone` (UTC when none is named),
+/// and the flag says it had none. A wall-clock time a clock change skipped is an error; one it
+/// repeated is the earlier instant.
+pub(crate) fn parse_date_in(
+    s: &str,
+    zone: Option<chrono_tz::Tz>,
+) -> std::result::Result<(Option<Timestamp>, bool), DateError> {
     let s = s.trim();
+    if s.is_empty() {
+        return Ok((None, false));
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Timestamp::checked(t).map(|t| (Some(t), false));
+    }
+    let has_zone = s.rsplit_once(' ').is_some_and(|(_, z)| {
+        z.starts_with(['+', '-']) || z.chars().all(|c| c.is_ascii_alphabetic())
+    });
+    if let (false, Some(tz)) = (has_zone, zone) {
+        let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+            .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"))
+            .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y.%m.%d %H:%M:%S"))
+            .map_err(|_| DateError::Unreadable {
+                text: s.to_string(),
+                example: "2007-10-18 05:56:11 -0700",
+            })?;
+        use chrono::TimeZone as _;
+        let t = tz
+            .from_local_datetime(&naive)
+            .earliest()
+            .ok_or_else(|| DateError::Invalid {
+                text: s.to_string(),
+                reason: None,
+            })?;
+        return Timestamp::checked(t.fixed_offset())
+            .map(|t| (Some(t), true))
+            .map_err(|e| DateError::Invalid {
+                text: s.to_string(),
+                reason: Some(Box::new(e)),
+            });
+    }
+    parse_date_utc(s).map(|t| (t, !has_zone && t.is_some()))
+}
+
+/// Reads a Bugzilla time with its zone, or as UTC without one.
+fn parse_date_utc(s: &str) -> std::result::Result<Option<Timestamp>, DateError> {
     if s.is_empty() {
         return Ok(None);
     }
@@ -713,7 +793,18 @@ fn zone_offset(z: &str) -> Option<i32> {
 
 impl BugState {
     fn date(&mut self, text: &str, at: u64, what: &str) -> Option<Timestamp> {
-        super::xml::date_or_warn(&mut self.warnings, parse_date, text, at, what)
+        match parse_date_in(text, self.timezone) {
+            Ok((t, zoneless)) => {
+                if zoneless && self.timezone.is_none() && self.zoneless_at.is_none() {
+                    self.zoneless_at = Some(at);
+                }
+                t
+            }
+            Err(e) => {
+                self.warnings.push((at, format!("{what} ignored: {e}")));
+                None
+            }
+        }
     }
 
     fn number<T: std::str::FromStr>(&mut self, text: &str, at: u64, what: &str) -> Option<T> {
@@ -1291,6 +1382,7 @@ IHdvcmxkIQ==</data>
         Source {
             name: "bugzilla".into(),
             key_prefix: prefix.map(str::to_string),
+            ..Default::default()
         }
     }
 
@@ -1310,6 +1402,81 @@ IHdvcmxkIQ==</data>
         read_with(text, Some("BZ"))
     }
 
+    const ZONELESS: &str = "<bugzilla><bug><bug_id>1</bug_id><creation_ts>2007-10-18 05:56:11</creation_ts><delta_ts>2007-10-19 05:56:11</delta_ts><short_desc>a</short_desc></bug><bug><bug_id>2</bug_id><creation_ts>2007-01-18 05:56</creation_ts><short_desc>b</short_desc></bug></bugzilla>";
+
+    #[test]
+    fn times_without_a_zone_use_the_configured_one() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(ZONELESS.as_bytes()).unwrap();
+        let mut src = source(Some("BZ"));
+        src.timezone = Some(chrono_tz::America::Los_Angeles);
+        let mut records = Vec::new();
+        read_file(f.path(), &src, &mut |r| {
+            records.push(r);
+            Ok(())
+        })
+        .unwrap();
+        let issues = crate::import::test_records::issues(&records);
+        // Summer and winter time of one zone.
+        assert_eq!(
+            issues[0].created.unwrap().rfc3339(),
+            "2007-10-18T05:56:11-07:00"
+        );
+        assert_eq!(
+            issues[1].created.unwrap().rfc3339(),
+            "2007-01-18T05:56:00-08:00"
+        );
+        assert!(crate::import::test_records::warnings(&records).is_empty());
+    }
+
+    #[test]
+    fn times_without_a_zone_and_no_configured_one_warn_once_per_file() {
+        let records = read(ZONELESS).unwrap();
+        let issues = crate::import::test_records::issues(&records);
+        assert_eq!(issues[0].created.unwrap().rfc3339(), "2007-10-18T05:56:11Z");
+        let warnings = crate::import::test_records::warnings(&records);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].message.contains("timezone"), "{warnings:?}");
+        // Times with a zone need none.
+        let with_zone = read("<bugzilla><bug><bug_id>1</bug_id><creation_ts>2007-10-18 05:56:11 -0700</creation_ts><short_desc>a</short_desc></bug></bugzilla>").unwrap();
+        assert!(crate::import::test_records::warnings(&with_zone).is_empty());
+    }
+
+    #[test]
+    fn issuezilla_exports_are_read() {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/issuezilla/argouml-issues.xml"),
+        )
+        .unwrap();
+        assert!(sniff(&text));
+        assert_eq!(
+            crate::import::detect_bytes(text.as_bytes()),
+            Some(crate::config::Format::BugzillaXml)
+        );
+        let records = read_with(&text, Some("ARGO")).unwrap();
+        let issues = crate::import::test_records::issues(&records);
+        assert_eq!(issues.len(), 2);
+        let i = issues[0];
+        assert_eq!(i.key, "ARGO-4");
+        assert_eq!(i.status.as_deref(), Some("RESOLVED"));
+        assert_eq!(
+            i.comments.len(),
+            1,
+            "the first long_desc is the description"
+        );
+        assert!(i.comments[0].created.is_some());
+        assert_eq!(
+            i.extra.get("subcomponent").map(String::as_str),
+            Some("Diagrams")
+        );
+        assert!(
+            i.links.iter().any(|l| l.target == "ARGO-5"),
+            "{:?}",
+            i.links
+        );
+    }
+
     fn position(text: &str, at: usize) -> (u64, u64) {
         let before = &text[..at];
         let line = before.matches('\n').count() as u64 + 1;
@@ -1324,7 +1491,10 @@ IHdvcmxkIQ==</data>
     #[test]
     fn reads_every_field_of_a_bug() {
         let records = read(&doc(&[BUG_1])).unwrap();
-        assert!(warnings(&records).is_empty(), "{records:?}");
+        // Comment 3's time has no zone: the one warning of the file says so.
+        let w = warnings(&records);
+        assert_eq!(w.len(), 1, "{records:?}");
+        assert!(w[0].message.contains("without a zone"), "{w:?}");
         let i = issues(&records)[0];
         assert_eq!(i.source, "bugzilla");
         assert_eq!(i.id, "11111");
@@ -1738,8 +1908,9 @@ IHdvcmxkIQ==</data>
             ["BZ-11111", "BZ-12755", "BZ-14000", "BZ-1234", "BZ-16494"]
         );
         let w = warnings(&records);
-        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w.len(), 2, "{w:?}");
         assert_eq!(w[0].key.as_deref(), Some("BZ-13000"));
+        assert!(w[1].message.contains("without a zone"), "{w:?}");
         let i = issues(&records)[0];
         assert_eq!(
             i.comments

@@ -4,9 +4,13 @@
 //! issue object per file, or JSON lines. An issue may carry its comments and events embedded,
 //! as python-github-backup writes them (`comment_data`, `event_data`). Pull requests appear in
 //! the issues list with a `pull_request` key and are marked as such. Bodies are Markdown
-//! (rendered later with GitHub's extensions). Keys are `{key_prefix}-{number}` (prefix `GH`
-//! unless configured). Arrays are read one element at a time, never as a whole.
+//! (rendered later with GitHub's extensions). Keys are `{PREFIX}-{number}`, the prefix chosen
+//! per repository ([`Source::github_prefix`]: the config's `key_prefixes`, else `key_prefix`,
+//! else the repository's name in capitals), so one tracker can hold several repositories.
+//! Pull requests are open, merged or closed; `state_reason`, `locked`, reactions, milestones,
+//! label colours and every assignee are kept. Arrays are read one element at a time.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -36,12 +40,25 @@ struct GhUser {
 #[derive(Deserialize)]
 struct GhLabel {
     name: String,
+    #[serde(default)]
+    color: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct GhMilestone {
     title: String,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    due_on: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
 }
+
+/// `reactions`: `total_count`, the counts by name, and the API's `url`.
+type GhReactions = BTreeMap<String, serde_json::Value>;
 
 #[derive(Deserialize)]
 struct GhComment {
@@ -51,6 +68,19 @@ struct GhComment {
     updated_at: Option<String>,
     #[serde(default)]
     body: Option<String>,
+    #[serde(default)]
+    reactions: Option<GhReactions>,
+}
+
+#[derive(Deserialize)]
+struct GhPull {
+    #[serde(default)]
+    merged_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GhType {
+    name: String,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +91,8 @@ struct GhRename {
 
 #[derive(Deserialize)]
 struct GhEvent {
+    #[serde(default)]
+    id: Option<u64>,
     event: String,
     actor: Option<GhUser>,
     created_at: Option<String>,
@@ -93,7 +125,19 @@ struct GhIssue {
     body: Option<String>,
     html_url: Option<String>,
     repository_url: Option<String>,
-    pull_request: Option<serde_json::Value>,
+    pull_request: Option<GhPull>,
+    #[serde(default)]
+    draft: Option<bool>,
+    #[serde(default)]
+    active_lock_reason: Option<String>,
+    #[serde(default)]
+    author_association: Option<String>,
+    #[serde(default)]
+    closed_by: Option<GhUser>,
+    #[serde(default)]
+    reactions: Option<GhReactions>,
+    #[serde(default, rename = "type")]
+    issue_type: Option<GhType>,
     #[serde(default)]
     comment_data: Vec<GhComment>,
     #[serde(default)]
@@ -205,28 +249,79 @@ fn person(u: &GhUser) -> Person {
     }
 }
 
-fn convert(gh: GhIssue, source: &Source) -> Issue {
-    let prefix = source.key_prefix.clone().unwrap_or_else(|| "GH".into());
-    let repo = gh
+/// The `owner/name` of an issue's repository, from its API or web address.
+fn repository_of(gh: &GhIssue) -> Option<String> {
+    let from_api = gh
         .repository_url
         .as_deref()
         .and_then(|u| u.split("/repos/").nth(1))
-        .unwrap_or("")
-        .to_string();
+        .map(|r| r.trim_end_matches('/').to_string());
+    let from_web = || {
+        let u = gh.html_url.as_deref()?;
+        let rest = u.split("://").nth(1)?;
+        let mut parts = rest.split('/').skip(1);
+        Some(format!("{}/{}", parts.next()?, parts.next()?))
+    };
+    from_api
+        .or_else(from_web)
+        .filter(|r| r.split('/').count() == 2 && !r.starts_with('/') && !r.ends_with('/'))
+}
+
+/// The non-zero reaction counts, by name (`+1`, `heart`…).
+fn reactions(r: Option<GhReactions>) -> BTreeMap<String, u64> {
+    r.into_iter()
+        .flatten()
+        .filter(|(k, _)| k != "url" && k != "total_count")
+        .filter_map(|(k, v)| v.as_u64().filter(|&n| n > 0).map(|n| (k, n)))
+        .collect()
+}
+
+fn convert(gh: GhIssue, source: &Source) -> Issue {
+    let repo = repository_of(&gh);
+    let prefix = match &repo {
+        Some(r) => source.github_prefix(r),
+        None => source.key_prefix.clone().unwrap_or_else(|| "GH".into()),
+    };
     let closed = gh.state.as_deref() == Some("closed");
-    let mut extra = std::collections::BTreeMap::new();
+    let is_pull = gh.pull_request.is_some();
+    let merged = gh.pull_request.as_ref().and_then(|p| time(&p.merged_at));
+    let mut extra = BTreeMap::new();
     if gh.locked {
-        extra.insert("Locked".to_string(), "yes".to_string());
+        extra.insert("locked".to_string(), "yes".to_string());
+    }
+    let mut put = |k: &str, v: Option<String>| {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            extra.insert(k.to_string(), v);
+        }
+    };
+    put("state_reason", gh.state_reason.clone());
+    put("active_lock_reason", gh.active_lock_reason.clone());
+    put("author_association", gh.author_association.clone());
+    put("closed_by", gh.closed_by.as_ref().map(|u| u.login.clone()));
+    put("draft", gh.draft.filter(|d| *d).map(|_| "yes".to_string()));
+    if let Some(m) = &gh.milestone {
+        put("milestone.state", m.state.clone());
+        put("milestone.due_on", m.due_on.clone());
+        put("milestone.description", m.description.clone());
+    }
+    for l in &gh.labels {
+        put(
+            &format!("label.{}.description", l.name),
+            l.description.clone(),
+        );
     }
     let history = gh
         .event_data
         .iter()
-        .filter_map(|e| {
+        // A timeline's `commented` events are the comments, kept as such.
+        .filter(|e| e.event != "commented")
+        .map(|e| {
             let (field, from, to) = match e.event.as_str() {
                 "labeled" => ("labels", None, e.label.as_ref().map(|l| l.name.clone())),
                 "unlabeled" => ("labels", e.label.as_ref().map(|l| l.name.clone()), None),
                 "closed" => ("state", Some("open".into()), Some("closed".into())),
                 "reopened" => ("state", Some("closed".into()), Some("open".into())),
+                "merged" => ("state", Some("open".into()), Some("merged".into())),
                 "renamed" => (
                     "title",
                     e.rename.as_ref().map(|r| r.from.clone()),
@@ -253,9 +348,18 @@ fn convert(gh: GhIssue, source: &Source) -> Issue {
                     None,
                 ),
                 "referenced" => ("commit", None, e.commit_id.clone()),
-                _ => return None,
+                // Every other event (locked, pinned, head_ref_deleted…) is kept by name.
+                other => (
+                    "event",
+                    None,
+                    Some(match &e.commit_id {
+                        Some(c) => format!("{other} {c}"),
+                        None => other.to_string(),
+                    }),
+                ),
             };
-            Some(HistoryEntry {
+            HistoryEntry {
+                id: e.id.map(|i| i.to_string()),
                 author: e.actor.as_ref().map(person),
                 created: time(&e.created_at),
                 changes: vec![FieldChange {
@@ -263,47 +367,91 @@ fn convert(gh: GhIssue, source: &Source) -> Issue {
                     from,
                     to,
                 }],
-            })
+            }
         })
         .collect();
-    let assignee = gh.assignees.first().or(gh.assignee.as_ref()).map(person);
+    let mut assignees: Vec<Person> = gh.assignees.iter().map(person).collect();
+    if assignees.is_empty() {
+        assignees.extend(gh.assignee.as_ref().map(person));
+    }
+    let (status, resolution) = match (is_pull, closed, merged.is_some()) {
+        (true, _, true) => ("Merged".to_string(), Some("Merged".to_string())),
+        (true, true, false) => ("Closed".to_string(), Some("Not merged".to_string())),
+        (false, true, _) => (
+            "Closed".to_string(),
+            Some(capitalise(
+                gh.state_reason.as_deref().unwrap_or("completed"),
+            )),
+        ),
+        (_, false, _) => (
+            gh.state
+                .as_deref()
+                .map(capitalise)
+                .unwrap_or_else(|| "Open".into()),
+            None,
+        ),
+    };
+    let done = closed || merged.is_some();
     Issue {
         source: source.name.clone(),
-        id: gh.id.unwrap_or(gh.number).to_string(),
+        // GitHub ids are unique across repositories; without one, the repository and number
+        // are, where the number alone is not.
+        id: match (gh.id, &repo) {
+            (Some(id), _) => id.to_string(),
+            (None, Some(r)) => format!("{r}#{}", gh.number),
+            (None, None) => gh.number.to_string(),
+        },
         key: format!("{prefix}-{}", gh.number),
         project: Project {
             key: prefix,
-            name: repo,
+            name: repo.clone().unwrap_or_default(),
             id: None,
         },
+        repository: repo,
         url: gh.html_url,
         summary: gh.title,
         description: gh
             .body
             .filter(|b| !b.trim().is_empty())
             .map(|b| Text::new(Markup::Markdown, b.replace("\r\n", "\n"))),
-        issue_type: Some(if gh.pull_request.is_some() {
+        issue_type: Some(if is_pull {
             "Pull request".into()
+        } else if let Some(t) = gh.issue_type {
+            t.name
         } else {
             "Issue".into()
         }),
-        pull_request: gh.pull_request.is_some(),
-        status: gh.state.clone().map(|s| capitalise(&s)),
-        status_category: Some(if closed { "done" } else { "new" }.into()),
-        resolution: if closed {
-            Some(capitalise(
-                gh.state_reason.as_deref().unwrap_or("completed"),
-            ))
+        pull_request: is_pull,
+        status: Some(status),
+        status_category: Some(if done { "done" } else { "new" }.into()),
+        resolution,
+        assignee: assignees.first().cloned(),
+        assignees: if assignees.len() > 1 {
+            assignees
         } else {
-            None
+            Vec::new()
         },
-        assignee,
         reporter: gh.user.as_ref().map(person),
         created: time(&gh.created_at),
         updated: time(&gh.updated_at),
         resolved: time(&gh.closed_at),
+        merged,
+        label_colors: gh
+            .labels
+            .iter()
+            .filter_map(|l| {
+                let c = l
+                    .color
+                    .as_deref()?
+                    .trim_start_matches('#')
+                    .to_ascii_lowercase();
+                (c.len() == 6 && c.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .then(|| (l.name.clone(), c))
+            })
+            .collect(),
         labels: gh.labels.into_iter().map(|l| l.name).collect(),
         fix_versions: gh.milestone.into_iter().map(|m| m.title).collect(),
+        reactions: reactions(gh.reactions),
         comments: gh
             .comment_data
             .into_iter()
@@ -317,6 +465,7 @@ fn convert(gh: GhIssue, source: &Source) -> Issue {
                     Markup::Markdown,
                     c.body.unwrap_or_default().replace("\r\n", "\n"),
                 ),
+                reactions: reactions(c.reactions),
                 visibility: Default::default(),
             })
             .collect(),
@@ -352,6 +501,7 @@ mod tests {
         let source = Source {
             name: "github".into(),
             key_prefix: None,
+            ..Default::default()
         };
         read_file(&path, &source, &mut |r| {
             if let Record::Issue(i) = r {
@@ -369,7 +519,9 @@ mod tests {
         let issues = read(ISSUES);
         assert_eq!(issues.len(), 2);
         let i = &issues[0];
-        assert_eq!(i.key, "GH-7");
+        assert_eq!(i.key, "FS-7");
+        assert_eq!(i.repository.as_deref(), Some("acme/fs"));
+        assert_eq!(i.label_colors["bug"], "d73a4a");
         assert_eq!(i.project.name, "acme/fs");
         assert_eq!(i.status.as_deref(), Some("Closed"));
         assert_eq!(i.status_category.as_deref(), Some("done"));
@@ -383,6 +535,108 @@ mod tests {
         assert!(!i.pull_request);
         assert!(issues[1].pull_request);
         assert_eq!(issues[1].issue_type.as_deref(), Some("Pull request"));
+        assert_eq!(issues[1].status.as_deref(), Some("Open"));
+    }
+
+    fn read_with(text: &str, source: &Source) -> Vec<Issue> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("issues.json");
+        std::fs::write(&path, text).unwrap();
+        let mut out = Vec::new();
+        read_file(&path, source, &mut |r| {
+            if let Record::Issue(i) = r {
+                out.push(*i);
+            }
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    const TWO_REPOS: &str = r#"
+{"repository_url":"https://api.github.com/repos/lustre/lustre-release","html_url":"https://github.com/lustre/lustre-release/issues/5","number":5,"title":"a","state":"open"}
+{"html_url":"https://github.com/acme/fs/issues/5","number":5,"title":"b","state":"open"}
+{"number":5,"title":"c","state":"open","repository_url":"https://api.github.com/repos/acme/other"}
+"#;
+
+    #[test]
+    fn several_repositories_get_distinct_keys_and_ids() {
+        let mut source = Source {
+            name: "github".into(),
+            ..Default::default()
+        };
+        let keys = |issues: Vec<Issue>| -> Vec<(String, String, String)> {
+            issues
+                .into_iter()
+                .map(|i| (i.key, i.id, i.repository.unwrap_or_default()))
+                .collect()
+        };
+        assert_eq!(
+            keys(read_with(TWO_REPOS, &source)),
+            [
+                (
+                    "LUSTRE_RELEASE-5".into(),
+                    "lustre/lustre-release#5".into(),
+                    "lustre/lustre-release".into()
+                ),
+                ("FS-5".into(), "acme/fs#5".into(), "acme/fs".into()),
+                ("OTHER-5".into(), "acme/other#5".into(), "acme/other".into()),
+            ]
+        );
+        source
+            .key_prefixes
+            .insert("lustre/lustre-release".into(), "LU_GH".into());
+        source.key_prefix = Some("GH".into());
+        let k: Vec<String> = read_with(TWO_REPOS, &source)
+            .into_iter()
+            .map(|i| i.key)
+            .collect();
+        assert_eq!(k, ["LU_GH-5", "GH-5", "GH-5"]);
+    }
+
+    #[test]
+    fn pull_requests_are_open_merged_or_closed_and_details_are_kept() {
+        let text = r#"
+{"id":1,"number":1,"title":"merged","state":"closed","html_url":"https://github.com/a/b/pull/1","pull_request":{"merged_at":"2022-01-02T00:00:00Z"},"locked":true,"active_lock_reason":"resolved","reactions":{"url":"x","total_count":3,"+1":2,"-1":0,"heart":1},"author_association":"MEMBER","assignees":[{"login":"x"},{"login":"y"}],"milestone":{"title":"v1","state":"closed","due_on":null},"comment_data":[{"id":9,"body":"hi","reactions":{"total_count":1,"rocket":1}}],"event_data":[{"id":77,"event":"head_ref_deleted","created_at":"2022-01-02T00:00:00Z"}]}
+{"id":2,"number":2,"title":"closed","state":"closed","html_url":"https://github.com/a/b/pull/2","pull_request":{"merged_at":null}}
+{"id":3,"number":3,"title":"dup","state":"closed","state_reason":"duplicate","html_url":"https://github.com/a/b/issues/3"}
+{"id":4,"number":4,"title":"np","state":"closed","state_reason":"not_planned","html_url":"https://github.com/a/b/issues/4"}
+"#;
+        let source = Source {
+            name: "github".into(),
+            ..Default::default()
+        };
+        let issues = read_with(text, &source);
+        let status: Vec<(Option<&str>, Option<&str>)> = issues
+            .iter()
+            .map(|i| (i.status.as_deref(), i.resolution.as_deref()))
+            .collect();
+        assert_eq!(
+            status,
+            [
+                (Some("Merged"), Some("Merged")),
+                (Some("Closed"), Some("Not merged")),
+                (Some("Closed"), Some("Duplicate")),
+                (Some("Closed"), Some("Not planned")),
+            ]
+        );
+        let m = &issues[0];
+        assert!(m.merged.is_some());
+        assert_eq!(m.extra["locked"], "yes");
+        assert_eq!(m.extra["active_lock_reason"], "resolved");
+        assert_eq!(m.extra["milestone.state"], "closed");
+        assert_eq!(
+            m.reactions,
+            BTreeMap::from([("+1".to_string(), 2), ("heart".to_string(), 1)])
+        );
+        assert_eq!(m.assignees.len(), 2);
+        assert_eq!(m.comments[0].reactions["rocket"], 1);
+        assert_eq!(m.history[0].id.as_deref(), Some("77"));
+        assert_eq!(
+            m.history[0].changes[0].to.as_deref(),
+            Some("head_ref_deleted")
+        );
+        assert_eq!(issues[2].extra["state_reason"], "duplicate");
     }
 
     #[test]

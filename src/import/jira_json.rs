@@ -1045,6 +1045,7 @@ impl Convert<'_> {
                 updated: self.date(get(c, "updated"), "comment update date"),
                 body: text(get(c, "body"), html).unwrap_or_default(),
                 visibility,
+                ..Default::default()
             });
         }
         out
@@ -1120,6 +1121,7 @@ impl Convert<'_> {
                 author: get(h, "author").and_then(|p| self.person(p)),
                 created: self.date(get(h, "created"), "history date"),
                 changes,
+                ..Default::default()
             });
         }
         // JIRA lists them oldest first; a stable sort keeps that order for equal times.
@@ -1140,6 +1142,7 @@ mod tests {
         let source = Source {
             name: "jira".into(),
             key_prefix: None,
+            ..Default::default()
         };
         let mut records = Vec::new();
         read_file(f.path(), &source, &mut |r| {

@@ -950,6 +950,7 @@ For example, to request only the issue key and summary append 'field=key&field=s
         Source {
             name: "jira".into(),
             key_prefix: None,
+            ..Default::default()
         }
     }
 

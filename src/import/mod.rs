@@ -83,12 +83,23 @@ pub enum Record {
 }
 
 /// The tracker a file belongs to, as importers need it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Source {
     /// The tracker's configured or default name; stored in [`Issue::source`].
     pub name: String,
     /// The prefix numeric trackers put before bug numbers.
     pub key_prefix: Option<String>,
+    /// GitHub: the key prefix of each repository (`owner/name` → `PREFIX`), from the config.
+    pub key_prefixes: BTreeMap<String, String>,
+    /// The zone of times written without an offset (old Bugzilla), from the config.
+    pub timezone: Option<chrono_tz::Tz>,
+}
+
+impl Source {
+    /// The key prefix of a GitHub repository's issues (see [`crate::config::github_prefix`]).
+    pub fn github_prefix(&self, repo: &str) -> String {
+        crate::config::github_prefix(&self.key_prefixes, self.key_prefix.as_deref(), repo)
+    }
 }
 
 /// Counts of what import read, kept and dropped: the build summary prints them.
@@ -102,7 +113,7 @@ pub struct ImportReport {
     pub issues_kept: u64,
     /// Older copies replaced by a newer one from an overlapping page.
     pub duplicates: usize,
-    /// Distinct issues that claimed a key another issue already had.
+    /// Distinct issues that claimed a key another issue already had (each stops the build).
     pub key_conflicts: usize,
     /// Issues dropped because they are restricted.
     pub restricted_issues: usize,
@@ -152,12 +163,13 @@ pub fn import(
     store_path: &Path,
     strict: bool,
 ) -> Result<Imported> {
-    let mut jobs: Vec<(PathBuf, Source, Option<Format>)> = Vec::new();
+    let mut jobs: Vec<(PathBuf, &TrackerConfig)> = Vec::new();
     for (tracker, found) in config.trackers.iter().zip(&inputs.trackers) {
         for file in &found.files {
-            jobs.push((file.clone(), source_of(tracker), tracker.format));
+            jobs.push((file.clone(), tracker));
         }
     }
+    let paths: Vec<PathBuf> = jobs.iter().map(|(p, _)| p.clone()).collect();
     let store = Store::create(store_path)?;
     let mut report = ImportReport {
         files: jobs.len(),
@@ -165,24 +177,34 @@ pub fn import(
     };
     let mut people = People::new();
 
-    let (tx, rx) = mpsc::sync_channel::<Record>(256);
+    let (tx, rx) = mpsc::sync_channel::<Arrival>(256);
     let outcome: Result<()> = std::thread::scope(|scope| {
         let parse = scope.spawn(move || {
             jobs.par_iter()
-                .try_for_each_with(tx, |tx, (path, source, forced)| {
-                    let format = match forced {
-                        Some(f) => *f,
+                .enumerate()
+                .try_for_each_with(tx, |tx, (file, (path, tracker))| {
+                    let format = match tracker.format {
+                        Some(f) => f,
                         None => detect(path)?,
                     };
-                    let mut emit = |r: Record| {
+                    let source = source_of(tracker, format);
+                    let mut ordinal = 0u64;
+                    let mut emit = |record: Record| {
+                        if matches!(record, Record::Issue(_)) {
+                            ordinal += 1;
+                        }
                         // The receiver only hangs up after an error of its own, reported there.
-                        let _ = tx.send(r);
+                        let _ = tx.send(Arrival {
+                            file,
+                            ordinal,
+                            record,
+                        });
                         Ok(())
                     };
-                    (importer(format).read)(path, source, &mut emit)
+                    (importer(format).read)(path, &source, &mut emit)
                 })
         });
-        let written = admit_all(config, &store, rx, &mut report, &mut people, strict);
+        let written = admit_all(config, &store, rx, &paths, &mut report, &mut people, strict);
         let parsed = parse
             .join()
             .unwrap_or_else(|_| Err(Error::Panicked { stage: "import" }));
@@ -201,11 +223,32 @@ pub fn import(
     })
 }
 
-fn source_of(tracker: &TrackerConfig) -> Source {
+/// A record and where it was read: the file's index in the import's list, and for an issue
+/// its ordinal in the file (1-based), so that messages can name it.
+struct Arrival {
+    file: usize,
+    ordinal: u64,
+    record: Record,
+}
+
+fn source_of(tracker: &TrackerConfig, format: Format) -> Source {
     Source {
-        name: tracker.name.clone().unwrap_or_else(|| "jira".to_string()),
+        name: tracker.name_for(format),
         key_prefix: tracker.key_prefix.clone(),
+        key_prefixes: tracker.key_prefixes.clone(),
+        // Checked when the config was read.
+        timezone: tracker.timezone.as_deref().and_then(|t| t.parse().ok()),
     }
+}
+
+/// How messages name an issue read at the `ordinal`th place of `path`.
+fn describe_origin(path: &Path, ordinal: u64, issue: &Issue) -> String {
+    format!(
+        "{} (issue {ordinal} of the file; {} id {})",
+        path.display(),
+        issue.source,
+        issue.id
+    )
 }
 
 /// Issues written to the store per transaction.
@@ -215,14 +258,20 @@ const ISSUES_PER_TRANSACTION: usize = 20_000;
 fn admit_all(
     config: &Config,
     store: &Store,
-    rx: mpsc::Receiver<Record>,
+    rx: mpsc::Receiver<Arrival>,
+    paths: &[PathBuf],
     report: &mut ImportReport,
     people: &mut People,
     strict: bool,
 ) -> Result<()> {
     let mut writer = store.writer()?;
     let mut since_commit = 0;
-    for record in rx {
+    for Arrival {
+        file,
+        ordinal,
+        record,
+    } in rx
+    {
         match record {
             Record::Person(mut p) => {
                 if !config.show_emails {
@@ -260,25 +309,21 @@ fn admit_all(
                     writer = store.writer()?;
                     since_commit = 0;
                 }
-                match writer.put_issue(&issue)? {
+                let origin = describe_origin(&paths[file], ordinal, &issue);
+                match writer.put_issue(&issue, &origin)? {
                     Put::Inserted => {}
                     Put::Replaced | Put::KeptExisting => report.duplicates += 1,
-                    Put::KeyConflict => {
+                    Put::KeyConflict(other) => {
                         report.key_conflicts += 1;
-                        let w = Warning {
-                            path: PathBuf::new(),
-                            line: 0,
-                            column: 0,
-                            key: Some(issue.key.clone()),
-                            message: format!(
-                                "two different issues (ids differ) have key {}; the newer was kept",
-                                issue.key
-                            ),
-                        };
-                        if strict {
-                            return Err(Error::Strict(w.clone()));
-                        }
-                        report.warnings.push(w);
+                        // Files are read in parallel: name the two in a stable order.
+                        let mut both = [other.origin, origin];
+                        both.sort();
+                        let [first, second] = both;
+                        return Err(Error::KeyCollision {
+                            key: issue.key.clone(),
+                            first,
+                            second,
+                        });
                     }
                 }
             }

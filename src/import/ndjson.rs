@@ -94,6 +94,7 @@ mod tests {
         let source = Source {
             name: "x".into(),
             key_prefix: None,
+            ..Default::default()
         };
         read_file(&path, &source, &mut |r| {
             out.push(r);

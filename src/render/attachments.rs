@@ -43,7 +43,7 @@ fn folder_of<'i>(
         .trackers
         .iter()
         .zip(&inputs.trackers)
-        .find(|(t, _)| t.name.as_deref().unwrap_or("jira") == issue.source)
+        .find(|(t, _)| t.may_be(&issue.source))
         .and_then(|(_, found)| found.attachments.as_ref())
 }
 

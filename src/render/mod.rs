@@ -111,6 +111,9 @@ pub struct Renderer<'a> {
     /// Where each Bugzilla attachment id went, gathered while issue pages render, for the
     /// `attachment.cgi` shim.
     attachment_targets: std::sync::Mutex<redirects::AttachmentTargets>,
+    /// GitHub repositories in the archive (`owner/name` in lower case → key prefix), so that
+    /// `owner/name#N` in any GitHub text reaches the issue's page.
+    github_repos: BTreeMap<String, String>,
 }
 
 const CHUNK: usize = 256;
@@ -128,7 +131,14 @@ impl<'a> Renderer<'a> {
     ) -> Result<Self> {
         let tera = templates::load(&inputs.theme)?;
         let pages = nav_pages(&inputs.pages)?;
+        let github_repos = linked
+            .projects
+            .values()
+            .filter(|p| is_repository_name(&p.name))
+            .map(|p| (p.name.to_ascii_lowercase(), p.key.clone()))
+            .collect();
         Ok(Renderer {
+            github_repos,
             config,
             inputs,
             diffs,
@@ -322,6 +332,7 @@ impl<'a> Renderer<'a> {
             resolve: self.linked,
             bug_prefix: self.bug_prefix(),
             page: None,
+            github: None,
         }
     }
 
@@ -366,10 +377,15 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn render_text(&self, text: &Text, ctx: &LinkContext) -> String {
+    /// Renders one text of an issue page; `scope` names it on the page (`description`, a
+    /// comment's anchor) so that footnote anchors of different texts differ.
+    fn render_text(&self, text: &Text, ctx: &LinkContext, scope: &str) -> String {
         match text.markup {
             Markup::Html => html::tracker_html(&text.content, ctx),
             Markup::Plain => html::plain_text(&text.content, ctx),
+            Markup::Markdown if ctx.github.is_some() => {
+                html::github_markdown(&text.content, ctx, scope)
+            }
             Markup::Markdown => html::markdown(&text.content, ctx),
             Markup::JiraWiki => html::tracker_html(&wiki::to_html(&text.content), ctx),
         }
@@ -394,6 +410,12 @@ impl<'a> Renderer<'a> {
         }
         let mut ctx = self.link_context(&root);
         ctx.page = Some(&anchors);
+        let github = issue.repository.as_ref().map(|repo| html::GithubRefs {
+            repo: repo.clone(),
+            prefix: issue.project.key.clone(),
+            repos: self.github_repos.clone(),
+        });
+        ctx.github = github.as_ref();
         let mut view = IssueView::new(self, issue, &root, &ctx);
         for (v, outcome) in view.attachments.iter_mut().zip(&files) {
             match outcome {
@@ -704,6 +726,58 @@ struct CommentView {
     author: Option<String>,
     created: Option<TimeView>,
     body_html: String,
+    reactions: Vec<ReactionView>,
+}
+
+/// A reaction with its count, shown as the emoji GitHub shows.
+#[derive(Serialize)]
+struct ReactionView {
+    name: String,
+    emoji: String,
+    count: u64,
+}
+
+/// A label, with its colour (six hex digits) when the tracker gives one.
+#[derive(Serialize)]
+struct LabelView {
+    name: String,
+    color: Option<String>,
+}
+
+fn reaction_views(reactions: &BTreeMap<String, u64>) -> Vec<ReactionView> {
+    reactions
+        .iter()
+        .filter(|(_, &n)| n > 0)
+        .map(|(name, &count)| ReactionView {
+            emoji: match name.as_str() {
+                "+1" => "👍",
+                "-1" => "👎",
+                "laugh" => "😄",
+                "hooray" => "🎉",
+                "confused" => "😕",
+                "heart" => "❤️",
+                "rocket" => "🚀",
+                "eyes" => "👀",
+                _ => "",
+            }
+            .to_string(),
+            name: name.clone(),
+            count,
+        })
+        .collect()
+}
+
+/// `owner/name`, as GitHub spells repositories (a project named so is a GitHub repository).
+fn is_repository_name(name: &str) -> bool {
+    let mut parts = name.split('/');
+    let ok = |p: Option<&str>| {
+        p.is_some_and(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
+    };
+    ok(parts.next()) && ok(parts.next()) && parts.next().is_none()
 }
 
 #[derive(Serialize)]
@@ -720,6 +794,7 @@ struct AttachmentView {
 
 #[derive(Serialize)]
 struct HistoryView {
+    anchor: Option<String>,
     author: Option<String>,
     created: Option<TimeView>,
     changes: Vec<ChangeView>,
@@ -759,12 +834,17 @@ struct IssueView {
     status_href: String,
     resolution: Option<String>,
     assignee: Option<String>,
+    assignees: Vec<String>,
     reporter: Option<String>,
     created: Option<TimeView>,
     updated: Option<TimeView>,
     resolved: Option<TimeView>,
+    merged: Option<TimeView>,
     due: Option<TimeView>,
-    labels: Vec<String>,
+    labels: Vec<LabelView>,
+    reactions: Vec<ReactionView>,
+    /// `owner/name#number`, for a GitHub issue.
+    repository_ref: Option<String>,
     versions: Vec<Named>,
     fix_versions: Vec<Named>,
     components: Vec<Named>,
@@ -840,12 +920,32 @@ impl IssueView {
             ),
             resolution: issue.resolution.clone(),
             assignee: name_of(&issue.assignee),
+            assignees: issue
+                .assignees
+                .iter()
+                .map(|p| linked.display_name(p))
+                .collect(),
             reporter: name_of(&issue.reporter),
+            merged: issue.merged.as_ref().map(TimeView::of),
+            reactions: reaction_views(&issue.reactions),
+            repository_ref: issue.repository.as_ref().map(|r| {
+                let n = crate::keys::split_key(&issue.key)
+                    .map(|k| k.number.to_string())
+                    .unwrap_or_default();
+                format!("{r}#{n}")
+            }),
             created: issue.created.as_ref().map(TimeView::of),
             updated: issue.updated.as_ref().map(TimeView::of),
             resolved: issue.resolved.as_ref().map(TimeView::of),
             due: issue.due.as_ref().map(TimeView::of),
-            labels: issue.labels.clone(),
+            labels: issue
+                .labels
+                .iter()
+                .map(|l| LabelView {
+                    name: l.clone(),
+                    color: issue.label_colors.get(l).cloned(),
+                })
+                .collect(),
             versions: issue
                 .versions
                 .iter()
@@ -874,19 +974,25 @@ impl IssueView {
                 .get(&issue.key)
                 .map(|v| v.iter().map(|k| reference(k, true)).collect())
                 .unwrap_or_default(),
-            description_html: description.map(|t| r.render_text(t, ctx)),
-            environment_html: environment.map(|t| r.render_text(t, ctx)),
+            description_html: description.map(|t| r.render_text(t, ctx, "description")),
+            environment_html: environment.map(|t| r.render_text(t, ctx, "environment")),
             comments: issue
                 .comments
                 .iter()
-                .map(|c| CommentView {
-                    anchor: match c.number {
+                .map(|c| {
+                    let anchor = match c.number {
                         Some(n) => format!("c{n}"),
+                        // GitHub's own anchor, so `…/issues/7#issuecomment-N` resolves.
+                        None if issue.repository.is_some() => format!("issuecomment-{}", c.id),
                         None => format!("comment-{}", c.id),
-                    },
-                    author: name_of(&c.author),
-                    created: c.created.as_ref().map(TimeView::of),
-                    body_html: r.render_text(&c.body, ctx),
+                    };
+                    CommentView {
+                        author: name_of(&c.author),
+                        created: c.created.as_ref().map(TimeView::of),
+                        body_html: r.render_text(&c.body, ctx, &anchor),
+                        reactions: reaction_views(&c.reactions),
+                        anchor,
+                    }
                 })
                 .collect(),
             attachments: issue
@@ -928,6 +1034,11 @@ impl IssueView {
                 .history
                 .iter()
                 .map(|h| HistoryView {
+                    anchor: h
+                        .id
+                        .as_ref()
+                        .filter(|_| issue.repository.is_some())
+                        .map(|id| format!("event-{id}")),
                     author: name_of(&h.author),
                     created: h.created.as_ref().map(TimeView::of),
                     changes: h
@@ -963,6 +1074,15 @@ fn extra_label(key: &str) -> String {
         "cc" => "CC",
         "qa_contact" => "QA contact",
         "alias" => "Alias",
+        "state_reason" => "State reason",
+        "locked" => "Locked",
+        "active_lock_reason" => "Lock reason",
+        "author_association" => "Author association",
+        "closed_by" => "Closed by",
+        "draft" => "Draft",
+        "milestone.state" => "Milestone state",
+        "milestone.due_on" => "Milestone due",
+        "milestone.description" => "Milestone description",
         _ => key,
     }
     .to_string()

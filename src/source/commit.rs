@@ -95,12 +95,7 @@ impl<'a> RawCommit<'a> {
             diffstat: Vec::new(),
         };
         if !show_emails {
-            use crate::text::email::mask_emails;
-            let mask = |s: &mut String| {
-                if s.contains('@') {
-                    *s = mask_emails(s).into_owned();
-                }
-            };
+            let mask = crate::text::email::mask_in_place;
             for sig in [&mut commit.author, &mut commit.committer] {
                 // The address field is masked whatever its shape (`user@host` too).
                 if let Some((local, _)) = sig.email.split_once('@') {
@@ -286,6 +281,23 @@ mod tests {
         let m = RawCommit::parse(raw).to_model("x", &Default::default(), false);
         assert_eq!(m.subject, "bad \u{fffd}\u{fffd} bytes");
         assert_eq!(m.author.email, "a@…");
+    }
+
+    #[test]
+    fn trailers_and_identities_are_masked_as_text_is() {
+        let raw = "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor 王小明 <wang@example.com.tw> 1 +0800\ncommitter C <c@d.org> 2 +0100\n\nLU-1 llite: 履歷請寄至hr@example.com.tw\n\nSee image@2x.png and git@github.com:a/b.git.\n\nSigned-off-by: 王小明 <wang@example.com.tw>\nReviewed-by: Jane [at] example [dot] org\n";
+        let m = RawCommit::parse(raw.as_bytes()).to_model("x", &Default::default(), false);
+        let all = serde_json::to_string(&m).unwrap();
+        for leaked in ["example.com.tw", "d.org", "example [dot] org"] {
+            assert!(!all.contains(leaked), "{leaked} in {all}");
+        }
+        assert_eq!(m.author.name, "王小明");
+        assert_eq!(m.trailers[0].value, "王小明 <wang@…>");
+        assert!(
+            m.body.contains("image@2x.png and git@github.com:a/b.git"),
+            "{}",
+            m.body
+        );
     }
 
     #[test]

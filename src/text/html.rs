@@ -32,6 +32,31 @@ pub struct LinkContext<'a> {
     /// What the page itself holds (comment numbers, attachments), for `comment 3` and
     /// `attachment 567`.
     pub page: Option<&'a PageAnchors>,
+    /// On a GitHub issue's page: its repository, for `#N`, `owner/repo#N` and GitHub URLs.
+    pub github: Option<&'a GithubRefs>,
+}
+
+/// What GitHub text needs to link `#N`, `owner/repo#N` and `github.com/…/issues/N` addresses
+/// to local pages, as GitHub links them.
+#[derive(Clone, Debug, Default)]
+pub struct GithubRefs {
+    /// The page's repository, `owner/name`.
+    pub repo: String,
+    /// The key prefix of the page's repository.
+    pub prefix: String,
+    /// Every repository in the archive, `owner/name` in lower case → its key prefix.
+    pub repos: BTreeMap<String, String>,
+}
+
+impl GithubRefs {
+    fn prefix_of(&self, repo: &str) -> Option<&str> {
+        if repo.eq_ignore_ascii_case(&self.repo) {
+            return Some(&self.prefix);
+        }
+        self.repos
+            .get(&repo.to_ascii_lowercase())
+            .map(String::as_str)
+    }
 }
 
 /// The targets on one issue page that text may refer to.
@@ -69,7 +94,19 @@ impl<'a> LinkContext<'a> {
             resolve,
             bug_prefix: None,
             page: None,
+            github: None,
         }
+    }
+
+    /// The page of GitHub issue `n` of `repo` (the page's own when `None`).
+    fn github_href(&self, repo: Option<&str>, n: &str) -> Option<String> {
+        let g = self.github?;
+        let prefix = match repo {
+            Some(r) => g.prefix_of(r)?,
+            None => &g.prefix,
+        };
+        let n = n.parse::<u64>().ok().filter(|&n| n > 0)?;
+        self.issue_href(&format!("{prefix}-{n}"))
     }
 
     fn issue_href(&self, key: &str) -> Option<String> {
@@ -105,6 +142,19 @@ impl<'a> LinkContext<'a> {
     fn tracker_url_href(&self, url: &str) -> Option<String> {
         if let Some(key) = tracker_url_key(url) {
             return self.issue_href(&key);
+        }
+        if self.github.is_some() {
+            static GH: OnceLock<Regex> = OnceLock::new();
+            let re = GH.get_or_init(|| {
+                Regex::new(r"^https?://(?:www\.)?github\.com/([A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+)/(?:issues|pull)/([0-9]{1,18})/?(#(?:issuecomment|event)-[0-9]{1,20})?(?:[?#].*)?$").unwrap()
+            });
+            if let Some(c) = re.captures(url) {
+                let page = self.github_href(Some(&c[1]), &c[2])?;
+                return Some(match c.get(3) {
+                    Some(anchor) => format!("{page}{}", anchor.as_str()),
+                    None => page,
+                });
+            }
         }
         static RE: OnceLock<Regex> = OnceLock::new();
         let re = RE.get_or_init(|| {
@@ -201,6 +251,8 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
         attrs.insert("td", ["colspan", "rowspan"].into_iter().collect());
         attrs.insert("th", ["colspan", "rowspan"].into_iter().collect());
         attrs.insert("ol", ["start"].into_iter().collect());
+        // Footnote definitions of GitHub text (`fn-…`; any other id is dropped below).
+        attrs.insert("div", ["id"].into_iter().collect());
         let mut classes: HashMap<&str, HashSet<&str>> = HashMap::new();
         let panel: HashSet<&str> = [
             "code",
@@ -215,7 +267,12 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
         ]
         .into_iter()
         .collect();
-        classes.insert("span", ["mention", "attachment-ref"].into_iter().collect());
+        classes.insert(
+            "span",
+            ["mention", "attachment-ref", "emoticon"]
+                .into_iter()
+                .collect(),
+        );
         classes.insert("div", panel.clone());
         classes.insert("pre", panel);
         let mut b = ammonia::Builder::default();
@@ -226,6 +283,14 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
             .url_schemes(["http", "https", "mailto", "ftp"].into_iter().collect())
             .url_relative(ammonia::UrlRelative::PassThrough)
             .attribute_filter(|element, attribute, value| {
+                if attribute == "id" {
+                    let ok = value.starts_with("fn-")
+                        && value.len() <= 128
+                        && value
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                    return ok.then_some(Cow::Borrowed(value));
+                }
                 // Images may only be inline data images or relative; never a remote fetch (the
                 // site must not load anything from the network).
                 if element == "img" && attribute == "src" {
@@ -272,7 +337,59 @@ pub fn plain_text(text: &str, ctx: &LinkContext) -> String {
     )
 }
 
-/// Renders Markdown (GitHub bodies, the site's own pages) with GitHub extensions, sanitised.
+/// Renders a GitHub issue or comment body as GitHub does: GitHub Flavored Markdown where a
+/// single newline is a line break, task lists as ☐/☑, footnotes with anchors of their own
+/// (`fn-{scope}-{name}`, `scope` telling the texts of one page apart), then sanitised, with
+/// bare URLs, `#N`, `owner/repo#N`, `@user` and commit ids linked outside code.
+pub fn github_markdown(text: &str, ctx: &LinkContext, scope: &str) -> String {
+    use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag, TagEnd};
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_FOOTNOTES;
+    let scope: String = scope
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let mut numbers: HashMap<String, usize> = HashMap::new();
+    let mut number_of = |name: &str| {
+        let next = numbers.len() + 1;
+        *numbers.entry(name.to_string()).or_insert(next)
+    };
+    let anchor = |name: &str| {
+        let slug: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        format!("fn-{scope}-{slug}")
+    };
+    let events = Parser::new_ext(text, options).map(|e| match e {
+        Event::SoftBreak => Event::HardBreak,
+        Event::TaskListMarker(done) => {
+            Event::Text(CowStr::Borrowed(if done { "☑ " } else { "☐ " }))
+        }
+        Event::FootnoteReference(name) => Event::Html(CowStr::from(format!(
+            "<sup><a href=\"#{}\">{}</a></sup>",
+            anchor(&name),
+            number_of(&name)
+        ))),
+        Event::Start(Tag::FootnoteDefinition(name)) => Event::Html(CowStr::from(format!(
+            "<div id=\"{}\"><sup>{}</sup> ",
+            anchor(&name),
+            number_of(&name)
+        ))),
+        Event::End(TagEnd::FootnoteDefinition) => Event::Html(CowStr::Borrowed("</div>")),
+        other => other,
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, events);
+    let clean = sanitizer().clean(&out).to_string();
+    let clean = clean.replace("<img>", MISSING_IMAGE);
+    rewrite(&clean, ctx, true)
+}
+
+/// Renders Markdown (the site's own pages, Markdown from other trackers) with GitHub
+/// extensions, sanitised.
 pub fn markdown(text: &str, ctx: &LinkContext) -> String {
     use pulldown_cmark::{html, Options, Parser};
     let options = Options::ENABLE_TABLES
@@ -308,6 +425,8 @@ fn rewrite(html: &str, ctx: &LinkContext, link_urls: bool) -> String {
     let mut rest = html;
     // Stack of anchors: whether each open <a> was turned into plain text (its </a> dropped).
     let mut anchors: Vec<bool> = Vec::new();
+    // GitHub links nothing inside code.
+    let mut in_code = 0usize;
     while !rest.is_empty() {
         match rest.find('<') {
             Some(0) => {
@@ -328,6 +447,14 @@ fn rewrite(html: &str, ctx: &LinkContext, link_urls: bool) -> String {
                     if !anchors.pop().unwrap_or(false) {
                         out.push_str(tag);
                     }
+                } else if ctx.github.is_some()
+                    && (tag.starts_with("<code") || tag.starts_with("<pre"))
+                {
+                    in_code += 1;
+                    out.push_str(tag);
+                } else if ctx.github.is_some() && (tag == "</code>" || tag == "</pre>") {
+                    in_code = in_code.saturating_sub(1);
+                    out.push_str(tag);
                 } else {
                     out.push_str(&tag.replace(" class=\"\"", ""));
                 }
@@ -336,7 +463,7 @@ fn rewrite(html: &str, ctx: &LinkContext, link_urls: bool) -> String {
                 let end = found.unwrap_or(rest.len());
                 let text = &rest[..end];
                 rest = &rest[end..];
-                if anchors.is_empty() {
+                if anchors.is_empty() && in_code == 0 {
                     linkify_text(text, ctx, link_urls, &mut out);
                 } else {
                     out.push_str(text);
@@ -438,7 +565,24 @@ fn linkify_text(text: &str, ctx: &LinkContext, link_urls: bool, out: &mut String
     let mut spans: Vec<(usize, usize, String)> = Vec::new();
     if link_urls {
         for m in url_pattern().find_iter(text) {
-            let url = decode_entities(m.as_str());
+            // The text is escaped: an address ends before an escaped quote or bracket
+            // (`http://x/y">` is `http://x/y&quot;&gt;` here), and before the punctuation
+            // that then ends it.
+            let mut raw = m.as_str();
+            // The match stops before a final `;`: look one byte further for the entity.
+            let with_next = text.get(m.start()..m.end() + 1).unwrap_or(raw);
+            if let Some(cut) = ["&quot;", "&gt;", "&lt;", "&#39;", "&#x27;"]
+                .iter()
+                .filter_map(|e| with_next.find(e))
+                .min()
+            {
+                raw = raw[..cut].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+            }
+            if !raw.contains("://") || raw.ends_with("://") {
+                continue;
+            }
+            let m_end = m.start() + raw.len();
+            let url = decode_entities(raw);
             let href = match ctx.tracker_url_href(&url) {
                 Some(local) => format!("<a href=\"{}\" class=\"issue-link\">", escape(&local)),
                 None => format!(
@@ -446,7 +590,7 @@ fn linkify_text(text: &str, ctx: &LinkContext, link_urls: bool, out: &mut String
                     escape(&url)
                 ),
             };
-            spans.push((m.start(), m.end(), href));
+            spans.push((m.start(), m_end, href));
         }
     }
     for m in key_pattern().find_iter(text) {
@@ -465,6 +609,7 @@ fn linkify_text(text: &str, ctx: &LinkContext, link_urls: bool, out: &mut String
         }
     }
     bugzilla_refs(text, ctx, &mut spans);
+    github_refs(text, ctx, &mut spans);
     for m in commit_pattern().find_iter(text) {
         if spans.iter().any(|(s, e, _)| m.start() < *e && m.end() > *s) {
             continue;
@@ -486,6 +631,56 @@ fn linkify_text(text: &str, ctx: &LinkContext, link_urls: bool, out: &mut String
         last = e;
     }
     out.push_str(&text[last..]);
+}
+
+/// GitHub's autolinks in (escaped) text: `#123` (this repository), `owner/repo#123`, both
+/// linked when the issue is published, and `@user` mentions (to the user's GitHub page).
+fn github_refs(text: &str, ctx: &LinkContext, spans: &mut Vec<(usize, usize, String)>) {
+    if ctx.github.is_none() {
+        return;
+    }
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // The character before is captured instead of looked behind at (the regex crate has no
+    // look-behind): `&#39;` (an escaped quote) and `a#1` are no references, `a@b` no mention.
+    let re = RE.get_or_init(|| {
+        Regex::new(r"(?:^|[^A-Za-z0-9_&#/.@+-])(?:([A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100})?#([0-9]{1,18})\b|@([A-Za-z0-9][A-Za-z0-9-]{0,38}))")
+            .unwrap()
+    });
+    let mut found = Vec::new();
+    for c in re.captures_iter(text) {
+        if let Some(n) = c.get(2) {
+            let start = c.get(1).map_or(n.start() - 1, |r| r.start());
+            if let Some(h) = ctx.github_href(c.get(1).map(|r| r.as_str()), n.as_str()) {
+                found.push((
+                    start,
+                    n.end(),
+                    format!("<a href=\"{}\" class=\"issue-link\">", escape(&h)),
+                ));
+            }
+        } else if let Some(user) = c.get(3) {
+            let name = user.as_str().trim_end_matches('-');
+            let end = user.start() + name.len();
+            // `@user` followed by a dot and more is a host or an address, not a mention.
+            if text[end..].starts_with(['.', '@'])
+                && text[end + 1..].starts_with(|c: char| c.is_ascii_alphanumeric())
+            {
+                continue;
+            }
+            found.push((
+                user.start() - 1,
+                end,
+                format!(
+                    "<a href=\"https://github.com/{}\" class=\"mention\" rel=\"nofollow noopener noreferrer\">",
+                    escape(name)
+                ),
+            ));
+        }
+    }
+    for f in found {
+        if !spans.iter().any(|(s, e, _)| f.0 < *e && f.1 > *s) {
+            spans.push(f);
+        }
+    }
 }
 
 /// Bugzilla's own autolinks in (escaped) text: `bug 123`, `bug #123 comment 4`, `comment 4`,
@@ -767,6 +962,19 @@ mod tests {
             out,
             "<p><img src=\"../../../attachments/BZ/0/567/fix.patch\" alt=\"x\"><span class=\"image-missing\">[image not in this archive]</span><span class=\"image-missing\">[image not in this archive]</span><img src=\"static/logo.png\"></p>"
         );
+    }
+
+    #[test]
+    fn plain_text_urls_stop_before_escaped_markup() {
+        with_ctx(|ctx| {
+            let out = plain_text(
+                "see http://example.org/a\">x and <http://example.org/b>.",
+                ctx,
+            );
+            assert!(out.contains("<a href=\"http://example.org/a\" "), "{out}");
+            assert!(out.contains("<a href=\"http://example.org/b\" "), "{out}");
+            assert!(!out.contains("&quot;\""), "{out}");
+        });
     }
 
     #[test]

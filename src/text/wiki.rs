@@ -5,14 +5,16 @@
 //!
 //! 1. **Macros** (`{code}`, `{noformat}`, `{quote}`, `{panel}`, `{html}`) are found first, so that
 //!    nothing inside a code block is ever read as markup. `{quote}` and `{panel}` bodies are
-//!    rendered recursively; an unclosed `{code}` or `{noformat}` runs to the end, as in JIRA.
+//!    rendered recursively; an unclosed macro ends with its paragraph (the next blank line) or
+//!    the text, so one forgotten `{code}` or `{html}` does not swallow everything after it.
 //! 2. **Blocks**, line by line: headings (`h1.`–`h6.`), `bq.`, `----`, lists (`*`, `#`, `-`,
 //!    nested and mixed as `**`, `#*`), tables (`||head||` and `|cell|`), and paragraphs separated
 //!    by blank lines. A single newline inside a paragraph is a line break, as JIRA shows it.
 //! 3. **Inline** markup, character by character: emphasis (`*bold*`, `_italic_`, `-strike-`,
 //!    `+under+`, `^sup^`, `~sub~`, `??cite??`), `{{monospace}}`, links (`[text|url]`, `[url]`,
 //!    `[~user]`, `[#anchor]`, `[^attachment]`), images (`!file.png!`), bare URLs,
-//!    `{color:…}…{color}`, `\\` line breaks and `\` escapes.
+//!    `{color:…}…{color}`, `\\` line breaks, `\` escapes, and JIRA's emoticons (`:)`, `(y)`,
+//!    `(!)`…) as Unicode characters (no image is fetched).
 //!
 //! Emphasis markers only count at word boundaries: an opening marker must follow the start of the
 //! text, whitespace or opening punctuation and precede a non-blank character; a closing marker
@@ -193,6 +195,68 @@ fn trim_body(body: &str) -> &str {
     body
 }
 
+/// Where the paragraph holding `from` ends: the start of the first blank line after it.
+fn blank_line_after(text: &str, from: usize) -> Option<usize> {
+    let mut at = from;
+    // The opening tag's own line break does not start the paragraph's end.
+    while let Some(i) = text[at..].find('\n') {
+        let line_start = at + i + 1;
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |j| line_start + j);
+        if line_start > from + 1 && text[line_start..line_end].trim().is_empty() {
+            return Some(line_start);
+        }
+        if line_end >= text.len() {
+            return None;
+        }
+        at = line_start;
+    }
+    None
+}
+
+/// JIRA's emoticons and what stands for each: Unicode, never an image.
+const EMOTICONS: &[(&str, &str)] = &[
+    ("(flagoff)", "🏳️"),
+    ("(flag)", "🚩"),
+    ("(off)", "💡"),
+    ("(on)", "💡"),
+    ("(*r)", "⭐"),
+    ("(*g)", "⭐"),
+    ("(*b)", "⭐"),
+    ("(*y)", "⭐"),
+    ("(*)", "⭐"),
+    ("(y)", "👍"),
+    ("(n)", "👎"),
+    ("(i)", "ℹ️"),
+    ("(/)", "✅"),
+    ("(x)", "❌"),
+    ("(!)", "⚠️"),
+    ("(+)", "➕"),
+    ("(-)", "➖"),
+    ("(?)", "❓"),
+    (":)", "🙂"),
+    (":(", "🙁"),
+    (":P", "😛"),
+    (":p", "😛"),
+    (":D", "😀"),
+    (";)", "😉"),
+];
+
+/// An emoticon at the start of `rest`, not glued to a word on either side (`f(x)`, `a:Debug`
+/// stay as written): its length and what stands for it.
+fn emoticon(prev: Option<char>, rest: &str) -> Option<(usize, &'static str)> {
+    if prev.is_some_and(|p| p.is_alphanumeric() || p == '_') {
+        return None;
+    }
+    let (code, glyph) = EMOTICONS.iter().find(|(code, _)| rest.starts_with(code))?;
+    let after = rest[code.len()..].chars().next();
+    if after.is_some_and(|a| a.is_alphanumeric() || a == '_') {
+        return None;
+    }
+    Some((code.len(), glyph))
+}
+
 /// Renders text that may hold macros and block markup.
 fn render_blocks(text: &str, out: &mut String) {
     let mut pos = 0;
@@ -200,7 +264,11 @@ fn render_blocks(text: &str, out: &mut String) {
         render_lines(&text[pos..open.start], out);
         let (body, next) = match find_closing(text, open.kind, open.end) {
             Some((s, e)) => (&text[open.end..s], e),
-            None => (&text[open.end..], text.len()),
+            // Unclosed: the block ends with its paragraph (a blank line) or the text.
+            None => match blank_line_after(text, open.end) {
+                Some(end) => (&text[open.end..end], end),
+                None => (&text[open.end..], text.len()),
+            },
         };
         render_macro(&open, body, out);
         pos = next;
@@ -692,6 +760,15 @@ impl Inline<'_> {
                 // A colour tag is invisible: what came before it still decides emphasis.
                 '{' => self.colour(upto(2, "}", 1)).map(|n| (n, prev)),
                 '[' if self.links => self.link(upto(0, "]", 1)).map(|n| (n, Some(']'))),
+                '(' | ':' | ';' if emoticon(prev, rest).is_some() => {
+                    let (n, glyph) = emoticon(prev, rest).unwrap_or((1, ""));
+                    let _ = write!(
+                        self.out,
+                        "<span class=\"emoticon\" title=\"{}\">{glyph}</span>",
+                        escape(&rest[..n])
+                    );
+                    Some((n, Some(' ')))
+                }
                 '!' => image(upto(1, "!", 1), self.out).map(|n| (n, Some('!'))),
                 'h' | 'H' | 'f' | 'F' | 'm' | 'M'
                     if self.links && !prev.is_some_and(|p| p.is_alphanumeric()) =>
@@ -1033,6 +1110,41 @@ mod tests {
         let out = to_html("before\n{noformat}\nLBUG *x*");
         assert!(out.contains("<pre>LBUG *x*</pre>"), "{out}");
         assert!(out.starts_with("<p>before</p>"), "{out}");
+    }
+
+    #[test]
+    fn unclosed_blocks_end_with_their_paragraph() {
+        for open in ["{code}", "{noformat}", "{html}", "{code:java}"] {
+            let out = to_html(&format!("before\n{open}\nint *a*;\nmore\n\nafter *bold*"));
+            assert!(out.contains("<strong>bold</strong>"), "{open}: {out}");
+            assert!(!out.contains("<strong>a</strong>"), "{open}: {out}");
+        }
+        // A closed block keeps its blank lines.
+        let out = to_html("{code}\na\n\n*b*\n{code}\n*c*");
+        assert!(
+            out.contains("*b*") && out.contains("<strong>c</strong>"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn emoticons_are_unicode_but_not_inside_words() {
+        let out = to_html("ok :) (y) (!) (x) ;) :D (/) (on)");
+        for glyph in ["🙂", "👍", "⚠️", "❌", "😉", "😀", "✅", "💡"] {
+            assert!(out.contains(glyph), "{glyph}: {out}");
+        }
+        let out = to_html("f(x) a:Debug (i)nfo x:)");
+        assert!(!out.contains("emoticon"), "{out}");
+    }
+
+    #[test]
+    fn urls_end_before_markup_characters() {
+        let out = to_html(
+            "see http://example.org/a\">x and http://example.org/b'> and http://example.org/c>",
+        );
+        assert!(out.contains("href=\"http://example.org/a\""), "{out}");
+        assert!(out.contains("href=\"http://example.org/c\""), "{out}");
+        assert!(!out.contains("&quot;\">"), "{out}");
     }
 
     #[test]

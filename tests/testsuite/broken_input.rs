@@ -208,13 +208,18 @@ fn impossible_dates_drop_the_field_with_a_warning() {
 }
 
 #[test]
-fn duplicate_keys_with_different_content_keep_one_with_a_warning() {
+fn a_key_claimed_by_two_different_issues_is_an_error_naming_both() {
+    // Another file gives LU-2001 to a different issue (another id): neither may be dropped.
     let json = replace(&jira_json(), "\"id\": \"31001\"", b"\"id\": \"99999\"");
     let json = replace(&json, "Add lfs getstripe", b"A different issue");
-    assert_warning(
+    assert_error(
         "dup.json",
         &json,
-        &["two different issues", "LU-2001", "(issue LU-2001)"],
+        &[
+            "two different issues have the key LU-2001",
+            "dup.json (issue 1 of the file; jira id 99999)",
+            "jira id 31001",
+        ],
     );
 }
 

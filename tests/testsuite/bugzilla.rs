@@ -143,7 +143,55 @@ fn bugzilla_exports_build_into_bucketed_pages_with_old_anchors() {
         .collect();
     assert_eq!(stubs.len(), 1, "{:?}", i.warnings);
     assert_eq!(stubs[0].key.as_deref(), Some("BZ-13000"));
-    assert_eq!(i.warnings.len(), 1, "{:?}", i.warnings);
+    // The 3.0 file has times without a zone and the config names none: one warning for it.
+    let zoneless: Vec<_> = i
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("without a zone"))
+        .collect();
+    assert_eq!(zoneless.len(), 1, "{:?}", i.warnings);
+    assert!(zoneless[0].path.ends_with("lustre-bugzilla-3.0.xml"));
+    assert_eq!(i.warnings.len(), 2, "{:?}", i.warnings);
+}
+
+#[test]
+fn a_named_timezone_reads_zoneless_times_and_silences_the_warning() {
+    let (_dir, site) = site();
+    let config = CONFIG.replace(
+        "key_prefix = \"BZ\"",
+        "key_prefix = \"BZ\"\ntimezone = \"America/Los_Angeles\"",
+    );
+    std::fs::write(site.join("hindsight.toml"), config).unwrap();
+    let report = build(&site).unwrap();
+    assert!(
+        !report
+            .import
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("without a zone")),
+        "{:?}",
+        report.import.warnings
+    );
+}
+
+#[test]
+fn an_issuezilla_export_builds_and_its_tracker_is_named_bugzilla() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    copy_tree(
+        &repo().join("tests/fixtures/issuezilla"),
+        &site.join("exports"),
+    );
+    std::fs::write(
+        site.join("hindsight.toml"),
+        "title = \"T\"\n[[tracker]]\nkey_prefix = \"ARGO\"\ntimezone = \"America/Los_Angeles\"\npaths = [\"exports/*.xml\"]\n",
+    )
+    .unwrap();
+    build(&site).unwrap();
+    let json = std::fs::read_to_string(site.join("public/issues/ARGO/0/ARGO-4.json")).unwrap();
+    assert!(json.contains("\"source\": \"bugzilla\""), "{json}");
+    assert!(json.contains("2001-06-15T10:23:45-07:00"), "{json}");
+    assert!(site.join("public/issues/ARGO/0/ARGO-5.html").exists());
 }
 
 #[test]

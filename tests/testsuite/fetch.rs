@@ -629,6 +629,7 @@ fn import(
     let source = Source {
         name: "t".into(),
         key_prefix: prefix.map(str::to_string),
+        ..Default::default()
     };
     let mut out = BTreeMap::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
@@ -1373,7 +1374,7 @@ fn github_repositories_with_comments_and_timelines_import() {
         .requests()
         .iter()
         .any(|r| r.starts_with("/repos/acme/fs/issues?") && r.contains("page=3")));
-    // The importer reads one repository per tracker key space; read the fs pages.
+    // Read the fs pages (keys take the repository's name: `FS-2`).
     let text = std::fs::read_to_string(folder.join("github-r0001-000001.json")).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v[1]["reactions"]["+1"], 1);
@@ -1389,9 +1390,9 @@ fn github_repositories_with_comments_and_timelines_import() {
     }
     let issues = import(dir.path(), hindsight::import::github_json::read_file, None);
     assert_eq!(issues.len(), 9);
-    assert_eq!(issues["GH-2"].comments.len(), 2);
-    assert!(issues["GH-2"].pull_request);
-    assert_eq!(issues["GH-2"].history.len(), 1, "the labeled event");
+    assert_eq!(issues["FS-2"].comments.len(), 2);
+    assert!(issues["FS-2"].pull_request);
+    assert_eq!(issues["FS-2"].history.len(), 1, "the labeled event");
 
     // The next run passes `since`.
     server.clear_log();

@@ -17,6 +17,7 @@ mod example_site;
 mod fetch;
 mod gen_archive;
 mod git_history;
+mod github;
 mod hostile;
 mod incremental;
 mod jira_json;
