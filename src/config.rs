@@ -511,6 +511,29 @@ impl Config {
         })
     }
 
+    /// The key prefix of the Bugzilla tracker, whose bug numbers `bug 1234`, `b=1234`,
+    /// `show_bug.cgi?id=1234` and `attachment.cgi?id=N` name: the first tracker with a prefix
+    /// that is read as Bugzilla (by its format, or by its name when the format is detected),
+    /// never a GitHub tracker's prefix.
+    pub fn bug_prefix(&self) -> Option<&str> {
+        let named = |t: &TrackerConfig, family: &str| {
+            t.format.is_some_and(|f| f.family() == family)
+                || t.name
+                    .as_deref()
+                    .is_some_and(|n| n.to_ascii_lowercase().contains(family))
+        };
+        self.trackers
+            .iter()
+            .filter(|t| named(t, "bugzilla"))
+            .find_map(|t| t.key_prefix.as_deref())
+            .or_else(|| {
+                self.trackers
+                    .iter()
+                    .filter(|t| !named(t, "github"))
+                    .find_map(|t| t.key_prefix.as_deref())
+            })
+    }
+
     /// Whether issues of `project` are published.
     pub fn publishes_project(&self, project: &str) -> bool {
         match &self.projects {

@@ -310,7 +310,10 @@ fn stage_site(
         Some(linked.issues.len() as u64),
         || {
             // Issues then commits, each as the site publishes it.
-            search::build_streaming(&config.cache, staging, |emit| {
+            let options = search::Options {
+                bug_prefix: config.bug_prefix().map(str::to_string),
+            };
+            search::build_streaming(&config.cache, staging, &options, |emit| {
                 linked.for_each_issue(|issue| {
                     let path = format!("{}.html", keys::issue_path(&issue.key));
                     if let Some(doc) = search::docs::issue_doc(&issue, &path) {

@@ -339,10 +339,7 @@ impl<'a> Renderer<'a> {
     /// The key prefix of the Bugzilla tracker, whose bug numbers and attachment ids the old
     /// `show_bug.cgi?id=N` and `attachment.cgi?id=N` addresses name.
     fn bug_prefix(&self) -> Option<&str> {
-        self.config
-            .trackers
-            .iter()
-            .find_map(|t| t.key_prefix.as_deref())
+        self.config.bug_prefix()
     }
 
     /// Notes where `attachment.cgi?id=N` should lead for the attachments of a Bugzilla issue.

@@ -80,6 +80,8 @@ struct Root {
     t: Vec<String>,
     /// Score of each impact level.
     w: Vec<u64>,
+    /// The Bugzilla key prefix, folded (`bz`), when the archive has one.
+    bz: Option<String>,
 }
 
 struct Entry {
@@ -186,6 +188,7 @@ impl StaticIndex {
                 h: 0,
                 t: Vec::new(),
                 w: Vec::new(),
+                bz: None,
             },
             files: Default::default(),
             leaves: Default::default(),
@@ -213,6 +216,7 @@ impl StaticIndex {
                 .map(|a| a.iter().filter_map(Value::as_u64).collect())
                 .filter(|w: &Vec<u64>| w.len() > 64)
                 .ok_or_else(|| malformed("root.js has no weights table `w`"))?,
+            bz: r.get("bz").and_then(Value::as_str).map(str::to_string),
         };
         Ok(index)
     }
@@ -534,7 +538,12 @@ impl StaticIndex {
             }
             sels.push(sel);
         }
-        let key_ords = match &pq.key {
+        // `bug 1234` is the key `BZ-1234` in an archive whose Bugzilla prefix is `BZ`.
+        let key = pq.key.clone().or_else(|| {
+            let (bz, n) = (self.root.bz.as_ref()?, pq.bug.as_ref()?);
+            Some((query::key_term(&format!("{bz}-{n}")), false))
+        });
+        let key_ords = match &key {
             Some(k) => self.resolve_key(k)?,
             None => Vec::new(),
         };
@@ -565,7 +574,7 @@ impl StaticIndex {
         let allowed =
             |d: usize| filter_sets.iter().all(|s| s.contains(&d)) && !excluded.contains(&d);
         let keys: Vec<usize> = key_ords.into_iter().filter(|&d| allowed(d)).collect();
-        if let Some((term, false)) = &pq.key {
+        if let Some((term, false)) = &key {
             if keys.is_empty() {
                 // A key the archive does not hold: say so, and list nothing in its place.
                 let key = q.trim();

@@ -204,7 +204,11 @@ impl OrderKey {
 /// The index may have any number of segments: their term dictionaries are merged here, in one
 /// streaming pass, so the build needs no merged copy of the index (merging a million documents
 /// into one segment costs more memory and time than reading the segments side by side).
-pub(crate) fn export(index: &Index, sink: &dyn PageSink) -> Result<SearchReport> {
+pub(crate) fn export(
+    index: &Index,
+    sink: &dyn PageSink,
+    options: &super::Options,
+) -> Result<SearchReport> {
     let f = fields(index)?;
     let reader = index
         .reader_builder()
@@ -398,11 +402,15 @@ pub(crate) fn export(index: &Index, sink: &dyn PageSink) -> Result<SearchReport>
         level = up;
     }
     let root = format!(
-        "{{\"v\":{FORMAT},\"n\":{n},\"g\":{DOCS_PER_SHARD},\"fb\":{FILTER_BLOCK_BITS},\"lnmin\":{:.6},\"step\":{:.6},\"w\":{},\"f\":{FANOUT},\"h\":{h},\"t\":{}}}",
+        "{{\"v\":{FORMAT},\"n\":{n},\"g\":{DOCS_PER_SHARD},\"fb\":{FILTER_BLOCK_BITS},\"lnmin\":{:.6},\"step\":{:.6},\"w\":{},\"f\":{FANOUT},\"h\":{h},\"t\":{}{}}}",
         scale.lnmin,
         scale.step,
         json(&scale.weights()),
-        json(&level)
+        json(&level),
+        match &options.bug_prefix {
+            Some(p) => format!(",\"bz\":{}", json(&super::tokenize::fold(p))),
+            None => String::new(),
+        }
     );
     out.put("root", &root)?;
     Ok(out.report)
@@ -761,7 +769,7 @@ mod tests {
             .unwrap();
             let segments = index.searchable_segment_ids().unwrap().len();
             let files = Files::default();
-            export(&index, &files).unwrap();
+            export(&index, &files, &Default::default()).unwrap();
             (segments, files.0.into_inner().unwrap())
         };
         let (one, whole) = export_with(None);

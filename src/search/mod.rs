@@ -103,6 +103,14 @@ impl SearchReport {
     }
 }
 
+/// What the static index needs to know of the archive beyond its documents.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The key prefix of the Bugzilla tracker (`BZ`), so that `bug 1234` and `b=1234` typed
+    /// as a query reach `BZ-1234` as its key does.
+    pub bug_prefix: Option<String>,
+}
+
 /// Indexes `docs` with tantivy into `cache_dir` (replacing what an earlier build left there)
 /// and writes the static index under `search/` through `sink`.
 ///
@@ -112,9 +120,10 @@ pub fn build(
     docs: impl Iterator<Item = SearchDoc>,
     cache_dir: &Path,
     sink: &dyn crate::render::PageSink,
+    options: &Options,
 ) -> crate::error::Result<SearchReport> {
     let idx = index::build_index(docs, cache_dir)?;
-    export::export(&idx, sink)
+    export::export(&idx, sink, options)
 }
 
 /// Like [`build`], for producers that push documents from a callback (the archive store's
@@ -123,11 +132,12 @@ pub fn build(
 pub fn build_streaming(
     cache_dir: &Path,
     sink: &dyn crate::render::PageSink,
+    options: &Options,
     produce: impl FnOnce(&mut dyn FnMut(SearchDoc)) -> crate::error::Result<()>,
 ) -> crate::error::Result<SearchReport> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<SearchDoc>(256);
     std::thread::scope(|s| {
-        let indexer = s.spawn(move || build(rx.into_iter(), cache_dir, sink));
+        let indexer = s.spawn(move || build(rx.into_iter(), cache_dir, sink, options));
         let produced = produce(&mut |d| {
             // A failed indexer drops the receiver; its error is reported below.
             let _ = tx.send(d);

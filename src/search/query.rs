@@ -40,6 +40,9 @@ pub struct Query {
     /// When the query is an issue key or a commit hash: the key term (`key:lu-1234`), and
     /// whether it is a prefix of longer keys (a short hash).
     pub key: Option<(String, bool)>,
+    /// When the query is a Bugzilla reference (`bug 1234`, `bug #1234`, `b=1234`): the bug
+    /// number, a key once the archive's Bugzilla prefix is known.
+    pub bug: Option<String>,
     /// What the reader should know about how the query was read: an unknown filter field, a
     /// filter value that cannot be read, a quote left open. Shown beside the results.
     pub notes: Vec<String>,
@@ -142,6 +145,9 @@ pub fn parse(q: &str) -> Query {
         out.key = Some((key_term(trimmed), false));
     } else if is_hash(trimmed) && trimmed.len() <= 40 {
         out.key = Some((key_term(trimmed), trimmed.len() < KEY_HASH_LEN));
+    }
+    if out.key.is_none() {
+        out.bug = bug_number(trimmed);
     }
     let chars: Vec<char> = q.chars().collect();
     let n = chars.len();
@@ -257,6 +263,25 @@ fn is_noise(atom: &str) -> bool {
         || (atom.len() >= 10
             && atom.starts_with("0x")
             && atom[2..].bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The number of a Bugzilla reference as commit messages and mails write it: `bug 1234`,
+/// `Bug #1234`, `b=1234`, `b:1234`.
+fn bug_number(s: &str) -> Option<String> {
+    let lower = s.to_ascii_lowercase();
+    let rest = match lower.strip_prefix("bug") {
+        Some(r) => r
+            .trim_start()
+            .strip_prefix('#')
+            .unwrap_or(r.trim_start())
+            .trim_start(),
+        None => lower
+            .strip_prefix("b=")
+            .or_else(|| lower.strip_prefix("b:"))?,
+    };
+    let ok = !rest.is_empty() && rest.len() <= 18 && rest.bytes().all(|b| b.is_ascii_digit());
+    ok.then(|| rest.trim_start_matches('0').to_string())
+        .filter(|n| !n.is_empty())
 }
 
 /// `word:value` where `word` looks like a field name (letters only) but is none: a filter the
@@ -494,5 +519,21 @@ mod tests {
         assert_eq!(filter_term("component", "osd_zfs"), "component:osd zfs");
         // `-EIO` is still a word.
         assert_eq!(parse("-EIO ").groups[0].whole.as_deref(), Some("-eio"));
+    }
+
+    #[test]
+    fn bugzilla_references_name_a_bug() {
+        for (q, n) in [
+            ("bug 1234", "1234"),
+            ("Bug #1234", "1234"),
+            ("BUG# 01234", "1234"),
+            ("b=1234", "1234"),
+            ("b:1234", "1234"),
+        ] {
+            assert_eq!(parse(q).bug.as_deref(), Some(n), "{q}");
+        }
+        for q in ["bug", "bug 12a", "b=", "debug 12", "bug 1234 lock"] {
+            assert_eq!(parse(q).bug, None, "{q}");
+        }
     }
 }

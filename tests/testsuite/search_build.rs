@@ -6,7 +6,7 @@ use hindsight::search::{self, SearchDoc};
 fn build(docs: Vec<SearchDoc>) -> (tempfile::TempDir, MemSink, search::SearchReport) {
     let cache = tempfile::tempdir().unwrap();
     let sink = MemSink::default();
-    let report = search::build(docs.into_iter(), cache.path(), &sink).unwrap();
+    let report = search::build(docs.into_iter(), cache.path(), &sink, &Default::default()).unwrap();
     (cache, sink, report)
 }
 
@@ -132,7 +132,7 @@ fn streaming_build_equals_iterator_build() {
     let (_c, a, ra) = build(fixture_docs());
     let cache = tempfile::tempdir().unwrap();
     let b = MemSink::default();
-    let rb = search::build_streaming(cache.path(), &b, |emit| {
+    let rb = search::build_streaming(cache.path(), &b, &Default::default(), |emit| {
         for d in fixture_docs() {
             emit(d);
         }

@@ -69,6 +69,11 @@ const QUERIES: &[&str] = &[
     "3f2a9c1",
     "3f2a9c1e0b7d4c6a8e9f0a1b2c3d4e5f60718293",
     "3f2a9c",
+    "bug 12755",
+    "Bug #12755",
+    "b=12755",
+    "BZ-12755",
+    "bug 99999",
     // CJK and other scripts, case
     "文件系统",
     "系统",
@@ -159,6 +164,14 @@ fn the_terminal_and_the_page_give_the_same_answers() {
         "no document has component \"oscc\"; did you mean osc?"
     );
     assert!(keys(at("-status:open")).len() == 10);
+    // Bugzilla references reach the bug as its key does; a missing one is said to be.
+    for q in ["bug 12755", "Bug #12755", "b=12755", "BZ-12755"] {
+        assert_eq!(keys(at(q))[0], "BZ-12755", "{q}");
+    }
+    assert_eq!(
+        expected[at("bug 99999")]["notes"][0],
+        "bug 99999 is not in this archive"
+    );
     // Versions typed bare find `Lustre 2.15.0`-style names.
     assert_eq!(keys(at("fix:2.15.0")), keys(at("fix:\"Lustre 2.15.0\"")));
     assert!(!keys(at("fix:2.15")).is_empty());

@@ -117,6 +117,9 @@ pub fn fixture_docs() -> Vec<SearchDoc> {
         issue("LU-1006", "Wrong counters in /proc/fs/lustre/osc/*/stats", "Reopened", "osc", "Lustre 2.15.0", 2023, &[
             "lustre/osc/lproc_osc.c prints the wrong value for the read_bytes counter.",
         ]),
+        issue("BZ-12755", "MDS LBUG in mds_reint after failover", "Closed", "mds", "", 2007, &[
+            "The MDS hit an LBUG in mds_reint_open during recovery.",
+        ]),
     ];
     v.push(SearchDoc {
         kind: DocKind::Commit,
@@ -467,5 +470,14 @@ pub fn write_site(
     fs::create_dir_all(&lists).unwrap();
     lists.push("index.html");
     fs::write(lists, "<!DOCTYPE html><title>Lists</title>").unwrap();
-    hindsight::search::build(docs.into_iter(), cache, &DirSink(dir.to_path_buf())).unwrap()
+    let options = hindsight::search::Options {
+        bug_prefix: Some("BZ".into()),
+    };
+    hindsight::search::build(
+        docs.into_iter(),
+        cache,
+        &DirSink(dir.to_path_buf()),
+        &options,
+    )
+    .unwrap()
 }

@@ -228,11 +228,20 @@
 
   // The last word is a prefix unless the query ends in a space or a closing quote: the same
   // rule while typing, after Enter, for a shared link and in the terminal (query.rs).
+  // The number of a Bugzilla reference: `bug 1234`, `Bug #1234`, `b=1234`, `b:1234`.
+  function bugNumber(s) {
+    var m = /^(?:bug\s*(?:#\s*)?|b[=:])([0-9]{1,18})$/i.exec(s);
+    if (!m) return null;
+    var n = m[1].replace(/^0+/, '');
+    return n || null;
+  }
+
   function parseQuery(q) {
-    var out = { groups: [], filters: [], exclude: [], key: null, notes: [] };
+    var out = { groups: [], filters: [], exclude: [], key: null, bug: null, notes: [] };
     var trimmed = q.trim();
     if (isIssueKey(trimmed)) out.key = [keyTerm(trimmed), false];
     else if (isHash(trimmed) && trimmed.length <= 40) out.key = [keyTerm(trimmed), trimmed.length < KEY_HASH_LEN];
+    else out.bug = bugNumber(trimmed);
     var chars = Array.from(q), n = chars.length, i = 0, text = '';
     function flush() { if (text) { words(text, out); text = ''; } }
     while (i < n) {
@@ -645,6 +654,8 @@
           return sel;
         });
       });
+      // `bug 1234` is the key `BZ-1234` in an archive whose Bugzilla prefix is `BZ`.
+      if (!pq.key && pq.bug && r.bz) pq.key = [keyTerm(r.bz + '-' + pq.bug), false];
       var keyP = pq.key ? resolveKey(pq.key) : Promise.resolve([]);
       var valueNotes = [];
       var filterP = Promise.all(pq.filters.map(function (f, fi) {
