@@ -7,7 +7,9 @@
 //! - JIRA: search pages (`/rest/api/2/search`, keyset-paged by key so no result window stops
 //!   it) with `expand=renderedFields,changelog,names,schema`, comments, changelog and worklogs
 //!   that the search truncated completed from their own endpoints; attachment files into the
-//!   tracker's `attachments` folder (JIRA's own layout) up to a size cap.
+//!   tracker's `attachments` folder (JIRA's own layout) up to a size cap. JIRA Cloud, which
+//!   removed that search, is read through `/rest/api/3/search/jql` (`nextPageToken` paging)
+//!   with `jira_api = "cloud"`, or by itself when the v2 search answers 410 Gone or 404.
 //! - Bugzilla: ids listed (`buglist.cgi?ctype=csv`, or REST `/rest/bug?include_fields=id`),
 //!   bugs fetched in batches (`show_bug.cgi?ctype=xml`, attachments inline, on every version;
 //!   or REST with comments, history and attachments embedded).
@@ -36,7 +38,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
-pub use crate::config::{BugzillaApi, FetchConfig, TrackerKind};
+pub use crate::config::{BugzillaApi, FetchConfig, JiraApi, TrackerKind};
 pub use crate::observe::{Observer, Quiet};
 pub use error::{redact, FetchError};
 use files::FileKind;
@@ -341,6 +343,8 @@ pub(crate) struct Ctx<'a> {
     pub progress: &'a dyn Observer,
     pub counts: Counts,
     pub kind: FileKind,
+    /// JIRA: the Cloud search (`/rest/api/3/search/jql`) is used, by config or fall-over.
+    pub jira_cloud: AtomicBool,
 }
 
 impl Ctx<'_> {
@@ -469,6 +473,7 @@ fn harvest(
         progress,
         counts: Counts::default(),
         kind,
+        jira_cloud: AtomicBool::new(config.jira_api == JiraApi::Cloud),
     };
 
     state::remove_temporaries(&target.folder);

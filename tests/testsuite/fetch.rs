@@ -273,6 +273,9 @@ struct Jira {
     /// Delay of each search answer.
     delay: Duration,
     searches: AtomicUsize,
+    /// A JIRA Cloud site: `/rest/api/2/search` answers 410 Gone, `/rest/api/3/search/jql`
+    /// pages with `nextPageToken`, and v3 bodies are ADF documents.
+    cloud: AtomicBool,
 }
 
 fn split(key: &str) -> (String, u64) {
@@ -309,6 +312,7 @@ impl Jira {
             faults: Faults::default(),
             delay: Duration::ZERO,
             searches: AtomicUsize::new(0),
+            cloud: AtomicBool::new(false),
         })
     }
 
@@ -401,12 +405,29 @@ impl Jira {
         if let Some(r) = self.faults.take(req) {
             return r;
         }
+        let cloud = self.cloud.load(Ordering::SeqCst);
         if req.path == "/rest/api/2/search" {
+            if cloud {
+                return status(
+                    410,
+                    r#"{"errorMessages":["The requested API has been removed. Please migrate to the /rest/api/3/search/jql API."],"errors":{}}"#,
+                    &[],
+                );
+            }
             self.searches.fetch_add(1, Ordering::SeqCst);
             std::thread::sleep(self.delay);
-            return self.search(req, base);
+            return self.search(req, base, false);
         }
-        if let Some(rest) = req.path.strip_prefix("/rest/api/2/issue/") {
+        if req.path == "/rest/api/3/search/jql" && cloud {
+            self.searches.fetch_add(1, Ordering::SeqCst);
+            return self.search(req, base, true);
+        }
+        let issue_path = if cloud {
+            req.path.strip_prefix("/rest/api/3/issue/")
+        } else {
+            req.path.strip_prefix("/rest/api/2/issue/")
+        };
+        if let Some(rest) = issue_path {
             let mut parts = rest.split('/');
             let key = parts.next().unwrap_or("");
             let what = parts.next();
@@ -426,8 +447,15 @@ impl Jira {
             return match what {
                 Some("comment") => {
                     // Pages of 3, whatever is asked.
-                    let all: Vec<Value> =
-                        (0..issue.comments).map(|j| Jira::comment(key, j)).collect();
+                    let all: Vec<Value> = (0..issue.comments)
+                        .map(|j| {
+                            let mut c = Jira::comment(key, j);
+                            if cloud {
+                                c["body"] = adf(c["body"].as_str().unwrap());
+                            }
+                            c
+                        })
+                        .collect();
                     let page: Vec<Value> = all.iter().skip(start).take(3).cloned().collect();
                     json_reply(
                         &json!({"startAt": start, "maxResults": 3, "total": all.len(), "comments": page}),
@@ -446,8 +474,9 @@ impl Jira {
         status(404, "{}", &[])
     }
 
-    /// A tiny JQL: the clauses the harvest writes.
-    fn search(&self, req: &Req, base: &str) -> Reply {
+    /// A tiny JQL: the clauses the harvest writes. `v3`: Cloud's `/search/jql`, paged by an
+    /// opaque `nextPageToken`, without `total`, ADF bodies.
+    fn search(&self, req: &Req, base: &str, v3: bool) -> Reply {
         let jql = req.param("jql").unwrap_or("").to_string();
         if jql.contains("NOPE") {
             return status(
@@ -500,6 +529,39 @@ impl Jira {
             .and_then(|m| m.parse().ok())
             .unwrap_or(50)
             .min(self.cap);
+        if v3 {
+            assert!(req.param("startAt").is_none(), "{}", req.target);
+            // The Cloud search gives only ids unless fields are asked for.
+            assert!(req.param("fields").is_some(), "{}", req.target);
+            let start: usize = match req.param("nextPageToken") {
+                None => 0,
+                Some(t) => t
+                    .strip_prefix("tok-")
+                    .and_then(|n| n.parse().ok())
+                    .expect("a token this server gave"),
+            };
+            let page: Vec<Value> = matching
+                .iter()
+                .skip(start)
+                .take(max)
+                .map(|i| {
+                    let mut v = self.hit(i, base);
+                    let d = v["fields"]["description"].as_str().unwrap().to_string();
+                    v["fields"]["description"] = adf(&d);
+                    for c in v["fields"]["comment"]["comments"].as_array_mut().unwrap() {
+                        c["body"] = adf(c["body"].as_str().unwrap());
+                    }
+                    v
+                })
+                .collect();
+            let end = start + page.len();
+            let mut answer = json!({"issues": page, "isLast": end >= matching.len(),
+                                    "names": {"customfield_10001": "Severity"}});
+            if end < matching.len() {
+                answer["nextPageToken"] = json!(format!("tok-{end}"));
+            }
+            return json_reply(&answer);
+        }
         let start: usize = req
             .param("startAt")
             .and_then(|s| s.parse().ok())
@@ -517,6 +579,13 @@ impl Jira {
             "names": {"customfield_10001": "Severity"}
         }))
     }
+}
+
+/// `text` as an Atlassian Document Format document of one paragraph.
+fn adf(text: &str) -> Value {
+    json!({"type": "doc", "version": 1, "content": [
+        {"type": "paragraph", "content": [{"type": "text", "text": text}]}
+    ]})
 }
 
 fn start_jira(jira: Arc<Jira>) -> Server {
@@ -736,6 +805,115 @@ fn jira_harvest_pages_by_key_completes_comments_and_imports() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(leftovers, vec![std::ffi::OsString::from("state.json")]);
+}
+
+#[test]
+fn jira_cloud_search_jql_is_token_paged_resumed_incremental_and_imports() {
+    // A Cloud site: the v2 search answers 410 Gone, the harvest goes over to /search/jql.
+    let jira = Jira::new(&[("LU", 23), ("LUDOC", 4)], 10);
+    jira.cloud.store(true, Ordering::SeqCst);
+    // A 401 on the second token page: what was fetched stays, the next run resumes by key.
+    jira.faults.add(
+        "nextPageToken=tok-10",
+        status(
+            401,
+            r#"{"errorMessages":["You are not authenticated."]}"#,
+            &[],
+        ),
+    );
+    let server = start_jira(jira.clone());
+    let (_dir, site) = site_with(&jira_config(&server.url(), ""));
+    let folder = site.join("harvest/jira");
+    let e = harvest(&site, false).unwrap_err().to_string();
+    assert!(
+        e.contains("HTTP 401") && e.contains("/rest/api/3/search/jql"),
+        "{e}"
+    );
+    assert_eq!(harvested_keys(&folder, "jira").len(), 10);
+    server.clear_log();
+    let summary = harvest(&site, false).unwrap();
+    let t = &summary.trackers[0];
+    assert!(t.resumed, "{summary}");
+    assert_eq!(t.issues, 17, "{summary}");
+    assert_eq!(t.attachments, 4 - 2, "{summary}");
+    let requests: Vec<String> = server.requests().into_iter().map(|r| decode(&r)).collect();
+    let searches: Vec<&String> = requests
+        .iter()
+        .filter(|r| r.starts_with("/rest/api/3/search/jql"))
+        .collect();
+    // The resumed run asks from the last complete key, then follows the tokens.
+    assert!(searches[0].contains("key > \"LU-10\""), "{searches:?}");
+    assert!(
+        searches.iter().any(|s| s.contains("nextPageToken=tok-")),
+        "{searches:?}"
+    );
+    assert!(
+        searches
+            .iter()
+            .all(|s| s.contains("expand=renderedFields,changelog") && !s.contains("startAt")),
+        "{searches:?}"
+    );
+    // Completion asks the v3 issue resources, whose bodies are ADF too.
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("/rest/api/3/issue/LU-14/comment")),
+        "{requests:?}"
+    );
+    assert!(!requests.iter().any(|r| r.starts_with("/rest/api/2/issue/")));
+    let keys = harvested_keys(&folder, "jira");
+    assert_eq!(keys.len(), 27);
+    assert!(keys.values().all(|&n| n == 1), "{keys:?}");
+    let issues = import(&folder, hindsight::import::jira_json::read_file, None);
+    assert_eq!(issues.len(), 27);
+    let lu6 = &issues["LU-6"];
+    assert_eq!(lu6.comments.len(), 4, "the search held 2 of 4");
+    assert!(
+        lu6.comments[3].body.content.contains("Comment 3 on LU-6"),
+        "{:?}",
+        lu6.comments[3].body
+    );
+    assert_eq!(issues["LU-5"].history.len(), 2);
+    assert!(site.join("attachments/LU/10000/LU-20/920").exists());
+
+    // Incremental: only what changed, with `updated >=` on the Cloud search.
+    {
+        let mut all = jira.issues.lock().unwrap();
+        let i = all.get_mut(&("LU".into(), 3)).unwrap();
+        i.updated = Utc::now();
+        i.comments += 1;
+    }
+    server.clear_log();
+    let summary = harvest(&site, false).unwrap();
+    let t = &summary.trackers[0];
+    assert!(!t.full);
+    assert_eq!((t.issues, t.replaced), (1, 1), "{summary}");
+    assert!(t.gone.is_empty(), "{summary}");
+    let first = decode(&server.requests()[0]);
+    assert!(
+        first.starts_with("/rest/api/2/search") || first.starts_with("/rest/api/3/search/jql"),
+        "{first}"
+    );
+    assert!(server
+        .requests()
+        .iter()
+        .map(|r| decode(r))
+        .any(|r| r.starts_with("/rest/api/3/search/jql") && r.contains("updated >= \"-")));
+    let keys = harvested_keys(&folder, "jira");
+    assert_eq!(keys.len(), 27);
+    assert!(keys.values().all(|&n| n == 1), "{keys:?}");
+    let issues = import(&folder, hindsight::import::jira_json::read_file, None);
+    assert_eq!(issues["LU-3"].comments.len(), 7);
+
+    // `jira_api = "cloud"` asks /search/jql at once.
+    let (_dir, site) = site_with(&jira_config(&server.url(), "jira_api = \"cloud\"\n"));
+    server.clear_log();
+    let summary = harvest(&site, false).unwrap();
+    assert_eq!(summary.trackers[0].issues, 27, "{summary}");
+    assert!(server
+        .requests()
+        .iter()
+        .all(|r| !r.starts_with("/rest/api/2/")));
 }
 
 #[test]
