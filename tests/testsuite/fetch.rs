@@ -10,7 +10,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
 use hindsight::fetch::{fetch, FetchError, FetchOptions, FetchSummary, FetchTarget, Quiet};
@@ -1577,4 +1577,147 @@ fn github_repositories_with_comments_and_timelines_import() {
     harvest(&site, false).unwrap();
     let first = server.requests()[0].clone();
     assert!(first.contains("since=20"), "{first}");
+}
+
+/// The pause between the request of `log` matching `first` and the next request after it.
+fn gap_after(log: &Mutex<Vec<(Instant, String)>>, first: &str) -> Duration {
+    let log = log.lock().unwrap();
+    let i = log
+        .iter()
+        .position(|(_, t)| t.contains(first))
+        .unwrap_or_else(|| panic!("no request {first}"));
+    let next = log
+        .get(i + 1)
+        .unwrap_or_else(|| panic!("nothing after {first}"));
+    next.0 - log[i].0
+}
+
+#[test]
+fn rate_limits_are_waited_out_and_nothing_is_lost() {
+    // GitHub: a 403 with `X-RateLimit-Remaining: 0` and a reset a second ahead on page 2, and
+    // a 200 that uses the limit up on the first page of the second repository.
+    let base = Arc::new(Mutex::new(String::new()));
+    let times: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
+    let limited = Arc::new(AtomicUsize::new(0));
+    let (b2, t2, l2) = (base.clone(), times.clone(), limited.clone());
+    let token_seen = Arc::new(AtomicBool::new(false));
+    let server = Server::start(move |req| {
+        t2.lock()
+            .unwrap()
+            .push((Instant::now(), req.target.clone()));
+        let counts: HashMap<&str, u64> = [("acme/fs", 9), ("acme/tools", 3)].into();
+        let base = b2.lock().unwrap().clone();
+        let reset = (SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 1)
+        .to_string();
+        if req.target.starts_with("/repos/acme/fs/issues?")
+            && req.param("page") == Some("2")
+            && l2.fetch_add(1, Ordering::SeqCst) == 0
+        {
+            return status(
+                403,
+                r#"{"message":"API rate limit exceeded for 127.0.0.1."}"#,
+                &[
+                    ("X-RateLimit-Remaining", "0"),
+                    ("X-RateLimit-Reset", reset.as_str()),
+                ],
+            );
+        }
+        let reply = github_handler(req, &base, &counts, &token_seen);
+        match reply {
+            Reply::Full {
+                status,
+                mut headers,
+                body,
+            } if req.target.starts_with("/repos/acme/tools/issues?")
+                && req.param("page").is_none() =>
+            {
+                headers.retain(|(k, _)| !k.starts_with("X-RateLimit"));
+                headers.push(("X-RateLimit-Remaining".into(), "0".into()));
+                headers.push(("X-RateLimit-Reset".into(), reset));
+                Reply::Full {
+                    status,
+                    headers,
+                    body,
+                }
+            }
+            r => r,
+        }
+    });
+    *base.lock().unwrap() = server.url();
+    let (_dir, site) = site_with(&format!(
+        "title = \"G\"\n[[tracker]]\nname = \"github\"\npaths = [\"harvest/github/*.json\"]\n[tracker.fetch]\nkind = \"github\"\nurl = \"{}\"\nrepos = [\"acme/fs\", \"acme/tools\"]\nbackoff_seconds = 0.01\nmax_in_flight = 1\n",
+        server.url()
+    ));
+    let summary = harvest(&site, false).unwrap();
+    let t = &summary.trackers[0];
+    assert_eq!(t.issues, 12, "{summary}");
+    assert_eq!(t.retries, 1, "{summary}");
+    let keys = harvested_keys(&site.join("harvest/github"), "github");
+    assert_eq!(keys.len(), 12);
+    assert!(keys.values().all(|&n| n == 1), "{keys:?}");
+    // The client waited for the reset (a second ahead, plus a second of margin at most).
+    let gap = {
+        // Measured after the refused page 2.
+        let log = times.lock().unwrap();
+        let i = log
+            .iter()
+            .position(|(_, t)| t.starts_with("/repos/acme/fs/issues?") && t.contains("&page=2"))
+            .unwrap();
+        log[i + 1].0 - log[i].0
+    };
+    assert!(
+        gap >= Duration::from_millis(900) && gap < Duration::from_secs(4),
+        "{gap:?}"
+    );
+    let gap = {
+        let log = times.lock().unwrap();
+        let i = log
+            .iter()
+            .position(|(_, t)| t.starts_with("/repos/acme/tools/issues?") && !t.contains("&page="))
+            .unwrap();
+        log[i + 1].0 - log[i].0
+    };
+    assert!(
+        gap >= Duration::from_millis(900) && gap < Duration::from_secs(4),
+        "a used-up limit on a 200 pauses the next request: {gap:?}"
+    );
+
+    // JIRA Cloud: 429 with `Retry-After: 2` on a token page.
+    let jira = Jira::new(&[("LU", 12)], 5);
+    jira.cloud.store(true, Ordering::SeqCst);
+    jira.faults.add(
+        "nextPageToken=tok-5",
+        status(429, "Rate limit exceeded.", &[("Retry-After", "2")]),
+    );
+    let times: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
+    let base = Arc::new(Mutex::new(String::new()));
+    let (b2, t2, j2) = (base.clone(), times.clone(), jira.clone());
+    let server = Server::start(move |req| {
+        t2.lock()
+            .unwrap()
+            .push((Instant::now(), req.target.clone()));
+        let base = b2.lock().unwrap().clone();
+        j2.handle(req, &base)
+    });
+    *base.lock().unwrap() = server.url();
+    let (_dir, site) = site_with(&jira_config(
+        &server.url(),
+        "jira_api = \"cloud\"\nmax_in_flight = 1\n",
+    ));
+    let summary = harvest(&site, false).unwrap();
+    let t = &summary.trackers[0];
+    assert_eq!(t.issues, 12, "{summary}");
+    assert_eq!(t.retries, 1, "{summary}");
+    let gap = gap_after(&times, "nextPageToken=tok-5");
+    assert!(
+        gap >= Duration::from_millis(1900) && gap < Duration::from_secs(5),
+        "{gap:?}"
+    );
+    let keys = harvested_keys(&site.join("harvest/jira"), "jira");
+    assert_eq!(keys.len(), 12);
+    assert!(keys.values().all(|&n| n == 1), "{keys:?}");
 }
