@@ -476,6 +476,8 @@ fn harvest(
         jira_cloud: AtomicBool::new(config.jira_api == JiraApi::Cloud),
     };
 
+    // Held until this function returns: a second harvest of the folder fails at once.
+    let _lock = state::lock(name, &target.folder)?;
     state::remove_temporaries(&target.folder);
     let mut state = State::load(name, &target.folder, &source_id(config))?;
     if options.full && state.run.as_ref().is_some_and(|r| !r.full) {

@@ -800,11 +800,18 @@ fn jira_harvest_pages_by_key_completes_comments_and_imports() {
             .starts_with("jira-r0001-")),
         "{files:?}"
     );
-    let leftovers: Vec<_> = std::fs::read_dir(folder.join(".hindsight-fetch"))
+    let mut leftovers: Vec<_> = std::fs::read_dir(folder.join(".hindsight-fetch"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(leftovers, vec![std::ffi::OsString::from("state.json")]);
+    leftovers.sort();
+    assert_eq!(
+        leftovers,
+        vec![
+            std::ffi::OsString::from("lock"),
+            std::ffi::OsString::from("state.json")
+        ]
+    );
 }
 
 #[test]
@@ -1720,4 +1727,57 @@ fn rate_limits_are_waited_out_and_nothing_is_lost() {
     let keys = harvested_keys(&site.join("harvest/jira"), "jira");
     assert_eq!(keys.len(), 12);
     assert!(keys.values().all(|&n| n == 1), "{keys:?}");
+}
+
+#[test]
+fn a_second_fetch_of_the_same_folder_fails_at_once() {
+    let mut jira = Jira::new(&[("LU", 30)], 5);
+    Arc::get_mut(&mut jira).unwrap().delay = Duration::from_millis(150);
+    let server = start_jira(jira.clone());
+    let (_dir, site) =
+        site_with(&jira_config(&server.url(), "").replace("page_size = 50", "page_size = 5"));
+    let folder = site.join("harvest/jira");
+    let run = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_hindsight"));
+        c.args(["fetch", "--quiet"])
+            .current_dir(&site)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c
+    };
+    let first = run().spawn().unwrap();
+    // Wait until the first one has written a page (it holds the lock by then).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_dir(&folder).map(|d| d.count()).unwrap_or(0) < 2 {
+        assert!(Instant::now() < deadline, "the first fetch wrote nothing");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let started = Instant::now();
+    let second = run().output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2), "it waited");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("tracker jira")
+            && stderr.contains("harvest/jira is being fetched")
+            && stderr.contains("another hindsight fetch"),
+        "{stderr}"
+    );
+    let first = first.wait_with_output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let keys = harvested_keys(&folder, "jira");
+    assert_eq!(keys.len(), 30);
+    assert!(keys.values().all(|&n| n == 1), "{keys:?}");
+    // The lock goes with the process: the next run takes it.
+    let third = run().output().unwrap();
+    assert!(
+        third.status.success(),
+        "{}",
+        String::from_utf8_lossy(&third.stderr)
+    );
 }
