@@ -16,6 +16,10 @@
 //! - GitHub: issues and pull requests of each repository (`Link` paging), with their comments
 //!   and timeline events embedded as python-github-backup writes them.
 //!
+//! One harvest per folder at a time: `<folder>/.hindsight-fetch/lock` is locked (advisory, on
+//! the open file, so a killed run leaves no stale lock) for the whole run, and a second one
+//! fails at once with [`FetchError::Locked`].
+//!
 //! Files are written atomically; the state file (see [`state`]) records the run's progress
 //! after each page, so a killed run continues where it stopped. A later run asks only for what
 //! changed since the last complete run (less an overlap), and afterwards takes the older copies
