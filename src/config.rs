@@ -175,6 +175,11 @@ pub struct FetchConfig {
     /// (Bugzilla 5+).
     #[serde(default)]
     pub api: BugzillaApi,
+    /// JIRA: `v2` (`/rest/api/2/search`, Server and Data Center, the default) or `cloud`
+    /// (`/rest/api/3/search/jql`, token-paged). A `v2` harvest whose search answers 410 Gone or
+    /// 404 (a Cloud site where the old search is removed) goes over to `cloud` by itself.
+    #[serde(default)]
+    pub jira_api: JiraApi,
     /// GitHub: the repositories (`owner/name`).
     #[serde(default)]
     pub repos: Vec<String>,
@@ -269,6 +274,19 @@ pub enum BugzillaApi {
     Xml,
     /// `/rest/bug` with comments, history and attachments: Bugzilla 5 and later.
     Rest,
+}
+
+/// Which JIRA search API a harvest uses.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum JiraApi {
+    /// REST API v2 (`/rest/api/2/search` with `startAt`): Server and Data Center; falls over
+    /// to `Cloud` when that search is gone (410 or 404).
+    #[default]
+    V2,
+    /// JIRA Cloud's enhanced search (`/rest/api/3/search/jql`, `nextPageToken` paging, no
+    /// `total`), with the v3 issue resources (bodies as ADF documents).
+    Cloud,
 }
 
 /// One way commit messages cite issues: a regular expression and the key a match stands for.

@@ -64,6 +64,14 @@ pub enum FetchError {
         #[source]
         source: std::io::Error,
     },
+    /// Another `hindsight fetch` holds the folder's lock: one harvest per folder at a time.
+    #[error("tracker {tracker}: {} is being fetched by another hindsight fetch; try again when it has finished", folder.display())]
+    Locked {
+        /// The tracker's name.
+        tracker: String,
+        /// The tracker's harvest folder.
+        folder: PathBuf,
+    },
 }
 
 impl FetchError {

@@ -291,6 +291,9 @@ impl Client {
             self.wait_for_pause();
             let outcome = {
                 let _slot = self.slots.acquire();
+                // A pause that began while this request waited for its slot (the answer
+                // before it used the rate limit up) holds it too.
+                self.wait_for_pause();
                 self.stats.requests.fetch_add(1, Ordering::Relaxed);
                 let mut request = self.agent.get(url);
                 for (name, value) in &self.headers {

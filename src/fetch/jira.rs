@@ -1,4 +1,4 @@
-//! JIRA (REST API v2: Server, Data Center, Cloud).
+//! JIRA (REST API v2: Server, Data Center; Cloud's enhanced search `/rest/api/3/search/jql`).
 //!
 //! Search pages are asked for by key, not by offset: `(<jql>) AND project = "LU" AND key >
 //! "LU-9999" ORDER BY key ASC` from `startAt=0` each time, because Data Center refuses offsets
@@ -11,6 +11,12 @@
 //! `/issue/KEY/comment`, `/issue/KEY/changelog` (or `?expand=changelog` on servers without it)
 //! and `/issue/KEY/worklog`, in the shape the importer reads. Incremental runs add `updated >=
 //! "-Nm"`: a relative date, so the server's and the user's time zones do not matter.
+//!
+//! JIRA Cloud removed `/rest/api/2/search`; its `/rest/api/3/search/jql` pages with
+//! `nextPageToken` and says `isLast` instead of `total`. With `jira_api = "cloud"` (or after
+//! the v2 search answered 410 Gone or 404) the same keyset queries are asked there, each
+//! followed by its tokens; a project is done when its query's last page is read. The issue
+//! resources are then v3 too, so comment and description bodies are all ADF documents.
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -114,29 +120,138 @@ fn advance(cursor: &mut Cursor, keys: &[String], total: u64) {
     }
 }
 
-fn search_url(ctx: &Ctx, jql: &str, max: u32, fields: &str, expand: &str) -> String {
-    let mut url = format!(
-        "{}/rest/api/2/search?jql={}&startAt=0&maxResults={max}&fields={}",
-        ctx.base,
-        encode(jql),
-        encode(fields)
-    );
+/// One search page as received, and what the walk needs of it.
+struct Search {
+    /// The parsed page (`issues`, and on v2 `total`, `names`…).
+    page: Value,
+    /// The page's bytes as received.
+    raw: Vec<u8>,
+    /// The address it was read from.
+    url: String,
+    /// Its issues' keys, in order.
+    keys: Vec<String>,
+    /// v2: how many issues the query matches; Cloud gives none.
+    total: Option<u64>,
+    /// The page ends the query (v2: it held every match past `startAt=0`; Cloud: `isLast`).
+    is_last: bool,
+    /// Cloud: the token of the query's next page.
+    next: Option<String>,
+}
+
+/// Whether the Cloud search is in use (by config, or since v2's search answered 410 / 404).
+fn cloud(ctx: &Ctx) -> bool {
+    ctx.jira_cloud.load(Ordering::Relaxed)
+}
+
+/// The REST API version of the issue resources: `3` on Cloud (ADF bodies), else `2`.
+fn version(ctx: &Ctx) -> &'static str {
+    if cloud(ctx) {
+        "3"
+    } else {
+        "2"
+    }
+}
+
+fn search_url(
+    ctx: &Ctx,
+    jql: &str,
+    max: u32,
+    fields: &str,
+    expand: &str,
+    token: Option<&str>,
+) -> String {
+    let mut url = if cloud(ctx) {
+        format!(
+            "{}/rest/api/3/search/jql?jql={}&maxResults={max}&fields={}",
+            ctx.base,
+            encode(jql),
+            encode(fields)
+        )
+    } else {
+        format!(
+            "{}/rest/api/2/search?jql={}&startAt=0&maxResults={max}&fields={}",
+            ctx.base,
+            encode(jql),
+            encode(fields)
+        )
+    };
     if !expand.is_empty() {
         url.push_str(&format!("&expand={}", encode(expand)));
+    }
+    if let Some(token) = token {
+        url.push_str(&format!("&nextPageToken={}", encode(token)));
     }
     url
 }
 
-/// A search page: its issues' keys, `total`, the parsed page.
-fn get_page(ctx: &Ctx, url: &str) -> Result<(Value, Vec<u8>), FetchError> {
-    ctx.client.get_parsed(url, &[], |a| {
+/// A search page of `jql` (from `token` on Cloud). A v2 search that answers 410 Gone or 404
+/// is a Cloud site without it: the harvest goes over to the Cloud search for good and asks
+/// again there.
+fn search(
+    ctx: &Ctx,
+    jql: &str,
+    max: u32,
+    fields: &str,
+    expand: &str,
+    token: Option<&str>,
+) -> Result<Search, FetchError> {
+    let url = search_url(ctx, jql, max, fields, expand, token);
+    let is_cloud = cloud(ctx);
+    let accept: &[u16] = if is_cloud { &[] } else { &[404, 410] };
+    let got = ctx.client.get_parsed(&url, accept, |a| {
+        if a.status == 404 || a.status == 410 {
+            return Ok(None);
+        }
         let page: Value =
             serde_json::from_slice(&a.body).map_err(|e| format!("not a JIRA search page: {e}"))?;
         if !page.get("issues").is_some_and(Value::is_array) {
             return Err("not a JIRA search page: no `issues` array".into());
         }
-        Ok((page, a.body.clone()))
+        Ok(Some((page, a.body.clone())))
+    })?;
+    let Some((page, raw)) = got else {
+        ctx.jira_cloud.store(true, Ordering::Relaxed);
+        ctx.progress.note(&format!(
+            "{}: /rest/api/2/search is gone (JIRA Cloud): using /rest/api/3/search/jql",
+            ctx.name
+        ));
+        return search(ctx, jql, max, fields, expand, None);
+    };
+    let keys = keys_of(&page);
+    let (total, is_last, next) = if is_cloud {
+        let next = page
+            .get("nextPageToken")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        let is_last = page
+            .get("isLast")
+            .and_then(Value::as_bool)
+            .unwrap_or(next.is_none());
+        (None, is_last || next.is_none(), next)
+    } else {
+        let total = page
+            .get("total")
+            .and_then(Value::as_u64)
+            .unwrap_or(keys.len() as u64);
+        (Some(total), keys.len() as u64 >= total, None)
+    };
+    Ok(Search {
+        page,
+        raw,
+        url,
+        keys,
+        total,
+        is_last,
+        next,
     })
+}
+
+/// What [`advance`] takes for `total`: the real one on v2; on Cloud, the page's size when it
+/// ends its query, else one more (the project goes on past its last key).
+fn total_for_advance(s: &Search) -> u64 {
+    s.total
+        .unwrap_or(s.keys.len() as u64 + u64::from(!s.is_last))
 }
 
 fn keys_of(page: &Value) -> Vec<String> {
@@ -158,9 +273,15 @@ fn since_minutes(state: &State) -> Option<i64> {
 }
 
 /// Fetches the run's pages from where its cursor stands.
+///
+/// On Cloud, a query is followed by its `nextPageToken`s while the run lives; the state keeps
+/// the keyset cursor (projects done, last key) after each page as on v2, so a resumed run asks
+/// afresh from the last complete key and never needs a token that may have expired.
 pub(crate) fn harvest(ctx: &Ctx, state: &mut State) -> Result<(), FetchError> {
     let filter = filter(ctx.config.jql.as_deref().unwrap_or(""));
     let page_size = ctx.page_size(100);
+    // Cloud: the query being followed and its next page's token.
+    let mut chain: Option<(String, String)> = None;
     loop {
         let run = state.run.as_ref().expect("harvest runs inside a run");
         let mut cursor = Cursor {
@@ -168,27 +289,29 @@ pub(crate) fn harvest(ctx: &Ctx, state: &mut State) -> Result<(), FetchError> {
             last_key: run.last_key.clone(),
             finished: false,
         };
-        let jql = query(&filter, since_minutes(state), &cursor);
-        let url = search_url(
+        let (jql, token) = match chain.take() {
+            Some((jql, token)) => (jql, Some(token)),
+            None => (query(&filter, since_minutes(state), &cursor), None),
+        };
+        let s = search(
             ctx,
             &jql,
             page_size,
             "*all",
             "renderedFields,changelog,names,schema",
-        );
-        let (mut page, raw) = get_page(ctx, &url)?;
-        let keys = keys_of(&page);
-        let total = page
-            .get("total")
-            .and_then(Value::as_u64)
-            .unwrap_or(keys.len() as u64);
+            token.as_deref(),
+        )?;
         let run = state.run.as_mut().expect("harvest runs inside a run");
-        if run.total.is_none() {
+        if let (None, Some(total)) = (run.total, s.total) {
             run.total = Some(run.issues + total);
             ctx.progress.set_total(run.issues + total);
         }
         let number = run.number;
+        let keys = s.keys.clone();
+        let advance_total = total_for_advance(&s);
+        let (is_last, next, url) = (s.is_last, s.next.clone(), s.url.clone());
         if !keys.is_empty() {
+            let mut page = s.page;
             let completed = complete(ctx, &mut page)?;
             download_attachments(ctx, &page)?;
             let bytes = if completed {
@@ -196,7 +319,7 @@ pub(crate) fn harvest(ctx: &Ctx, state: &mut State) -> Result<(), FetchError> {
                     FetchError::malformed(ctx.name, &url, format!("cannot write the page: {e}"))
                 })?
             } else {
-                raw
+                s.raw
             };
             let run = state.run.as_mut().expect("harvest runs inside a run");
             run.pages += 1;
@@ -209,14 +332,25 @@ pub(crate) fn harvest(ctx: &Ctx, state: &mut State) -> Result<(), FetchError> {
                 .comments
                 .fetch_add(count_comments(&page), Ordering::Relaxed);
             ctx.progress.advance(keys.len() as u64);
+        } else if !is_last {
+            // An empty page that is not the last (Cloud may answer so): follow the token.
+            if let Some(next) = next {
+                chain = Some((jql, next));
+                continue;
+            }
         }
-        advance(&mut cursor, &keys, total);
+        advance(&mut cursor, &keys, advance_total);
         let run = state.run.as_mut().expect("harvest runs inside a run");
         run.done_projects = cursor.done_projects;
         run.last_key = cursor.last_key;
         ctx.save(state)?;
         if cursor.finished {
             return Ok(());
+        }
+        if !is_last {
+            if let Some(next) = next {
+                chain = Some((jql, next));
+            }
         }
     }
 }
@@ -242,13 +376,22 @@ pub(crate) fn list_keys(ctx: &Ctx) -> Result<HashSet<String>, FetchError> {
     let filter = filter(ctx.config.jql.as_deref().unwrap_or(""));
     let mut cursor = Cursor::default();
     let mut keys = HashSet::new();
+    let mut chain: Option<(String, String)> = None;
     while !cursor.finished {
-        let url = search_url(ctx, &query(&filter, None, &cursor), 1000, "summary", "");
-        let (page, _) = get_page(ctx, &url)?;
-        let page_keys = keys_of(&page);
-        let total = page.get("total").and_then(Value::as_u64).unwrap_or(0);
-        keys.extend(page_keys.iter().cloned());
-        advance(&mut cursor, &page_keys, total);
+        let (jql, token) = match chain.take() {
+            Some((jql, token)) => (jql, Some(token)),
+            None => (query(&filter, None, &cursor), None),
+        };
+        let s = search(ctx, &jql, 1000, "summary", "", token.as_deref())?;
+        keys.extend(s.keys.iter().cloned());
+        if s.keys.is_empty() && !s.is_last && s.next.is_some() {
+            chain = s.next.map(|n| (jql, n));
+            continue;
+        }
+        advance(&mut cursor, &s.keys, total_for_advance(&s));
+        if !s.is_last {
+            chain = s.next.map(|n| (jql, n));
+        }
     }
     Ok(keys)
 }
@@ -304,8 +447,9 @@ fn complete(ctx: &Ctx, page: &mut Value) -> Result<bool, FetchError> {
             Some(paged(
                 ctx,
                 &format!(
-                    "{}/rest/api/2/issue/{key}/comment?expand=renderedBody",
-                    ctx.base
+                    "{}/rest/api/{}/issue/{key}/comment?expand=renderedBody",
+                    ctx.base,
+                    version(ctx)
                 ),
                 "comments",
             )?)
@@ -320,7 +464,11 @@ fn complete(ctx: &Ctx, page: &mut Value) -> Result<bool, FetchError> {
         let worklogs = if m.worklog {
             Some(paged(
                 ctx,
-                &format!("{}/rest/api/2/issue/{key}/worklog?", ctx.base),
+                &format!(
+                    "{}/rest/api/{}/issue/{key}/worklog?",
+                    ctx.base,
+                    version(ctx)
+                ),
                 "worklogs",
             )?)
         } else {
@@ -398,8 +546,9 @@ fn paged_from(
 /// `expand=changelog` (Server, whose issue resource does not truncate it).
 fn changelog(ctx: &Ctx, key: &str) -> Result<Vec<Value>, FetchError> {
     let url = format!(
-        "{}/rest/api/2/issue/{key}/changelog?startAt=0&maxResults=100",
-        ctx.base
+        "{}/rest/api/{}/issue/{key}/changelog?startAt=0&maxResults=100",
+        ctx.base,
+        version(ctx)
     );
     let first = ctx.client.get_parsed(&url, &[404], |a| {
         if a.status == 404 {
@@ -420,15 +569,20 @@ fn changelog(ctx: &Ctx, key: &str) -> Result<Vec<Value>, FetchError> {
         let total = if last { got.len() } else { total };
         return paged_from(
             ctx,
-            &format!("{}/rest/api/2/issue/{key}/changelog?", ctx.base),
+            &format!(
+                "{}/rest/api/{}/issue/{key}/changelog?",
+                ctx.base,
+                version(ctx)
+            ),
             "values",
             got,
             Some(total),
         );
     }
     let issue: Value = ctx.client.get_json(&format!(
-        "{}/rest/api/2/issue/{key}?fields=summary&expand=changelog",
-        ctx.base
+        "{}/rest/api/{}/issue/{key}?fields=summary&expand=changelog",
+        ctx.base,
+        version(ctx)
     ))?;
     Ok(issue
         .pointer("/changelog/histories")

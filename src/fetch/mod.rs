@@ -7,12 +7,18 @@
 //! - JIRA: search pages (`/rest/api/2/search`, keyset-paged by key so no result window stops
 //!   it) with `expand=renderedFields,changelog,names,schema`, comments, changelog and worklogs
 //!   that the search truncated completed from their own endpoints; attachment files into the
-//!   tracker's `attachments` folder (JIRA's own layout) up to a size cap.
+//!   tracker's `attachments` folder (JIRA's own layout) up to a size cap. JIRA Cloud, which
+//!   removed that search, is read through `/rest/api/3/search/jql` (`nextPageToken` paging)
+//!   with `jira_api = "cloud"`, or by itself when the v2 search answers 410 Gone or 404.
 //! - Bugzilla: ids listed (`buglist.cgi?ctype=csv`, or REST `/rest/bug?include_fields=id`),
 //!   bugs fetched in batches (`show_bug.cgi?ctype=xml`, attachments inline, on every version;
 //!   or REST with comments, history and attachments embedded).
 //! - GitHub: issues and pull requests of each repository (`Link` paging), with their comments
 //!   and timeline events embedded as python-github-backup writes them.
+//!
+//! One harvest per folder at a time: `<folder>/.hindsight-fetch/lock` is locked (advisory, on
+//! the open file, so a killed run leaves no stale lock) for the whole run, and a second one
+//! fails at once with [`FetchError::Locked`].
 //!
 //! Files are written atomically; the state file (see [`state`]) records the run's progress
 //! after each page, so a killed run continues where it stopped. A later run asks only for what
@@ -36,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
-pub use crate::config::{BugzillaApi, FetchConfig, TrackerKind};
+pub use crate::config::{BugzillaApi, FetchConfig, JiraApi, TrackerKind};
 pub use crate::observe::{Observer, Quiet};
 pub use error::{redact, FetchError};
 use files::FileKind;
@@ -341,6 +347,8 @@ pub(crate) struct Ctx<'a> {
     pub progress: &'a dyn Observer,
     pub counts: Counts,
     pub kind: FileKind,
+    /// JIRA: the Cloud search (`/rest/api/3/search/jql`) is used, by config or fall-over.
+    pub jira_cloud: AtomicBool,
 }
 
 impl Ctx<'_> {
@@ -469,8 +477,11 @@ fn harvest(
         progress,
         counts: Counts::default(),
         kind,
+        jira_cloud: AtomicBool::new(config.jira_api == JiraApi::Cloud),
     };
 
+    // Held until this function returns: a second harvest of the folder fails at once.
+    let _lock = state::lock(name, &target.folder)?;
     state::remove_temporaries(&target.folder);
     let mut state = State::load(name, &target.folder, &source_id(config))?;
     if options.full && state.run.as_ref().is_some_and(|r| !r.full) {

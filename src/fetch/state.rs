@@ -119,6 +119,30 @@ impl State {
     }
 }
 
+/// Takes the folder's harvest lock, `<folder>/.hindsight-fetch/lock` (an advisory lock on
+/// the open file, released when the returned file is dropped or the process dies), or fails
+/// at once with [`FetchError::Locked`] when another harvest holds it. The file itself stays:
+/// removing it would let two runs lock two different files of one name.
+pub(crate) fn lock(tracker: &str, folder: &Path) -> Result<std::fs::File, FetchError> {
+    let dir = folder.join(STATE_DIR);
+    std::fs::create_dir_all(&dir).map_err(|e| FetchError::io(tracker, &dir, e))?;
+    let path = dir.join("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| FetchError::io(tracker, &path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(FetchError::Locked {
+            tracker: tracker.to_string(),
+            folder: folder.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(FetchError::io(tracker, &path, e)),
+    }
+}
+
 /// Removes the temporary files a killed run left in the state folder (they are never read:
 /// a file is only ever renamed into place whole).
 pub(crate) fn remove_temporaries(folder: &Path) {

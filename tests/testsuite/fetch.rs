@@ -10,7 +10,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
 use hindsight::fetch::{fetch, FetchError, FetchOptions, FetchSummary, FetchTarget, Quiet};
@@ -273,6 +273,9 @@ struct Jira {
     /// Delay of each search answer.
     delay: Duration,
     searches: AtomicUsize,
+    /// A JIRA Cloud site: `/rest/api/2/search` answers 410 Gone, `/rest/api/3/search/jql`
+    /// pages with `nextPageToken`, and v3 bodies are ADF documents.
+    cloud: AtomicBool,
 }
 
 fn split(key: &str) -> (String, u64) {
@@ -309,6 +312,7 @@ impl Jira {
             faults: Faults::default(),
             delay: Duration::ZERO,
             searches: AtomicUsize::new(0),
+            cloud: AtomicBool::new(false),
         })
     }
 
@@ -401,12 +405,29 @@ impl Jira {
         if let Some(r) = self.faults.take(req) {
             return r;
         }
+        let cloud = self.cloud.load(Ordering::SeqCst);
         if req.path == "/rest/api/2/search" {
+            if cloud {
+                return status(
+                    410,
+                    r#"{"errorMessages":["The requested API has been removed. Please migrate to the /rest/api/3/search/jql API."],"errors":{}}"#,
+                    &[],
+                );
+            }
             self.searches.fetch_add(1, Ordering::SeqCst);
             std::thread::sleep(self.delay);
-            return self.search(req, base);
+            return self.search(req, base, false);
         }
-        if let Some(rest) = req.path.strip_prefix("/rest/api/2/issue/") {
+        if req.path == "/rest/api/3/search/jql" && cloud {
+            self.searches.fetch_add(1, Ordering::SeqCst);
+            return self.search(req, base, true);
+        }
+        let issue_path = if cloud {
+            req.path.strip_prefix("/rest/api/3/issue/")
+        } else {
+            req.path.strip_prefix("/rest/api/2/issue/")
+        };
+        if let Some(rest) = issue_path {
             let mut parts = rest.split('/');
             let key = parts.next().unwrap_or("");
             let what = parts.next();
@@ -426,8 +447,15 @@ impl Jira {
             return match what {
                 Some("comment") => {
                     // Pages of 3, whatever is asked.
-                    let all: Vec<Value> =
-                        (0..issue.comments).map(|j| Jira::comment(key, j)).collect();
+                    let all: Vec<Value> = (0..issue.comments)
+                        .map(|j| {
+                            let mut c = Jira::comment(key, j);
+                            if cloud {
+                                c["body"] = adf(c["body"].as_str().unwrap());
+                            }
+                            c
+                        })
+                        .collect();
                     let page: Vec<Value> = all.iter().skip(start).take(3).cloned().collect();
                     json_reply(
                         &json!({"startAt": start, "maxResults": 3, "total": all.len(), "comments": page}),
@@ -446,8 +474,9 @@ impl Jira {
         status(404, "{}", &[])
     }
 
-    /// A tiny JQL: the clauses the harvest writes.
-    fn search(&self, req: &Req, base: &str) -> Reply {
+    /// A tiny JQL: the clauses the harvest writes. `v3`: Cloud's `/search/jql`, paged by an
+    /// opaque `nextPageToken`, without `total`, ADF bodies.
+    fn search(&self, req: &Req, base: &str, v3: bool) -> Reply {
         let jql = req.param("jql").unwrap_or("").to_string();
         if jql.contains("NOPE") {
             return status(
@@ -500,6 +529,39 @@ impl Jira {
             .and_then(|m| m.parse().ok())
             .unwrap_or(50)
             .min(self.cap);
+        if v3 {
+            assert!(req.param("startAt").is_none(), "{}", req.target);
+            // The Cloud search gives only ids unless fields are asked for.
+            assert!(req.param("fields").is_some(), "{}", req.target);
+            let start: usize = match req.param("nextPageToken") {
+                None => 0,
+                Some(t) => t
+                    .strip_prefix("tok-")
+                    .and_then(|n| n.parse().ok())
+                    .expect("a token this server gave"),
+            };
+            let page: Vec<Value> = matching
+                .iter()
+                .skip(start)
+                .take(max)
+                .map(|i| {
+                    let mut v = self.hit(i, base);
+                    let d = v["fields"]["description"].as_str().unwrap().to_string();
+                    v["fields"]["description"] = adf(&d);
+                    for c in v["fields"]["comment"]["comments"].as_array_mut().unwrap() {
+                        c["body"] = adf(c["body"].as_str().unwrap());
+                    }
+                    v
+                })
+                .collect();
+            let end = start + page.len();
+            let mut answer = json!({"issues": page, "isLast": end >= matching.len(),
+                                    "names": {"customfield_10001": "Severity"}});
+            if end < matching.len() {
+                answer["nextPageToken"] = json!(format!("tok-{end}"));
+            }
+            return json_reply(&answer);
+        }
         let start: usize = req
             .param("startAt")
             .and_then(|s| s.parse().ok())
@@ -517,6 +579,13 @@ impl Jira {
             "names": {"customfield_10001": "Severity"}
         }))
     }
+}
+
+/// `text` as an Atlassian Document Format document of one paragraph.
+fn adf(text: &str) -> Value {
+    json!({"type": "doc", "version": 1, "content": [
+        {"type": "paragraph", "content": [{"type": "text", "text": text}]}
+    ]})
 }
 
 fn start_jira(jira: Arc<Jira>) -> Server {
@@ -731,11 +800,127 @@ fn jira_harvest_pages_by_key_completes_comments_and_imports() {
             .starts_with("jira-r0001-")),
         "{files:?}"
     );
-    let leftovers: Vec<_> = std::fs::read_dir(folder.join(".hindsight-fetch"))
+    let mut leftovers: Vec<_> = std::fs::read_dir(folder.join(".hindsight-fetch"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(leftovers, vec![std::ffi::OsString::from("state.json")]);
+    leftovers.sort();
+    assert_eq!(
+        leftovers,
+        vec![
+            std::ffi::OsString::from("lock"),
+            std::ffi::OsString::from("state.json")
+        ]
+    );
+}
+
+#[test]
+fn jira_cloud_search_jql_is_token_paged_resumed_incremental_and_imports() {
+    // A Cloud site: the v2 search answers 410 Gone, the harvest goes over to /search/jql.
+    let jira = Jira::new(&[("LU", 23), ("LUDOC", 4)], 10);
+    jira.cloud.store(true, Ordering::SeqCst);
+    // A 401 on the second token page: what was fetched stays, the next run resumes by key.
+    jira.faults.add(
+        "nextPageToken=tok-10",
+        status(
+            401,
+            r#"{"errorMessages":["You are not authenticated."]}"#,
+            &[],
+        ),
+    );
+    let server = start_jira(jira.clone());
+    let (_dir, site) = site_with(&jira_config(&server.url(), ""));
+    let folder = site.join("harvest/jira");
+    let e = harvest(&site, false).unwrap_err().to_string();
+    assert!(
+        e.contains("HTTP 401") && e.contains("/rest/api/3/search/jql"),
+        "{e}"
+    );
+    assert_eq!(harvested_keys(&folder, "jira").len(), 10);
+    server.clear_log();
+    let summary = harvest(&site, false).unwrap();
+    let t = &summary.trackers[0];
+    assert!(t.resumed, "{summary}");
+    assert_eq!(t.issues, 17, "{summary}");
+    assert_eq!(t.attachments, 4 - 2, "{summary}");
+    let requests: Vec<String> = server.requests().into_iter().map(|r| decode(&r)).collect();
+    let searches: Vec<&String> = requests
+        .iter()
+        .filter(|r| r.starts_with("/rest/api/3/search/jql"))
+        .collect();
+    // The resumed run asks from the last complete key, then follows the tokens.
+    assert!(searches[0].contains("key > \"LU-10\""), "{searches:?}");
+    assert!(
+        searches.iter().any(|s| s.contains("nextPageToken=tok-")),
+        "{searches:?}"
+    );
+    assert!(
+        searches
+            .iter()
+            .all(|s| s.contains("expand=renderedFields,changelog") && !s.contains("startAt")),
+        "{searches:?}"
+    );
+    // Completion asks the v3 issue resources, whose bodies are ADF too.
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("/rest/api/3/issue/LU-14/comment")),
+        "{requests:?}"
+    );
+    assert!(!requests.iter().any(|r| r.starts_with("/rest/api/2/issue/")));
+    let keys = harvested_keys(&folder, "jira");
+    assert_eq!(keys.len(), 27);
+    assert!(keys.values().all(|&n| n == 1), "{keys:?}");
+    let issues = import(&folder, hindsight::import::jira_json::read_file, None);
+    assert_eq!(issues.len(), 27);
+    let lu6 = &issues["LU-6"];
+    assert_eq!(lu6.comments.len(), 4, "the search held 2 of 4");
+    assert!(
+        lu6.comments[3].body.content.contains("Comment 3 on LU-6"),
+        "{:?}",
+        lu6.comments[3].body
+    );
+    assert_eq!(issues["LU-5"].history.len(), 2);
+    assert!(site.join("attachments/LU/10000/LU-20/920").exists());
+
+    // Incremental: only what changed, with `updated >=` on the Cloud search.
+    {
+        let mut all = jira.issues.lock().unwrap();
+        let i = all.get_mut(&("LU".into(), 3)).unwrap();
+        i.updated = Utc::now();
+        i.comments += 1;
+    }
+    server.clear_log();
+    let summary = harvest(&site, false).unwrap();
+    let t = &summary.trackers[0];
+    assert!(!t.full);
+    assert_eq!((t.issues, t.replaced), (1, 1), "{summary}");
+    assert!(t.gone.is_empty(), "{summary}");
+    let first = decode(&server.requests()[0]);
+    assert!(
+        first.starts_with("/rest/api/2/search") || first.starts_with("/rest/api/3/search/jql"),
+        "{first}"
+    );
+    assert!(server
+        .requests()
+        .iter()
+        .map(|r| decode(r))
+        .any(|r| r.starts_with("/rest/api/3/search/jql") && r.contains("updated >= \"-")));
+    let keys = harvested_keys(&folder, "jira");
+    assert_eq!(keys.len(), 27);
+    assert!(keys.values().all(|&n| n == 1), "{keys:?}");
+    let issues = import(&folder, hindsight::import::jira_json::read_file, None);
+    assert_eq!(issues["LU-3"].comments.len(), 7);
+
+    // `jira_api = "cloud"` asks /search/jql at once.
+    let (_dir, site) = site_with(&jira_config(&server.url(), "jira_api = \"cloud\"\n"));
+    server.clear_log();
+    let summary = harvest(&site, false).unwrap();
+    assert_eq!(summary.trackers[0].issues, 27, "{summary}");
+    assert!(server
+        .requests()
+        .iter()
+        .all(|r| !r.starts_with("/rest/api/2/")));
 }
 
 #[test]
@@ -1399,4 +1584,200 @@ fn github_repositories_with_comments_and_timelines_import() {
     harvest(&site, false).unwrap();
     let first = server.requests()[0].clone();
     assert!(first.contains("since=20"), "{first}");
+}
+
+/// The pause between the request of `log` matching `first` and the next request after it.
+fn gap_after(log: &Mutex<Vec<(Instant, String)>>, first: &str) -> Duration {
+    let log = log.lock().unwrap();
+    let i = log
+        .iter()
+        .position(|(_, t)| t.contains(first))
+        .unwrap_or_else(|| panic!("no request {first}"));
+    let next = log
+        .get(i + 1)
+        .unwrap_or_else(|| panic!("nothing after {first}"));
+    next.0 - log[i].0
+}
+
+#[test]
+fn rate_limits_are_waited_out_and_nothing_is_lost() {
+    // GitHub: a 403 with `X-RateLimit-Remaining: 0` and a reset a second ahead on page 2, and
+    // a 200 that uses the limit up on the first page of the second repository.
+    let base = Arc::new(Mutex::new(String::new()));
+    let times: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
+    let limited = Arc::new(AtomicUsize::new(0));
+    let (b2, t2, l2) = (base.clone(), times.clone(), limited.clone());
+    let token_seen = Arc::new(AtomicBool::new(false));
+    let server = Server::start(move |req| {
+        t2.lock()
+            .unwrap()
+            .push((Instant::now(), req.target.clone()));
+        let counts: HashMap<&str, u64> = [("acme/fs", 9), ("acme/tools", 3)].into();
+        let base = b2.lock().unwrap().clone();
+        let reset = (SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 1)
+        .to_string();
+        if req.target.starts_with("/repos/acme/fs/issues?")
+            && req.param("page") == Some("2")
+            && l2.fetch_add(1, Ordering::SeqCst) == 0
+        {
+            return status(
+                403,
+                r#"{"message":"API rate limit exceeded for 127.0.0.1."}"#,
+                &[
+                    ("X-RateLimit-Remaining", "0"),
+                    ("X-RateLimit-Reset", reset.as_str()),
+                ],
+            );
+        }
+        let reply = github_handler(req, &base, &counts, &token_seen);
+        match reply {
+            Reply::Full {
+                status,
+                mut headers,
+                body,
+            } if req.target.starts_with("/repos/acme/tools/issues?")
+                && req.param("page").is_none() =>
+            {
+                headers.retain(|(k, _)| !k.starts_with("X-RateLimit"));
+                headers.push(("X-RateLimit-Remaining".into(), "0".into()));
+                headers.push(("X-RateLimit-Reset".into(), reset));
+                Reply::Full {
+                    status,
+                    headers,
+                    body,
+                }
+            }
+            r => r,
+        }
+    });
+    *base.lock().unwrap() = server.url();
+    let (_dir, site) = site_with(&format!(
+        "title = \"G\"\n[[tracker]]\nname = \"github\"\npaths = [\"harvest/github/*.json\"]\n[tracker.fetch]\nkind = \"github\"\nurl = \"{}\"\nrepos = [\"acme/fs\", \"acme/tools\"]\nbackoff_seconds = 0.01\nmax_in_flight = 1\n",
+        server.url()
+    ));
+    let summary = harvest(&site, false).unwrap();
+    let t = &summary.trackers[0];
+    assert_eq!(t.issues, 12, "{summary}");
+    assert_eq!(t.retries, 1, "{summary}");
+    let keys = harvested_keys(&site.join("harvest/github"), "github");
+    assert_eq!(keys.len(), 12);
+    assert!(keys.values().all(|&n| n == 1), "{keys:?}");
+    // The client waited for the reset (a second ahead, plus a second of margin at most).
+    let gap = {
+        // Measured after the refused page 2.
+        let log = times.lock().unwrap();
+        let i = log
+            .iter()
+            .position(|(_, t)| t.starts_with("/repos/acme/fs/issues?") && t.contains("&page=2"))
+            .unwrap();
+        log[i + 1].0 - log[i].0
+    };
+    assert!(
+        gap >= Duration::from_millis(900) && gap < Duration::from_secs(4),
+        "{gap:?}"
+    );
+    let gap = {
+        let log = times.lock().unwrap();
+        let i = log
+            .iter()
+            .position(|(_, t)| t.starts_with("/repos/acme/tools/issues?") && !t.contains("&page="))
+            .unwrap();
+        log[i + 1].0 - log[i].0
+    };
+    assert!(
+        gap >= Duration::from_millis(900) && gap < Duration::from_secs(4),
+        "a used-up limit on a 200 pauses the next request: {gap:?}"
+    );
+
+    // JIRA Cloud: 429 with `Retry-After: 2` on a token page.
+    let jira = Jira::new(&[("LU", 12)], 5);
+    jira.cloud.store(true, Ordering::SeqCst);
+    jira.faults.add(
+        "nextPageToken=tok-5",
+        status(429, "Rate limit exceeded.", &[("Retry-After", "2")]),
+    );
+    let times: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
+    let base = Arc::new(Mutex::new(String::new()));
+    let (b2, t2, j2) = (base.clone(), times.clone(), jira.clone());
+    let server = Server::start(move |req| {
+        t2.lock()
+            .unwrap()
+            .push((Instant::now(), req.target.clone()));
+        let base = b2.lock().unwrap().clone();
+        j2.handle(req, &base)
+    });
+    *base.lock().unwrap() = server.url();
+    let (_dir, site) = site_with(&jira_config(
+        &server.url(),
+        "jira_api = \"cloud\"\nmax_in_flight = 1\n",
+    ));
+    let summary = harvest(&site, false).unwrap();
+    let t = &summary.trackers[0];
+    assert_eq!(t.issues, 12, "{summary}");
+    assert_eq!(t.retries, 1, "{summary}");
+    let gap = gap_after(&times, "nextPageToken=tok-5");
+    assert!(
+        gap >= Duration::from_millis(1900) && gap < Duration::from_secs(5),
+        "{gap:?}"
+    );
+    let keys = harvested_keys(&site.join("harvest/jira"), "jira");
+    assert_eq!(keys.len(), 12);
+    assert!(keys.values().all(|&n| n == 1), "{keys:?}");
+}
+
+#[test]
+fn a_second_fetch_of_the_same_folder_fails_at_once() {
+    let mut jira = Jira::new(&[("LU", 30)], 5);
+    Arc::get_mut(&mut jira).unwrap().delay = Duration::from_millis(150);
+    let server = start_jira(jira.clone());
+    let (_dir, site) =
+        site_with(&jira_config(&server.url(), "").replace("page_size = 50", "page_size = 5"));
+    let folder = site.join("harvest/jira");
+    let run = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_hindsight"));
+        c.args(["fetch", "--quiet"])
+            .current_dir(&site)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c
+    };
+    let first = run().spawn().unwrap();
+    // Wait until the first one has written a page (it holds the lock by then).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_dir(&folder).map(|d| d.count()).unwrap_or(0) < 2 {
+        assert!(Instant::now() < deadline, "the first fetch wrote nothing");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let started = Instant::now();
+    let second = run().output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2), "it waited");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("tracker jira")
+            && stderr.contains("harvest/jira is being fetched")
+            && stderr.contains("another hindsight fetch"),
+        "{stderr}"
+    );
+    let first = first.wait_with_output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let keys = harvested_keys(&folder, "jira");
+    assert_eq!(keys.len(), 30);
+    assert!(keys.values().all(|&n| n == 1), "{keys:?}");
+    // The lock goes with the process: the next run takes it.
+    let third = run().output().unwrap();
+    assert!(
+        third.status.success(),
+        "{}",
+        String::from_utf8_lossy(&third.stderr)
+    );
 }
