@@ -8,6 +8,7 @@
 //! (attachments inline) or `/rest/bug?id=…` with comments, history and attachments embedded.
 //! Which batches are on disk is the resumable state.
 
+use super::error::Unexpected;
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
@@ -97,7 +98,7 @@ fn list_ids(ctx: &Ctx, since: Option<DateTime<Utc>>) -> Result<Vec<u64>, FetchEr
 }
 
 /// The ids of a `buglist.cgi?ctype=csv` answer (a `bug_id` header, then one id a line).
-fn csv_ids(body: &[u8]) -> Result<Vec<u64>, String> {
+fn csv_ids(body: &[u8]) -> Result<Vec<u64>, Unexpected> {
     let text =
         std::str::from_utf8(body).map_err(|_| "the bug list is not UTF-8 text".to_string())?;
     let mut lines = text.lines();
@@ -108,9 +109,9 @@ fn csv_ids(body: &[u8]) -> Result<Vec<u64>, String> {
         .trim_start_matches('\u{feff}');
     if !header.trim_matches('"').eq_ignore_ascii_case("bug_id") && !header.starts_with("bug_id,") {
         let head: String = text.chars().take(80).collect();
-        return Err(format!(
+        return Err(Unexpected::from(format!(
             "not a CSV bug list (expected a `bug_id` header; got {head:?}): is the address right, or does it need a login?"
-        ));
+        )));
     }
     Ok(lines
         .filter_map(|l| l.split(',').next())
@@ -206,10 +207,14 @@ fn fetch_xml(ctx: &Ctx, ids: &[u64]) -> Result<(Vec<u8>, u64, u64), FetchError> 
         let text = std::str::from_utf8(&a.body).map_err(|_| "the XML is not UTF-8".to_string())?;
         if !text.contains("<bugzilla") {
             let head: String = text.chars().take(80).collect();
-            return Err(format!("not a Bugzilla XML document (starts {head:?})"));
+            return Err(Unexpected::from(format!(
+                "not a Bugzilla XML document (starts {head:?})"
+            )));
         }
         if !text.trim_end().ends_with("</bugzilla>") {
-            return Err("the XML document is cut short (no </bugzilla>)".into());
+            return Err(Unexpected::from(
+                "the XML document is cut short (no </bugzilla>)",
+            ));
         }
         let bugs = text.matches("<bug>").count() + text.matches("<bug ").count();
         let comments = text.matches("<long_desc").count();
@@ -229,7 +234,7 @@ fn fetch_rest(ctx: &Ctx, ids: &[u64]) -> Result<(Vec<u8>, u64, u64), FetchError>
             let v: Value =
                 serde_json::from_slice(&a.body).map_err(|e| format!("not Bugzilla {what}: {e}"))?;
             if v.get("bugs").is_none() {
-                return Err(format!("not Bugzilla {what}: no `bugs`"));
+                return Err(Unexpected::from(format!("not Bugzilla {what}: no `bugs`")));
             }
             Ok(v)
         })
@@ -341,7 +346,7 @@ mod tests {
         assert_eq!(csv_ids(b"bug_id\n3\n17\n\"20\"\n").unwrap(), [3, 17, 20]);
         assert_eq!(csv_ids(b"bug_id,short_desc\n4,\"x, y\"\n").unwrap(), [4]);
         let e = csv_ids(b"<html><title>Log in to Bugzilla</title>").unwrap_err();
-        assert!(e.contains("login"), "{e}");
+        assert!(e.to_string().contains("login"), "{e}");
     }
 
     #[test]

@@ -74,6 +74,31 @@ pub enum FetchError {
     },
 }
 
+/// What was wrong with an answer or a harvested file, in words (`not a JIRA search page: …`),
+/// with the parser's error as its source when there is one. It becomes
+/// [`FetchError::Malformed`], which adds the tracker and the address.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}")]
+pub struct Unexpected {
+    /// What is wrong.
+    pub what: String,
+    /// The parser's error.
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl From<String> for Unexpected {
+    fn from(what: String) -> Self {
+        Unexpected { what, source: None }
+    }
+}
+
+impl From<&str> for Unexpected {
+    fn from(what: &str) -> Self {
+        what.to_string().into()
+    }
+}
+
 impl FetchError {
     /// An I/O error on `path` while harvesting `tracker`.
     pub(crate) fn io(tracker: &str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {

@@ -6,6 +6,7 @@
 //! numbers come from the state file, so a page fetched again after a kill is written over its
 //! first copy. Files with other names in the folder (exports put there by hand) are left alone.
 
+use super::error::Unexpected;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -80,7 +81,7 @@ impl FileKind {
     }
 
     /// The keys of the issues in a file's bytes (`LU-12`, `123` for a bug, `owner/repo#7`).
-    pub fn keys(self, bytes: &[u8]) -> Result<Vec<String>, String> {
+    pub fn keys(self, bytes: &[u8]) -> Result<Vec<String>, Unexpected> {
         match self {
             FileKind::JiraPage => {
                 #[derive(Deserialize)]
@@ -140,7 +141,7 @@ impl FileKind {
         self,
         bytes: &[u8],
         drop: &dyn Fn(&str) -> bool,
-    ) -> Result<Option<(Vec<u8>, usize)>, String> {
+    ) -> Result<Option<(Vec<u8>, usize)>, Unexpected> {
         match self {
             FileKind::JiraPage | FileKind::BugzillaJson => {
                 let member = if self == FileKind::JiraPage {
@@ -347,7 +348,7 @@ pub(crate) fn compact(
             continue;
         }
         let bytes = std::fs::read(&f.path).map_err(|e| FetchError::io(tracker, &f.path, e))?;
-        let bad = |e: String| {
+        let bad = |e: Unexpected| {
             FetchError::io(
                 tracker,
                 &f.path,

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::error::{redact, server_said, FetchError};
+use super::error::{redact, server_said, FetchError, Unexpected};
 
 /// The longest a server may make us wait in one go (`Retry-After`, a rate-limit reset).
 const MAX_WAIT: Duration = Duration::from_secs(3600);
@@ -151,13 +151,21 @@ impl Client {
         &self,
         url: &str,
         accept: &[u16],
-        parse: impl Fn(&Answer) -> Result<T, String>,
+        parse: impl Fn(&Answer) -> Result<T, Unexpected>,
     ) -> Result<T, FetchError> {
         self.with_retries(
             url,
             |answer| match parse(&answer) {
                 Ok(v) => Attempt::Done(v),
-                Err(what) => Attempt::Retry(FetchError::malformed(&self.tracker, url, what), None),
+                Err(u) => Attempt::Retry(
+                    FetchError::Malformed {
+                        tracker: self.tracker.clone(),
+                        url: redact(url),
+                        what: u.what,
+                        source: u.source,
+                    },
+                    None,
+                ),
             },
             accept,
         )
@@ -166,7 +174,10 @@ impl Client {
     /// GETs a JSON document.
     pub fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, FetchError> {
         self.get_parsed(url, &[], |a| {
-            serde_json::from_slice(&a.body).map_err(|e| format!("not the JSON expected: {e}"))
+            serde_json::from_slice(&a.body).map_err(|e| Unexpected {
+                what: "not the JSON expected".into(),
+                source: Some(Box::new(e)),
+            })
         })
     }
 

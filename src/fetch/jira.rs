@@ -556,7 +556,10 @@ fn changelog(ctx: &Ctx, key: &str) -> Result<Vec<Value>, FetchError> {
         }
         serde_json::from_slice::<Value>(&a.body)
             .map(Some)
-            .map_err(|e| format!("not a JIRA changelog page: {e}"))
+            .map_err(|e| super::error::Unexpected {
+                what: "not a JIRA changelog page".into(),
+                source: Some(Box::new(e)),
+            })
     })?;
     if let Some(page) = first {
         let got = page
