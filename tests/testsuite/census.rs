@@ -239,12 +239,8 @@ const JIRA_JSON_ALLOWED: &[(&str, &str)] = &[
     ("issues[].fields.reporter.timeZone", "account or viewer state (active, site admin, time zone, the exporter's own vote or watch), not part of the issue"),
     ("issues[].fields.resolution.description", "dropped today by the importer (census follow-up)"),
     ("issues[].fields.resolution.id", "an internal id of the old tracker, not shown (dropped today)"),
-    ("issues[].fields.status.description", "dropped today by the importer (census follow-up)"),
     ("issues[].fields.status.id", "an internal id of the old tracker, not shown (dropped today)"),
     ("issues[].fields.status.statusCategory.name", "dropped today by the importer (census follow-up)"),
-    ("issues[].fields.timeoriginalestimate", "dropped today by the importer (census follow-up)"),
-    ("issues[].fields.timetracking.originalEstimateSeconds", "dropped today by the importer (census follow-up)"),
-    ("issues[].fields.timetracking.remainingEstimateSeconds", "dropped today by the importer (census follow-up)"),
     ("issues[].fields.versions[].archived", "a false/0 default the model leaves out (true values are kept or drop the item)"),
     ("issues[].fields.versions[].id", "an internal id of the old tracker, not shown (dropped today)"),
     ("issues[].fields.versions[].releaseDate", "dropped today by the importer (census follow-up)"),
@@ -255,7 +251,6 @@ const JIRA_JSON_ALLOWED: &[(&str, &str)] = &[
     ("issues[].fields.worklog.worklogs[].author.key", "an internal id of the old tracker, not shown (dropped today)"),
     ("issues[].fields.worklog.worklogs[].created", "dropped today by the importer (census follow-up)"),
     ("issues[].fields.worklog.worklogs[].updated", "dropped today by the importer (census follow-up)"),
-    ("issues[].fields.workratio", "dropped today by the importer (census follow-up)"),
 ];
 
 const BUGZILLA_XML_ALLOWED: &[(&str, &str)] = &[
