@@ -73,7 +73,8 @@ pub fn sniff(head: &str) -> bool {
 /// `created`, `updated`, `resolutiondate`, `duedate`, `labels`, `versions`, `fixVersions`,
 /// `components`, `votes.votes`, `watches.watchCount`, `issuelinks`, `subtasks`, `parent`,
 /// `attachment[]`, `comment.comments[]`, `worklog.worklogs[]`, `security`, `customfield_*`, the
-/// time-tracking fields (into [`Issue::extra`]), and `changelog.histories[]` → [`Issue::history`].
+/// time-tracking fields (as shown and as `…_seconds`), `workratio` and the status's `description`
+/// (into [`Issue::extra`]), and `changelog.histories[]` → [`Issue::history`].
 pub fn read_file(
     path: &Path,
     source: &Source,
@@ -929,6 +930,34 @@ impl Convert<'_> {
             if let Some(v) = shown {
                 issue.extra.insert(name.to_string(), v);
             }
+            // The exact seconds too, as the XML export's `seconds` attribute gives them.
+            let seconds = tracking
+                .filter(|_| !from_tracking.is_empty())
+                .and_then(|t| get(t, &format!("{from_tracking}Seconds")))
+                .and_then(Value::as_u64)
+                .or_else(|| field(name).and_then(Value::as_u64));
+            if let Some(s) = seconds {
+                issue.extra.insert(format!("{name}_seconds"), s.to_string());
+            }
+        }
+        // Time spent as a percentage of the original estimate; JIRA writes -1 for none.
+        if let Some(ratio) = field("workratio")
+            .and_then(Value::as_i64)
+            .filter(|r| *r >= 0)
+        {
+            issue
+                .extra
+                .insert("workratio".to_string(), ratio.to_string());
+        }
+        // The workflow's own explanation of the status, kept beside it.
+        if let Some(d) = field("status")
+            .and_then(|s| get(s, "description"))
+            .and_then(Value::as_str)
+            .filter(|d| !d.trim().is_empty())
+        {
+            issue
+                .extra
+                .insert("status_description".to_string(), d.trim().to_string());
         }
 
         self.field = "changelog";

@@ -71,7 +71,8 @@ pub fn sniff(head: &str) -> bool {
 /// `<votes>`, `<watches>`, `<parent>`, `<subtasks><subtask>`, `<security>`, `<comments><comment id
 /// author created rolelevel grouplevel>`, `<issuelinks>` (both directions), `<attachments>`
 /// (metadata), `<customfields>` (every value, CDATA included), and the time-tracking fields
-/// (`timeoriginalestimate`, `timespent`…) into [`Issue::extra`].
+/// (`timeoriginalestimate`, `timespent`…, with their `seconds` as `timespent_seconds`…) and the
+/// status's `description` (as `status_description`) into [`Issue::extra`].
 pub fn read_file(
     path: &Path,
     source: &Source,
@@ -590,6 +591,23 @@ impl ItemState {
                     self.security_id = v.to_string();
                 }
             }),
+            // `<timespent seconds="14400">4 hours</timespent>`: the text goes to `extra` under
+            // the element's name at its end, the exact seconds here as `<name>_seconds`.
+            El::TimeTracking(name) => for_each_attribute(e, |k, v| {
+                if k == "seconds" && !v.is_empty() {
+                    self.issue
+                        .extra
+                        .insert(format!("{name}_seconds"), v.to_string());
+                }
+            }),
+            // The workflow's own explanation of the status, kept beside it.
+            El::Status => for_each_attribute(e, |k, v| {
+                if k == "description" && !v.is_empty() {
+                    self.issue
+                        .extra
+                        .insert("status_description".to_string(), v.to_string());
+                }
+            }),
             El::Assignee | El::Reporter | El::OtherPerson => self.login = person_login(e),
             El::Comment => {
                 let mut c = Comment::default();
@@ -1034,6 +1052,12 @@ For example, to request only the issue key and summary append 'field=key&field=s
         assert_eq!(
             i.extra.get("timeoriginalestimate").map(String::as_str),
             Some("1d")
+        );
+        assert_eq!(
+            i.extra
+                .get("timeoriginalestimate_seconds")
+                .map(String::as_str),
+            Some("86400")
         );
         assert_eq!(i.visibility, Visibility::Public);
 

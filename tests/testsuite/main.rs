@@ -12,6 +12,7 @@ mod atomic;
 mod broken_input;
 mod browser;
 mod bugzilla;
+mod census;
 mod cli;
 mod example_site;
 mod fetch;
