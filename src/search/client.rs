@@ -63,7 +63,8 @@ pub struct Answer {
 pub struct StaticIndex {
     dir: PathBuf,
     root: Root,
-    files: RefCell<HashMap<String, Value>>,
+    /// Index files read so far, shared (a postings file is read once, not copied per chunk).
+    files: RefCell<HashMap<String, std::rc::Rc<Value>>>,
     leaves: RefCell<HashMap<usize, std::rc::Rc<Leaf>>>,
 }
 
@@ -222,9 +223,9 @@ impl StaticIndex {
     }
 
     /// The data of index file `id` (`search/<id>.js`, `hindsightSearch.load("<id>", DATA);`).
-    fn get(&self, id: &str) -> Result<Value> {
+    fn get(&self, id: &str) -> Result<std::rc::Rc<Value>> {
         if let Some(v) = self.files.borrow().get(id) {
-            return Ok(v.clone());
+            return Ok(std::rc::Rc::clone(v));
         }
         let path = self.dir.join(format!("{id}.js"));
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
@@ -238,7 +239,10 @@ impl StaticIndex {
             .ok_or_else(|| malformed(format!("{} is not an index script", path.display())))?;
         let v: Value = serde_json::from_str(data)
             .map_err(|e| malformed(format!("{}: {e}", path.display())))?;
-        self.files.borrow_mut().insert(id.to_string(), v.clone());
+        let v = std::rc::Rc::new(v);
+        self.files
+            .borrow_mut()
+            .insert(id.to_string(), std::rc::Rc::clone(&v));
         Ok(v)
     }
 
@@ -574,12 +578,11 @@ impl StaticIndex {
         let allowed =
             |d: usize| filter_sets.iter().all(|s| s.contains(&d)) && !excluded.contains(&d);
         let keys: Vec<usize> = key_ords.into_iter().filter(|&d| allowed(d)).collect();
-        if let Some((term, false)) = &key {
+        if let Some((_, false)) = &key {
             if keys.is_empty() {
                 // A key the archive does not hold: say so, and list nothing in its place.
                 let key = q.trim();
                 notes.push(format!("{key} is not in this archive"));
-                let _ = term;
                 return Ok(Answer {
                     results: Vec::new(),
                     total: 0,
