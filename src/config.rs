@@ -47,6 +47,43 @@ pub struct Config {
     pub trackers: Vec<TrackerConfig>,
     /// The source repositories.
     pub repositories: Vec<RepositoryConfig>,
+    /// What of the archive the site carries as its own backup (`[backup]`).
+    pub backup: BackupConfig,
+}
+
+/// The `[backup]` table: what the site carries so that a copy of it is a backup of the project
+/// (see [`crate::backup`]).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct BackupConfig {
+    /// A bare git repository per `[[repository]]` under `source/<name>.git/`, clonable from
+    /// the site (default true; off for a small stick).
+    #[serde(default = "backup_defaults::yes")]
+    pub git: bool,
+    /// The archive in the neutral format, the attachments, the theme, the pages and a config
+    /// that rebuilds the site from them, as a BagIt bag under `backup/` (default true).
+    #[serde(default = "backup_defaults::yes")]
+    pub archive: bool,
+    /// The export files as received, beside their normalised form in the bag (default false).
+    /// An export that held restricted items is never published this way.
+    #[serde(default)]
+    pub keep_exports: bool,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig {
+            git: true,
+            archive: true,
+            keep_exports: false,
+        }
+    }
+}
+
+mod backup_defaults {
+    pub fn yes() -> bool {
+        true
+    }
 }
 
 /// One tracker's exports.
@@ -404,6 +441,8 @@ struct RawConfig {
     trackers: Vec<TrackerConfig>,
     #[serde(default, rename = "repository")]
     repositories: Vec<RepositoryConfig>,
+    #[serde(default)]
+    backup: BackupConfig,
 }
 
 impl Config {
@@ -525,6 +564,7 @@ impl Config {
                 .unwrap_or(DEFAULT_ATTACHMENT_SIZE_CAP),
             trackers,
             repositories,
+            backup: raw.backup,
             root,
         })
     }

@@ -6,6 +6,7 @@
 //! a sink) → [`write`] (the staged site swapped in atomically). Only `write` touches the output
 //! folder; what outlives a build (the archive store, the search index) lives in the build cache.
 
+pub mod backup;
 pub mod check;
 pub mod config;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod serve;
 pub mod source;
 pub mod store;
 pub mod text;
+pub mod verify;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -65,6 +67,8 @@ pub struct BuildReport {
     pub render: RenderReport,
     /// What the search index holds.
     pub search: search::SearchReport,
+    /// What the site carries as its own backup.
+    pub backup: backup::BackupReport,
     /// What write changed.
     pub write: WriteReport,
     /// Wall time per stage.
@@ -136,6 +140,7 @@ pub fn build(
             references: Default::default(),
             render: Default::default(),
             search: Default::default(),
+            backup: Default::default(),
             write: Default::default(),
             stages: timer.stages,
         });
@@ -180,18 +185,24 @@ pub fn build(
         false => Some(source::DiffCache::open(&config.cache)?),
     };
     let renderer = render::Renderer::new(config, &linked, &found, diffs.as_ref())?;
-    let staging = Staging::begin(&output)?;
+    let staging = Staging::begin(&output, Some(&config.cache.join(MANIFEST_FILE)))?;
     // Everything that fills the staging folder; on any failure it is removed and the
     // published site was never touched (a failure to clean up must not hide the real error).
-    let staged = stage_site(config, &linked, &renderer, &staging, &mut timer);
-    let (render_report, search_report) = match staged {
+    let staged = stage_site(config, &found, &linked, &renderer, &staging, &mut timer);
+    let (render_report, search_report, backup_report) = match staged {
         Ok(reports) => reports,
         Err(e) => {
             let _ = staging.abandon();
             return Err(e);
         }
     };
-    let write_report = timer.run("write", None, || staging.commit(), WriteReport::summary)?;
+    let bags: Vec<_> = backup_report.bag.iter().cloned().collect();
+    let write_report = timer.run(
+        "write",
+        None,
+        || staging.commit(&bags),
+        WriteReport::summary,
+    )?;
 
     // The store writes its last state when closed: the cache's fingerprint is taken after.
     drop(renderer);
@@ -217,6 +228,7 @@ pub fn build(
         references,
         render: render_report,
         search: search_report,
+        backup: backup_report,
         write: write_report,
         stages: timer.stages,
     })
@@ -289,14 +301,18 @@ fn check_up_to_date(config: &Config, options: &BuildOptions, output: &Path) -> R
     })
 }
 
-/// Renders the pages and the search index into the staging folder.
+/// The published site's manifest (each file's hash and stat) in the build cache.
+pub const MANIFEST_FILE: &str = "site-manifest.tsv";
+
+/// Renders the pages, the search index and the backup into the staging folder.
 fn stage_site(
     config: &Config,
+    found: &inputs::Inputs,
     linked: &link::Linked,
     renderer: &render::Renderer,
     staging: &Staging,
     timer: &mut Timer,
-) -> Result<(RenderReport, search::SearchReport)> {
+) -> Result<(RenderReport, search::SearchReport, backup::BackupReport)> {
     let observer = timer.observer;
     let pages = (linked.issues.len() + linked.history.commits.len()) as u64;
     let render_report = timer.run(
@@ -331,5 +347,11 @@ fn stage_site(
         },
         search::SearchReport::summary,
     )?;
-    Ok((render_report, search_report))
+    let backup_report = timer.run(
+        "backup",
+        None,
+        || backup::stage(config, found, linked, staging),
+        backup::BackupReport::summary,
+    )?;
+    Ok((render_report, search_report, backup_report))
 }

@@ -120,6 +120,13 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Check that a copy of a built site is whole: every file against the site's SHA256SUMS
+    /// and the backup bag's manifests. Exit 1 when anything is missing, changed or extra.
+    Verify {
+        /// The copy of the site.
+        #[arg(default_value = "public")]
+        site: PathBuf,
+    },
     /// Check that every internal link and anchor of a built site resolves.
     Check {
         /// The built site.
@@ -286,6 +293,37 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { site } => {
+            let report = hindsight::verify::verify_site(&site)?;
+            for f in &report.findings {
+                let detail = if f.detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", f.detail)
+                };
+                println!("{}: {} (by {}){detail}", f.problem.word(), f.path, f.list);
+            }
+            let bags = match report.bags.len() {
+                0 => "no backup bag".to_string(),
+                _ => format!("bag {}", report.bags.join(", ")),
+            };
+            println!(
+                "{} {} ({:.1} MB) read; SHA256SUMS and {bags}: {}",
+                report.files,
+                if report.files == 1 { "file" } else { "files" },
+                report.bytes as f64 / 1e6,
+                match report.findings.len() {
+                    0 => "every file matches".to_string(),
+                    1 => "1 problem".to_string(),
+                    n => format!("{n} problems"),
+                }
+            );
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_INPUT)
+            })
         }
         Command::Check {
             site,

@@ -266,6 +266,10 @@ pub enum AttachmentContent {
     /// JSON of a built site: the site's copy, relative to the site root
     /// (`attachments/BZ/0/567/fix.patch`).
     File { path: String },
+    /// The original archive had the file, but this copy of it left the bytes out: they were
+    /// over the size cap of the site it was published in (a site's backup says so, so that a
+    /// site rebuilt from it lists the file the same way).
+    Withheld { size: u64 },
 }
 
 /// A file attached to an issue.

@@ -426,10 +426,29 @@ pub fn importer(format: Format) -> &'static Importer {
         .expect("every format has an importer")
 }
 
-/// Detects a file's format from its first bytes.
+/// The first bytes of every zstd frame.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// Opens an export file for reading, decompressing it if it is zstd-compressed (the backup's
+/// `*.ndjson.zst`).
+pub fn open(path: &Path) -> Result<Box<dyn Read + Send>> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut magic = [0u8; 4];
+    let n = file.read(&mut magic).map_err(|e| Error::io(path, e))?;
+    use std::io::Seek;
+    file.rewind().map_err(|e| Error::io(path, e))?;
+    if n == 4 && magic == ZSTD_MAGIC {
+        let decoder = zstd::Decoder::new(file).map_err(|e| Error::io(path, e))?;
+        Ok(Box::new(decoder))
+    } else {
+        Ok(Box::new(file))
+    }
+}
+
+/// Detects a file's format from its first bytes (after decompression).
 pub fn detect(path: &Path) -> Result<Format> {
     let mut head = vec![0u8; 8192];
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut file = open(path)?;
     let mut filled = 0;
     while filled < head.len() {
         let n = file

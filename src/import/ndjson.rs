@@ -1,5 +1,7 @@
 //! hindsight's neutral format: NDJSON, one [`Issue`] per line.
 //!
+//! A file may be zstd-compressed (`*.ndjson.zst`, as a site's backup keeps it).
+//!
 //! This is the format for people who write converters from trackers hindsight has no importer
 //! for, and the one `hindsight export` writes. Each line is one JSON object with the fields of
 //! [`crate::model::Issue`] (see that module for every field; only `source`, `id`, `key`,
@@ -37,7 +39,7 @@ pub fn read_file(
     _source: &Source,
     emit: &mut dyn FnMut(Record) -> Result<()>,
 ) -> Result<()> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = super::open(path)?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let mut line = Vec::new();
     let mut number = 0u64;

@@ -57,6 +57,7 @@ fn locate(folder: Option<&AttachmentFolder>, issue: &Issue, a: &Attachment) -> F
             Some(f) => Found::File(f),
             None => Found::Nothing,
         },
+        Some(AttachmentContent::Withheld { .. }) => Found::Nothing,
         None => match folder {
             Some(f) => jira_candidates(issue, &a.id)
                 .iter()
@@ -97,37 +98,67 @@ fn jira_candidates(issue: &Issue, id: &str) -> Vec<String> {
     out
 }
 
-/// Content the site can publish.
-enum Publishable {
-    /// Bytes carried by the export.
+/// What the archive holds of one attachment's bytes, and whether the site can publish them.
+#[derive(Debug)]
+pub enum Content {
+    /// Bytes carried by the export, under the cap.
     Data(Vec<u8>),
-    /// A file of the attachments folder.
+    /// A file of the attachments folder, under the cap.
     File(FoundFile),
+    /// The archive has the bytes, but they are over the size cap: listed, not published.
+    TooLarge(u64),
+    /// Carried by the export, but not decodable.
+    Undecodable,
+    /// Nowhere in the archive.
+    Nothing,
 }
 
-/// An attachment's content when the archive has it and it is under the cap; otherwise why not
-/// (`None`: the archive has no bytes).
+impl Content {
+    /// Why the site does not publish the file (`None`: the archive has no bytes); `Ok` when it
+    /// does.
+    fn note(&self) -> std::result::Result<(), Option<String>> {
+        match self {
+            Content::Data(_) | Content::File(_) => Ok(()),
+            Content::TooLarge(n) => Err(Some(format!(
+                "{} is over this archive's size limit for attachments; not included",
+                super::human_size(*n)
+            ))),
+            Content::Undecodable => Err(Some("the export's copy could not be decoded".into())),
+            Content::Nothing => Err(None),
+        }
+    }
+}
+
+/// An attachment's content, with the size cap applied.
 fn content_of(
     config: &Config,
     folder: Option<&AttachmentFolder>,
     issue: &Issue,
     a: &Attachment,
-) -> std::result::Result<Publishable, Option<String>> {
+) -> Content {
     let cap = config.attachment_size_cap;
-    let too_large = |n: u64| {
-        Err(Some(format!(
-            "{} is over this archive's size limit for attachments; not included",
-            super::human_size(n)
-        )))
-    };
-    match locate(folder, issue, a) {
-        Found::Nothing => Err(None),
-        Found::Undecodable => Err(Some("the export's copy could not be decoded".into())),
-        Found::Data(bytes) if bytes.len() as u64 > cap => too_large(bytes.len() as u64),
-        Found::Data(bytes) => Ok(Publishable::Data(bytes)),
-        Found::File(f) if f.size > cap => too_large(f.size),
-        Found::File(f) => Ok(Publishable::File(f)),
+    if let Some(AttachmentContent::Withheld { size }) = &a.content {
+        return Content::TooLarge(*size);
     }
+    match locate(folder, issue, a) {
+        Found::Nothing => Content::Nothing,
+        Found::Undecodable => Content::Undecodable,
+        Found::Data(bytes) if bytes.len() as u64 > cap => Content::TooLarge(bytes.len() as u64),
+        Found::Data(bytes) => Content::Data(bytes),
+        Found::File(f) if f.size > cap => Content::TooLarge(f.size),
+        Found::File(f) => Content::File(f),
+    }
+}
+
+/// What the archive holds of each of the issue's attachments, in order, with the cap applied:
+/// what the site publishes (and its backup keeps) of them.
+pub fn contents(config: &Config, inputs: &Inputs, issue: &Issue) -> Vec<Content> {
+    let folder = folder_of(config, inputs, issue);
+    issue
+        .attachments
+        .iter()
+        .map(|a| content_of(config, folder, issue, a))
+        .collect()
 }
 
 /// Publishes the issue's attachment files through the sink; one outcome per attachment, in
@@ -138,20 +169,22 @@ pub fn publish(
     issue: &Issue,
     sink: &dyn crate::render::PageSink,
 ) -> Result<Vec<Outcome>> {
-    let folder = folder_of(config, inputs, issue);
     let mut out = Vec::with_capacity(issue.attachments.len());
-    for a in &issue.attachments {
-        match content_of(config, folder, issue, a) {
-            Ok(found) => {
-                let path = site_path(&issue.project.key, &a.id, &a.name);
-                match found {
-                    Publishable::Data(bytes) => sink.put(&path, &bytes)?,
-                    Publishable::File(f) => sink.put_file(&path, &f.path)?,
-                }
-                out.push(Outcome::Written(path));
+    for (a, content) in issue
+        .attachments
+        .iter()
+        .zip(contents(config, inputs, issue))
+    {
+        let path = site_path(&issue.project.key, &a.id, &a.name);
+        match content {
+            Content::Data(bytes) => sink.put(&path, &bytes)?,
+            Content::File(f) => sink.put_file(&path, &f.path)?,
+            other => {
+                out.push(Outcome::Skipped(other.note().err().flatten()));
+                continue;
             }
-            Err(note) => out.push(Outcome::Skipped(note)),
         }
+        out.push(Outcome::Written(path));
     }
     Ok(out)
 }
@@ -167,7 +200,7 @@ pub fn folder_files(config: &Config, inputs: &Inputs, issue: &Issue) -> Vec<Opti
         .map(|a| match &a.content {
             Some(AttachmentContent::Base64 { .. }) => None,
             _ => match content_of(config, folder, issue, a) {
-                Ok(Publishable::File(f)) => Some(f),
+                Content::File(f) => Some(f),
                 _ => None,
             },
         })

@@ -147,6 +147,56 @@ pub fn ref_targets(path: &Path) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
+/// The refs of `repo` whose history the site publishes (those the repository's `refs` globs
+/// match, never Gerrit's changes, pull requests, notes or the stash), sorted by name, each with
+/// the object it points at (a commit, or an annotated tag). Unreadable refs are skipped with a
+/// note. The git stage walks from these; the backup's bare repository carries them.
+pub fn published_refs(
+    rc: &RepositoryConfig,
+    repo: &gix::Repository,
+    notes: &mut Vec<String>,
+) -> Result<Vec<(String, ObjectId)>> {
+    let path = &rc.path;
+    let globs: Vec<glob::Pattern> = match &rc.refs {
+        Some(list) => list
+            .iter()
+            .map(|g| glob::Pattern::new(g).map_err(|e| git_error(path, "bad ref glob", e)))
+            .collect::<Result<_>>()?,
+        None => DEFAULT_REFS
+            .iter()
+            .map(|g| glob::Pattern::new(g).expect("default globs are valid"))
+            .collect(),
+    };
+    let platform = repo
+        .references()
+        .map_err(|e| git_error(path, "cannot read refs", e))?;
+    let iter = platform
+        .all()
+        .map_err(|e| git_error(path, "cannot read refs", e))?;
+    let mut refs: Vec<(String, ObjectId)> = Vec::new();
+    for r in iter {
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                notes.push(format!("{}: unreadable ref skipped: {e}", path.display()));
+                continue;
+            }
+        };
+        let name = r.name().as_bstr().to_str_lossy().into_owned();
+        if NEVER_REFS.iter().any(|p| name.starts_with(p)) {
+            continue;
+        }
+        if !globs.iter().any(|g| g.matches(&name)) {
+            continue;
+        }
+        if let gix::refs::TargetRef::Object(id) = r.target() {
+            refs.push((name, id.to_owned()));
+        }
+    }
+    refs.sort();
+    Ok(refs)
+}
+
 /// Reads every configured repository into `store` and returns the history.
 pub fn read(
     config: &Config,
@@ -242,46 +292,7 @@ impl Walk {
         report: &mut GitReport,
     ) -> Result<()> {
         let path = &rc.path;
-        let globs: Vec<glob::Pattern> = match &rc.refs {
-            Some(list) => list
-                .iter()
-                .map(|g| glob::Pattern::new(g).map_err(|e| git_error(path, "bad ref glob", e)))
-                .collect::<Result<_>>()?,
-            None => DEFAULT_REFS
-                .iter()
-                .map(|g| glob::Pattern::new(g).expect("default globs are valid"))
-                .collect(),
-        };
-        let platform = repo
-            .references()
-            .map_err(|e| git_error(path, "cannot read refs", e))?;
-        let iter = platform
-            .all()
-            .map_err(|e| git_error(path, "cannot read refs", e))?;
-        // (ref name, direct target), sorted by name so the walk is deterministic.
-        let mut refs: Vec<(String, ObjectId)> = Vec::new();
-        for r in iter {
-            let r = match r {
-                Ok(r) => r,
-                Err(e) => {
-                    report
-                        .notes
-                        .push(format!("{}: unreadable ref skipped: {e}", path.display()));
-                    continue;
-                }
-            };
-            let name = r.name().as_bstr().to_str_lossy().into_owned();
-            if NEVER_REFS.iter().any(|p| name.starts_with(p)) {
-                continue;
-            }
-            if !globs.iter().any(|g| g.matches(&name)) {
-                continue;
-            }
-            if let gix::refs::TargetRef::Object(id) = r.target() {
-                refs.push((name, id.to_owned()));
-            }
-        }
-        refs.sort();
+        let refs = published_refs(rc, repo, &mut report.notes)?;
         let default_branch = default_branch(repo);
 
         let mut buf = Vec::new();
@@ -461,7 +472,7 @@ fn port_of(message: &str) -> Option<String> {
 }
 
 /// The short name of the branch HEAD points at (`master`), from `HEAD` or `origin/HEAD`.
-fn default_branch(repo: &gix::Repository) -> Option<String> {
+pub fn default_branch(repo: &gix::Repository) -> Option<String> {
     if let Ok(Some(name)) = repo.head_name() {
         return branch_name(&name.as_bstr().to_str_lossy());
     }
@@ -473,7 +484,7 @@ fn default_branch(repo: &gix::Repository) -> Option<String> {
 }
 
 /// `refs/heads/b2_15` and `refs/remotes/origin/b2_15` → `b2_15`; `refs/remotes/x/HEAD` → none.
-fn branch_name(full: &str) -> Option<String> {
+pub fn branch_name(full: &str) -> Option<String> {
     if let Some(b) = full.strip_prefix("refs/heads/") {
         return Some(b.to_string());
     }

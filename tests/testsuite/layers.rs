@@ -25,12 +25,14 @@ const ORDER: &[&str] = &[
     "render",
     "search",
     "write",
+    "backup",
     // commands beside the build
     "fingerprint",
     "check",
     "serve",
     "init",
     "fetch",
+    "verify",
 ];
 
 /// The top-level module a file of `src/` belongs to (`src/import/jira_xml.rs` → `import`).

@@ -9,6 +9,7 @@ mod git_fixture;
 mod site;
 
 mod atomic;
+mod backup;
 mod broken_input;
 mod browser;
 mod bugzilla;

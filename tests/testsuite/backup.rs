@@ -1,0 +1,318 @@
+//! The site is the backup: the source clones from it (from the folder and over dumb HTTP), a
+//! bare copy of it rebuilds the same site byte for byte, and `verify` checks any copy, against
+//! `SHA256SUMS` and the BagIt bag (checked by the Library of Congress's `bagit` validator too).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::git_fixture::Repo;
+use crate::common::*;
+
+/// The example archive with a git history citing its issues: a master branch, a maintenance
+/// branch known only as a remote-tracking ref, an annotated release tag and a lightweight one,
+/// some objects loose and some packed.
+fn example_with_history() -> (tempfile::TempDir, PathBuf, Repo) {
+    let (dir, site) = example();
+    let mut repo = Repo::init(&dir.path().join("lustre-release"));
+    repo.commit(
+        "LU-16120 ldiskfs: fix buddy bitmap after resize\n\nSigned-off-by: Ann Author <ann@example.com>\n",
+        &[("ldiskfs/resize.c", "int resize(void) { return 0; }\n")],
+    );
+    repo.commit(
+        "b=13300 llite: handle the short read\n",
+        &[("llite/rw.c", "int rw;\n")],
+    );
+    repo.git(&["tag", "-a", "v2_1_0", "-m", "Lustre 2.1.0"]);
+    repo.git(&["repack", "-a", "-d", "-q"]);
+    repo.git(&["branch", "b2_1"]);
+    repo.commit(
+        "LU-12 e2fsck: zero dtime\n",
+        &[("e2fsck/pass1.c", "int dtime;\n")],
+    );
+    repo.git(&["tag", "2.1.50"]);
+    // b2_1 as a clone of a mirror would have it: refs/remotes/origin/b2_1 only.
+    let b21 = repo.git(&["rev-parse", "b2_1"]);
+    repo.git(&["update-ref", "refs/remotes/origin/b2_1", &b21]);
+    repo.git(&["branch", "-D", "-q", "b2_1"]);
+    let text = std::fs::read_to_string(site.join("hindsight.toml")).unwrap();
+    std::fs::write(
+        site.join("hindsight.toml"),
+        format!(
+            "{text}\n[[repository]]\npath = \"{}\"\n",
+            repo.dir.display()
+        ),
+    )
+    .unwrap();
+    (dir, site, repo)
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `(name, id)` of every ref a repository at `dir` has, peeled tags included.
+fn refs_of(dir: &Path) -> Vec<String> {
+    let mut lines: Vec<String> = git(dir, &["show-ref", "--dereference"])
+        .lines()
+        .map(|l| {
+            let (id, name) = l.split_once(' ').unwrap();
+            // A clone names the source's branches origin/*.
+            let name = name
+                .replace("refs/remotes/origin/", "refs/heads/")
+                .to_string();
+            format!("{name} {id}")
+        })
+        .filter(|l| !l.starts_with("refs/heads/HEAD") && !l.starts_with("refs/remotes/origin/HEAD"))
+        .collect();
+    lines.sort();
+    lines.dedup();
+    lines
+}
+
+#[test]
+fn the_source_clones_from_the_site_folder_and_over_dumb_http() {
+    let (dir, site, repo) = example_with_history();
+    let report = build(&site).unwrap();
+    assert_eq!(report.backup.repositories.len(), 1);
+    assert!(report.backup.notes.is_empty(), "{:?}", report.backup.notes);
+    let bare = site.join("public/source/lustre-release.git");
+    assert!(bare.join("info/refs").is_file());
+    assert!(bare.join("objects/info/packs").is_file());
+
+    // From the folder.
+    let from_folder = dir.path().join("clone-folder");
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--mirror",
+            bare.to_str().unwrap(),
+            from_folder.to_str().unwrap(),
+        ],
+    );
+    git(&from_folder, &["fsck", "--full", "--strict"]);
+    assert_eq!(refs_of(&from_folder), refs_of(&repo.dir));
+
+    // Over git's dumb HTTP protocol, from hindsight's own static file server.
+    let preview =
+        hindsight::serve::Preview::bind(&site.join("public"), "127.0.0.1:0".parse().unwrap())
+            .unwrap();
+    let addr = preview.addr().unwrap();
+    std::thread::spawn(move || preview.run(None));
+    let over_http = dir.path().join("clone-http");
+    let url = format!("http://{addr}/source/lustre-release.git");
+    git(
+        dir.path(),
+        &["clone", "-q", &url, over_http.to_str().unwrap()],
+    );
+    git(&over_http, &["fsck", "--full", "--strict"]);
+    let branches = git(&over_http, &["branch", "-r"]);
+    assert!(branches.contains("origin/b2_1"), "{branches}");
+    assert!(branches.contains("origin/master"), "{branches}");
+    assert_eq!(refs_of(&over_http), refs_of(&repo.dir));
+    assert_eq!(
+        git(&over_http, &["log", "--format=%s", "-1", "v2_1_0"]).trim(),
+        "b=13300 llite: handle the short read"
+    );
+}
+
+#[test]
+fn a_bare_copy_of_the_site_rebuilds_it_byte_for_byte() {
+    let (dir, site, _repo) = example_with_history();
+    build(&site).unwrap();
+    let original = read_tree(&site.join("public"));
+    assert!(original.contains_key("backup/data/archive/jira.ndjson.zst"));
+    assert!(original.contains_key("backup/data/archive/bugzilla.ndjson.zst"));
+    assert!(original
+        .keys()
+        .any(|p| p.starts_with("backup/data/attachments/BZ/")));
+    assert!(original.contains_key("backup/data/pages/about.md"));
+    assert!(original.keys().any(|p| p.starts_with("commits/")));
+
+    // Only the copy: no exports, no repository, no cache, somewhere else.
+    let copy = dir.path().join("usb/site");
+    copy_tree(&site.join("public"), &copy);
+    std::fs::remove_dir_all(&site).unwrap();
+    std::fs::remove_dir_all(dir.path().join("lustre-release")).unwrap();
+    let rebuilt = dir.path().join("rebuilt");
+    let out = hindsight(
+        dir.path(),
+        &[
+            "build",
+            "--quiet",
+            "--config",
+            copy.join("backup/hindsight.toml").to_str().unwrap(),
+            "--output",
+            rebuilt.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = read_tree(&rebuilt);
+    assert_eq!(
+        original.keys().collect::<Vec<_>>(),
+        again.keys().collect::<Vec<_>>()
+    );
+    for (path, bytes) in &original {
+        assert!(again[path] == *bytes, "{path} differs in the rebuilt site");
+    }
+    // The copy itself was only read.
+    assert_eq!(read_tree(&copy), original);
+}
+
+#[test]
+fn verify_names_every_missing_changed_and_extra_file() {
+    let (dir, site, _repo) = example_with_history();
+    build(&site).unwrap();
+    let copy = dir.path().join("mirror");
+    copy_tree(&site.join("public"), &copy);
+    let run = |args: &[&str]| hindsight(dir.path(), args);
+    let out = run(&["verify", copy.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("every file matches"), "{stdout}");
+
+    // sha256sum agrees.
+    let sums = Command::new("sha256sum")
+        .current_dir(&copy)
+        .args(["-c", "--quiet", "SHA256SUMS"])
+        .output()
+        .unwrap();
+    assert!(
+        sums.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sums.stdout)
+    );
+
+    let issue = "issues/LU/0/LU-12.html";
+    std::fs::write(copy.join(issue), "tampered").unwrap();
+    let attachment = walkdir::WalkDir::new(copy.join("backup/data/attachments"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_type().is_file())
+        .unwrap()
+        .into_path();
+    std::fs::remove_file(&attachment).unwrap();
+    std::fs::write(copy.join("backup/data/stray.txt"), "x").unwrap();
+    let out = run(&["verify", copy.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let attachment = attachment
+        .strip_prefix(&copy)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    for line in [
+        format!("changed: {issue} (by SHA256SUMS)"),
+        format!("missing: {attachment} (by SHA256SUMS)"),
+        format!("missing: {attachment} (by backup/manifest-sha256.txt)"),
+        "extra: backup/data/stray.txt (by SHA256SUMS): not listed".to_string(),
+        "extra: backup/data/stray.txt (by backup/manifest-sha256.txt): not listed".to_string(),
+    ] {
+        assert!(stdout.contains(&line), "{line}\nin\n{stdout}");
+    }
+    assert!(stdout.contains("Payload-Oxum says"), "{stdout}");
+}
+
+#[test]
+fn the_bag_is_valid_for_the_reference_validator() {
+    let (_dir, site, _repo) = example_with_history();
+    build(&site).unwrap();
+    let bag = site.join("public/backup");
+    // bagit-python, the Library of Congress's validator (installed by scripts/test).
+    let out = Command::new("python3")
+        .args(["-m", "bagit", "--validate"])
+        .arg(&bag)
+        .output()
+        .expect("python3 runs");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("is valid"), "{log}");
+    let info = std::fs::read_to_string(bag.join("bag-info.txt")).unwrap();
+    assert!(info.contains("Payload-Oxum: "), "{info}");
+    assert!(info.contains("Bag-Software-Agent: hindsight"), "{info}");
+}
+
+#[test]
+fn an_unchanged_rebuild_keeps_every_pack_and_attachment_file() {
+    use std::os::unix::fs::MetadataExt;
+    let (_dir, site, repo) = example_with_history();
+    build(&site).unwrap();
+    let inodes = |site: &Path| -> Vec<(String, u64)> {
+        let root = site.join("public");
+        walkdir::WalkDir::new(root.join("source"))
+            .into_iter()
+            .chain(walkdir::WalkDir::new(root.join("backup/data")))
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| (e.path().display().to_string(), e.metadata().unwrap().ino()))
+            .collect()
+    };
+    let before = inodes(&site);
+    let report = build(&site).unwrap();
+    assert_eq!(inodes(&site), before);
+    assert_eq!(report.write.written, 0, "{:?}", report.write);
+
+    // A new commit adds one loose object file per object; the packs stay as they were.
+    let mut repo = repo;
+    repo.commit("LU-12 tests: one more\n", &[("tests/t.sh", "true\n")]);
+    let report = build(&site).unwrap();
+    let after = inodes(&site);
+    for (path, ino) in &before {
+        if path.contains("/objects/pack/") {
+            assert!(
+                after.contains(&(path.clone(), *ino)),
+                "{path} was rewritten"
+            );
+        }
+    }
+    assert!(report.write.written > 0);
+}
+
+#[test]
+fn a_shallow_source_is_published_and_reported_incomplete() {
+    let (dir, site, repo) = example_with_history();
+    let shallow = dir.path().join("shallow");
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &format!("file://{}", repo.dir.display()),
+            shallow.to_str().unwrap(),
+        ],
+    );
+    let text = std::fs::read_to_string(site.join("hindsight.toml"))
+        .unwrap()
+        .replace(
+            &repo.dir.display().to_string(),
+            &shallow.display().to_string(),
+        );
+    std::fs::write(site.join("hindsight.toml"), text).unwrap();
+    let report = build(&site).unwrap();
+    let notes = report.backup.notes.join("\n");
+    assert!(notes.contains("incomplete: a shallow clone"), "{notes}");
+    let info = std::fs::read_to_string(site.join("public/backup/bag-info.txt")).unwrap();
+    assert!(
+        info.contains("Left-Out: source/shallow.git: a shallow clone"),
+        "{info}"
+    );
+}
