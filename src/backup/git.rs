@@ -44,51 +44,6 @@ fn git_error(path: &Path, what: &str, e: impl Into<crate::error::Cause>) -> Erro
     }
 }
 
-/// The names the repositories are published under: each folder's name without `.git` (the
-/// work tree's name for `repo/.git`), reduced to safe characters, numbered when two meet.
-pub fn names(repositories: &[RepositoryConfig]) -> Vec<String> {
-    let mut seen = HashSet::new();
-    repositories
-        .iter()
-        .map(|rc| {
-            let mut parts: Vec<String> = rc
-                .path
-                .components()
-                .filter_map(|c| match c {
-                    std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
-                    _ => None,
-                })
-                .collect();
-            if parts.last().is_some_and(|p| p == ".git") {
-                parts.pop();
-            }
-            let raw = parts.pop().unwrap_or_default();
-            let raw = raw.strip_suffix(".git").unwrap_or(&raw);
-            let mut name: String = raw
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            name = name.trim_start_matches('.').to_string();
-            if name.is_empty() {
-                name = "repository".into();
-            }
-            let base = name.clone();
-            let mut n = 2;
-            while !seen.insert(name.clone()) {
-                name = format!("{base}-{n}");
-                n += 1;
-            }
-            name
-        })
-        .collect()
-}
-
 /// Copies the repository of `rc` into the site at `source/<name>.git/`; returns what it holds
 /// and the names of the refs written.
 pub fn stage(

@@ -83,7 +83,7 @@ pub fn stage(
     sink: &dyn PageSink,
 ) -> Result<BackupReport> {
     let mut report = BackupReport::default();
-    let names = git::names(&config.repositories);
+    let names = crate::source::repository_names(&config.repositories);
     let mut ref_names: Vec<Vec<String>> = vec![Vec::new(); config.repositories.len()];
     if config.backup.git {
         for ((rc, name), refs) in config.repositories.iter().zip(&names).zip(&mut ref_names) {

@@ -539,6 +539,13 @@ impl<'a> Renderer<'a> {
         );
         c.insert("total_commits", &self.linked.history.commits.len());
         c.insert("total_releases", &self.linked.history.releases.len());
+        // What a copy of the site holds (see `crate::backup`).
+        let sources = match self.config.backup.git {
+            true => crate::source::repository_names(&self.config.repositories),
+            false => Vec::new(),
+        };
+        c.insert("backup_sources", &sources);
+        c.insert("backup_archive", &self.config.backup.archive);
         // The archive's history as a picture: issues opened and closed per year.
         let mut opened = BTreeMap::new();
         let mut closed = BTreeMap::new();

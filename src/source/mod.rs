@@ -197,6 +197,51 @@ pub fn published_refs(
     Ok(refs)
 }
 
+/// The names the repositories are published under (the site's `source/<name>.git` copies): each folder's name without `.git` (the
+/// work tree's name for `repo/.git`), reduced to safe characters, numbered when two meet.
+pub fn repository_names(repositories: &[RepositoryConfig]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    repositories
+        .iter()
+        .map(|rc| {
+            let mut parts: Vec<String> = rc
+                .path
+                .components()
+                .filter_map(|c| match c {
+                    std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+                    _ => None,
+                })
+                .collect();
+            if parts.last().is_some_and(|p| p == ".git") {
+                parts.pop();
+            }
+            let raw = parts.pop().unwrap_or_default();
+            let raw = raw.strip_suffix(".git").unwrap_or(&raw);
+            let mut name: String = raw
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            name = name.trim_start_matches('.').to_string();
+            if name.is_empty() {
+                name = "repository".into();
+            }
+            let base = name.clone();
+            let mut n = 2;
+            while !seen.insert(name.clone()) {
+                name = format!("{base}-{n}");
+                n += 1;
+            }
+            name
+        })
+        .collect()
+}
+
 /// Reads every configured repository into `store` and returns the history.
 pub fn read(
     config: &Config,

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::git_fixture::Repo;
 use crate::common::*;
+use crate::git_fixture::Repo;
 
 /// The example archive with a git history citing its issues: a master branch, a maintenance
 /// branch known only as a remote-tracking ref, an annotated release tag and a lightweight one,
