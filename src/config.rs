@@ -68,6 +68,11 @@ pub struct BackupConfig {
     /// An export that held restricted items is never published this way.
     #[serde(default)]
     pub keep_exports: bool,
+    /// A folder of export files an earlier backup kept (its `data/exports`), carried into this
+    /// one as they are: the configuration of a backup sets it, so that the site rebuilt from a
+    /// copy keeps the originals the copy held.
+    #[serde(default)]
+    pub kept_exports: Option<PathBuf>,
 }
 
 impl Default for BackupConfig {
@@ -76,6 +81,7 @@ impl Default for BackupConfig {
             git: true,
             archive: true,
             keep_exports: false,
+            kept_exports: None,
         }
     }
 }
@@ -564,7 +570,10 @@ impl Config {
                 .unwrap_or(DEFAULT_ATTACHMENT_SIZE_CAP),
             trackers,
             repositories,
-            backup: raw.backup,
+            backup: BackupConfig {
+                kept_exports: raw.backup.kept_exports.as_ref().map(|p| root.join(p)),
+                ..raw.backup
+            },
             root,
         })
     }

@@ -188,7 +188,15 @@ pub fn build(
     let staging = Staging::begin(&output, Some(&config.cache.join(MANIFEST_FILE)))?;
     // Everything that fills the staging folder; on any failure it is removed and the
     // published site was never touched (a failure to clean up must not hide the real error).
-    let staged = stage_site(config, &found, &linked, &renderer, &staging, &mut timer);
+    let staged = stage_site(
+        config,
+        &found,
+        &import_report,
+        &linked,
+        &renderer,
+        &staging,
+        &mut timer,
+    );
     let (render_report, search_report, backup_report) = match staged {
         Ok(reports) => reports,
         Err(e) => {
@@ -308,6 +316,7 @@ pub const MANIFEST_FILE: &str = "site-manifest.tsv";
 fn stage_site(
     config: &Config,
     found: &inputs::Inputs,
+    import: &ImportReport,
     linked: &link::Linked,
     renderer: &render::Renderer,
     staging: &Staging,
@@ -350,7 +359,7 @@ fn stage_site(
     let backup_report = timer.run(
         "backup",
         None,
-        || backup::stage(config, found, linked, staging),
+        || backup::stage(config, found, linked, import, staging),
         backup::BackupReport::summary,
     )?;
     Ok((render_report, search_report, backup_report))

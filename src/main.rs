@@ -120,6 +120,16 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Write the keeper's private backup: every export file as received (restricted items and
+    /// addresses included) and the attachment folders, as a BagIt bag. Never publish it.
+    Backup {
+        /// The configuration file.
+        #[arg(long, short, default_value = "hindsight.toml")]
+        config: PathBuf,
+        /// The folder to write (replaced atomically; outside the published site).
+        #[arg(long, required = true)]
+        private: PathBuf,
+    },
     /// Check that a copy of a built site is whole: every file against the site's SHA256SUMS
     /// and the backup bag's manifests. Exit 1 when anything is missing, changed or extra.
     Verify {
@@ -294,6 +304,16 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Backup { config, private } => {
+            let config = Config::load(&config)?;
+            let report = hindsight::backup::private::private_backup(&config, &private)?;
+            println!(
+                "private backup in {}: {}",
+                private.display(),
+                report.summary()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Verify { site } => {
             let report = hindsight::verify::verify_site(&site)?;
             for f in &report.findings {
@@ -306,7 +326,14 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
             }
             let bags = match report.bags.len() {
                 0 => "no backup bag".to_string(),
-                _ => format!("bag {}", report.bags.join(", ")),
+                _ => {
+                    let roots: Vec<&str> = report
+                        .bags
+                        .iter()
+                        .map(|b| if b.is_empty() { "." } else { b.as_str() })
+                        .collect();
+                    format!("bag {}", roots.join(", "))
+                }
             };
             println!(
                 "{} {} ({:.1} MB) read; SHA256SUMS and {bags}: {}",

@@ -236,16 +236,25 @@ pub fn verify_site(site: &Path) -> Result<VerifyReport> {
     // Every bag in the site: a folder (at most two levels down) with a bagit.txt.
     let bags: Vec<String> = present
         .iter()
-        .filter_map(|p| p.strip_suffix(&format!("/{}", bag::DECLARATION)))
+        .filter_map(|p| {
+            if p == bag::DECLARATION {
+                return Some("");
+            }
+            p.strip_suffix(&format!("/{}", bag::DECLARATION))
+        })
         .filter(|root| root.split('/').count() <= 2)
         .map(str::to_string)
         .collect();
     for root in bags {
-        let base = format!("{root}/");
+        let base = if root.is_empty() {
+            String::new()
+        } else {
+            format!("{root}/")
+        };
         let read = |name: &str| std::fs::read_to_string(site.join(&root).join(name));
         let mut bag_problem = |path: String, problem: Problem, detail: String| {
             findings.push(Finding {
-                list: format!("{root}/{}", bag::DECLARATION),
+                list: format!("{base}{}", bag::DECLARATION),
                 path,
                 problem,
                 detail,

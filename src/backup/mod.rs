@@ -14,7 +14,9 @@
 //! of every file; `hindsight verify` checks both on any copy.
 
 pub mod archive;
+pub mod exports;
 pub mod git;
+pub mod private;
 pub mod restore;
 
 use crate::config::Config;
@@ -36,6 +38,8 @@ pub struct BackupReport {
     pub repositories: Vec<git::RepositoryCopy>,
     /// The archive in the bag (`None` when `[backup] archive = false`).
     pub archive: Option<archive::ArchiveCopy>,
+    /// The original export files in the bag (`None` unless `keep_exports`).
+    pub exports: Option<exports::ExportsCopy>,
     /// The bag, for the writer to finish (`None` without an archive).
     pub bag: Option<Bag>,
     /// What the keeper should know: what is missing from the backup and why.
@@ -67,6 +71,12 @@ impl BackupReport {
                 a.attachments
             ));
         }
+        if let Some(e) = &self.exports {
+            parts.push(format!(
+                "{} original export files kept, {} withheld",
+                e.kept, e.withheld
+            ));
+        }
         if parts.is_empty() {
             "off".into()
         } else {
@@ -80,6 +90,7 @@ pub fn stage(
     config: &Config,
     inputs: &Inputs,
     linked: &Linked,
+    import: &crate::import::ImportReport,
     sink: &dyn PageSink,
 ) -> Result<BackupReport> {
     let mut report = BackupReport::default();
@@ -97,6 +108,7 @@ pub fn stage(
     }
     let copy = archive::stage(config, inputs, linked, BAG_ROOT, sink, &mut report.notes)?;
 
+    report.exports = exports::stage(config, inputs, import, BAG_ROOT, sink)?;
     for (rel, bytes) in &inputs.theme.files {
         sink.put(&format!("{BAG_ROOT}/data/theme/{rel}"), bytes)?;
     }
@@ -176,6 +188,18 @@ fn bag_info(
                 "{} attachment files ({} bytes) over the archive's size limit of {} bytes: \
                  listed, not kept",
                 copy.withheld.0, copy.withheld.1, config.attachment_size_cap
+            ),
+        ));
+    }
+    if let Some(e) = report.exports.as_ref().filter(|e| e.withheld > 0) {
+        info.push((
+            "Left-Out".into(),
+            format!(
+                "{} original export files that hold what the site does not publish (listed in \
+                 {}/{}); the keeper's private backup has them",
+                e.withheld,
+                exports::EXPORTS,
+                exports::WITHHELD
             ),
         ));
     }

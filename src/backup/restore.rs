@@ -70,6 +70,9 @@ pub fn config_text(
         "\n[backup]\ngit = {}\narchive = {}\n",
         config.backup.git, config.backup.archive
     ));
+    if config.backup.keep_exports || config.backup.kept_exports.is_some() {
+        out.push_str(&format!("kept_exports = {}\n", q(super::exports::EXPORTS)));
+    }
 
     // Each archive file under the first original tracker it may have come from, in the
     // original order; a tracker with no issues (a key prefix for references) stays.

@@ -127,6 +127,10 @@ pub struct ImportReport {
     pub unpublished: BTreeMap<String, usize>,
     /// Comments kept.
     pub comments: usize,
+    /// Export files that held something the site does not publish (a restricted issue,
+    /// comment, attachment or worklog, or an issue of an unpublished project): never copied
+    /// into the published backup as they are.
+    pub private_files: std::collections::BTreeSet<PathBuf>,
     /// Problems that did not stop the build.
     pub warnings: Vec<Warning>,
 }
@@ -297,7 +301,12 @@ fn admit_all(
             }
             Record::Issue(mut issue) => {
                 report.issues_read += 1;
-                if !admit(config, &mut issue, report) {
+                let withheld_before = withheld(report);
+                let admitted = admit(config, &mut issue, report);
+                if withheld(report) != withheld_before {
+                    report.private_files.insert(paths[file].clone());
+                }
+                if !admitted {
                     writer.put_dropped(&issue.key)?;
                     continue;
                 }
@@ -338,6 +347,15 @@ fn admit_all(
     })?;
     report.comments = comments;
     Ok(())
+}
+
+/// How many items the report says were withheld so far (restricted or unpublished).
+fn withheld(report: &ImportReport) -> usize {
+    report.restricted_issues
+        + report.restricted_comments
+        + report.restricted_attachments
+        + report.restricted_worklogs
+        + report.unpublished.values().sum::<usize>()
 }
 
 /// Decides whether an issue may be published and strips what may not. Returns false when the

@@ -28,6 +28,23 @@ pub struct Bag {
     pub info: Vec<(String, String)>,
 }
 
+impl Bag {
+    /// The site path of a file of the bag (`backup/bagit.txt`; `bagit.txt` for a bag at the
+    /// root).
+    pub fn path(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix())
+    }
+
+    /// What the site paths of the bag's files start with.
+    pub fn prefix(&self) -> String {
+        if self.root.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.root)
+        }
+    }
+}
+
 /// A path as a manifest line writes it: `%`, CR and LF percent-encoded (RFC 8493 §2.1.3).
 pub fn encode_path(path: &str) -> String {
     path.replace('%', "%25")
@@ -47,7 +64,7 @@ pub fn decode_path(path: &str) -> String {
 /// `manifest-sha256.txt` and `bag-info.txt` of `bag`, from every staged file (path, SHA-256,
 /// size), sorted by path.
 pub fn payload_files(bag: &Bag, files: &[(String, [u8; 32], u64)]) -> (String, String) {
-    let prefix = format!("{}/", bag.root);
+    let prefix = bag.prefix();
     let mut manifest = String::new();
     let (mut octets, mut count) = (0u64, 0u64);
     for (path, sha, size) in files {
@@ -78,13 +95,16 @@ pub fn payload_files(bag: &Bag, files: &[(String, [u8; 32], u64)]) -> (String, S
 
 /// `tagmanifest-sha256.txt` of `bag`: every file of the bag outside `data/` but itself.
 pub fn tag_manifest(bag: &Bag, files: &[(String, [u8; 32], u64)]) -> String {
-    let prefix = format!("{}/", bag.root);
+    let prefix = bag.prefix();
     let mut out = String::new();
     for (path, sha, _) in files {
         let Some(rel) = path.strip_prefix(&prefix) else {
             continue;
         };
-        if rel.starts_with("data/") || rel == TAG_MANIFEST {
+        if rel.starts_with("data/")
+            || rel == TAG_MANIFEST
+            || (bag.root.is_empty() && rel == super::SUMS_FILE)
+        {
             continue;
         }
         out.push_str(&super::manifest::hex(sha));

@@ -185,16 +185,10 @@ impl Staging {
     fn finish_bag(&self, b: &bag::Bag) -> Result<()> {
         let files = self.snapshot();
         let (manifest, info) = bag::payload_files(b, &files);
-        self.put(
-            &format!("{}/{}", b.root, bag::MANIFEST),
-            manifest.as_bytes(),
-        )?;
-        self.put(&format!("{}/{}", b.root, bag::INFO), info.as_bytes())?;
+        self.put(&b.path(bag::MANIFEST), manifest.as_bytes())?;
+        self.put(&b.path(bag::INFO), info.as_bytes())?;
         let tags = bag::tag_manifest(b, &self.snapshot());
-        self.put(
-            &format!("{}/{}", b.root, bag::TAG_MANIFEST),
-            tags.as_bytes(),
-        )
+        self.put(&b.path(bag::TAG_MANIFEST), tags.as_bytes())
     }
 
     fn make_parent(&self, target: &Path) -> Result<()> {

@@ -316,3 +316,120 @@ fn a_shallow_source_is_published_and_reported_incomplete() {
         "{info}"
     );
 }
+
+#[test]
+fn kept_exports_are_the_originals_and_never_what_the_site_withholds() {
+    let (dir, site, _repo) = example_with_history();
+    // A clean export beside the example's (which hold restricted items and an unpublished
+    // project): only the clean one may be published as received.
+    let clean = crate::git_fixture::jira_export(&[crate::git_fixture::JiraIssue {
+        key: "LU-90001",
+        id: 990001,
+        summary: "A clean export page",
+        description: "<p>Nothing private here.</p>",
+        fix_versions: &[],
+    }]);
+    std::fs::write(site.join("exports/jira/LU-page-9.xml"), &clean).unwrap();
+    let text = std::fs::read_to_string(site.join("hindsight.toml")).unwrap();
+    std::fs::write(
+        site.join("hindsight.toml"),
+        format!("{text}\n[backup]\nkeep_exports = true\n"),
+    )
+    .unwrap();
+    let report = build(&site).unwrap();
+    let exports = report.backup.exports.clone().unwrap();
+    assert_eq!((exports.kept, exports.withheld), (1, 3), "{exports:?}");
+    let out = site.join("public/backup");
+    assert_eq!(
+        std::fs::read(out.join("data/exports/jira/exports/jira/LU-page-9.xml")).unwrap(),
+        clean.as_bytes()
+    );
+    let withheld = std::fs::read_to_string(out.join("data/exports/WITHHELD.txt")).unwrap();
+    for f in [
+        "jira/exports/jira/LU-page-0.xml",
+        "jira/exports/jira/LU-page-1.xml",
+        "bugzilla/exports/bugzilla/lustre-bugs.xml",
+    ] {
+        assert!(withheld.contains(f), "{withheld}");
+        assert!(
+            !out.join("data/exports").join(f).exists(),
+            "{f} was published"
+        );
+    }
+    let info = std::fs::read_to_string(out.join("bag-info.txt")).unwrap();
+    assert!(info.contains("Left-Out: 3 original export files"), "{info}");
+
+    // The copy rebuilds the same site, originals and list included.
+    let copy = dir.path().join("copy");
+    copy_tree(&site.join("public"), &copy);
+    let rebuilt = dir.path().join("rebuilt");
+    let out = hindsight(
+        dir.path(),
+        &[
+            "build",
+            "--quiet",
+            "--config",
+            copy.join("backup/hindsight.toml").to_str().unwrap(),
+            "--output",
+            rebuilt.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(read_tree(&rebuilt), read_tree(&site.join("public")));
+
+    // The keeper's private backup has everything, as received, and is a valid bag.
+    let private = dir.path().join("private");
+    let out = hindsight(
+        dir.path(),
+        &[
+            "backup",
+            "--config",
+            site.join("hindsight.toml").to_str().unwrap(),
+            "--private",
+            private.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(private.join("data/exports/jira/exports/jira/LU-page-0.xml")).unwrap(),
+        std::fs::read(site.join("exports/jira/LU-page-0.xml")).unwrap()
+    );
+    let out = hindsight(dir.path(), &["verify", private.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = Command::new("python3")
+        .args(["-m", "bagit", "--validate"])
+        .arg(&private)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Never inside the published site.
+    let out = hindsight(
+        dir.path(),
+        &[
+            "backup",
+            "--config",
+            site.join("hindsight.toml").to_str().unwrap(),
+            "--private",
+            site.join("public/private").to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("may not be inside the published site"));
+}
