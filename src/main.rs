@@ -429,7 +429,17 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
                     println!("  … and {} more", i.warnings.len() - 50);
                 }
             }
-            for note in &report.render.notes {
+            let notes = report
+                .git
+                .notes
+                .iter()
+                .chain(&report.render.notes)
+                .chain(&report.backup.notes);
+            for (n, note) in notes.enumerate() {
+                if n == 50 {
+                    println!("note: … and more");
+                    break;
+                }
                 println!("note: {note}");
             }
             println!("open {}", report.output.join("index.html").display());

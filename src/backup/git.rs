@@ -61,7 +61,21 @@ pub fn stage(
         ..Default::default()
     };
 
-    let refs = published_names(rc, &repo, notes)?;
+    let mut refs = published_names(rc, &repo, notes)?;
+    // A ref whose object is not there would make every clone fail: it is left out, and said.
+    refs.retain(|name, id| {
+        let whole = repo
+            .find_object(*id)
+            .ok()
+            .and_then(|o| o.peel_tags_to_end().ok())
+            .is_some();
+        if !whole {
+            copy.incomplete.push(format!(
+                "{name} points at {id}, which the repository does not have; the ref is left out"
+            ));
+        }
+        whole
+    });
     if refs.is_empty() {
         notes.push(format!(
             "{}: no ref to publish; source/{name}.git is not written",
@@ -113,7 +127,7 @@ pub fn stage(
     copy.packs = packs.len();
     copy.loose = loose.len();
 
-    copy.incomplete = incompleteness(&repo, &refs);
+    copy.incomplete.extend(incompleteness(&repo, &refs));
     for what in &copy.incomplete {
         notes.push(format!(
             "{}: the backup of this repository is incomplete: {what}",

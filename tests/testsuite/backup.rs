@@ -433,3 +433,41 @@ fn kept_exports_are_the_originals_and_never_what_the_site_withholds() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("may not be inside the published site"));
 }
+
+#[test]
+fn a_ref_that_points_nowhere_is_left_out_and_said() {
+    let (dir, site, repo) = example_with_history();
+    std::fs::write(
+        repo.dir.join(".git/refs/heads/broken"),
+        "0123456789abcdef0123456789abcdef01234567\n",
+    )
+    .unwrap();
+    let report = build(&site).unwrap();
+    let notes = report.backup.notes.join("\n");
+    assert!(
+        notes.contains("refs/heads/broken points at 0123456789abcdef0123456789abcdef01234567"),
+        "{notes}"
+    );
+    let bare = site.join("public/source/lustre-release.git");
+    assert!(!std::fs::read_to_string(bare.join("info/refs"))
+        .unwrap()
+        .contains("broken"));
+    let info = std::fs::read_to_string(site.join("public/backup/bag-info.txt")).unwrap();
+    assert!(
+        info.contains("Left-Out: source/lustre-release.git: refs/heads/broken"),
+        "{info}"
+    );
+    // And the copy still clones whole.
+    let clone = dir.path().join("clone");
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--mirror",
+            bare.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    git(&clone, &["fsck", "--full"]);
+}
