@@ -189,3 +189,131 @@ fn tracker(out: &mut String, t: &TrackerConfig, name: Option<&str>, file: Option
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backup_config_parses_and_keeps_every_setting_that_shapes_the_site() {
+        let original = Config::parse(
+            r#"
+title = "Quotes \" and ü"
+projects = ["LU", "BZ"]
+base_url = "https://archive.example.org/"
+show_emails = true
+page_size = 7
+redirect_stubs = false
+issue_json = false
+attachment_size_cap = 99
+[backup]
+keep_exports = true
+[[tracker]]
+paths = ["x/*.xml"]
+base_urls = ["https://jira.example.org"]
+[[tracker.references]]
+regex = 'HPE-(\d+)'
+key = "LU-$1"
+[[tracker]]
+name = "gh"
+paths = ["gh/*.json"]
+key_prefixes = { "acme/fs" = "FS" }
+[[tracker]]
+name = "bugzilla"
+key_prefix = "BZ"
+[[repository]]
+path = "../lustre-release"
+release_tags = ['^v(\d+)_(\d+)$']
+diff_cap = 100
+gerrit_url = "https://review.example.org"
+"#,
+            std::path::Path::new("/a/hindsight.toml"),
+        )
+        .unwrap();
+        let refs = vec!["refs/heads/master".to_string(), "refs/foo/x".to_string()];
+        let text = config_text(
+            &original,
+            &[
+                ArchiveFile {
+                    source: "gh",
+                    file: "data/archive/gh.ndjson.zst",
+                },
+                ArchiveFile {
+                    source: "jira",
+                    file: "data/archive/jira.ndjson.zst",
+                },
+            ],
+            &[RepositoryFile {
+                name: "lustre-release",
+                refs: &refs,
+            }],
+        );
+        let back = Config::parse(&text, std::path::Path::new("/site/backup/hindsight.toml"))
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(back.title, original.title);
+        assert_eq!(back.projects, original.projects);
+        assert_eq!(back.base_url, original.base_url);
+        assert_eq!(
+            (
+                back.show_emails,
+                back.page_size,
+                back.redirect_stubs,
+                back.issue_json
+            ),
+            (true, 7, false, false)
+        );
+        assert_eq!(back.attachment_size_cap, 99);
+        assert_eq!(
+            back.backup.kept_exports.as_deref(),
+            Some(std::path::Path::new("/site/backup/data/exports"))
+        );
+        let names: Vec<_> = back.trackers.iter().map(|t| t.name.clone()).collect();
+        assert_eq!(
+            names,
+            [
+                Some("jira".into()),
+                Some("gh".into()),
+                Some("bugzilla".into())
+            ]
+        );
+        assert_eq!(back.trackers[0].base_urls, ["https://jira.example.org"]);
+        assert_eq!(
+            back.trackers[0].references.as_ref().unwrap()[0].key,
+            "LU-$1"
+        );
+        assert_eq!(back.trackers[1].key_prefixes["acme/fs"], "FS");
+        assert_eq!(back.trackers[2].key_prefix.as_deref(), Some("BZ"));
+        assert!(back.trackers[2].paths.is_empty());
+        assert_eq!(back.bug_prefix(), original.bug_prefix());
+        let r = &back.repositories[0];
+        assert_eq!(
+            r.path,
+            std::path::Path::new("/site/backup/../source/lustre-release.git")
+        );
+        assert_eq!(r.release_tags, original.repositories[0].release_tags);
+        assert_eq!(r.diff_cap, Some(100));
+        assert_eq!(r.gerrit_url.as_deref(), Some("https://review.example.org"));
+        assert!(r.refs.as_ref().unwrap().contains(&"refs/foo/x".to_string()));
+        // The backup of the rebuilt site writes the same file.
+        assert_eq!(
+            config_text(
+                &back,
+                &[
+                    ArchiveFile {
+                        source: "gh",
+                        file: "data/archive/gh.ndjson.zst",
+                    },
+                    ArchiveFile {
+                        source: "jira",
+                        file: "data/archive/jira.ndjson.zst",
+                    },
+                ],
+                &[RepositoryFile {
+                    name: "lustre-release",
+                    refs: &refs,
+                }],
+            ),
+            text
+        );
+    }
+}
