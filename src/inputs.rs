@@ -160,6 +160,16 @@ pub fn tracker_files(config: &Config, tracker: &TrackerConfig) -> Result<Vec<Pat
     Ok(files)
 }
 
+/// `path` relative to `root`, its parts joined with `/` (the form site paths and manifests
+/// use), whatever the platform's separator.
+pub fn slash_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Every file under the theme folder; an absent folder is an empty theme.
 fn read_theme(root: &Path) -> Result<Theme> {
     let mut theme = Theme {
@@ -174,12 +184,7 @@ fn read_theme(root: &Path) -> Result<Theme> {
         if !entry.file_type().is_file() {
             continue;
         }
-        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        let rel = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
+        let rel = slash_path(root, entry.path());
         let bytes = std::fs::read(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
         theme.files.insert(rel, bytes);
     }

@@ -82,12 +82,7 @@ fn files_of(site: &Path) -> Result<BTreeSet<String>> {
         if entry.file_type().is_dir() {
             continue;
         }
-        let rel = entry.path().strip_prefix(site).unwrap_or(entry.path());
-        let rel: Vec<_> = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        out.insert(rel.join("/"));
+        out.insert(crate::inputs::slash_path(site, entry.path()));
     }
     Ok(out)
 }

@@ -124,12 +124,7 @@ pub fn stage(
             if !entry.file_type().is_file() {
                 continue;
             }
-            let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-            let rel: Vec<_> = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            let rel = rel.join("/");
+            let rel = crate::inputs::slash_path(dir, entry.path());
             if rel == WITHHELD {
                 let text = std::fs::read_to_string(entry.path())
                     .map_err(|e| Error::io(entry.path(), e))?;

@@ -231,23 +231,21 @@ gerrit_url = "https://review.example.org"
         )
         .unwrap();
         let refs = vec!["refs/heads/master".to_string(), "refs/foo/x".to_string()];
-        let text = config_text(
-            &original,
-            &[
-                ArchiveFile {
-                    source: "gh",
-                    file: "data/archive/gh.ndjson.zst",
-                },
-                ArchiveFile {
-                    source: "jira",
-                    file: "data/archive/jira.ndjson.zst",
-                },
-            ],
-            &[RepositoryFile {
-                name: "lustre-release",
-                refs: &refs,
-            }],
-        );
+        let archives = [
+            ArchiveFile {
+                source: "gh",
+                file: "data/archive/gh.ndjson.zst",
+            },
+            ArchiveFile {
+                source: "jira",
+                file: "data/archive/jira.ndjson.zst",
+            },
+        ];
+        let repositories = [RepositoryFile {
+            name: "lustre-release",
+            refs: &refs,
+        }];
+        let text = config_text(&original, &archives, &repositories);
         let back = Config::parse(&text, std::path::Path::new("/site/backup/hindsight.toml"))
             .unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(back.title, original.title);
@@ -295,25 +293,6 @@ gerrit_url = "https://review.example.org"
         assert_eq!(r.gerrit_url.as_deref(), Some("https://review.example.org"));
         assert!(r.refs.as_ref().unwrap().contains(&"refs/foo/x".to_string()));
         // The backup of the rebuilt site writes the same file.
-        assert_eq!(
-            config_text(
-                &back,
-                &[
-                    ArchiveFile {
-                        source: "gh",
-                        file: "data/archive/gh.ndjson.zst",
-                    },
-                    ArchiveFile {
-                        source: "jira",
-                        file: "data/archive/jira.ndjson.zst",
-                    },
-                ],
-                &[RepositoryFile {
-                    name: "lustre-release",
-                    refs: &refs,
-                }],
-            ),
-            text
-        );
+        assert_eq!(config_text(&back, &archives, &repositories), text);
     }
 }

@@ -46,6 +46,26 @@ fn example_with_history() -> (tempfile::TempDir, PathBuf, Repo) {
     (dir, site, repo)
 }
 
+/// Builds the site a copy holds, from the copy's own backup config, into `out`.
+fn rebuild_from(copy: &Path, out: &Path) {
+    let run = hindsight(
+        copy.parent().unwrap(),
+        &[
+            "build",
+            "--quiet",
+            "--config",
+            copy.join("backup/hindsight.toml").to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .current_dir(dir)
@@ -148,22 +168,7 @@ fn a_bare_copy_of_the_site_rebuilds_it_byte_for_byte() {
     std::fs::remove_dir_all(&site).unwrap();
     std::fs::remove_dir_all(dir.path().join("lustre-release")).unwrap();
     let rebuilt = dir.path().join("rebuilt");
-    let out = hindsight(
-        dir.path(),
-        &[
-            "build",
-            "--quiet",
-            "--config",
-            copy.join("backup/hindsight.toml").to_str().unwrap(),
-            "--output",
-            rebuilt.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    rebuild_from(&copy, &rebuilt);
     let again = read_tree(&rebuilt);
     assert_eq!(
         original.keys().collect::<Vec<_>>(),
@@ -363,22 +368,7 @@ fn kept_exports_are_the_originals_and_never_what_the_site_withholds() {
     let copy = dir.path().join("copy");
     copy_tree(&site.join("public"), &copy);
     let rebuilt = dir.path().join("rebuilt");
-    let out = hindsight(
-        dir.path(),
-        &[
-            "build",
-            "--quiet",
-            "--config",
-            copy.join("backup/hindsight.toml").to_str().unwrap(),
-            "--output",
-            rebuilt.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    rebuild_from(&copy, &rebuilt);
     assert_eq!(read_tree(&rebuilt), read_tree(&site.join("public")));
 
     // The keeper's private backup has everything, as received, and is a valid bag.
