@@ -360,9 +360,20 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// Saves the state.
+    /// Saves the state, with the JIRA Cloud switch if the run made it (so it outlives a run
+    /// that fails later).
     pub fn save(&self, state: &State) -> Result<(), FetchError> {
+        if self.fell_over() && !state.jira_cloud {
+            let mut state = state.clone();
+            state.jira_cloud = true;
+            return state.save(self.name, self.folder);
+        }
         state.save(self.name, self.folder)
+    }
+
+    /// JIRA: this harvest went over to the Cloud search by itself (not by `jira_api = "cloud"`).
+    fn fell_over(&self) -> bool {
+        self.config.jira_api != JiraApi::Cloud && self.jira_cloud.load(Ordering::Relaxed)
     }
 
     /// Issues per request.
@@ -484,6 +495,13 @@ fn harvest(
     let _lock = state::lock(name, &target.folder)?;
     state::remove_temporaries(&target.folder);
     let mut state = State::load(name, &target.folder, &source_id(config))?;
+    if options.full {
+        // `--full` starts afresh, finding out again which search the site has.
+        state.jira_cloud = false;
+    } else if state.jira_cloud && config.kind == TrackerKind::Jira {
+        // An earlier run found the v2 search gone: ask the Cloud search at once.
+        ctx.jira_cloud.store(true, Ordering::Relaxed);
+    }
     if options.full && state.run.as_ref().is_some_and(|r| !r.full) {
         state.run = None;
     }
@@ -553,6 +571,7 @@ fn harvest(
     )?;
     state.watermark = state.run.as_ref().and_then(|r| r.started);
     state.run = None;
+    state.jira_cloud |= ctx.fell_over();
     ctx.save(&state)?;
 
     let stats = &ctx.client.stats;

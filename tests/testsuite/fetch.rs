@@ -844,6 +844,11 @@ fn jira_cloud_search_jql_is_token_paged_resumed_incremental_and_imports() {
     assert_eq!(t.issues, 17, "{summary}");
     assert_eq!(t.attachments, 4 - 2, "{summary}");
     let requests: Vec<String> = server.requests().into_iter().map(|r| decode(&r)).collect();
+    // The first run's switch to Cloud is in the state: no v2 search is tried again.
+    assert!(
+        !requests.iter().any(|r| r.starts_with("/rest/api/2/search")),
+        "{requests:?}"
+    );
     let searches: Vec<&String> = requests
         .iter()
         .filter(|r| r.starts_with("/rest/api/3/search/jql"))
@@ -897,9 +902,14 @@ fn jira_cloud_search_jql_is_token_paged_resumed_incremental_and_imports() {
     assert_eq!((t.issues, t.replaced), (1, 1), "{summary}");
     assert!(t.gone.is_empty(), "{summary}");
     let first = decode(&server.requests()[0]);
+    assert!(first.starts_with("/rest/api/3/search/jql"), "{first}");
     assert!(
-        first.starts_with("/rest/api/2/search") || first.starts_with("/rest/api/3/search/jql"),
-        "{first}"
+        !server
+            .requests()
+            .iter()
+            .any(|r| r.starts_with("/rest/api/2/")),
+        "{:?}",
+        server.requests()
     );
     assert!(server
         .requests()
@@ -911,6 +921,22 @@ fn jira_cloud_search_jql_is_token_paged_resumed_incremental_and_imports() {
     assert!(keys.values().all(|&n| n == 1), "{keys:?}");
     let issues = import(&folder, hindsight::import::jira_json::read_file, None);
     assert_eq!(issues["LU-3"].comments.len(), 7);
+
+    // `--full` finds out again: one v2 search (410), then Cloud; remembered once more.
+    server.clear_log();
+    let summary = harvest(&site, true).unwrap();
+    assert_eq!(summary.trackers[0].issues, 27, "{summary}");
+    let v2 = |server: &Server| {
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.starts_with("/rest/api/2/search"))
+            .count()
+    };
+    assert_eq!(v2(&server), 1, "{:?}", server.requests());
+    server.clear_log();
+    harvest(&site, false).unwrap();
+    assert_eq!(v2(&server), 0, "{:?}", server.requests());
 
     // `jira_api = "cloud"` asks /search/jql at once.
     let (_dir, site) = site_with(&jira_config(&server.url(), "jira_api = \"cloud\"\n"));
