@@ -9,12 +9,16 @@
 //!   that the search truncated completed from their own endpoints; attachment files into the
 //!   tracker's `attachments` folder (JIRA's own layout) up to a size cap. JIRA Cloud, which
 //!   removed that search, is read through `/rest/api/3/search/jql` (`nextPageToken` paging)
-//!   with `jira_api = "cloud"`, or by itself when the v2 search answers 410 Gone or 404.
+//!   with `jira_api = "cloud"`, or by itself when the v2 search answers 410 Gone or 404 (kept
+//!   in the state for later runs).
 //! - Bugzilla: ids listed (`buglist.cgi?ctype=csv`, or REST `/rest/bug?include_fields=id`),
-//!   bugs fetched in batches (`show_bug.cgi?ctype=xml`, attachments inline, on every version;
-//!   or REST with comments, history and attachments embedded).
+//!   bugs fetched in batches (`show_bug.cgi?ctype=xml`, attachment data inline up to the size
+//!   cap, on every version; or REST with comments, history and attachments embedded).
 //! - GitHub: issues and pull requests of each repository (`Link` paging), with their comments
 //!   and timeline events embedded as python-github-backup writes them.
+//!
+//! Progress has a total on every API: v2's search `total`, Cloud's approximate count, the
+//! Bugzilla id list, GitHub's `per_page=1` last page number.
 //!
 //! One harvest per folder at a time: `<folder>/.hindsight-fetch/lock` is locked (advisory, on
 //! the open file, so a killed run leaves no stale lock) for the whole run, and a second one

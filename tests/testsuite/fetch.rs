@@ -23,10 +23,12 @@ use serde_json::{json, Value};
 
 /// A request as the handlers see it.
 struct Req {
+    method: String,
     path: String,
     query: Vec<(String, String)>,
     target: String,
     headers: Vec<(String, String)>,
+    body: Vec<u8>,
 }
 
 impl Req {
@@ -171,6 +173,7 @@ fn serve(conn: TcpStream, handler: &Handler, log: &Mutex<Vec<String>>, stop: &At
     if reader.read_line(&mut line).unwrap_or(0) == 0 {
         return;
     }
+    let method = line.split_whitespace().next().unwrap_or("GET").to_string();
     let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
     let mut headers = Vec::new();
     loop {
@@ -182,6 +185,15 @@ fn serve(conn: TcpStream, handler: &Handler, log: &Mutex<Vec<String>>, stop: &At
             headers.push((k.trim().to_string(), v.trim().to_string()));
         }
     }
+    let length: usize = headers
+        .iter()
+        .find(|(k, _): &&(String, String)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
+        return;
+    }
     let (path, q) = target.split_once('?').unwrap_or((&target, ""));
     let query = q
         .split('&')
@@ -192,12 +204,19 @@ fn serve(conn: TcpStream, handler: &Handler, log: &Mutex<Vec<String>>, stop: &At
         })
         .collect();
     let req = Req {
+        method: method.clone(),
         path: path.to_string(),
         query,
         target: target.clone(),
         headers,
+        body,
     };
-    log.lock().unwrap().push(target);
+    // A POST is logged with its method (a GET as its target alone).
+    log.lock().unwrap().push(if method == "GET" {
+        target
+    } else {
+        format!("{method} {target}")
+    });
     let mut conn = conn;
     match handler(&req) {
         Reply::Full {
@@ -418,6 +437,13 @@ impl Jira {
             std::thread::sleep(self.delay);
             return self.search(req, base, false);
         }
+        if req.path == "/rest/api/3/search/approximate-count" && cloud {
+            assert_eq!(req.method, "POST");
+            let body: Value = serde_json::from_slice(&req.body).unwrap();
+            let jql = body["jql"].as_str().unwrap();
+            assert!(!jql.contains("ORDER BY"), "{jql}");
+            return json_reply(&json!({"count": self.matching(jql).len()}));
+        }
         if req.path == "/rest/api/3/search/jql" && cloud {
             self.searches.fetch_add(1, Ordering::SeqCst);
             return self.search(req, base, true);
@@ -474,17 +500,8 @@ impl Jira {
         status(404, "{}", &[])
     }
 
-    /// A tiny JQL: the clauses the harvest writes. `v3`: Cloud's `/search/jql`, paged by an
-    /// opaque `nextPageToken`, without `total`, ADF bodies.
-    fn search(&self, req: &Req, base: &str, v3: bool) -> Reply {
-        let jql = req.param("jql").unwrap_or("").to_string();
-        if jql.contains("NOPE") {
-            return status(
-                400,
-                r#"{"errorMessages":["The value 'NOPE' does not exist for the field 'project'."],"errors":{}}"#,
-                &[],
-            );
-        }
+    /// The issues a JQL of the harvest's clauses matches, in key order.
+    fn matching(&self, jql: &str) -> Vec<JiraIssue> {
         let quoted = |after: &str| -> Option<String> {
             let i = jql.find(after)? + after.len();
             let rest = &jql[i..];
@@ -511,7 +528,7 @@ impl Jira {
             .unwrap_or_default();
         let now = Utc::now();
         let issues = self.issues.lock().unwrap();
-        let matching: Vec<&JiraIssue> = issues
+        issues
             .iter()
             .filter(|((p, n), _)| {
                 project.as_ref().is_none_or(|x| x == p)
@@ -521,9 +538,24 @@ impl Jira {
                         kp == *p && *n > kn
                     })
             })
-            .map(|(_, i)| i)
+            .map(|(_, i)| i.clone())
             .filter(|i| minutes.is_none_or(|m| i.updated >= now - chrono::Duration::minutes(m)))
-            .collect();
+            .collect()
+    }
+
+    /// A tiny JQL: the clauses the harvest writes. `v3`: Cloud's `/search/jql`, paged by an
+    /// opaque `nextPageToken`, without `total`, ADF bodies.
+    fn search(&self, req: &Req, base: &str, v3: bool) -> Reply {
+        let jql = req.param("jql").unwrap_or("").to_string();
+        if jql.contains("NOPE") {
+            return status(
+                400,
+                r#"{"errorMessages":["The value 'NOPE' does not exist for the field 'project'."],"errors":{}}"#,
+                &[],
+            );
+        }
+        let matching = self.matching(&jql);
+        let matching: Vec<&JiraIssue> = matching.iter().collect();
         let max: usize = req
             .param("maxResults")
             .and_then(|m| m.parse().ok())
@@ -1503,18 +1535,23 @@ fn github_handler(
             ("X-RateLimit-Reset".to_string(), "0".to_string()),
         ];
         if start + per_page < total {
-            let mut q: Vec<String> = req
-                .query
-                .iter()
-                .filter(|(k, _)| k != "page")
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            q.push(format!("page={}", page + 1));
+            let q = |page: u64| {
+                let mut q: Vec<String> = req
+                    .query
+                    .iter()
+                    .filter(|(k, _)| k != "page")
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                q.push(format!("page={page}"));
+                q.join("&")
+            };
+            let last = total.div_ceil(per_page);
             headers.push((
                 "Link".into(),
                 format!(
-                    "<{base}{path}?{}>; rel=\"next\", <{base}{path}?page=99>; rel=\"last\"",
-                    q.join("&")
+                    "<{base}{path}?{}>; rel=\"next\", <{base}{path}?{}>; rel=\"last\"",
+                    q(page + 1),
+                    q(last)
                 ),
             ));
         }
@@ -1806,4 +1843,90 @@ fn a_second_fetch_of_the_same_folder_fails_at_once() {
         "{}",
         String::from_utf8_lossy(&third.stderr)
     );
+}
+
+/// Records the totals a harvest gives its progress bar and the issues it advances by.
+#[derive(Default)]
+struct Progress {
+    totals: Mutex<Vec<u64>>,
+    done: std::sync::atomic::AtomicU64,
+}
+
+impl hindsight::fetch::Observer for Progress {
+    fn stage_started(&self, _stage: &str, total: Option<u64>) {
+        self.totals.lock().unwrap().extend(total);
+    }
+    fn set_total(&self, total: u64) {
+        self.totals.lock().unwrap().push(total);
+    }
+    fn advance(&self, n: u64) {
+        self.done.fetch_add(n, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn cloud_and_github_harvests_know_their_total() {
+    // JIRA Cloud (found by the 410): the approximate count of the run's query, asked once.
+    let jira = Jira::new(&[("LU", 23), ("LUDOC", 4)], 10);
+    jira.cloud.store(true, Ordering::SeqCst);
+    let server = start_jira(jira.clone());
+    let (_dir, site) = site_with(&jira_config(&server.url(), ""));
+    let progress = Progress::default();
+    let summary = fetch(&targets(&site), &FetchOptions { full: false }, &progress).unwrap();
+    assert_eq!(summary.trackers[0].issues, 27, "{summary}");
+    assert_eq!(*progress.totals.lock().unwrap(), [27]);
+    assert_eq!(progress.done.load(Ordering::SeqCst), 27);
+    let counts: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.contains("approximate-count"))
+        .collect();
+    assert_eq!(counts, ["POST /rest/api/3/search/approximate-count"]);
+
+    // An incremental run counts only what changed.
+    {
+        let mut all = jira.issues.lock().unwrap();
+        for n in [2, 9] {
+            all.get_mut(&("LU".into(), n)).unwrap().updated = Utc::now();
+        }
+    }
+    let progress = Progress::default();
+    let summary = fetch(&targets(&site), &FetchOptions { full: false }, &progress).unwrap();
+    assert_eq!(summary.trackers[0].issues, 2, "{summary}");
+    assert_eq!(*progress.totals.lock().unwrap(), [2]);
+
+    // A site that refuses the count (an older Cloud, an unbounded query): no total, no error.
+    jira.faults.add(
+        "approximate-count",
+        status(404, r#"{"errorMessages":["Not found"]}"#, &[]),
+    );
+    let progress = Progress::default();
+    let summary = fetch(&targets(&site), &FetchOptions { full: true }, &progress).unwrap();
+    assert_eq!(summary.trackers[0].issues, 27, "{summary}");
+    assert!(progress.totals.lock().unwrap().is_empty());
+
+    // GitHub: each repository's first page with per_page=1, whose `rel="last"` is the count.
+    let base = Arc::new(Mutex::new(String::new()));
+    let b2 = base.clone();
+    let server = Server::start(move |req| {
+        let counts: HashMap<&str, u64> = [("acme/fs", 9), ("acme/tools", 3)].into();
+        let base = b2.lock().unwrap().clone();
+        github_handler(req, &base, &counts, &AtomicBool::new(false))
+    });
+    *base.lock().unwrap() = server.url();
+    let (_dir, site) = site_with(&format!(
+        "title = \"G\"\n[[tracker]]\nname = \"github\"\npaths = [\"harvest/github/*.json\"]\n[tracker.fetch]\nkind = \"github\"\nurl = \"{}\"\nrepos = [\"acme/fs\", \"acme/tools\"]\nbackoff_seconds = 0.01\n",
+        server.url()
+    ));
+    let progress = Progress::default();
+    let summary = fetch(&targets(&site), &FetchOptions { full: false }, &progress).unwrap();
+    assert_eq!(summary.trackers[0].issues, 12, "{summary}");
+    assert_eq!(*progress.totals.lock().unwrap(), [12]);
+    assert_eq!(progress.done.load(Ordering::SeqCst), 12);
+    let counted: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.contains("per_page=1&"))
+        .collect();
+    assert_eq!(counted.len(), 2, "{counted:?}");
 }
