@@ -207,6 +207,40 @@ impl Client {
         )
     }
 
+    /// GETs `url` into memory unless it is larger than `cap` bytes (by its `Content-Length`,
+    /// or counted while reading, which stops at `cap + 1`): the body, or `None` when over.
+    pub fn get_capped(&self, url: &str, cap: u64) -> Result<Option<Vec<u8>>, FetchError> {
+        self.attempts(url, None, |response| {
+            let status = response.status().as_u16();
+            if !(200..300).contains(&status) {
+                return None;
+            }
+            if response
+                .body()
+                .content_length()
+                .is_some_and(|len| len > cap)
+            {
+                return Some(Attempt::Done(None));
+            }
+            let mut body = Vec::new();
+            let read = response
+                .body_mut()
+                .with_config()
+                .limit(u64::MAX)
+                .reader()
+                .take(cap + 1)
+                .read_to_end(&mut body);
+            self.stats
+                .bytes
+                .fetch_add(body.len() as u64, Ordering::Relaxed);
+            match read {
+                Err(e) => Some(Attempt::Retry(self.unreachable(url, e), None)),
+                Ok(_) if body.len() as u64 > cap => Some(Attempt::Done(None)),
+                Ok(_) => Some(Attempt::Done(Some(body))),
+            }
+        })
+    }
+
     /// GETs a JSON document.
     pub fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, FetchError> {
         self.get_parsed(url, &[], |a| {
