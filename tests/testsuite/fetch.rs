@@ -1169,17 +1169,47 @@ fn an_incremental_run_asks_only_for_what_changed_and_replaces_it() {
 
 #[test]
 fn harvested_files_build_the_same_site_as_the_export() {
+    same_site_as_the_export(false);
+}
+
+#[test]
+fn a_cloud_harvest_builds_the_same_site_as_the_export() {
+    same_site_as_the_export(true);
+}
+
+/// Harvests a JIRA (v2, or Cloud through `/search/jql` after the 410) and builds it, and
+/// builds the export of the same issues (one search page, every issue whole: on Cloud as its
+/// v3 resources give it, bodies as ADF); the issue pages, their JSON, the attachments and the
+/// home page are the same bytes.
+fn same_site_as_the_export(cloud: bool) {
     let jira = Jira::new(&[("LU", 12)], 5);
+    jira.cloud.store(cloud, Ordering::SeqCst);
     let server = start_jira(jira.clone());
     let (_dir, harvested) = site_with(&jira_config(&server.url(), ""));
     harvest(&harvested, false).unwrap();
+    if cloud {
+        assert!(server
+            .requests()
+            .iter()
+            .any(|r| r.starts_with("/rest/api/3/search/jql")));
+    }
     // The export: one search page with every issue whole, and the attachments folder.
     let issues: Vec<Value> = jira
         .issues
         .lock()
         .unwrap()
         .values()
-        .map(|i| jira.full(i, &server.url()))
+        .map(|i| {
+            let mut v = jira.full(i, &server.url());
+            if cloud {
+                let d = v["fields"]["description"].as_str().unwrap().to_string();
+                v["fields"]["description"] = adf(&d);
+                for c in v["fields"]["comment"]["comments"].as_array_mut().unwrap() {
+                    c["body"] = adf(c["body"].as_str().unwrap());
+                }
+            }
+            v
+        })
         .collect();
     let exported = harvested.parent().unwrap().join("export");
     std::fs::create_dir_all(exported.join("exports")).unwrap();
@@ -1234,6 +1264,11 @@ fn harvested_files_build_the_same_site_as_the_export() {
     let (pa, pb) = (pages(&harvested), pages(&exported));
     assert!(
         pa.keys().any(|k| k.starts_with("attachments/")),
+        "{:?}",
+        pa.keys().collect::<Vec<_>>()
+    );
+    assert!(
+        pa.keys().any(|k| k.ends_with(".json")) && pa.len() > 24,
         "{:?}",
         pa.keys().collect::<Vec<_>>()
     );
@@ -2267,4 +2302,107 @@ fn cloud_and_github_harvests_know_their_total() {
         .filter(|r| r.contains("per_page=1&"))
         .collect();
     assert_eq!(counted.len(), 2, "{counted:?}");
+}
+
+#[test]
+fn netrc_credentials_reach_the_server_and_nothing_else() {
+    // `~/.netrc` (HOME is a temporary folder) holds the only credential; the server refuses
+    // anything without it, and refuses the second search page once (403) to get an error.
+    const PASSWORD: &str = "n3trc-Pa55word-do-not-leak";
+    let basic = format!(
+        "Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("archivist:{PASSWORD}")
+        )
+    );
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join(".netrc"),
+        format!("machine example.org login other password nope\nmachine 127.0.0.1\n  login archivist\n  password {PASSWORD}\n"),
+    )
+    .unwrap();
+    let jira = Jira::new(&[("LU", 30)], 10);
+    jira.faults.add(
+        "key%20%3E%20%22LU-10%22",
+        status(403, r#"{"errorMessages":["Forbidden for now."]}"#, &[]),
+    );
+    let unauthorized = Arc::new(AtomicUsize::new(0));
+    let base = Arc::new(Mutex::new(String::new()));
+    let (b2, j2, u2, expected) = (
+        base.clone(),
+        jira.clone(),
+        unauthorized.clone(),
+        basic.clone(),
+    );
+    let server = Server::start(move |req| {
+        if req.header("Authorization") != Some(expected.as_str()) {
+            u2.fetch_add(1, Ordering::SeqCst);
+            return status(
+                401,
+                r#"{"errorMessages":["You are not authenticated."]}"#,
+                &[],
+            );
+        }
+        let base = b2.lock().unwrap().clone();
+        j2.handle(req, &base)
+    });
+    *base.lock().unwrap() = server.url();
+    let (_dir, site) = site_with(&jira_config(
+        &server.url(),
+        "contact = \"archive@example.org\"\n",
+    ));
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hindsight"))
+            .arg("fetch")
+            .current_dir(&site)
+            .env("HOME", home.path())
+            .env_remove("NETRC")
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    let stderr = String::from_utf8_lossy(&first.stderr).into_owned();
+    assert!(!first.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("HTTP 403") && stderr.contains("Forbidden for now"),
+        "{stderr}"
+    );
+    let second = run();
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&second.stdout),
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(second.status.success(), "{out}");
+    assert!(out.contains("(resumed)"), "{out}");
+    assert_eq!(
+        unauthorized.load(Ordering::SeqCst),
+        0,
+        "a request went without the credential"
+    );
+    assert_eq!(harvested_keys(&site.join("harvest/jira"), "jira").len(), 30);
+    // Neither the password nor its Basic form is in any output or any file written.
+    let token = basic.trim_start_matches("Basic ");
+    for text in [&stderr, &out] {
+        assert!(!text.contains(PASSWORD) && !text.contains(token), "{text}");
+    }
+    let mut files = 0;
+    for root in [&site, &home.path().to_path_buf()] {
+        for e in walkdir::WalkDir::new(root) {
+            let e = e.unwrap();
+            if e.file_type().is_file() && e.file_name() != ".netrc" {
+                files += 1;
+                let bytes = std::fs::read(e.path()).unwrap();
+                for secret in [PASSWORD, token] {
+                    assert!(
+                        !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                        "{} holds the credential",
+                        e.path().display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(files >= 5, "{files}");
 }
