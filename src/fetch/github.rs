@@ -58,9 +58,50 @@ fn all_pages(ctx: &Ctx, url: &str) -> Result<Vec<Box<RawValue>>, FetchError> {
     Ok(out)
 }
 
+/// How many issues and pull requests `repo` lists (changed since `since`): the first page
+/// with `per_page=1`, whose `Link` header's `rel="last"` page number is the count (one small
+/// request, the issues endpoint's own rate limit, nothing stale as a search index may be).
+fn count(ctx: &Ctx, repo: &str, since: Option<String>) -> Result<u64, FetchError> {
+    let url = first_page(ctx, repo, since, 1);
+    ctx.client.get_parsed(&url, &[], |a| {
+        let items: Vec<serde::de::IgnoredAny> = serde_json::from_slice(&a.body)
+            .map_err(|e| format!("not a page of GitHub issues: {e}"))?;
+        Ok(a.last
+            .as_deref()
+            .and_then(page_number)
+            .unwrap_or(items.len() as u64))
+    })
+}
+
+/// The `page` parameter of a paging address.
+fn page_number(url: &str) -> Option<u64> {
+    let query = url.split_once('?')?.1;
+    query
+        .split('&')
+        .find_map(|p| p.strip_prefix("page="))
+        .and_then(|n| n.parse().ok())
+}
+
 /// Fetches the run's pages from where its cursor stands.
 pub(crate) fn harvest(ctx: &Ctx, state: &mut State) -> Result<(), FetchError> {
     let per_page = ctx.page_size(100).min(100);
+    let run = state.run.as_ref().expect("harvest runs inside a run");
+    if run.total.is_none() {
+        // The progress bar's total: every repository's count for the run (a resumed run's
+        // issues already written are among them).
+        let since = run
+            .since
+            .map(|s| s.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        let mut total = 0;
+        for repo in &ctx.config.repos {
+            total += count(ctx, repo, since.clone())?;
+        }
+        let run = state.run.as_mut().expect("harvest runs inside a run");
+        let total = total.max(run.issues);
+        run.total = Some(total);
+        ctx.progress.set_total(total);
+        ctx.save(state)?;
+    }
     loop {
         let run = state.run.as_ref().expect("harvest runs inside a run");
         let Some(repo) = ctx.config.repos.get(run.repo) else {
@@ -165,6 +206,17 @@ pub(crate) fn list_keys(ctx: &Ctx) -> Result<HashSet<String>, FetchError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_page_number_is_read_from_its_address() {
+        assert_eq!(
+            page_number(
+                "https://api.github.com/repositories/1/issues?state=all&per_page=1&page=137"
+            ),
+            Some(137)
+        );
+        assert_eq!(page_number("https://x/issues?per_page=1"), None);
+    }
 
     #[test]
     fn comments_and_events_are_added_to_the_object() {

@@ -51,6 +51,8 @@ pub(crate) struct Answer {
     pub body: Vec<u8>,
     /// The `Link` header's `rel="next"` address.
     pub next: Option<String>,
+    /// The `Link` header's `rel="last"` address.
+    pub last: Option<String>,
 }
 
 /// A counting semaphore: the in-flight limit.
@@ -155,6 +157,7 @@ impl Client {
     ) -> Result<T, FetchError> {
         self.with_retries(
             url,
+            None,
             |answer| match parse(&answer) {
                 Ok(v) => Attempt::Done(v),
                 Err(u) => Attempt::Retry(
@@ -169,6 +172,73 @@ impl Client {
             },
             accept,
         )
+    }
+
+    /// POSTs the JSON document `body` to `url` and hands a 2xx answer to `parse`, retried and
+    /// reported as [`Client::get_parsed`] does (the request only reads, so a retry is safe).
+    pub fn post_parsed<T>(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+        parse: impl Fn(&Answer) -> Result<T, Unexpected>,
+    ) -> Result<T, FetchError> {
+        let body = serde_json::to_vec(body).map_err(|e| FetchError::Malformed {
+            tracker: self.tracker.clone(),
+            url: redact(url),
+            what: "cannot write the request".into(),
+            source: Some(Box::new(e)),
+        })?;
+        self.with_retries(
+            url,
+            Some(&body),
+            |answer| match parse(&answer) {
+                Ok(v) => Attempt::Done(v),
+                Err(u) => Attempt::Retry(
+                    FetchError::Malformed {
+                        tracker: self.tracker.clone(),
+                        url: redact(url),
+                        what: u.what,
+                        source: u.source,
+                    },
+                    None,
+                ),
+            },
+            &[],
+        )
+    }
+
+    /// GETs `url` into memory unless it is larger than `cap` bytes (by its `Content-Length`,
+    /// or counted while reading, which stops at `cap + 1`): the body, or `None` when over.
+    pub fn get_capped(&self, url: &str, cap: u64) -> Result<Option<Vec<u8>>, FetchError> {
+        self.attempts(url, None, |response| {
+            let status = response.status().as_u16();
+            if !(200..300).contains(&status) {
+                return None;
+            }
+            if response
+                .body()
+                .content_length()
+                .is_some_and(|len| len > cap)
+            {
+                return Some(Attempt::Done(None));
+            }
+            let mut body = Vec::new();
+            let read = response
+                .body_mut()
+                .with_config()
+                .limit(u64::MAX)
+                .reader()
+                .take(cap + 1)
+                .read_to_end(&mut body);
+            self.stats
+                .bytes
+                .fetch_add(body.len() as u64, Ordering::Relaxed);
+            match read {
+                Err(e) => Some(Attempt::Retry(self.unreachable(url, e), None)),
+                Ok(_) if body.len() as u64 > cap => Some(Attempt::Done(None)),
+                Ok(_) => Some(Attempt::Done(Some(body))),
+            }
+        })
     }
 
     /// GETs a JSON document.
@@ -189,7 +259,7 @@ impl Client {
         let io = |p: &Path, e: std::io::Error| FetchError::io(&tracker, p, e);
         let folder = dest.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(folder).map_err(|e| io(folder, e))?;
-        self.attempts(url, |response| {
+        self.attempts(url, None, |response| {
             let status = response.status().as_u16();
             if !(200..300).contains(&status) {
                 return None;
@@ -251,20 +321,24 @@ impl Client {
     fn with_retries<T>(
         &self,
         url: &str,
+        post: Option<&[u8]>,
         judge: impl Fn(Answer) -> Attempt<T>,
         accept: &[u16],
     ) -> Result<T, FetchError> {
-        self.attempts(url, |response| {
+        self.attempts(url, post, |response| {
             let status = response.status().as_u16();
             if !(200..300).contains(&status) && !accept.contains(&status) {
                 return None;
             }
-            let next = response
-                .headers()
-                .get_all("link")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .find_map(next_link);
+            let link = |rel: &str| {
+                response
+                    .headers()
+                    .get_all("link")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .find_map(|h| link_rel(h, rel))
+            };
+            let (next, last) = (link("next"), link("last"));
             let body = response
                 .body_mut()
                 .with_config()
@@ -275,7 +349,12 @@ impl Client {
                     self.stats
                         .bytes
                         .fetch_add(body.len() as u64, Ordering::Relaxed);
-                    Some(judge(Answer { status, body, next }))
+                    Some(judge(Answer {
+                        status,
+                        body,
+                        next,
+                        last,
+                    }))
                 }
                 Err(e) => Some(Attempt::Retry(
                     FetchError::Malformed {
@@ -290,11 +369,13 @@ impl Client {
         })
     }
 
-    /// The retry loop. `handle` deals with an answer whose status it accepts and returns `None`
-    /// for others, which are then retried (429, 5xx) or reported (4xx).
+    /// The retry loop: a GET of `url`, or a POST of the JSON `post`. `handle` deals with an
+    /// answer whose status it accepts and returns `None` for others, which are then retried
+    /// (429, 5xx) or reported (4xx).
     fn attempts<T>(
         &self,
         url: &str,
+        post: Option<&[u8]>,
         mut handle: impl FnMut(&mut ureq::http::Response<ureq::Body>) -> Option<Attempt<T>>,
     ) -> Result<T, FetchError> {
         let mut attempt = 0u32;
@@ -306,16 +387,14 @@ impl Client {
                 // before it used the rate limit up) holds it too.
                 self.wait_for_pause();
                 self.stats.requests.fetch_add(1, Ordering::Relaxed);
-                let mut request = self.agent.get(url);
-                for (name, value) in &self.headers {
-                    request = request.header(name.as_str(), value.as_str());
-                }
-                if let Some(secret) = &self.auth {
-                    if authority(url) == self.auth_authority {
-                        request = request.header("Authorization", secret.0.as_str());
-                    }
-                }
-                match request.call() {
+                let sent = match post {
+                    None => self.decorate(url, self.agent.get(url)).call(),
+                    Some(body) => self
+                        .decorate(url, self.agent.post(url))
+                        .header("Content-Type", "application/json")
+                        .send(body),
+                };
+                match sent {
                     Err(e) => Attempt::Retry(self.unreachable(url, e), None),
                     Ok(mut response) => {
                         let limits = RateHeaders::of(&response);
@@ -344,6 +423,24 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// A request with the client's headers, and the credential when it goes to the tracker's
+    /// own host.
+    fn decorate<B>(
+        &self,
+        url: &str,
+        mut request: ureq::RequestBuilder<B>,
+    ) -> ureq::RequestBuilder<B> {
+        for (name, value) in &self.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if let Some(secret) = &self.auth {
+            if authority(url) == self.auth_authority {
+                request = request.header("Authorization", secret.0.as_str());
+            }
+        }
+        request
     }
 
     /// An answer with a status the caller does not accept: retried when the server asks for
@@ -488,8 +585,10 @@ fn retry_after(v: &str) -> Option<Duration> {
     Some(Duration::from_secs(secs))
 }
 
-/// The `rel="next"` address of a `Link` header.
-fn next_link(header: &str) -> Option<String> {
+/// The address of a `Link` header with relation `rel` (`next`, `last`).
+fn link_rel(header: &str, rel: &str) -> Option<String> {
+    let quoted = format!("rel=\"{rel}\"");
+    let bare = format!("rel={rel}");
     header.split(',').find_map(|part| {
         let (url, params) = part.split_once(';')?;
         let url = url.trim().strip_prefix('<')?.strip_suffix('>')?;
@@ -497,7 +596,7 @@ fn next_link(header: &str) -> Option<String> {
             .split(';')
             .any(|p| {
                 let p = p.trim().replace(' ', "");
-                p == "rel=\"next\"" || p == "rel=next"
+                p == quoted || p == bare
             })
             .then(|| url.to_string())
     })
@@ -604,10 +703,14 @@ mod tests {
     fn link_headers_give_the_next_page() {
         let h = r#"<https://api.github.com/repositories/1/issues?page=2>; rel="next", <https://api.github.com/repositories/1/issues?page=9>; rel="last""#;
         assert_eq!(
-            next_link(h).as_deref(),
+            link_rel(h, "next").as_deref(),
             Some("https://api.github.com/repositories/1/issues?page=2")
         );
-        assert_eq!(next_link(r#"<https://x/?page=1>; rel="prev""#), None);
+        assert_eq!(
+            link_rel(h, "last").as_deref(),
+            Some("https://api.github.com/repositories/1/issues?page=9")
+        );
+        assert_eq!(link_rel(r#"<https://x/?page=1>; rel="prev""#, "next"), None);
     }
 
     #[test]

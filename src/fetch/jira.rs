@@ -282,6 +282,8 @@ pub(crate) fn harvest(ctx: &Ctx, state: &mut State) -> Result<(), FetchError> {
     let page_size = ctx.page_size(100);
     // Cloud: the query being followed and its next page's token.
     let mut chain: Option<(String, String)> = None;
+    // Cloud: the approximate count was asked for (once a process).
+    let mut counted = false;
     loop {
         let run = state.run.as_ref().expect("harvest runs inside a run");
         let mut cursor = Cursor {
@@ -301,6 +303,17 @@ pub(crate) fn harvest(ctx: &Ctx, state: &mut State) -> Result<(), FetchError> {
             "renderedFields,changelog,names,schema",
             token.as_deref(),
         )?;
+        if let (None, None, false) = (state.run.as_ref().and_then(|r| r.total), s.total, counted) {
+            // Cloud gives no `total`: its approximate count of the whole run's query.
+            counted = true;
+            let everything = query(&filter, since_minutes(state), &Cursor::default());
+            if let Some(n) = approximate_count(ctx, &everything) {
+                let run = state.run.as_mut().expect("harvest runs inside a run");
+                let total = n.max(run.issues + s.keys.len() as u64);
+                run.total = Some(total);
+                ctx.progress.set_total(total);
+            }
+        }
         let run = state.run.as_mut().expect("harvest runs inside a run");
         if let (None, Some(total)) = (run.total, s.total) {
             run.total = Some(run.issues + total);
@@ -351,6 +364,32 @@ pub(crate) fn harvest(ctx: &Ctx, state: &mut State) -> Result<(), FetchError> {
             if let Some(next) = next {
                 chain = Some((jql, next));
             }
+        }
+    }
+}
+
+/// How many issues `jql` matches on Cloud, which has no `total` in its search:
+/// `POST /rest/api/3/search/approximate-count` with `{"jql": …}` answers `{"count": N}`. The
+/// count is for the progress bar only: when the site refuses it (an unbounded query, an older
+/// site without it), the harvest goes on without a total.
+fn approximate_count(ctx: &Ctx, jql: &str) -> Option<u64> {
+    let url = format!("{}/rest/api/3/search/approximate-count", ctx.base);
+    let jql = filter(jql);
+    let asked = ctx.client.post_parsed(&url, &json!({ "jql": jql }), |a| {
+        let v: Value = serde_json::from_slice(&a.body).map_err(|e| super::error::Unexpected {
+            what: "not a JIRA count".into(),
+            source: Some(Box::new(e)),
+        })?;
+        v.get("count")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| "not a JIRA count: no `count`".into())
+    });
+    match asked {
+        Ok(n) => Some(n),
+        Err(e) => {
+            ctx.progress
+                .note(&format!("no issue count, so no ETA: {e}"));
+            None
         }
     }
 }

@@ -9,12 +9,16 @@
 //!   that the search truncated completed from their own endpoints; attachment files into the
 //!   tracker's `attachments` folder (JIRA's own layout) up to a size cap. JIRA Cloud, which
 //!   removed that search, is read through `/rest/api/3/search/jql` (`nextPageToken` paging)
-//!   with `jira_api = "cloud"`, or by itself when the v2 search answers 410 Gone or 404.
+//!   with `jira_api = "cloud"`, or by itself when the v2 search answers 410 Gone or 404 (kept
+//!   in the state for later runs).
 //! - Bugzilla: ids listed (`buglist.cgi?ctype=csv`, or REST `/rest/bug?include_fields=id`),
-//!   bugs fetched in batches (`show_bug.cgi?ctype=xml`, attachments inline, on every version;
-//!   or REST with comments, history and attachments embedded).
+//!   bugs fetched in batches (`show_bug.cgi?ctype=xml`, attachment data inline up to the size
+//!   cap, on every version; or REST with comments, history and attachments embedded).
 //! - GitHub: issues and pull requests of each repository (`Link` paging), with their comments
 //!   and timeline events embedded as python-github-backup writes them.
+//!
+//! Progress has a total on every API: v2's search `total`, Cloud's approximate count, the
+//! Bugzilla id list, GitHub's `per_page=1` last page number.
 //!
 //! One harvest per folder at a time: `<folder>/.hindsight-fetch/lock` is locked (advisory, on
 //! the open file, so a killed run leaves no stale lock) for the whole run, and a second one
@@ -360,9 +364,20 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// Saves the state.
+    /// Saves the state, with the JIRA Cloud switch if the run made it (so it outlives a run
+    /// that fails later).
     pub fn save(&self, state: &State) -> Result<(), FetchError> {
+        if self.fell_over() && !state.jira_cloud {
+            let mut state = state.clone();
+            state.jira_cloud = true;
+            return state.save(self.name, self.folder);
+        }
         state.save(self.name, self.folder)
+    }
+
+    /// JIRA: this harvest went over to the Cloud search by itself (not by `jira_api = "cloud"`).
+    fn fell_over(&self) -> bool {
+        self.config.jira_api != JiraApi::Cloud && self.jira_cloud.load(Ordering::Relaxed)
     }
 
     /// Issues per request.
@@ -484,6 +499,13 @@ fn harvest(
     let _lock = state::lock(name, &target.folder)?;
     state::remove_temporaries(&target.folder);
     let mut state = State::load(name, &target.folder, &source_id(config))?;
+    if options.full {
+        // `--full` starts afresh, finding out again which search the site has.
+        state.jira_cloud = false;
+    } else if state.jira_cloud && config.kind == TrackerKind::Jira {
+        // An earlier run found the v2 search gone: ask the Cloud search at once.
+        ctx.jira_cloud.store(true, Ordering::Relaxed);
+    }
     if options.full && state.run.as_ref().is_some_and(|r| !r.full) {
         state.run = None;
     }
@@ -553,6 +575,7 @@ fn harvest(
     )?;
     state.watermark = state.run.as_ref().and_then(|r| r.started);
     state.run = None;
+    state.jira_cloud |= ctx.fell_over();
     ctx.save(&state)?;
 
     let stats = &ctx.client.stats;

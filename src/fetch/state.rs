@@ -35,6 +35,10 @@ pub(crate) struct State {
     pub next_run: u32,
     /// The run under way, if the last one did not finish.
     pub run: Option<Run>,
+    /// JIRA: the v2 search answered 410 Gone or 404 once, so this is a Cloud site: later runs
+    /// ask `/rest/api/3/search/jql` at once instead of trying the v2 search again.
+    #[serde(default)]
+    pub jira_cloud: bool,
 }
 
 /// A run in progress.

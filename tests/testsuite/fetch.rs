@@ -23,10 +23,12 @@ use serde_json::{json, Value};
 
 /// A request as the handlers see it.
 struct Req {
+    method: String,
     path: String,
     query: Vec<(String, String)>,
     target: String,
     headers: Vec<(String, String)>,
+    body: Vec<u8>,
 }
 
 impl Req {
@@ -171,6 +173,7 @@ fn serve(conn: TcpStream, handler: &Handler, log: &Mutex<Vec<String>>, stop: &At
     if reader.read_line(&mut line).unwrap_or(0) == 0 {
         return;
     }
+    let method = line.split_whitespace().next().unwrap_or("GET").to_string();
     let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
     let mut headers = Vec::new();
     loop {
@@ -182,6 +185,15 @@ fn serve(conn: TcpStream, handler: &Handler, log: &Mutex<Vec<String>>, stop: &At
             headers.push((k.trim().to_string(), v.trim().to_string()));
         }
     }
+    let length: usize = headers
+        .iter()
+        .find(|(k, _): &&(String, String)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
+        return;
+    }
     let (path, q) = target.split_once('?').unwrap_or((&target, ""));
     let query = q
         .split('&')
@@ -192,12 +204,19 @@ fn serve(conn: TcpStream, handler: &Handler, log: &Mutex<Vec<String>>, stop: &At
         })
         .collect();
     let req = Req {
+        method: method.clone(),
         path: path.to_string(),
         query,
         target: target.clone(),
         headers,
+        body,
     };
-    log.lock().unwrap().push(target);
+    // A POST is logged with its method (a GET as its target alone).
+    log.lock().unwrap().push(if method == "GET" {
+        target
+    } else {
+        format!("{method} {target}")
+    });
     let mut conn = conn;
     match handler(&req) {
         Reply::Full {
@@ -418,6 +437,13 @@ impl Jira {
             std::thread::sleep(self.delay);
             return self.search(req, base, false);
         }
+        if req.path == "/rest/api/3/search/approximate-count" && cloud {
+            assert_eq!(req.method, "POST");
+            let body: Value = serde_json::from_slice(&req.body).unwrap();
+            let jql = body["jql"].as_str().unwrap();
+            assert!(!jql.contains("ORDER BY"), "{jql}");
+            return json_reply(&json!({"count": self.matching(jql).len()}));
+        }
         if req.path == "/rest/api/3/search/jql" && cloud {
             self.searches.fetch_add(1, Ordering::SeqCst);
             return self.search(req, base, true);
@@ -474,17 +500,8 @@ impl Jira {
         status(404, "{}", &[])
     }
 
-    /// A tiny JQL: the clauses the harvest writes. `v3`: Cloud's `/search/jql`, paged by an
-    /// opaque `nextPageToken`, without `total`, ADF bodies.
-    fn search(&self, req: &Req, base: &str, v3: bool) -> Reply {
-        let jql = req.param("jql").unwrap_or("").to_string();
-        if jql.contains("NOPE") {
-            return status(
-                400,
-                r#"{"errorMessages":["The value 'NOPE' does not exist for the field 'project'."],"errors":{}}"#,
-                &[],
-            );
-        }
+    /// The issues a JQL of the harvest's clauses matches, in key order.
+    fn matching(&self, jql: &str) -> Vec<JiraIssue> {
         let quoted = |after: &str| -> Option<String> {
             let i = jql.find(after)? + after.len();
             let rest = &jql[i..];
@@ -511,7 +528,7 @@ impl Jira {
             .unwrap_or_default();
         let now = Utc::now();
         let issues = self.issues.lock().unwrap();
-        let matching: Vec<&JiraIssue> = issues
+        issues
             .iter()
             .filter(|((p, n), _)| {
                 project.as_ref().is_none_or(|x| x == p)
@@ -521,9 +538,24 @@ impl Jira {
                         kp == *p && *n > kn
                     })
             })
-            .map(|(_, i)| i)
+            .map(|(_, i)| i.clone())
             .filter(|i| minutes.is_none_or(|m| i.updated >= now - chrono::Duration::minutes(m)))
-            .collect();
+            .collect()
+    }
+
+    /// A tiny JQL: the clauses the harvest writes. `v3`: Cloud's `/search/jql`, paged by an
+    /// opaque `nextPageToken`, without `total`, ADF bodies.
+    fn search(&self, req: &Req, base: &str, v3: bool) -> Reply {
+        let jql = req.param("jql").unwrap_or("").to_string();
+        if jql.contains("NOPE") {
+            return status(
+                400,
+                r#"{"errorMessages":["The value 'NOPE' does not exist for the field 'project'."],"errors":{}}"#,
+                &[],
+            );
+        }
+        let matching = self.matching(&jql);
+        let matching: Vec<&JiraIssue> = matching.iter().collect();
         let max: usize = req
             .param("maxResults")
             .and_then(|m| m.parse().ok())
@@ -844,6 +876,11 @@ fn jira_cloud_search_jql_is_token_paged_resumed_incremental_and_imports() {
     assert_eq!(t.issues, 17, "{summary}");
     assert_eq!(t.attachments, 4 - 2, "{summary}");
     let requests: Vec<String> = server.requests().into_iter().map(|r| decode(&r)).collect();
+    // The first run's switch to Cloud is in the state: no v2 search is tried again.
+    assert!(
+        !requests.iter().any(|r| r.starts_with("/rest/api/2/search")),
+        "{requests:?}"
+    );
     let searches: Vec<&String> = requests
         .iter()
         .filter(|r| r.starts_with("/rest/api/3/search/jql"))
@@ -897,9 +934,14 @@ fn jira_cloud_search_jql_is_token_paged_resumed_incremental_and_imports() {
     assert_eq!((t.issues, t.replaced), (1, 1), "{summary}");
     assert!(t.gone.is_empty(), "{summary}");
     let first = decode(&server.requests()[0]);
+    assert!(first.starts_with("/rest/api/3/search/jql"), "{first}");
     assert!(
-        first.starts_with("/rest/api/2/search") || first.starts_with("/rest/api/3/search/jql"),
-        "{first}"
+        !server
+            .requests()
+            .iter()
+            .any(|r| r.starts_with("/rest/api/2/")),
+        "{:?}",
+        server.requests()
     );
     assert!(server
         .requests()
@@ -911,6 +953,22 @@ fn jira_cloud_search_jql_is_token_paged_resumed_incremental_and_imports() {
     assert!(keys.values().all(|&n| n == 1), "{keys:?}");
     let issues = import(&folder, hindsight::import::jira_json::read_file, None);
     assert_eq!(issues["LU-3"].comments.len(), 7);
+
+    // `--full` finds out again: one v2 search (410), then Cloud; remembered once more.
+    server.clear_log();
+    let summary = harvest(&site, true).unwrap();
+    assert_eq!(summary.trackers[0].issues, 27, "{summary}");
+    let v2 = |server: &Server| {
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.starts_with("/rest/api/2/search"))
+            .count()
+    };
+    assert_eq!(v2(&server), 1, "{:?}", server.requests());
+    server.clear_log();
+    harvest(&site, false).unwrap();
+    assert_eq!(v2(&server), 0, "{:?}", server.requests());
 
     // `jira_api = "cloud"` asks /search/jql at once.
     let (_dir, site) = site_with(&jira_config(&server.url(), "jira_api = \"cloud\"\n"));
@@ -1111,17 +1169,47 @@ fn an_incremental_run_asks_only_for_what_changed_and_replaces_it() {
 
 #[test]
 fn harvested_files_build_the_same_site_as_the_export() {
+    same_site_as_the_export(false);
+}
+
+#[test]
+fn a_cloud_harvest_builds_the_same_site_as_the_export() {
+    same_site_as_the_export(true);
+}
+
+/// Harvests a JIRA (v2, or Cloud through `/search/jql` after the 410) and builds it, and
+/// builds the export of the same issues (one search page, every issue whole: on Cloud as its
+/// v3 resources give it, bodies as ADF); the issue pages, their JSON, the attachments and the
+/// home page are the same bytes.
+fn same_site_as_the_export(cloud: bool) {
     let jira = Jira::new(&[("LU", 12)], 5);
+    jira.cloud.store(cloud, Ordering::SeqCst);
     let server = start_jira(jira.clone());
     let (_dir, harvested) = site_with(&jira_config(&server.url(), ""));
     harvest(&harvested, false).unwrap();
+    if cloud {
+        assert!(server
+            .requests()
+            .iter()
+            .any(|r| r.starts_with("/rest/api/3/search/jql")));
+    }
     // The export: one search page with every issue whole, and the attachments folder.
     let issues: Vec<Value> = jira
         .issues
         .lock()
         .unwrap()
         .values()
-        .map(|i| jira.full(i, &server.url()))
+        .map(|i| {
+            let mut v = jira.full(i, &server.url());
+            if cloud {
+                let d = v["fields"]["description"].as_str().unwrap().to_string();
+                v["fields"]["description"] = adf(&d);
+                for c in v["fields"]["comment"]["comments"].as_array_mut().unwrap() {
+                    c["body"] = adf(c["body"].as_str().unwrap());
+                }
+            }
+            v
+        })
         .collect();
     let exported = harvested.parent().unwrap().join("export");
     std::fs::create_dir_all(exported.join("exports")).unwrap();
@@ -1176,6 +1264,11 @@ fn harvested_files_build_the_same_site_as_the_export() {
     let (pa, pb) = (pages(&harvested), pages(&exported));
     assert!(
         pa.keys().any(|k| k.starts_with("attachments/")),
+        "{:?}",
+        pa.keys().collect::<Vec<_>>()
+    );
+    assert!(
+        pa.keys().any(|k| k.ends_with(".json")) && pa.len() > 24,
         "{:?}",
         pa.keys().collect::<Vec<_>>()
     );
@@ -1249,18 +1342,87 @@ fn a_harvest_killed_mid_run_resumes_without_duplicate_or_hole() {
 // ---------------------------------------------------------------------------------------------
 // Bugzilla.
 
+#[derive(Default)]
 struct Bugzilla {
     ids: Vec<u64>,
     faults: Faults,
+    /// When each bug last changed (2007 unless set): `chfieldfrom` (a day, in the server's
+    /// time zone, UTC−10) and REST's `last_change_time` filter on it.
+    changed: Mutex<HashMap<u64, DateTime<Utc>>>,
 }
 
+/// The size of the attachment over the cap (bug 24's `242`, bug 9's REST `98`).
+const BIG: usize = 5000;
+
 impl Bugzilla {
-    fn bug_xml(id: u64) -> String {
+    /// The attachments of bug `id` (`<attachment>` elements, `data` when asked for): bugs
+    /// ending in 4 have a 3-byte patch `<id>1`; bug 24 also has a 5000-byte log `242`.
+    fn attachments_xml(id: u64, data: bool) -> String {
+        let one = |aid: String, name: &str, bytes: &[u8]| {
+            let data = if data {
+                format!(
+                    "      <data encoding=\"base64\">{}</data>\n",
+                    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
+                )
+            } else {
+                String::new()
+            };
+            format!("    <attachment isobsolete=\"0\" ispatch=\"0\" isprivate=\"0\">\n      <attachid>{aid}</attachid>\n      <date>2007-10-18 05:56:11 -0700</date>\n      <desc>{name}</desc>\n      <filename>{name}</filename>\n      <type>text/plain</type>\n      <size>{}</size>\n      <attacher>bob@example.com</attacher>\n{data}    </attachment>\n", bytes.len())
+        };
+        let mut out = String::new();
+        if id % 10 == 4 {
+            out.push_str(&one(format!("{id}1"), "fix.patch", b"abc"));
+        }
+        if id == 24 {
+            out.push_str(&one("242".into(), "huge.log", &[b'x'; BIG]));
+        }
+        out
+    }
+
+    fn changed(&self, id: u64) -> DateTime<Utc> {
+        self.changed
+            .lock()
+            .unwrap()
+            .get(&id)
+            .copied()
+            .unwrap_or_else(|| "2007-10-19T12:56:11Z".parse().unwrap())
+    }
+
+    /// The ids after `after` changed since `chfieldfrom` (a date, midnight in UTC−10) or
+    /// `last_change_time` (an instant), at most 25.
+    fn list(&self, req: &Req) -> Vec<u64> {
+        let after: u64 = req.param("v1").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let from: Option<DateTime<Utc>> =
+            match (req.param("chfieldfrom"), req.param("last_change_time")) {
+                (Some(day), _) => {
+                    let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").expect("a date");
+                    let local = chrono::FixedOffset::west_opt(10 * 3600).unwrap();
+                    Some(
+                        day.and_hms_opt(0, 0, 0)
+                            .unwrap()
+                            .and_local_timezone(local)
+                            .unwrap()
+                            .with_timezone(&Utc),
+                    )
+                }
+                (None, Some(t)) => Some(t.parse().expect("an ISO 8601 instant")),
+                (None, None) => None,
+            };
+        self.ids
+            .iter()
+            .copied()
+            .filter(|&i| i > after && from.is_none_or(|f| self.changed(i) >= f))
+            .take(25)
+            .collect()
+    }
+
+    fn bug_xml(id: u64, data: bool) -> String {
         if id == 13 {
             return "  <bug error=\"NotPermitted\">\n    <bug_id>13</bug_id>\n  </bug>\n".into();
         }
+        let attachments = Bugzilla::attachments_xml(id, data);
         format!(
-            "  <bug>\n    <bug_id>{id}</bug_id>\n    <creation_ts>2007-10-18 05:56:11 -0700</creation_ts>\n    <short_desc>Bug {id} &amp; friends</short_desc>\n    <delta_ts>2007-10-19 05:56:11 -0700</delta_ts>\n    <product>Lustre</product>\n    <component>lnet</component>\n    <version>1.6</version>\n    <bug_status>RESOLVED</bug_status>\n    <resolution>FIXED</resolution>\n    <priority>P3</priority>\n    <bug_severity>normal</bug_severity>\n    <reporter name=\"Ann\">ann@example.com</reporter>\n    <assigned_to name=\"Bob\">bob@example.com</assigned_to>\n    <long_desc isprivate=\"0\">\n      <commentid>{id}00</commentid>\n      <who name=\"Ann\">ann@example.com</who>\n      <bug_when>2007-10-18 05:56:11 -0700</bug_when>\n      <thetext>It crashes ({id}).</thetext>\n    </long_desc>\n    <long_desc isprivate=\"0\">\n      <commentid>{id}01</commentid>\n      <who name=\"Bob\">bob@example.com</who>\n      <bug_when>2007-10-19 05:56:11 -0700</bug_when>\n      <thetext>Fixed in b=123.</thetext>\n    </long_desc>\n  </bug>\n"
+            "  <bug>\n    <bug_id>{id}</bug_id>\n    <creation_ts>2007-10-18 05:56:11 -0700</creation_ts>\n    <short_desc>Bug {id} &amp; friends</short_desc>\n    <delta_ts>2007-10-19 05:56:11 -0700</delta_ts>\n    <product>Lustre</product>\n    <component>lnet</component>\n    <version>1.6</version>\n    <bug_status>RESOLVED</bug_status>\n    <resolution>FIXED</resolution>\n    <priority>P3</priority>\n    <bug_severity>normal</bug_severity>\n    <reporter name=\"Ann\">ann@example.com</reporter>\n    <assigned_to name=\"Bob\">bob@example.com</assigned_to>\n    <long_desc isprivate=\"0\">\n      <commentid>{id}00</commentid>\n      <who name=\"Ann\">ann@example.com</who>\n      <bug_when>2007-10-18 05:56:11 -0700</bug_when>\n      <thetext>It crashes ({id}).</thetext>\n    </long_desc>\n    <long_desc isprivate=\"0\">\n      <commentid>{id}01</commentid>\n      <who name=\"Bob\">bob@example.com</who>\n      <bug_when>2007-10-19 05:56:11 -0700</bug_when>\n      <thetext>Fixed in b=123.</thetext>\n    </long_desc>\n{attachments}  </bug>\n"
         )
     }
 
@@ -1271,15 +1433,8 @@ impl Bugzilla {
         match req.path.as_str() {
             "/buglist.cgi" => {
                 assert_eq!(req.param("ctype"), Some("csv"));
-                let after: u64 = req.param("v1").and_then(|v| v.parse().ok()).unwrap_or(0);
                 // This server caps a search at 25 results.
-                let ids: Vec<String> = self
-                    .ids
-                    .iter()
-                    .filter(|&&i| i > after)
-                    .take(25)
-                    .map(|i| i.to_string())
-                    .collect();
+                let ids: Vec<String> = self.list(req).iter().map(|i| i.to_string()).collect();
                 status(
                     200,
                     &format!("bug_id\n{}\n", ids.join("\n")),
@@ -1287,23 +1442,49 @@ impl Bugzilla {
                 )
             }
             "/show_bug.cgi" => {
+                let data = !req.params("excludefield").contains(&"attachmentdata");
                 let bugs: String = req
                     .params("id")
                     .iter()
-                    .map(|i| Bugzilla::bug_xml(i.parse().unwrap()))
+                    .map(|i| Bugzilla::bug_xml(i.parse().unwrap(), data))
                     .collect();
                 status(200, &format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\" ?>\n<bugzilla version=\"3.0.4\" urlbase=\"http://bz/\" maintainer=\"m@example.com\">\n{bugs}</bugzilla>\n"), &[("Content-Type", "text/xml")])
             }
+            "/attachment.cgi" => {
+                assert_eq!(req.param("action"), Some("view"));
+                match req.param("id") {
+                    Some("242") => status(200, &"x".repeat(BIG), &[]),
+                    Some(a) if a.ends_with('1') => status(200, "abc", &[]),
+                    _ => status(404, "", &[]),
+                }
+            }
+            p if p.starts_with("/rest/bug/attachment/") => {
+                let mut ids = vec![p.trim_start_matches("/rest/bug/attachment/").to_string()];
+                ids.extend(req.params("attachment_ids").iter().map(|s| s.to_string()));
+                let attachments: serde_json::Map<String, Value> = ids
+                    .iter()
+                    .map(|a| {
+                        let bytes = if a == "98" {
+                            vec![b'x'; BIG]
+                        } else {
+                            b"abc".to_vec()
+                        };
+                        let data = base64::Engine::encode(
+                            &base64::engine::general_purpose::STANDARD,
+                            bytes,
+                        );
+                        (
+                            a.clone(),
+                            json!({"id": a.parse::<u64>().unwrap(), "data": data}),
+                        )
+                    })
+                    .collect();
+                json_reply(&json!({"attachments": attachments, "bugs": {}}))
+            }
             "/rest/bug" => {
                 if req.param("include_fields") == Some("id") {
-                    let after: u64 = req.param("v1").and_then(|v| v.parse().ok()).unwrap_or(0);
-                    let bugs: Vec<Value> = self
-                        .ids
-                        .iter()
-                        .filter(|&&i| i > after)
-                        .take(25)
-                        .map(|i| json!({"id": i}))
-                        .collect();
+                    let bugs: Vec<Value> =
+                        self.list(req).iter().map(|i| json!({"id": i})).collect();
                     return json_reply(&json!({"bugs": bugs}));
                 }
                 let bugs: Vec<Value> = req.param("id").unwrap_or("").split(',').map(|i| {
@@ -1336,8 +1517,21 @@ impl Bugzilla {
                         {"when": "2017-08-13T23:00:36Z", "who": "bob@example.com", "changes": [{"field_name": "status", "removed": "NEW", "added": "RESOLVED"}]}]})).collect();
                     json_reply(&json!({"bugs": bugs}))
                 } else {
-                    let bugs: serde_json::Map<String, Value> = ids.iter().map(|id| (id.clone(), json!([
-                        {"id": 7, "bug_id": id.parse::<u64>().unwrap(), "file_name": "a.patch", "summary": "fix", "content_type": "text/plain", "size": 3, "data": "YWJj", "is_private": false, "is_obsolete": false, "is_patch": true, "creator": "bob@example.com", "creation_time": "2017-08-12T23:00:36Z"}]))).collect();
+                    // Each bug has a 3-byte patch `<id>7`; bug 9 also a 5000-byte log `98`.
+                    let data = !req.params("exclude_fields").contains(&"data");
+                    let bugs: serde_json::Map<String, Value> = ids.iter().map(|id| {
+                        let bug: u64 = id.parse().unwrap();
+                        let mut files = vec![json!({"id": bug * 10 + 7, "bug_id": bug, "file_name": "a.patch", "summary": "fix", "content_type": "text/plain", "size": 3, "data": "YWJj", "is_private": false, "is_obsolete": false, "is_patch": true, "creator": "bob@example.com", "creation_time": "2017-08-12T23:00:36Z"})];
+                        if bug == 9 {
+                            files.push(json!({"id": 98, "bug_id": bug, "file_name": "huge.log", "summary": "log", "content_type": "text/plain", "size": BIG, "data": "eA==", "is_private": false, "is_obsolete": false, "is_patch": false, "creator": "bob@example.com", "creation_time": "2017-08-12T23:00:36Z"}));
+                        }
+                        if !data {
+                            for f in &mut files {
+                                f.as_object_mut().unwrap().remove("data");
+                            }
+                        }
+                        (id.clone(), Value::Array(files))
+                    }).collect();
                     json_reply(&json!({"bugs": bugs}))
                 }
             }
@@ -1350,7 +1544,7 @@ impl Bugzilla {
 fn bugzilla_xml_batches_on_an_old_server_import() {
     let bz = Arc::new(Bugzilla {
         ids: (1..=60).filter(|i| i % 7 != 0).collect(),
-        faults: Faults::default(),
+        ..Default::default()
     });
     bz.faults.add("/show_bug.cgi", Reply::Cut(b"<?xml version=\"1.0\"?>\n<bugzilla version=\"3.0\">\n  <bug>\n    <bug_id>1</bug_id>\n  </bug>\n</bugzilla>\n".to_vec()));
     bz.faults.add(
@@ -1401,17 +1595,50 @@ fn bugzilla_xml_batches_on_an_old_server_import() {
 fn bugzilla_rest_embeds_comments_history_and_attachments() {
     let bz = Arc::new(Bugzilla {
         ids: vec![3, 4, 9],
-        faults: Faults::default(),
+        ..Default::default()
     });
     let b2 = bz.clone();
     let server = Server::start(move |r| b2.handle(r));
     let (_dir, site) = site_with(&format!(
-        "title = \"B\"\n[[tracker]]\nname = \"bz\"\nkey_prefix = \"BZ\"\npaths = [\"harvest/bz/*.json\"]\n[tracker.fetch]\nkind = \"bugzilla\"\napi = \"rest\"\nurl = \"{}\"\npage_size = 2\nbackoff_seconds = 0.01\n",
+        "title = \"B\"\n[[tracker]]\nname = \"bz\"\nkey_prefix = \"BZ\"\npaths = [\"harvest/bz/*.json\"]\n[tracker.fetch]\nkind = \"bugzilla\"\napi = \"rest\"\nurl = \"{}\"\npage_size = 2\nbackoff_seconds = 0.01\nattachment_size_cap = 1000\n",
         server.url()
     ));
     let summary = harvest(&site, false).unwrap();
     assert_eq!(summary.trackers[0].issues, 3, "{summary}");
     assert_eq!(summary.trackers[0].attachments, 3, "{summary}");
+    // Bug 9's 5000-byte log is over the cap: listed, its data never asked for.
+    assert_eq!(summary.trackers[0].attachments_skipped, 1, "{summary}");
+    let requests = server.requests();
+    assert!(
+        requests
+            .iter()
+            .filter(|r| r.contains("/attachment?"))
+            .all(|r| r.contains("exclude_fields=data")),
+        "{requests:?}"
+    );
+    let data_asked: Vec<&String> = requests
+        .iter()
+        .filter(|r| r.starts_with("/rest/bug/attachment/"))
+        .collect();
+    assert!(
+        data_asked
+            .iter()
+            .any(|r| r.starts_with("/rest/bug/attachment/37?attachment_ids=47")),
+        "{data_asked:?}"
+    );
+    assert!(
+        data_asked.iter().all(|r| !r.contains("98")),
+        "{data_asked:?}"
+    );
+    let text = std::fs::read_to_string(site.join("harvest/bz/bugzilla-r0001-000002.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let files = v["bugs"][0]["attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert_eq!(files[0]["data"], "YWJj");
+    assert!(
+        files[1].get("data").is_none() && files[1]["size"] == BIG,
+        "{files:?}"
+    );
     let issues = import(
         &site.join("harvest/bz"),
         hindsight::import::bugzilla_json::read_file,
@@ -1426,7 +1653,7 @@ fn bugzilla_rest_embeds_comments_history_and_attachments() {
         "the private one (admission drops it) and one more"
     );
     assert_eq!(bug.history.len(), 1);
-    assert_eq!(bug.attachments.len(), 1);
+    assert_eq!(bug.attachments.len(), 2, "the one over the cap is listed");
     assert!(
         server
             .requests()
@@ -1435,6 +1662,210 @@ fn bugzilla_rest_embeds_comments_history_and_attachments() {
         "{:?}",
         server.requests()
     );
+}
+
+#[test]
+fn bugzilla_xml_attachments_over_the_cap_are_listed_not_downloaded() {
+    let bz = Arc::new(Bugzilla {
+        ids: vec![4, 14, 24, 30],
+        ..Default::default()
+    });
+    let b2 = bz.clone();
+    let server = Server::start(move |r| b2.handle(r));
+    let (_dir, site) = site_with(&format!(
+        "title = \"B\"\n[[tracker]]\nname = \"bugzilla\"\nkey_prefix = \"BZ\"\npaths = [\"harvest/bugzilla/*.xml\"]\n[tracker.fetch]\nkind = \"bugzilla\"\nurl = \"{}\"\npage_size = 2\nbackoff_seconds = 0.01\nattachment_size_cap = 1000\nmax_in_flight = 1\n",
+        server.url()
+    ));
+    let summary = harvest(&site, false).unwrap();
+    let t = &summary.trackers[0];
+    assert_eq!(t.issues, 4, "{summary}");
+    assert_eq!((t.attachments, t.attachment_bytes), (3, 9), "{summary}");
+    assert_eq!(t.attachments_skipped, 1, "{summary}");
+    let requests: Vec<String> = server.requests();
+    let shows: Vec<&String> = requests
+        .iter()
+        .filter(|r| r.starts_with("/show_bug.cgi"))
+        .collect();
+    // Batch 1 (4, 14): every attachment is small, so it is asked again with the data inline.
+    // Batch 2 (24, 30): bug 24's log is over the cap, so only its patch is fetched, alone.
+    assert_eq!(
+        shows,
+        [
+            "/show_bug.cgi?ctype=xml&id=4&id=14&excludefield=attachmentdata",
+            "/show_bug.cgi?ctype=xml&id=4&id=14",
+            "/show_bug.cgi?ctype=xml&id=24&id=30&excludefield=attachmentdata",
+        ],
+        "{requests:?}"
+    );
+    let fetched: Vec<&String> = requests
+        .iter()
+        .filter(|r| r.starts_with("/attachment.cgi"))
+        .collect();
+    assert_eq!(
+        fetched,
+        ["/attachment.cgi?id=241&action=view"],
+        "{requests:?}"
+    );
+    let folder = site.join("harvest/bugzilla");
+    let second = std::fs::read_to_string(folder.join("bugzilla-r0001-000002.xml")).unwrap();
+    assert!(second.contains("<attachid>242</attachid>") && second.contains("<size>5000</size>"));
+    assert_eq!(
+        second.matches("<data encoding=\"base64\">").count(),
+        1,
+        "{second}"
+    );
+    assert!(
+        second.contains("<data encoding=\"base64\">YWJj</data>"),
+        "{second}"
+    );
+    let issues = import(
+        &folder,
+        hindsight::import::bugzilla_xml::read_file,
+        Some("BZ"),
+    );
+    assert_eq!(
+        issues["BZ-24"].attachments.len(),
+        2,
+        "the one over the cap is listed"
+    );
+    assert_eq!(issues["BZ-4"].attachments.len(), 1);
+
+    // A server that ignores `excludefield` sends the data anyway: it is taken out.
+    let bz = Arc::new(Bugzilla {
+        ids: vec![24],
+        ..Default::default()
+    });
+    let b2 = bz.clone();
+    let server = Server::start(move |r| {
+        let mut r2 = Req {
+            method: r.method.clone(),
+            path: r.path.clone(),
+            query: r.query.clone(),
+            target: r.target.clone(),
+            headers: r.headers.clone(),
+            body: Vec::new(),
+        };
+        r2.query.retain(|(k, _)| k != "excludefield");
+        b2.handle(&r2)
+    });
+    let (_dir, site) = site_with(&format!(
+        "title = \"B\"\n[[tracker]]\nname = \"bugzilla\"\nkey_prefix = \"BZ\"\npaths = [\"harvest/bugzilla/*.xml\"]\n[tracker.fetch]\nkind = \"bugzilla\"\nurl = \"{}\"\nbackoff_seconds = 0.01\nattachment_size_cap = 1000\n",
+        server.url()
+    ));
+    let summary = harvest(&site, false).unwrap();
+    let t = &summary.trackers[0];
+    assert_eq!((t.attachments, t.attachments_skipped), (1, 1), "{summary}");
+    let doc =
+        std::fs::read_to_string(site.join("harvest/bugzilla/bugzilla-r0001-000001.xml")).unwrap();
+    assert_eq!(doc.matches("<data").count(), 1, "{doc}");
+    assert!(!doc.contains("xxxx"), "{doc}");
+    assert!(doc.contains("<attachid>242</attachid>"));
+    assert!(server
+        .requests()
+        .iter()
+        .all(|r| !r.starts_with("/attachment.cgi")));
+}
+
+/// Sets the watermark of the harvest in `folder` (as if the last complete run started then).
+fn set_watermark(folder: &Path, at: DateTime<Utc>) {
+    let path = folder.join(".hindsight-fetch/state.json");
+    let mut state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    state["watermark"] = json!(at.to_rfc3339());
+    std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+}
+
+#[test]
+fn bugzilla_incremental_runs_miss_no_change_late_on_the_last_runs_day() {
+    // The server is at UTC−10 and `chfieldfrom` only takes a day there. The last run started
+    // at 23:00 its time yesterday; bug 3 changed at 23:30, after that run had listed it; bug 5
+    // changed three days before. The incremental run must ask from a day that still holds
+    // 23:30 yesterday (a day in UTC would already be today there, and miss it).
+    let local = chrono::FixedOffset::west_opt(10 * 3600).unwrap();
+    let yesterday = Utc::now().with_timezone(&local).date_naive() - chrono::Duration::days(1);
+    let at = |h: u32, m: u32| {
+        yesterday
+            .and_hms_opt(h, m, 0)
+            .unwrap()
+            .and_local_timezone(local)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let last_run = at(23, 0);
+    for api in ["xml", "rest"] {
+        let bz = Arc::new(Bugzilla {
+            ids: vec![1, 2, 3, 4, 5],
+            ..Default::default()
+        });
+        let b2 = bz.clone();
+        let server = Server::start(move |r| b2.handle(r));
+        let ext = if api == "xml" { "xml" } else { "json" };
+        let (_dir, site) = site_with(&format!(
+            "title = \"B\"\n[[tracker]]\nname = \"bugzilla\"\nkey_prefix = \"BZ\"\npaths = [\"harvest/bugzilla/*.{ext}\"]\n[tracker.fetch]\nkind = \"bugzilla\"\napi = \"{api}\"\nurl = \"{}\"\nbackoff_seconds = 0.01\n",
+            server.url()
+        ));
+        let summary = harvest(&site, false).unwrap();
+        assert_eq!(summary.trackers[0].issues, 5, "{summary}");
+        let folder = site.join("harvest/bugzilla");
+        set_watermark(&folder, last_run);
+        {
+            let mut changed = bz.changed.lock().unwrap();
+            changed.insert(3, at(23, 30));
+            changed.insert(5, last_run - chrono::Duration::days(3));
+        }
+        server.clear_log();
+        let summary = harvest(&site, false).unwrap();
+        let t = &summary.trackers[0];
+        assert!(!t.full);
+        assert_eq!((t.issues, t.replaced), (1, 1), "{api}: {summary}");
+        let keys = harvested_keys_of(&folder, api);
+        assert_eq!(keys.len(), 5, "{api}: {keys:?}");
+        assert!(keys.values().all(|&n| n == 1), "{api}: {keys:?}");
+        let list = server.requests()[0].clone();
+        if api == "xml" {
+            let day = list
+                .split("chfieldfrom=")
+                .nth(1)
+                .unwrap()
+                .split('&')
+                .next()
+                .unwrap();
+            assert!(
+                day <= yesterday.format("%Y-%m-%d").to_string().as_str(),
+                "{list}"
+            );
+        } else {
+            // REST filters on the instant itself (less the overlap), no day rounding.
+            let since: DateTime<Utc> = decode(
+                list.split("last_change_time=")
+                    .nth(1)
+                    .unwrap()
+                    .split('&')
+                    .next()
+                    .unwrap(),
+            )
+            .parse()
+            .unwrap();
+            assert_eq!(since, last_run - chrono::Duration::minutes(10), "{list}");
+        }
+    }
+}
+
+/// The bug ids in the harvested Bugzilla files of `folder` (`xml` or `rest`), with counts.
+fn harvested_keys_of(folder: &Path, api: &str) -> BTreeMap<String, usize> {
+    if api == "xml" {
+        return harvested_keys(folder, "bugzilla");
+    }
+    let mut keys = BTreeMap::new();
+    for e in std::fs::read_dir(folder).unwrap() {
+        let path = e.unwrap().path();
+        if path.is_file() {
+            let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            for b in v["bugs"].as_array().unwrap() {
+                *keys.entry(b["id"].to_string()).or_default() += 1;
+            }
+        }
+    }
+    keys
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1477,18 +1908,23 @@ fn github_handler(
             ("X-RateLimit-Reset".to_string(), "0".to_string()),
         ];
         if start + per_page < total {
-            let mut q: Vec<String> = req
-                .query
-                .iter()
-                .filter(|(k, _)| k != "page")
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            q.push(format!("page={}", page + 1));
+            let q = |page: u64| {
+                let mut q: Vec<String> = req
+                    .query
+                    .iter()
+                    .filter(|(k, _)| k != "page")
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                q.push(format!("page={page}"));
+                q.join("&")
+            };
+            let last = total.div_ceil(per_page);
             headers.push((
                 "Link".into(),
                 format!(
-                    "<{base}{path}?{}>; rel=\"next\", <{base}{path}?page=99>; rel=\"last\"",
-                    q.join("&")
+                    "<{base}{path}?{}>; rel=\"next\", <{base}{path}?{}>; rel=\"last\"",
+                    q(page + 1),
+                    q(last)
                 ),
             ));
         }
@@ -1780,4 +2216,193 @@ fn a_second_fetch_of_the_same_folder_fails_at_once() {
         "{}",
         String::from_utf8_lossy(&third.stderr)
     );
+}
+
+/// Records the totals a harvest gives its progress bar and the issues it advances by.
+#[derive(Default)]
+struct Progress {
+    totals: Mutex<Vec<u64>>,
+    done: std::sync::atomic::AtomicU64,
+}
+
+impl hindsight::fetch::Observer for Progress {
+    fn stage_started(&self, _stage: &str, total: Option<u64>) {
+        self.totals.lock().unwrap().extend(total);
+    }
+    fn set_total(&self, total: u64) {
+        self.totals.lock().unwrap().push(total);
+    }
+    fn advance(&self, n: u64) {
+        self.done.fetch_add(n, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn cloud_and_github_harvests_know_their_total() {
+    // JIRA Cloud (found by the 410): the approximate count of the run's query, asked once.
+    let jira = Jira::new(&[("LU", 23), ("LUDOC", 4)], 10);
+    jira.cloud.store(true, Ordering::SeqCst);
+    let server = start_jira(jira.clone());
+    let (_dir, site) = site_with(&jira_config(&server.url(), ""));
+    let progress = Progress::default();
+    let summary = fetch(&targets(&site), &FetchOptions { full: false }, &progress).unwrap();
+    assert_eq!(summary.trackers[0].issues, 27, "{summary}");
+    assert_eq!(*progress.totals.lock().unwrap(), [27]);
+    assert_eq!(progress.done.load(Ordering::SeqCst), 27);
+    let counts: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.contains("approximate-count"))
+        .collect();
+    assert_eq!(counts, ["POST /rest/api/3/search/approximate-count"]);
+
+    // An incremental run counts only what changed.
+    {
+        let mut all = jira.issues.lock().unwrap();
+        for n in [2, 9] {
+            all.get_mut(&("LU".into(), n)).unwrap().updated = Utc::now();
+        }
+    }
+    let progress = Progress::default();
+    let summary = fetch(&targets(&site), &FetchOptions { full: false }, &progress).unwrap();
+    assert_eq!(summary.trackers[0].issues, 2, "{summary}");
+    assert_eq!(*progress.totals.lock().unwrap(), [2]);
+
+    // A site that refuses the count (an older Cloud, an unbounded query): no total, no error.
+    jira.faults.add(
+        "approximate-count",
+        status(404, r#"{"errorMessages":["Not found"]}"#, &[]),
+    );
+    let progress = Progress::default();
+    let summary = fetch(&targets(&site), &FetchOptions { full: true }, &progress).unwrap();
+    assert_eq!(summary.trackers[0].issues, 27, "{summary}");
+    assert!(progress.totals.lock().unwrap().is_empty());
+
+    // GitHub: each repository's first page with per_page=1, whose `rel="last"` is the count.
+    let base = Arc::new(Mutex::new(String::new()));
+    let b2 = base.clone();
+    let server = Server::start(move |req| {
+        let counts: HashMap<&str, u64> = [("acme/fs", 9), ("acme/tools", 3)].into();
+        let base = b2.lock().unwrap().clone();
+        github_handler(req, &base, &counts, &AtomicBool::new(false))
+    });
+    *base.lock().unwrap() = server.url();
+    let (_dir, site) = site_with(&format!(
+        "title = \"G\"\n[[tracker]]\nname = \"github\"\npaths = [\"harvest/github/*.json\"]\n[tracker.fetch]\nkind = \"github\"\nurl = \"{}\"\nrepos = [\"acme/fs\", \"acme/tools\"]\nbackoff_seconds = 0.01\n",
+        server.url()
+    ));
+    let progress = Progress::default();
+    let summary = fetch(&targets(&site), &FetchOptions { full: false }, &progress).unwrap();
+    assert_eq!(summary.trackers[0].issues, 12, "{summary}");
+    assert_eq!(*progress.totals.lock().unwrap(), [12]);
+    assert_eq!(progress.done.load(Ordering::SeqCst), 12);
+    let counted: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.contains("per_page=1&"))
+        .collect();
+    assert_eq!(counted.len(), 2, "{counted:?}");
+}
+
+#[test]
+fn netrc_credentials_reach_the_server_and_nothing_else() {
+    // `~/.netrc` (HOME is a temporary folder) holds the only credential; the server refuses
+    // anything without it, and refuses the second search page once (403) to get an error.
+    const PASSWORD: &str = "n3trc-Pa55word-do-not-leak";
+    let basic = format!(
+        "Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("archivist:{PASSWORD}")
+        )
+    );
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join(".netrc"),
+        format!("machine example.org login other password nope\nmachine 127.0.0.1\n  login archivist\n  password {PASSWORD}\n"),
+    )
+    .unwrap();
+    let jira = Jira::new(&[("LU", 30)], 10);
+    jira.faults.add(
+        "key%20%3E%20%22LU-10%22",
+        status(403, r#"{"errorMessages":["Forbidden for now."]}"#, &[]),
+    );
+    let unauthorized = Arc::new(AtomicUsize::new(0));
+    let base = Arc::new(Mutex::new(String::new()));
+    let (b2, j2, u2, expected) = (
+        base.clone(),
+        jira.clone(),
+        unauthorized.clone(),
+        basic.clone(),
+    );
+    let server = Server::start(move |req| {
+        if req.header("Authorization") != Some(expected.as_str()) {
+            u2.fetch_add(1, Ordering::SeqCst);
+            return status(
+                401,
+                r#"{"errorMessages":["You are not authenticated."]}"#,
+                &[],
+            );
+        }
+        let base = b2.lock().unwrap().clone();
+        j2.handle(req, &base)
+    });
+    *base.lock().unwrap() = server.url();
+    let (_dir, site) = site_with(&jira_config(
+        &server.url(),
+        "contact = \"archive@example.org\"\n",
+    ));
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hindsight"))
+            .arg("fetch")
+            .current_dir(&site)
+            .env("HOME", home.path())
+            .env_remove("NETRC")
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    let stderr = String::from_utf8_lossy(&first.stderr).into_owned();
+    assert!(!first.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("HTTP 403") && stderr.contains("Forbidden for now"),
+        "{stderr}"
+    );
+    let second = run();
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&second.stdout),
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(second.status.success(), "{out}");
+    assert!(out.contains("(resumed)"), "{out}");
+    assert_eq!(
+        unauthorized.load(Ordering::SeqCst),
+        0,
+        "a request went without the credential"
+    );
+    assert_eq!(harvested_keys(&site.join("harvest/jira"), "jira").len(), 30);
+    // Neither the password nor its Basic form is in any output or any file written.
+    let token = basic.trim_start_matches("Basic ");
+    for text in [&stderr, &out] {
+        assert!(!text.contains(PASSWORD) && !text.contains(token), "{text}");
+    }
+    let mut files = 0;
+    for root in [&site, &home.path().to_path_buf()] {
+        for e in walkdir::WalkDir::new(root) {
+            let e = e.unwrap();
+            if e.file_type().is_file() && e.file_name() != ".netrc" {
+                files += 1;
+                let bytes = std::fs::read(e.path()).unwrap();
+                for secret in [PASSWORD, token] {
+                    assert!(
+                        !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                        "{} holds the credential",
+                        e.path().display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(files >= 5, "{files}");
 }
