@@ -119,7 +119,7 @@ impl IssueSummary {
 pub struct ProjectSummary {
     /// Key.
     pub key: String,
-    /// Name, when an export gives one.
+    /// Name: the configuration's (`[project_names]`), else the export's, else empty.
     pub name: String,
     /// Issues published.
     pub issues: usize,
@@ -251,6 +251,11 @@ impl Linked {
 /// Builds the in-memory indexes from the store in one streaming pass.
 pub fn link(imported: Imported, history: History, config: &Config) -> Result<Linked> {
     let mut linked = link_issues(imported)?;
+    for (key, name) in &config.project_names {
+        if let Some(p) = linked.projects.get_mut(key) {
+            p.name.clone_from(name);
+        }
+    }
     linked.attach_history(history, config);
     Ok(linked)
 }

@@ -897,11 +897,14 @@ impl IssueView {
             key: issue.key.clone(),
             summary: issue.summary.clone(),
             url: issue.url.clone(),
-            project_name: if issue.project.name.is_empty() {
-                issue.project.key.clone()
-            } else {
-                issue.project.name.clone()
-            },
+            project_name: linked
+                .projects
+                .get(&issue.project.key)
+                .map(|p| p.name.as_str())
+                .or(Some(issue.project.name.as_str()))
+                .filter(|n| !n.is_empty())
+                .unwrap_or(&issue.project.key)
+                .to_string(),
             project_href: format!(
                 "{root}{}",
                 listing_path("project", &value_slug("project", &issue.project.key), 1)

@@ -126,7 +126,14 @@ fn check_exits_non_zero_with_the_broken_links() {
 fn search_from_the_terminal_finds_issues_by_function_name_and_key() {
     let (_dir, site) = example();
     build(&site).unwrap();
+    // The example's history has commits naming the function in their subject, which rank
+    // first; among issues, LU-4423 does.
     let out = hindsight(&site, &["search", "ldlm_cancel_lru"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("[commit]  LU-"), "{stdout}");
+    assert!(stdout.contains("issues/LU/4/LU-4423.html"), "{stdout}");
+    let out = hindsight(&site, &["search", "ldlm_cancel_lru", "kind:issue"]);
     assert!(
         out.status.success(),
         "{}",
