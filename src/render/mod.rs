@@ -720,6 +720,9 @@ struct LinkGroup {
 #[derive(Serialize)]
 struct CommentView {
     anchor: String,
+    /// The comment's number as the thread shows it (`3` for `#3`): Bugzilla's own number, else
+    /// its place in the thread from 1.
+    number: u64,
     author: Option<String>,
     created: Option<TimeView>,
     body_html: String,
@@ -979,7 +982,8 @@ impl IssueView {
             comments: issue
                 .comments
                 .iter()
-                .map(|c| {
+                .enumerate()
+                .map(|(i, c)| {
                     let anchor = match c.number {
                         Some(n) => format!("c{n}"),
                         // GitHub's own anchor, so `…/issues/7#issuecomment-N` resolves.
@@ -987,6 +991,7 @@ impl IssueView {
                         None => format!("comment-{}", c.id),
                     };
                     CommentView {
+                        number: c.number.map_or(i as u64 + 1, u64::from),
                         author: name_of(&c.author),
                         created: c.created.as_ref().map(TimeView::of),
                         body_html: r.render_text(&c.body, ctx, &anchor),

@@ -148,3 +148,60 @@ fn axe_finds_no_serious_accessibility_violation() {
     let issue = issue_page_with_comments(&public);
     run_script("a11y.mjs", &[&public, &issue]);
 }
+
+/// Adds Bugzilla bug `id` to the example with a thread of `n` comments, numbered from 1.
+fn add_long_thread(site: &Path, id: u64, n: u32) {
+    add_bugs(
+        site,
+        &[(id, "sanity test_77k fails intermittently (long thread)")],
+    );
+    let extra = site.join("extra-bugs.ndjson");
+    let mut bug: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&extra).unwrap().trim()).unwrap();
+    bug["comments"] = (1..=n)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("{}", 900 + i),
+                "number": i,
+                "author": {"login": format!("user{}", i % 3), "display": format!("User {}", i % 3)},
+                "created": format!("2009-03-{:02}T10:00:00+00:00", i),
+                "body": {"markup": "plain", "content": format!("Comment {i} of the long thread.\n\nIt fails again on run {i}.")},
+            })
+        })
+        .collect();
+    std::fs::write(&extra, format!("{bug}\n")).unwrap();
+}
+
+#[test]
+fn comments_are_numbered_and_old_comment_addresses_land_on_them() {
+    let (_dir, site) = example();
+    add_long_thread(&site, 12346, 14);
+    build(&site).unwrap();
+    let public = site.join("public");
+    let lu = std::fs::read_to_string(public.join("issues/LU/4/LU-4423.html")).unwrap();
+    // The third JIRA comment of LU-4423 and Bugzilla's comment 4 of BZ-12755 (its comment 3 is
+    // private, so the numbers keep a gap).
+    assert!(lu.contains("<article class=\"comment\" id=\"comment-73840\">"));
+    let bz = std::fs::read_to_string(public.join("issues/BZ/12/BZ-12755.html")).unwrap();
+    assert!(
+        bz.contains("aria-label=\"Comment 4: permalink\">#4</a>"),
+        "{bz}"
+    );
+    let long = std::fs::read_to_string(public.join("issues/BZ/12/BZ-12346.html")).unwrap();
+    assert!(long.contains("data-collapsible=\"14\""));
+    run_script(
+        "comments.mjs",
+        &[
+            &public,
+            Path::new("LU-4423"),
+            Path::new("issues/LU/4/LU-4423.html"),
+            Path::new("73840"),
+            Path::new("3"),
+            Path::new("12755"),
+            Path::new("issues/BZ/12/BZ-12755.html"),
+            Path::new("4"),
+            Path::new("issues/BZ/12/BZ-12346.html"),
+            Path::new("14"),
+        ],
+    );
+}

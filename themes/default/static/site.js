@@ -1,4 +1,5 @@
-// hindsight site behaviour: keyboard shortcut for search, wrap toggles on long log blocks.
+// hindsight site behaviour: keyboard shortcut for search, wrap toggles on long log blocks, old
+// JIRA comment addresses, long comment threads folded.
 (function () {
   'use strict';
   document.addEventListener('keydown', function (e) {
@@ -33,6 +34,48 @@
     }
   }
   addToggles();
+  // An old JIRA address carried over by a host's rewrite rule (…/LU-1234.html?focusedCommentId=N)
+  // lands on the comment it named.
+  var focused = /[?&]focusedCommentId=([0-9]{1,18})(?:&|$)/.exec(location.search);
+  if (focused && !location.hash && document.getElementById('comment-' + focused[1])) {
+    location.replace('#comment-' + focused[1]);
+  }
+  // A long thread shows its first and last comments and a button for those between; a link to
+  // one of those (on load or later) shows them all. Without scripts every comment shows.
+  function foldComments() {
+    var section = document.querySelector('section.comments[data-collapsible]');
+    if (!section) return;
+    var all = section.querySelectorAll('article.comment');
+    if (all.length < 4) return;
+    var middle = Array.prototype.slice.call(all, 1, all.length - 1);
+    var wanted = location.hash.slice(1);
+    for (var i = 0; i < middle.length; i++) if (middle[i].id === wanted) return;
+    for (i = 0; i < middle.length; i++) middle[i].hidden = true;
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'comments-folded';
+    var first = middle[0].querySelector('a.permalink');
+    var last = middle[middle.length - 1].querySelector('a.permalink');
+    button.textContent = 'Show ' + middle.length + ' more comments' +
+      (first && last ? ' (' + first.textContent + ' to ' + last.textContent + ')' : '');
+    function unfold() {
+      for (var j = 0; j < middle.length; j++) middle[j].hidden = false;
+      if (button.parentNode) button.parentNode.removeChild(button);
+      window.removeEventListener('hashchange', onHash);
+    }
+    function onHash() {
+      var t = document.getElementById(location.hash.slice(1));
+      if (t && t.hidden) { unfold(); t.scrollIntoView(); }
+    }
+    button.addEventListener('click', function () {
+      unfold();
+      var link = middle[0].querySelector('a.permalink');
+      if (link) link.focus();
+    });
+    window.addEventListener('hashchange', onHash);
+    section.insertBefore(button, middle[0]);
+  }
+  foldComments();
   var pending = 0;
   window.addEventListener('resize', function () {
     clearTimeout(pending);
