@@ -16,6 +16,7 @@ use crate::error::Result;
 use crate::import::{Imported, People};
 use crate::keys::{issue_path, split_key};
 use crate::model::{Issue, Person, Timestamp};
+use crate::observe::count;
 use crate::source::history::History;
 use crate::store::Store;
 use crate::text::html::Resolve;
@@ -183,15 +184,18 @@ impl Linked {
     pub fn summary(&self) -> String {
         let refs = self.history.stats;
         let mut summary = format!(
-            "{} issues in {} projects, {} cross-referenced",
-            self.issues.len(),
-            self.projects.len(),
+            "{} in {}, {} cross-referenced",
+            count(self.issues.len() as u64, "issue"),
+            count(self.projects.len() as u64, "project"),
             self.mentioned_by.len()
         );
         if !self.history.commits.is_empty() {
             summary.push_str(&format!(
-                "; {} commits cite {} issues, {} references ({} keys) not in the archive",
-                refs.linked_commits, refs.cited_issues, refs.unresolved, refs.unresolved_keys
+                "; {} citing {}, {} ({}) not in the archive",
+                count(refs.linked_commits as u64, "commit"),
+                count(refs.cited_issues as u64, "issue"),
+                count(refs.unresolved as u64, "reference"),
+                count(refs.unresolved_keys as u64, "key")
             ));
         }
         summary

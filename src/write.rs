@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
+use crate::observe::count;
 use crate::render::PageSink;
 
 /// Counts of what a build wrote.
@@ -30,8 +31,8 @@ impl WriteReport {
     /// One line for the build's progress: files changed and kept, bytes.
     pub fn summary(&self) -> String {
         format!(
-            "{} files changed, {} unchanged, {:.1} MB",
-            self.written,
+            "{} changed, {} unchanged, {:.1} MB",
+            count(self.written, "file"),
             self.unchanged,
             self.bytes as f64 / 1e6
         )

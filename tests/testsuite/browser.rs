@@ -205,3 +205,23 @@ fn comments_are_numbered_and_old_comment_addresses_land_on_them() {
         ],
     );
 }
+
+#[test]
+fn keyboard_shortcuts_move_through_listings_and_open_a_help() {
+    let (_dir, site) = example();
+    build(&site).unwrap();
+    let public = site.join("public");
+    let listing = std::fs::read_to_string(public.join("lists/project/LU/index.html")).unwrap();
+    assert!(
+        listing.matches("<tr").count() > 12,
+        "too few rows for keys.mjs"
+    );
+    run_script(
+        "keys.mjs",
+        &[
+            &public,
+            Path::new("lists/project/LU/index.html"),
+            Path::new("issues/LU/4/LU-4423.html"),
+        ],
+    );
+}
