@@ -63,8 +63,8 @@ run_build() {
     >"$work/out.txt" 2>"$work/err.txt" || { cat "$work/out.txt" "$work/err.txt"; exit 1; }
   wall=$(cat "$work/time.txt")
   peak_mb=$(grep -E "$stages" "$work/err.txt" | grep -oE '[0-9]+ MB peak' | awk 'm<$1{m=$1} END{print m+0}')
-  issues=$(grep -oE '^built [0-9]+ issues' "$work/out.txt" | grep -oE '[0-9]+' || true)
-  commits=$(grep -E '^ *git ' "$work/err.txt" | grep -oE '[0-9]+ commits' | head -1 | grep -oE '[0-9]+' || true)
+  issues=$(grep -oE '^built [0-9]+ issues?' "$work/out.txt" | grep -oE '[0-9]+' || true)
+  commits=$(grep -E '^ *git ' "$work/err.txt" | grep -oE '[0-9]+ commits?' | head -1 | grep -oE '[0-9]+' || true)
   git_secs=$(grep -E '^ *git ' "$work/err.txt" | awk '{print $2}' | tr -d s || true)
   local line="== $label: ${wall}s wall, peak ${peak_mb} MB"
   if [ -z "$issues" ]; then
@@ -77,8 +77,8 @@ run_build() {
   fi
   echo "$line"
   grep -E "$stages" "$work/err.txt" | sed 's/^/   /'
-  if grep -q warnings: "$work/out.txt"; then
-    grep -A3 warnings: "$work/out.txt" | sed 's/^/   /'
+  if grep -Eq "^[0-9]+ warnings?:" "$work/out.txt"; then
+    grep -EA3 "^[0-9]+ warnings?:" "$work/out.txt" | sed 's/^/   /'
   fi
 }
 

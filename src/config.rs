@@ -30,6 +30,9 @@ pub struct Config {
     pub pages: PathBuf,
     /// Only these projects are published; `None` publishes every project in the exports.
     pub projects: Option<Vec<String>>,
+    /// Project names by key (`BZ = "Lustre (Bugzilla)"`), shown instead of the name the export
+    /// gives (or beside the key when it gives none): the `[project_names]` table.
+    pub project_names: std::collections::BTreeMap<String, String>,
     /// The public address the site will be served from, for feeds and sitemaps.
     pub base_url: Option<String>,
     /// Publish e-mail addresses as written instead of masking them.
@@ -432,6 +435,8 @@ struct RawConfig {
     #[serde(default)]
     projects: Option<Vec<String>>,
     #[serde(default)]
+    project_names: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
     base_url: Option<String>,
     #[serde(default)]
     show_emails: bool,
@@ -532,6 +537,18 @@ impl Config {
                 }
             }
         }
+        for (key, name) in &raw.project_names {
+            if !is_project_key(key) {
+                return Err(config_error(format!(
+                    "project_names: {key:?} is not a project key (capital letters and digits, starting with a letter)"
+                )));
+            }
+            if name.trim().is_empty() {
+                return Err(config_error(format!(
+                    "project_names: {key} has an empty name"
+                )));
+            }
+        }
         for (i, t) in raw.trackers.iter().enumerate() {
             validate_references(t)
                 .map_err(|m| config_error(format!("[[tracker]] #{}: {m}", i + 1)))?;
@@ -560,6 +577,7 @@ impl Config {
             theme: root.join(raw.theme.unwrap_or_else(|| "themes".into())),
             pages: root.join(raw.pages.unwrap_or_else(|| "pages".into())),
             projects: raw.projects,
+            project_names: raw.project_names,
             base_url: raw.base_url,
             show_emails: raw.show_emails,
             page_size,
@@ -711,6 +729,19 @@ mod tests {
         let text = format!("{MINIMAL}formt = \"jira-xml\"\n");
         let e = Config::parse(&text, Path::new("h.toml")).unwrap_err();
         assert!(e.to_string().contains("formt"), "{e}");
+    }
+
+    #[test]
+    fn project_names_are_checked_and_kept() {
+        let text = format!("{MINIMAL}[project_names]\nBZ = \"Lustre (Bugzilla)\"\n");
+        let c = Config::parse(&text, Path::new("h.toml")).unwrap();
+        assert_eq!(c.project_names["BZ"], "Lustre (Bugzilla)");
+        let bad = format!("{MINIMAL}[project_names]\nbz = \"x\"\n");
+        let e = Config::parse(&bad, Path::new("h.toml")).unwrap_err();
+        assert!(e.to_string().contains("\"bz\" is not a project key"), "{e}");
+        let empty = format!("{MINIMAL}[project_names]\nBZ = \" \"\n");
+        let e = Config::parse(&empty, Path::new("h.toml")).unwrap_err();
+        assert!(e.to_string().contains("BZ has an empty name"), "{e}");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::error::Result;
 use crate::import::{Imported, People};
 use crate::keys::{issue_path, split_key};
 use crate::model::{Issue, Person, Timestamp};
+use crate::observe::count;
 use crate::source::history::History;
 use crate::store::Store;
 use crate::text::html::Resolve;
@@ -119,7 +120,7 @@ impl IssueSummary {
 pub struct ProjectSummary {
     /// Key.
     pub key: String,
-    /// Name, when an export gives one.
+    /// Name: the configuration's (`[project_names]`), else the export's, else empty.
     pub name: String,
     /// Issues published.
     pub issues: usize,
@@ -183,15 +184,18 @@ impl Linked {
     pub fn summary(&self) -> String {
         let refs = self.history.stats;
         let mut summary = format!(
-            "{} issues in {} projects, {} cross-referenced",
-            self.issues.len(),
-            self.projects.len(),
+            "{} in {}, {} cross-referenced",
+            count(self.issues.len() as u64, "issue"),
+            count(self.projects.len() as u64, "project"),
             self.mentioned_by.len()
         );
         if !self.history.commits.is_empty() {
             summary.push_str(&format!(
-                "; {} commits cite {} issues, {} references ({} keys) not in the archive",
-                refs.linked_commits, refs.cited_issues, refs.unresolved, refs.unresolved_keys
+                "; {} citing {}, {} ({}) not in the archive",
+                count(refs.linked_commits as u64, "commit"),
+                count(refs.cited_issues as u64, "issue"),
+                count(refs.unresolved as u64, "reference"),
+                count(refs.unresolved_keys as u64, "key")
             ));
         }
         summary
@@ -251,6 +255,11 @@ impl Linked {
 /// Builds the in-memory indexes from the store in one streaming pass.
 pub fn link(imported: Imported, history: History, config: &Config) -> Result<Linked> {
     let mut linked = link_issues(imported)?;
+    for (key, name) in &config.project_names {
+        if let Some(p) = linked.projects.get_mut(key) {
+            p.name.clone_from(name);
+        }
+    }
     linked.attach_history(history, config);
     Ok(linked)
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use hindsight::observe::count;
 use hindsight::{BuildOptions, Config, Observer};
 
 /// Exit code for a build that failed on bad input or configuration.
@@ -70,9 +71,12 @@ enum Command {
     },
     /// Preview a built site over HTTP on the loopback interface.
     Serve {
-        /// The built site.
-        #[arg(default_value = "public")]
-        site: PathBuf,
+        /// The built site (default: the output folder of `--config`, else of `hindsight.toml`
+        /// when there is one here, else `public`).
+        site: Option<PathBuf>,
+        /// The configuration file whose output folder is served.
+        #[arg(long, short, conflicts_with = "site")]
+        config: Option<PathBuf>,
         /// The port (0 picks a free one).
         #[arg(long, short, default_value_t = 8000)]
         port: u16,
@@ -233,7 +237,19 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Serve { site, port, bind } => {
+        Command::Serve {
+            site,
+            config,
+            port,
+            bind,
+        } => {
+            let default_config = PathBuf::from("hindsight.toml");
+            let site = match (site, config) {
+                (Some(site), _) => site,
+                (None, Some(config)) => Config::load(&config)?.output,
+                (None, None) if default_config.is_file() => Config::load(&default_config)?.output,
+                (None, None) => PathBuf::from("public"),
+            };
             let preview = hindsight::serve::Preview::bind(&site, (bind, port).into())?;
             if let Some(addr) = preview.addr() {
                 println!(
@@ -259,7 +275,7 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
         } => {
             let config = Config::load(&config)?;
             let n = hindsight::export(&config, &output, strict)?;
-            println!("wrote {n} issues to {}", output.display());
+            println!("wrote {} to {}", count(n as u64, "issue"), output.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Fetch {
@@ -364,9 +380,9 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
                 println!("{}: {} ({}, in archived text)", b.page, b.target, b.reason);
             }
             println!(
-                "{} pages, {} internal links, {} broken, {} dead in archived text",
-                report.pages,
-                report.links,
+                "{}, {}, {} broken, {} dead in archived text",
+                count(report.pages as u64, "page"),
+                count(report.links as u64, "internal link"),
                 report.broken.len(),
                 report.content.len()
             );
@@ -403,25 +419,27 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
             }
             let i = &report.import;
             println!(
-                "built {} issues ({} comments) into {}",
-                i.issues_kept,
-                i.comments,
+                "built {} ({}) into {}",
+                count(i.issues_kept, "issue"),
+                count(i.comments as u64, "comment"),
                 report.output.display()
             );
             println!(
-                "dropped: {} restricted issues, {} restricted comments, {} restricted attachments, {} restricted worklogs{}",
-                i.restricted_issues,
-                i.restricted_comments,
-                i.restricted_attachments,
-                i.restricted_worklogs,
+                "dropped: {}, {}, {}, {}{}",
+                count(i.restricted_issues as u64, "restricted issue"),
+                count(i.restricted_comments as u64, "restricted comment"),
+                count(i.restricted_attachments as u64, "restricted attachment"),
+                count(i.restricted_worklogs as u64, "restricted worklog"),
                 i.unpublished
                     .iter()
-                    .map(|(p, n)| format!(", {n} issues of unpublished project {p}"))
+                    .map(|(p, n)| format!(
+                        ", {} of unpublished project {p}",
+                        count(*n as u64, "issue")
+                    ))
                     .collect::<String>()
             );
             if !i.warnings.is_empty() {
-                let n = i.warnings.len();
-                println!("{n} warning{}:", if n == 1 { "" } else { "s" });
+                println!("{}:", count(i.warnings.len() as u64, "warning"));
                 for w in i.warnings.iter().take(50) {
                     println!("  warning: {w}");
                 }

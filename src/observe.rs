@@ -21,3 +21,32 @@ pub trait Observer: Sync {
 /// Reports nothing.
 pub struct Quiet;
 impl Observer for Quiet {}
+
+/// `n` and a noun in the number's form: `count(1, "file")` is `1 file`, `count(3, "file")` is
+/// `3 files` (the plural adds `s`; [`count_as`] takes any plural).
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// `n` and the singular or the plural given: `count_as(2, "entry", "entries")`.
+pub fn count_as(n: u64, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_take_the_numbers_form() {
+        assert_eq!(count(0, "file"), "0 files");
+        assert_eq!(count(1, "warning"), "1 warning");
+        assert_eq!(count(2, "warning"), "2 warnings");
+        assert_eq!(count_as(1, "copy", "copies"), "1 copy");
+        assert_eq!(count_as(5, "copy", "copies"), "5 copies");
+    }
+}

@@ -52,11 +52,11 @@ impl BackupReport {
         let mut parts = Vec::new();
         for r in &self.repositories {
             parts.push(format!(
-                "source/{}.git ({} refs, {} packs, {} loose objects{})",
+                "source/{}.git ({}, {}, {}{})",
                 r.name,
-                r.refs,
-                r.packs,
-                r.loose,
+                crate::observe::count(r.refs as u64, "ref"),
+                crate::observe::count(r.packs as u64, "pack"),
+                crate::observe::count(r.loose as u64, "loose object"),
                 if r.incomplete.is_empty() {
                     ""
                 } else {
@@ -67,8 +67,9 @@ impl BackupReport {
         if let Some(a) = &self.archive {
             let issues: u64 = a.trackers.iter().map(|t| t.2).sum();
             parts.push(format!(
-                "{BAG_ROOT}/: {issues} issues, {} attachment files",
-                a.attachments
+                "{BAG_ROOT}/: {}, {}",
+                crate::observe::count(issues, "issue"),
+                crate::observe::count(a.attachments, "attachment file")
             ));
         }
         if let Some(e) = &self.exports {

@@ -73,6 +73,12 @@ pub fn config_text(
     if config.backup.keep_exports || config.backup.kept_exports.is_some() {
         out.push_str(&format!("kept_exports = {}\n", q(super::exports::EXPORTS)));
     }
+    if !config.project_names.is_empty() {
+        out.push_str("\n[project_names]\n");
+        for (key, name) in &config.project_names {
+            out.push_str(&format!("{} = {}\n", q(key), q(name)));
+        }
+    }
 
     // Each archive file under the first original tracker it may have come from, in the
     // original order; a tracker with no issues (a key prefix for references) stays.
@@ -208,6 +214,8 @@ issue_json = false
 attachment_size_cap = 99
 [backup]
 keep_exports = true
+[project_names]
+LU = "Lustre (JIRA)"
 [[tracker]]
 paths = ["x/*.xml"]
 base_urls = ["https://jira.example.org"]
@@ -261,6 +269,7 @@ gerrit_url = "https://review.example.org"
             (true, 7, false, false)
         );
         assert_eq!(back.attachment_size_cap, 99);
+        assert_eq!(back.project_names, original.project_names);
         assert_eq!(
             back.backup.kept_exports.as_deref(),
             Some(std::path::Path::new("/site/backup/data/exports"))

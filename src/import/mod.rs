@@ -68,6 +68,7 @@ pub use crate::error::Warning;
 use crate::error::{Error, Result};
 use crate::inputs::Inputs;
 use crate::model::{Issue, Person};
+use crate::observe::{count, count_as};
 use crate::store::{Put, Store};
 
 /// What an importer hands to admission, in file order.
@@ -139,8 +140,11 @@ impl ImportReport {
     /// One line for the build's progress: files, issues kept, duplicates merged, comments.
     pub fn summary(&self) -> String {
         format!(
-            "{} files, {} issues ({} duplicate copies merged), {} comments",
-            self.files, self.issues_kept, self.duplicates, self.comments
+            "{}, {} ({} merged), {}",
+            count(self.files as u64, "file"),
+            count(self.issues_kept, "issue"),
+            count_as(self.duplicates as u64, "duplicate copy", "duplicate copies"),
+            count(self.comments as u64, "comment")
         )
     }
 }

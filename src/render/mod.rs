@@ -727,6 +727,9 @@ struct LinkGroup {
 #[derive(Serialize)]
 struct CommentView {
     anchor: String,
+    /// The comment's number as the thread shows it (`3` for `#3`): Bugzilla's own number, else
+    /// its place in the thread from 1.
+    number: u64,
     author: Option<String>,
     created: Option<TimeView>,
     body_html: String,
@@ -904,11 +907,14 @@ impl IssueView {
             key: issue.key.clone(),
             summary: issue.summary.clone(),
             url: issue.url.clone(),
-            project_name: if issue.project.name.is_empty() {
-                issue.project.key.clone()
-            } else {
-                issue.project.name.clone()
-            },
+            project_name: linked
+                .projects
+                .get(&issue.project.key)
+                .map(|p| p.name.as_str())
+                .or(Some(issue.project.name.as_str()))
+                .filter(|n| !n.is_empty())
+                .unwrap_or(&issue.project.key)
+                .to_string(),
             project_href: format!(
                 "{root}{}",
                 listing_path("project", &value_slug("project", &issue.project.key), 1)
@@ -983,7 +989,8 @@ impl IssueView {
             comments: issue
                 .comments
                 .iter()
-                .map(|c| {
+                .enumerate()
+                .map(|(i, c)| {
                     let anchor = match c.number {
                         Some(n) => format!("c{n}"),
                         // GitHub's own anchor, so `…/issues/7#issuecomment-N` resolves.
@@ -991,6 +998,7 @@ impl IssueView {
                         None => format!("comment-{}", c.id),
                     };
                     CommentView {
+                        number: c.number.map_or(i as u64 + 1, u64::from),
                         author: name_of(&c.author),
                         created: c.created.as_ref().map(TimeView::of),
                         body_html: r.render_text(&c.body, ctx, &anchor),

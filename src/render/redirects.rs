@@ -25,15 +25,23 @@ use crate::text::escape;
 const ISSUES: &str = "issues";
 
 /// A redirect stub for an old `browse/KEY` path, at `browse/KEY/index.html`.
+///
+/// With scripts, `static/redirect.js` forwards and keeps the comment the old URL named
+/// (`?focusedCommentId=12345` or a `#comment-12345` fragment) as the issue page's anchor; without
+/// them, a meta refresh (inside `<noscript>`, so that it cannot race the script) and a plain link
+/// lead to the issue.
 pub fn stub(key: &str, issue_path: &str) -> (String, String) {
     let path = format!("browse/{key}/index.html");
-    let target = format!("{}{}.html", super::root_of(&path), issue_path);
+    let root = super::root_of(&path);
+    let target = format!("{root}{issue_path}.html");
     let t = escape(&target);
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{k}</title><link rel=\"icon\" href=\"data:,\">\
-<meta http-equiv=\"refresh\" content=\"0; url={t}\"><link rel=\"canonical\" href=\"{t}\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self'; script-src 'self'; img-src 'self' data:\">\
+<noscript><meta http-equiv=\"refresh\" content=\"0; url={t}\"></noscript><link rel=\"canonical\" href=\"{t}\">\
 <meta name=\"robots\" content=\"noindex\"></head>\
-<body><p><a href=\"{t}\">{k} has moved here</a>.</p></body></html>\n",
+<body data-root=\"{root}\" data-kind=\"browse\" data-target=\"{t}\"><p><a href=\"{t}\">{k} has moved here</a>.</p>\
+<script src=\"{root}static/redirect.js\"></script></body></html>\n",
         k = escape(key),
     );
     (path, html)
@@ -63,13 +71,24 @@ pub fn shim(name: &str, prefix: &str, kind: &str) -> (String, String) {
 /// with up to a thousand ids → site-relative targets (see [`attachment_shards`]). The shim
 /// loads the one shard it needs with a `<script>` element, which works over `file://` where
 /// `fetch` does not, and under the pages' `script-src 'self'`.
-pub const SHIM_JS: &str = r#"// Forwards old query-string URLs (show_bug.cgi?id=N, attachment.cgi?id=N) to their pages.
+pub const SHIM_JS: &str = r#"// Forwards old URLs (browse/KEY stubs, show_bug.cgi?id=N, attachment.cgi?id=N) to their pages,
+// keeping the comment an old URL pointed at: JIRA's ?focusedCommentId=N or #comment-N, and
+// Bugzilla's #cN.
 (function () {
   'use strict';
   var body = document.body;
   var root = body.getAttribute('data-root') || '';
   var prefix = body.getAttribute('data-prefix') || '';
   var kind = body.getAttribute('data-kind');
+  // The old URL's fragment when it names a place on a page (#comment-12345, #c3), else ''.
+  var fragment = /^#[A-Za-z][A-Za-z0-9_-]{0,80}$/.test(location.hash) ? location.hash : '';
+  if (kind === 'browse') {
+    var target = body.getAttribute('data-target');
+    var focused = /[?&]focusedCommentId=([0-9]{1,18})(?:&|$)/.exec(location.search);
+    if (!fragment && focused) fragment = '#comment-' + focused[1];
+    if (target) location.replace(target + fragment);
+    return;
+  }
   var m = /[?&]id=([1-9][0-9]{0,17})(?:&|$)/.exec(location.search);
   var msg = document.getElementById('redirect-message');
   function say(text, id) {
@@ -91,7 +110,8 @@ pub const SHIM_JS: &str = r#"// Forwards old query-string URLs (show_bug.cgi?id=
   var n = m[1];
   var bucket = n.length > 3 ? n.slice(0, n.length - 3) : '0';
   if (kind !== 'attachment') {
-    location.replace(root + 'issues/' + prefix + '/' + bucket + '/' + prefix + '-' + n + '.html');
+    location.replace(root + 'issues/' + prefix + '/' + bucket + '/' + prefix + '-' + n + '.html' +
+      fragment);
     return;
   }
   var done = false;
@@ -189,8 +209,8 @@ pub fn rules(
         "# hindsight: old tracker URLs → archive pages. Include inside the server { } block\n# that serves the site.\n",
     );
     nginx.push_str(&format!(
-        "location ~ ^{b}/browse/([A-Za-z][A-Za-z0-9_]*)-([1-9][0-9]*)([0-9][0-9][0-9])$ {{ return 301 {b}/{i}/$1/$2/$1-$2$3.html; }}\n\
-location ~ ^{b}/browse/([A-Za-z][A-Za-z0-9_]*)-([1-9][0-9]?[0-9]?)$ {{ return 301 {b}/{i}/$1/0/$1-$2.html; }}\n",
+        "location ~ ^{b}/browse/([A-Za-z][A-Za-z0-9_]*)-([1-9][0-9]*)([0-9][0-9][0-9])$ {{ return 301 {b}/{i}/$1/$2/$1-$2$3.html$is_args$args; }}\n\
+location ~ ^{b}/browse/([A-Za-z][A-Za-z0-9_]*)-([1-9][0-9]?[0-9]?)$ {{ return 301 {b}/{i}/$1/0/$1-$2.html$is_args$args; }}\n",
         b = base,
         i = ISSUES
     ));
@@ -395,6 +415,23 @@ hindsightAttachments({\n\
             .contains("/attachment.cgi id=567 /attachments/BZ/0/567/a.patch 301\n"));
         // Without a Bugzilla tracker there is no attachment.cgi.
         assert!(!rules("", &[], None, &t)[0].1.contains("attachment.cgi"));
+    }
+
+    #[test]
+    fn a_stub_forwards_with_its_script_and_without_it() {
+        let (path, html) = stub("LU-1234", "issues/LU/1/LU-1234");
+        assert_eq!(path, "browse/LU-1234/index.html");
+        assert!(html.contains("data-target=\"../../issues/LU/1/LU-1234.html\""));
+        assert!(html.contains("<script src=\"../../static/redirect.js\"></script>"));
+        assert_eq!(html.matches("<script").count(), 1, "no inline script");
+        // The meta refresh only acts without scripts, so it never races the script's redirect.
+        assert!(html.contains(
+            "<noscript><meta http-equiv=\"refresh\" content=\"0; url=../../issues/LU/1/LU-1234.html\"></noscript>"
+        ));
+        assert!(
+            html.contains("<a href=\"../../issues/LU/1/LU-1234.html\">LU-1234 has moved here</a>")
+        );
+        assert!(SHIM_JS.contains("focusedCommentId"));
     }
 
     #[test]

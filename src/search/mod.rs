@@ -21,6 +21,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::observe::count;
+
 /// Whether a document is an issue or a commit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -93,10 +95,10 @@ impl SearchReport {
     /// One line for the build's progress: documents, terms, files, size, first load.
     pub fn summary(&self) -> String {
         format!(
-            "{} documents, {} terms, {} files, {:.1} MB (loaded before a query: {} bytes)",
-            self.docs,
-            self.terms,
-            self.files,
+            "{}, {}, {}, {:.1} MB (loaded before a query: {} bytes)",
+            count(self.docs, "document"),
+            count(self.terms, "term"),
+            count(self.files, "file"),
             self.bytes as f64 / 1e6,
             self.root_bytes
         )

@@ -46,7 +46,7 @@ use crate::config::{Config, RepositoryConfig};
 use crate::error::{Error, Result};
 use crate::keys::natural_cmp;
 use crate::model::{Commit, FileStat, Signature, Timestamp, Trailer};
-use crate::observe::Observer;
+use crate::observe::{count, count_as, Observer};
 use crate::store::Store;
 use history::{CommitInfo, History, Node, ReleaseInput};
 use references::References;
@@ -92,11 +92,11 @@ impl GitReport {
     /// One line for the build's progress: commits, branches, tags, releases, diffs.
     pub fn summary(&self) -> String {
         format!(
-            "{} commits on {} branches, {} tags, {} releases; diffs {} computed, {} cached (walk {:.1}s, diffs {:.1}s)",
-            self.commits,
-            self.branches,
-            self.tags,
-            self.releases,
+            "{} on {}, {}, {}; diffs {} computed, {} cached (walk {:.1}s, diffs {:.1}s)",
+            count(self.commits as u64, "commit"),
+            count_as(self.branches as u64, "branch", "branches"),
+            count(self.tags as u64, "tag"),
+            count(self.releases as u64, "release"),
             self.diffs_computed,
             self.diffs_cached,
             self.walk_time.as_secs_f64(),

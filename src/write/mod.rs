@@ -49,9 +49,8 @@ impl WriteReport {
     /// One line for the build's progress: files changed and kept, bytes.
     pub fn summary(&self) -> String {
         format!(
-            "{} {} changed, {} unchanged, {:.1} MB",
-            self.written,
-            if self.written == 1 { "file" } else { "files" },
+            "{} changed, {} unchanged, {:.1} MB",
+            crate::observe::count(self.written, "file"),
             self.unchanged,
             self.bytes as f64 / 1e6
         )

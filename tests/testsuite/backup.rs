@@ -105,7 +105,11 @@ fn refs_of(dir: &Path) -> Vec<String> {
 fn the_source_clones_from_the_site_folder_and_over_dumb_http() {
     let (dir, site, repo) = example_with_history();
     let report = build(&site).unwrap();
-    assert_eq!(report.backup.repositories.len(), 1);
+    assert_eq!(
+        report.backup.repositories.len(),
+        2,
+        "the example's and this one"
+    );
     assert!(report.backup.notes.is_empty(), "{:?}", report.backup.notes);
     let bare = site.join("public/source/lustre-release.git");
     assert!(bare.join("info/refs").is_file());

@@ -129,51 +129,16 @@ fn theme_is_readable_from_phone_to_wide_screen_in_light_dark_and_print() {
     run_script("theme.mjs", &[&public, &issue]);
 }
 
-/// Gives a copy of the example source history: a repository beside the site, with commits
-/// citing the example's issues on two branches and release tags, as a `[[repository]]`.
-fn add_history(site: &Path) {
-    let mut r = crate::git_fixture::Repo::init(&site.with_file_name("repo"));
-    r.commit(
-        "Initial import\n",
-        &[("lustre/ldlm/ldlm_lru.c", "int ldlm_cancel_lru(void);\n")],
-    );
-    r.git(&["tag", "-a", "2.5.0", "-m", "Lustre 2.5.0"]);
-    r.git(&["branch", "b2_5"]);
-    r.commit(
-        "LU-4423 ldlm: batch the LRU cancels\n\nb=12755\n\nSigned-off-by: Ann Author <ann@example.com>\nChange-Id: I4423442344234423442344234423442344234423\n",
-        &[(
-            "lustre/ldlm/ldlm_lru.c",
-            "int ldlm_cancel_lru(void);\n#define LDLM_LRU_BATCH 32\n",
-        )],
-    );
-    r.git(&["tag", "2.6.0"]);
-    r.git(&["checkout", "-q", "b2_5"]);
-    r.commit(
-        "LU-4423 ldlm: batch the LRU cancels\n\nChange-Id: I4423442344234423442344234423442344234423\n",
-        &[(
-            "lustre/ldlm/ldlm_lru.c",
-            "int ldlm_cancel_lru(void);\n#define LDLM_LRU_BATCH 16\n",
-        )],
-    );
-    r.git(&["tag", "2.5.1"]);
-    let config = site.join("hindsight.toml");
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(
-        &config,
-        format!("{text}\n[[repository]]\npath = \"../repo\"\ngerrit_url = \"https://review.whamcloud.com\"\n"),
-    )
-    .unwrap();
-}
-
 #[test]
 fn axe_finds_no_serious_accessibility_violation() {
     let (_dir, site) = example();
-    add_history(&site);
     build(&site).unwrap();
     let public = site.join("public");
-    // Commit, branch and release pages for a11y.mjs, which fails without them.
+    // Commit, branch and release pages (from the example's history) for a11y.mjs, which fails
+    // without them.
     assert!(public.join("commits/index.html").is_file());
     assert!(public.join("releases/2.6.0/index.html").is_file());
+    assert!(public.join("commits/branch/b2_5/index.html").is_file());
     assert!(
         repo()
             .join("tests/browser/node_modules/axe-core/axe.min.js")
@@ -182,4 +147,81 @@ fn axe_finds_no_serious_accessibility_violation() {
     );
     let issue = issue_page_with_comments(&public);
     run_script("a11y.mjs", &[&public, &issue]);
+}
+
+/// Adds Bugzilla bug `id` to the example with a thread of `n` comments, numbered from 1.
+fn add_long_thread(site: &Path, id: u64, n: u32) {
+    add_bugs(
+        site,
+        &[(id, "sanity test_77k fails intermittently (long thread)")],
+    );
+    let extra = site.join("extra-bugs.ndjson");
+    let mut bug: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&extra).unwrap().trim()).unwrap();
+    bug["comments"] = (1..=n)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("{}", 900 + i),
+                "number": i,
+                "author": {"login": format!("user{}", i % 3), "display": format!("User {}", i % 3)},
+                "created": format!("2009-03-{:02}T10:00:00+00:00", i),
+                "body": {"markup": "plain", "content": format!("Comment {i} of the long thread.\n\nIt fails again on run {i}.")},
+            })
+        })
+        .collect();
+    std::fs::write(&extra, format!("{bug}\n")).unwrap();
+}
+
+#[test]
+fn comments_are_numbered_and_old_comment_addresses_land_on_them() {
+    let (_dir, site) = example();
+    add_long_thread(&site, 12346, 14);
+    build(&site).unwrap();
+    let public = site.join("public");
+    let lu = std::fs::read_to_string(public.join("issues/LU/4/LU-4423.html")).unwrap();
+    // The third JIRA comment of LU-4423 and Bugzilla's comment 4 of BZ-12755 (its comment 3 is
+    // private, so the numbers keep a gap).
+    assert!(lu.contains("<article class=\"comment\" id=\"comment-73840\">"));
+    let bz = std::fs::read_to_string(public.join("issues/BZ/12/BZ-12755.html")).unwrap();
+    assert!(
+        bz.contains("aria-label=\"Comment 4: permalink\">#4</a>"),
+        "{bz}"
+    );
+    let long = std::fs::read_to_string(public.join("issues/BZ/12/BZ-12346.html")).unwrap();
+    assert!(long.contains("data-collapsible=\"14\""));
+    run_script(
+        "comments.mjs",
+        &[
+            &public,
+            Path::new("LU-4423"),
+            Path::new("issues/LU/4/LU-4423.html"),
+            Path::new("73840"),
+            Path::new("3"),
+            Path::new("12755"),
+            Path::new("issues/BZ/12/BZ-12755.html"),
+            Path::new("4"),
+            Path::new("issues/BZ/12/BZ-12346.html"),
+            Path::new("14"),
+        ],
+    );
+}
+
+#[test]
+fn keyboard_shortcuts_move_through_listings_and_open_a_help() {
+    let (_dir, site) = example();
+    build(&site).unwrap();
+    let public = site.join("public");
+    let listing = std::fs::read_to_string(public.join("lists/project/LU/index.html")).unwrap();
+    assert!(
+        listing.matches("<tr").count() > 12,
+        "too few rows for keys.mjs"
+    );
+    run_script(
+        "keys.mjs",
+        &[
+            &public,
+            Path::new("lists/project/LU/index.html"),
+            Path::new("issues/LU/4/LU-4423.html"),
+        ],
+    );
 }

@@ -68,6 +68,60 @@ fn serve_answers_with_mime_types_and_index_pages() {
     child.wait().unwrap();
 }
 
+/// Starts `hindsight serve` with `args` in `dir`; returns the child and its address.
+fn start_serve(dir: &std::path::Path, args: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hindsight"))
+        .arg("serve")
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    (child, addr)
+}
+
+#[test]
+fn serve_follows_the_configs_output_folder() {
+    let (dir, site) = example();
+    let config = site.join("hindsight.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("output = \"public\"", "output = \"elsewhere\""),
+    )
+    .unwrap();
+    build(&site).unwrap();
+    assert!(site.join("elsewhere/index.html").is_file());
+    // Given the config from another folder, and found as hindsight.toml in the current one.
+    for (cwd, args) in [
+        (
+            dir.path(),
+            vec!["--port", "0", "--config", "site/hindsight.toml"],
+        ),
+        (site.as_path(), vec!["--port", "0"]),
+    ] {
+        let (mut child, addr) = start_serve(cwd, &args);
+        let (head, body) = get(&addr, "/about.html");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(head.contains(" 200"), "{args:?}: {head}");
+        assert!(body.contains("About this archive"), "{body}");
+    }
+    // A site and a config at once is refused.
+    let both = hindsight(&site, &["serve", "--config", "hindsight.toml", "elsewhere"]);
+    assert_eq!(both.status.code(), Some(2), "{both:?}");
+}
+
 #[test]
 fn init_writes_a_config_and_theme_that_build() {
     let dir = tempfile::tempdir().unwrap();
@@ -126,7 +180,14 @@ fn check_exits_non_zero_with_the_broken_links() {
 fn search_from_the_terminal_finds_issues_by_function_name_and_key() {
     let (_dir, site) = example();
     build(&site).unwrap();
+    // The example's history has commits naming the function in their subject, which rank
+    // first; among issues, LU-4423 does.
     let out = hindsight(&site, &["search", "ldlm_cancel_lru"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("[commit]  LU-"), "{stdout}");
+    assert!(stdout.contains("issues/LU/4/LU-4423.html"), "{stdout}");
+    let out = hindsight(&site, &["search", "ldlm_cancel_lru", "kind:issue"]);
     assert!(
         out.status.success(),
         "{}",

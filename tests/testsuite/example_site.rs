@@ -151,6 +151,11 @@ fn unknown_config_keys_are_refused_with_the_key_and_file() {
 #[test]
 fn export_then_import_gives_the_same_site_byte_for_byte() {
     let (dir, site) = example();
+    // The neutral export holds the issues, not the git history: both sites go without it.
+    let config = site.join("hindsight.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = &text[..text.find("[[repository]]").unwrap()];
+    std::fs::write(&config, text).unwrap();
     build(&site).unwrap();
     let first = read_tree(&site.join("public"));
 
@@ -361,4 +366,126 @@ fn usb_switches_drop_issue_json_and_redirect_stubs_and_nothing_links_to_them() {
     let check = hindsight::check::check_site(&out).unwrap();
     assert!(check.broken.is_empty(), "{:?}", check.broken);
     assert!(lean.len() < full.len());
+}
+
+#[test]
+fn the_example_history_links_issues_commits_releases_and_branches() {
+    let (_dir, site) = example();
+    let report = build(&site).unwrap();
+    let out = site.join("public");
+    let files = read_tree(&out);
+    let read = |p: &str| {
+        String::from_utf8(
+            files
+                .get(p)
+                .unwrap_or_else(|| panic!("missing {p}"))
+                .clone(),
+        )
+        .unwrap()
+    };
+    let commit_pages = files
+        .keys()
+        .filter(|p| {
+            p.starts_with("commits/") && p.ends_with(".html") && p.matches('/').count() == 2
+        })
+        .count();
+    assert!(
+        (200..=400).contains(&commit_pages),
+        "{commit_pages} commit pages"
+    );
+    assert_eq!(report.render.commit_pages as usize, commit_pages);
+    for branch in ["master", "b1_8", "b2_1", "b2_5", "b2_12", "b2_15"] {
+        assert!(
+            files.contains_key(&format!("commits/branch/{branch}/index.html")),
+            "no listing of branch {branch}"
+        );
+    }
+    // Releases under their canonical names; the development tag and the release candidate
+    // are not releases.
+    for release in [
+        "1.4.7", "1.8.5", "2.1.0", "2.5.1", "2.12.3", "2.15.0", "2.15.3",
+    ] {
+        assert!(
+            files.contains_key(&format!("releases/{release}/index.html")),
+            "no page for release {release}"
+        );
+    }
+    assert!(!files.keys().any(|p| p.starts_with("releases/2.15.50")));
+    assert!(!files.keys().any(|p| p.contains("RC1")));
+
+    // LU-4423: fixed on master (2.6.0) and back-ported to b2_5 (2.5.1), as its fix versions say;
+    // the two commits of one change (one Change-Id) are shown together.
+    let lu = read("issues/LU/4/LU-4423.html");
+    assert!(lu.contains("First released in"), "{lu}");
+    assert!(lu.contains(">2.5.1</a>") && lu.contains(">2.6.0</a>"));
+    assert!(lu.contains("2 commits of one change"));
+    assert!(lu.contains("LU-4423 ldlm: cancel unused locks in batches from the LRU"));
+    // A Bugzilla bug cited by `b=` lines, fixed on b1_8 only.
+    let bz = read("issues/BZ/22/BZ-22514.html");
+    assert!(bz.contains(">b1_8</a>"), "{bz}");
+    assert!(bz.contains(">1.8.4</a>"));
+    // `b=12755,16494` cites both bugs (old commits' subject line is the `b=` line).
+    for page in ["issues/BZ/16/BZ-16494.html", "issues/BZ/12/BZ-12755.html"] {
+        assert!(read(page).contains("<td>b=12755,16494</td>"), "{page}");
+    }
+    // The release page lists the issue first fixed in it and the commits first shipped in it.
+    let release = read("releases/2.12.3/index.html");
+    assert!(release.contains("LU-12137"), "{release}");
+    assert!(release.contains("New release 2.12.3"));
+
+    // Both projects are named as the config names them, not both "Lustre".
+    let home = read("index.html");
+    assert!(
+        home.contains("Lustre (JIRA)") && home.contains("Lustre (Bugzilla)"),
+        "{home}"
+    );
+    assert!(read("issues/BZ/16/BZ-16494.html").contains(">Lustre (Bugzilla)</a>"));
+    let about = read("about.html");
+    assert!(about.contains("Bugzilla") && about.contains("362 commits"));
+}
+
+/// The bundled history is what `scripts/make-example-history` writes: the same refs and the
+/// same objects (the pack's bytes also depend on git's version, so they are not compared).
+#[test]
+fn the_example_history_is_what_its_script_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("example.git");
+    let run = std::process::Command::new(repo().join("scripts/make-example-history"))
+        .arg(&fresh)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let bundled = repo().join("content/source/example.git");
+    let tree = |root: &std::path::Path| {
+        read_tree(root)
+            .into_iter()
+            .filter(|(p, _)| !p.starts_with("objects/"))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    assert_eq!(tree(&fresh), tree(&bundled), "HEAD, config or refs differ");
+    let objects = |git_dir: &std::path::Path| {
+        let out = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(git_dir)
+            .args(["cat-file", "--batch-all-objects", "--batch-check"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let listed = objects(&bundled);
+    assert!(listed.lines().count() > 1000, "{listed}");
+    assert_eq!(objects(&fresh), listed, "the objects differ");
+    let pack: u64 = read_tree(&bundled.join("objects/pack"))
+        .values()
+        .map(|b| b.len() as u64)
+        .sum();
+    assert!(
+        pack < 400 * 1024,
+        "the example's pack and index take {pack} bytes"
+    );
 }
