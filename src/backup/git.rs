@@ -50,6 +50,7 @@ pub fn stage(
     rc: &RepositoryConfig,
     name: &str,
     sink: &dyn PageSink,
+    cache: &Path,
     notes: &mut Vec<String>,
 ) -> Result<(RepositoryCopy, Vec<String>)> {
     let path = &rc.path;
@@ -127,7 +128,11 @@ pub fn stage(
     copy.packs = packs.len();
     copy.loose = loose.len();
 
-    copy.incomplete.extend(incompleteness(&repo, &refs));
+    copy.incomplete.extend(incompleteness(
+        &repo,
+        &refs,
+        &cache.join(format!("backup-missing-{name}.txt")),
+    )?);
     for what in &copy.incomplete {
         notes.push(format!(
             "{}: the backup of this repository is incomplete: {what}",
@@ -292,7 +297,11 @@ fn copy_objects(
 /// What a shallow or partial repository lacks: for a shallow one, the commits whose parents
 /// were cut off; for a partial one (a promisor remote), the objects reachable from the
 /// published refs that are not there.
-fn incompleteness(repo: &gix::Repository, refs: &BTreeMap<String, ObjectId>) -> Vec<String> {
+fn incompleteness(
+    repo: &gix::Repository,
+    refs: &BTreeMap<String, ObjectId>,
+    cache_file: &Path,
+) -> Result<Vec<String>> {
     let mut out = Vec::new();
     if let Ok(Some(shallow)) = repo.shallow_commits() {
         let ids: Vec<String> = shallow.iter().take(5).map(|id| id.to_string()).collect();
@@ -313,18 +322,77 @@ fn incompleteness(repo: &gix::Repository, refs: &BTreeMap<String, ObjectId>) -> 
             })
             .unwrap_or(false);
     if partial {
-        let missing = missing_objects(repo, refs);
-        let shown: Vec<String> = missing.iter().take(5).map(|id| id.to_string()).collect();
-        out.push(format!(
-            "a partial clone: {} object{} reachable from the published refs {} missing{}{}",
-            missing.len(),
-            if missing.len() == 1 { "" } else { "s" },
-            if missing.len() == 1 { "is" } else { "are" },
-            if shown.is_empty() { "" } else { ": " },
-            shown.join(", ") + if missing.len() > 5 { ", …" } else { "" }
-        ));
+        let missing = missing_cached(repo, refs, cache_file)?;
+        if !missing.is_empty() {
+            let shown: Vec<String> = missing.iter().take(5).map(|id| id.to_string()).collect();
+            out.push(format!(
+                "a partial clone: {} reachable from the published refs {} missing: {}{}",
+                crate::observe::count(missing.len() as u64, "object"),
+                if missing.len() == 1 { "is" } else { "are" },
+                shown.join(", "),
+                if missing.len() > 5 { ", …" } else { "" }
+            ));
+        }
     }
-    out
+    Ok(out)
+}
+
+/// [`missing_objects`], remembered in the build cache for as long as the refs and the object
+/// files are the same: walking every tree of a large history takes minutes, and a partial
+/// clone (any clone from a promisor remote) is common.
+fn missing_cached(
+    repo: &gix::Repository,
+    refs: &BTreeMap<String, ObjectId>,
+    cache_file: &Path,
+) -> Result<Vec<ObjectId>> {
+    use std::hash::Hasher;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for (name, id) in refs {
+        h.write(name.as_bytes());
+        h.write(id.as_bytes());
+    }
+    for dir in object_dirs(repo, &mut Vec::new()) {
+        let mut names: Vec<(String, u64)> = std::fs::read_dir(dir.join("pack"))
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .map(|e| {
+                let size = e.metadata().map(|m| m.len()).unwrap_or(0);
+                (e.file_name().to_string_lossy().into_owned(), size)
+            })
+            .collect();
+        names.sort();
+        for (n, size) in names {
+            h.write(n.as_bytes());
+            h.write_u64(size);
+        }
+        let loose = std::fs::read_dir(&dir).into_iter().flatten().count();
+        h.write_usize(loose);
+    }
+    let key = format!("{:016x}", h.finish());
+    if let Ok(text) = std::fs::read_to_string(cache_file) {
+        let mut lines = text.lines();
+        if lines.next() == Some(key.as_str()) {
+            let ids: Option<Vec<ObjectId>> = lines
+                .map(|l| ObjectId::from_hex(l.as_bytes()).ok())
+                .collect();
+            if let Some(ids) = ids {
+                return Ok(ids);
+            }
+        }
+    }
+    let missing = missing_objects(repo, refs);
+    let mut text = key;
+    text.push('\n');
+    for id in &missing {
+        text.push_str(&id.to_string());
+        text.push('\n');
+    }
+    if let Some(dir) = cache_file.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    crate::write::replace_file(cache_file, text.as_bytes())?;
+    Ok(missing)
 }
 
 /// Objects reachable from `refs` (through commits, trees and tags) that the repository does

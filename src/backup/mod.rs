@@ -99,7 +99,7 @@ pub fn stage(
     let mut ref_names: Vec<Vec<String>> = vec![Vec::new(); config.repositories.len()];
     if config.backup.git {
         for ((rc, name), refs) in config.repositories.iter().zip(&names).zip(&mut ref_names) {
-            let (copy, published) = git::stage(rc, name, sink, &mut report.notes)?;
+            let (copy, published) = git::stage(rc, name, sink, &config.cache, &mut report.notes)?;
             *refs = published;
             report.repositories.push(copy);
         }
