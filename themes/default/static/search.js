@@ -184,8 +184,7 @@
     }
   }
 
-  // The dictionary term of two atoms next to each other: the postings of quoted phrases
-  // (pair_term in tokenize.rs).
+  // Term of two atoms next to each other, for quoted phrases (pair_term in tokenize.rs).
   function pairTerm(a, b) { return '"' + a + ' ' + b; }
 
   function tokens(text) {
@@ -603,8 +602,7 @@
     });
   }
 
-  // The text of a record's document, from its text shard [first, text, ...] (text in
-  // client.rs).
+  // A record's text, from its text shard [first, text, ...].
   function textOf(x) {
     if (typeof x.xs !== 'number') return Promise.resolve('');
     return get(bucket('x', x.xs)).then(function (a) {
@@ -737,8 +735,7 @@
       });
     }
     if (g.quoted && g.atoms.length > 1) {
-      // A quoted phrase: the documents that hold each two of its words next to each other,
-      // in order (the pair terms of the index).
+      // A quoted phrase: documents with each two neighbouring words as a pair term.
       var ps = [];
       for (var i = 0; i + 1 < g.atoms.length; i++) ps.push(lookup(pairTerm(g.atoms[i], g.atoms[i + 1])));
       return Promise.all(ps).then(function (es) {
@@ -822,8 +819,7 @@
     function ranked() {
       var list = [];
       docs.forEach(function (x) {
-        // A document is listed only once it holds every quoted phrase (one seen in other
-        // postings may still get it from unread ones: settled() counts that).
+        // Listed only with every quoted phrase (settled() counts unread pairs).
         var ok = true;
         for (var g = 0; g < ng; g++) {
           var sel = sels[g];
@@ -886,8 +882,7 @@
       return loadNext(open.filter(function (t) { return qScore(t.minQ) * t.weight * 2 >= top; })).then(loop);
     }
 
-    // A quoted phrase none of whose documents exist (a pair of its words is nowhere): nothing
-    // matches.
+    // A quoted phrase with a pair found nowhere: nothing matches.
     if (sels.some(function (s) { return s.required && s.found < s.atoms; })) {
       return Promise.resolve({ hits: [], total: 0, exact: true });
     }
@@ -927,9 +922,8 @@
     return false;
   }
 
-  // The passage of text to show under a result (snippet in client.rs): about SNIPPET_SPAN
-  // UTF-16 units around the place where most of the query's distinct words are, cut at
-  // spaces, with … where text was left out; the start of the text when none is in it.
+  // The passage under a result (snippet in client.rs): SNIPPET_SPAN UTF-16 units where most
+  // distinct query words are (else the start), cut at spaces.
   var SNIPPET_SPAN = 240, SNIPPET_CONTEXT = 60;
   function snippet(text, terms) {
     var ms = [];
@@ -961,8 +955,7 @@
     return (a > 0 ? '…' : '') + text.slice(a, b) + (b < len ? '…' : '');
   }
 
-  // Records of the hits from..from+n, phrase matches in the text first, each with its text
-  // (from the text shards of these documents only) and its snippet.
+  // Records of the hits from..from+n, phrase matches first, with texts and snippets.
   function page(res, from, n) {
     return root().then(function (r) {
       var ords = [];
