@@ -52,7 +52,7 @@ export_bytes=$(du -sb "$work/exports" | cut -f1)
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "archive: gen-archive ${gen[*]} → $work, $((export_bytes / 1000000)) MB of exports"
 
-stages='^ *(check|import|git|link|render|search|write) '
+stages='^ *(check|import|git|link|render|search|backup|write) '
 
 # One build: prints the summary line and the stage lines; sets wall, peak_mb, issues, commits,
 # git_secs.
@@ -92,4 +92,25 @@ echo "   output: $files files, $dirs folders, $((bytes / 1000000)) MB"
 run_build "unchanged rebuild"
 if "$bin" build --help 2>&1 | grep -q -- --force; then
   run_build "forced rebuild (--force, warm cache)" --force
+fi
+
+# The backup's share of the site, and checking a copy: `hindsight verify` beside the floor of
+# `sha256sum -c SHA256SUMS` over the same files (each with the page cache dropped when root can,
+# else warm; the line says which).
+if [ -f "$work/public/SHA256SUMS" ]; then
+  backup_bytes=$(du -sb "$work/public/backup" 2>/dev/null | cut -f1 || echo 0)
+  source_bytes=$(du -sb "$work/public/source" 2>/dev/null | cut -f1 || echo 0)
+  echo "   backup: backup/ $((backup_bytes / 1000000)) MB, source/ $((source_bytes / 1000000)) MB, of $((bytes / 1000000)) MB"
+  cache=warm
+  drop() { if [ -w /proc/sys/vm/drop_caches ]; then sync; echo 3 > /proc/sys/vm/drop_caches; cache=cold; fi; }
+  drop
+  /usr/bin/time -f '%e' -o "$work/time.txt" "$bin" verify "$work/public" >"$work/out.txt" 2>&1 ||
+    { cat "$work/out.txt"; exit 1; }
+  verify_secs=$(cat "$work/time.txt")
+  drop
+  (cd "$work/public" && /usr/bin/time -f '%e' -o "$work/time.txt" sha256sum -c --quiet SHA256SUMS) ||
+    { echo "sha256sum -c failed"; exit 1; }
+  sums_secs=$(cat "$work/time.txt")
+  echo "== verify ($cache page cache): hindsight verify ${verify_secs}s, sha256sum -c ${sums_secs}s, ratio $(awk -v a="$verify_secs" -v b="$sums_secs" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "-" }')"
+  sed 's/^/   /' "$work/out.txt" | tail -1
 fi

@@ -33,6 +33,7 @@ const N = rootData.n;
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const V = {}; for (let i = 0; i < 64; i++) V[B64[i]] = i;
 const dfs = [];
+const pairs = []; // phrase pair terms ("lock cancel), in indexes that have them
 for (const d of fs.readdirSync(path.join(root, 'search/l'))) {
   for (const f of fs.readdirSync(path.join(root, 'search/l', d))) {
     const [suffixes, meta] = readScript(path.join(root, 'search/l', d, f));
@@ -45,6 +46,7 @@ for (const d of fs.readdirSync(path.join(root, 'search/l'))) {
       if (x % 2 === 0) i += x / 2; else vlq();
       if (vlq() > 0) vlq();
       if (/^[a-z]{3,}$/.test(t)) dfs.push([t, df]);
+      else if (/^"[a-z]{3,} [a-z]{3,}$/.test(t)) pairs.push([t.slice(1), df]);
     }
   }
 }
@@ -61,6 +63,17 @@ const queries = [
   { name: `three words (df ${three.map((x) => x[1]).join('/')})`, q: three.map((x) => x[0]).join(' ') },
   { name: 'pasted log line (16 words)', q: 'LustreError: 28467:0:(ldlm_lock.c:1180:ldlm_lock_cancel()) ASSERTION( lock->l_readers == 0 ) failed: lock ffff8a3b5c2e1d00 LBUG' },
 ];
+
+// A quoted phrase of two words that are next to each other in about 1% of the documents, alone
+// and with another word and a filter; MEASURE_QUERIES (a JSON array) adds queries (to put the
+// same phrases to an index without pairs).
+if (pairs.length) {
+  pairs.sort((a, b) => Math.abs(a[1] - N / 100) - Math.abs(b[1] - N / 100) || (a[0] < b[0] ? -1 : 1));
+  const [ph, df] = pairs[0];
+  queries.push({ name: `quoted phrase (df ${df})`, q: `"${ph}"` });
+  queries.push({ name: 'quoted phrase, a word and a filter', q: `"${ph}" ${three[1][0]} status:open` });
+}
+for (const q of JSON.parse(process.env.MEASURE_QUERIES || '[]')) queries.push({ name: `query ${q}`, q });
 
 function size(rel) { try { return fs.statSync(path.join(root, rel)).size; } catch { return 0; } }
 function bytesOf(urls, base, prefix) {

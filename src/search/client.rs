@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::query::{self, Group, Query, MAX_EXPANSIONS};
-use super::tokenize::{is_bigram, tokenize, tokenize_units};
+use super::tokenize::{is_bigram, pair_term, tokenize, tokenize_units};
 use crate::error::{Error, Result};
 
 /// Characters of postings read before a query answers with what it has (`BUDGET_CHARS`).
@@ -28,6 +28,10 @@ const BUDGET_CHARS: usize = 100_000;
 /// Weight of a term that is the word itself, and of a completion of a prefix.
 const EXACT_WEIGHT: u64 = 5;
 const COMPLETION_WEIGHT: u64 = 4;
+/// A snippet is about this long, in UTF-16 units as JavaScript counts (`SNIPPET_SPAN`)…
+const SNIPPET_SPAN: usize = 240;
+/// …and starts about this far before its first match (`SNIPPET_CONTEXT`).
+const SNIPPET_CONTEXT: usize = 60;
 
 /// One result, as the page shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -42,7 +46,9 @@ pub struct SearchResult {
     pub status: Option<String>,
     /// Site-relative page path.
     pub path: String,
-    /// The start of the text, with the matched words between `«` and `»`.
+    /// The passage of the document's text where the query's words are (the start of the text
+    /// when they are only in the title), the matched words between `«` and `»`: what the page
+    /// shows, with `<mark>` for the quotes.
     pub snippet: String,
 }
 
@@ -120,6 +126,8 @@ struct Sel {
     atoms: u32,
     phrase: bool,
     required: bool,
+    /// Terms found in the index for the group's atoms (a quoted phrase: its pairs).
+    found: u32,
 }
 
 struct Hit {
@@ -443,6 +451,20 @@ impl StaticIndex {
                 return Ok((sel, terms));
             }
         }
+        if g.quoted && g.atoms.len() > 1 {
+            // A quoted phrase: the documents that hold each two of its words next to each
+            // other, in order (the pair terms of the index).
+            for (i, w) in g.atoms.windows(2).enumerate() {
+                if let Some(e) = self.lookup(&pair_term(&w[0], &w[1]))? {
+                    terms.push((e, i as u32, EXACT_WEIGHT));
+                }
+            }
+            sel.atoms = g.atoms.len() as u32 - 1;
+            sel.phrase = true;
+            sel.required = true;
+            sel.found = terms.len() as u32;
+            return Ok((sel, terms));
+        }
         for (i, a) in g.atoms.iter().enumerate() {
             if let Some(e) = self.lookup(a)? {
                 terms.push((e, i as u32, EXACT_WEIGHT));
@@ -450,7 +472,7 @@ impl StaticIndex {
         }
         sel.atoms = g.atoms.len() as u32;
         sel.phrase = g.atoms.len() > 1;
-        sel.required = g.quoted;
+        sel.found = terms.len() as u32;
         Ok((sel, terms))
     }
 
@@ -525,7 +547,9 @@ impl StaticIndex {
         for (gi, g) in pq.groups.iter().enumerate() {
             let (sel, ts) = self.resolve_group(g)?;
             for (e, atom, weight) in ts {
-                highlight.insert(e.term.clone());
+                if !e.term.starts_with('"') {
+                    highlight.insert(e.term.clone());
+                }
                 terms.push(Term {
                     e,
                     group: gi,
@@ -628,6 +652,14 @@ impl StaticIndex {
         let mut docs: HashMap<usize, (Vec<u64>, Vec<u32>)> = HashMap::new();
         let mut chars = 0usize;
         let score_of = |q: usize| w.get(q).copied().unwrap_or(0);
+        // A quoted phrase none of whose documents exist (a pair of its words is nowhere):
+        // nothing matches.
+        if sels.iter().any(|s| s.required && s.found < s.atoms) {
+            return Ok(Ranked {
+                hits: Vec::new(),
+                exact: true,
+            });
+        }
 
         if terms.is_empty() {
             // Only filters (or nothing): the filtered documents, newest first.
@@ -685,19 +717,12 @@ impl StaticIndex {
             // ranked()
             let mut list: Vec<Hit> = Vec::with_capacity(docs.len());
             for (&ord, (gs, am)) in &docs {
-                let mut ok = true;
-                for (g, sel) in sels.iter().enumerate() {
-                    if sel.required && am[g] != full(sel) {
-                        // A doc missing a phrase word is out only when that word's postings
-                        // are complete.
-                        if terms.iter().any(|t| {
-                            t.group == g && t.done && am[g] & (1u32 << t.atom.min(31)) == 0
-                        }) {
-                            ok = false;
-                            break;
-                        }
-                    }
-                }
+                // A document is listed only once it holds every quoted phrase (one seen in
+                // other postings may still get it from unread ones: `settled` counts that).
+                let ok = sels
+                    .iter()
+                    .enumerate()
+                    .all(|(g, sel)| !sel.required || am[g] == full(sel));
                 if ok {
                     let groups = sels
                         .iter()
@@ -792,8 +817,29 @@ impl StaticIndex {
         }
     }
 
+    /// The text of document `ord` whose record is `rec` (`textOf` in search.js): from its text
+    /// shard, `[first, text, …]`.
+    fn text(&self, ord: usize, rec: &Value) -> Result<String> {
+        let Some(x) = rec.get(7).and_then(Value::as_u64) else {
+            return Ok(String::new());
+        };
+        let shard = self.get(&bucket("x", x as usize))?;
+        let first = shard
+            .get(0)
+            .and_then(Value::as_u64)
+            .ok_or_else(|| malformed(format!("text shard {x} names no first document")))?;
+        Ok(usize::try_from(first)
+            .ok()
+            .and_then(|f| ord.checked_sub(f))
+            .and_then(|i| shard.get(1 + i))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string())
+    }
+
     /// The records of the first `n` results: the named key first, then the ranked hits; among
-    /// them, those whose shown text holds the query's phrases first (`page` in search.js).
+    /// them, those whose text holds the query's phrases first; each with its snippet (`page`
+    /// in search.js).
     fn page(
         &self,
         pq: &Query,
@@ -814,7 +860,9 @@ impl StaticIndex {
         ords.truncate(n);
         let mut recs = Vec::new();
         for d in ords {
-            recs.push((d, self.record(d)?));
+            let r = self.record(d)?;
+            let text = self.text(d, &r)?;
+            recs.push((d, r, text));
         }
         let phrases: Vec<&Group> = pq
             .groups
@@ -822,20 +870,17 @@ impl StaticIndex {
             .filter(|g| g.phrase && g.atoms.len() > 1)
             .collect();
         if !phrases.is_empty() {
-            let text = |r: &Value| {
-                format!(
-                    "{}\n{}",
-                    r.get(2).and_then(Value::as_str).unwrap_or_default(),
-                    r.get(7).and_then(Value::as_str).unwrap_or_default()
-                )
-            };
-            let mut keyed: Vec<(bool, usize, usize, (usize, Value))> = recs
+            let mut keyed: Vec<(bool, usize, usize, Shown)> = recs
                 .into_iter()
                 .enumerate()
-                .map(|(i, (d, r))| {
-                    let t = text(&r);
+                .map(|(i, (d, r, text))| {
+                    let t = format!(
+                        "{}\n{}",
+                        r.get(2).and_then(Value::as_str).unwrap_or_default(),
+                        text
+                    );
                     let v = phrases.iter().filter(|g| has_phrase(&t, &g.atoms)).count();
-                    (keys.contains(&d), v, i, (d, r))
+                    (keys.contains(&d), v, i, (d, r, text))
                 })
                 .collect();
             keyed.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
@@ -843,9 +888,8 @@ impl StaticIndex {
         }
         Ok(recs
             .into_iter()
-            .map(|(_, r)| {
+            .map(|(_, r, text)| {
                 let s = |i: usize| r.get(i).and_then(Value::as_str).map(str::to_string);
-                let excerpt = s(7).unwrap_or_default();
                 SearchResult {
                     key: s(1).unwrap_or_default(),
                     kind: if r.get(0).and_then(Value::as_u64) == Some(0) {
@@ -856,12 +900,15 @@ impl StaticIndex {
                     title: s(2).unwrap_or_default(),
                     status: s(4),
                     path: s(3).unwrap_or_default(),
-                    snippet: marked(&excerpt, highlight),
+                    snippet: marked(&snippet(&text, highlight), highlight),
                 }
             })
             .collect())
     }
 }
+
+/// A result on the page before it is shown: its document, record and text.
+type Shown = (usize, Value, String);
 
 /// A leaf's terms (`parseLeaf`): front-coded in UTF-16 units, as JavaScript strings count.
 fn parse_leaf(data: &Value) -> Result<Leaf> {
@@ -960,6 +1007,79 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// The passage of `text` to show under a result (`snippet` in search.js): about
+/// [`SNIPPET_SPAN`] UTF-16 units around the place where most of the query's distinct words
+/// (`terms`) are, cut at spaces, with `…` where text was left out; the start of the text when
+/// none is in it. Lengths count UTF-16 units, as JavaScript does, so both readers cut alike.
+pub fn snippet(text: &str, terms: &BTreeSet<String>) -> String {
+    let units: Vec<u16> = text.encode_utf16().collect();
+    // UTF-16 offset of each byte offset that starts a character (and of the end).
+    let mut unit_at = vec![0usize; text.len() + 1];
+    let mut u = 0;
+    for (b, c) in text.char_indices() {
+        unit_at[b] = u;
+        u += c.len_utf16();
+    }
+    unit_at[text.len()] = u;
+    let mut ms: Vec<(usize, usize, String)> = Vec::new();
+    tokenize(text, |t| {
+        if terms.contains(&t.text) {
+            ms.push((unit_at[t.from], unit_at[t.to], t.text));
+        }
+    });
+    ms.sort_by_key(|m| m.0);
+    let (mut from, mut to) = (0, 0);
+    let (mut best_d, mut best_c) = (0, 0);
+    for i in 0..ms.len() {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut c = 0;
+        for m in ms[i..].iter().take_while(|m| m.1 <= ms[i].0 + SNIPPET_SPAN) {
+            seen.insert(&m.2);
+            c += 1;
+        }
+        if seen.len() > best_d || (seen.len() == best_d && c > best_c) {
+            (best_d, best_c) = (seen.len(), c);
+            (from, to) = (ms[i].0, ms[i].1);
+        }
+    }
+    let len = units.len();
+    let space = |at: usize| {
+        units[at.min(len)..]
+            .iter()
+            .position(|&x| x == 32)
+            .map(|p| at + p)
+    };
+    let a = if from <= SNIPPET_CONTEXT {
+        0
+    } else {
+        match space(from - SNIPPET_CONTEXT) {
+            Some(sp) if sp < from => sp + 1,
+            _ => from,
+        }
+    };
+    let mut b = (a + SNIPPET_SPAN).max(to);
+    if b >= len {
+        b = len;
+    } else {
+        b = space(b).unwrap_or(len);
+        if b - a > SNIPPET_SPAN + SNIPPET_CONTEXT {
+            b = a + SNIPPET_SPAN + SNIPPET_CONTEXT;
+            if (0xD800..0xDC00).contains(&units[b - 1]) {
+                b -= 1;
+            }
+        }
+    }
+    let mut out = String::new();
+    if a > 0 {
+        out.push('…');
+    }
+    out.push_str(&String::from_utf16_lossy(&units[a..b]));
+    if b < len {
+        out.push('…');
+    }
+    out
+}
+
 /// Whether the atoms appear in a row in `text`.
 fn has_phrase(text: &str, atoms: &[String]) -> bool {
     let mut seq = Vec::new();
@@ -998,4 +1118,73 @@ fn marked(text: &str, terms: &BTreeSet<String>) -> String {
     }
     out.push_str(&text[at..]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(ts: &[&str]) -> BTreeSet<String> {
+        ts.iter().map(|t| t.to_string()).collect()
+    }
+
+    #[test]
+    fn the_snippet_is_the_passage_where_the_words_are() {
+        let filler = "nothing to see here ".repeat(2_000);
+        let text = format!("{filler}LustreError: ofd_destroy_by_fid() failed: rc = -116 {filler}");
+        let s = snippet(&text, &terms(&["ofd_destroy_by_fid"]));
+        assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
+        assert!(s.contains("ofd_destroy_by_fid() failed"), "{s}");
+        let units = s.encode_utf16().count();
+        assert!(
+            (SNIPPET_SPAN..=SNIPPET_SPAN + SNIPPET_CONTEXT + 2).contains(&units),
+            "{s}"
+        );
+        // Cut at spaces: no word is broken.
+        assert!(
+            s.starts_with("…nothing")
+                || s.starts_with("…to")
+                || s.starts_with("…see")
+                || s.starts_with("…here"),
+            "{s}"
+        );
+        assert_eq!(
+            marked(&s, &terms(&["ofd_destroy_by_fid"]))
+                .matches('«')
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn the_snippet_prefers_the_passage_with_most_distinct_words() {
+        let text = format!(
+            "lock here {} lock and cancel together {}",
+            "x ".repeat(300),
+            "y ".repeat(300)
+        );
+        let s = snippet(&text, &terms(&["lock", "cancel"]));
+        assert!(s.contains("lock and cancel together"), "{s}");
+        assert!(!s.contains("lock here"), "{s}");
+    }
+
+    #[test]
+    fn without_a_match_the_snippet_is_the_start_of_the_text() {
+        let text = "first words of the text ".repeat(40);
+        let s = snippet(&text, &terms(&["absent"]));
+        assert!(s.starts_with("first words") && s.ends_with('…'), "{s}");
+        assert_eq!(snippet("short text", &terms(&["absent"])), "short text");
+        assert_eq!(snippet("", &terms(&["absent"])), "");
+    }
+
+    #[test]
+    fn snippets_count_utf16_units_and_never_split_a_character() {
+        // One long word of astral characters: cut by length, never inside a surrogate pair.
+        let text = format!("start {} 𝒳𝒳 tail", "𝒳".repeat(400));
+        let s = snippet(&text, &terms(&["tail"]));
+        assert!(s.ends_with("tail"), "{s}");
+        let s = snippet(&text, &terms(&["absent"]));
+        assert!(s.starts_with("start") && s.ends_with('…'), "{s}");
+        assert!(s.encode_utf16().count() <= SNIPPET_SPAN + SNIPPET_CONTEXT + 1);
+    }
 }

@@ -2,7 +2,7 @@
 //! `hindsightSearch.load(id, data)`, so a browser loads them with `<script src>` over `file://`
 //! as well as over HTTP.
 //!
-//! # Format (version 1)
+//! # Format (version 2)
 //!
 //! Numbers are written as base64 VLQ (`A-Za-z0-9+/`, 5 bits per character, the sixth bit
 //! says "more follows", least significant group first). Documents are numbered in a fixed order
@@ -25,19 +25,27 @@
 //! * `p/<i/1000>/<i%1000>.js`: an array of postings chunks (several small first chunks packed
 //!   in one file, or one large later chunk). Word terms: postings ordered by impact, best
 //!   first, as segments `q` (one character, 0..63), count, first document, then gaps minus one.
+//!   Phrase pairs (`"lock cancel`: two atoms next to each other, see
+//!   [`super::tokenize::pair_term`]) are word terms too, scored by BM25 as words are; they sort
+//!   before every word. A quoted phrase is matched by the documents that hold all its pairs.
 //!   Filter terms (`status:open`, `key:lu-1234`, everything with a `:`): one chunk per block of
 //!   `2^fb` documents that has any, in document order: the block number, then either `l` and
 //!   gaps (the first from the block start, the next minus one), or `b` and a bitmap, six
 //!   documents per character.
 //! * `d/<i/1000>/<i%1000>.js`: records of documents `i*g .. i*g+g-1`:
-//!   `[kind, key, title, path, status, type, year, excerpt]`.
+//!   `[kind, key, title, path, status, type, year, x]`, `x` the text shard of the document.
+//! * `x/<i/1000>/<i%1000>.js`: text shard `i`: `[first, text, text, …]`, the texts
+//!   ([`super::index::search_text`]: description, environment, comments or commit message, what
+//!   the pages publish) of documents `first, first+1, …`, packed up to [`TEXT_PACK`] bytes (a
+//!   longer text is alone in its shard). The page loads the shards of the results it shows and
+//!   cuts each snippet from the passage where the query's words are.
 //! * `facets.js`: per filter field the values as written, with their counts.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
 use tantivy::postings::Postings;
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{IndexRecordOption, Value as _};
 use tantivy::{DocId, DocSet, Index, TantivyDocument, TERMINATED};
 
 use super::index::{fields, read_meta, Meta, TITLE_WEIGHT};
@@ -50,7 +58,9 @@ use crate::render::PageSink;
 /// order they were stored, so a few suffice (64 per segment held 64 MB at a million issues).
 const STORE_CACHE_BLOCKS: usize = 4;
 /// Format version, in `root.js`.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
+/// Texts of consecutive documents share a text shard until it holds this many bytes.
+pub const TEXT_PACK: usize = 2_000;
 /// Documents per document shard.
 pub const DOCS_PER_SHARD: usize = 8;
 /// log2 of documents per filter block.
@@ -259,19 +269,28 @@ pub(crate) fn export(
     }
     out.report.docs = n as u64;
 
-    // Records, eight documents per shard, read back from the store in document order.
+    // Records, eight documents per shard, and texts, packed, read back from the store in
+    // document order.
+    let mut texts = TextPacker::default();
     for (s, chunk) in by_ord.chunks(DOCS_PER_SHARD).enumerate() {
         let mut recs: Vec<serde_json::Value> = Vec::with_capacity(chunk.len());
-        for &g in chunk {
+        for (i, &g) in chunk.iter().enumerate() {
             let (seg, local) = docs.locate(g);
             let doc: TantivyDocument = stores[seg].get(local).map_err(err)?;
             let m = read_meta(&doc, &f)?;
+            let text = doc
+                .get_first(f.text)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string();
+            let x = texts.add(&mut out, s * DOCS_PER_SHARD + i, text)?;
             recs.push(serde_json::json!([
-                m.kind, m.key, m.title, m.path, m.status, m.itype, m.year, m.excerpt
+                m.kind, m.key, m.title, m.path, m.status, m.itype, m.year, x
             ]));
         }
         out.put(&bucket("d", s), &json(&recs))?;
     }
+    texts.flush(&mut out)?;
     drop(stores);
     facets.write(&mut out)?;
 
@@ -294,12 +313,15 @@ pub(crate) fn export(
     drop(by_ord);
     let scale = Scale::new(n as u64);
 
-    // The term dictionaries of every segment and field, merged: stream `i` is field `i % 3`
-    // of segment `i / 3`; fields are title, body, filter.
+    // The term dictionaries of every segment and field, merged: stream `i` is field `i % 5`
+    // of segment `i / 5`; fields are title, body, filter, title pairs, body pairs.
     let mut dict = DictWriter::new();
     let inv = segs
         .iter()
-        .flat_map(|seg| [f.title, f.body, f.filter].map(|field| seg.inverted_index(field)))
+        .flat_map(|seg| {
+            [f.title, f.body, f.filter, f.title_pairs, f.body_pairs]
+                .map(|field| seg.inverted_index(field))
+        })
         .collect::<tantivy::Result<Vec<_>>>()
         .map_err(err)?;
     let mut streams = inv
@@ -333,7 +355,7 @@ pub(crate) fn export(
             }
             let i = *i;
             heap.pop();
-            let (seg, field) = (i / 3, i % 3);
+            let (seg, field) = (i / 5, i % 5);
             let base = docs.bases[seg];
             let s = &mut streams[i];
             let opt = if field == 2 {
@@ -344,7 +366,11 @@ pub(crate) fn export(
             let mut p = inv[i]
                 .read_postings_from_terminfo(s.value(), opt)
                 .map_err(err)?;
-            let w = if field == 0 { TITLE_WEIGHT as f64 } else { 1.0 };
+            let w = if field == 0 || field == 3 {
+                TITLE_WEIGHT as f64
+            } else {
+                1.0
+            };
             let mut d = p.doc();
             while d != TERMINATED {
                 let g = base + d;
@@ -414,6 +440,46 @@ pub(crate) fn export(
     );
     out.put("root", &root)?;
     Ok(out.report)
+}
+
+/// Packs the texts of consecutive documents into text shards of about [`TEXT_PACK`] bytes.
+#[derive(Default)]
+struct TextPacker {
+    next: usize,
+    first: usize,
+    texts: Vec<String>,
+    bytes: usize,
+}
+
+impl TextPacker {
+    /// Adds the text of document `ord` (documents come in order); returns its shard.
+    fn add(&mut self, out: &mut Out<'_>, ord: usize, text: String) -> Result<usize> {
+        if !self.texts.is_empty() && self.bytes + text.len() > TEXT_PACK {
+            self.flush(out)?;
+        }
+        if self.texts.is_empty() {
+            self.first = ord;
+        }
+        self.bytes += text.len();
+        self.texts.push(text);
+        Ok(self.next)
+    }
+
+    fn flush(&mut self, out: &mut Out<'_>) -> Result<()> {
+        if self.texts.is_empty() {
+            return Ok(());
+        }
+        let mut data = format!("[{}", self.first);
+        for t in self.texts.drain(..) {
+            data.push(',');
+            data.push_str(&json(&t));
+        }
+        data.push(']');
+        out.put(&bucket("x", self.next), &data)?;
+        self.next += 1;
+        self.bytes = 0;
+        Ok(())
+    }
 }
 
 /// Per filter field, per value (as its filter term), the documents counted and the spellings

@@ -15,12 +15,15 @@ use tantivy::schema::{
 use tantivy::{Index, IndexWriter, TantivyDocument};
 
 use super::query::{self, key_term};
-use super::tokenize::{TantivyTokenizer, TOKENIZER_NAME};
+use super::tokenize::{
+    TantivyPairTokenizer, TantivyTokenizer, PAIR_TOKENIZER_NAME, TOKENIZER_NAME,
+};
 use super::{err, DocKind, SearchDoc};
 use crate::error::Result;
 
-/// Characters of the stored excerpt shown under a result.
-pub const EXCERPT_CHARS: usize = 240;
+/// Bytes of a document's text kept for its snippets (the text shard); a match further in still
+/// finds the document, and its snippet is the start of the text.
+pub const TEXT_MAX_BYTES: usize = 64 * 1024;
 /// Title matches weigh this many body matches (BM25F), in the static index and here.
 pub const TITLE_WEIGHT: f32 = 4.0;
 
@@ -33,6 +36,12 @@ pub(crate) struct Fields {
     pub filter: Field,
     /// The document's record ([`Meta`] as JSON), stored.
     pub meta: Field,
+    /// Pairs of atoms next to each other in the title and the body ([`super::tokenize::pairs`]):
+    /// the postings of quoted phrases, weighed as the title and the body are.
+    pub title_pairs: Field,
+    pub body_pairs: Field,
+    /// The document's text as its snippets are cut from ([`search_text`]), stored.
+    pub text: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -42,11 +51,19 @@ fn schema() -> (Schema, Fields) {
             .set_tokenizer(TOKENIZER_NAME)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    let pairs = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(PAIR_TOKENIZER_NAME)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
     let fields = Fields {
         title: b.add_text_field("title", text.clone()),
         body: b.add_text_field("body", text),
         filter: b.add_text_field("filter", STRING),
         meta: b.add_text_field("meta", STORED),
+        title_pairs: b.add_text_field("title_pairs", pairs.clone()),
+        body_pairs: b.add_text_field("body_pairs", pairs),
+        text: b.add_text_field("text", STORED),
     };
     (b.build(), fields)
 }
@@ -59,6 +76,9 @@ pub(crate) fn fields(index: &Index) -> Result<Fields> {
         body: f("body")?,
         filter: f("filter")?,
         meta: f("meta")?,
+        title_pairs: f("title_pairs")?,
+        body_pairs: f("body_pairs")?,
+        text: f("text")?,
     })
 }
 
@@ -66,6 +86,9 @@ fn register(index: &Index) {
     index
         .tokenizers()
         .register(TOKENIZER_NAME, TantivyTokenizer::default());
+    index
+        .tokenizers()
+        .register(PAIR_TOKENIZER_NAME, TantivyPairTokenizer::default());
 }
 
 /// What the static index shows of a document, stored in tantivy as JSON.
@@ -78,7 +101,6 @@ pub(crate) struct Meta {
     pub status: Option<String>,
     pub itype: Option<String>,
     pub year: Option<i32>,
-    pub excerpt: String,
     pub project: Option<String>,
     pub components: Vec<String>,
     pub fix: Vec<String>,
@@ -122,36 +144,30 @@ impl Meta {
     }
 }
 
-/// Collapses whitespace and cuts at `max` characters, at a word boundary when one is near.
-pub(crate) fn excerpt(blocks: &[String], max: usize) -> String {
+/// A document's text as the static index keeps it for snippets: its blocks with every run of
+/// whitespace made one space, cut to [`TEXT_MAX_BYTES`] at a character boundary.
+pub(crate) fn search_text(blocks: &[String]) -> String {
     let mut out = String::new();
-    let mut n = 0;
-    let mut truncated = false;
     'outer: for b in blocks {
         for w in b.split_whitespace() {
-            let wl = w.chars().count();
-            if n > 0 {
-                if n + 1 + wl > max {
-                    truncated = true;
-                    if n + 1 < max && wl > 20 {
-                        out.push(' ');
-                        out.extend(w.chars().take(max - n - 1));
+            let space = usize::from(!out.is_empty());
+            if out.len() + space + w.len() > TEXT_MAX_BYTES {
+                if space == 1 && out.len() + 1 < TEXT_MAX_BYTES {
+                    out.push(' ');
+                    for c in w.chars() {
+                        if out.len() + c.len_utf8() > TEXT_MAX_BYTES {
+                            break;
+                        }
+                        out.push(c);
                     }
-                    break 'outer;
                 }
-                out.push(' ');
-                n += 1;
-            } else if wl > max {
-                out.extend(w.chars().take(max));
-                truncated = true;
                 break 'outer;
             }
+            if space == 1 {
+                out.push(' ');
+            }
             out.push_str(w);
-            n += wl;
         }
-    }
-    if truncated {
-        out.push('…');
     }
     out
 }
@@ -233,7 +249,6 @@ fn document(f: &Fields, d: SearchDoc) -> Result<TantivyDocument> {
             DocKind::Issue => 0,
             DocKind::Commit => 1,
         },
-        excerpt: excerpt(&d.body, EXCERPT_CHARS),
         key: d.key,
         title: d.title,
         path: d.path,
@@ -249,14 +264,15 @@ fn document(f: &Fields, d: SearchDoc) -> Result<TantivyDocument> {
     let mut doc = TantivyDocument::default();
     if meta.kind == 0 {
         doc.add_text(f.title, &meta.key);
+        doc.add_text(f.title_pairs, &meta.key);
     }
     doc.add_text(f.title, &meta.title);
-    for b in &d.body {
+    doc.add_text(f.title_pairs, &meta.title);
+    for b in d.body.iter().chain(&meta.components).chain(&meta.labels) {
         doc.add_text(f.body, b);
+        doc.add_text(f.body_pairs, b);
     }
-    for x in meta.components.iter().chain(&meta.labels) {
-        doc.add_text(f.body, x);
-    }
+    doc.add_text(f.text, search_text(&d.body));
     for (field, value) in meta.facets() {
         doc.add_text(f.filter, query::filter_term(field, &value));
         if matches!(field, "fix" | "version") {
@@ -325,10 +341,11 @@ mod tests {
     }
 
     #[test]
-    fn excerpts_are_capped() {
-        let e = excerpt(&["word ".repeat(200)], 30);
-        assert!(e.chars().count() <= 31, "{e}");
-        assert!(e.ends_with('…'));
-        assert_eq!(excerpt(&["a  b\n c".into()], 30), "a b c");
+    fn texts_are_collapsed_and_capped() {
+        assert_eq!(search_text(&["a  b\n c".into(), " d ".into()]), "a b c d");
+        let long = search_text(&["wörd ".repeat(30_000)]);
+        assert!(long.len() <= TEXT_MAX_BYTES && long.len() > TEXT_MAX_BYTES - 8);
+        assert!(long.starts_with("wörd wörd"));
+        assert_eq!(search_text(&[]), "");
     }
 }

@@ -4,7 +4,10 @@
 //! * words: any text; each compound (`ldlm_lock_cancel`, `-EIO`) or run of CJK characters is
 //!   one *group*; documents rank by how many groups they match, then by BM25 (OR semantics, so
 //!   a pasted log line with other pids and addresses still finds its issue);
-//! * `"a phrase"`: its words must all occur, adjacent ones rank first;
+//! * `"a phrase"`: only documents where its words stand next to each other, in order (each
+//!   two neighbouring words of the phrase are a *pair* term of the index,
+//!   [`super::tokenize::pair_term`]; a document must hold all of the phrase's pairs); the
+//!   phrase may stand beside other words and filters, and one found nowhere matches nothing;
 //! * `prefix*`: the word's completions (at most [`MAX_EXPANSIONS`]); the last word of a query
 //!   is a prefix too unless the query ends in a space or a closing quote — the same rule
 //!   while typing, after Enter, for a shared link and in the terminal;
@@ -58,7 +61,8 @@ pub struct Group {
     /// Atoms that read as a phrase (a quoted phrase, or a run of CJK bigrams): adjacency
     /// ranks first.
     pub phrase: bool,
-    /// A quoted phrase: every atom is required.
+    /// A quoted phrase: its atoms must stand next to each other, in order (its pairs are
+    /// required).
     pub quoted: bool,
     /// The last atom (or the whole) is a prefix.
     pub prefix: bool,

@@ -232,6 +232,34 @@ pub fn tokenize_units(text: &str, mut emit: impl FnMut(Tok, TokInfo)) {
     t.segment();
 }
 
+/// The dictionary term of two atoms next to each other, `"lock cancel`: the postings a quoted
+/// phrase is matched with. The leading quote sorts before every word (no token holds a quote or
+/// a space), so these terms keep to their own part of the static index's dictionary and are
+/// never the completion of a prefix. `pairTerm` in search.js builds the same string.
+pub fn pair_term(a: &str, b: &str) -> String {
+    let mut t = String::with_capacity(a.len() + b.len() + 2);
+    t.push('"');
+    t.push_str(a);
+    t.push(' ');
+    t.push_str(b);
+    t
+}
+
+/// Calls `emit` with the [`pair_term`] of each two atoms that follow each other in `text`
+/// (the atoms a phrase is made of, in order: `ldlm_lock_cancel()` gives `"ldlm lock` and
+/// `"lock cancel`), as many times as they occur.
+pub fn pairs(text: &str, mut emit: impl FnMut(String)) {
+    let mut prev: Option<String> = None;
+    tokenize_units(text, |t, info| {
+        if info.atom {
+            if let Some(p) = &prev {
+                emit(pair_term(p, &t.text));
+            }
+            prev = Some(t.text);
+        }
+    });
+}
+
 /// Convenience: all tokens of `text`.
 pub fn tokens(text: &str) -> Vec<Tok> {
     let mut v = Vec::new();
@@ -457,6 +485,39 @@ impl tantivy::tokenizer::Tokenizer for TantivyTokenizer {
     }
 }
 
+/// The pairs of atoms of a text ([`pairs`]) as a tantivy analyzer, registered under
+/// [`PAIR_TOKENIZER_NAME`]: the index of quoted phrases.
+#[derive(Clone, Default)]
+pub struct TantivyPairTokenizer {
+    tokens: Vec<tantivy::tokenizer::Token>,
+}
+
+/// Name under which [`TantivyPairTokenizer`] is registered in the index.
+pub const PAIR_TOKENIZER_NAME: &str = "hindsight_pairs";
+
+impl tantivy::tokenizer::Tokenizer for TantivyPairTokenizer {
+    type TokenStream<'a> = TantivyTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> TantivyTokenStream<'a> {
+        self.tokens.clear();
+        let tokens = &mut self.tokens;
+        pairs(text, |p| {
+            let position = tokens.len();
+            tokens.push(tantivy::tokenizer::Token {
+                offset_from: 0,
+                offset_to: 0,
+                position,
+                text: p,
+                position_length: 1,
+            })
+        });
+        TantivyTokenStream {
+            tokens: &self.tokens,
+            next: 0,
+        }
+    }
+}
+
 impl tantivy::tokenizer::TokenStream for TantivyTokenStream<'_> {
     fn advance(&mut self) -> bool {
         if self.next < self.tokens.len() {
@@ -471,5 +532,33 @@ impl tantivy::tokenizer::TokenStream for TantivyTokenStream<'_> {
     }
     fn token_mut(&mut self) -> &mut tantivy::tokenizer::Token {
         unreachable!("the hindsight analyzer has no token filters")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_pairs(text: &str) -> Vec<String> {
+        let mut v = Vec::new();
+        pairs(text, |p| v.push(p));
+        v
+    }
+
+    #[test]
+    fn pairs_are_the_atoms_next_to_each_other_in_order() {
+        assert_eq!(
+            all_pairs("ldlm_lock_cancel() failed"),
+            ["\"ldlm lock", "\"lock cancel", "\"cancel failed"]
+        );
+        // Punctuation between words does not part them; each occurrence counts.
+        assert_eq!(
+            all_pairs("Lock, cancel. lock cancel"),
+            ["\"lock cancel", "\"cancel lock", "\"lock cancel"]
+        );
+        assert!(all_pairs("lock").is_empty());
+        // CJK: bigrams follow each other.
+        assert_eq!(all_pairs("文件系统"), ["\"文件 件系", "\"件系 系统"]);
+        assert_eq!(pair_term("lock", "cancel"), "\"lock cancel");
     }
 }

@@ -4,6 +4,8 @@
 //   - opened cold as a shared link, search.html?q=… (over file:// and over HTTP);
 //   - typed into the box, results read once the last keystroke has settled;
 //   - typed, then submitted with Enter.
+// Each result's snippet must read as the terminal's, with the same words highlighted (the
+// page's <mark> written as the terminal's « »).
 // Notes the terminal printed (unknown filter, a key not in the archive) must show in the page.
 // Usage: node parity.mjs SITE_DIR EXPECTED_JSON
 import fs from 'node:fs';
@@ -36,6 +38,22 @@ async function settled(page, q) {
   assert(state !== 'error', `search failed: ${await page.textContent('#search-status')}`);
 }
 
+async function snippets(page) {
+  return page.$$eval('#search-results li.search-result', (lis) => lis.map((li) => {
+    const p = li.querySelector('.search-snippet');
+    if (!p) return '';
+    let s = '';
+    p.childNodes.forEach((n) => { s += n.nodeName === 'MARK' ? '«' + n.textContent + '»' : n.textContent; });
+    return s;
+  }));
+}
+
+function sameSnippets(got, want, how) {
+  for (let i = 0; i < Math.min(10, want.length); i++) {
+    assert(got[i] === want[i], `${how}: snippet ${i + 1} in the page\n  ${JSON.stringify(got[i])}\nin the terminal\n  ${JSON.stringify(want[i])}`);
+  }
+}
+
 function same(got, want, how) {
   const g = got.slice(0, 10).join(' '), w = want.slice(0, 10).join(' ');
   assert(g === w, `${how}: page lists [${g}], terminal [${w}]`);
@@ -59,6 +77,7 @@ for (const [how, base] of [['file://', fileUrl(root, '')], ['http', server.url]]
           return s && ['done', 'error', 'idle'].includes(s.dataset.state);
         }, null, { timeout: 15000 });
         same(await keys(page), x.keys, `cold ${JSON.stringify(x.q)}`);
+        sameSnippets(await snippets(page), x.snippets, `cold ${JSON.stringify(x.q)}`);
         await notesShown(page, x.notes, `cold ${JSON.stringify(x.q)}`);
       } catch (e) {
         failures.push(e.message);
@@ -88,6 +107,7 @@ await check(`file://: ${expected.length} queries typed and submitted answer as t
         await page.press('#search-q', 'Enter');
         await settled(page, x.q);
         same(await keys(page), x.keys, `Enter ${JSON.stringify(x.q)}`);
+        sameSnippets(await snippets(page), x.snippets, `Enter ${JSON.stringify(x.q)}`);
       }
     } catch (e) {
       failures.push(e.message);

@@ -2,7 +2,8 @@
 //! form is answered by the terminal's reader (`hindsight search`, the site's own index files)
 //! and, through tests/browser/parity.mjs, by the search page in headless Chromium: opened cold
 //! as a shared link (file:// and HTTP), typed, and submitted with Enter. The top ten keys and
-//! their order must be the same in all of them.
+//! their order must be the same in all of them, and so must each result's snippet (its text and
+//! what is highlighted in it).
 
 use std::path::Path;
 use std::process::Command;
@@ -40,6 +41,16 @@ const QUERIES: &[&str] = &[
     "\"rc = -2\"",
     "\"mount the MGS\"",
     "\"lock cancel",
+    // positional phrases: adjacent and in order only; with words and a filter
+    "\"cancel lock\"",
+    "\"cancel lock request\"",
+    "\"lock cancel\" ldlm status:open",
+    "\"lock cancel\" contention",
+    "\"callback timer\" -status:closed",
+    "\"no such phrase anywhere\"",
+    // a match deep in a 50 KB comment: the snippet is cut there
+    "ofd_destroy_by_fid",
+    "destroy failed",
     // filters of every field, alternatives, ranges
     "status:open",
     "lock status:open",
@@ -136,6 +147,7 @@ fn the_terminal_and_the_page_give_the_same_answers() {
         expected.push(serde_json::json!({
             "q": q,
             "keys": answer.results.iter().map(shown_key).collect::<Vec<_>>(),
+            "snippets": answer.results.iter().map(|r| r.snippet.clone()).collect::<Vec<_>>(),
             "notes": answer.notes,
         }));
     }
@@ -177,6 +189,31 @@ fn the_terminal_and_the_page_give_the_same_answers() {
     assert!(!keys(at("fix:2.15")).is_empty());
     assert_eq!(keys(at("fix:2.15 counters"))[0], "LU-1006");
     assert_eq!(keys(at("fix:2.12 osc"))[0], "LU-1002");
+
+    // Quoted phrases: the words next to each other and in order, nowhere else.
+    let has = |q: &str, k: &str| keys(at(q)).iter().any(|x| x == k);
+    assert!(has("\"lock cancel\"", "LU-1001") && has("\"lock cancel\"", "3f2a9c1e0b"));
+    for apart_or_reversed in ["LU-1008", "LU-1009"] {
+        assert!(!has("\"lock cancel\"", apart_or_reversed));
+        assert!(!has("\"lock cancel\" ldlm status:open", apart_or_reversed));
+    }
+    assert_eq!(keys(at("\"lock cancel\" ldlm status:open"))[0], "LU-1001");
+    assert!(!has("\"lock cancel\" ldlm status:open", "3f2a9c1e0b"));
+    assert!(has("\"cancel lock\"", "LU-1008") && !has("\"cancel lock\"", "LU-1001"));
+    assert_eq!(keys(at("\"cancel lock request\"")), ["LU-1008"]);
+    assert!(!has("\"lock cancel\" contention", "LU-1009"));
+    assert!(keys(at("\"no such phrase anywhere\"")).is_empty());
+    // The snippet comes from where the words are, 50 KB into LU-1007's text.
+    assert_eq!(keys(at("ofd_destroy_by_fid"))[0], "LU-1007");
+    let deep = expected[at("ofd_destroy_by_fid")]["snippets"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        deep.contains("«ofd_destroy_by_fid»") && deep.starts_with('…'),
+        "{deep}"
+    );
+    assert!(deep.chars().count() < 400, "{deep}");
 
     let file = dir.path().join("expected.json");
     std::fs::write(&file, serde_json::to_vec_pretty(&expected).unwrap()).unwrap();

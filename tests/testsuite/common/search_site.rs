@@ -121,6 +121,26 @@ pub fn fixture_docs() -> Vec<SearchDoc> {
             "The MDS hit an LBUG in mds_reint_open during recovery.",
         ]),
     ];
+    // Phrases: the words of "lock cancel" reversed, and apart.
+    v.push(issue(
+        "LU-1008",
+        "Client must cancel lock callbacks early",
+        "Open",
+        "ldlm",
+        "",
+        2020,
+        &["Each cancel lock request waits for the callback timer."],
+    ));
+    v.push(issue(
+        "LU-1009",
+        "lock contention makes cancel requests time out",
+        "Open",
+        "ldlm",
+        "",
+        2020,
+        &["Under contention the lock is held while the cancel is queued."],
+    ));
+    v.push(long_issue());
     v.push(SearchDoc {
         kind: DocKind::Commit,
         key: "3f2a9c1e0b7d4c6a8e9f0a1b2c3d4e5f60718293".into(),
@@ -138,6 +158,33 @@ pub fn fixture_docs() -> Vec<SearchDoc> {
     });
     v.extend(generated(3000, 7, 2000));
     v
+}
+
+/// LU-1007: a 50 KB console log in a comment, the only mention of `ofd_destroy_by_fid` near
+/// its end, so a snippet must come from deep in the text.
+fn long_issue() -> SearchDoc {
+    let mut log = String::new();
+    let mut i = 0;
+    while log.len() < 50_000 {
+        log.push_str(&format!(
+            "[{}.{:06}] Lustre: {}:0:(client.c:{}:ptlrpc_expire_one_request()) @@@ Request sent has timed out for slow reply: [sent {}]\n",
+            1_600_000 + i, i * 37 % 1_000_000, 3000 + i % 97, 2000 + i % 300, 1_600_000 + i
+        ));
+        i += 1;
+    }
+    log.push_str(
+        "LustreError: 5521:0:(ofd_obd.c:1130:ofd_destroy_by_fid()) destroy failed: rc = -116\n",
+    );
+    log.push_str("Lustre: the OST recovered after the restart.");
+    issue(
+        "LU-1007",
+        "OSS console log after the network outage",
+        "Open",
+        "ofd",
+        "",
+        2021,
+        &["Console log of the OSS attached below.", log.as_str()],
+    )
 }
 
 /// Deterministic pseudo-random numbers (splitmix64).

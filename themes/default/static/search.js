@@ -184,6 +184,9 @@
     }
   }
 
+  // Term of two atoms next to each other, for quoted phrases (pair_term in tokenize.rs).
+  function pairTerm(a, b) { return '"' + a + ' ' + b; }
+
   function tokens(text) {
     var out = [];
     tokenize(text, function (t) { out.push([t.t, t.pos]); });
@@ -595,7 +598,16 @@
     if (!p) { p = get(bucket('d', s)); shardCache.set(s, p); }
     return p.then(function (recs) {
       var x = recs[ord % r.g];
-      return { ord: ord, kind: x[0] === 0 ? 'issue' : 'commit', key: x[1], title: x[2], path: x[3], status: x[4], type: x[5], year: x[6], excerpt: x[7] };
+      return { ord: ord, kind: x[0] === 0 ? 'issue' : 'commit', key: x[1], title: x[2], path: x[3], status: x[4], type: x[5], year: x[6], xs: x[7] };
+    });
+  }
+
+  // A record's text, from its text shard [first, text, ...].
+  function textOf(x) {
+    if (typeof x.xs !== 'number') return Promise.resolve('');
+    return get(bucket('x', x.xs)).then(function (a) {
+      var t = a[1 + x.ord - a[0]];
+      return typeof t === 'string' ? t : '';
     });
   }
 
@@ -647,7 +659,7 @@
           sel.terms.forEach(function (x) {
             x.group = gi;
             terms.push(x);
-            highlight.add(x.e.term);
+            if (x.e.term.charAt(0) !== '"') highlight.add(x.e.term);
           });
           (g.atoms || []).forEach(function (a) { highlight.add(a); });
           if (g.whole) highlight.add(g.whole);
@@ -722,6 +734,19 @@
         return sel;
       });
     }
+    if (g.quoted && g.atoms.length > 1) {
+      // A quoted phrase: documents with each two neighbouring words as a pair term.
+      var ps = [];
+      for (var i = 0; i + 1 < g.atoms.length; i++) ps.push(lookup(pairTerm(g.atoms[i], g.atoms[i + 1])));
+      return Promise.all(ps).then(function (es) {
+        es.forEach(function (e, i) { add(e, i, 5); });
+        sel.atoms = g.atoms.length - 1;
+        sel.phrase = true;
+        sel.required = true;
+        sel.found = sel.terms.length;
+        return sel;
+      });
+    }
     var wholeP = g.whole ? lookup(g.whole) : Promise.resolve(null);
     return wholeP.then(function (w) {
       if (w) { add(w, 0, 5); sel.atoms = 1; return sel; }
@@ -729,7 +754,7 @@
         es.forEach(function (e, i) { add(e, i, 5); });
         sel.atoms = g.atoms.length;
         sel.phrase = g.atoms.length > 1;
-        sel.required = !!g.quoted;
+        sel.found = sel.terms.length;
         return sel;
       });
     });
@@ -794,16 +819,11 @@
     function ranked() {
       var list = [];
       docs.forEach(function (x) {
+        // Listed only with every quoted phrase (settled() counts unread pairs).
         var ok = true;
         for (var g = 0; g < ng; g++) {
           var sel = sels[g];
-          if (sel.required && x.am[g] !== (1 << sel.atoms) - 1) {
-            // A doc missing a phrase word is out only when that word's postings are complete.
-            for (var ti = 0; ti < terms.length; ti++) {
-              var t = terms[ti];
-              if (t.group === g && t.done && !(x.am[g] & (1 << t.atom))) { ok = false; break; }
-            }
-          }
+          if (sel.required && x.am[g] !== (1 << sel.atoms) - 1) { ok = false; break; }
         }
         if (ok) list.push({ ord: x.ord, groups: matched(x), score: score(x) });
       });
@@ -862,6 +882,10 @@
       return loadNext(open.filter(function (t) { return qScore(t.minQ) * t.weight * 2 >= top; })).then(loop);
     }
 
+    // A quoted phrase with a pair found nowhere: nothing matches.
+    if (sels.some(function (s) { return s.required && s.found < s.atoms; })) {
+      return Promise.resolve({ hits: [], total: 0, exact: true });
+    }
     if (!terms.length) {
       // Only filters (or nothing): the filtered documents, newest first.
       var list = [];
@@ -898,19 +922,60 @@
     return false;
   }
 
-  // Records of the hits from..from+n, phrase matches in the shown text first.
+  // The passage under a result (snippet in client.rs): SNIPPET_SPAN UTF-16 units where most
+  // distinct query words are (else the start), cut at spaces.
+  var SNIPPET_SPAN = 240, SNIPPET_CONTEXT = 60;
+  function snippet(text, terms) {
+    var ms = [];
+    tokenize(text, function (t) { if (terms.has(t.t)) ms.push(t); });
+    ms.sort(function (a, b) { return a.from - b.from; });
+    var from = 0, to = 0, bestD = 0, bestC = 0;
+    for (var i = 0; i < ms.length; i++) {
+      var seen = new Set(), c = 0;
+      for (var j = i; j < ms.length && ms[j].to <= ms[i].from + SNIPPET_SPAN; j++) { seen.add(ms[j].t); c++; }
+      if (seen.size > bestD || (seen.size === bestD && c > bestC)) { bestD = seen.size; bestC = c; from = ms[i].from; to = ms[i].to; }
+    }
+    var len = text.length, a, b, sp;
+    if (from <= SNIPPET_CONTEXT) a = 0;
+    else {
+      sp = text.indexOf(' ', from - SNIPPET_CONTEXT);
+      a = sp >= 0 && sp < from ? sp + 1 : from;
+    }
+    b = Math.max(a + SNIPPET_SPAN, to);
+    if (b >= len) b = len;
+    else {
+      sp = text.indexOf(' ', b);
+      b = sp < 0 ? len : sp;
+      if (b - a > SNIPPET_SPAN + SNIPPET_CONTEXT) {
+        b = a + SNIPPET_SPAN + SNIPPET_CONTEXT;
+        var u = text.charCodeAt(b - 1);
+        if (u >= 0xD800 && u < 0xDC00) b--;
+      }
+    }
+    return (a > 0 ? '…' : '') + text.slice(a, b) + (b < len ? '…' : '');
+  }
+
+  // Records of the hits from..from+n, phrase matches first, with texts and snippets.
   function page(res, from, n) {
     return root().then(function (r) {
       var ords = [];
       if (from === 0) res.key.forEach(function (d) { ords.push(d); });
       res.hits.forEach(function (h) { if (ords.length < from + n + res.key.length && res.key.indexOf(h.ord) < 0) ords.push(h.ord); });
       ords = ords.slice(from, from + n);
-      return Promise.all(ords.map(function (d) { return recordIn(r, d); }));
+      return Promise.all(ords.map(function (d) {
+        return recordIn(r, d).then(function (x) {
+          return textOf(x).then(function (t) {
+            x.text = t;
+            x.snippet = snippet(t, res.highlight);
+            return x;
+          });
+        });
+      }));
     }).then(function (recs) {
       var phrases = res.query.groups.filter(function (g) { return g.phrase && g.atoms.length > 1; });
       if (!phrases.length) return recs;
       var keyed = recs.map(function (x, i) {
-        var text = x.title + '\n' + x.excerpt;
+        var text = x.title + '\n' + x.text;
         var v = phrases.filter(function (g) { return hasPhrase(text, g.atoms); }).length;
         return { x: x, v: v, i: i };
       });
@@ -929,6 +994,7 @@
   H.search = search;
   H.page = page;
   H.marks = marks;
+  H.snippet = snippet;
 
   // ---------------------------------------------------------------- user interface
   function el(tag, cls, text) {
@@ -961,9 +1027,9 @@
     li.appendChild(a);
     var meta = [x.kind === 'commit' ? 'commit' : null, x.status, x.type, x.year].filter(function (v) { return v !== null && v !== undefined && v !== ''; });
     if (meta.length) li.appendChild(el('div', 'search-meta', meta.join(' · ')));
-    if (x.excerpt) {
+    if (x.snippet) {
       var p = el('p', 'search-snippet');
-      highlighted(p, x.excerpt, terms);
+      highlighted(p, x.snippet, terms);
       li.appendChild(p);
     }
     return li;
