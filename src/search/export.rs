@@ -60,7 +60,7 @@ const STORE_CACHE_BLOCKS: usize = 4;
 /// Format version, in `root.js`.
 pub const FORMAT: u32 = 2;
 /// Texts of consecutive documents share a text shard until it holds this many bytes.
-pub const TEXT_PACK: usize = 2_000;
+pub const TEXT_PACK: usize = 8_000;
 /// Documents per document shard.
 pub const DOCS_PER_SHARD: usize = 8;
 /// log2 of documents per filter block.
