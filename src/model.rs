@@ -161,6 +161,11 @@ pub struct Text {
     pub markup: Markup,
     /// The text as the source holds it (entities already decoded).
     pub content: String,
+    /// The same text in the tracker's own markup, when the source gives both and `content` is
+    /// the tracker's rendering of it (JIRA REST with `renderedFields`: the wiki source of the
+    /// HTML). Kept, not shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl Text {
@@ -169,6 +174,7 @@ impl Text {
         Text {
             markup,
             content: content.into(),
+            source: None,
         }
     }
 
@@ -190,6 +196,10 @@ pub struct Person {
     /// An e-mail address, when the source gives one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The tracker's internal id of the account (JIRA's user `key`, GitHub's and Bugzilla's
+    /// numeric user id), when the source gives one that differs from `login`. Kept, not shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 /// Who may see an item in the source tracker. Only `Public` items are ever published.
@@ -251,6 +261,13 @@ pub struct Comment {
     /// Reactions by name (`+1`, `heart`…) with their counts, as GitHub has them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub reactions: BTreeMap<String, u64>,
+    /// Tags put on the comment (Bugzilla comment tags such as `spam`, `obsolete`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The author's relation to the repository when they wrote it (GitHub
+    /// `author_association`: `MEMBER`, `CONTRIBUTOR`, `NONE`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_association: Option<String>,
     /// Who may see it.
     #[serde(default, skip_serializing_if = "Visibility::is_public")]
     pub visibility: Visibility,
@@ -294,6 +311,13 @@ pub struct Attachment {
     /// When.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<Timestamp>,
+    /// When its details last changed (Bugzilla `delta_ts`, `last_change_time`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<Timestamp>,
+    /// The file's address on the old tracker (JIRA REST `content`); never linked, as the
+    /// server is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_url: Option<String>,
     /// Bugzilla's `isobsolete`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub obsolete: bool,
@@ -330,6 +354,36 @@ pub struct IssueLink {
     pub direction: LinkDirection,
     /// The other issue's key.
     pub target: String,
+    /// The tracker's id of the link itself (JIRA REST).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The tracker's id of the link type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_id: Option<String>,
+    /// The tracker's internal id of the other issue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
+}
+
+/// What a tracker says about one version (JIRA REST); see
+/// [`Issue::version_details`]. Kept, not shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct VersionDetails {
+    /// The tracker's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Its description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The release date as the tracker gives it (JIRA `releaseDate`, `2015-05-01`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_date: Option<String>,
+    /// Released (JIRA `released`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub released: bool,
+    /// Archived (JIRA `archived`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub archived: bool,
 }
 
 /// A custom field with its values, as the tracker names it.
@@ -385,6 +439,12 @@ pub struct Worklog {
     /// When the work started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started: Option<Timestamp>,
+    /// When the work was logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+    /// When the log entry was last edited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<Timestamp>,
     /// Seconds spent.
     pub seconds: u64,
     /// What was done.
@@ -469,6 +529,10 @@ pub struct Issue {
     /// A label's colour as six hex digits (`d73a4a`), when the tracker gives one (GitHub).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub label_colors: BTreeMap<String, String>,
+    /// What the tracker says about a version named in `versions` or `fix_versions`, by its
+    /// name (JIRA REST versions).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub version_details: BTreeMap<String, VersionDetails>,
     /// When a pull request was merged; pages show merged apart from closed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged: Option<Timestamp>,

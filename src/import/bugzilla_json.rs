@@ -308,6 +308,9 @@ impl State<'_, '_> {
                     description: description.to_string(),
                     direction,
                     target: format!("{}-{n}", self.prefix),
+                    id: None,
+                    type_id: None,
+                    target_id: None,
                 };
                 if !issue.links.contains(&l) {
                     issue.links.push(l);
@@ -372,17 +375,24 @@ impl State<'_, '_> {
         let mut private_attachments: HashSet<String> = HashSet::new();
         let mut private_comments: HashSet<String> = HashSet::new();
         let mut flags = flags(bug.get("flags"), None);
+        let mut flag_ids = self::flag_ids(bug.get("flags"));
         if let Some(Value::Array(list)) = bug.get_mut("attachments") {
             for a in list.iter_mut() {
                 let Value::Object(a) = a else { continue };
                 let att = attachment(a, &mut warnings);
                 if att.visibility.is_public() {
                     flags.extend(self::flags(a.get("flags"), Some(&att.id)));
+                    flag_ids.extend(self::flag_ids(a.get("flags")));
                 } else {
                     private_attachments.insert(att.id.clone());
                 }
                 issue.attachments.push(att);
             }
+        }
+        if !flag_ids.is_empty() {
+            issue
+                .extra
+                .insert("flag_ids".to_string(), flag_ids.join("; "));
         }
         if !flags.is_empty() {
             issue.custom_fields.push(CustomField {
@@ -405,8 +415,10 @@ impl State<'_, '_> {
                             email: login.contains('@').then(|| login.clone()),
                             login,
                             display: String::new(),
+                            id: None,
                         }),
                     body: plain(c.get("text").and_then(Value::as_str).unwrap_or_default()),
+                    tags: strings(c, "tags"),
                     ..Default::default()
                 };
                 if let Some(t) = string(c, "creation_time").or_else(|| string(c, "time")) {
@@ -441,6 +453,7 @@ impl State<'_, '_> {
                         email: login.contains('@').then(|| login.clone()),
                         login,
                         display: String::new(),
+                        id: None,
                     }),
                     ..Default::default()
                 };
@@ -595,10 +608,12 @@ fn person_of(
     let email = detail
         .and_then(|d| string(d, "email"))
         .or_else(|| login.contains('@').then(|| login.clone()));
+    let id = detail.and_then(|d| string(d, "id"));
     let p = Person {
         login,
         display,
         email,
+        id,
     };
     people.push(p.clone());
     Some(p)
@@ -616,6 +631,24 @@ fn cc_list(m: &Map<String, Value>, people: &mut Vec<Person>) -> Vec<String> {
             .collect();
     }
     strings(m, "cc")
+}
+
+/// The flags' internal ids, as the XML importer writes them (`review+: id 1, type 3`).
+fn flag_ids(v: Option<&Value>) -> Vec<String> {
+    let Some(Value::Array(list)) = v else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|f| {
+            let Value::Object(f) = f else { return None };
+            crate::import::bugzilla_xml::flag_ids(
+                string(f, "name").as_deref(),
+                string(f, "status").as_deref(),
+                string(f, "id").as_deref(),
+                string(f, "type_id").as_deref(),
+            )
+        })
+        .collect()
 }
 
 /// `Flags` entries as the XML importer writes them.
@@ -656,6 +689,7 @@ fn attachment(a: &mut Map<String, Value>, warnings: &mut Vec<String>) -> Attachm
                 email: login.contains('@').then(|| login.clone()),
                 login,
                 display: String::new(),
+                id: None,
             }),
         obsolete: a.get("is_obsolete").is_some_and(truthy),
         patch: a.get("is_patch").is_some_and(truthy),

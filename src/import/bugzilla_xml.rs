@@ -191,6 +191,8 @@ struct BugState {
     cc: Vec<String>,
     groups: Vec<String>,
     flags: Vec<String>,
+    /// The flags' internal ids, for `extra["flag_ids"]`.
+    flag_ids: Vec<String>,
     people: Vec<Person>,
     warnings: Vec<(u64, String)>,
     /// The tracker's zone for times written without one.
@@ -454,6 +456,9 @@ impl<'a> Parser<'a> {
                 description: description.to_string(),
                 direction: LinkDirection::Outward,
                 target,
+                id: None,
+                type_id: None,
+                target_id: None,
             };
             if !issue.links.contains(&link) {
                 issue.links.push(link);
@@ -467,6 +472,11 @@ impl<'a> Parser<'a> {
         if !bug.cc.is_empty() {
             issue.watches = Some(bug.cc.len() as u32);
             issue.extra.insert("cc".to_string(), bug.cc.join(", "));
+        }
+        if !bug.flag_ids.is_empty() {
+            issue
+                .extra
+                .insert("flag_ids".to_string(), bug.flag_ids.join("; "));
         }
         if !bug.flags.is_empty() {
             issue.custom_fields.push(CustomField {
@@ -512,6 +522,7 @@ impl<'a> Parser<'a> {
                     login: pair.0,
                     display: pair.1,
                     email: person.email,
+                    id: None,
                 }))?;
             }
         }
@@ -894,18 +905,22 @@ impl BugState {
                     .unwrap_or_else(|| "unnamed group".to_string());
                 self.groups.push(group);
             }
-            "flag" => self.flags.extend(flag(frame, None)),
+            "flag" => {
+                self.flags.extend(flag(frame, None));
+                self.flag_ids.extend(flag_ids(
+                    frame.attr("name"),
+                    frame.attr("status"),
+                    frame.attr("id"),
+                    frame.attr("type_id"),
+                ));
+            }
             "votes" => self.issue.votes = self.number(text, at, "votes"),
             "comment_sort_order" => self.sort_order = non_blank(text),
             // Time tracking that was never used reads `0.00`.
             "estimated_time" | "remaining_time" | "actual_time"
                 if text.trim().parse::<f64>() == Ok(0.0) => {}
             // Session and permission details of the exporting account, not of the bug.
-            "token"
-            | "cclist_accessible"
-            | "reporter_accessible"
-            | "lastdiffed"
-            | "classification_id" => {}
+            "token" | "cclist_accessible" | "reporter_accessible" | "lastdiffed" => {}
             _ if name.starts_with("cf_") => {
                 // Unset single-select custom fields read `---`.
                 let Some(value) = non_blank(text).filter(|v| v != "---") else {
@@ -966,10 +981,12 @@ impl BugState {
     fn attachment_field(&mut self, frame: &Frame, text: &str, at: u64) {
         let name = frame.name.as_str();
         let mut created = None;
+        let mut updated = None;
         let mut size = None;
         let mut author = None;
         match name {
             "date" => created = self.date(text, at, "attachment date"),
+            "delta_ts" => updated = self.date(text, at, "attachment delta_ts"),
             "size" => size = self.number(text, at, "attachment size"),
             "attacher" => author = person_of(frame, text),
             "flag" => {
@@ -981,6 +998,12 @@ impl BugState {
                     .is_some_and(|a| a.visibility.is_public())
                 {
                     self.flags.extend(flag(frame, id.as_deref()));
+                    self.flag_ids.extend(flag_ids(
+                        frame.attr("name"),
+                        frame.attr("status"),
+                        frame.attr("id"),
+                        frame.attr("type_id"),
+                    ));
                 }
             }
             _ => {}
@@ -991,6 +1014,7 @@ impl BugState {
         match name {
             "attachid" => a.id = text.trim().to_string(),
             "date" => a.created = created,
+            "delta_ts" => a.updated = updated,
             "desc" => a.description = non_blank(text),
             "filename" => a.name = text.trim().to_string(),
             "type" => a.media_type = non_blank(text),
@@ -1032,7 +1056,27 @@ fn person_of(frame: &Frame, text: &str) -> Option<Person> {
         login: login.to_string(),
         display: display.to_string(),
         email: login.contains('@').then(|| login.to_string()),
+        id: None,
     })
+}
+
+/// A flag's internal ids, as `extra["flag_ids"]` lists them: `review+: id 401, type 3`.
+pub(crate) fn flag_ids(
+    name: Option<&str>,
+    status: Option<&str>,
+    id: Option<&str>,
+    type_id: Option<&str>,
+) -> Option<String> {
+    let name = name.map(str::trim).filter(|n| !n.is_empty())?;
+    let status = status.unwrap_or("").trim();
+    let mut parts = Vec::new();
+    if let Some(id) = id.map(str::trim).filter(|v| !v.is_empty()) {
+        parts.push(format!("id {id}"));
+    }
+    if let Some(t) = type_id.map(str::trim).filter(|v| !v.is_empty()) {
+        parts.push(format!("type {t}"));
+    }
+    (!parts.is_empty()).then(|| format!("{name}{status}: {}", parts.join(", ")))
 }
 
 /// `Flags` entry: `review+ (jdoe@example.com)`, `review? (jdoe → rev@example.com)`.
@@ -1533,6 +1577,9 @@ IHdvcmxkIQ==</data>
             description: description.into(),
             direction: LinkDirection::Outward,
             target: target.into(),
+            id: None,
+            type_id: None,
+            target_id: None,
         };
         assert_eq!(
             i.links,
@@ -1553,6 +1600,10 @@ IHdvcmxkIQ==</data>
                 ("cc", "adilger@clusterfs.com, Eric Barton"),
                 ("classification", "Unclassified"),
                 ("everconfirmed", "1"),
+                (
+                    "flag_ids",
+                    "inspection+: id 401, type 3; inspection?: id 402, type 4"
+                ),
                 ("op_sys", "Linux"),
                 ("qa_contact", "Lustre QA"),
                 ("rep_platform", "x86_64"),

@@ -35,11 +35,15 @@ pub fn sniff(head: &str) -> bool {
 #[derive(Deserialize)]
 struct GhUser {
     login: String,
+    #[serde(default)]
+    id: Option<u64>,
 }
 
 #[derive(Deserialize)]
 struct GhLabel {
     name: String,
+    #[serde(default)]
+    id: Option<u64>,
     #[serde(default)]
     color: Option<String>,
     #[serde(default)]
@@ -55,6 +59,18 @@ struct GhMilestone {
     due_on: Option<String>,
     #[serde(default)]
     description: Option<String>,
+    #[serde(default)]
+    id: Option<u64>,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    updated_at: Option<String>,
+    #[serde(default)]
+    closed_at: Option<String>,
+    #[serde(default)]
+    open_issues: Option<u64>,
+    #[serde(default)]
+    closed_issues: Option<u64>,
 }
 
 /// `reactions`: `total_count`, the counts by name, and the API's `url`.
@@ -70,6 +86,8 @@ struct GhComment {
     body: Option<String>,
     #[serde(default)]
     reactions: Option<GhReactions>,
+    #[serde(default)]
+    author_association: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +124,8 @@ struct GhEvent {
 #[derive(Deserialize)]
 struct GhIssue {
     id: Option<u64>,
+    #[serde(default)]
+    node_id: Option<String>,
     number: u64,
     title: String,
     user: Option<GhUser>,
@@ -246,6 +266,7 @@ fn person(u: &GhUser) -> Person {
         login: u.login.clone(),
         display: u.login.clone(),
         email: None,
+        id: u.id.map(|id| id.to_string()),
     }
 }
 
@@ -303,8 +324,22 @@ fn convert(gh: GhIssue, source: &Source) -> Issue {
         put("milestone.state", m.state.clone());
         put("milestone.due_on", m.due_on.clone());
         put("milestone.description", m.description.clone());
+        put("milestone.id", m.id.map(|n| n.to_string()));
+        put("milestone.created_at", m.created_at.clone());
+        put("milestone.updated_at", m.updated_at.clone());
+        put("milestone.closed_at", m.closed_at.clone());
+        put(
+            "milestone.open_issues",
+            m.open_issues.map(|n| n.to_string()),
+        );
+        put(
+            "milestone.closed_issues",
+            m.closed_issues.map(|n| n.to_string()),
+        );
     }
+    put("node_id", gh.node_id.clone());
     for l in &gh.labels {
+        put(&format!("label.{}.id", l.name), l.id.map(|n| n.to_string()));
         put(
             &format!("label.{}.description", l.name),
             l.description.clone(),
@@ -466,7 +501,8 @@ fn convert(gh: GhIssue, source: &Source) -> Issue {
                     c.body.unwrap_or_default().replace("\r\n", "\n"),
                 ),
                 reactions: reactions(c.reactions),
-                visibility: Default::default(),
+                author_association: c.author_association,
+                ..Default::default()
             })
             .collect(),
         history,

@@ -48,7 +48,7 @@ use super::{Record, Source};
 use crate::error::{Error, Result};
 use crate::model::{
     Attachment, Comment, CustomField, DateError, FieldChange, HistoryEntry, Issue, IssueLink,
-    LinkDirection, Markup, Person, Text, Timestamp, Visibility, Worklog,
+    LinkDirection, Markup, Person, Text, Timestamp, VersionDetails, Visibility, Worklog,
 };
 
 /// Whether the start of a file looks like JIRA REST JSON: a search page (`"issues"` with
@@ -615,7 +615,15 @@ fn normalise(text: &str) -> String {
 fn text(raw: Option<&Value>, rendered: Option<&Value>) -> Option<Text> {
     if let Some(html) = rendered.and_then(Value::as_str) {
         if !html.trim().is_empty() {
-            return Some(Text::new(Markup::Html, normalise(html.trim())));
+            // The wiki source the HTML was rendered from is kept beside it.
+            let source = raw
+                .and_then(Value::as_str)
+                .map(|wiki| normalise(wiki).trim_matches('\n').trim_end().to_string())
+                .filter(|wiki| !wiki.trim().is_empty());
+            return Some(Text {
+                source,
+                ..Text::new(Markup::Html, normalise(html.trim()))
+            });
         }
     }
     if let Some(doc) = raw.filter(|v| v.is_object()) {
@@ -864,6 +872,9 @@ impl Convert<'_> {
                                 .unwrap_or_default(),
                             direction,
                             target,
+                            id: get(link, "id").and_then(scalar),
+                            type_id: kind.and_then(|k| get(k, "id")).and_then(scalar),
+                            target_id: get(link, side).and_then(|i| get(i, "id")).and_then(scalar),
                         });
                     }
                 }
@@ -880,6 +891,7 @@ impl Convert<'_> {
                     media_type: get(a, "mimeType").and_then(scalar),
                     author: get(a, "author").and_then(|p| self.person(p)),
                     created: self.date(get(a, "created"), "attachment date"),
+                    source_url: get(a, "content").and_then(scalar),
                     ..Default::default()
                 };
                 issue.attachments.push(attachment);
@@ -960,6 +972,72 @@ impl Convert<'_> {
                 .insert("status_description".to_string(), d.trim().to_string());
         }
 
+        // The old tracker's internal ids and the rest of what it says about the issue's type,
+        // status and resolution, kept beside the names.
+        let status = field("status");
+        let category = status.and_then(|s| get(s, "statusCategory"));
+        for (name, value) in [
+            ("type_id", field("issuetype").and_then(|v| get(v, "id"))),
+            (
+                "type_description",
+                field("issuetype").and_then(|v| get(v, "description")),
+            ),
+            ("priority_id", field("priority").and_then(|v| get(v, "id"))),
+            ("status_id", status.and_then(|v| get(v, "id"))),
+            ("status_category_id", category.and_then(|v| get(v, "id"))),
+            (
+                "status_category_name",
+                category.and_then(|v| get(v, "name")),
+            ),
+            (
+                "status_category_color",
+                category.and_then(|v| get(v, "colorName")),
+            ),
+            (
+                "resolution_id",
+                field("resolution").and_then(|v| get(v, "id")),
+            ),
+            (
+                "resolution_description",
+                field("resolution").and_then(|v| get(v, "description")),
+            ),
+            ("parent_id", field("parent").and_then(|v| get(v, "id"))),
+        ] {
+            if let Some(v) = value.and_then(scalar).filter(|v| !v.trim().is_empty()) {
+                issue.extra.insert(name.to_string(), v.trim().to_string());
+            }
+        }
+        if let Some(Value::Array(items)) = field("subtasks") {
+            let ids: Vec<String> = items
+                .iter()
+                .filter_map(|s| get(s, "id").and_then(scalar))
+                .collect();
+            if !ids.is_empty() {
+                issue
+                    .extra
+                    .insert("subtask_ids".to_string(), ids.join(", "));
+            }
+        }
+        for name in ["versions", "fixVersions"] {
+            if let Some(Value::Array(items)) = field(name) {
+                for v in items {
+                    let Some(version) = name_of(v) else { continue };
+                    let details = VersionDetails {
+                        id: get(v, "id").and_then(scalar),
+                        description: get(v, "description")
+                            .and_then(scalar)
+                            .filter(|d| !d.trim().is_empty()),
+                        release_date: get(v, "releaseDate").and_then(scalar),
+                        released: get(v, "released").and_then(Value::as_bool) == Some(true),
+                        archived: get(v, "archived").and_then(Value::as_bool) == Some(true),
+                    };
+                    if details != VersionDetails::default() {
+                        issue.version_details.insert(version, details);
+                    }
+                }
+            }
+        }
+
         self.field = "changelog";
         issue.history = self.history(raw.changelog.as_ref());
         issue
@@ -987,6 +1065,9 @@ impl Convert<'_> {
             } else {
                 display
             },
+            id: get(v, "key")
+                .and_then(scalar)
+                .filter(|k| *k != login && !k.is_empty()),
             login,
             email: get(v, "emailAddress").and_then(scalar),
         };
@@ -1107,6 +1188,8 @@ impl Convert<'_> {
                 id,
                 author,
                 started: self.date(get(w, "started"), "worklog start"),
+                created: self.date(get(w, "created"), "worklog date"),
+                updated: self.date(get(w, "updated"), "worklog update date"),
                 seconds: get(w, "timeSpentSeconds")
                     .and_then(|s| self.number(s, "timeSpentSeconds"))
                     .unwrap_or(0),
@@ -1147,10 +1230,10 @@ impl Convert<'_> {
                 continue;
             }
             out.push(HistoryEntry {
+                id: get(h, "id").and_then(scalar),
                 author: get(h, "author").and_then(|p| self.person(p)),
                 created: self.date(get(h, "created"), "history date"),
                 changes,
-                ..Default::default()
             });
         }
         // JIRA lists them oldest first; a stable sort keeps that order for equal times.
@@ -1424,15 +1507,77 @@ mod tests {
     }
 
     #[test]
-    fn rendered_fields_win() {
+    fn rendered_fields_win_and_the_wiki_source_is_kept() {
         let json = r#"{"id":"1","key":"LU-1","fields":{"description":"*x*","comment":{"comments":[{"id":"7","body":"_y_"}]}},
             "renderedFields":{"description":"<p><b>x</b></p>","comment":{"comments":[{"id":"7","body":"<p><em>y</em></p>"}]}}}"#;
         let records = read(json).unwrap();
         let i = issues(&records)[0];
-        assert_eq!(i.description.as_ref().unwrap().markup, Markup::Html);
+        let description = i.description.as_ref().unwrap();
+        assert_eq!(description.markup, Markup::Html);
+        assert_eq!(description.source.as_deref(), Some("*x*"));
         assert_eq!(
             i.comments[0].body,
-            Text::new(Markup::Html, "<p><em>y</em></p>")
+            Text {
+                source: Some("_y_".into()),
+                ..Text::new(Markup::Html, "<p><em>y</em></p>")
+            }
         );
+    }
+
+    #[test]
+    fn internal_ids_and_version_details_are_kept() {
+        let json = r#"{"id":"1","key":"LU-1","fields":{
+            "issuetype":{"id":"1","name":"Bug","description":"A problem"},
+            "status":{"id":"5","name":"Resolved","statusCategory":{"id":3,"key":"done","colorName":"green","name":"Done"}},
+            "resolution":{"id":"1","name":"Fixed","description":"Done."},
+            "reporter":{"name":"jdoe","key":"JIRAUSER10","displayName":"J Doe"},
+            "fixVersions":[{"id":"10010","name":"2.7.0","releaseDate":"2015-05-01","released":true,"archived":false}],
+            "issuelinks":[{"id":"99","type":{"id":"10000","name":"Blocker","inward":"is blocked by","outward":"blocks"},"outwardIssue":{"id":"2","key":"LU-2"}}],
+            "attachment":[{"id":"3","filename":"a.txt","content":"https://jira.example.org/secure/attachment/3/a.txt"}],
+            "worklog":{"worklogs":[{"id":"4","timeSpentSeconds":60,"created":"2015-01-01T10:00:00.000+0000"}]}
+        },"changelog":{"histories":[{"id":"77","created":"2015-01-02T10:00:00.000+0000","items":[{"field":"status","fromString":"Open","toString":"Resolved"}]}]}}"#;
+        let records = read(json).unwrap();
+        let i = issues(&records)[0];
+        let extra: Vec<(&str, &str)> = i
+            .extra
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            extra,
+            [
+                ("resolution_description", "Done."),
+                ("resolution_id", "1"),
+                ("status_category_color", "green"),
+                ("status_category_id", "3"),
+                ("status_category_name", "Done"),
+                ("status_id", "5"),
+                ("type_description", "A problem"),
+                ("type_id", "1"),
+            ]
+        );
+        assert_eq!(
+            i.reporter.as_ref().unwrap().id.as_deref(),
+            Some("JIRAUSER10")
+        );
+        let v = &i.version_details["2.7.0"];
+        assert_eq!(v.id.as_deref(), Some("10010"));
+        assert_eq!(v.release_date.as_deref(), Some("2015-05-01"));
+        assert!(v.released && !v.archived);
+        let link = &i.links[0];
+        assert_eq!(
+            (
+                link.id.as_deref(),
+                link.type_id.as_deref(),
+                link.target_id.as_deref()
+            ),
+            (Some("99"), Some("10000"), Some("2"))
+        );
+        assert_eq!(
+            i.attachments[0].source_url.as_deref(),
+            Some("https://jira.example.org/secure/attachment/3/a.txt")
+        );
+        assert!(i.worklogs[0].created.is_some());
+        assert_eq!(i.history[0].id.as_deref(), Some("77"));
     }
 }

@@ -279,6 +279,9 @@ struct ItemState {
     link_kind: String,
     link_direction: LinkDirection,
     link_description: String,
+    /// The current link type's `id`, and the `id` of the `<issuekey>` being read.
+    link_type_id: Option<String>,
+    link_target_id: Option<String>,
     people: Vec<Person>,
     /// (offset, message) of recoverable problems.
     warnings: Vec<(u64, String)>,
@@ -478,6 +481,7 @@ impl<'a> Parser<'a> {
                     login: pair.0,
                     display: pair.1,
                     email: None,
+                    id: None,
                 }))?;
             }
         }
@@ -576,16 +580,51 @@ impl ItemState {
                 "key" if !v.is_empty() => self.project_key = Some(v.to_string()),
                 _ => {}
             }),
-            El::StatusCategory => for_each_attribute(e, |k, v| {
-                if k == "key" && !v.is_empty() {
-                    self.issue.status_category = Some(v.to_string());
-                }
+            El::StatusCategory => for_each_attribute(e, |k, v| match k {
+                "key" if !v.is_empty() => self.issue.status_category = Some(v.to_string()),
+                "id" => self.keep("status_category_id", v),
+                "colorName" => self.keep("status_category_color", v),
+                _ => {}
             }),
             El::Resolution => for_each_attribute(e, |k, v| {
                 if k == "id" && v == "-1" {
                     self.unresolved = true;
+                } else if k == "id" {
+                    self.keep("resolution_id", v);
                 }
             }),
+            // The old tracker's internal ids, kept beside the names.
+            El::Type | El::Priority | El::Parent => for_each_attribute(e, |k, v| {
+                if k == "id" {
+                    let name = match el {
+                        El::Type => "type_id",
+                        El::Priority => "priority_id",
+                        _ => "parent_id",
+                    };
+                    self.keep(name, v);
+                }
+            }),
+            El::Subtask => for_each_attribute(e, |k, v| {
+                if k == "id" && !v.trim().is_empty() {
+                    let ids = self
+                        .issue
+                        .extra
+                        .entry("subtask_ids".to_string())
+                        .or_default();
+                    if !ids.is_empty() {
+                        ids.push_str(", ");
+                    }
+                    ids.push_str(v.trim());
+                }
+            }),
+            El::IssueKey => {
+                self.link_target_id = None;
+                for_each_attribute(e, |k, v| {
+                    if k == "id" && !v.trim().is_empty() {
+                        self.link_target_id = Some(v.trim().to_string());
+                    }
+                });
+            }
             El::Security => for_each_attribute(e, |k, v| {
                 if k == "id" {
                     self.security_id = v.to_string();
@@ -601,12 +640,14 @@ impl ItemState {
                 }
             }),
             // The workflow's own explanation of the status, kept beside it.
-            El::Status => for_each_attribute(e, |k, v| {
-                if k == "description" && !v.is_empty() {
+            El::Status => for_each_attribute(e, |k, v| match k {
+                "description" if !v.is_empty() => {
                     self.issue
                         .extra
                         .insert("status_description".to_string(), v.to_string());
                 }
+                "id" => self.keep("status_id", v),
+                _ => {}
             }),
             El::Assignee | El::Reporter | El::OtherPerson => self.login = person_login(e),
             El::Comment => {
@@ -635,6 +676,12 @@ impl ItemState {
             El::IssueLinkType => {
                 self.links_from = self.issue.links.len();
                 self.link_kind.clear();
+                self.link_type_id = None;
+                for_each_attribute(e, |k, v| {
+                    if k == "id" && !v.trim().is_empty() {
+                        self.link_type_id = Some(v.trim().to_string());
+                    }
+                });
             }
             El::OutwardLinks | El::InwardLinks => {
                 self.link_direction = if el == El::OutwardLinks {
@@ -755,6 +802,9 @@ impl ItemState {
                         description: self.link_description.clone(),
                         direction: self.link_direction,
                         target,
+                        id: None,
+                        type_id: self.link_type_id.clone(),
+                        target_id: self.link_target_id.take(),
                     });
                 }
             }
@@ -770,6 +820,15 @@ impl ItemState {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Keeps a non-blank attribute in `extra` under `name`.
+    fn keep(&mut self, name: &str, value: &str) {
+        if !value.trim().is_empty() {
+            self.issue
+                .extra
+                .insert(name.to_string(), value.trim().to_string());
         }
     }
 
@@ -790,6 +849,7 @@ impl ItemState {
             login,
             display: display.to_string(),
             email: None,
+            id: None,
         };
         if !person.login.is_empty() && !person.display.is_empty() {
             self.people.push(person.clone());
@@ -1005,6 +1065,7 @@ For example, to request only the issue key and summary append 'field=key&field=s
             login: login.into(),
             display: display.into(),
             email: None,
+            id: None,
         }
     }
 
@@ -1176,20 +1237,48 @@ For example, to request only the issue key and summary append 'field=key&field=s
     #[test]
     fn issue_links_in_both_directions() {
         let records = read(&doc(&[ITEM_1])).unwrap();
-        let link = |kind: &str, description: &str, direction, target: &str| IssueLink {
-            kind: kind.into(),
-            description: description.into(),
-            direction,
-            target: target.into(),
-        };
+        let link =
+            |kind: &str, description: &str, direction, target: &str, ids: (&str, &str)| IssueLink {
+                kind: kind.into(),
+                description: description.into(),
+                direction,
+                target: target.into(),
+                id: None,
+                type_id: Some(ids.0.into()),
+                target_id: Some(ids.1.into()),
+            };
         use LinkDirection::{Inward, Outward};
         assert_eq!(
             issues(&records)[0].links,
             [
-                link("Duplicate", "duplicates", Outward, "LU-1"),
-                link("Duplicate", "is duplicated by", Inward, "LU-2"),
-                link("Duplicate", "is duplicated by", Inward, "LU-3"),
-                link("Related", "is related to", Outward, "LDEV-5"),
+                link(
+                    "Duplicate",
+                    "duplicates",
+                    Outward,
+                    "LU-1",
+                    ("10010", "12345")
+                ),
+                link(
+                    "Duplicate",
+                    "is duplicated by",
+                    Inward,
+                    "LU-2",
+                    ("10010", "12346")
+                ),
+                link(
+                    "Duplicate",
+                    "is duplicated by",
+                    Inward,
+                    "LU-3",
+                    ("10010", "12347")
+                ),
+                link(
+                    "Related",
+                    "is related to",
+                    Outward,
+                    "LDEV-5",
+                    ("10011", "12348")
+                ),
             ]
         );
     }

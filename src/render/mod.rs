@@ -1036,7 +1036,7 @@ impl IssueView {
             extra: issue
                 .extra
                 .iter()
-                .filter(|(k, _)| k.as_str() != "everconfirmed")
+                .filter(|(k, _)| shown_extra(k))
                 .map(|(k, v)| ExtraView {
                     name: extra_label(k),
                     value: v.clone(),
@@ -1075,6 +1075,17 @@ impl IssueView {
     }
 }
 
+/// Whether a field kept in [`Issue::extra`] is shown on the page: the old tracker's internal
+/// ids (`status_id`, `subtask_ids`, `milestone.id`…) and display details such as a status
+/// category's colour are only kept in the per-issue JSON.
+fn shown_extra(key: &str) -> bool {
+    !(key == "everconfirmed"
+        || key == "status_category_color"
+        || key.ends_with("_id")
+        || key.ends_with("_ids")
+        || key.ends_with(".id"))
+}
+
 /// How pages name the tracker-specific fields kept in [`Issue::extra`].
 fn extra_label(key: &str) -> String {
     match key {
@@ -1095,6 +1106,11 @@ fn extra_label(key: &str) -> String {
         "milestone.state" => "Milestone state",
         "milestone.due_on" => "Milestone due",
         "milestone.description" => "Milestone description",
+        "milestone.created_at" => "Milestone created",
+        "milestone.updated_at" => "Milestone updated",
+        "milestone.closed_at" => "Milestone closed",
+        "milestone.open_issues" => "Milestone open issues",
+        "milestone.closed_issues" => "Milestone closed issues",
         _ => key,
     }
     .to_string()
@@ -1273,6 +1289,23 @@ fn nav_pages(sources: &[PageSource]) -> Result<Vec<NavPage>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn internal_ids_are_kept_but_not_shown() {
+        for hidden in [
+            "status_id",
+            "subtask_ids",
+            "milestone.id",
+            "label.bug.id",
+            "node_id",
+        ] {
+            assert!(!shown_extra(hidden), "{hidden}");
+        }
+        assert!(!shown_extra("status_category_color"));
+        for shown in ["status_description", "op_sys", "milestone.closed_at", "cc"] {
+            assert!(shown_extra(shown), "{shown}");
+        }
+    }
 
     #[test]
     fn slugs_are_safe_and_distinct() {

@@ -404,6 +404,7 @@ mod tests {
                     login: "i@j.org".into(),
                     display: "I J".into(),
                     email: Some("i@j.org".into()),
+                    id: None,
                 }),
                 ..Default::default()
             }],
