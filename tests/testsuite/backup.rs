@@ -465,3 +465,37 @@ fn a_ref_that_points_nowhere_is_left_out_and_said() {
     );
     git(&clone, &["fsck", "--full"]);
 }
+
+#[test]
+fn the_switches_leave_the_source_or_the_archive_out() {
+    let (_dir, site, _repo) = example_with_history();
+    let text = std::fs::read_to_string(site.join("hindsight.toml")).unwrap();
+    std::fs::write(
+        site.join("hindsight.toml"),
+        format!("{text}\n[backup]\ngit = false\n"),
+    )
+    .unwrap();
+    let report = build(&site).unwrap();
+    assert!(report.backup.repositories.is_empty());
+    let out = site.join("public");
+    assert!(!out.join("source").exists());
+    let config = std::fs::read_to_string(out.join("backup/hindsight.toml")).unwrap();
+    assert!(!config.contains("[[repository]]"), "{config}");
+    assert!(config.contains("git = false"), "{config}");
+    let home = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(!home.contains("git clone"), "the home page offers no clone");
+
+    std::fs::write(
+        site.join("hindsight.toml"),
+        format!("{text}\n[backup]\narchive = false\n"),
+    )
+    .unwrap();
+    let report = build(&site).unwrap();
+    assert!(report.backup.bag.is_none());
+    assert!(!out.join("backup").exists());
+    assert!(out.join("source/example.git/info/refs").is_file());
+    // The checksums stay: any copy can still be verified.
+    let sums = std::fs::read_to_string(out.join("SHA256SUMS")).unwrap();
+    assert!(sums.contains("  index.html\n"));
+    assert!(!sums.contains("backup/"));
+}
