@@ -158,20 +158,26 @@ impl Client {
         self.with_retries(
             url,
             None,
-            |answer| match parse(&answer) {
-                Ok(v) => Attempt::Done(v),
-                Err(u) => Attempt::Retry(
-                    FetchError::Malformed {
-                        tracker: self.tracker.clone(),
-                        url: redact(url),
-                        what: u.what,
-                        source: u.source,
-                    },
-                    None,
-                ),
-            },
+            |answer| self.attempt(url, parse(&answer)),
             accept,
         )
+    }
+
+    /// A parsed answer is done; one that could not be parsed is retried, and reported as
+    /// malformed if it never parses.
+    fn attempt<T>(&self, url: &str, parsed: Result<T, Unexpected>) -> Attempt<T> {
+        match parsed {
+            Ok(v) => Attempt::Done(v),
+            Err(u) => Attempt::Retry(
+                FetchError::Malformed {
+                    tracker: self.tracker.clone(),
+                    url: redact(url),
+                    what: u.what,
+                    source: u.source,
+                },
+                None,
+            ),
+        }
     }
 
     /// POSTs the JSON document `body` to `url` and hands a 2xx answer to `parse`, retried and
@@ -191,18 +197,7 @@ impl Client {
         self.with_retries(
             url,
             Some(&body),
-            |answer| match parse(&answer) {
-                Ok(v) => Attempt::Done(v),
-                Err(u) => Attempt::Retry(
-                    FetchError::Malformed {
-                        tracker: self.tracker.clone(),
-                        url: redact(url),
-                        what: u.what,
-                        source: u.source,
-                    },
-                    None,
-                ),
-            },
+            |answer| self.attempt(url, parse(&answer)),
             &[],
         )
     }

@@ -46,23 +46,36 @@ fn example_with_history() -> (tempfile::TempDir, PathBuf, Repo) {
     (dir, site, repo)
 }
 
+/// Runs `hindsight` in `dir` with `args` (paths given as paths) and requires success.
+fn run_ok(dir: &Path, args: &[&dyn AsRef<std::ffi::OsStr>]) -> std::process::Output {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = hindsight(dir, &args);
+    assert!(
+        out.status.success(),
+        "hindsight {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Builds the site a copy holds, from the copy's own backup config, into `out`.
 fn rebuild_from(copy: &Path, out: &Path) {
-    let run = hindsight(
+    let config = copy.join("backup/hindsight.toml");
+    run_ok(
         copy.parent().unwrap(),
         &[
-            "build",
-            "--quiet",
-            "--config",
-            copy.join("backup/hindsight.toml").to_str().unwrap(),
-            "--output",
-            out.to_str().unwrap(),
+            &"build",
+            &"--quiet",
+            &"--config",
+            &config,
+            &"--output",
+            &out,
         ],
-    );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
     );
 }
 
@@ -377,20 +390,10 @@ fn kept_exports_are_the_originals_and_never_what_the_site_withholds() {
 
     // The keeper's private backup has everything, as received, and is a valid bag.
     let private = dir.path().join("private");
-    let out = hindsight(
+    let config = site.join("hindsight.toml");
+    run_ok(
         dir.path(),
-        &[
-            "backup",
-            "--config",
-            site.join("hindsight.toml").to_str().unwrap(),
-            "--private",
-            private.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        &[&"backup", &"--config", &config, &"--private", &private],
     );
     assert_eq!(
         std::fs::read(private.join("data/exports/jira/exports/jira/LU-page-0.xml")).unwrap(),
