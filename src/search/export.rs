@@ -68,7 +68,7 @@ pub const FILTER_BLOCK_BITS: u32 = 16;
 /// Children per node of the term tree (and the most separators in `root.js`).
 pub const FANOUT: usize = 256;
 /// A leaf is closed once it holds this many characters.
-pub const LEAF_TARGET: usize = 3_000;
+pub const LEAF_TARGET: usize = 6_000;
 /// First chunks smaller than this are kept inline in the leaf.
 pub const INLINE_MAX: usize = 48;
 /// A pack of first chunks is closed once it holds this many characters.
