@@ -1,6 +1,9 @@
 //! Source-history pages: one page per commit (`commits/ab/<sha>.html`), the commits that landed
 //! on each branch (paginated), the releases (`releases/index.html`, one page per release with
-//! the issues first fixed in it and its commits), and the Development panel of issue pages.
+//! the issues first fixed in it and its commits), the history of each path more than one commit
+//! changed (`paths/<bucket>/<hash>.html`), and the Development panel of issue pages. A commit's
+//! diff shows each file under a header (anchor `file-<slug of the path>`, link to the path's
+//! history) with old and new line numbers, read from the hunk headers, beside the text.
 //!
 //! Commit pages are rendered in parallel chunks, each loading its commits from the archive
 //! store and their diffs from the build cache; memory stays bounded by the chunk size. Commit
@@ -8,7 +11,7 @@
 //! pages when the issue is published, commit ids to commit pages when they name exactly one
 //! commit, URLs to themselves; everything else stays text.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
@@ -179,6 +182,9 @@ fn hash_pattern() -> &'static Regex {
 pub(super) struct CommitContext<'a> {
     references: References,
     diffs: Option<&'a DiffCache>,
+    /// The paths more than one commit changed, each with those commits (positions in the
+    /// history, newest first): they have a history page.
+    paths: HashMap<String, Vec<u32>>,
 }
 
 impl<'a> CommitContext<'a> {
@@ -186,6 +192,7 @@ impl<'a> CommitContext<'a> {
         Ok(CommitContext {
             references: References::from_config(r.config)?,
             diffs: r.diffs,
+            paths: HashMap::new(),
         })
     }
 }
@@ -366,6 +373,32 @@ impl Renderer<'_> {
             .and_then(|r| r.diff_cap)
             .unwrap_or(crate::source::DEFAULT_DIFF_CAP) as u64;
         let diff = diff.unwrap_or_default();
+        // Each file's anchor (`file-<slug of its path>`, unique on the page) and header.
+        let mut anchors = HashSet::new();
+        let heads: Vec<FileHead> = commit
+            .diffstat
+            .iter()
+            .map(|s| {
+                let mut anchor = format!("file-{}", slug(&s.path));
+                let mut k = 1;
+                while !anchors.insert(anchor.clone()) {
+                    k += 1;
+                    anchor = format!("file-{}-{k}", slug(&s.path));
+                }
+                let label = match &s.old_path {
+                    Some(old) if *old != s.path => format!("{old} → {}", s.path),
+                    _ => s.path.clone(),
+                };
+                FileHead {
+                    anchor,
+                    label,
+                    history: cc
+                        .paths
+                        .contains_key(&s.path)
+                        .then(|| format!("{root}{}", path_page(&s.path, 1))),
+                }
+            })
+            .collect();
         let (diff_html, sections) = if diffs_off || diff.text.is_empty() {
             (None, 0)
         } else {
@@ -374,20 +407,21 @@ impl Renderer<'_> {
             } else {
                 mask_emails(&diff.text).into_owned()
             };
-            let (html, n) = diff_html(&masked);
+            let (html, n) = diff_html(&masked, &heads);
             (Some(html), n)
         };
         let stats: Vec<StatView> = commit
             .diffstat
             .iter()
+            .zip(heads)
             .enumerate()
-            .map(|(k, s)| StatView {
+            .map(|(k, (s, head))| StatView {
                 path: s.path.clone(),
                 old_path: s.old_path.clone(),
                 added: s.added,
                 removed: s.removed,
                 binary: s.binary,
-                anchor: (k < sections).then(|| format!("diff-{}", k + 1)),
+                anchor: (k < sections).then_some(head.anchor),
             })
             .collect();
         let same_committer = commit.committer.name == commit.author.name
@@ -494,7 +528,8 @@ impl Renderer<'_> {
         if h.commits.is_empty() {
             return Ok((0, 0));
         }
-        let cc = CommitContext::new(self)?;
+        let mut cc = CommitContext::new(self)?;
+        cc.paths = self.paths_changed_twice()?;
         let pages = AtomicU64::new(0);
         // Chunks in id order (the store's and the cache's key order), each loaded and
         // rendered by one thread: both cores stay busy, memory stays bounded.
@@ -515,9 +550,78 @@ impl Renderer<'_> {
             progress.advance(chunk.len() as u64);
             Ok::<(), Error>(())
         })?;
+        let paths = self.render_paths(&cc.paths, sink)?;
         drop(cc);
-        let listings = self.render_branches(sink)? + self.render_releases(sink)?;
+        let listings = self.render_branches(sink)? + self.render_releases(sink)? + paths;
         Ok((pages.load(Ordering::Relaxed), listings))
+    }
+
+    /// The paths more than one commit of the history changed (either side of a rename), each
+    /// with those commits, newest first.
+    fn paths_changed_twice(&self) -> Result<HashMap<String, Vec<u32>>> {
+        let h = self.history();
+        let mut paths: HashMap<String, Vec<u32>> = HashMap::new();
+        self.linked.store.for_each_commit(|c| {
+            if let Some(i) = h.index_of(&c.id) {
+                for s in c.diffstat {
+                    if let Some(old) = s.old_path.filter(|o| *o != s.path) {
+                        paths.entry(old).or_default().push(i);
+                    }
+                    paths.entry(s.path).or_default().push(i);
+                }
+            }
+            Ok(())
+        })?;
+        paths.retain(|_, commits| {
+            commits.sort_unstable();
+            commits.dedup();
+            commits.len() > 1
+        });
+        Ok(paths)
+    }
+
+    /// Each path's history page (`paths/<bucket>/<hash>.html`, paginated): the commits that
+    /// changed it, newest first. Returns the number of pages.
+    fn render_paths(&self, paths: &HashMap<String, Vec<u32>>, sink: &dyn PageSink) -> Result<u64> {
+        let size = self.config.page_size;
+        let mut jobs: Vec<(&str, usize)> = paths
+            .iter()
+            .flat_map(|(path, list)| {
+                (1..=list.len().div_ceil(size).max(1)).map(move |p| (path.as_str(), p))
+            })
+            .collect();
+        jobs.sort_unstable();
+        jobs.par_iter().try_for_each(|&(path, page)| {
+            let file = path_page(path, page);
+            let root = root_of(&file);
+            let list = &paths[path];
+            let (members, total) = page_of(list, page, size);
+            let items: Vec<CommitRow> =
+                members.iter().map(|&i| self.commit_row(i, &root)).collect();
+            // The pages of one path share a folder.
+            let href = |p: usize| {
+                let f = path_page(path, p);
+                f.rsplit('/').next().unwrap_or(&f).to_string()
+            };
+            let pager = serde_json::json!({
+                "current": page,
+                "total": total,
+                "prev": (page > 1).then(|| href(page - 1)),
+                "next": (page < total).then(|| href(page + 1)),
+            });
+            let mut c = self.context(&root);
+            c.insert("heading", &format!("History of {path}"));
+            c.insert("branch", path);
+            c.insert("what", &format!("changed {path}"));
+            c.insert("count", &list.len());
+            c.insert("items", &items);
+            c.insert("fork", &None::<CommitRow>);
+            c.insert("tip", &None::<CommitRow>);
+            c.insert("pager", &pager);
+            c.insert("index_href", &format!("{root}commits/index.html"));
+            sink.put(&file, self.render("commits.html", &c)?.as_bytes())
+        })?;
+        Ok(jobs.len() as u64)
     }
 
     fn pager(page: usize, total: usize) -> serde_json::Value {
@@ -812,32 +916,80 @@ fn release_named_by(version: &str) -> Option<String> {
     Some(crate::source::releases::Version(parts).name())
 }
 
-/// The diff text as HTML: one section per file (anchored `diff-N`), runs of lines of one kind
-/// in one span (`dh` header, `dk` hunk, `da` added, `dd` removed, `dc` context, `dn` note).
-/// Returns the HTML and the number of file sections.
-fn diff_html(text: &str) -> (String, usize) {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
+/// A file's header on a commit page: its anchor, the path as shown, and the page of the
+/// commits that changed it (when more than one did).
+#[derive(Debug, Default)]
+struct FileHead {
+    anchor: String,
+    label: String,
+    history: Option<String>,
+}
+
+/// The diff text as HTML: one section per file (anchored as `heads` says, `diff-N` past its
+/// end), its header (the path, a link to its history), then two narrow columns of line numbers
+/// (old and new side, hidden from screen readers and not selectable) beside the text, whose
+/// runs of lines of one kind are in one span (`dh` header, `dk` hunk, `da` added, `dd`
+/// removed, `dc` context, `dn` note). Returns the HTML and the number of file sections.
+fn diff_html(text: &str, heads: &[FileHead]) -> (String, usize) {
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
     let mut files = 0;
     let mut in_header = false;
     let mut open: Option<&str> = None;
-    let close = |out: &mut String, open: &mut Option<&str>| {
-        if open.take().is_some() {
-            out.push_str("</span>");
-        }
+    let mut numbers = LineNumbers::default();
+    // The current file's text and number columns.
+    let (mut body, mut olds, mut news) = (String::new(), String::new(), String::new());
+    let finish = |out: &mut String, body: &mut String, olds: &mut String, news: &mut String| {
+        // A newline right after `<pre>` is dropped by HTML parsers: each column starts with one.
+        out.push_str("<div class=\"diff-body\"><pre class=\"ln\" aria-hidden=\"true\">\n");
+        out.push_str(olds);
+        out.push_str("</pre><pre class=\"ln\" aria-hidden=\"true\">\n");
+        out.push_str(news);
+        out.push_str("</pre><pre class=\"diff-text\">");
+        out.push_str(body);
+        out.push_str("</pre></div></section>\n");
+        body.clear();
+        olds.clear();
+        news.clear();
     };
     for line in text.lines() {
         if line.starts_with("diff --git ") {
-            close(&mut out, &mut open);
+            if open.take().is_some() {
+                body.push_str("</span>");
+            }
             if files > 0 {
-                out.push_str("</pre></section>\n");
+                finish(&mut out, &mut body, &mut olds, &mut news);
             }
             files += 1;
             in_header = true;
-            out.push_str(&format!(
-                "<section class=\"diff-file\" id=\"diff-{files}\"><pre class=\"diff-text\">"
-            ));
+            match heads.get(files - 1) {
+                Some(head) => {
+                    out.push_str("<section class=\"diff-file\" id=\"");
+                    escape_into(&mut out, &head.anchor);
+                    out.push_str("\"><div class=\"diff-head\"><a class=\"path\" href=\"#");
+                    escape_into(&mut out, &head.anchor);
+                    out.push_str("\">");
+                    escape_into(&mut out, &head.label);
+                    out.push_str("</a>");
+                    if let Some(href) = &head.history {
+                        out.push_str(" <a class=\"history\" href=\"");
+                        escape_into(&mut out, href);
+                        out.push_str("\">History</a>");
+                    }
+                    out.push_str("</div>");
+                }
+                None => out.push_str(&format!(
+                    "<section class=\"diff-file\" id=\"diff-{files}\">"
+                )),
+            }
         } else if files == 0 {
             continue;
+        }
+        let (old, new) = numbers.next(line);
+        for (column, n) in [(&mut olds, old), (&mut news, new)] {
+            if let Some(n) = n {
+                column.push_str(&n.to_string());
+            }
+            column.push('\n');
         }
         let class = if line.starts_with("@@") {
             in_header = false;
@@ -855,20 +1007,97 @@ fn diff_html(text: &str) -> (String, usize) {
         };
         // Each hunk header gets its own span; other kinds run on.
         if open != Some(class) || class == "dk" {
-            close(&mut out, &mut open);
-            out.push_str("<span class=\"");
-            out.push_str(class);
-            out.push_str("\">");
+            if open.take().is_some() {
+                body.push_str("</span>");
+            }
+            body.push_str("<span class=\"");
+            body.push_str(class);
+            body.push_str("\">");
             open = Some(class);
         }
-        escape_into(&mut out, line);
-        out.push('\n');
+        escape_into(&mut body, line);
+        body.push('\n');
     }
-    close(&mut out, &mut open);
+    if open.is_some() {
+        body.push_str("</span>");
+    }
     if files > 0 {
-        out.push_str("</pre></section>\n");
+        finish(&mut out, &mut body, &mut olds, &mut news);
     }
     (out, files)
+}
+
+/// The old and new line numbers of a unified diff's lines, from its hunk headers
+/// (`@@ -a,b +c,d @@`): a context line has both, a removed line the old, an added line the new;
+/// file headers, hunk headers, `\ No newline at end of file` notes and binary files have none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct LineNumbers {
+    /// The next line's number on each side.
+    old: u32,
+    new: u32,
+    /// The lines of the hunk still to come on each side.
+    old_left: u32,
+    new_left: u32,
+}
+
+impl LineNumbers {
+    /// The hunk a hunk header starts, if the line is one.
+    fn hunk(line: &str) -> Option<LineNumbers> {
+        let rest = line.strip_prefix("@@ -")?;
+        let (old, rest) = rest.split_once(" +")?;
+        let (new, _) = rest.split_once(" @@")?;
+        let range = |r: &str| -> Option<(u32, u32)> {
+            match r.split_once(',') {
+                Some((start, len)) => Some((start.parse().ok()?, len.parse().ok()?)),
+                None => Some((r.parse().ok()?, 1)),
+            }
+        };
+        let (old, old_left) = range(old)?;
+        let (new, new_left) = range(new)?;
+        Some(LineNumbers {
+            old,
+            new,
+            old_left,
+            new_left,
+        })
+    }
+
+    /// The numbers of the next line of the diff (old side, new side).
+    fn next(&mut self, line: &str) -> (Option<u32>, Option<u32>) {
+        if line.starts_with("diff --git ") || line.starts_with("@@") {
+            *self = Self::hunk(line).unwrap_or_default();
+            return (None, None);
+        }
+        let old = |s: &mut Self| {
+            s.old_left -= 1;
+            s.old += 1;
+            s.old - 1
+        };
+        let new = |s: &mut Self| {
+            s.new_left -= 1;
+            s.new += 1;
+            s.new - 1
+        };
+        match line.as_bytes().first() {
+            Some(b'-') if self.old_left > 0 => (Some(old(self)), None),
+            Some(b'+') if self.new_left > 0 => (None, Some(new(self))),
+            Some(b' ') | None if self.old_left > 0 && self.new_left > 0 => {
+                (Some(old(self)), Some(new(self)))
+            }
+            _ => (None, None),
+        }
+    }
+}
+
+/// The page of the commits that changed a path: `paths/<bucket>/<hash>.html` (a 64-bit hash of
+/// the path, its first two digits the bucket), then `<hash>-2.html`….
+fn path_page(path: &str, page: usize) -> String {
+    let name = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(path.as_bytes()));
+    if page == 1 {
+        format!("paths/{}/{name}.html", &name[..2])
+    } else {
+        format!("paths/{}/{name}-{page}.html", &name[..2])
+    }
 }
 
 /// (list, page) for every page of every list, `size` items a page; an empty list has one page.
@@ -919,8 +1148,10 @@ mod tests {
 
     #[test]
     fn diff_lines_are_classed_and_escaped() {
-        let (html, n) =
-            diff_html("diff --git a/x b/x\nindex 1..2\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-<a>\n+&b\n");
+        let (html, n) = diff_html(
+            "diff --git a/x b/x\nindex 1..2\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-<a>\n+&b\n",
+            &[],
+        );
         assert_eq!(n, 1);
         assert!(
             html.contains(
@@ -937,6 +1168,82 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("id=\"diff-1\""));
+    }
+
+    /// Each line's numbers as `old:new`, blank for a side without one.
+    fn numbered(text: &str) -> Vec<String> {
+        let mut numbers = LineNumbers::default();
+        let show = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+        text.lines()
+            .map(|l| {
+                let (o, n) = numbers.next(l);
+                format!("{}:{}", show(o), show(n))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn line_numbers_follow_the_hunk_headers() {
+        let text = "diff --git a/x b/x\nindex 1..2 100644\n--- a/x\n+++ b/x\n\
+                    @@ -8,4 +8,5 @@ fn f() {\n a\n-b\n+c\n+d\n \n e\n\
+                    @@ -100 +101,0 @@\n-z\n\
+                    diff --git a/new b/new\nnew file mode 100644\nindex 0000000..3\n--- /dev/null\n+++ b/new\n\
+                    @@ -0,0 +1,2 @@\n+one\n+two\n\\ No newline at end of file\n";
+        assert_eq!(
+            numbered(text),
+            [
+                ":", ":", ":", ":", ":", "8:8", "9:", ":9", ":10", "10:11", "11:12", ":", "100:",
+                ":", ":", ":", ":", ":", ":", ":1", ":2", ":",
+            ]
+        );
+    }
+
+    #[test]
+    fn line_numbers_skip_notes_binaries_and_odd_lines() {
+        // No newline at the end of either side: the notes have no numbers, the count goes on.
+        let text = "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -3,2 +3,2 @@\n k\n-old\n\\ No newline at end of file\n+new\n\\ No newline at end of file\n";
+        assert_eq!(
+            numbered(text),
+            [":", ":", ":", ":", "3:3", "4:", ":", ":4", ":"]
+        );
+        // A binary file has no hunk, so no numbers, even for lines that look like changes.
+        let binary = "diff --git a/b.png b/b.png\nindex 1..2 100644\nBinary files a/b.png and b/b.png differ\n-x\n+y\n";
+        assert!(numbered(binary).iter().all(|n| n == ":"));
+        // A malformed hunk header numbers nothing; lines past a hunk's counts have no number.
+        assert!(numbered("@@ -x +1 @@\n a\n").iter().all(|n| n == ":"));
+        assert_eq!(numbered("@@ -1 +1 @@\n a\n b\n"), [":", "1:1", ":"]);
+    }
+
+    #[test]
+    fn files_get_their_anchor_header_and_numbers() {
+        let heads = [FileHead {
+            anchor: "file-x-1234".into(),
+            label: "a<b".into(),
+            history: Some("../../paths/ab/abc.html".into()),
+        }];
+        let (html, n) = diff_html(
+            "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -2 +2,2 @@\n-a\n+b\n+c\ndiff --git a/y b/y\nBinary files a/y and b/y differ\n",
+            &heads,
+        );
+        assert_eq!(n, 2);
+        assert!(html.contains("<section class=\"diff-file\" id=\"file-x-1234\"><div class=\"diff-head\"><a class=\"path\" href=\"#file-x-1234\">a&lt;b</a> <a class=\"history\" href=\"../../paths/ab/abc.html\">History</a></div>"), "{html}");
+        assert!(html.contains("<pre class=\"ln\" aria-hidden=\"true\">\n\n\n\n\n2\n\n\n</pre><pre class=\"ln\" aria-hidden=\"true\">\n\n\n\n\n\n2\n3\n</pre>"), "{html}");
+        // Past the heads given, sections keep a numbered anchor.
+        assert!(html.contains("id=\"diff-2\""), "{html}");
+    }
+
+    #[test]
+    fn path_pages_are_bucketed_and_short() {
+        let p = path_page("lustre/llite/file.c", 1);
+        assert!(p.starts_with("paths/") && p.ends_with(".html"), "{p}");
+        let name = p.rsplit('/').next().unwrap();
+        assert_eq!(&p[6..8], &name[..2]);
+        assert_eq!(name.len(), 16 + 5);
+        assert_eq!(
+            path_page("lustre/llite/file.c", 2),
+            p.replace(".html", "-2.html")
+        );
+        assert_ne!(path_page("README", 1), path_page("readme", 1));
     }
 
     #[test]

@@ -581,3 +581,52 @@ fn unknown_repository_keys_are_refused() {
     let e = build(&f.site).unwrap_err().to_string();
     assert!(e.contains("diff_caps"), "{e}");
 }
+
+#[test]
+fn diffs_have_line_numbers_file_anchors_and_path_histories() {
+    let (f, _) = built("");
+    let c2 = f.commit_page("c2");
+    // The hunk `@@ -17,7 +17,7 @@`: line 20 replaced, three lines of context each side.
+    assert!(c2.contains("@@ -17,7 +17,7 @@"), "{c2}");
+    assert!(
+        c2.contains("<pre class=\"ln\" aria-hidden=\"true\">\n\n\n\n\n\n17\n18\n19\n20\n\n21\n22\n23\n</pre><pre class=\"ln\" aria-hidden=\"true\">\n\n\n\n\n\n17\n18\n19\n\n20\n21\n22\n23\n</pre><pre class=\"diff-text\">"),
+        "{c2}"
+    );
+    // The file's anchor, linked from the list of files.
+    let anchor = c2
+        .split("<section class=\"diff-file\" id=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap();
+    assert!(anchor.starts_with("file-lustre-llite-file-c-"), "{anchor}");
+    assert!(
+        c2.contains(&format!("<a href=\"#{anchor}\">lustre/llite/file.c</a>")),
+        "{c2}"
+    );
+    // Its history: c1 and c2 changed it, newest first.
+    let history = c2
+        .split("class=\"history\" href=\"../../")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap();
+    assert!(
+        history.starts_with("paths/") && history.ends_with(".html"),
+        "{history}"
+    );
+    let page = f.page(history);
+    assert!(page.contains("History of lustre/llite/file.c"), "{page}");
+    assert!(
+        page.contains("2 commits changed lustre/llite/file.c"),
+        "{page}"
+    );
+    let (at2, at1) = (
+        page.find(&format!("../../{}", commit_path(f.id("c2")))),
+        page.find(&format!("../../{}", commit_path(f.id("c1")))),
+    );
+    assert!(at2.is_some() && at1.is_some() && at2 < at1, "{page}");
+    // A path only one commit changed has no history page.
+    let c6 = f.commit_page("c6");
+    assert!(c6.contains("id=\"file-lustre-big-c-"), "{c6}");
+    assert!(!c6.contains("class=\"history\""), "{c6}");
+    assert_links_resolve(&f.site);
+}

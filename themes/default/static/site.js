@@ -115,8 +115,8 @@
       openHelp();
     }
   });
-  // Long log lines scroll sideways; a block that overflows gets a "Wrap lines" toggle, and is
-  // made focusable so that it can be scrolled from the keyboard.
+  // Long log lines scroll sideways; a block that overflows gets a "Wrap lines" toggle (but for
+  // a diff's text), and is made focusable so that it can be scrolled from the keyboard.
   function addToggles() {
     var blocks = document.querySelectorAll('.text pre, pre.plain-text, .diff pre');
     for (var i = 0; i < blocks.length; i++) {
@@ -125,6 +125,8 @@
       if (pre.scrollWidth <= pre.clientWidth + 2) continue;
       pre.setAttribute('data-wrap-toggle', '');
       if (!pre.hasAttribute('tabindex')) pre.setAttribute('tabindex', '0');
+      // A diff's text lines up with its line-number columns: it scrolls, never wraps.
+      if (pre.parentNode.classList.contains('diff-body')) continue;
       var b = document.createElement('button');
       b.type = 'button';
       b.className = 'toggle-wrap';
