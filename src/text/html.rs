@@ -411,10 +411,13 @@ fn tracker_url_key(url: &str) -> Option<String> {
     re.captures(url).map(|c| c[1].to_string())
 }
 
+/// A web address in text: with a scheme (`https://…`, `ftp://…`), or starting `www.` as GitHub
+/// and JIRA link it (`www.lustre.org` links to `http://www.lustre.org`).
 fn url_pattern() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r#"\b(?:https?|ftp)://[^\s<>"'()\[\]{}]+[^\s<>"'()\[\]{}.,;:!?]"#).unwrap()
+        Regex::new(r#"\b(?:(?:https?|ftp)://|www\.)[^\s<>"'()\[\]{}]+[^\s<>"'()\[\]{}.,;:!?]"#)
+            .unwrap()
     })
 }
 
@@ -578,11 +581,19 @@ fn linkify_text(text: &str, ctx: &LinkContext, link_urls: bool, out: &mut String
             {
                 raw = raw[..cut].trim_end_matches(['.', ',', ';', ':', '!', '?']);
             }
-            if !raw.contains("://") || raw.ends_with("://") {
+            // `www.` needs a domain after it (`www.lustre.org`, not `www.`).
+            let www = raw.starts_with("www.");
+            if www && !raw[4..].contains(|c: char| c.is_ascii_alphanumeric()) {
+                continue;
+            }
+            if !www && (!raw.contains("://") || raw.ends_with("://")) {
                 continue;
             }
             let m_end = m.start() + raw.len();
-            let url = decode_entities(raw);
+            let url = match www {
+                true => format!("http://{}", decode_entities(raw)),
+                false => decode_entities(raw).into_owned(),
+            };
             let href = match ctx.tracker_url_href(&url) {
                 Some(local) => format!("<a href=\"{}\" class=\"issue-link\">", escape(&local)),
                 None => format!(
@@ -866,6 +877,20 @@ mod tests {
         assert_eq!(
             out,
             "<pre class=\"plain-text\"><a href=\"../../../issues/LU/1/LU-1000.html\" class=\"issue-link\">LU-1000</a> fixes LU-999; see <a href=\"../../../issues/LU/0/LU-12.html\" class=\"issue-link\">https://jira.hpdd.intel.com/browse/LU-12</a> and <a href=\"http://x.org/a_b\" rel=\"nofollow noopener noreferrer\">http://x.org/a_b</a>.</pre>"
+        );
+    }
+
+    #[test]
+    fn addresses_starting_www_are_linked_as_http() {
+        let out = with_ctx(|c| {
+            plain_text(
+                "Docs at www.lustre.org/manual, (www.whamcloud.com). Not awww.x nor a bare www. here; http://www.x.org/ once.",
+                c,
+            )
+        });
+        assert_eq!(
+            out,
+            "<pre class=\"plain-text\">Docs at <a href=\"http://www.lustre.org/manual\" rel=\"nofollow noopener noreferrer\">www.lustre.org/manual</a>, (<a href=\"http://www.whamcloud.com\" rel=\"nofollow noopener noreferrer\">www.whamcloud.com</a>). Not awww.x nor a bare www. here; <a href=\"http://www.x.org/\" rel=\"nofollow noopener noreferrer\">http://www.x.org/</a> once.</pre>"
         );
     }
 
