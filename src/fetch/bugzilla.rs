@@ -251,35 +251,13 @@ fn fetch_xml(ctx: &Ctx, ids: &[u64]) -> Result<(Vec<u8>, u64, u64), FetchError> 
             ctx.base,
             encode(&a.id)
         );
-        match ctx.client.get_capped(&url, cap) {
-            Ok(Some(bytes)) => {
-                ctx.counts.attachments.fetch_add(1, Ordering::Relaxed);
-                ctx.counts
-                    .attachment_bytes
-                    .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                Ok(Some(base64(&bytes)))
-            }
-            Ok(None) => {
-                ctx.counts
-                    .attachments_skipped
-                    .fetch_add(1, Ordering::Relaxed);
-                Ok(None)
-            }
-            // As for JIRA: an attachment the server lost or hides is listed, not copied.
-            Err(
-                e @ FetchError::Status {
-                    status: 403 | 404 | 410,
-                    ..
-                },
-            ) => {
-                ctx.counts
-                    .attachments_missing
-                    .fetch_add(1, Ordering::Relaxed);
-                ctx.progress.note(&format!("attachment not copied: {e}"));
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
+        // As for JIRA: an attachment the server lost or hides is listed, not copied.
+        ctx.attachment_outcome(ctx.client.get_capped(&url, cap).map(|found| {
+            found.map(|bytes| {
+                let n = bytes.len() as u64;
+                (base64(&bytes), n)
+            })
+        }))
     })?;
     // Put each one's data in, from the last so the earlier spans stay where they are.
     let mut doc = doc;

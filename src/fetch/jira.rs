@@ -705,37 +705,13 @@ fn download_attachments(ctx: &Ctx, page: &Value) -> Result<(), FetchError> {
         }
     }
     parallel(ctx.config.max_in_flight, &jobs, |(url, dest)| {
-        match ctx
+        // One attachment JIRA lost or hides does not stop the harvest: it is listed, not
+        // copied, as the build does with any attachment whose file is missing.
+        let fetched = ctx
             .client
             .download(url, dest, ctx.config.attachment_size_cap)
-        {
-            Ok(Some(bytes)) => {
-                ctx.counts.attachments.fetch_add(1, Ordering::Relaxed);
-                ctx.counts
-                    .attachment_bytes
-                    .fetch_add(bytes, Ordering::Relaxed);
-            }
-            Ok(None) => {
-                ctx.counts
-                    .attachments_skipped
-                    .fetch_add(1, Ordering::Relaxed);
-            }
-            // One attachment JIRA lost or hides does not stop the harvest: it is listed, not
-            // copied, as the build does with any attachment whose file is missing.
-            Err(
-                e @ FetchError::Status {
-                    status: 403 | 404 | 410,
-                    ..
-                },
-            ) => {
-                ctx.counts
-                    .attachments_missing
-                    .fetch_add(1, Ordering::Relaxed);
-                ctx.progress.note(&format!("attachment not copied: {e}"));
-            }
-            Err(e) => return Err(e),
-        }
-        Ok(())
+            .map(|found| found.map(|bytes| ((), bytes)));
+        ctx.attachment_outcome(fetched).map(|_| ())
     })?;
     Ok(())
 }

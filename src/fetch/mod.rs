@@ -356,6 +356,43 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Counts what became of one attachment file: copied (its value and bytes), over the size
+    /// cap (`None`), or lost or hidden by the server (403, 404, 410: listed, not copied, and
+    /// noted, as the build does with any missing file). Any other error stops the harvest.
+    pub fn attachment_outcome<T>(
+        &self,
+        fetched: Result<Option<(T, u64)>, FetchError>,
+    ) -> Result<Option<T>, FetchError> {
+        match fetched {
+            Ok(Some((value, bytes))) => {
+                self.counts.attachments.fetch_add(1, Ordering::Relaxed);
+                self.counts
+                    .attachment_bytes
+                    .fetch_add(bytes, Ordering::Relaxed);
+                Ok(Some(value))
+            }
+            Ok(None) => {
+                self.counts
+                    .attachments_skipped
+                    .fetch_add(1, Ordering::Relaxed);
+                Ok(None)
+            }
+            Err(
+                e @ FetchError::Status {
+                    status: 403 | 404 | 410,
+                    ..
+                },
+            ) => {
+                self.counts
+                    .attachments_missing
+                    .fetch_add(1, Ordering::Relaxed);
+                self.progress.note(&format!("attachment not copied: {e}"));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Writes page `page` of run `run` atomically.
     pub fn write_page(&self, run: u32, page: u32, bytes: &[u8]) -> Result<(), FetchError> {
         let path = self.folder.join(files::file_name(self.kind, run, page));

@@ -208,6 +208,12 @@ impl Staging {
         Ok(())
     }
 
+    /// Records a file kept from the published site.
+    fn kept(&self, path: &str, entry: Entry) {
+        self.unchanged.fetch_add(1, Ordering::Relaxed);
+        self.record(path, entry);
+    }
+
     fn record(&self, path: &str, entry: Entry) {
         self.entries
             .lock()
@@ -268,8 +274,7 @@ impl Staging {
         let target = self.staging.join(path);
         self.bytes.fetch_add(size as u64, Ordering::Relaxed);
         if let Some(prev) = self.keep_published(path, &target, &sha256) {
-            self.unchanged.fetch_add(1, Ordering::Relaxed);
-            self.record(path, Entry { source, ..prev });
+            self.kept(path, Entry { source, ..prev });
             return Ok(());
         }
         // No manifest entry at all (a site built before manifests, or a lost cache): compare.
@@ -277,15 +282,12 @@ impl Staging {
             let published = self.output.join(path);
             if same_as_published(&published) && fs::hard_link(&published, &target).is_ok() {
                 if let Some(stat) = Stat::read(&target) {
-                    self.unchanged.fetch_add(1, Ordering::Relaxed);
-                    self.record(
-                        path,
-                        Entry {
-                            sha256,
-                            stat,
-                            source,
-                        },
-                    );
+                    let entry = Entry {
+                        sha256,
+                        stat,
+                        source,
+                    };
+                    self.kept(path, entry);
                     return Ok(());
                 }
             }
@@ -352,8 +354,7 @@ impl PageSink for Staging {
                 && fs::hard_link(&published, &target).is_ok()
             {
                 self.bytes.fetch_add(prev.stat.size, Ordering::Relaxed);
-                self.unchanged.fetch_add(1, Ordering::Relaxed);
-                self.record(path, *prev);
+                self.kept(path, *prev);
                 return Ok(());
             }
         }

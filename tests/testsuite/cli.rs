@@ -20,22 +20,8 @@ fn get(addr: &str, path: &str) -> (String, String) {
 fn serve_answers_with_mime_types_and_index_pages() {
     let (_dir, site) = example();
     build(&site).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hindsight"))
-        .args(["serve", "--port", "0"])
-        .arg(site.join("public"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let public = site.join("public");
+    let (mut child, addr) = start_serve(&site, &["--port", "0", public.to_str().unwrap()]);
     assert!(addr.starts_with("127.0.0.1:"), "{addr}");
 
     let (head, body) = get(&addr, "/");
