@@ -270,7 +270,7 @@ impl<'a> Renderer<'a> {
         let mut report = RenderReport::default();
         let other = AtomicU64::new(0);
         for (path, bytes) in templates::static_files(&self.inputs.theme) {
-            sink.put(path, bytes)?;
+            sink.put(path, &bytes)?;
             other.fetch_add(1, Ordering::Relaxed);
         }
         for page in &self.pages {

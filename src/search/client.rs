@@ -128,6 +128,9 @@ struct Sel {
     required: bool,
     /// Terms found in the index for the group's atoms (a quoted phrase: its pairs).
     found: u32,
+    /// A quoted phrase of three words or more, matched by its pairs: its words, which a
+    /// document's text must hold in a row before the document is listed (`sel.check`).
+    check: Option<Vec<String>>,
 }
 
 struct Hit {
@@ -463,6 +466,9 @@ impl StaticIndex {
             sel.phrase = true;
             sel.required = true;
             sel.found = terms.len() as u32;
+            if g.atoms.len() > 2 {
+                sel.check = Some(g.atoms.clone());
+            }
             return Ok((sel, terms));
         }
         for (i, a) in g.atoms.iter().enumerate() {
@@ -683,6 +689,11 @@ impl StaticIndex {
         }
 
         let full = |sel: &Sel| (1u32 << sel.atoms.min(31)).wrapping_sub(1);
+        // Quoted phrases of three words or more: their pairs narrow the candidates, the text
+        // of each candidate about to be listed decides (`checked`); one that fails is out.
+        let checks: Vec<&[String]> = sels.iter().filter_map(|s| s.check.as_deref()).collect();
+        let mut checked: HashSet<usize> = HashSet::new();
+        let mut rejected: HashSet<usize> = HashSet::new();
         let mut load: Vec<usize> = (0..terms.len()).collect();
         loop {
             for &ti in &load {
@@ -694,7 +705,9 @@ impl StaticIndex {
                 t.chunks += 1;
                 let sel = &sels[t.group];
                 for (q, d) in buf {
-                    if (excluding || !filter_sets.is_empty()) && !allowed(d) {
+                    if (excluding || !filter_sets.is_empty()) && !allowed(d)
+                        || rejected.contains(&d)
+                    {
                         continue;
                     }
                     let x = docs.entry(d).or_insert_with(|| (vec![0; ng], vec![0; ng]));
@@ -749,6 +762,27 @@ impl StaticIndex {
                     .then(b.ord.cmp(&a.ord))
             });
 
+            if !checks.is_empty() {
+                let pending: Vec<usize> = list
+                    .iter()
+                    .take(want)
+                    .map(|h| h.ord)
+                    .filter(|d| !checked.contains(d))
+                    .collect();
+                if !pending.is_empty() {
+                    for d in pending {
+                        if self.holds_phrases(d, &checks)? {
+                            checked.insert(d);
+                        } else {
+                            rejected.insert(d);
+                            docs.remove(&d);
+                        }
+                    }
+                    load.clear();
+                    continue;
+                }
+            }
+
             // settled()
             let mut per = vec![0u64; ng];
             let mut open_g = vec![false; ng];
@@ -798,7 +832,8 @@ impl StaticIndex {
                     })
             };
             if settled || chars >= BUDGET_CHARS {
-                let exact = terms.iter().all(|t| t.done);
+                let exact = terms.iter().all(|t| t.done)
+                    && (checks.is_empty() || list.iter().all(|h| checked.contains(&h.ord)));
                 return Ok(Ranked { hits: list, exact });
             }
             // The next chunk of each open term whose unread postings may still score at least
@@ -815,6 +850,25 @@ impl StaticIndex {
                 })
                 .collect();
         }
+    }
+
+    /// Whether document `ord` holds each of `phrases` (atoms in a row) in its key, title,
+    /// text, components or labels (`holdsPhrases` in search.js). A document whose text was cut
+    /// holds them as far as the reader can tell.
+    fn holds_phrases(&self, ord: usize, phrases: &[&[String]]) -> Result<bool> {
+        let r = self.record(ord)?;
+        if r.get(9).and_then(Value::as_u64) == Some(1) {
+            return Ok(true);
+        }
+        let text = self.text(ord, &r)?;
+        let s = |i: usize| r.get(i).and_then(Value::as_str).unwrap_or_default();
+        let mut parts = vec![s(1).to_string(), s(2).to_string(), text];
+        if let Some(more) = r.get(8).and_then(Value::as_array) {
+            parts.extend(more.iter().filter_map(Value::as_str).map(str::to_string));
+        }
+        Ok(phrases
+            .iter()
+            .all(|atoms| parts.iter().any(|p| has_phrase(p, atoms))))
     }
 
     /// The text of document `ord` whose record is `rec` (`textOf` in search.js): from its text

@@ -33,7 +33,12 @@
 //!   gaps (the first from the block start, the next minus one), or `b` and a bitmap, six
 //!   documents per character.
 //! * `d/<i/1000>/<i%1000>.js`: records of documents `i*g .. i*g+g-1`:
-//!   `[kind, key, title, path, status, type, year, x]`, `x` the text shard of the document.
+//!   `[kind, key, title, path, status, type, year, x, more, cut]`, `x` the text shard of the
+//!   document, `more` its components and labels (which are searched with the text), `cut` 1
+//!   when its text was cut to [`super::index::TEXT_MAX_BYTES`]; `more` and `cut` are left
+//!   out when empty. A quoted phrase of three words or more is checked against the key, the
+//!   title, the text and `more` of each result before it is listed (its pairs only narrow the
+//!   candidates), unless the text was cut.
 //! * `x/<i/1000>/<i%1000>.js`: text shard `i`: `[first, text, text, …]`, the texts
 //!   ([`super::index::search_text`]: description, environment, comments or commit message, what
 //!   the pages publish) of documents `first, first+1, …`, packed up to [`TEXT_PACK`] bytes (a
@@ -284,9 +289,19 @@ pub(crate) fn export(
                 .unwrap_or_default()
                 .to_string();
             let x = texts.add(&mut out, s * DOCS_PER_SHARD + i, text)?;
-            recs.push(serde_json::json!([
-                m.kind, m.key, m.title, m.path, m.status, m.itype, m.year, x
-            ]));
+            let mut rec =
+                serde_json::json!([m.kind, m.key, m.title, m.path, m.status, m.itype, m.year, x]);
+            // What a phrase may stand in beyond the title and the text: the components and
+            // labels (indexed with the body), and whether the text was cut.
+            let more: Vec<&String> = m.components.iter().chain(&m.labels).collect();
+            if !more.is_empty() || m.cut {
+                let a = rec.as_array_mut().expect("a record is an array");
+                a.push(serde_json::json!(more));
+                if m.cut {
+                    a.push(serde_json::json!(1));
+                }
+            }
+            recs.push(rec);
         }
         out.put(&bucket("d", s), &json(&recs))?;
     }

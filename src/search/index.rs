@@ -106,6 +106,10 @@ pub(crate) struct Meta {
     pub fix: Vec<String>,
     pub versions: Vec<String>,
     pub labels: Vec<String>,
+    /// Whether the document's text was cut to [`TEXT_MAX_BYTES`]: a phrase past the cut can
+    /// not be checked against the text, so its pairs are taken at their word.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cut: bool,
 }
 
 impl Meta {
@@ -146,9 +150,10 @@ impl Meta {
 
 /// A document's text as the static index keeps it for snippets: its blocks with every run of
 /// whitespace made one space, cut to [`TEXT_MAX_BYTES`] at a character boundary.
-pub(crate) fn search_text(blocks: &[String]) -> String {
+/// Says too whether anything was cut.
+pub(crate) fn search_text(blocks: &[String]) -> (String, bool) {
     let mut out = String::new();
-    'outer: for b in blocks {
+    for b in blocks {
         for w in b.split_whitespace() {
             let space = usize::from(!out.is_empty());
             if out.len() + space + w.len() > TEXT_MAX_BYTES {
@@ -161,7 +166,7 @@ pub(crate) fn search_text(blocks: &[String]) -> String {
                         out.push(c);
                     }
                 }
-                break 'outer;
+                return (out, true);
             }
             if space == 1 {
                 out.push(' ');
@@ -169,7 +174,7 @@ pub(crate) fn search_text(blocks: &[String]) -> String {
             out.push_str(w);
         }
     }
-    out
+    (out, false)
 }
 
 pub(crate) fn index_dir(cache_dir: &Path) -> PathBuf {
@@ -244,7 +249,9 @@ pub(crate) fn open(cache_dir: &Path) -> Result<Index> {
 }
 
 fn document(f: &Fields, d: SearchDoc) -> Result<TantivyDocument> {
+    let (text, cut) = search_text(&d.body);
     let meta = Meta {
+        cut,
         kind: match d.kind {
             DocKind::Issue => 0,
             DocKind::Commit => 1,
@@ -272,7 +279,7 @@ fn document(f: &Fields, d: SearchDoc) -> Result<TantivyDocument> {
         doc.add_text(f.body, b);
         doc.add_text(f.body_pairs, b);
     }
-    doc.add_text(f.text, search_text(&d.body));
+    doc.add_text(f.text, text);
     for (field, value) in meta.facets() {
         doc.add_text(f.filter, query::filter_term(field, &value));
         if matches!(field, "fix" | "version") {
@@ -342,10 +349,12 @@ mod tests {
 
     #[test]
     fn texts_are_collapsed_and_capped() {
-        assert_eq!(search_text(&["a  b\n c".into(), " d ".into()]), "a b c d");
-        let long = search_text(&["wörd ".repeat(30_000)]);
+        let short = search_text(&["a  b\n c".into(), " d ".into()]);
+        assert_eq!(short, ("a b c d".to_string(), false));
+        let (long, cut) = search_text(&["wörd ".repeat(30_000)]);
+        assert!(cut);
         assert!(long.len() <= TEXT_MAX_BYTES && long.len() > TEXT_MAX_BYTES - 8);
         assert!(long.starts_with("wörd wörd"));
-        assert_eq!(search_text(&[]), "");
+        assert_eq!(search_text(&[]), (String::new(), false));
     }
 }

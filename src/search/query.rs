@@ -6,8 +6,10 @@
 //!   a pasted log line with other pids and addresses still finds its issue);
 //! * `"a phrase"`: only documents where its words stand next to each other, in order (each
 //!   two neighbouring words of the phrase are a *pair* term of the index,
-//!   [`super::tokenize::pair_term`]; a document must hold all of the phrase's pairs); the
-//!   phrase may stand beside other words and filters, and one found nowhere matches nothing;
+//!   [`super::tokenize::pair_term`]; a document must hold all of the phrase's pairs, and for a
+//!   phrase of three words or more its text, title, components or labels must hold the words
+//!   in a row, checked on the document's text shard before it is listed); the phrase may stand
+//!   beside other words and filters, and one found nowhere matches nothing;
 //! * `prefix*`: the word's completions (at most [`MAX_EXPANSIONS`]); the last word of a query
 //!   is a prefix too unless the query ends in a space or a closing quote — the same rule
 //!   while typing, after Enter, for a shared link and in the terminal;

@@ -38,6 +38,8 @@ const QUERIES: &[&str] = &[
     // phrases
     "\"lock cancel\"",
     "\"unable to mount\"",
+    "\"unable to mount\" client",
+    "\"lustre network driver\"",
     "\"rc = -2\"",
     "\"mount the MGS\"",
     "\"lock cancel",
@@ -202,6 +204,12 @@ fn the_terminal_and_the_page_give_the_same_answers() {
     assert!(has("\"cancel lock\"", "LU-1008") && !has("\"cancel lock\"", "LU-1001"));
     assert_eq!(keys(at("\"cancel lock request\"")), ["LU-1008"]);
     assert!(!has("\"lock cancel\" contention", "LU-1009"));
+    // Three words: each pair is not enough, the words must stand in a row.
+    assert!(has("\"unable to mount\"", "LU-1003"));
+    assert!(!has("\"unable to mount\"", "LU-1010"));
+    assert!(!has("\"unable to mount\" client", "LU-1010"));
+    // …in the key, the title, the text, a component or a label.
+    assert_eq!(keys(at("\"lustre network driver\"")), ["LU-1010"]);
     assert!(keys(at("\"no such phrase anywhere\"")).is_empty());
     // The snippet comes from where the words are, 50 KB into LU-1007's text.
     assert_eq!(keys(at("ofd_destroy_by_fid"))[0], "LU-1007");

@@ -140,6 +140,17 @@ pub fn fixture_docs() -> Vec<SearchDoc> {
         2020,
         &["Under contention the lock is held while the cancel is queued."],
     ));
+    // A phrase of three words whose pairs are here, but apart ("unable to", "to mount"), and
+    // a phrase found only in the component.
+    v.push(issue(
+        "LU-1010",
+        "Remount fails on the client",
+        "Open",
+        "Lustre Network Driver",
+        "",
+        2020,
+        &["The client was unable to reconnect, so we had to mount it by hand."],
+    ));
     v.push(long_issue());
     v.push(SearchDoc {
         kind: DocKind::Commit,
@@ -473,16 +484,13 @@ pub fn write_site(
     pages: bool,
 ) -> hindsight::search::SearchReport {
     fs::create_dir_all(dir.join("static")).unwrap();
-    fs::copy(
-        repo().join("themes/default/static/search.js"),
-        dir.join("static/search.js"),
-    )
-    .unwrap();
-    for f in ["site.js", "style.css"] {
-        let _ = fs::copy(
-            repo().join("themes/default/static").join(f),
-            dir.join("static").join(f),
-        );
+    // The client, the site script and the style as a build publishes them.
+    let theme = hindsight::inputs::Theme {
+        root: repo().join("themes/default"),
+        files: Default::default(),
+    };
+    for (path, bytes) in hindsight::render::templates::static_files(&theme) {
+        fs::write(dir.join(path), bytes).unwrap();
     }
     let t = tera();
     let mut ctx = tera::Context::new();

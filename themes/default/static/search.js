@@ -598,7 +598,7 @@
     if (!p) { p = get(bucket('d', s)); shardCache.set(s, p); }
     return p.then(function (recs) {
       var x = recs[ord % r.g];
-      return { ord: ord, kind: x[0] === 0 ? 'issue' : 'commit', key: x[1], title: x[2], path: x[3], status: x[4], type: x[5], year: x[6], xs: x[7] };
+      return { ord: ord, kind: x[0] === 0 ? 'issue' : 'commit', key: x[1], title: x[2], path: x[3], status: x[4], type: x[5], year: x[6], xs: x[7], more: x[8] || [], cut: x[9] === 1 };
     });
   }
 
@@ -744,6 +744,8 @@
         sel.phrase = true;
         sel.required = true;
         sel.found = sel.terms.length;
+        // Three words or more: the pairs narrow, the text decides (holdsPhrases).
+        if (g.atoms.length > 2) sel.check = g.atoms.slice();
         return sel;
       });
     }
@@ -781,6 +783,10 @@
     var docs = new Map(); // ord -> {g: Float64Array per group score, atoms: per group bitmask}
     var ng = sels.length;
     var chars = 0;
+    // Quoted phrases of three words or more: the text of each candidate about to be listed
+    // decides; one that fails is out (checked, rejected).
+    var checks = sels.filter(function (s) { return s.check; }).map(function (s) { return s.check; });
+    var checked = new Set(), rejected = new Set();
     function qScore(q) { return r.w[q]; }
 
     function apply(t, s) {
@@ -791,7 +797,7 @@
       var sel = sels[t.group];
       for (var i = 0; i < buf.length; i += 2) {
         var d = buf[i + 1];
-        if ((excluding || filterSets.length) && !allowed(d)) continue;
+        if ((excluding || filterSets.length) && !allowed(d) || rejected.has(d)) continue;
         var x = docs.get(d);
         if (!x) { x = { ord: d, gs: new Float64Array(ng), am: new Array(ng).fill(0) }; docs.set(d, x); }
         var sc = qScore(buf[i]) * t.weight;
@@ -869,9 +875,21 @@
 
     function loop() {
       var list = ranked();
+      if (checks.length) {
+        var pending = list.slice(0, want).map(function (h) { return h.ord; }).filter(function (d) { return !checked.has(d); });
+        if (pending.length) {
+          return Promise.all(pending.map(function (d) { return holdsPhrases(r, d, checks); })).then(function (ok) {
+            pending.forEach(function (d, i) {
+              if (ok[i]) checked.add(d); else { rejected.add(d); docs.delete(d); }
+            });
+            return loop();
+          });
+        }
+      }
       if (settled(list) || chars >= BUDGET_CHARS) {
-        var exact = terms.every(function (t) { return t.done; });
-        return { hits: list, total: list.length, exact: exact };
+        var exact = terms.every(function (t) { return t.done; }) &&
+          (!checks.length || list.every(function (h) { return checked.has(h.ord); }));
+        return { hits: list, total: list.length, exact: exact, checks: checks, checked: checked, rejected: rejected };
       }
       // Show what is known while more postings load (once).
       if (early) { early({ hits: list, total: list.length, exact: false, partial: true }); early = null; }
@@ -909,6 +927,20 @@
       if (l && x[0] <= l[1]) l[1] = Math.max(l[1], x[1]); else out.push([x[0], x[1]]);
     });
     return out;
+  }
+
+  // Whether document d holds each phrase (atoms in a row) in its key, title, text, components
+  // or labels (holds_phrases in client.rs); one whose text was cut does as far as we can tell.
+  function holdsPhrases(r, d, phrases) {
+    return recordIn(r, d).then(function (x) {
+      if (x.cut) return true;
+      return textOf(x).then(function (t) {
+        var parts = [x.key, x.title, t].concat(x.more);
+        return phrases.every(function (atoms) {
+          return parts.some(function (p) { return hasPhrase(p, atoms); });
+        });
+      });
+    });
   }
 
   // Whether the atoms appear in a row in text.
@@ -955,13 +987,25 @@
     return (a > 0 ? '…' : '') + text.slice(a, b) + (b < len ? '…' : '');
   }
 
-  // Records of the hits from..from+n, phrase matches first, with texts and snippets.
+  // Records of the hits from..from+n (the named keys first), phrase matches first, with texts
+  // and snippets. A quoted phrase of three words or more that rank() left unchecked (past the
+  // first `want`) is checked here; a result that fails is dropped and the page refilled.
   function page(res, from, n) {
     return root().then(function (r) {
-      var ords = [];
-      if (from === 0) res.key.forEach(function (d) { ords.push(d); });
-      res.hits.forEach(function (h) { if (ords.length < from + n + res.key.length && res.key.indexOf(h.ord) < 0) ords.push(h.ord); });
+      var ords = res.key.slice();
+      res.hits.forEach(function (h) {
+        if (ords.length < from + n && res.key.indexOf(h.ord) < 0 && !(res.rejected && res.rejected.has(h.ord))) ords.push(h.ord);
+      });
       ords = ords.slice(from, from + n);
+      var unchecked = res.checks && res.checks.length ? ords.filter(function (d) { return res.key.indexOf(d) < 0 && !res.checked.has(d); }) : [];
+      if (unchecked.length) {
+        return Promise.all(unchecked.map(function (d) { return holdsPhrases(r, d, res.checks); })).then(function (ok) {
+          unchecked.forEach(function (d, i) {
+            if (ok[i]) res.checked.add(d); else { res.rejected.add(d); res.total--; }
+          });
+          return page(res, from, n);
+        });
+      }
       return Promise.all(ords.map(function (d) {
         return recordIn(r, d).then(function (x) {
           return textOf(x).then(function (t) {
@@ -970,20 +1014,20 @@
             return x;
           });
         });
-      }));
-    }).then(function (recs) {
-      var phrases = res.query.groups.filter(function (g) { return g.phrase && g.atoms.length > 1; });
-      if (!phrases.length) return recs;
-      var keyed = recs.map(function (x, i) {
-        var text = x.title + '\n' + x.text;
-        var v = phrases.filter(function (g) { return hasPhrase(text, g.atoms); }).length;
-        return { x: x, v: v, i: i };
+      })).then(function (recs) {
+        var phrases = res.query.groups.filter(function (g) { return g.phrase && g.atoms.length > 1; });
+        if (!phrases.length) return recs;
+        var keyed = recs.map(function (x, i) {
+          var text = x.title + '\n' + x.text;
+          var v = phrases.filter(function (g) { return hasPhrase(text, g.atoms); }).length;
+          return { x: x, v: v, i: i };
+        });
+        keyed.sort(function (a, b) {
+          var ak = res.key.indexOf(a.x.ord) >= 0, bk = res.key.indexOf(b.x.ord) >= 0;
+          return (bk - ak) || (b.v - a.v) || (a.i - b.i);
+        });
+        return keyed.map(function (k) { return k.x; });
       });
-      keyed.sort(function (a, b) {
-        var ak = res.key.indexOf(a.x.ord) >= 0, bk = res.key.indexOf(b.x.ord) >= 0;
-        return (bk - ak) || (b.v - a.v) || (a.i - b.i);
-      });
-      return keyed.map(function (k) { return k.x; });
     });
   }
 
