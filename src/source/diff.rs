@@ -227,43 +227,40 @@ pub(super) fn diff_all(
                     for (id, cached) in block.iter().zip(cached) {
                         let entry = &graph[*id];
                         let (cap, text) = wanted[entry.repo];
-                        let worker = match &mut workers[entry.repo] {
-                            Some(w) => w,
-                            slot => slot.insert(match Worker::new(&repos[entry.repo].0) {
-                                Ok(w) => w,
-                                Err(e) => {
-                                    let _ = tx.send(Err(e));
-                                    return;
-                                }
-                            }),
-                        };
                         let usable = cached.filter(|r| r.cap == cap || (!text && r.cap != NO_TEXT));
-                        let result = worker
-                            .commit(id, &repos[entry.repo].1, config.show_emails)
-                            .and_then(|mut commit| {
-                                let (stat, record) = match usable {
-                                    Some(r) => (r.stat, None),
-                                    None => {
-                                        computed.fetch_add(1, Ordering::Relaxed);
-                                        let t0 = std::time::Instant::now();
-                                        let r = worker.diff(graph, entry, cap)?;
-                                        if std::env::var_os("HS_TRACE").is_some()
-                                            && t0.elapsed().as_millis() > 300
-                                        {
-                                            eprintln!(
-                                                "slow {} {:?} files {}",
-                                                id,
-                                                t0.elapsed(),
-                                                r.stat.len()
-                                            );
-                                        }
-                                        let bytes = r.encode();
-                                        (r.stat, Some(bytes))
+                        let result = (|| -> Result<Done> {
+                            let mut commit = entry.commit.clone();
+                            let record = match usable {
+                                Some(r) => {
+                                    commit.diffstat = r.stat;
+                                    None
+                                }
+                                None => {
+                                    // A repository handle only for the threads that diff.
+                                    let worker = match &mut workers[entry.repo] {
+                                        Some(w) => w,
+                                        slot => slot.insert(Worker::new(&repos[entry.repo].0)?),
+                                    };
+                                    computed.fetch_add(1, Ordering::Relaxed);
+                                    let t0 = std::time::Instant::now();
+                                    let r = worker.diff(graph, entry, cap)?;
+                                    if std::env::var_os("HS_TRACE").is_some()
+                                        && t0.elapsed().as_millis() > 300
+                                    {
+                                        eprintln!(
+                                            "slow {} {:?} files {}",
+                                            id,
+                                            t0.elapsed(),
+                                            r.stat.len()
+                                        );
                                     }
-                                };
-                                commit.diffstat = stat;
-                                Ok(Done { commit, record })
-                            });
+                                    let bytes = r.encode();
+                                    commit.diffstat = r.stat;
+                                    Some(bytes)
+                                }
+                            };
+                            Ok(Done { commit, record })
+                        })();
                         let failed = result.is_err();
                         if tx.send(result).is_err() || failed {
                             return;
@@ -359,7 +356,6 @@ pub(super) struct Worker {
     repo: gix::Repository,
     platform: gix::diff::blob::Platform,
     state: gix::diff::tree::State,
-    buf: Vec<u8>,
     old_tree: Vec<u8>,
     new_tree: Vec<u8>,
     old_blob: Vec<u8>,
@@ -390,29 +386,11 @@ impl Worker {
             repo,
             platform,
             state: Default::default(),
-            buf: Vec::new(),
             old_tree: Vec::new(),
             new_tree: Vec::new(),
             old_blob: Vec::new(),
             new_blob: Vec::new(),
         })
-    }
-
-    pub(super) fn commit(
-        &mut self,
-        id: &str,
-        mailmap: &gix::mailmap::Snapshot,
-        show_emails: bool,
-    ) -> Result<Commit> {
-        let oid = ObjectId::from_hex(id.as_bytes())
-            .map_err(|e| git_error(self.repo.git_dir(), "bad id", e))?;
-        let data = self
-            .repo
-            .objects
-            .try_find(&oid, &mut self.buf)
-            .map_err(|e| git_error(self.repo.git_dir(), &format!("cannot read commit {id}"), e))?
-            .ok_or_else(|| git_error(self.repo.git_dir(), "commit disappeared", id))?;
-        Ok(RawCommit::parse(data.data).to_model(id, mailmap, show_emails))
     }
 
     /// Diffs a commit against its first parent.

@@ -304,11 +304,13 @@ pub fn read(
     Ok((history, report))
 }
 
-/// Per commit, what the diff pass needs: repository, tree, parents (ids, in order).
+/// Per commit, what the diff pass needs: repository, tree, parents (ids, in order), and the
+/// commit as the walk parsed it (read once, not again for the diff).
 struct GraphEntry {
     repo: usize,
     tree: ObjectId,
     parents: Vec<ObjectId>,
+    commit: Commit,
 }
 
 #[derive(Default)]
@@ -422,6 +424,7 @@ impl Walk {
                         .tree
                         .unwrap_or_else(|| ObjectId::empty_tree(gix::hash::Kind::Sha1)),
                     parents: raw.parents,
+                    commit,
                 },
             );
         }
