@@ -1,0 +1,64 @@
+//! The git stage alone, timed: what `hindsight build` spends reading a site's repositories
+//! (the walk, then the diff pass against the diff cache), without the other stages around it.
+//! A benchmark for the warm git stage (issue #19: at most 2 s on the Lustre history once the
+//! diff cache is warm).
+//!
+//! ```sh
+//! cargo run --release --example git-stage -- --config hindsight.toml [--runs 3]
+//! ```
+//!
+//! Each run opens a fresh, empty archive store in a scratch folder (as a build does: the store
+//! is rebuilt every build) and uses the config's own build cache for the diffs, so the first
+//! run may compute diffs and the next ones read them. Prints one line per run and the median.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use hindsight::source::references::References;
+use hindsight::store::Store;
+use hindsight::{Config, Quiet};
+
+fn main() -> Result<()> {
+    let mut config = PathBuf::from("hindsight.toml");
+    let mut runs = 3usize;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--config" => config = args.next().context("--config FILE")?.into(),
+            "--runs" => runs = args.next().context("--runs N")?.parse()?,
+            _ => bail!("unknown argument {a}"),
+        }
+    }
+    let config = Config::load(&config)?;
+    let scratch = tempfile::tempdir()?;
+    let mut totals = Vec::new();
+    for run in 1..=runs {
+        let store = Store::create(&scratch.path().join(format!("store-{run}.redb")))?;
+        let started = Instant::now();
+        let references = References::from_config(&config)?;
+        let (_, report) = hindsight::source::read(&config, &references, &store, &Quiet)?;
+        let total = started.elapsed();
+        println!(
+            "run {run}: {:.2} s (walk {:.2} s, diffs {:.2} s): {}",
+            total.as_secs_f64(),
+            report.walk_time.as_secs_f64(),
+            report.diff_time.as_secs_f64(),
+            report.summary()
+        );
+        totals.push(total.as_secs_f64());
+    }
+    totals.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "median of {runs}: {:.2} s ({} cores, load {})",
+        totals[totals.len() / 2],
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split(' ')
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    Ok(())
+}
