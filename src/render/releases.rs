@@ -77,7 +77,10 @@ fn paginate(sections: &[Section], size: usize) -> Vec<Vec<(usize, usize, usize)>
                 room = size.max(1);
             }
             let end = (start + room).min(sec.commits.len());
-            pages.last_mut().expect("one page at least").push((s, start, end));
+            pages
+                .last_mut()
+                .expect("one page at least")
+                .push((s, start, end));
             room -= end - start;
             start = end;
         }
@@ -158,7 +161,11 @@ impl Renderer<'_> {
         let fix: IssueFix = h.issue_fix(key)?;
         let ship = |s: &Shipment| ShipmentView {
             release: self.release_link(s.release, root),
-            commits: s.commits.iter().map(|&c| self.short_link(c, root)).collect(),
+            commits: s
+                .commits
+                .iter()
+                .map(|&c| self.short_link(c, root))
+                .collect(),
         };
         Some(FixView {
             fixed: fix.fixed.as_ref().map(ship),
@@ -323,7 +330,11 @@ impl Renderer<'_> {
                     ),
                 })
                 .collect();
-            let neighbour = |i: usize| h.releases.get(i).map(|_| self.release_link(i as u32, &root));
+            let neighbour = |i: usize| {
+                h.releases
+                    .get(i)
+                    .map(|_| self.release_link(i as u32, &root))
+            };
             // The compare views this release is in: with its predecessor, and with each
             // release that follows it.
             let followers: Vec<Link> = h
@@ -495,11 +506,7 @@ mod tests {
         let pages = paginate(&[section(2), section(4), section(1)], 3);
         assert_eq!(
             pages,
-            vec![
-                vec![(0, 0, 2), (1, 0, 1)],
-                vec![(1, 1, 4)],
-                vec![(2, 0, 1)]
-            ]
+            vec![vec![(0, 0, 2), (1, 0, 1)], vec![(1, 1, 4)], vec![(2, 0, 1)]]
         );
     }
 }

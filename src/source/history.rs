@@ -614,7 +614,11 @@ mod tests {
     #[test]
     fn compare_sets_between_consecutive_releases() {
         let h = sample();
-        let ids = |v: &[u32]| v.iter().map(|&c| h.commits[c as usize].id.clone()).collect::<Vec<_>>();
+        let ids = |v: &[u32]| {
+            v.iter()
+                .map(|&c| h.commits[c as usize].id.clone())
+                .collect::<Vec<_>>()
+        };
         // 1.1.0 is a line's first release: it follows 1.0.0; 2.0.0 follows 1.1.0.
         let prev: Vec<Option<u32>> = h.releases.iter().map(|r| r.previous).collect();
         assert_eq!(prev, [None, Some(0), Some(1)]);
@@ -633,7 +637,7 @@ mod tests {
         let mut h = sample();
         let set = |h: &mut History, id: &str, key: &str| {
             let i = h.index_of(id).unwrap() as usize;
-            h.commits[i].candidates = vec![(key.to_string(), true)];
+            h.commits[i].candidates.push((key.to_string(), true));
         };
         set(&mut h, "f1", "LU-1"); // master, 2.0.0
         set(&mut h, "b1", "LU-1"); // its port on b1_1, 1.1.0
@@ -659,7 +663,10 @@ mod tests {
 
         let f = h.issue_fix("LU-3").unwrap();
         assert!(f.fixed.is_none());
-        assert_eq!(f.main_unreleased.iter().map(|&c| id(c)).collect::<Vec<_>>(), ["a5"]);
+        assert_eq!(
+            f.main_unreleased.iter().map(|&c| id(c)).collect::<Vec<_>>(),
+            ["a5"]
+        );
         assert_eq!(name(f.backports[0].release), "1.1.0");
 
         let f = h.issue_fix("LU-4").unwrap();

@@ -23,7 +23,7 @@ await check('the releases index links the compare view, which lists both directi
   await page.getByRole('link', { name: 'Next →' }).first().click();
   await page.waitForURL(/1\.1\.0\/2\.html$/);
   const h = await headings(page);
-  assert(h.join('|') === 'In 1.1.0, not in 1.0.0|In 1.0.0, not in 1.1.0', `page 2: ${h}`);
+  assert(h.join('|') === 'In 1.1.0, not in 1.0.0 (continued)|In 1.0.0, not in 1.1.0', `page 2: ${h}`);
   assert(log.errors.length === 0, `console errors: ${log.errors.join(' | ')}`);
   await context.close();
 });

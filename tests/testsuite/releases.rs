@@ -97,7 +97,9 @@ pub fn releases_site() -> Releases {
     ids.insert(
         "p1",
         r.commit(
-            &format!("LU-1 ldlm: fix the cancel race\n\nLustre-commit: {m1}\nChange-Id: {change}\n"),
+            &format!(
+                "LU-1 ldlm: fix the cancel race\n\nLustre-commit: {m1}\nChange-Id: {change}\n"
+            ),
             &[("lustre/ldlm/ldlm_lock.c", "fixed\n")],
         ),
     );
@@ -173,7 +175,10 @@ fn groups(page: &str) -> Vec<(String, Vec<String>)> {
 
 fn text(html: &str) -> String {
     let tags = regex::Regex::new(r"<[^>]+>").unwrap();
-    tags.replace_all(html, "").split_whitespace().collect::<Vec<_>>().join(" ")
+    tags.replace_all(html, "")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The text of the issue page's "fixed in" line.
@@ -231,7 +236,10 @@ fn release_pages_list_fixed_issues_and_commits_by_component() {
     assert_eq!(issues_of(&m), ["LU-1", "LU-4"]);
     let lu1_row = &m[m.find(">LU-1</a>").unwrap()..];
     let lu1_row = &lu1_row[..lu1_row.find("</tr>").unwrap()];
-    assert!(lu1_row.contains(&s("p1")) && lu1_row.contains("back-port"), "{lu1_row}");
+    assert!(
+        lu1_row.contains(&s("p1")) && lu1_row.contains("back-port"),
+        "{lu1_row}"
+    );
     // 1.0.0: the initial import has no component.
     let r = f.page("releases/1.0.0/index.html");
     assert_eq!(
@@ -273,11 +281,20 @@ fn compare_views_list_the_commits_in_one_release_and_not_the_other() {
     assert!(!std::path::Path::new(&f.site.join("public/releases/compare/1.0.1...1.1.0")).exists());
     // Linked from both releases and from the index.
     let href = "compare/1.0.0...1.1.0/index.html";
-    assert!(f.page("releases/1.1.0/index.html").contains(&format!("../{href}")));
-    assert!(f.page("releases/1.0.0/index.html").contains(&format!("../{href}")));
-    assert!(f.page("releases/1.0.0/index.html").contains("../compare/1.0.0...1.0.1/index.html"));
+    assert!(f
+        .page("releases/1.1.0/index.html")
+        .contains(&format!("\"../../releases/{href}\"")));
+    assert!(f
+        .page("releases/1.0.0/index.html")
+        .contains(&format!("\"../../releases/{href}\"")));
+    assert!(f
+        .page("releases/1.0.0/index.html")
+        .contains("\"../../releases/compare/1.0.0...1.0.1/index.html\""));
     let index = f.page("releases/index.html");
-    assert!(index.contains(&format!("href=\"../releases/{href}\">1.0.0 → 1.1.0</a>")), "{index}");
+    assert!(
+        index.contains(&format!("href=\"../releases/{href}\">1.0.0 → 1.1.0</a>")),
+        "{index}"
+    );
 }
 
 #[test]
@@ -319,5 +336,8 @@ fn issue_pages_say_where_the_fix_shipped_and_where_it_was_back_ported() {
     );
     // The line links the releases and the commits.
     let page = f.page("issues/LU/0/LU-1.html");
-    assert!(page.contains("href=\"../../../releases/1.0.1/index.html\">1.0.1</a>"), "{page}");
+    assert!(
+        page.contains("href=\"../../../releases/1.0.1/index.html\">1.0.1</a>"),
+        "{page}"
+    );
 }
