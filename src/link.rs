@@ -17,7 +17,8 @@ use crate::import::{Imported, People};
 use crate::keys::{issue_path, split_key};
 use crate::model::{Issue, Person, Timestamp};
 use crate::observe::count;
-use crate::source::history::History;
+use crate::source::history::{CommitInfo, History};
+use crate::source::shipped::subsystem;
 use crate::store::Store;
 use crate::text::html::Resolve;
 
@@ -161,6 +162,20 @@ impl Linked {
             .collect();
         history.link(|k| self.issue(k).is_some(), |p| projects.contains(p));
         self.history = history;
+    }
+
+    /// The component a commit belongs to in release notes: the subsystem its subject names
+    /// (`LU-1234 ldlm: …` → `ldlm`), else the first component of the first published issue it
+    /// cites, lower-cased; `None` when neither says.
+    pub fn commit_component(&self, commit: &CommitInfo) -> Option<String> {
+        subsystem(&commit.subject).or_else(|| {
+            commit
+                .references
+                .iter()
+                .filter_map(|k| self.issue(k))
+                .find_map(|s| s.components.first())
+                .map(|c| c.to_lowercase())
+        })
     }
 
     /// The summary of a published issue.

@@ -1,7 +1,7 @@
 //! Source-history pages: one page per commit (`commits/ab/<sha>.html`), the commits that landed
-//! on each branch (paginated), the releases (`releases/index.html`, one page per release with
-//! the issues first fixed in it and its commits), the history of each path more than one commit
-//! changed (`paths/<bucket>/<hash>.html`), and the Development panel of issue pages. A commit's
+//! on each branch (paginated), the history of each path more than one commit
+//! changed (`paths/<bucket>/<hash>.html`), and the Development panel of issue pages (release
+//! pages are `releases.rs`'s). A commit's
 //! diff shows each file under a header (anchor `file-<slug of the path>`, link to the path's
 //! history) with old and new line numbers, read from the hunk headers, beside the text.
 //!
@@ -19,7 +19,8 @@ use rayon::prelude::*;
 use regex::Regex;
 use serde::Serialize;
 
-use super::{listing_path, page_of, root_of, slug, status_class, value_slug, Renderer, TimeView};
+use super::releases::FixView;
+use super::{page_of, root_of, slug, Renderer, TimeView};
 use crate::error::{Error, Result};
 use crate::keys::{commit_path, looks_like_commit_id, split_key};
 use crate::model::{Commit, Issue, Signature};
@@ -47,12 +48,7 @@ fn branch_dir(name: &str) -> String {
     }
 }
 
-/// The folder of a release's pages (`releases/2.15.0/`): canonical names are digits and dots.
-fn release_dir(name: &str) -> String {
-    format!("releases/{name}")
-}
-
-fn page_file(dir: &str, page: usize) -> String {
+pub(super) fn page_file(dir: &str, page: usize) -> String {
     if page == 1 {
         format!("{dir}/index.html")
     } else {
@@ -60,15 +56,16 @@ fn page_file(dir: &str, page: usize) -> String {
     }
 }
 
+/// A named link.
 #[derive(Serialize)]
-struct Link {
-    name: String,
-    href: String,
+pub(super) struct Link {
+    pub(super) name: String,
+    pub(super) href: String,
 }
 
 /// One commit in a listing or panel.
 #[derive(Serialize)]
-struct CommitRow {
+pub(super) struct CommitRow {
     id: String,
     short: String,
     href: String,
@@ -147,8 +144,8 @@ struct CommitView {
 /// An issue page's Development panel.
 #[derive(Serialize)]
 pub(super) struct Development {
-    /// Git's first release containing a fix for the issue.
-    first_release: Option<Link>,
+    /// Where the fix shipped: "fixed in 2.15.0 (commit …), back-ported to 2.14.1 (…)".
+    fix: FixView,
     /// The tracker's fix versions, shown beside it.
     fix_versions: Vec<String>,
     /// Commits citing the issue, ports of one change (same Change-Id) together.
@@ -202,7 +199,7 @@ impl Renderer<'_> {
         &self.linked.history
     }
 
-    fn commit_row(&self, i: u32, root: &str) -> CommitRow {
+    pub(super) fn commit_row(&self, i: u32, root: &str) -> CommitRow {
         let h = self.history();
         let c = &h.commits[i as usize];
         CommitRow {
@@ -222,14 +219,6 @@ impl Renderer<'_> {
         Link {
             name: name.clone(),
             href: format!("{root}{}", page_file(&branch_dir(name), 1)),
-        }
-    }
-
-    fn release_link(&self, r: u32, root: &str) -> Link {
-        let name = &self.history().releases[r as usize].name;
-        Link {
-            name: name.clone(),
-            href: format!("{root}{}", page_file(&release_dir(name), 1)),
         }
     }
 
@@ -624,7 +613,7 @@ impl Renderer<'_> {
         Ok(jobs.len() as u64)
     }
 
-    fn pager(page: usize, total: usize) -> serde_json::Value {
+    pub(super) fn pager(page: usize, total: usize) -> serde_json::Value {
         let href = |p: usize| {
             if p == 1 {
                 "index.html".to_string()
@@ -728,115 +717,6 @@ impl Renderer<'_> {
         Ok(1 + jobs.len() as u64)
     }
 
-    /// `releases/index.html` and each release's pages.
-    fn render_releases(&self, sink: &dyn PageSink) -> Result<u64> {
-        let h = self.history();
-        let size = self.config.page_size;
-        let mut per_release: Vec<Vec<u32>> = vec![Vec::new(); h.releases.len()];
-        for (i, c) in h.commits.iter().enumerate() {
-            if let Some(r) = c.first_release {
-                per_release[r as usize].push(i as u32);
-            }
-        }
-        // Fix-version facet values naming each release (`Lustre 2.15.0` for `2.15.0`).
-        let mut fix_versions: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut seen = std::collections::BTreeSet::new();
-        for s in &self.linked.issues {
-            for v in &s.fix_versions {
-                if seen.insert(v.clone()) {
-                    if let Some(name) = release_named_by(v) {
-                        fix_versions.entry(name).or_default().push(v.to_string());
-                    }
-                }
-            }
-        }
-        let root = "../";
-        let rows: Vec<_> = h
-            .releases
-            .iter()
-            .enumerate()
-            .rev()
-            .map(|(r, rel)| {
-                serde_json::json!({
-                    "name": rel.name,
-                    "href": format!("{root}{}", page_file(&release_dir(&rel.name), 1)),
-                    "tags": rel.tags,
-                    "date": rel.date.as_ref().map(TimeView::of),
-                    "commits": per_release[r].len(),
-                    "issues": rel.issues.len(),
-                })
-            })
-            .collect();
-        let mut c = self.context(root);
-        c.insert("releases", &rows);
-        c.insert("commits_href", &format!("{root}commits/index.html"));
-        sink.put(
-            "releases/index.html",
-            self.render("releases.html", &c)?.as_bytes(),
-        )?;
-        let jobs = page_jobs(&per_release, size);
-        jobs.par_iter().try_for_each(|&(r, page)| {
-            let rel = &h.releases[r];
-            let path = page_file(&release_dir(&rel.name), page);
-            let root = root_of(&path);
-            let list = &per_release[r];
-            let (members, total) = page_of(list, page, size);
-            let items: Vec<CommitRow> = members
-                .iter()
-                .map(|&i| self.commit_row(i, &root))
-                .collect();
-            let issues: Vec<_> = if page == 1 {
-                rel.issues
-                    .iter()
-                    .map(|k| {
-                        let s = self.linked.issue(k);
-                        serde_json::json!({
-                            "key": k,
-                            "href": s.map(|s| format!("{root}{}.html", s.path())),
-                            "summary": s.map(|s| s.summary.clone()),
-                            "status": s.and_then(|s| s.status.clone()),
-                            "status_class": status_class(s.and_then(|s| s.status_category.as_deref())),
-                            "fix_versions": s.map(|s| s.fix_versions.clone()).unwrap_or_default(),
-                        })
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let tracker_versions: Vec<Link> = fix_versions
-                .get(&rel.name)
-                .into_iter()
-                .flatten()
-                .map(|v| Link {
-                    name: v.clone(),
-                    href: format!(
-                        "{root}{}",
-                        listing_path("fix-version", &value_slug("fix-version", v), 1)
-                    ),
-                })
-                .collect();
-            let neighbour = |i: usize| {
-                h.releases.get(i).map(|x| Link {
-                    name: x.name.clone(),
-                    href: format!("{root}{}", page_file(&release_dir(&x.name), 1)),
-                })
-            };
-            let mut c = self.context(&root);
-            c.insert("release", rel);
-            c.insert("date", &rel.date.as_ref().map(TimeView::of));
-            c.insert("issues", &issues);
-            c.insert("items", &items);
-            c.insert("count", &list.len());
-            c.insert("tracker_versions", &tracker_versions);
-            c.insert("previous", &r.checked_sub(1).and_then(neighbour));
-            c.insert("next", &neighbour(r + 1));
-            c.insert("pager", &Self::pager(page, total));
-            c.insert("releases_href", &format!("{root}releases/index.html"));
-            sink.put(&path, self.render("release.html", &c)?.as_bytes())
-        })?;
-        Ok(1 + jobs.len() as u64)
-    }
-
     /// The Development panel of an issue page: `None` when no commit cites the issue.
     pub(super) fn development(&self, issue: &Issue, root: &str) -> Option<Development> {
         let h = self.history();
@@ -897,23 +777,12 @@ impl Renderer<'_> {
             })
             .collect();
         Some(Development {
-            first_release: h
-                .issue_first_release(&issue.key)
-                .map(|r| self.release_link(r, root)),
+            fix: self.fix_view(&issue.key, root).unwrap_or_default(),
             fix_versions: issue.fix_versions.clone(),
             groups,
             commits: commits.len(),
         })
     }
-}
-
-/// The release a tracker version names: `Lustre 2.15.0` → `2.15.0`, `2.15` → `2.15.0`.
-fn release_named_by(version: &str) -> Option<String> {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"(?:^|[^\d.])v?(\d+(?:\.\d+){1,3})$").unwrap());
-    let caps = re.captures(version.trim())?;
-    let parts: Vec<u64> = caps[1].split('.').filter_map(|p| p.parse().ok()).collect();
-    Some(crate::source::releases::Version(parts).name())
 }
 
 /// A file's header on a commit page: its anchor, the path as shown, and the page of the
@@ -1136,14 +1005,6 @@ mod tests {
             commit_path("abcdef0123456789abcdef0123456789abcdef01"),
             "commits/ab/abcdef0123456789abcdef0123456789abcdef01.html"
         );
-    }
-
-    #[test]
-    fn tracker_versions_name_releases() {
-        assert_eq!(release_named_by("Lustre 2.15.0").as_deref(), Some("2.15.0"));
-        assert_eq!(release_named_by("Lustre 2.12").as_deref(), Some("2.12.0"));
-        assert_eq!(release_named_by("2.5.1").as_deref(), Some("2.5.1"));
-        assert_eq!(release_named_by("Backlog"), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod chart;
 pub mod commits;
 pub mod feeds;
 pub mod redirects;
+pub mod releases;
 pub mod templates;
 
 use std::collections::BTreeMap;

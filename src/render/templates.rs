@@ -61,6 +61,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "releases.html",
         include_str!("../../themes/default/templates/releases.html"),
     ),
+    (
+        "compare.html",
+        include_str!("../../themes/default/templates/compare.html"),
+    ),
 ];
 
 /// Built-in static files, by site path.

@@ -16,13 +16,14 @@
 //!   merge's other parents inherit the home of a child.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::keys::{compare_keys, split_key};
+use crate::keys::split_key;
 use crate::model::Timestamp;
 use crate::source::releases::Version;
+use crate::source::shipped::{self, Compare};
 
 /// What listings and cross-links need to know about one commit.
 #[derive(Clone, Debug, Serialize)]
@@ -116,9 +117,15 @@ pub struct Release {
     pub date: Option<Timestamp>,
     /// How many commits first shipped in it.
     pub commits: usize,
-    /// Issues first fixed in it (published issues whose earliest-released citing commit
-    /// first shipped here), in key order. Filled by linking.
+    /// Published issues cited by a commit first shipped in it (the fix, or a back-port of
+    /// it), in key order. Filled by linking.
     pub issues: Vec<String>,
+    /// The release it follows, by version per line (position in [`History::releases`]; the
+    /// rule is in [`crate::source::shipped`]).
+    pub previous: Option<u32>,
+    /// The commits in it and not in `previous`, and the reverse.
+    #[serde(skip)]
+    pub compare: Option<Compare>,
 }
 
 /// A commit as the git reader hands it to [`History::build`]: its summary, with `parents` as
@@ -253,8 +260,14 @@ impl History {
                 date: r.date,
                 commits: 0,
                 issues: Vec::new(),
+                previous: None,
+                compare: None,
             })
             .collect();
+        let versions: Vec<&Version> = releases.iter().map(|r| &r.version).collect();
+        for (r, p) in shipped::predecessors(&versions).into_iter().enumerate() {
+            releases[r].previous = p;
+        }
         let mut first = vec![u32::MAX; n];
         for (ri, r) in releases.iter().enumerate() {
             for &t in &r.tips {
@@ -325,6 +338,13 @@ impl History {
             if let Some(r) = info.first_release {
                 releases[r as usize].commits += 1;
             }
+        }
+        let previous: Vec<Option<u32>> = releases.iter().map(|r| r.previous).collect();
+        for (r, c) in shipped::compare_all(&commits, &releases, &previous)
+            .into_iter()
+            .enumerate()
+        {
+            releases[r].compare = c;
         }
         let mut sorted_ids: Vec<(String, u32)> = commits
             .iter()
@@ -417,26 +437,11 @@ impl History {
         }
         stats.cited_issues = by_issue.len();
         stats.unresolved_keys = unresolved_keys.len();
-        // Issues first fixed in each release.
-        let mut per_release: BTreeMap<u32, Vec<String>> = BTreeMap::new();
-        for (key, commits) in &by_issue {
-            if let Some(r) = commits
-                .iter()
-                .filter_map(|&c| self.commits[c as usize].first_release)
-                .min()
-            {
-                per_release.entry(r).or_default().push(key.clone());
-            }
-        }
-        for r in &mut self.releases {
-            r.issues.clear();
-        }
-        for (r, mut keys) in per_release {
-            keys.sort_by(|a, b| compare_keys(a, b));
-            self.releases[r as usize].issues = keys;
-        }
         self.by_issue = by_issue;
         self.stats = stats;
+        for (r, keys) in self.cited_per_release().into_iter().enumerate() {
+            self.releases[r].issues = keys;
+        }
     }
 
     /// The first release of an issue: the earliest first release of the commits citing it.
@@ -596,11 +601,82 @@ mod tests {
         assert_eq!(h.stats.unresolved, 1);
         assert_eq!(by_id(&h, "f1").references, ["LU-1"]);
         assert_eq!(by_id(&h, "b1").references, ["LU-1", "BZ-5"]);
-        // LU-1 is cited by f1 (2.0.0) and its port b1 (1.1.0): first fixed in 1.1.0.
+        // LU-1 is cited by f1 (2.0.0) and its port b1 (1.1.0): first fixed in 1.1.0, and
+        // listed by both releases.
         let r = h.issue_first_release("LU-1").unwrap();
         assert_eq!(h.releases[r as usize].name, "1.1.0");
-        assert_eq!(h.releases[r as usize].issues, ["LU-1"]);
+        assert_eq!(h.releases[1].issues, ["LU-1"]);
+        assert_eq!(h.releases[2].issues, ["LU-1"]);
+        assert!(h.releases[0].issues.is_empty());
         assert_eq!(h.issue_first_release("LU-2"), None);
+    }
+
+    #[test]
+    fn compare_sets_between_consecutive_releases() {
+        let h = sample();
+        let ids = |v: &[u32]| {
+            v.iter()
+                .map(|&c| h.commits[c as usize].id.clone())
+                .collect::<Vec<_>>()
+        };
+        // 1.1.0 is a line's first release: it follows 1.0.0; 2.0.0 follows 1.1.0.
+        let prev: Vec<Option<u32>> = h.releases.iter().map(|r| r.previous).collect();
+        assert_eq!(prev, [None, Some(0), Some(1)]);
+        assert!(h.releases[0].compare.is_none());
+        let c = h.releases[1].compare.as_ref().unwrap();
+        assert_eq!(ids(&c.ahead), ["b2", "b1"]);
+        assert!(c.behind.is_empty());
+        // The maintenance branch's commits are in 1.1.0 and not in 2.0.0.
+        let c = h.releases[2].compare.as_ref().unwrap();
+        assert_eq!(ids(&c.ahead), ["a4", "m3", "f1"]);
+        assert_eq!(ids(&c.behind), ["b2", "b1"]);
+    }
+
+    #[test]
+    fn fixed_in_and_back_ported_to() {
+        let mut h = sample();
+        let set = |h: &mut History, id: &str, key: &str| {
+            let i = h.index_of(id).unwrap() as usize;
+            h.commits[i].candidates.push((key.to_string(), true));
+        };
+        set(&mut h, "f1", "LU-1"); // master, 2.0.0
+        set(&mut h, "b1", "LU-1"); // its port on b1_1, 1.1.0
+        set(&mut h, "a1", "LU-2"); // master, 1.0.0 (and every later release: not a port)
+        set(&mut h, "a5", "LU-3"); // master, unreleased
+        set(&mut h, "b2", "LU-3"); // its port, 1.1.0
+        set(&mut h, "b2", "LU-4"); // only on the maintenance branch
+        h.link(|_| true, |p| p == "LU");
+        let name = |r: u32| h.releases[r as usize].name.as_str();
+        let id = |c: u32| h.commits[c as usize].id.as_str();
+
+        let f = h.issue_fix("LU-1").unwrap();
+        let fixed = f.fixed.as_ref().unwrap();
+        assert_eq!((name(fixed.release), id(fixed.commits[0])), ("2.0.0", "f1"));
+        assert_eq!(f.backports.len(), 1);
+        assert_eq!(name(f.backports[0].release), "1.1.0");
+        assert_eq!(id(f.backports[0].commits[0]), "b1");
+        assert!(f.also.is_empty() && f.unreleased.is_empty());
+
+        let f = h.issue_fix("LU-2").unwrap();
+        assert_eq!(name(f.fixed.unwrap().release), "1.0.0");
+        assert!(f.backports.is_empty() && f.also.is_empty());
+
+        let f = h.issue_fix("LU-3").unwrap();
+        assert!(f.fixed.is_none());
+        assert_eq!(
+            f.main_unreleased.iter().map(|&c| id(c)).collect::<Vec<_>>(),
+            ["a5"]
+        );
+        assert_eq!(name(f.backports[0].release), "1.1.0");
+
+        let f = h.issue_fix("LU-4").unwrap();
+        assert_eq!(name(f.fixed.unwrap().release), "1.1.0");
+        assert!(f.backports.is_empty() && f.main_unreleased.is_empty());
+        assert!(h.issue_fix("LU-5").is_none());
+        // Each release lists the issues a commit first shipped in it cites.
+        assert_eq!(h.releases[0].issues, ["LU-2"]);
+        assert_eq!(h.releases[1].issues, ["LU-1", "LU-3", "LU-4"]);
+        assert_eq!(h.releases[2].issues, ["LU-1"]);
     }
 
     #[test]

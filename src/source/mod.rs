@@ -24,6 +24,7 @@ mod diff;
 pub mod history;
 pub mod references;
 pub mod releases;
+pub mod shipped;
 
 pub use commit::split_trailers;
 use commit::*;

@@ -139,6 +139,16 @@ impl ReleaseRules {
     }
 }
 
+/// The release a tracker version names: `Lustre 2.15.0` → `2.15.0`, `2.15` → `2.15.0`: the
+/// numbers at the end of the version's name, canonical as [`Version::name`] writes them.
+pub fn named_by(version: &str) -> Option<String> {
+    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"(?:^|[^\d.])v?(\d+(?:\.\d+){1,3})$").unwrap());
+    let caps = re.captures(version.trim())?;
+    let parts: Vec<u64> = caps[1].split('.').filter_map(|p| p.parse().ok()).collect();
+    Some(Version(parts).name())
+}
+
 /// Tags grouped into releases: canonical name → (version, alias tag names sorted), in version
 /// order.
 pub fn group<'t>(
@@ -213,6 +223,14 @@ mod tests {
         assert_eq!(names, ["2.9.0", "2.15.0", "2.15.9", "2.15.10"]);
         assert_eq!(g[0].1, ["2.9.0", "v2_9_0_0"]);
         assert_eq!(g[1].1, ["2.15.0", "v2_15_0"]);
+    }
+
+    #[test]
+    fn tracker_versions_name_releases() {
+        assert_eq!(named_by("Lustre 2.15.0").as_deref(), Some("2.15.0"));
+        assert_eq!(named_by("Lustre 2.12").as_deref(), Some("2.12.0"));
+        assert_eq!(named_by("2.5.1").as_deref(), Some("2.5.1"));
+        assert_eq!(named_by("Backlog"), None);
     }
 
     #[test]

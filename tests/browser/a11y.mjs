@@ -59,9 +59,11 @@ const pages = [
   ['branch commits', firstPage('commits/branch', /^commits\/branch\/[^/]+\/index\.html$/)],
   ['release', firstPage('releases', /^releases\/[^/]+\/index\.html$/)],
   ['releases', exists('releases/index.html')],
+  ['release compare', firstPage('releases/compare', /^releases\/compare\/[^/]+\/index\.html$/)],
 ];
 // Pages every site checked here must have (the test builds one with a git repository).
-const required = new Set(['commit', 'branches', 'branch commits', 'release', 'releases']);
+const required = new Set(['commit', 'branches', 'branch commits', 'release', 'releases',
+  'release compare']);
 
 const browser = await launch();
 const notes = [];

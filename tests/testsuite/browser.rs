@@ -225,3 +225,10 @@ fn keyboard_shortcuts_move_through_listings_and_open_a_help() {
         ],
     );
 }
+
+#[test]
+fn release_pages_compare_views_and_fix_lines_work_over_file() {
+    let f = crate::releases::releases_site();
+    let public = f.site.join("public");
+    run_script("releases.mjs", &[&public, Path::new(f.short("p1"))]);
+}

@@ -416,7 +416,11 @@ fn the_example_history_links_issues_commits_releases_and_branches() {
     // LU-4423: fixed on master (2.6.0) and back-ported to b2_5 (2.5.1), as its fix versions say;
     // the two commits of one change (one Change-Id) are shown together.
     let lu = read("issues/LU/4/LU-4423.html");
-    assert!(lu.contains("First released in"), "{lu}");
+    assert!(
+        lu.contains("Fixed in <a href=\"../../../releases/2.6.0/index.html\">2.6.0</a>"),
+        "{lu}"
+    );
+    assert!(lu.contains(", back-ported to <a href=\"../../../releases/2.5.1/index.html\">"));
     assert!(lu.contains(">2.5.1</a>") && lu.contains(">2.6.0</a>"));
     assert!(lu.contains("2 commits of one change"));
     assert!(lu.contains("LU-4423 ldlm: cancel unused locks in batches from the LRU"));
@@ -432,6 +436,12 @@ fn the_example_history_links_issues_commits_releases_and_branches() {
     let release = read("releases/2.12.3/index.html");
     assert!(release.contains("LU-12137"), "{release}");
     assert!(release.contains("New release 2.12.3"));
+    // The compare views of consecutive releases: the next line's first release, the next
+    // maintenance release.
+    for pair in ["2.14.0...2.15.0", "2.15.0...2.15.1", "2.12.0...2.12.3"] {
+        let page = format!("releases/compare/{pair}/index.html");
+        assert!(files.contains_key(&page), "no {page}");
+    }
 
     // Both projects are named as the config names them, not both "Lustre".
     let home = read("index.html");

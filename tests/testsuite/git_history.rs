@@ -319,12 +319,16 @@ fn first_release_is_right_across_the_merge() {
 
     let rel = f.page("releases/1.0.0/index.html");
     assert!(rel.contains("v1_0_0") && rel.contains(">1.0.0<"), "{rel}");
-    // Issues first fixed: LU-2 in 1.0.1 (through its port), LU-1 in 1.0.0.
+    // Issues fixed: LU-2 in 1.0.1 (through its port) and in 2.0.0 (the original change),
+    // LU-1 in 1.0.0; LU-3 (its port c4 in 1.0.1) not in 1.0.0.
     let r101 = f.page("releases/1.0.1/index.html");
     assert!(r101.contains("issues/LU/0/LU-2.html"), "{r101}");
-    assert!(!f
+    assert!(f
         .page("releases/2.0.0/index.html")
         .contains("issues/LU/0/LU-2.html"));
+    assert!(!f
+        .page("releases/1.0.0/index.html")
+        .contains("issues/LU/0/LU-3.html"));
     assert!(f
         .page("releases/1.0.0/index.html")
         .contains("issues/LU/0/LU-1.html"));
@@ -350,15 +354,18 @@ fn ports_are_grouped_by_change_id_on_the_issue_page() {
         "{panel}"
     );
     assert!(panel.contains(&commit_path(f.id("c3"))) && panel.contains(&commit_path(f.id("c5"))));
-    // Both branches, and git's first release beside the tracker's fix versions.
+    // Both branches, and where the fix shipped beside the tracker's fix versions: the
+    // original change on master in 2.0.0, its port on b1_0 in 1.0.1.
     assert!(
         panel.contains(">b1_0<") && panel.contains(">master<"),
         "{panel}"
     );
     assert!(
-        panel.contains(
-            "First released in: <a href=\"../../../releases/1.0.1/index.html\">1.0.1</a>"
-        ),
+        panel.contains(&format!(
+            "Fixed in <a href=\"../../../releases/2.0.0/index.html\">2.0.0</a> (commit <a href=\"../../../{}\" class=\"sha\">{}</a>), back-ported to <a href=\"../../../releases/1.0.1/index.html\">1.0.1</a> (commit",
+            commit_path(f.id("c5")),
+            &f.id("c5")[..10]
+        )),
         "{panel}"
     );
     assert!(
