@@ -59,6 +59,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "releases.html",
         include_str!("../../themes/default/templates/releases.html"),
     ),
+    (
+        "people.html",
+        include_str!("../../themes/default/templates/people.html"),
+    ),
+    (
+        "person.html",
+        include_str!("../../themes/default/templates/person.html"),
+    ),
 ];
 
 /// Built-in static files, by site path.
