@@ -185,11 +185,16 @@ pub fn names_a_person(trailer_key: &str) -> bool {
     KEYS.iter().any(|k| k.eq_ignore_ascii_case(trailer_key))
 }
 
-/// The name in a person trailer's value: what comes before the `<address>` (masked or not),
-/// trimmed; `None` when nothing does.
+/// The name in a person trailer's value: what comes before the last `<…@…>` (the address,
+/// masked or not), trimmed; `None` when nothing does, or when what is left is itself an
+/// address (`Reviewed-by: jroe@…` names nobody by name).
 pub fn trailer_name(value: &str) -> Option<&str> {
-    let name = value.split('<').next().unwrap_or_default().trim();
-    (!name.is_empty()).then_some(name)
+    let name = match value.rfind('<') {
+        Some(i) if value[i..].contains('@') && value[i..].contains('>') => &value[..i],
+        _ => value,
+    }
+    .trim();
+    (!name.is_empty() && !name.contains('@')).then_some(name)
 }
 
 /// Accumulates activities during the link pass; [`Gather::finish`] sorts them into the index.
@@ -497,6 +502,9 @@ mod tests {
     fn trailer_names() {
         assert_eq!(trailer_name("Jane Roe <jroe@…>"), Some("Jane Roe"));
         assert_eq!(trailer_name("<jroe@…>"), None);
+        assert_eq!(trailer_name("jroe@…"), None);
+        assert_eq!(trailer_name("Jane Roe <jroe@…> (ACME)"), Some("Jane Roe"));
+        assert_eq!(trailer_name("a <b> c <x@…>"), Some("a <b> c"));
         assert_eq!(trailer_name("Maloo"), Some("Maloo"));
         assert!(names_a_person("REVIEWED-BY"));
         assert!(!names_a_person("Change-Id"));

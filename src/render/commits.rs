@@ -362,7 +362,8 @@ impl Renderer<'_> {
         }
         let name = crate::link::people::trailer_name(value)?;
         let href = self.linked.persons.href(name)?;
-        let start = value.find(name).unwrap_or(0);
+        // `name` is a slice of `value`: its place in it.
+        let start = name.as_ptr() as usize - value.as_ptr() as usize;
         let end = start + name.len();
         Some(format!(
             "{}<a class=\"person\" href=\"{}{}\">{}</a>{}",
