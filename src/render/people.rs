@@ -41,6 +41,14 @@ fn label(role: Role) -> &'static str {
     }
 }
 
+/// How a role's count is headed: comments are counted, not the issues commented on.
+fn count_label(role: Role) -> &'static str {
+    match role {
+        Role::Commented => "Comments",
+        _ => label(role),
+    }
+}
+
 /// One issue or commit in a person's list or the index.
 #[derive(Serialize)]
 struct ItemView {
@@ -172,7 +180,7 @@ impl Renderer<'_> {
             let mut c = self.context(&root);
             c.insert("rows", &rows);
             c.insert("total", &people.len());
-            c.insert("roles", &Role::ALL.map(label));
+            c.insert("roles", &Role::ALL.map(count_label));
             c.insert("pager", &pager);
             sink.put(&path, self.render("people.html", &c)?.as_bytes())?;
         }
@@ -205,7 +213,7 @@ impl Renderer<'_> {
         let totals: Vec<Total> = roles
             .iter()
             .map(|&i| Total {
-                role: label(Role::ALL[i]),
+                role: count_label(Role::ALL[i]),
                 count: p.totals[i],
             })
             .collect();
@@ -266,7 +274,7 @@ impl Renderer<'_> {
                 "year_roles",
                 &roles
                     .iter()
-                    .map(|&i| label(Role::ALL[i]))
+                    .map(|&i| count_label(Role::ALL[i]))
                     .collect::<Vec<_>>(),
             );
             c.insert("years", &year_rows);
