@@ -59,9 +59,12 @@ const pages = [
   ['branch commits', firstPage('commits/branch', /^commits\/branch\/[^/]+\/index\.html$/)],
   ['release', firstPage('releases', /^releases\/[^/]+\/index\.html$/)],
   ['releases', exists('releases/index.html')],
+  ['people', exists('people/index.html')],
+  ['person', firstPage('people', /^people\/[^/]+\.html$/)],
 ];
 // Pages every site checked here must have (the test builds one with a git repository).
-const required = new Set(['commit', 'branches', 'branch commits', 'release', 'releases']);
+const required = new Set(['commit', 'branches', 'branch commits', 'release', 'releases', 'people',
+  'person']);
 
 const browser = await launch();
 const notes = [];
