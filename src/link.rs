@@ -5,6 +5,9 @@
 //! status, the facets listings group by) and the indexes that let any page turn a key into a
 //! link: the key → summary map, the keys dropped at import (never linked, never named with
 //! their summary), and the people directory that gives comment authors their display names.
+//! The same pass gathers who did what ([`people`]) for the person pages.
+
+pub mod people;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -135,6 +138,8 @@ pub struct Linked {
     pub store: Store,
     /// Login → display name.
     pub people: People,
+    /// Everyone named in the issues and the history, with what they did ([`people`]).
+    pub persons: people::PersonIndex,
     /// Every published issue, in key order ([`crate::keys::compare_keys`]), which
     /// [`Linked::issue`] searches.
     pub issues: Vec<IssueSummary>,
@@ -186,13 +191,7 @@ impl Linked {
     /// The display name of a person, resolving logins and `JIRAUSER…` keys through the people
     /// directory.
     pub fn display_name(&self, person: &Person) -> String {
-        if !person.display.is_empty() {
-            return person.display.clone();
-        }
-        self.people
-            .get(&person.login)
-            .cloned()
-            .unwrap_or_else(|| person.login.clone())
+        people::resolved_name(&self.people, person)
     }
 
     /// One line for the build's progress: issues, projects, cross-references, commits.
@@ -269,25 +268,38 @@ impl Linked {
 
 /// Builds the in-memory indexes from the store in one streaming pass.
 pub fn link(imported: Imported, history: History, config: &Config) -> Result<Linked> {
-    let mut linked = link_issues(imported)?;
+    let (mut linked, mut gather) = link_issues(imported)?;
     for (key, name) in &config.project_names {
         if let Some(p) = linked.projects.get_mut(key) {
             p.name.clone_from(name);
         }
     }
     linked.attach_history(history, config);
+    if !linked.history.commits.is_empty() {
+        let h = &linked.history;
+        linked.store.for_each_commit(|c| {
+            if let Some(i) = h.index_of(&c.id) {
+                gather.commit(i, &c);
+            }
+            Ok(())
+        })?;
+    }
+    linked.persons = gather.finish();
     Ok(linked)
 }
 
-/// The issue-side indexes: summaries, projects, mentions, display names.
-fn link_issues(imported: Imported) -> Result<Linked> {
+/// The issue-side indexes: summaries, projects, mentions, display names; and who did what to
+/// the issues, for the people pages to complete with the history.
+fn link_issues(imported: Imported) -> Result<(Linked, people::Gather)> {
     let Imported { store, people, .. } = imported;
     let dropped: HashSet<String> = store.dropped_keys()?.into_iter().collect();
     let mut issues = Vec::new();
     let mut projects: BTreeMap<String, ProjectSummary> = BTreeMap::new();
     let mut mentions: Vec<(String, String)> = Vec::new();
     let mut names = Names::default();
+    let mut gather = people::Gather::default();
     store.for_each_issue(|issue| {
+        gather.issue(issues.len() as u32, &issue, &people);
         let summary = IssueSummary::of(&issue, &mut names);
         let p = projects
             .entry(summary.project.to_string())
@@ -323,15 +335,17 @@ fn link_issues(imported: Imported) -> Result<Linked> {
         list.sort_by(|a, b| crate::keys::compare_keys(a, b));
         list.dedup();
     }
-    Ok(Linked {
+    let linked = Linked {
         store,
         people,
+        persons: Default::default(),
         issues,
         projects,
         dropped,
         mentioned_by,
         history: Default::default(),
-    })
+    };
+    Ok((linked, gather))
 }
 
 /// The position of `key` in `issues` (in key order).

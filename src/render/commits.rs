@@ -71,6 +71,8 @@ pub(super) struct CommitRow {
     href: String,
     subject: String,
     author: String,
+    /// The author's person page (or index row).
+    author_href: Option<String>,
     date: Option<TimeView>,
     branch: Option<Link>,
     release: Option<Link>,
@@ -94,6 +96,8 @@ struct ParentView {
 #[derive(Serialize)]
 struct PersonView {
     name: String,
+    /// Their person page (or index row).
+    href: Option<String>,
     email: Option<String>,
     date: Option<TimeView>,
 }
@@ -208,6 +212,11 @@ impl Renderer<'_> {
             href: format!("{root}{}", commit_path(&c.id)),
             subject: c.subject.clone(),
             author: c.author.clone(),
+            author_href: self
+                .linked
+                .persons
+                .href(&c.author)
+                .map(|h| format!("{root}{h}")),
             date: c.time.as_ref().map(TimeView::of),
             branch: c.home.map(|b| self.branch_link(b, root)),
             release: c.first_release.map(|r| self.release_link(r, root)),
@@ -321,12 +330,38 @@ impl Renderer<'_> {
         out
     }
 
-    fn person(&self, s: &Signature) -> PersonView {
+    fn person(&self, s: &Signature, root: &str) -> PersonView {
         PersonView {
             name: s.name.clone(),
+            href: self
+                .linked
+                .persons
+                .href(&s.name)
+                .map(|h| format!("{root}{h}")),
             email: (self.config.show_emails && !s.email.is_empty()).then(|| s.email.clone()),
             date: s.time.as_ref().map(TimeView::of),
         }
+    }
+
+    /// A person trailer's value (`Reviewed-by: Jane Roe <jroe@…>`) with the name linked to
+    /// the person, when the index knows them; the rest stays text.
+    fn person_trailer(&self, key: &str, value: &str, root: &str) -> Option<String> {
+        if !crate::link::people::names_a_person(key) {
+            return None;
+        }
+        let name = crate::link::people::trailer_name(value)?;
+        let href = self.linked.persons.href(name)?;
+        // `name` is a slice of `value`: its place in it.
+        let start = name.as_ptr() as usize - value.as_ptr() as usize;
+        let end = start + name.len();
+        Some(format!(
+            "{}<a class=\"person\" href=\"{}{}\">{}</a>{}",
+            escape(&value[..start]),
+            escape(root),
+            escape(&href),
+            escape(name),
+            escape(&value[end..])
+        ))
     }
 
     /// The Gerrit search for a change, for a Change-Id of Gerrit's shape (`I` and 40 hex
@@ -421,8 +456,8 @@ impl Renderer<'_> {
             subject_html: self.message_html(&commit.subject, cc, &root, &commit.id),
             body_html: (!text.trim().is_empty())
                 .then(|| self.message_html(text, cc, &root, &commit.id)),
-            author: self.person(&commit.author),
-            committer: (!same_committer).then(|| self.person(&commit.committer)),
+            author: self.person(&commit.author, &root),
+            committer: (!same_committer).then(|| self.person(&commit.committer, &root)),
             parents: commit
                 .parents
                 .iter()
@@ -469,6 +504,8 @@ impl Renderer<'_> {
                             ),
                             None => escape(&t.value),
                         }
+                    } else if let Some(html) = self.person_trailer(&t.key, &t.value, &root) {
+                        html
                     } else {
                         self.message_html(&t.value, cc, &root, &commit.id)
                     };

@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod chart;
 pub mod commits;
 pub mod feeds;
+pub mod people;
 pub mod redirects;
 pub mod releases;
 pub mod templates;
@@ -301,7 +302,8 @@ impl<'a> Renderer<'a> {
         report.issue_pages = keys.len() as u64;
         let (commit_pages, history_listings) = self.render_history(sink, progress)?;
         report.commit_pages = commit_pages;
-        report.listing_pages = self.render_listings(sink)? + history_listings;
+        report.listing_pages =
+            self.render_listings(sink)? + history_listings + self.render_people(sink)?;
         report.other_files = other.load(Ordering::Relaxed) - report.issue_pages;
         Ok(report)
     }
@@ -324,6 +326,7 @@ impl<'a> Renderer<'a> {
             "nav_releases",
             &(!history.commits.is_empty() && !history.releases.is_empty()),
         );
+        c.insert("nav_people", &!self.linked.persons.is_empty());
         c
     }
 
@@ -731,7 +734,7 @@ struct CommentView {
     /// The comment's number as the thread shows it (`3` for `#3`): Bugzilla's own number, else
     /// its place in the thread from 1.
     number: u64,
-    author: Option<String>,
+    author: Option<people::PersonRef>,
     created: Option<TimeView>,
     body_html: String,
     reactions: Vec<ReactionView>,
@@ -796,14 +799,14 @@ struct AttachmentView {
     href: Option<String>,
     note: Option<String>,
     size: String,
-    author: Option<String>,
+    author: Option<people::PersonRef>,
     created: Option<TimeView>,
 }
 
 #[derive(Serialize)]
 struct HistoryView {
     anchor: Option<String>,
-    author: Option<String>,
+    author: Option<people::PersonRef>,
     created: Option<TimeView>,
     changes: Vec<ChangeView>,
 }
@@ -841,9 +844,9 @@ struct IssueView {
     status_class: String,
     status_href: String,
     resolution: Option<String>,
-    assignee: Option<String>,
-    assignees: Vec<String>,
-    reporter: Option<String>,
+    assignee: Option<people::PersonRef>,
+    assignees: Vec<people::PersonRef>,
+    reporter: Option<people::PersonRef>,
     created: Option<TimeView>,
     updated: Option<TimeView>,
     resolved: Option<TimeView>,
@@ -901,7 +904,9 @@ impl IssueView {
                 .or_default()
                 .push(reference(&l.target, true));
         }
-        let name_of = |p: &Option<crate::model::Person>| p.as_ref().map(|p| linked.display_name(p));
+        let person =
+            |p: &crate::model::Person| people::person_ref(linked, linked.display_name(p), root);
+        let name_of = |p: &Option<crate::model::Person>| p.as_ref().map(person);
         let description = issue.description.as_ref().filter(|t| !t.is_blank());
         let environment = issue.environment.as_ref().filter(|t| !t.is_blank());
         IssueView {
@@ -931,11 +936,7 @@ impl IssueView {
             ),
             resolution: issue.resolution.clone(),
             assignee: name_of(&issue.assignee),
-            assignees: issue
-                .assignees
-                .iter()
-                .map(|p| linked.display_name(p))
-                .collect(),
+            assignees: issue.assignees.iter().map(person).collect(),
             reporter: name_of(&issue.reporter),
             merged: issue.merged.as_ref().map(TimeView::of),
             reactions: reaction_views(&issue.reactions),

@@ -65,6 +65,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "compare.html",
         include_str!("../../themes/default/templates/compare.html"),
     ),
+    (
+        "people.html",
+        include_str!("../../themes/default/templates/people.html"),
+    ),
+    (
+        "person.html",
+        include_str!("../../themes/default/templates/person.html"),
+    ),
 ];
 
 /// Built-in static files, by site path.

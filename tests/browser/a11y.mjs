@@ -60,10 +60,12 @@ const pages = [
   ['release', firstPage('releases', /^releases\/[^/]+\/index\.html$/)],
   ['releases', exists('releases/index.html')],
   ['release compare', firstPage('releases/compare', /^releases\/compare\/[^/]+\/index\.html$/)],
+  ['people', exists('people/index.html')],
+  ['person', firstPage('people', /^people\/[^/]+\.html$/)],
 ];
 // Pages every site checked here must have (the test builds one with a git repository).
 const required = new Set(['commit', 'branches', 'branch commits', 'release', 'releases',
-  'release compare']);
+  'release compare', 'people', 'person']);
 
 const browser = await launch();
 const notes = [];

@@ -232,3 +232,38 @@ fn release_pages_compare_views_and_fix_lines_work_over_file() {
     let public = f.site.join("public");
     run_script("releases.mjs", &[&public, Path::new(f.short("p1"))]);
 }
+
+#[test]
+fn a_name_leads_to_the_person_page_and_back() {
+    let (_dir, site) = example();
+    // A bug with one comment by someone the example names nowhere else: folded into the index.
+    add_bugs(&site, &[(12348, "llog: one comment by a passer-by")]);
+    let extra = site.join("extra-bugs.ndjson");
+    let mut bug: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&extra).unwrap().trim()).unwrap();
+    bug["comments"] = serde_json::json!([{
+        "id": "990", "number": 1,
+        "author": {"login": "passer@example.net", "display": "Pat Passer"},
+        "created": "2009-04-01T10:00:00+00:00",
+        "body": {"markup": "plain", "content": "Seen once."},
+    }]);
+    std::fs::write(&extra, format!("{bug}\n")).unwrap();
+    build(&site).unwrap();
+    let public = site.join("public");
+    let lu = std::fs::read_to_string(public.join("issues/LU/4/LU-4423.html")).unwrap();
+    assert!(
+        lu.contains("<dt>Reporter</dt><dd><a class=\"person\" href=\"../../../people/sam-grant.html\">Sam Grant</a>"),
+        "{lu}"
+    );
+    assert!(!public.join("people/pat-passer.html").exists());
+    run_script(
+        "people.mjs",
+        &[
+            &public,
+            Path::new("issues/LU/4/LU-4423.html"),
+            Path::new("Sam Grant"),
+            Path::new("issues/BZ/12/BZ-12348.html"),
+            Path::new("Pat Passer"),
+        ],
+    );
+}

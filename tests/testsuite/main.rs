@@ -25,6 +25,7 @@ mod incremental;
 mod jira_json;
 mod layers;
 mod releases;
+mod people;
 mod rewrite_rules;
 mod search_browser;
 mod search_build;
