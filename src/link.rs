@@ -60,6 +60,11 @@ pub struct IssueSummary {
     pub resolved: Option<Timestamp>,
     /// Number of published comments.
     pub comments: usize,
+    /// The assignee's display name (resolved through the people directory), for the listings'
+    /// column and filter.
+    pub assignee: Option<Name>,
+    /// Votes, for the listings' column.
+    pub votes: Option<u32>,
 }
 
 /// Gives each distinct name one shared allocation.
@@ -101,6 +106,8 @@ impl IssueSummary {
             updated: issue.updated,
             resolved: issue.resolved,
             comments: issue.comments.len(),
+            assignee: None,
+            votes: issue.votes,
         }
     }
 
@@ -171,13 +178,7 @@ impl Linked {
     /// The display name of a person, resolving logins and `JIRAUSER…` keys through the people
     /// directory.
     pub fn display_name(&self, person: &Person) -> String {
-        if !person.display.is_empty() {
-            return person.display.clone();
-        }
-        self.people
-            .get(&person.login)
-            .cloned()
-            .unwrap_or_else(|| person.login.clone())
+        display_name(&self.people, person)
     }
 
     /// One line for the build's progress: issues, projects, cross-references, commits.
@@ -273,7 +274,10 @@ fn link_issues(imported: Imported) -> Result<Linked> {
     let mut mentions: Vec<(String, String)> = Vec::new();
     let mut names = Names::default();
     store.for_each_issue(|issue| {
-        let summary = IssueSummary::of(&issue, &mut names);
+        let mut summary = IssueSummary::of(&issue, &mut names);
+        if let Some(p) = &issue.assignee {
+            summary.assignee = Some(names.get(&display_name(&people, p)));
+        }
         let p = projects
             .entry(summary.project.to_string())
             .or_insert_with(|| ProjectSummary {
@@ -317,6 +321,18 @@ fn link_issues(imported: Imported) -> Result<Linked> {
         mentioned_by,
         history: Default::default(),
     })
+}
+
+/// A person's name as pages show it: the export's display name, else the people directory's
+/// name for the login, else the login.
+fn display_name(people: &People, person: &Person) -> String {
+    if !person.display.is_empty() {
+        return person.display.clone();
+    }
+    people
+        .get(&person.login)
+        .cloned()
+        .unwrap_or_else(|| person.login.clone())
 }
 
 /// The position of `key` in `issues` (in key order).

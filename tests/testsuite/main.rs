@@ -24,6 +24,7 @@ mod hostile;
 mod incremental;
 mod jira_json;
 mod layers;
+mod listings;
 mod rewrite_rules;
 mod search_browser;
 mod search_build;
