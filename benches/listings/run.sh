@@ -12,7 +12,8 @@
 #   navigation to a listing ready to sort, and the median time of sorting by each column and
 #   narrowing by a facet, JavaScript alone and with the layout that follows.
 # The binaries are built with $PROFILE (release by default; PROFILE=dev uses target/debug,
-# which renders more slowly but sorts in the browser just the same).
+# which renders more slowly but sorts in the browser just the same); HINDSIGHT=path and
+# GEN_ARCHIVE=path use binaries already built instead.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-4000}
@@ -22,15 +23,19 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
 DIR=release
 [ "$PROFILE" = dev ] && DIR=debug
 [ -d tests/browser/node_modules/playwright-core ] || npm ci --prefix tests/browser
-cargo build --profile "$PROFILE" --quiet --example gen-archive --bin hindsight
 BIN=$CARGO_TARGET_DIR/$DIR
+if [ -z "${HINDSIGHT:-}" ] || [ -z "${GEN_ARCHIVE:-}" ]; then
+  cargo build --profile "$PROFILE" --quiet --example gen-archive --bin hindsight
+fi
+HINDSIGHT=${HINDSIGHT:-$BIN/hindsight}
+GEN_ARCHIVE=${GEN_ARCHIVE:-$BIN/examples/gen-archive}
 if [ ! -f "$WORK/archive/hindsight.toml" ]; then
   rm -rf "$WORK"
   mkdir -p "$WORK"
-  "$BIN/examples/gen-archive" --seed 42 --issues "$N" --projects LU "$WORK/archive" >/dev/null 2>"$WORK/gen.txt" ||
+  "$GEN_ARCHIVE" --seed 42 --issues "$N" --projects LU "$WORK/archive" >/dev/null 2>"$WORK/gen.txt" ||
     { cat "$WORK/gen.txt"; exit 1; }
 fi
-"$BIN/hindsight" build --force --config "$WORK/archive/hindsight.toml" >"$WORK/build.txt" 2>&1 ||
+"$HINDSIGHT" build --force --config "$WORK/archive/hindsight.toml" >"$WORK/build.txt" 2>&1 ||
   { cat "$WORK/build.txt"; exit 1; }
 SITE=$(sed -n 's/^output *= *"\(.*\)"/\1/p' "$WORK/archive/hindsight.toml")
 case $SITE in /*) ;; *) SITE=$WORK/archive/${SITE:-public} ;; esac

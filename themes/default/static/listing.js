@@ -347,7 +347,7 @@
       var on = cols[i] === view.sort;
       if (on) th.setAttribute('aria-sort', view.dir > 0 ? 'ascending' : 'descending');
       else th.removeAttribute('aria-sort');
-      buttons[cols[i]].lastChild.textContent = on ? (view.dir > 0 ? ' \u25b2' : ' \u25bc') : '';
+      buttons[cols[i]].lastChild.textContent = on ? (view.dir > 0 ? '\u00a0\u25b2' : '\u00a0\u25bc') : '';
     });
     sortSelect.value = (view.dir < 0 ? '-' : '') + view.sort;
     FACETS.forEach(function (f) {
