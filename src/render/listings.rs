@@ -323,7 +323,7 @@ impl NameTable {
                 }
             }
         }
-        names.sort_by(|a, b| order(&**a, &**b).then_with(|| a.cmp(b)));
+        names.sort_by(|a, b| order(a, b).then_with(|| a.cmp(b)));
         let index = names
             .iter()
             .enumerate()
