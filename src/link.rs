@@ -64,6 +64,11 @@ pub struct IssueSummary {
     pub resolved: Option<Timestamp>,
     /// Number of published comments.
     pub comments: usize,
+    /// The assignee's display name (resolved through the people directory), for the listings'
+    /// column and filter.
+    pub assignee: Option<Name>,
+    /// Votes, for the listings' column.
+    pub votes: Option<u32>,
 }
 
 /// Gives each distinct name one shared allocation.
@@ -105,6 +110,8 @@ impl IssueSummary {
             updated: issue.updated,
             resolved: issue.resolved,
             comments: issue.comments.len(),
+            assignee: None,
+            votes: issue.votes,
         }
     }
 
@@ -300,7 +307,10 @@ fn link_issues(imported: Imported) -> Result<(Linked, people::Gather)> {
     let mut gather = people::Gather::default();
     store.for_each_issue(|issue| {
         gather.issue(issues.len() as u32, &issue, &people);
-        let summary = IssueSummary::of(&issue, &mut names);
+        let mut summary = IssueSummary::of(&issue, &mut names);
+        if let Some(p) = &issue.assignee {
+            summary.assignee = Some(names.get(&people::resolved_name(&people, p)));
+        }
         let p = projects
             .entry(summary.project.to_string())
             .or_insert_with(|| ProjectSummary {

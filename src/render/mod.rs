@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod chart;
 pub mod commits;
 pub mod feeds;
+pub mod listings;
 pub mod people;
 pub mod redirects;
 pub mod releases;
@@ -25,12 +26,13 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::inputs::{Inputs, PageSource};
 use crate::keys::compare_keys;
-use crate::link::{IssueSummary, Linked, Name};
+use crate::link::{IssueSummary, Linked};
 use crate::model::{Issue, Markup, Text, Timestamp};
 use crate::observe::Observer;
 use crate::source::DiffCache;
 use crate::text::html::{self, LinkContext};
 use crate::text::wiki;
+use listings::{facet_slug_of, facets, listing_path, value_slug};
 
 /// Where rendered files go. Render produces bytes; only the writer decides what touches disk.
 pub trait PageSink: Sync {
@@ -302,8 +304,9 @@ impl<'a> Renderer<'a> {
         report.issue_pages = keys.len() as u64;
         let (commit_pages, history_listings) = self.render_history(sink, progress)?;
         report.commit_pages = commit_pages;
-        report.listing_pages =
-            self.render_listings(sink)? + history_listings + self.render_people(sink)?;
+        let (listing_pages, data_files) = self.render_listings(sink)?;
+        report.listing_pages = listing_pages + history_listings + self.render_people(sink)?;
+        other.fetch_add(data_files, Ordering::Relaxed);
         report.other_files = other.load(Ordering::Relaxed) - report.issue_pages;
         Ok(report)
     }
@@ -457,65 +460,12 @@ impl<'a> Renderer<'a> {
         sink.put(&format!("{path}.json"), &json)
     }
 
-    fn render_listings(&self, sink: &dyn PageSink) -> Result<u64> {
+    /// The browse page, facet indexes and listings (`listings.rs`), and the home page;
+    /// returns the number of pages and of listing data files.
+    fn render_listings(&self, sink: &dyn PageSink) -> Result<(u64, u64)> {
         let issues = &self.linked.issues;
-        let mut count = 0u64;
         let facets = facets(issues);
-        // Browse page.
-        let browse_root = "../";
-        let facet_links: Vec<_> = facets
-            .iter()
-            .map(|f| {
-                serde_json::json!({
-                    "title": f.title,
-                    "href": format!("{}/index.html", f.slug),
-                    "count": f.values.len(),
-                })
-            })
-            .collect();
-        let mut c = self.context(browse_root);
-        c.insert("facets", &facet_links);
-        sink.put(
-            "lists/index.html",
-            self.render("browse.html", &c)?.as_bytes(),
-        )?;
-        count += 1;
-
-        for facet in &facets {
-            let index_path = format!("lists/{}/index.html", facet.slug);
-            let root = root_of(&index_path);
-            let values: Vec<_> = facet
-                .values
-                .iter()
-                .map(|v| {
-                    serde_json::json!({
-                        "name": v.name,
-                        "count": v.members.len(),
-                        "href": format!("{}/index.html", v.slug),
-                    })
-                })
-                .collect();
-            let mut c = self.context(&root);
-            c.insert(
-                "heading",
-                &format!("Issues by {}", facet.title.to_lowercase()),
-            );
-            c.insert("values", &values);
-            sink.put(&index_path, self.render("facets.html", &c)?.as_bytes())?;
-            count += 1;
-            let pages: Vec<(String, &FacetValue, usize)> = facet
-                .values
-                .iter()
-                .flat_map(|v| {
-                    let n = v.members.len().div_ceil(self.config.page_size).max(1);
-                    (1..=n).map(move |p| (listing_path(facet.slug, &v.slug, p), v, p))
-                })
-                .collect();
-            pages.par_iter().try_for_each(|(path, value, page)| {
-                self.render_listing(sink, facet, value, *page, path)
-            })?;
-            count += pages.len() as u64;
-        }
+        let (mut count, data_files) = self.render_facet_listings(sink, &facets)?;
 
         // Home page.
         let mut recent: Vec<&IssueSummary> = issues.iter().collect();
@@ -583,77 +533,13 @@ impl<'a> Renderer<'a> {
         }
         sink.put("index.html", self.render("index.html", &c)?.as_bytes())?;
         count += 1;
-        Ok(count)
-    }
-
-    fn render_listing(
-        &self,
-        sink: &dyn PageSink,
-        facet: &Facet,
-        value: &FacetValue,
-        page: usize,
-        path: &str,
-    ) -> Result<()> {
-        let root = root_of(path);
-        let size = self.config.page_size;
-        let (members, total) = page_of(&value.members, page, size);
-        let items: Vec<_> = members
-            .iter()
-            .map(|&i| row(&self.linked.issues[i], &root))
-            .collect();
-        let page_href = |p: usize| {
-            if p == 1 {
-                "index.html".to_string()
-            } else {
-                format!("{p}.html")
-            }
-        };
-        let pager = serde_json::json!({
-            "current": page,
-            "total": total,
-            "prev": (page > 1).then(|| page_href(page - 1)),
-            "next": (page < total).then(|| page_href(page + 1)),
-        });
-        let mut c = self.context(&root);
-        let heading = if facet.slug == "project" {
-            let name = self
-                .linked
-                .projects
-                .get(&value.name)
-                .map(|p| p.name.clone())
-                .unwrap_or_default();
-            if name.is_empty() {
-                format!("Project {}", value.name)
-            } else {
-                format!("{} ({})", name, value.name)
-            }
-        } else {
-            format!("{}: {}", facet.title, value.name)
-        };
-        c.insert("heading", &heading);
-        c.insert("facet_title", &facet.title);
-        c.insert(
-            "facet_href",
-            &format!("{root}lists/{}/index.html", facet.slug),
-        );
-        c.insert("count", &value.members.len());
-        c.insert("items", &items);
-        c.insert("pager", &pager);
-        sink.put(path, self.render("listing.html", &c)?.as_bytes())
+        Ok((count, data_files))
     }
 }
 
 /// `../` once per folder in a site path: the way back to the root.
 pub fn root_of(path: &str) -> String {
     "../".repeat(path.matches('/').count())
-}
-
-fn listing_path(facet: &str, value_slug: &str, page: usize) -> String {
-    if page == 1 {
-        format!("lists/{facet}/{value_slug}/index.html")
-    } else {
-        format!("lists/{facet}/{value_slug}/{page}.html")
-    }
 }
 
 /// A time as pages show it: UTC, with the original offset on hover and in `datetime`.
@@ -1133,86 +1019,6 @@ fn human_size(bytes: u64) -> String {
         format!("{bytes} B")
     } else {
         format!("{v:.1} {}", UNITS[u])
-    }
-}
-
-/// A listing dimension: project, status, component…
-struct Facet {
-    slug: &'static str,
-    title: &'static str,
-    values: Vec<FacetValue>,
-}
-
-struct FacetValue {
-    name: String,
-    slug: String,
-    /// Positions in `Linked::issues`, in key order.
-    members: Vec<usize>,
-}
-
-fn facets(issues: &[IssueSummary]) -> Vec<Facet> {
-    type Extract = fn(&IssueSummary) -> Vec<Name>;
-    let dims: [(&str, &str, Extract); 7] = [
-        ("project", "Project", |s| vec![s.project.clone()]),
-        ("status", "Status", |s| {
-            vec![s.status.clone().unwrap_or_else(|| NONE.into())]
-        }),
-        ("type", "Type", |s| {
-            vec![s.issue_type.clone().unwrap_or_else(|| NONE.into())]
-        }),
-        ("component", "Component", |s| s.components.clone()),
-        ("fix-version", "Fix version", |s| s.fix_versions.clone()),
-        ("affects-version", "Affects version", |s| s.versions.clone()),
-        ("year", "Year created", |s| {
-            s.created
-                .map(|t| vec![Name::from(t.year().to_string())])
-                .unwrap_or_default()
-        }),
-    ];
-    dims.iter()
-        .map(|(slug_name, title, extract)| {
-            let mut by_value: BTreeMap<Name, Vec<usize>> = BTreeMap::new();
-            for (i, s) in issues.iter().enumerate() {
-                for v in extract(s) {
-                    by_value.entry(v).or_default().push(i);
-                }
-            }
-            let values = by_value
-                .into_iter()
-                .map(|(name, mut members)| {
-                    members.dedup();
-                    FacetValue {
-                        slug: value_slug(slug_name, &name),
-                        name: name.to_string(),
-                        members,
-                    }
-                })
-                .collect();
-            Facet {
-                slug: slug_name,
-                title,
-                values,
-            }
-        })
-        .collect()
-}
-
-fn facet_slug_of(facets: &[Facet], facet: &str, value: &str) -> String {
-    facets
-        .iter()
-        .find(|f| f.slug == facet)
-        .and_then(|f| f.values.iter().find(|v| v.name == value))
-        .map(|v| v.slug.clone())
-        .unwrap_or_else(|| value_slug(facet, value))
-}
-
-/// The folder of a facet value: project keys as they are (they are already safe, and match
-/// the `issues/LU/` folders), anything else through [`slug`].
-fn value_slug(facet: &str, value: &str) -> String {
-    if facet == "project" && crate::keys::is_project_key(value) {
-        value.to_string()
-    } else {
-        slug(value)
     }
 }
 

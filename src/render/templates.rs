@@ -89,6 +89,10 @@ pub const STATIC: &[(&str, &[u8])] = &[
         "static/search.js",
         include_bytes!("../../themes/default/static/search.js"),
     ),
+    (
+        "static/listing.js",
+        include_bytes!("../../themes/default/static/listing.js"),
+    ),
 ];
 
 /// Builds the templates, preferring the site's theme over the built-ins.

@@ -267,3 +267,17 @@ fn a_name_leads_to_the_person_page_and_back() {
         ],
     );
 }
+
+#[test]
+fn listings_sort_narrow_and_keep_their_view_in_the_address() {
+    let (_dir, site) = example();
+    // Ten rows a page, so that the example's LU listing has several pages to sort across.
+    let config = site.join("hindsight.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("page_size = 10\n{text}")).unwrap();
+    build(&site).unwrap();
+    let public = site.join("public");
+    assert!(public.join("lists/project/LU/3.html").is_file());
+    assert!(public.join("lists/project/LU/rows.js").is_file());
+    run_script("listings.mjs", &[&public, Path::new("lists/project/LU/")]);
+}

@@ -1,0 +1,653 @@
+//! Issue listings: the browse page, one index per facet, and per facet value the paginated
+//! listing (`lists/<facet>/<value>/index.html`, `2.html`…) in key order, with its data file.
+//!
+//! Without scripts a listing reads in key order, page by page. With them,
+//! `themes/default/static/listing.js` sorts it by any column and narrows it by the facets in
+//! the page, from the listing's data file `lists/<facet>/<value>/rows.js`: a classic script
+//! that sets one global (`hindsightListing`), so it loads under `file://`, where `fetch` is
+//! refused. The file holds one compact row per issue of the listing, in key order, with the
+//! repeated names (status, type, priority, component, fix version, assignee) as indexes into
+//! per-listing tables that are themselves in sort order, so sorting by a named column is a
+//! comparison of numbers. [`rows_js`] is its format's one writer.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{page_of, root_of, slug, status_class, Renderer, TimeView, NONE};
+use crate::error::Result;
+use crate::keys::{natural_cmp, split_key};
+use crate::link::{IssueSummary, Name};
+use crate::render::PageSink;
+
+/// The name of a listing's data file, beside its pages.
+pub const DATA_FILE: &str = "rows.js";
+
+/// A listing dimension: project, status, component…
+pub(super) struct Facet {
+    pub(super) slug: &'static str,
+    pub(super) title: &'static str,
+    pub(super) values: Vec<FacetValue>,
+}
+
+/// One value of a facet, and the issues that have it.
+pub(super) struct FacetValue {
+    pub(super) name: String,
+    pub(super) slug: String,
+    /// Positions in `Linked::issues`, in key order.
+    pub(super) members: Vec<usize>,
+}
+
+/// The facets listings are made for, with their values and members.
+pub(super) fn facets(issues: &[IssueSummary]) -> Vec<Facet> {
+    type Extract = fn(&IssueSummary) -> Vec<Name>;
+    let dims: [(&str, &str, Extract); 7] = [
+        ("project", "Project", |s| vec![s.project.clone()]),
+        ("status", "Status", |s| {
+            vec![s.status.clone().unwrap_or_else(|| NONE.into())]
+        }),
+        ("type", "Type", |s| {
+            vec![s.issue_type.clone().unwrap_or_else(|| NONE.into())]
+        }),
+        ("component", "Component", |s| s.components.clone()),
+        ("fix-version", "Fix version", |s| s.fix_versions.clone()),
+        ("affects-version", "Affects version", |s| s.versions.clone()),
+        ("year", "Year created", |s| {
+            s.created
+                .map(|t| vec![Name::from(t.year().to_string())])
+                .unwrap_or_default()
+        }),
+    ];
+    dims.iter()
+        .map(|(slug_name, title, extract)| {
+            let mut by_value: BTreeMap<Name, Vec<usize>> = BTreeMap::new();
+            for (i, s) in issues.iter().enumerate() {
+                for v in extract(s) {
+                    by_value.entry(v).or_default().push(i);
+                }
+            }
+            let values = by_value
+                .into_iter()
+                .map(|(name, mut members)| {
+                    members.dedup();
+                    FacetValue {
+                        slug: value_slug(slug_name, &name),
+                        name: name.to_string(),
+                        members,
+                    }
+                })
+                .collect();
+            Facet {
+                slug: slug_name,
+                title,
+                values,
+            }
+        })
+        .collect()
+}
+
+/// The folder slug of `value` in `facet`, as [`facets`] named it.
+pub(super) fn facet_slug_of(facets: &[Facet], facet: &str, value: &str) -> String {
+    facets
+        .iter()
+        .find(|f| f.slug == facet)
+        .and_then(|f| f.values.iter().find(|v| v.name == value))
+        .map(|v| v.slug.clone())
+        .unwrap_or_else(|| value_slug(facet, value))
+}
+
+/// The folder of a facet value: project keys as they are (they are already safe, and match
+/// the `issues/LU/` folders), anything else through [`slug`].
+pub(super) fn value_slug(facet: &str, value: &str) -> String {
+    if facet == "project" && crate::keys::is_project_key(value) {
+        value.to_string()
+    } else {
+        slug(value)
+    }
+}
+
+/// The site path of page `page` (from 1) of a facet value's listing.
+pub(super) fn listing_path(facet: &str, value_slug: &str, page: usize) -> String {
+    if page == 1 {
+        format!("lists/{facet}/{value_slug}/index.html")
+    } else {
+        format!("lists/{facet}/{value_slug}/{page}.html")
+    }
+}
+
+/// A listing's columns: which of the optional ones any of its issues fills.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Columns {
+    priority: bool,
+    assignee: bool,
+    votes: bool,
+}
+
+impl Columns {
+    fn of(issues: &[IssueSummary], members: &[usize]) -> Self {
+        let any = |f: fn(&IssueSummary) -> bool| members.iter().any(|&i| f(&issues[i]));
+        Columns {
+            priority: any(|s| s.priority.is_some()),
+            assignee: any(|s| s.assignee.is_some()),
+            votes: any(|s| s.votes.is_some()),
+        }
+    }
+}
+
+/// A row of a listing's table, as the template shows it (and `listing.js` redraws it).
+#[derive(Serialize)]
+struct ListingRow {
+    key: String,
+    href: String,
+    summary: String,
+    status: String,
+    status_class: String,
+    issue_type: String,
+    priority: String,
+    assignee: String,
+    created: Option<TimeView>,
+    updated: Option<TimeView>,
+    votes: Option<u32>,
+}
+
+fn listing_row(s: &IssueSummary, root: &str) -> ListingRow {
+    let name = |n: &Option<Name>| n.as_deref().unwrap_or_default().to_string();
+    ListingRow {
+        key: s.key.clone(),
+        href: format!("{root}{}.html", s.path()),
+        summary: s.summary.clone(),
+        status: name(&s.status),
+        status_class: status_class(s.status_category.as_deref()),
+        issue_type: name(&s.issue_type),
+        priority: name(&s.priority),
+        assignee: name(&s.assignee),
+        created: s.created.as_ref().map(TimeView::of),
+        updated: s.updated.as_ref().map(TimeView::of),
+        votes: s.votes,
+    }
+}
+
+impl Renderer<'_> {
+    /// The browse page, each facet's index and every facet value's listing pages and data
+    /// file; returns the number of pages and the number of data files.
+    pub(super) fn render_facet_listings(
+        &self,
+        sink: &dyn PageSink,
+        facets: &[Facet],
+    ) -> Result<(u64, u64)> {
+        let mut pages_written = 0u64;
+        let mut data_files = 0u64;
+        let facet_links: Vec<_> = facets
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "title": f.title,
+                    "href": format!("{}/index.html", f.slug),
+                    "count": f.values.len(),
+                })
+            })
+            .collect();
+        let mut c = self.context("../");
+        c.insert("facets", &facet_links);
+        sink.put(
+            "lists/index.html",
+            self.render("browse.html", &c)?.as_bytes(),
+        )?;
+        pages_written += 1;
+
+        for facet in facets {
+            let index_path = format!("lists/{}/index.html", facet.slug);
+            let root = root_of(&index_path);
+            let values: Vec<_> = facet
+                .values
+                .iter()
+                .map(|v| {
+                    serde_json::json!({
+                        "name": v.name,
+                        "count": v.members.len(),
+                        "href": format!("{}/index.html", v.slug),
+                    })
+                })
+                .collect();
+            let mut c = self.context(&root);
+            c.insert(
+                "heading",
+                &format!("Issues by {}", facet.title.to_lowercase()),
+            );
+            c.insert("values", &values);
+            sink.put(&index_path, self.render("facets.html", &c)?.as_bytes())?;
+            pages_written += 1;
+            let pages: Vec<(String, &FacetValue, usize)> = facet
+                .values
+                .iter()
+                .flat_map(|v| {
+                    let n = v.members.len().div_ceil(self.config.page_size).max(1);
+                    (1..=n).map(move |p| (listing_path(facet.slug, &v.slug, p), v, p))
+                })
+                .collect();
+            pages.par_iter().try_for_each(|(path, value, page)| {
+                self.render_listing(sink, facet, value, *page, path)
+            })?;
+            pages_written += pages.len() as u64;
+            facet.values.par_iter().try_for_each(|v| {
+                let path = format!("lists/{}/{}/{DATA_FILE}", facet.slug, v.slug);
+                let js = rows_js(&self.linked.issues, &v.members, self.config.page_size);
+                sink.put(&path, js.as_bytes())
+            })?;
+            data_files += facet.values.len() as u64;
+        }
+        Ok((pages_written, data_files))
+    }
+
+    fn render_listing(
+        &self,
+        sink: &dyn PageSink,
+        facet: &Facet,
+        value: &FacetValue,
+        page: usize,
+        path: &str,
+    ) -> Result<()> {
+        let root = root_of(path);
+        let size = self.config.page_size;
+        let issues = &self.linked.issues;
+        let (members, total) = page_of(&value.members, page, size);
+        let items: Vec<_> = members
+            .iter()
+            .map(|&i| listing_row(&issues[i], &root))
+            .collect();
+        let page_href = |p: usize| {
+            if p == 1 {
+                "index.html".to_string()
+            } else {
+                format!("{p}.html")
+            }
+        };
+        let pager = serde_json::json!({
+            "current": page,
+            "total": total,
+            "prev": (page > 1).then(|| page_href(page - 1)),
+            "next": (page < total).then(|| page_href(page + 1)),
+        });
+        let mut c = self.context(&root);
+        let heading = if facet.slug == "project" {
+            let name = self
+                .linked
+                .projects
+                .get(&value.name)
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
+            if name.is_empty() {
+                format!("Project {}", value.name)
+            } else {
+                format!("{} ({})", name, value.name)
+            }
+        } else {
+            format!("{}: {}", facet.title, value.name)
+        };
+        c.insert("heading", &heading);
+        c.insert("facet_title", &facet.title);
+        c.insert(
+            "facet_href",
+            &format!("{root}lists/{}/index.html", facet.slug),
+        );
+        c.insert("count", &value.members.len());
+        c.insert("items", &items);
+        c.insert("columns", &Columns::of(issues, &value.members));
+        c.insert("data_file", DATA_FILE);
+        c.insert("pager", &pager);
+        sink.put(path, self.render("listing.html", &c)?.as_bytes())
+    }
+}
+
+/// A table of the distinct names of one field in a listing, in the order the listing sorts
+/// them; rows hold a name's position in it.
+struct NameTable {
+    names: Vec<Name>,
+    index: HashMap<Name, usize>,
+}
+
+impl NameTable {
+    /// The distinct names `field` gives over `rows`, ordered by `order`.
+    fn new<'a>(
+        rows: impl Iterator<Item = &'a IssueSummary>,
+        field: impl Fn(&'a IssueSummary) -> Vec<&'a Name>,
+        order: impl Fn(&str, &str) -> std::cmp::Ordering,
+    ) -> Self {
+        let mut seen: HashSet<&Name> = HashSet::new();
+        let mut names: Vec<Name> = Vec::new();
+        for s in rows {
+            for n in field(s) {
+                if seen.insert(n) {
+                    names.push(n.clone());
+                }
+            }
+        }
+        names.sort_by(|a, b| order(a, b).then_with(|| a.cmp(b)));
+        let index = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        NameTable { names, index }
+    }
+
+    /// The position of `name`, or -1 for none.
+    fn at(&self, name: Option<&Name>) -> i64 {
+        name.and_then(|n| self.index.get(n))
+            .map_or(-1, |&i| i as i64)
+    }
+}
+
+/// The order of a status's category in a listing: to do, in progress, done.
+fn category_rank(category: Option<&str>) -> u8 {
+    match category {
+        Some("indeterminate") => 1,
+        Some("done") => 2,
+        _ => 0,
+    }
+}
+
+/// Priorities from the most to the least urgent, as JIRA's and Bugzilla's default schemes
+/// name them; a name not here sorts after these, in natural order (`P1` before `P2`).
+const PRIORITY_ORDER: &[&str] = &[
+    "blocker", "critical", "highest", "urgent", "high", "major", "medium", "normal", "minor",
+    "low", "lowest", "trivial",
+];
+
+fn priority_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let rank = |p: &str| {
+        let l = p.to_lowercase();
+        PRIORITY_ORDER
+            .iter()
+            .position(|x| *x == l)
+            .unwrap_or(PRIORITY_ORDER.len())
+    };
+    rank(a).cmp(&rank(b)).then_with(|| natural_cmp(a, b))
+}
+
+fn people_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    natural_cmp(&a.to_lowercase(), &b.to_lowercase())
+}
+
+/// Whether `listing.js` finds an issue's page from its key alone
+/// (`issues/<PROJECT>/<number / 1000>/<key>.html`, numbers JavaScript holds exactly); the data
+/// file names the path of any other issue.
+fn path_from_key(key: &str) -> bool {
+    split_key(key).is_some_and(|p| p.number < 1_000_000_000_000_000)
+}
+
+/// A listing's data file: `window.hindsightListing = {...};`, a classic script, deterministic.
+///
+/// `v` is the format's version; `size` the page size; `status` holds `[name, class]` pairs
+/// (`class` as in `status-…`), the other tables names; each row is `[key, summary, status,
+/// type, priority, created, updated, votes, [components], [fix versions], assignee]` with
+/// names as positions in their tables (-1: none), times in seconds since the epoch and
+/// `null` when missing, and, when the key does not give it, the page's path (without
+/// `.html`) as a twelfth item. Rows are in key order.
+pub(super) fn rows_js(issues: &[IssueSummary], members: &[usize], page_size: usize) -> String {
+    let rows = || members.iter().map(|&i| &issues[i]);
+    let mut category: HashMap<&Name, Option<&str>> = HashMap::new();
+    for s in rows() {
+        if let Some(st) = &s.status {
+            category.entry(st).or_insert(s.status_category.as_deref());
+        }
+    }
+    let rank: HashMap<&str, u8> = category
+        .iter()
+        .map(|(name, c)| (&***name, category_rank(*c)))
+        .collect();
+    let status = NameTable::new(
+        rows(),
+        |s| s.status.iter().collect(),
+        |a, b| {
+            let cat = |n: &str| rank.get(n).copied().unwrap_or(0);
+            cat(a).cmp(&cat(b)).then_with(|| natural_cmp(a, b))
+        },
+    );
+    let types = NameTable::new(rows(), |s| s.issue_type.iter().collect(), natural_cmp);
+    let priorities = NameTable::new(rows(), |s| s.priority.iter().collect(), priority_cmp);
+    let components = NameTable::new(rows(), |s| s.components.iter().collect(), natural_cmp);
+    let fixes = NameTable::new(rows(), |s| s.fix_versions.iter().collect(), natural_cmp);
+    let assignees = NameTable::new(rows(), |s| s.assignee.iter().collect(), people_cmp);
+
+    let mut out = String::with_capacity(64 + members.len() * 120);
+    out.push_str("window.hindsightListing={\"v\":1,\"size\":");
+    out.push_str(&page_size.to_string());
+    out.push_str(",\"status\":[");
+    for (i, n) in status.names.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let class = status_class(category.get(n).copied().flatten());
+        out.push_str(&format!("[{},{}]", json(&**n), json(class.as_str())));
+    }
+    out.push(']');
+    for (name, table) in [
+        ("type", &types),
+        ("priority", &priorities),
+        ("component", &components),
+        ("fix-version", &fixes),
+        ("assignee", &assignees),
+    ] {
+        out.push_str(&format!(",\"{name}\":"));
+        let names: Vec<&str> = table.names.iter().map(|n| &**n).collect();
+        out.push_str(&json(&names));
+    }
+    out.push_str(",\"rows\":[");
+    for (i, s) in rows().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("\n[");
+        let list = |t: &NameTable, names: &[Name]| {
+            let mut at: Vec<i64> = names.iter().map(|n| t.at(Some(n))).collect();
+            at.sort_unstable();
+            at.dedup();
+            json(&at)
+        };
+        let time = |t: &Option<crate::model::Timestamp>| json(&t.map(|t| t.unix()));
+        let fields = [
+            json(&s.key.as_str()),
+            json(&s.summary.as_str()),
+            status.at(s.status.as_ref()).to_string(),
+            types.at(s.issue_type.as_ref()).to_string(),
+            priorities.at(s.priority.as_ref()).to_string(),
+            time(&s.created),
+            time(&s.updated),
+            json(&s.votes),
+            list(&components, &s.components),
+            list(&fixes, &s.fix_versions),
+            assignees.at(s.assignee.as_ref()).to_string(),
+        ];
+        out.push_str(&fields.join(","));
+        if !path_from_key(&s.key) {
+            out.push(',');
+            out.push_str(&json(&s.path().as_str()));
+        }
+        out.push(']');
+    }
+    out.push_str("]};\n");
+    out
+}
+
+/// JSON text of a value (serde_json cannot fail on the strings, numbers and lists given).
+fn json<T: Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Timestamp;
+
+    fn summary(key: &str, f: impl FnOnce(&mut IssueSummary)) -> IssueSummary {
+        let mut s = IssueSummary {
+            key: key.into(),
+            project: Name::from("LU"),
+            summary: format!("summary of {key}"),
+            status: None,
+            status_category: None,
+            resolution: None,
+            issue_type: None,
+            priority: None,
+            components: vec![],
+            fix_versions: vec![],
+            versions: vec![],
+            created: None,
+            updated: None,
+            resolved: None,
+            comments: 0,
+            assignee: None,
+            votes: None,
+        };
+        f(&mut s);
+        s
+    }
+
+    fn at(s: &str) -> Option<Timestamp> {
+        Some(Timestamp(chrono::DateTime::parse_from_rfc3339(s).unwrap()))
+    }
+
+    /// The data file's object, parsed back.
+    fn parse(js: &str) -> serde_json::Value {
+        let body = js
+            .strip_prefix("window.hindsightListing=")
+            .and_then(|s| s.strip_suffix(";\n"))
+            .expect("a global assignment");
+        serde_json::from_str(body).unwrap()
+    }
+
+    #[test]
+    fn data_file_holds_every_row_in_key_order_with_names_as_positions() {
+        let issues = vec![
+            summary("LU-1", |s| {
+                s.status = Some("Resolved".into());
+                s.status_category = Some("done".into());
+                s.issue_type = Some("Bug".into());
+                s.priority = Some("Minor".into());
+                s.components = vec!["lnet".into(), "ldlm".into()];
+                s.fix_versions = vec!["Lustre 2.10.0".into()];
+                s.created = at("2012-01-02T03:04:05+02:00");
+                s.updated = at("2013-01-01T00:00:00Z");
+                s.votes = Some(3);
+                s.assignee = Some("zoe Bell".into());
+            }),
+            summary("LU-2", |s| {
+                s.status = Some("Open".into());
+                s.status_category = Some("new".into());
+                s.issue_type = Some("Improvement".into());
+                s.priority = Some("Blocker".into());
+                s.fix_versions = vec!["Lustre 2.9.0".into()];
+                s.assignee = Some("Andreas Dilger".into());
+                s.summary = "quotes \" and </script> stay text".into();
+            }),
+            summary("LU-3", |s| {
+                s.status = Some("In Progress".into());
+                s.status_category = Some("indeterminate".into());
+                s.priority = Some("Critical".into());
+            }),
+            summary("odd key", |_| {}),
+        ];
+        let js = rows_js(&issues, &[0, 1, 2, 3], 100);
+        let v = parse(&js);
+        assert_eq!(v["v"], 1);
+        assert_eq!(v["size"], 100);
+        // Tables in sort order: statuses by category, priorities by urgency, versions and
+        // people in natural, case-blind order.
+        assert_eq!(
+            v["status"],
+            serde_json::json!([
+                ["Open", "new"],
+                ["In Progress", "indeterminate"],
+                ["Resolved", "done"]
+            ])
+        );
+        assert_eq!(
+            v["priority"],
+            serde_json::json!(["Blocker", "Critical", "Minor"])
+        );
+        assert_eq!(v["type"], serde_json::json!(["Bug", "Improvement"]));
+        assert_eq!(v["component"], serde_json::json!(["ldlm", "lnet"]));
+        assert_eq!(
+            v["fix-version"],
+            serde_json::json!(["Lustre 2.9.0", "Lustre 2.10.0"])
+        );
+        assert_eq!(
+            v["assignee"],
+            serde_json::json!(["Andreas Dilger", "zoe Bell"])
+        );
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 4);
+        assert_eq!(
+            rows[0],
+            serde_json::json!([
+                "LU-1",
+                "summary of LU-1",
+                2,
+                0,
+                2,
+                1325466245,
+                1356998400,
+                3,
+                [0, 1],
+                [1],
+                1
+            ])
+        );
+        assert_eq!(rows[1][1], "quotes \" and </script> stay text");
+        assert_eq!(rows[1][5], serde_json::Value::Null);
+        assert_eq!(rows[1][7], serde_json::Value::Null);
+        assert_eq!(rows[2][3], -1, "no type");
+        assert_eq!(rows[2][10], -1, "no assignee");
+        // A key of another shape carries its page's path.
+        assert_eq!(rows[2].as_array().unwrap().len(), 11);
+        assert_eq!(rows[3][11], serde_json::json!(issues[3].path()));
+        // Deterministic.
+        assert_eq!(js, rows_js(&issues, &[0, 1, 2, 3], 100));
+    }
+
+    #[test]
+    fn data_file_of_a_subset_names_only_its_own_values() {
+        let issues = vec![
+            summary("LU-1", |s| s.components = vec!["lnet".into()]),
+            summary("LU-2", |s| s.components = vec!["ldlm".into()]),
+        ];
+        let v = parse(&rows_js(&issues, &[1], 50));
+        assert_eq!(v["component"], serde_json::json!(["ldlm"]));
+        assert_eq!(v["rows"][0][0], "LU-2");
+        assert_eq!(v["rows"][0][8], serde_json::json!([0]));
+    }
+
+    #[test]
+    fn keys_give_paths_only_in_the_usual_shape() {
+        assert!(path_from_key("LU-1234"));
+        assert!(!path_from_key("lu-1234"));
+        assert!(!path_from_key("LU-0012"));
+        assert!(!path_from_key("LU-99999999999999999"));
+    }
+
+    #[test]
+    fn columns_follow_what_the_issues_fill() {
+        let issues = vec![
+            summary("LU-1", |s| s.votes = Some(0)),
+            summary("LU-2", |s| s.priority = Some("Major".into())),
+        ];
+        assert_eq!(
+            Columns::of(&issues, &[0]),
+            Columns {
+                priority: false,
+                assignee: false,
+                votes: true
+            }
+        );
+        assert_eq!(
+            Columns::of(&issues, &[1]),
+            Columns {
+                priority: true,
+                assignee: false,
+                votes: false
+            }
+        );
+    }
+}
