@@ -184,7 +184,8 @@ fn ndcg(ranked: &[String], grades: &HashMap<String, u32>) -> f64 {
         .enumerate()
         .map(|(i, &g)| gain(g) / (i as f64 + 2.0).log2())
         .sum();
-    dcg / idcg
+    // `+ 0.0`: an empty sum of floats is −0.0, which would print as "-0.000".
+    dcg / idcg + 0.0
 }
 
 /// The rank (1-based) of the first relevant result, `-` when none is in the top K.
