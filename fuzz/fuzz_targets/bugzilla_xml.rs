@@ -6,5 +6,9 @@ use libfuzzer_sys::fuzz_target;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    common::run("bugzilla_xml", hindsight::import::bugzilla_xml::read_file, data);
+    common::run(
+        "bugzilla_xml",
+        hindsight::import::bugzilla_xml::read_file,
+        data,
+    );
 });

@@ -25,6 +25,7 @@ pub fn run(name: &str, read: ReadFile, data: &[u8]) {
     let source = Source {
         name: "fuzz".into(),
         key_prefix: Some("BZ".into()),
+        ..Default::default()
     };
     let mut n = 0usize;
     let _ = read(&path, &source, &mut |r| {

@@ -6,5 +6,9 @@ use libfuzzer_sys::fuzz_target;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    common::run("github_json", hindsight::import::github_json::read_file, data);
+    common::run(
+        "github_json",
+        hindsight::import::github_json::read_file,
+        data,
+    );
 });

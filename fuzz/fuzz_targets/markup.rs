@@ -5,31 +5,9 @@ use hindsight::text::html::{self, LinkContext};
 use hindsight::text::wiki;
 use libfuzzer_sys::fuzz_target;
 
-fn check(what: &str, input: &str, out: &str) {
-    let lower = out.to_ascii_lowercase();
-    for bad in ["<script", "<iframe", "<object", "<embed", "<base", "<form"] {
-        assert!(!lower.contains(bad), "{what} let {bad} through for {input:?}: {out}");
-    }
-    // Inside tags: no event handler, no script scheme in an attribute.
-    for tag in lower.split('<').skip(1).filter_map(|t| t.split_once('>').map(|(t, _)| t)) {
-        if !tag.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            continue;
-        }
-        let squeezed: String = tag.chars().filter(|c| !c.is_whitespace()).collect();
-        for attr in [" href=\"", " src=\"", " action=\"", " formaction=\""] {
-            for scheme in ["javascript:", "vbscript:", "data:text"] {
-                let bad = format!("{attr}{scheme}");
-                assert!(!tag.contains(&bad), "{what} let {bad} through for {input:?}: {out}");
-            }
-        }
-        let _ = squeezed;
-        let has_handler = tag
-            .split_whitespace()
-            .skip(1)
-            .any(|a| a.starts_with("on") && a.contains('=') && !a.starts_with("on="));
-        assert!(!has_handler, "{what} let an event handler through for {input:?}: {out}");
-    }
-}
+#[path = "safe_html.rs"]
+mod safe_html;
+use safe_html::check;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else {

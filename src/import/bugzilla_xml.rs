@@ -24,7 +24,16 @@
 //!   attachment are dropped with it.
 //! - **Stubs** `<bug error="NotPermitted|NotFound|InvalidBugId">` are skipped with a warning.
 //! - **Dates** `2007-10-18 05:56:11 -0700`; also without seconds, with a zone name (`PST`,
-//!   `UTC`…), or without any zone (read as UTC). An unreadable date is a warning.
+//!   `UTC`…), as a MySQL TIMESTAMP (`20040521142009`), or without any zone (read in the
+//!   tracker's `timezone`, UTC with one warning per file when none is named). An unreadable
+//!   date is a warning.
+//! - **Issuezilla** (`<issuezilla><issue>`, Tigris/CollabNet and java.net trackers) is read with
+//!   its element names mapped to Bugzilla's (`issuezilla_alias`), plus what only it has: the
+//!   field-change history as `<activity>` elements (`user`, `when`, `field_name`,
+//!   `field_desc`, `oldvalue`, `newvalue`; changes by one person at one time become one
+//!   [`HistoryEntry`]), relations written as `<dependson><issue_id>7</issue_id></dependson>`
+//!   (also `blocks`, `is_duplicate`, `has_duplicates`), attachments' `submitter_id` and
+//!   `attachment_iz_url`, and stubs marked `status_code` other than 200.
 //! - **Malformed XML** is a fatal [`Error::Parse`] with file, line, column and, when known, the
 //!   bug's key; positions are computed as in the JIRA importer.
 //! - **Bytes that are not UTF-8** are read as Windows-1252 (see `Utf8Repair`) and reported in
@@ -47,8 +56,8 @@ use super::xml::{self, for_each_attribute, Handler as _};
 use super::{Record, Source, Warning};
 use crate::error::{Error, Result};
 use crate::model::{
-    Attachment, AttachmentContent, Comment, CustomField, DateError, Issue, IssueLink,
-    LinkDirection, Markup, Person, Project, Text, Timestamp, Visibility,
+    Attachment, AttachmentContent, Comment, CustomField, DateError, FieldChange, HistoryEntry,
+    Issue, IssueLink, LinkDirection, Markup, Person, Project, Text, Timestamp, Visibility,
 };
 
 /// Whether the start of a file looks like a Bugzilla XML export.
@@ -108,6 +117,11 @@ enum Kind {
     CommentField,
     Attachment,
     AttachmentField,
+    /// Issuezilla's `<activity>`: one change of one field.
+    Activity,
+    ActivityField,
+    /// Issuezilla's `<issue_id>` inside a relation (`<dependson><issue_id>7</issue_id>…`).
+    RelationTarget,
     /// Anything else: skipped with its content.
     Other,
 }
@@ -118,9 +132,12 @@ impl Kind {
             (Kind::Root, "bug") => Kind::Bug,
             (Kind::Bug, "long_desc") => Kind::LongDesc,
             (Kind::Bug, "attachment") => Kind::Attachment,
+            (Kind::Bug, "activity") => Kind::Activity,
             (Kind::Bug, _) => Kind::BugField,
+            (Kind::BugField, "bug_id") => Kind::RelationTarget,
             (Kind::LongDesc, _) => Kind::CommentField,
             (Kind::Attachment, _) => Kind::AttachmentField,
+            (Kind::Activity, _) => Kind::ActivityField,
             _ => Kind::Other,
         }
     }
@@ -128,7 +145,11 @@ impl Kind {
     fn captures(self) -> bool {
         matches!(
             self,
-            Kind::BugField | Kind::CommentField | Kind::AttachmentField
+            Kind::BugField
+                | Kind::CommentField
+                | Kind::AttachmentField
+                | Kind::ActivityField
+                | Kind::RelationTarget
         )
     }
 }
@@ -165,6 +186,8 @@ struct Parser<'a> {
     seen_root: bool,
     /// `urlbase` of the current `<bugzilla>`, ending in `/`.
     urlbase: Option<String>,
+    /// Issuezilla's `project_name` on the root: the project of issues without a `<product>`.
+    project_name: Option<String>,
     bug: Option<BugState>,
     /// (login, display) pairs already emitted from this file.
     people: HashSet<(String, String)>,
@@ -185,8 +208,10 @@ struct BugState {
     comment: Option<(Option<u32>, Comment)>,
     attachment: Option<Attachment>,
     sort_order: Option<String>,
-    /// Targets as bug numbers: (kind, description, number).
-    links: Vec<(&'static str, &'static str, String)>,
+    /// Targets as bug numbers: (kind, description, direction, number).
+    links: Vec<(&'static str, &'static str, LinkDirection, String)>,
+    /// The Issuezilla `<activity>` being read: who, when, the change.
+    activity: Option<Activity>,
     see_also: Vec<String>,
     cc: Vec<String>,
     groups: Vec<String>,
@@ -249,6 +274,7 @@ impl<'a> Parser<'a> {
             text_at: 0,
             seen_root: false,
             urlbase: None,
+            project_name: None,
             bug: None,
             people: HashSet::new(),
             zoneless_warned: false,
@@ -285,6 +311,7 @@ impl<'a> Parser<'a> {
         };
         match kind {
             Kind::Root => {
+                self.project_name = frame.attr("project_name").and_then(non_blank);
                 self.urlbase = frame.attr("urlbase").and_then(|u| {
                     let u = u.trim();
                     (!u.is_empty()).then(|| {
@@ -297,9 +324,15 @@ impl<'a> Parser<'a> {
                 });
             }
             Kind::Bug => {
+                // Issuezilla marks a stub with `status_code` other than 200 (and says why in
+                // `status_message`) where Bugzilla writes `error`.
+                let issuezilla_error = frame
+                    .attr("status_code")
+                    .filter(|c| c.trim() != "200")
+                    .map(|c| frame.attr("status_message").unwrap_or(c).to_string());
                 self.bug = Some(BugState {
                     at: start,
-                    error: frame.attr("error").map(str::to_string),
+                    error: frame.attr("error").map(str::to_string).or(issuezilla_error),
                     timezone: self.source.timezone,
                     ..Default::default()
                 });
@@ -327,6 +360,11 @@ impl<'a> Parser<'a> {
                     bug.attachment = Some(a);
                 }
             }
+            Kind::Activity => {
+                if let Some(bug) = &mut self.bug {
+                    bug.activity = Some(Activity::default());
+                }
+            }
             _ => {}
         }
         if kind.captures() {
@@ -343,7 +381,10 @@ impl<'a> Parser<'a> {
         };
         let at = self.text_at;
         match frame.kind {
-            Kind::Root => self.urlbase = None,
+            Kind::Root => {
+                self.urlbase = None;
+                self.project_name = None;
+            }
             Kind::Bug => {
                 if let Some(bug) = self.bug.take() {
                     self.finish_bug(bug, emit)?;
@@ -368,6 +409,23 @@ impl<'a> Parser<'a> {
                     } else {
                         bug.attachment_field(&frame, &self.text, at);
                     }
+                }
+            }
+            Kind::ActivityField if !frame.has_children => {
+                if let Some(bug) = &mut self.bug {
+                    bug.activity_field(&frame, &self.text, at);
+                }
+            }
+            Kind::Activity => {
+                if let Some(bug) = &mut self.bug {
+                    bug.finish_activity(at);
+                }
+            }
+            Kind::RelationTarget if !frame.has_children => {
+                // The relation is the parent element: `dependson`, `blocked` (Issuezilla's
+                // `blocks`), `is_duplicate` or `has_duplicates`.
+                if let (Some(bug), Some(relation)) = (&mut self.bug, self.stack.last()) {
+                    bug.relation(&relation.name, &self.text, at);
                 }
             }
             Kind::LongDesc => {
@@ -438,7 +496,10 @@ impl<'a> Parser<'a> {
         issue.key = key;
         issue.project = Project {
             key: self.prefix.clone(),
-            name: std::mem::take(&mut issue.project.name),
+            name: match std::mem::take(&mut issue.project.name) {
+                name if name.is_empty() => self.project_name.clone().unwrap_or_default(),
+                name => name,
+            },
             id: None,
         };
         issue.url = self
@@ -449,12 +510,25 @@ impl<'a> Parser<'a> {
             .status
             .as_deref()
             .map(|s| status_category(s, issue.resolution.is_some()).to_string());
-        for (kind, description, target) in bug.links.drain(..) {
+        // Resolved: when the current resolution was last set, when the history says (Issuezilla).
+        if issue.resolution.is_some() {
+            issue.resolved = issue
+                .history
+                .iter()
+                .rev()
+                .find(|h| {
+                    h.changes
+                        .iter()
+                        .any(|c| c.field == "resolution" && c.to.is_some())
+                })
+                .and_then(|h| h.created);
+        }
+        for (kind, description, direction, target) in bug.links.drain(..) {
             let target = format!("{}-{target}", self.prefix);
             let link = IssueLink {
                 kind: kind.to_string(),
                 description: description.to_string(),
-                direction: LinkDirection::Outward,
+                direction,
                 target,
                 id: None,
                 type_id: None,
@@ -694,6 +768,22 @@ pub(crate) fn parse_date_in(
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Timestamp::checked(t).map(|t| (Some(t), false));
     }
+    // Old Bugzilla and Issuezilla wrote `delta_ts` as a MySQL TIMESTAMP: `20040521142009`.
+    let spaced;
+    let s = if s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()) {
+        spaced = format!(
+            "{}-{}-{} {}:{}:{}",
+            &s[0..4],
+            &s[4..6],
+            &s[6..8],
+            &s[8..10],
+            &s[10..12],
+            &s[12..14]
+        );
+        spaced.as_str()
+    } else {
+        s
+    };
     let has_zone = s.rsplit_once(' ').is_some_and(|(_, z)| {
         z.starts_with(['+', '-']) || z.chars().all(|c| c.is_ascii_alphabetic())
     });
@@ -832,12 +922,24 @@ impl BugState {
     }
 
     fn link(&mut self, kind: &'static str, description: &'static str, text: &str, at: u64) {
+        self.link_to(kind, description, LinkDirection::Outward, text, at);
+    }
+
+    fn link_to(
+        &mut self,
+        kind: &'static str,
+        description: &'static str,
+        direction: LinkDirection,
+        text: &str,
+        at: u64,
+    ) {
         let text = text.trim();
         if text.is_empty() || text == "0" {
             return;
         }
         if text.bytes().all(|b| b.is_ascii_digit()) && !text.starts_with('0') && text.len() <= 18 {
-            self.links.push((kind, description, text.to_string()));
+            self.links
+                .push((kind, description, direction, text.to_string()));
         } else {
             self.warnings.push((
                 at,
@@ -872,7 +974,14 @@ impl BugState {
                     .filter(|k| !k.is_empty())
                     .map(str::to_string),
             ),
-            "dup_id" => self.link("Duplicate", "duplicates", text, at),
+            "dup_id" | "is_duplicate" => self.link("Duplicate", "duplicates", text, at),
+            "has_duplicates" => self.link_to(
+                "Duplicate",
+                "is duplicated by",
+                LinkDirection::Inward,
+                text,
+                at,
+            ),
             "dependson" => self.link("Depends on", "depends on", text, at),
             "blocked" => self.link("Blocks", "blocks", text, at),
             "regressed_by" => self.link("Regression", "regressed by", text, at),
@@ -953,6 +1062,78 @@ impl BugState {
         }
     }
 
+    /// The `<issue_id>` inside an Issuezilla relation element: read as the flat Bugzilla
+    /// element of the same meaning would be.
+    fn relation(&mut self, relation: &str, text: &str, at: u64) {
+        match relation {
+            "dependson" | "blocked" | "is_duplicate" | "has_duplicates" | "dup_id" => {
+                let frame = Frame {
+                    kind: Kind::BugField,
+                    name: relation.to_string(),
+                    attrs: Vec::new(),
+                    has_children: false,
+                };
+                self.field(&frame, text, at);
+            }
+            _ => {}
+        }
+    }
+
+    /// A child of Issuezilla's `<activity>`: `user`, `when`, `field_name`, `field_desc`,
+    /// `oldvalue`, `newvalue`.
+    fn activity_field(&mut self, frame: &Frame, text: &str, at: u64) {
+        let when = match frame.name.as_str() {
+            "when" => self.date(text, at, "activity date"),
+            _ => None,
+        };
+        let user = match frame.name.as_str() {
+            "user" => self.person(frame, text),
+            _ => None,
+        };
+        let Some(a) = &mut self.activity else {
+            return;
+        };
+        match frame.name.as_str() {
+            "user" => a.user = user,
+            "when" => a.when = when,
+            "field_name" => a.change.field = text.trim().to_string(),
+            "field_desc" => a.label = non_blank(text),
+            "oldvalue" => a.change.from = non_blank(text),
+            "newvalue" => a.change.to = non_blank(text),
+            _ => {}
+        }
+    }
+
+    /// The end of an `<activity>`: its change joins the history, in the entry of the changes
+    /// the same person made at the same time (Issuezilla writes one element per field).
+    fn finish_activity(&mut self, at: u64) {
+        let Some(mut a) = self.activity.take() else {
+            return;
+        };
+        if a.change.field.is_empty() {
+            match a.label.take() {
+                Some(label) => a.change.field = label,
+                None => {
+                    self.warnings
+                        .push((at, "activity without a field_name ignored".to_string()));
+                    return;
+                }
+            }
+        }
+        let history = &mut self.issue.history;
+        match history.last_mut() {
+            Some(last) if last.created == a.when && last.author == a.user => {
+                last.changes.push(a.change)
+            }
+            _ => history.push(HistoryEntry {
+                id: None,
+                author: a.user,
+                created: a.when,
+                changes: vec![a.change],
+            }),
+        }
+    }
+
     fn comment_field(&mut self, frame: &Frame, text: &str, at: u64) {
         let mut number = None;
         let mut created = None;
@@ -1019,7 +1200,22 @@ impl BugState {
             "filename" => a.name = text.trim().to_string(),
             "type" => a.media_type = non_blank(text),
             "size" => a.size = size,
-            "attacher" => a.author = author,
+            // Issuezilla names the submitter twice: `submitter_id` (a number) and
+            // `submitting_username` (read as `attacher`), in either order.
+            "attacher" => {
+                let id = a.author.take().and_then(|p| p.id);
+                a.author = author.map(|mut p| {
+                    p.id = p.id.or(id);
+                    p
+                });
+            }
+            "submitter_id" => {
+                if let Some(id) = non_blank(text) {
+                    a.author.get_or_insert_with(Person::default).id = Some(id);
+                }
+            }
+            // Issuezilla's address of the file on the old tracker.
+            "attachment_iz_url" => a.source_url = non_blank(text),
             "isobsolete" => a.obsolete = is_true(text),
             "ispatch" => a.patch = is_true(text),
             "isprivate" if is_true(text) => a.visibility = Visibility::Private,
@@ -1043,6 +1239,16 @@ impl BugState {
             a.content = Some(AttachmentContent::Base64 { data });
         }
     }
+}
+
+/// One Issuezilla `<activity>`: a change of one field.
+#[derive(Default)]
+struct Activity {
+    user: Option<Person>,
+    when: Option<Timestamp>,
+    /// `field_desc`, the field's label: the change's name when `field_name` is missing.
+    label: Option<String>,
+    change: FieldChange,
 }
 
 /// A person element: login (usually an e-mail address) as text, real name in `name`.
@@ -1431,11 +1637,15 @@ IHdvcmxkIQ==</data>
     }
 
     fn read_with(text: &str, prefix: Option<&str>) -> Result<Vec<Record>> {
+        read_source(text, &source(prefix))
+    }
+
+    fn read_source(text: &str, source: &Source) -> Result<Vec<Record>> {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         f.write_all(text.as_bytes()).unwrap();
         f.flush().unwrap();
         let mut records = Vec::new();
-        read_file(f.path(), &source(prefix), &mut |r| {
+        read_file(f.path(), source, &mut |r| {
             records.push(r);
             Ok(())
         })
@@ -1500,7 +1710,7 @@ IHdvcmxkIQ==</data>
         );
         let records = read_with(&text, Some("ARGO")).unwrap();
         let issues = crate::import::test_records::issues(&records);
-        assert_eq!(issues.len(), 2);
+        assert_eq!(issues.len(), 3);
         let i = issues[0];
         assert_eq!(i.key, "ARGO-4");
         assert_eq!(i.status.as_deref(), Some("RESOLVED"));
@@ -1515,9 +1725,105 @@ IHdvcmxkIQ==</data>
             Some("Diagrams")
         );
         assert!(
-            i.links.iter().any(|l| l.target == "ARGO-5"),
+            i.links
+                .iter()
+                .any(|l| l.target == "ARGO-5" && l.description == "blocks"),
             "{:?}",
             i.links
+        );
+        assert!(
+            i.links.iter().any(|l| l.target == "ARGO-6"
+                && l.description == "is duplicated by"
+                && l.direction == LinkDirection::Inward),
+            "{:?}",
+            i.links
+        );
+        assert_eq!(i.project.name, "argouml", "the root's project_name");
+        assert_eq!(i.votes, Some(3));
+        assert_eq!(i.labels, ["layout"]);
+        // `delta_ts` as a MySQL TIMESTAMP.
+        assert_eq!(i.updated, Some(ts("2004-12-24T11:22:33Z")));
+
+        // <activity>: three changes, the two made together in one entry.
+        assert_eq!(i.history.len(), 2, "{:?}", i.history);
+        let first = &i.history[0];
+        assert_eq!(first.author.as_ref().unwrap().login, "jrobbins");
+        assert_eq!(first.created, Some(ts("2001-06-18T14:02:09Z")));
+        assert_eq!(
+            first.changes,
+            [FieldChange {
+                field: "issue_status".into(),
+                from: Some("NEW".into()),
+                to: Some("STARTED".into()),
+            }]
+        );
+        let fields: Vec<_> = i.history[1].changes.iter().map(|c| &c.field).collect();
+        assert_eq!(fields, ["issue_status", "resolution"]);
+        assert_eq!(i.history[1].changes[1].from, None);
+        assert_eq!(i.resolved, Some(ts("2004-12-24T11:22:33Z")));
+
+        // The attachment in Issuezilla's names.
+        let a = &i.attachments[0];
+        assert_eq!(a.id, "112");
+        assert_eq!(a.media_type.as_deref(), Some("text/plain"));
+        assert_eq!(a.name, "layout-steps.txt");
+        let author = a.author.as_ref().unwrap();
+        assert_eq!(
+            (author.login.as_str(), author.id.as_deref()),
+            ("linus", Some("1077"))
+        );
+        assert!(a
+            .source_url
+            .as_deref()
+            .unwrap()
+            .ends_with("/112/layout-steps.txt"));
+        assert!(matches!(a.content, Some(AttachmentContent::Base64 { .. })));
+
+        // Nested relations: depends on, duplicate of.
+        assert!(issues[1]
+            .links
+            .iter()
+            .any(|l| l.target == "ARGO-4" && l.description == "depends on"));
+        assert!(issues[2]
+            .links
+            .iter()
+            .any(|l| l.target == "ARGO-4" && l.description == "duplicates"));
+    }
+
+    #[test]
+    fn issuezilla_activity_times_use_the_configured_zone() {
+        let text = "<issuezilla><issue status_code=\"200\"><issue_id>1</issue_id><short_desc>a</short_desc>\
+            <activity><user>u</user><when>2004-07-01 10:00:00</when><field_name>priority</field_name>\
+            <oldvalue>P3</oldvalue><newvalue>P1</newvalue></activity>\
+            <activity><field_desc>Summary</field_desc><newvalue>b</newvalue></activity>\
+            <activity><user>u</user><oldvalue>x</oldvalue></activity></issue></issuezilla>";
+        let mut src = source(None);
+        src.timezone = Some(chrono_tz::America::Los_Angeles);
+        let records = read_source(text, &src).unwrap();
+        let i = crate::import::test_records::issues(&records)[0];
+        assert_eq!(i.history[0].created, Some(ts("2004-07-01T10:00:00-07:00")));
+        // No field_name: the label names the change.
+        assert_eq!(i.history[1].changes[0].field, "Summary");
+        // Neither: a warning, not a nameless change.
+        assert_eq!(i.history.len(), 2);
+        let w = crate::import::test_records::warnings(&records);
+        assert!(
+            w.iter()
+                .any(|w| w.message.contains("activity without a field_name")),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn an_issuezilla_stub_is_skipped_with_its_status_message() {
+        let text = "<issuezilla><issue status_code=\"404\" status_message=\"NotFound\"><issue_id>9</issue_id></issue>\
+            <issue status_code=\"200\" status_message=\"OK\"><issue_id>10</issue_id><short_desc>a</short_desc></issue></issuezilla>";
+        let records = read(text).unwrap();
+        assert_eq!(crate::import::test_records::issues(&records).len(), 1);
+        let w = crate::import::test_records::warnings(&records);
+        assert!(
+            w.iter().any(|w| w.message.contains("bug 9 is not found")),
+            "{w:?}"
         );
     }
 

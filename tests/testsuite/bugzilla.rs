@@ -192,6 +192,23 @@ fn an_issuezilla_export_builds_and_its_tracker_is_named_bugzilla() {
     assert!(json.contains("\"source\": \"bugzilla\""), "{json}");
     assert!(json.contains("2001-06-15T10:23:45-07:00"), "{json}");
     assert!(site.join("public/issues/ARGO/0/ARGO-5.html").exists());
+
+    // <activity> is the issue's history, its zone-less times in the configured zone.
+    let issue: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let history = issue["history"].as_array().expect("a history");
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert_eq!(history[0]["created"], "2001-06-18T14:02:09-07:00");
+    assert_eq!(history[0]["changes"][0]["field"], "issue_status");
+    assert_eq!(history[0]["changes"][0]["to"], "STARTED");
+    assert_eq!(history[1]["changes"][1]["field"], "resolution");
+    assert_eq!(issue["resolved"], "2004-12-24T11:22:33-08:00");
+    let page = std::fs::read_to_string(site.join("public/issues/ARGO/0/ARGO-4.html")).unwrap();
+    assert!(
+        page.contains(
+            "<span class=\"field\">issue_status</span>: <del>NEW</del> → <ins>STARTED</ins>"
+        ),
+        "the history on the page"
+    );
 }
 
 #[test]

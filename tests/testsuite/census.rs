@@ -337,6 +337,45 @@ const GITHUB_ALLOWED: &[(&str, &str)] = &[
     ("user.type", "account or viewer state (active, site admin, time zone, the exporter's own vote or watch), not part of the issue"),
 ];
 
+const ISSUEZILLA_ALLOWED: &[(&str, &str)] = &[
+    (
+        "issuezilla/@exporter",
+        "the account that made the export: not an issue field",
+    ),
+    (
+        "issuezilla/@maintainer",
+        "the exporting installation's admin address: private, not an issue field",
+    ),
+    ("issuezilla/@version", "the Issuezilla version that wrote the file"),
+    ("issuezilla/@charset", "the file's encoding, read by the XML reader"),
+    (
+        "issuezilla/@urlbase",
+        "the old tracker's address, used to build each issue's `url`",
+    ),
+    (
+        "issuezilla/@project_domain",
+        "the hosting site's domain (tigris.org), not an issue field",
+    ),
+    (
+        "issuezilla/@project_id",
+        "the hosting site's internal number of the project; its name is kept",
+    ),
+    ("issuezilla/@dtd_version", "the revision of the DTD the file follows"),
+    (
+        "issue/@status_code",
+        "the export's per-issue answer (200 OK); an issue with any other is a stub, skipped with a warning",
+    ),
+    (
+        "issue/@status_message",
+        "the export's per-issue answer (200 OK); an issue with any other is a stub, skipped with a warning",
+    ),
+    (
+        "issue/attachment/ispatch",
+        "`0`, the default: an attachment that is not a patch leaves `patch` out of the JSON (`1` is kept as `patch: true`)",
+    ),
+    ("issue/attachment/data", "attachment bytes: published as the attachment's file, not as text"),
+];
+
 const FORMATS: &[Census] = &[
     Census {
         folder: "jira-xml",
@@ -357,6 +396,11 @@ const FORMATS: &[Census] = &[
         folder: "bugzilla-json",
         tracker: "name = \"bugzilla\"\nkey_prefix = \"BZ\"\npaths = [\"exports/*.json\"]\n",
         allowed: BUGZILLA_JSON_ALLOWED,
+    },
+    Census {
+        folder: "../issuezilla",
+        tracker: "key_prefix = \"ARGO\"\ntimezone = \"America/Los_Angeles\"\npaths = [\"exports/*.xml\"]\n",
+        allowed: ISSUEZILLA_ALLOWED,
     },
 ];
 
@@ -398,6 +442,15 @@ fn bugzilla_json_fields_are_all_published() {
     census(&FORMATS[3], |text| {
         json_issues(text, "bugs", |bug| {
             bug["id"].as_u64().map(|id| format!("BZ-{id}"))
+        })
+    });
+}
+
+#[test]
+fn issuezilla_fields_are_all_published() {
+    census(&FORMATS[4], |text| {
+        xml_issues(text, "issue", |leaves| {
+            leaf(leaves, "issue/issue_id").map(|id| format!("ARGO-{id}"))
         })
     });
 }
@@ -482,8 +535,16 @@ fn census(format: &Census, read: impl Fn(&str) -> Vec<SourceIssue>) {
                     .allowed
                     .iter()
                     .position(|(pattern, _)| matches(pattern, &leaf.path));
-                let found =
-                    leaf.value.trim().is_empty() || haystacks.iter().any(|p| p.holds(&leaf.value));
+                // An Issuezilla relation (`<dependson><issue_id>4</issue_id>`) names an issue
+                // of the same tracker: it is published as that issue's key.
+                let as_key = leaf.path.ends_with("/issue_id") && leaf.path.matches('/').count() > 1;
+                let found = leaf.value.trim().is_empty()
+                    || haystacks.iter().any(|p| p.holds(&leaf.value))
+                    || as_key
+                        && key_prefix(format).is_some_and(|prefix| {
+                            let key = format!("{prefix}-{}", leaf.value.trim());
+                            haystacks.iter().any(|p| p.holds(&key))
+                        });
                 if let Some(i) = allowed {
                     // An entry is needed while a field it matches is not found, or is found
                     // only in a way that may be chance: a short, numeric or boolean value, or
@@ -598,10 +659,16 @@ impl Published {
     }
 }
 
+/// The key prefix a census's tracker config names (`key_prefix = "ARGO"`).
+fn key_prefix(format: &Census) -> Option<&str> {
+    let rest = format.tracker.split("key_prefix = \"").nth(1)?;
+    rest.split('"').next()
+}
+
 /// The forms a source value may be published in: as written; a date also in RFC 3339 (with
 /// its offset, and in UTC) and as pages show it; a number also without a trailing `.0`.
 fn candidates(value: &str) -> Vec<String> {
-    use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
+    use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
     let value = normalise(value);
     let mut out = vec![value.clone()];
     let parsed: Option<DateTime<FixedOffset>> = DateTime::parse_from_rfc2822(&value)
@@ -620,6 +687,18 @@ fn candidates(value: &str) -> Vec<String> {
                 .format("%Y-%m-%d %H:%M UTC")
                 .to_string(),
         );
+    } else if let Some(local) = NaiveDateTime::parse_from_str(&value, "%Y-%m-%d %H:%M:%S")
+        .ok()
+        .or_else(|| {
+            // A MySQL TIMESTAMP (`20041224112233`), as old Bugzilla and Issuezilla wrote.
+            (value.len() == 14 && value.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| NaiveDateTime::parse_from_str(&value, "%Y%m%d%H%M%S").ok())
+                .flatten()
+        })
+    {
+        // A time without a zone is in the tracker's: published with that zone's offset after
+        // the time as written.
+        out.push(local.format("%Y-%m-%dT%H:%M:%S").to_string());
     } else if let Ok(d) = NaiveDate::parse_from_str(&value, "%Y-%m-%d") {
         out.push(format!("{d}T00:00:00Z"));
         out.push(format!("{d}T00:00:00+00:00"));

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Fuzzes every importer and renderer of hindsight, one target at a time, each for SECONDS
+# (default 600), seeded from the real-shaped fixtures (fuzz/seed.py). Needs a nightly toolchain
+# and cargo-fuzz (`cargo install cargo-fuzz`); the main crate's build and tests never need them.
+#
+#   fuzz/run.sh [SECONDS] [TARGET...]      e.g. fuzz/run.sh 60 email gfm
+#
+# Prints, per target: seconds run, total executions (libFuzzer's final stat line), corpus size
+# and crashes; a crash input is left in fuzz/artifacts/<target>/ and the log in
+# fuzz/logs/<target>.log. Runs under `nice -n 19`: the machine is shared.
+set -u
+cd "$(dirname "$0")/.."
+seconds=${1:-600}
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+    targets=(email gfm markup jira_xml jira_json bugzilla_xml bugzilla_json github_json ndjson detect)
+fi
+python3 fuzz/seed.py || exit 1
+nice -n 19 cargo +nightly fuzz build || exit 1
+bin=fuzz/target/x86_64-unknown-linux-gnu/release
+mkdir -p fuzz/logs
+printf '%-14s %8s %14s %8s %8s\n' target seconds executions corpus crashes
+status=0
+for t in "${targets[@]}"; do
+    mkdir -p "fuzz/artifacts/$t"
+    start=$(date +%s)
+    # -rss_limit_mb: an input that makes an importer use this much memory is a finding too.
+    nice -n 19 "$bin/$t" "fuzz/corpus/$t" \
+        -max_total_time="$seconds" -max_len=262144 -timeout=20 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$t/" \
+        >"fuzz/logs/$t.log" 2>&1
+    rc=$?
+    took=$(( $(date +%s) - start ))
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "fuzz/logs/$t.log" | grep -o '[0-9]*$' | tail -1)
+    corpus=$(ls "fuzz/corpus/$t" | wc -l)
+    crashes=$(ls "fuzz/artifacts/$t" | wc -l)
+    printf '%-14s %8s %14s %8s %8s\n' "$t" "$took" "${execs:-?}" "$corpus" "$crashes"
+    [ "$rc" -eq 0 ] || status=1
+done
+exit $status
