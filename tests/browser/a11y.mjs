@@ -1,9 +1,11 @@
 // Accessibility: axe-core run in headless Chromium over file:// on every kind of page of a built
 // site (home, browse, a facet index, a listing, an issue, the search page with and without a
-// query, a Markdown page, and the source-history pages: a commit, the branches, a branch's
-// commits, a release and the releases), in light and dark colour schemes. Fails on any violation
+// query, a Markdown page, the source-history pages: a commit, the branches, a branch's
+// commits, a release, the releases, a compare view, a path's history; the people index and a
+// person; a listing as sorted in the page), in light and dark colour schemes. Fails on any violation
 // of impact "serious" or "critical"; prints the moderate and minor ones as notes. The site must
-// have source history: a missing commit or release page fails.
+// have source history: a missing commit or release page fails. Every page at a phone's 390 px
+// and a laptop's 1280 px wide.
 // Usage: node a11y.mjs SITE_DIR ISSUE_PAGE (ISSUE_PAGE relative to SITE_DIR)
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -50,6 +52,7 @@ const pages = [
   ['browse', 'lists/index.html'],
   ['facet index', 'lists/status/index.html'],
   ['listing', firstListing()],
+  ['listing, sorted in the page', firstListing() && firstListing() + '?sort=-updated'],
   ['issue', issuePage],
   ['search', 'search.html'],
   ['search with results', 'search.html?q=lustre'],
@@ -60,6 +63,7 @@ const pages = [
   ['release', firstPage('releases', /^releases\/[^/]+\/index\.html$/)],
   ['releases', exists('releases/index.html')],
   ['release compare', firstPage('releases/compare', /^releases\/compare\/[^/]+\/index\.html$/)],
+  ['path history', firstPage('paths', /^paths\/.+\.html$/)],
   ['people', exists('people/index.html')],
   ['person', firstPage('people', /^people\/[^/]+\.html$/)],
 ];
@@ -70,26 +74,33 @@ const required = new Set(['commit', 'branches', 'branch commits', 'release', 're
 const browser = await launch();
 const notes = [];
 
-for (const scheme of ['light', 'dark']) {
+// A phone's width and a laptop's: the narrow layout hides and folds things the wide one shows.
+const widths = [[390, 844], [1280, 800]];
+for (const [width, height] of widths) for (const scheme of ['light', 'dark']) {
   for (const [name, rel] of pages) {
     if (!rel) {
       if (required.has(name)) {
-        await check(`${scheme}: the site has a ${name} page`, async () => {
+        if (width !== widths[0][0] || scheme !== 'light') continue;
+        await check(`the site has a ${name} page`, async () => {
           assert(false, `no ${name} page in ${root}`);
         });
-      } else {
+      } else if (width === widths[0][0] && scheme === 'light') {
         console.log(`# no ${name} page in this site: skipped`);
       }
       continue;
     }
-    await check(`axe (${scheme}): ${name} page has no serious or critical violation`, async () => {
-      const context = await browser.newContext({ colorScheme: scheme });
+    await check(`axe (${width} px, ${scheme}): ${name} page has no serious or critical violation`, async () => {
+      const context = await browser.newContext({ colorScheme: scheme, viewport: { width, height } });
       const page = await context.newPage();
       const errors = [];
       page.on('pageerror', (e) => errors.push(String(e)));
       const [file, query] = rel.split('?');
       await page.goto(fileUrl(root, file) + (query ? '?' + query : ''));
       await page.waitForLoadState('load');
+      // A listing redraws its rows from its data file; check the redrawn page.
+      if (name === 'listing, sorted in the page') {
+        await page.waitForSelector('th[aria-sort]', { state: 'attached', timeout: 10000 });
+      }
       if (name === 'search with results') {
         await page.waitForSelector('#search-page[data-state="done"]', { timeout: 10000 })
           .catch(() => {});
@@ -105,7 +116,7 @@ for (const scheme of ['light', 'dark']) {
         const line = `${v.impact} ${v.id}: ${v.help} — ${v.nodes.length} node(s), e.g. ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' ; ')}`
           + (v.nodes[0] && v.nodes[0].failureSummary ? `\n      ${v.nodes[0].failureSummary.split('\n').join(' ')}` : '');
         if (v.impact === 'serious' || v.impact === 'critical') bad.push(line);
-        else notes.push(`${scheme} ${name}: ${line}`);
+        else notes.push(`${width} px ${scheme} ${name}: ${line}`);
       }
       assert(bad.length === 0, `${rel}:\n    ${bad.join('\n    ')}`);
     });

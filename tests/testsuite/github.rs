@@ -127,10 +127,19 @@ fn github_states_and_details_are_shown() {
     assert!(one.contains("v1.0"), "milestone");
     assert!(one.contains("data-color=\"f29513\""), "label colour");
     assert!(one.contains("fill=\"#f29513\""), "label colour swatch");
-    assert!(
-        one.contains("<dt>Assignees</dt><dd>hubot, octocat</dd>"),
-        "{one}"
-    );
+    // Each assignee's name links their page (render/people.rs).
+    let assignees = one
+        .split("<dt>Assignees</dt><dd>")
+        .nth(1)
+        .and_then(|r| r.split("</dd>").next())
+        .unwrap_or_default();
+    let names: Vec<&str> = assignees
+        .split("</a>")
+        .filter_map(|a| a.rsplit('>').next())
+        .filter(|n| !n.trim().is_empty())
+        .collect();
+    assert_eq!(names, ["hubot", "octocat"], "{assignees}");
+    assert!(assignees.contains("class=\"person\""), "{assignees}");
     assert!(one.contains("id=\"event-6430295168\""), "event anchor");
     assert!(!one.contains("style="), "no inline style (CSP)");
     let merged = text(&files, "issues/FS/0/FS-2.html");
