@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::{page_of, root_of, slug, status_class, Renderer, TimeView, NONE};
 use crate::error::Result;
 use crate::keys::{natural_cmp, split_key};
-use crate::link::{IssueSummary, Name};
+use crate::link::{IssueSummary, Linked, Name};
 use crate::render::PageSink;
 
 /// The name of a listing's data file, beside its pages.
@@ -146,14 +146,21 @@ struct ListingRow {
     issue_type: String,
     priority: String,
     assignee: String,
+    /// The assignee's person page (render/people.rs), when they have one.
+    assignee_href: Option<String>,
     created: Option<TimeView>,
     updated: Option<TimeView>,
     votes: Option<u32>,
 }
 
-fn listing_row(s: &IssueSummary, root: &str) -> ListingRow {
+fn listing_row(linked: &Linked, s: &IssueSummary, root: &str) -> ListingRow {
     let name = |n: &Option<Name>| n.as_deref().unwrap_or_default().to_string();
     ListingRow {
+        assignee_href: s
+            .assignee
+            .as_deref()
+            .and_then(|a| linked.persons.href(a))
+            .map(|h| format!("{root}{h}")),
         key: s.key.clone(),
         href: format!("{root}{}.html", s.path()),
         summary: s.summary.clone(),
@@ -232,7 +239,12 @@ impl Renderer<'_> {
             pages_written += pages.len() as u64;
             facet.values.par_iter().try_for_each(|v| {
                 let path = format!("lists/{}/{}/{DATA_FILE}", facet.slug, v.slug);
-                let js = rows_js(&self.linked.issues, &v.members, self.config.page_size);
+                let js = rows_js(
+                    &self.linked.issues,
+                    &v.members,
+                    self.config.page_size,
+                    &|name| self.linked.persons.href(name),
+                );
                 sink.put(&path, js.as_bytes())
             })?;
             data_files += facet.values.len() as u64;
@@ -254,7 +266,7 @@ impl Renderer<'_> {
         let (members, total) = page_of(&value.members, page, size);
         let items: Vec<_> = members
             .iter()
-            .map(|&i| listing_row(&issues[i], &root))
+            .map(|&i| listing_row(self.linked, &issues[i], &root))
             .collect();
         let page_href = |p: usize| {
             if p == 1 {
@@ -384,8 +396,14 @@ fn path_from_key(key: &str) -> bool {
 /// type, priority, created, updated, votes, [components], [fix versions], assignee]` with
 /// names as positions in their tables (-1: none), times in seconds since the epoch and
 /// `null` when missing, and, when the key does not give it, the page's path (without
-/// `.html`) as a twelfth item. Rows are in key order.
-pub(super) fn rows_js(issues: &[IssueSummary], members: &[usize], page_size: usize) -> String {
+/// `.html`) as a twelfth item. Rows are in key order. `assignee-href` holds, beside the
+/// assignee table, each assignee's person page from the site's root (`person_href`), or `null`.
+pub(super) fn rows_js(
+    issues: &[IssueSummary],
+    members: &[usize],
+    page_size: usize,
+    person_href: &dyn Fn(&str) -> Option<String>,
+) -> String {
     let rows = || members.iter().map(|&i| &issues[i]);
     let mut category: HashMap<&Name, Option<&str>> = HashMap::new();
     for s in rows() {
@@ -434,6 +452,9 @@ pub(super) fn rows_js(issues: &[IssueSummary], members: &[usize], page_size: usi
         let names: Vec<&str> = table.names.iter().map(|n| &**n).collect();
         out.push_str(&json(&names));
     }
+    let hrefs: Vec<Option<String>> = assignees.names.iter().map(|n| person_href(n)).collect();
+    out.push_str(",\"assignee-href\":");
+    out.push_str(&json(&hrefs));
     out.push_str(",\"rows\":[");
     for (i, s) in rows().enumerate() {
         if i > 0 {
@@ -549,7 +570,7 @@ mod tests {
             }),
             summary("odd key", |_| {}),
         ];
-        let js = rows_js(&issues, &[0, 1, 2, 3], 100);
+        let js = rows_js(&issues, &[0, 1, 2, 3], 100, &|_| None);
         let v = parse(&js);
         assert_eq!(v["v"], 1);
         assert_eq!(v["size"], 100);
@@ -604,7 +625,7 @@ mod tests {
         assert_eq!(rows[2].as_array().unwrap().len(), 11);
         assert_eq!(rows[3][11], serde_json::json!(issues[3].path()));
         // Deterministic.
-        assert_eq!(js, rows_js(&issues, &[0, 1, 2, 3], 100));
+        assert_eq!(js, rows_js(&issues, &[0, 1, 2, 3], 100, &|_| None));
     }
 
     #[test]
@@ -613,7 +634,7 @@ mod tests {
             summary("LU-1", |s| s.components = vec!["lnet".into()]),
             summary("LU-2", |s| s.components = vec!["ldlm".into()]),
         ];
-        let v = parse(&rows_js(&issues, &[1], 50));
+        let v = parse(&rows_js(&issues, &[1], 50, &|_| None));
         assert_eq!(v["component"], serde_json::json!(["ldlm"]));
         assert_eq!(v["rows"][0][0], "LU-2");
         assert_eq!(v["rows"][0][8], serde_json::json!([0]));

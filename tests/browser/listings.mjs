@@ -77,6 +77,20 @@ for (const c of ['key', 'summary', 'status', 'type', 'created', 'updated']) {
 for (const [how, base] of [['file://', (p) => fileUrl(root, p)], ['http', (p) => `${server.url}${p}`]]) {
   const index = base(dir + 'index.html');
 
+  await check(`${how}: an assignee's name links their person page, as built and as redrawn`, async () => {
+    const { context, page } = await openPage(browser);
+    await page.goto(index);
+    const hrefOf = () => page.$$eval('main table.listing td a.person', (as) => as.map((a) => a.href));
+    const built = await hrefOf();
+    assert(built.length > 0, 'no linked assignee on the built page');
+    await page.locator('main table.listing th[data-col="key"] button').click();
+    await page.locator('main table.listing th[data-col="key"] button').click();
+    const redrawn = await hrefOf();
+    assert(redrawn.length > 0, 'no linked assignee after sorting');
+    assert(redrawn.every((h) => /\/people\/[^/]+\.html(#.*)?$/.test(h)), `person links: ${redrawn.slice(0, 3)}`);
+    await context.close();
+  });
+
   await check(`${how}: every column sorts both ways, in the data file's order`, async () => {
     const { context, page, log } = await openPage(browser);
     await page.goto(index);

@@ -38,6 +38,7 @@ fn every_listing_has_a_data_file_with_its_rows_in_page_order() {
     let public = site.join("public");
     let mut listings = 0;
     let mut paged = 0;
+    let mut linked_assignees = 0;
     for facet in std::fs::read_dir(public.join("lists")).unwrap() {
         let facet = facet.unwrap().path();
         if !facet.is_dir() {
@@ -52,6 +53,15 @@ fn every_listing_has_a_data_file_with_its_rows_in_page_order() {
             let data = data_file(&dir.join("rows.js"));
             assert_eq!(data["v"], 1);
             assert_eq!(data["size"], 7);
+            // Each assignee's person page, as listing.js links it.
+            let names = data["assignee"].as_array().unwrap();
+            let hrefs = data["assignee-href"].as_array().unwrap();
+            assert_eq!(names.len(), hrefs.len(), "{}", dir.display());
+            for h in hrefs.iter().filter_map(|h| h.as_str()) {
+                let file = h.split('#').next().unwrap();
+                assert!(public.join(file).is_file(), "{h} in {}", dir.display());
+                linked_assignees += 1;
+            }
             // The built pages' rows, page after page.
             let mut built = Vec::new();
             let mut pages = BTreeMap::new();
@@ -104,4 +114,8 @@ fn every_listing_has_a_data_file_with_its_rows_in_page_order() {
     }
     assert!(listings > 20, "{listings} listings");
     assert!(paged > 2, "{paged} listings of several pages");
+    assert!(
+        linked_assignees > 0,
+        "no listing links an assignee to their page"
+    );
 }

@@ -180,7 +180,11 @@
     },
     type: function (r) { return '<td>' + esc(nameIn(data.type, r[TYPE])) + '</td>'; },
     priority: function (r) { return '<td>' + esc(nameIn(data.priority, r[PRIORITY])) + '</td>'; },
-    assignee: function (r) { return '<td>' + esc(nameIn(data.assignee, r[ASSIGNEE])) + '</td>'; },
+    assignee: function (r) {
+      var name = esc(nameIn(data.assignee, r[ASSIGNEE]));
+      var to = (data['assignee-href'] || [])[r[ASSIGNEE]];
+      return '<td>' + (to ? '<a class="person" href="' + esc(root + to) + '">' + name + '</a>' : name) + '</td>';
+    },
     created: function (r) { return '<td>' + time(r[CREATED]) + '</td>'; },
     updated: function (r) { return '<td>' + time(r[UPDATED]) + '</td>'; },
     votes: function (r) { return '<td class="num">' + (r[VOTES] === null ? '' : r[VOTES]) + '</td>'; }
