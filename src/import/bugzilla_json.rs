@@ -489,16 +489,7 @@ impl State<'_, '_> {
         }
         // Resolved: when the current resolution was last set.
         if issue.resolution.is_some() {
-            issue.resolved = issue
-                .history
-                .iter()
-                .rev()
-                .find(|h| {
-                    h.changes
-                        .iter()
-                        .any(|c| c.field == "resolution" && c.to.is_some())
-                })
-                .and_then(|h| h.created);
+            issue.resolved = super::resolution_time(&issue.history);
         }
 
         let groups = strings(&bug, "groups");

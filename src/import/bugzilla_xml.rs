@@ -512,16 +512,7 @@ impl<'a> Parser<'a> {
             .map(|s| status_category(s, issue.resolution.is_some()).to_string());
         // Resolved: when the current resolution was last set, when the history says (Issuezilla).
         if issue.resolution.is_some() {
-            issue.resolved = issue
-                .history
-                .iter()
-                .rev()
-                .find(|h| {
-                    h.changes
-                        .iter()
-                        .any(|c| c.field == "resolution" && c.to.is_some())
-                })
-                .and_then(|h| h.created);
+            issue.resolved = super::resolution_time(&issue.history);
         }
         for (kind, description, direction, target) in bug.links.drain(..) {
             let target = format!("{}-{target}", self.prefix);

@@ -239,6 +239,20 @@ struct Arrival {
     record: Record,
 }
 
+/// When a resolution was last set, by an issue's history: Bugzilla exports carry no resolution
+/// date of their own.
+fn resolution_time(history: &[crate::model::HistoryEntry]) -> Option<crate::model::Timestamp> {
+    history
+        .iter()
+        .rev()
+        .find(|h| {
+            h.changes
+                .iter()
+                .any(|c| c.field == "resolution" && c.to.is_some())
+        })
+        .and_then(|h| h.created)
+}
+
 fn source_of(tracker: &TrackerConfig, format: Format) -> Source {
     Source {
         name: tracker.name_for(format),

@@ -629,12 +629,7 @@ impl Renderer<'_> {
                 let f = path_page(path, p);
                 f.rsplit('/').next().unwrap_or(&f).to_string()
             };
-            let pager = serde_json::json!({
-                "current": page,
-                "total": total,
-                "prev": (page > 1).then(|| href(page - 1)),
-                "next": (page < total).then(|| href(page + 1)),
-            });
+            let pager = super::pager(page, total, href);
             let mut c = self.context(&root);
             c.insert("heading", &format!("History of {path}"));
             c.insert("branch", path);
@@ -658,12 +653,7 @@ impl Renderer<'_> {
                 format!("{p}.html")
             }
         };
-        serde_json::json!({
-            "current": page,
-            "total": total,
-            "prev": (page > 1).then(|| href(page - 1)),
-            "next": (page < total).then(|| href(page + 1)),
-        })
+        super::pager(page, total, href)
     }
 
     /// `commits/index.html` (the branches) and each branch's commits, paginated.

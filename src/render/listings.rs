@@ -275,12 +275,7 @@ impl Renderer<'_> {
                 format!("{p}.html")
             }
         };
-        let pager = serde_json::json!({
-            "current": page,
-            "total": total,
-            "prev": (page > 1).then(|| page_href(page - 1)),
-            "next": (page < total).then(|| page_href(page + 1)),
-        });
+        let pager = super::pager(page, total, page_href);
         let mut c = self.context(&root);
         let heading = if facet.slug == "project" {
             let name = self

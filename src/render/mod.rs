@@ -537,6 +537,17 @@ impl<'a> Renderer<'a> {
     }
 }
 
+/// The pager of page `page` of `total` as the templates show it (`pager` in macros.html): the
+/// previous and next pages' addresses from `href`.
+fn pager(page: usize, total: usize, href: impl Fn(usize) -> String) -> serde_json::Value {
+    serde_json::json!({
+        "current": page,
+        "total": total,
+        "prev": (page > 1).then(|| href(page - 1)),
+        "next": (page < total).then(|| href(page + 1)),
+    })
+}
+
 /// `../` once per folder in a site path: the way back to the root.
 pub fn root_of(path: &str) -> String {
     "../".repeat(path.matches('/').count())

@@ -261,12 +261,7 @@ impl Renderer<'_> {
                 section.items.push(self.item(a, &root));
             }
             let page_href = |i: usize| format!("{root}{}", person_page(&p.slug, i));
-            let pager = serde_json::json!({
-                "current": page,
-                "total": total,
-                "prev": (page > 1).then(|| page_href(page - 1)),
-                "next": (page < total).then(|| page_href(page + 1)),
-            });
+            let pager = super::pager(page, total, page_href);
             let mut c = self.context(&root);
             c.insert("name", &p.name);
             c.insert("totals", &totals);
