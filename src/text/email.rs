@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use regex::{Captures, Regex};
+use regex::Regex;
 
 use crate::model::{Issue, Person};
 
@@ -55,11 +55,51 @@ const FILE_EXTENSIONS: &[&str] = &[
     "swap",
 ];
 
-/// Whether a plain match is an address, judging by what surrounds it.
-fn is_address(text: &str, c: &Captures) -> bool {
-    let whole = c.get(0).unwrap();
-    let domain = c.get(3).unwrap().as_str();
-    let after = &text[whole.end()..];
+/// The stretches of `text` where a plain address may be: around each `@` (or `%40`), the run of
+/// local-part characters before it and of domain characters after it, merged where they meet.
+/// Every match of [`email_pattern`] lies inside one, and starts where it would in the whole
+/// text (the pattern has no anchor or boundary), so the pattern only reads these: run over
+/// whole texts it cost 2.6 s on Lustre's 51,752 commit messages (its Unicode classes keep
+/// the fast engines out), most of the git stage.
+fn candidate_spans(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let local = |b: u8| b.is_ascii_alphanumeric() || b"!#$&'*+/=?^_`{|}~-.".contains(&b);
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let sep = match bytes[i] {
+            b'@' => 1,
+            b'%' if bytes[i..].starts_with(b"%40") => 3,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let mut start = i;
+        while start > 0 && local(bytes[start - 1]) {
+            start -= 1;
+        }
+        let mut end = i + sep;
+        for ch in text[end..].chars() {
+            if ch.is_alphanumeric() || ch == '-' || ch == '.' {
+                end += ch.len_utf8();
+            } else {
+                break;
+            }
+        }
+        match spans.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => spans.push((start, end)),
+        }
+        i += sep;
+    }
+    spans
+}
+
+/// Whether a plain match ending at `end` in `text`, with this domain, is an address, judging
+/// by what surrounds it.
+fn is_address(text: &str, end: usize, domain: &str) -> bool {
+    let after = &text[end..];
     // The domain ran into more of a word (`a@b.c2`, `a@b.org_x`): not an address.
     // (Only ASCII counts: `example.cn谢谢` is an address followed by Chinese text.)
     if after.starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-') {
@@ -91,16 +131,19 @@ pub fn mask_emails(text: &str) -> Cow<'_, str> {
         let mut buf = String::with_capacity(text.len());
         let mut last = 0;
         let mut changed = false;
-        for c in email_pattern().captures_iter(text) {
-            if !is_address(text, &c) {
-                continue;
+        for (from, to) in candidate_spans(text) {
+            for c in email_pattern().captures_iter(&text[from..to]) {
+                let whole = c.get(0).expect("a match has a whole");
+                let (start, end) = (from + whole.start(), from + whole.end());
+                if !is_address(text, end, &c[3]) {
+                    continue;
+                }
+                buf.push_str(&text[last..start]);
+                buf.push_str(&c[1]);
+                buf.push_str("@…");
+                last = end;
+                changed = true;
             }
-            let whole = c.get(0).unwrap();
-            buf.push_str(&text[last..whole.start()]);
-            buf.push_str(&c[1]);
-            buf.push_str("@…");
-            last = whole.end();
-            changed = true;
         }
         if changed {
             buf.push_str(&text[last..]);
@@ -380,6 +423,53 @@ mod tests {
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// The plain addresses the pattern finds and accepts when run over the whole text, as
+    /// `(start, end)`: what reading only [`candidate_spans`] must find too.
+    fn whole_text_matches(text: &str) -> Vec<(usize, usize)> {
+        email_pattern()
+            .captures_iter(text)
+            .filter_map(|c| {
+                let w = c.get(0).unwrap();
+                is_address(text, w.end(), &c[3]).then_some((w.start(), w.end()))
+            })
+            .collect()
+    }
+
+    fn span_matches(text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        for (from, to) in candidate_spans(text) {
+            for c in email_pattern().captures_iter(&text[from..to]) {
+                let w = c.get(0).unwrap();
+                if is_address(text, from + w.end(), &c[3]) {
+                    out.push((from + w.start(), from + w.end()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn reading_around_each_separator_finds_what_the_whole_text_holds() {
+        let tricky = [
+            "a@b.c@d.org",
+            ".x@y.org and ..z@w.net.",
+            "x%40y.org, a%40b%40c.org",
+            "é@ü.de ü@é.de",
+            "履歷請寄至hr@example.com.tw谢谢",
+            "image@2x.png user@host:~$ git@github.com:a/b.git",
+            "@@@ a@ @b.org a@@b.org",
+            "Signed-off-by: A <a@b.org>\nReviewed-by: C <c.d+e@f-g.example.co.uk>",
+            "",
+            "no separator here",
+        ];
+        let mut n = 0;
+        for text in CASES.iter().map(|(i, _)| *i).chain(tricky) {
+            assert_eq!(span_matches(text), whole_text_matches(text), "{text:?}");
+            n += whole_text_matches(text).len();
+        }
+        assert!(n > 50, "{n} addresses in the cases");
     }
 
     #[test]
