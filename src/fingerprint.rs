@@ -98,6 +98,19 @@ pub fn inputs(config: &Config, found: &Inputs, output: &Path, strict: bool) -> R
     Ok(format!("{:032x}", h.digest128()))
 }
 
+/// An identity of the running program: its version and its executable's path, size,
+/// modification time and inode (a rebuilt binary may render differently, so pages made by
+/// another one are not kept).
+pub fn program() -> u128 {
+    let mut h = Xxh3::new();
+    h.write(env!("CARGO_PKG_VERSION").as_bytes());
+    match std::env::current_exe() {
+        Ok(exe) => stat_into(&mut h, &exe),
+        Err(_) => h.write_u8(0),
+    }
+    h.digest128()
+}
+
 /// The fingerprint of what `hindsight search` needs from the build cache.
 pub fn cache(config: &Config) -> String {
     let mut h = Xxh3::new();

@@ -184,8 +184,15 @@ pub fn build(
         true => None,
         false => Some(source::DiffCache::open(&config.cache)?),
     };
-    let renderer = render::Renderer::new(config, &linked, &found, diffs.as_ref())?;
-    let staging = Staging::begin(&output, Some(&config.cache.join(MANIFEST_FILE)))?;
+    let renderer = render::Renderer::new(
+        config,
+        &linked,
+        &found,
+        diffs.as_ref(),
+        fingerprint::program(),
+    )?;
+    let staging = Staging::begin(&output, Some(&config.cache.join(MANIFEST_FILE)))?
+        .reuse_pages(!options.force);
     // Everything that fills the staging folder; on any failure it is removed and the
     // published site was never touched (a failure to clean up must not hide the real error).
     let staged = stage_site(

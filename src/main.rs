@@ -410,6 +410,15 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
                 force,
             };
             let report = hindsight::build(&config, &options, &observer)?;
+            if timings && !report.render.parts.is_empty() {
+                let parts: Vec<String> = report
+                    .render
+                    .parts
+                    .iter()
+                    .map(|(part, took)| format!("{part} {:.2}s", took.as_secs_f64()))
+                    .collect();
+                eprintln!("  render parts: {}", parts.join(", "));
+            }
             if report.up_to_date {
                 println!(
                     "{} is up to date: nothing changed since the last build (--force rebuilds)",

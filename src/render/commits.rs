@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use regex::Regex;
 use serde::Serialize;
 
+use super::memo::Page;
 use super::releases::FixView;
 use super::{page_of, root_of, slug, Renderer, TimeView};
 use crate::error::{Error, Result};
@@ -378,24 +379,16 @@ impl Renderer<'_> {
         Some(format!("{}/q/{}", base.trim_end_matches('/'), change_id))
     }
 
-    fn commit_view(
+    /// Sets the parts of a commit's view made from its diff: the diff as HTML, and the
+    /// anchors of the files it shows.
+    fn attach_diff(
         &self,
+        view: &mut CommitView,
         commit: &Commit,
         diff: Option<DiffRecord>,
         cc: &CommitContext,
-    ) -> CommitView {
-        let h = self.history();
-        let path = commit_path(&commit.id);
-        let root = root_of(&path);
-        let index = h.index_of(&commit.id);
-        let info: Option<&CommitInfo> = index.map(|i| &h.commits[i as usize]);
-        let (trailer_start, _) = split_trailers(&commit.body);
-        let text = commit.body[..trailer_start.min(commit.body.len())].trim_end();
-        let repo = self.config.repositories.first();
-        let diffs_off = repo.is_some_and(|r| r.diffs == Some(false));
-        let cap = repo
-            .and_then(|r| r.diff_cap)
-            .unwrap_or(crate::source::DEFAULT_DIFF_CAP) as u64;
+    ) {
+        let root = root_of(&commit_path(&commit.id));
         let diff = diff.unwrap_or_default();
         // Each file's anchor (`file-<slug of its path>`, unique on the page) and header.
         let mut anchors = HashSet::new();
@@ -423,7 +416,7 @@ impl Renderer<'_> {
                 }
             })
             .collect();
-        let (diff_html, sections) = if diffs_off || diff.text.is_empty() {
+        let (diff_html, sections) = if view.diffs_off || diff.text.is_empty() {
             (None, 0)
         } else {
             let masked = if self.config.show_emails {
@@ -434,18 +427,39 @@ impl Renderer<'_> {
             let (html, n) = diff_html(&masked, &heads);
             (Some(html), n)
         };
+        for (k, (stat, head)) in view.stats.iter_mut().zip(heads).enumerate() {
+            stat.anchor = (k < sections).then_some(head.anchor);
+        }
+        view.diff_html = diff_html;
+        view.diff_truncated = diff.truncated && !view.diffs_off;
+        view.diff_unavailable = diff.unavailable;
+    }
+
+    /// A commit's view with no diff: everything but what [`attach_diff`](Self::attach_diff)
+    /// sets.
+    fn commit_view_without_diff(&self, commit: &Commit, cc: &CommitContext) -> CommitView {
+        let h = self.history();
+        let path = commit_path(&commit.id);
+        let root = root_of(&path);
+        let index = h.index_of(&commit.id);
+        let info: Option<&CommitInfo> = index.map(|i| &h.commits[i as usize]);
+        let (trailer_start, _) = split_trailers(&commit.body);
+        let text = commit.body[..trailer_start.min(commit.body.len())].trim_end();
+        let repo = self.config.repositories.first();
+        let diffs_off = repo.is_some_and(|r| r.diffs == Some(false));
+        let cap = repo
+            .and_then(|r| r.diff_cap)
+            .unwrap_or(crate::source::DEFAULT_DIFF_CAP) as u64;
         let stats: Vec<StatView> = commit
             .diffstat
             .iter()
-            .zip(heads)
-            .enumerate()
-            .map(|(k, (s, head))| StatView {
+            .map(|s| StatView {
                 path: s.path.clone(),
                 old_path: s.old_path.clone(),
                 added: s.added,
                 removed: s.removed,
                 binary: s.binary,
-                anchor: (k < sections).then_some(head.anchor),
+                anchor: None,
             })
             .collect();
         let same_committer = commit.committer.name == commit.author.name
@@ -519,28 +533,31 @@ impl Renderer<'_> {
             added: commit.diffstat.iter().map(|s| s.added as u64).sum(),
             removed: commit.diffstat.iter().map(|s| s.removed as u64).sum(),
             stats,
-            diff_html,
-            diff_truncated: diff.truncated && !diffs_off,
+            diff_html: None,
+            diff_truncated: false,
             diff_cap_kb: cap / 1024,
             diffs_off,
-            diff_unavailable: diff.unavailable,
+            diff_unavailable: false,
         }
     }
 
-    fn render_commit(
-        &self,
-        commit: &Commit,
-        diff: Option<DiffRecord>,
-        cc: &CommitContext,
-        sink: &dyn PageSink,
-    ) -> Result<()> {
-        let path = commit_path(&commit.id);
-        let root = root_of(&path);
-        let view = self.commit_view(commit, diff, cc);
+    /// A commit page's context without its diff: what the page shows besides the diff, plus
+    /// what the diff's HTML is made from that the context does not hold (which files have a
+    /// history page). The diff itself is a function of the commit's id and the configuration,
+    /// both in the digest, so an unchanged page is kept without its diff being read.
+    fn commit_page(&self, commit: &Commit, cc: &CommitContext) -> (Page, CommitView) {
+        let root = root_of(&commit_path(&commit.id));
+        let view = self.commit_view_without_diff(commit, cc);
         let mut c = self.context(&root);
         c.insert("commit", &view);
         c.insert("page_title", &commit.subject);
-        sink.put(&path, self.render("commit.html", &c)?.as_bytes())
+        let histories: Vec<bool> = commit
+            .diffstat
+            .iter()
+            .map(|s| cc.paths.contains_key(&s.path))
+            .collect();
+        c.depends_on("file histories", &histories);
+        (c, view)
     }
 
     /// Every commit page, branch listing and release page. Returns (commit pages, listing
@@ -558,20 +575,35 @@ impl Renderer<'_> {
         cc.paths = self.paths_changed_twice()?;
         let pages = AtomicU64::new(0);
         // Chunks in id order (the store's and the cache's key order), each loaded and
-        // rendered by one thread: both cores stay busy, memory stays bounded.
+        // rendered by one thread: both cores stay busy, memory stays bounded. Only the pages
+        // whose inputs changed read their diffs and run the template.
         let mut ids: Vec<&str> = h.commits.iter().map(|c| c.id.as_str()).collect();
         ids.sort_unstable();
         ids.par_chunks(64).try_for_each(|chunk| {
-            let diffs = match cc.diffs {
-                Some(d) => d.get_many(chunk)?,
-                None => vec![None; chunk.len()],
-            };
-            for (id, diff) in chunk.iter().zip(diffs) {
+            let mut todo = Vec::new();
+            for id in chunk {
                 let Some(commit) = self.linked.store.commit(id)? else {
                     continue;
                 };
-                self.render_commit(&commit, diff, &cc, sink)?;
                 pages.fetch_add(1, Ordering::Relaxed);
+                let (page, view) = self.commit_page(&commit, &cc);
+                let digest = page.digest("commit.html");
+                if !self.kept(sink, &commit_path(&commit.id), digest)? {
+                    todo.push((commit, page, view, digest));
+                }
+            }
+            let diffs = match cc.diffs {
+                Some(d) if !todo.is_empty() => {
+                    let ids: Vec<&str> = todo.iter().map(|(c, ..)| c.id.as_str()).collect();
+                    d.get_many(&ids)?
+                }
+                _ => vec![None; todo.len()],
+            };
+            for ((commit, mut page, mut view, digest), diff) in todo.into_iter().zip(diffs) {
+                self.attach_diff(&mut view, &commit, diff, &cc);
+                page.context.insert("commit", &view);
+                let html = self.render("commit.html", &page.context)?;
+                sink.put_made_from(&commit_path(&commit.id), digest, html.as_bytes())?;
             }
             progress.advance(chunk.len() as u64);
             Ok::<(), Error>(())
@@ -640,7 +672,7 @@ impl Renderer<'_> {
             c.insert("tip", &None::<CommitRow>);
             c.insert("pager", &pager);
             c.insert("index_href", &format!("{root}commits/index.html"));
-            sink.put(&file, self.render("commits.html", &c)?.as_bytes())
+            self.emit(sink, &file, "commits.html", &c)
         })?;
         Ok(jobs.len() as u64)
     }
@@ -693,10 +725,7 @@ impl Renderer<'_> {
             &format!("{root}commits/tags-only/index.html"),
         );
         c.insert("releases_href", &format!("{root}releases/index.html"));
-        sink.put(
-            "commits/index.html",
-            self.render("commits.html", &c)?.as_bytes(),
-        )?;
+        self.emit(sink, "commits/index.html", "commits.html", &c)?;
         let mut jobs = page_jobs(&per_branch, size);
         jobs.retain(|&(b, _)| b != tags_only || homeless > 0);
         jobs.par_iter().try_for_each(|&(b, page)| {
@@ -739,7 +768,7 @@ impl Renderer<'_> {
             c.insert("tip", &tip);
             c.insert("pager", &Self::pager(page, total));
             c.insert("index_href", &format!("{root}commits/index.html"));
-            sink.put(&path, self.render("commits.html", &c)?.as_bytes())
+            self.emit(sink, &path, "commits.html", &c)
         })?;
         Ok(1 + jobs.len() as u64)
     }

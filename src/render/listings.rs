@@ -197,10 +197,7 @@ impl Renderer<'_> {
             .collect();
         let mut c = self.context("../");
         c.insert("facets", &facet_links);
-        sink.put(
-            "lists/index.html",
-            self.render("browse.html", &c)?.as_bytes(),
-        )?;
+        self.emit(sink, "lists/index.html", "browse.html", &c)?;
         pages_written += 1;
 
         for facet in facets {
@@ -223,7 +220,7 @@ impl Renderer<'_> {
                 &format!("Issues by {}", facet.title.to_lowercase()),
             );
             c.insert("values", &values);
-            sink.put(&index_path, self.render("facets.html", &c)?.as_bytes())?;
+            self.emit(sink, &index_path, "facets.html", &c)?;
             pages_written += 1;
             let pages: Vec<(String, &FacetValue, usize)> = facet
                 .values
@@ -303,7 +300,7 @@ impl Renderer<'_> {
         c.insert("columns", &Columns::of(issues, &value.members));
         c.insert("data_file", DATA_FILE);
         c.insert("pager", &pager);
-        sink.put(path, self.render("listing.html", &c)?.as_bytes())
+        self.emit(sink, path, "listing.html", &c)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod chart;
 pub mod commits;
 pub mod feeds;
 pub mod listings;
+pub mod memo;
 pub mod people;
 pub mod redirects;
 pub mod releases;
@@ -33,6 +34,7 @@ use crate::source::DiffCache;
 use crate::text::html::{self, LinkContext};
 use crate::text::wiki;
 use listings::{facet_slug_of, facets, listing_path, value_slug};
+use memo::Page;
 
 /// Where rendered files go. Render produces bytes; only the writer decides what touches disk.
 pub trait PageSink: Sync {
@@ -42,6 +44,20 @@ pub trait PageSink: Sync {
     /// Stores a copy of the file at `source` (an attachment from a tracker's folder) at the
     /// site-relative `path`: the writer reads it, render never does.
     fn put_file(&self, path: &str, source: &std::path::Path) -> Result<()>;
+
+    /// Keeps the file the last build published at `path` if it was rendered from inputs with
+    /// the digest `made_from` (see `memo`), and says whether it did: a page whose inputs did
+    /// not change is not rendered again. A sink without a memory of the last build keeps
+    /// nothing.
+    fn keep(&self, _path: &str, _made_from: u128) -> Result<bool> {
+        Ok(false)
+    }
+
+    /// [`put`](Self::put) for a page rendered from inputs with the digest `made_from`, which
+    /// the sink may remember for the next build's [`keep`](Self::keep).
+    fn put_made_from(&self, path: &str, _made_from: u128, bytes: &[u8]) -> Result<()> {
+        self.put(path, bytes)
+    }
 }
 
 /// Counts of what render produced.
@@ -55,16 +71,21 @@ pub struct RenderReport {
     pub listing_pages: u64,
     /// Other files (JSON, static, Markdown pages, feeds).
     pub other_files: u64,
+    /// Pages whose inputs were those of the published page, kept without being rendered.
+    pub kept_pages: u64,
     /// Things the keeper should know (a part of the site that was skipped, and why).
     pub notes: Vec<String>,
+    /// Wall time of each part of the stage (issue pages, commit pages, listings…), for
+    /// `--timings`: where a slow render spends its time, without a profiler.
+    pub parts: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl RenderReport {
     /// One line for the build's progress: pages of each kind.
     pub fn summary(&self) -> String {
         format!(
-            "{} issue pages, {} commit pages, {} listing pages, {} other files",
-            self.issue_pages, self.commit_pages, self.listing_pages, self.other_files
+            "{} issue pages, {} commit pages, {} listing pages, {} other files; {} unchanged since the last build (not rendered again)",
+            self.issue_pages, self.commit_pages, self.listing_pages, self.other_files, self.kept_pages
         )
     }
 }
@@ -77,19 +98,38 @@ struct Recording<'s> {
     pages: std::sync::Mutex<Vec<String>>,
 }
 
-impl PageSink for Recording<'_> {
-    fn put(&self, path: &str, bytes: &[u8]) -> Result<()> {
+impl Recording<'_> {
+    fn record(&self, path: &str) {
         if self.enabled && path.ends_with(".html") {
             self.pages
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(path.to_string());
         }
+    }
+}
+
+impl PageSink for Recording<'_> {
+    fn put(&self, path: &str, bytes: &[u8]) -> Result<()> {
+        self.record(path);
         self.inner.put(path, bytes)
     }
 
     fn put_file(&self, path: &str, source: &std::path::Path) -> Result<()> {
         self.inner.put_file(path, source)
+    }
+
+    fn keep(&self, path: &str, made_from: u128) -> Result<bool> {
+        let kept = self.inner.keep(path, made_from)?;
+        if kept {
+            self.record(path);
+        }
+        Ok(kept)
+    }
+
+    fn put_made_from(&self, path: &str, made_from: u128, bytes: &[u8]) -> Result<()> {
+        self.record(path);
+        self.inner.put_made_from(path, made_from, bytes)
     }
 }
 
@@ -111,6 +151,10 @@ pub struct Renderer<'a> {
     diffs: Option<&'a DiffCache>,
     linked: &'a Linked,
     tera: tera::Tera,
+    /// What every page depends on besides its context (`memo::salt`).
+    salt: u128,
+    /// Pages kept from the last build without rendering.
+    kept_pages: AtomicU64,
     pages: Vec<NavPage>,
     /// Where each Bugzilla attachment id went, gathered while issue pages render, for the
     /// `attachment.cgi` shim.
@@ -132,8 +176,10 @@ impl<'a> Renderer<'a> {
         linked: &'a Linked,
         inputs: &'a Inputs,
         diffs: Option<&'a DiffCache>,
+        program: u128,
     ) -> Result<Self> {
         let tera = templates::load(&inputs.theme)?;
+        let salt = memo::salt(program, config, &inputs.theme);
         let pages = nav_pages(&inputs.pages)?;
         let github_repos = linked
             .projects
@@ -148,6 +194,8 @@ impl<'a> Renderer<'a> {
             diffs,
             linked,
             tera,
+            salt,
+            kept_pages: AtomicU64::new(0),
             pages,
             attachment_targets: Default::default(),
         })
@@ -166,8 +214,13 @@ impl<'a> Renderer<'a> {
             .into_inner()
             .unwrap_or_else(|e| e.into_inner());
         pages.sort();
+        let started = std::time::Instant::now();
         report.other_files += self.render_feeds(sink, &pages, &mut report.notes)?;
         report.other_files += self.render_redirects(sink)?;
+        report
+            .parts
+            .push(("feeds and redirects", started.elapsed()));
+        report.kept_pages = self.kept_pages.load(Ordering::Relaxed);
         Ok(report)
     }
 
@@ -272,6 +325,11 @@ impl<'a> Renderer<'a> {
 
     fn render_pages(&self, sink: &dyn PageSink, progress: &dyn Observer) -> Result<RenderReport> {
         let mut report = RenderReport::default();
+        let mut started = std::time::Instant::now();
+        let mut lap = |report: &mut RenderReport, part: &'static str| {
+            report.parts.push((part, started.elapsed()));
+            started = std::time::Instant::now();
+        };
         let other = AtomicU64::new(0);
         for (path, bytes) in templates::static_files(&self.inputs.theme) {
             sink.put(path, &bytes)?;
@@ -284,12 +342,13 @@ impl<'a> Renderer<'a> {
             let mut c = self.context(&root);
             c.insert("page_title", &page.title);
             c.insert("body_html", &body_html);
-            sink.put(&page.path, self.render("page.html", &c)?.as_bytes())?;
+            self.emit(sink, &page.path, "page.html", &c)?;
             other.fetch_add(1, Ordering::Relaxed);
         }
         let c = self.context("");
-        sink.put("search.html", self.render("search.html", &c)?.as_bytes())?;
+        self.emit(sink, "search.html", "search.html", &c)?;
         other.fetch_add(1, Ordering::Relaxed);
+        lap(&mut report, "static files and pages");
 
         let keys: Vec<&str> = self.linked.issues.iter().map(|s| s.key.as_str()).collect();
         keys.par_chunks(CHUNK).try_for_each(|chunk| {
@@ -302,10 +361,14 @@ impl<'a> Renderer<'a> {
             Ok::<(), Error>(())
         })?;
         report.issue_pages = keys.len() as u64;
+        lap(&mut report, "issues");
         let (commit_pages, history_listings) = self.render_history(sink, progress)?;
         report.commit_pages = commit_pages;
+        lap(&mut report, "commits, paths, branches, releases");
         let (listing_pages, data_files) = self.render_listings(sink)?;
+        lap(&mut report, "listings and home");
         report.listing_pages = listing_pages + history_listings + self.render_people(sink)?;
+        lap(&mut report, "people");
         other.fetch_add(data_files, Ordering::Relaxed);
         report.other_files = other.load(Ordering::Relaxed) - report.issue_pages;
         Ok(report)
@@ -317,8 +380,29 @@ impl<'a> Renderer<'a> {
             .map_err(|e| templates::template_error(name, e))
     }
 
-    fn context(&self, root: &str) -> tera::Context {
-        let mut c = tera::Context::new();
+    /// Renders `page` with `template` to `path`, unless the sink keeps the page the last build
+    /// made from the same inputs.
+    fn emit(&self, sink: &dyn PageSink, path: &str, template: &str, page: &Page) -> Result<()> {
+        let digest = page.digest(template);
+        if self.kept(sink, path, digest)? {
+            return Ok(());
+        }
+        let html = self.render(template, &page.context)?;
+        sink.put_made_from(path, digest, html.as_bytes())
+    }
+
+    /// Asks the sink to keep the published page at `path` made from inputs with `digest`,
+    /// counting the pages it keeps.
+    fn kept(&self, sink: &dyn PageSink, path: &str, digest: u128) -> Result<bool> {
+        let kept = sink.keep(path, digest)?;
+        if kept {
+            self.kept_pages.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(kept)
+    }
+
+    fn context(&self, root: &str) -> Page {
+        let mut c = Page::new(self.salt);
         c.insert("root", root);
         c.insert("site_title", &self.config.title);
         c.insert("nav_pages", &self.pages);
@@ -445,10 +529,7 @@ impl<'a> Renderer<'a> {
         };
         let mut c = self.context(&root);
         c.insert("issue", &view);
-        sink.put(
-            &format!("{path}.html"),
-            self.render("issue.html", &c)?.as_bytes(),
-        )?;
+        self.emit(sink, &format!("{path}.html"), "issue.html", &c)?;
         if !self.config.issue_json {
             return Ok(());
         }
@@ -531,7 +612,7 @@ impl<'a> Renderer<'a> {
             c.insert("history_svg", &chart::history_svg(&history, years.clone()));
             c.insert("history_table", &chart::history_table(&history, years));
         }
-        sink.put("index.html", self.render("index.html", &c)?.as_bytes())?;
+        self.emit(sink, "index.html", "index.html", &c)?;
         count += 1;
         Ok((count, data_files))
     }

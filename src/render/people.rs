@@ -182,7 +182,7 @@ impl Renderer<'_> {
             c.insert("total", &people.len());
             c.insert("roles", &Role::ALL.map(count_label));
             c.insert("pager", &pager);
-            sink.put(&path, self.render("people.html", &c)?.as_bytes())?;
+            self.emit(sink, &path, "people.html", &c)?;
         }
         Ok(pages as u64)
     }
@@ -275,7 +275,7 @@ impl Renderer<'_> {
             c.insert("years", &year_rows);
             c.insert("groups", &groups);
             c.insert("pager", &pager);
-            sink.put(&path, self.render("person.html", &c)?.as_bytes())?;
+            self.emit(sink, &path, "person.html", &c)?;
         }
         Ok(total as u64)
     }

@@ -257,10 +257,7 @@ impl Renderer<'_> {
         let mut c = self.context(root);
         c.insert("releases", &rows);
         c.insert("commits_href", &format!("{root}commits/index.html"));
-        sink.put(
-            "releases/index.html",
-            self.render("releases.html", &c)?.as_bytes(),
-        )?;
+        self.emit(sink, "releases/index.html", "releases.html", &c)?;
 
         // Each release's commits, grouped by component.
         let components: Vec<Option<String>> = h
@@ -358,7 +355,7 @@ impl Renderer<'_> {
             c.insert("compare_next", &followers);
             c.insert("pager", &Self::pager(page, layouts[r].len()));
             c.insert("releases_href", &format!("{root}releases/index.html"));
-            sink.put(&path, self.render("release.html", &c)?.as_bytes())
+            self.emit(sink, &path, "release.html", &c)
         })?;
         Ok(1 + jobs.len() as u64 + self.render_compares(sink)?)
     }
@@ -482,7 +479,7 @@ impl Renderer<'_> {
             c.insert("toc", &toc);
             c.insert("pager", &Self::pager(page, layouts[k].len()));
             c.insert("releases_href", &format!("{root}releases/index.html"));
-            sink.put(&path, self.render("compare.html", &c)?.as_bytes())
+            self.emit(sink, &path, "compare.html", &c)
         })?;
         Ok(jobs.len() as u64)
     }

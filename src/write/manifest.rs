@@ -70,6 +70,10 @@ pub struct Entry {
     pub stat: Stat,
     /// The archive file it was copied from, as it was then (attachments, git packs).
     pub source: Option<Stat>,
+    /// For a rendered page, the digest of everything it was rendered from (its template
+    /// context, the theme, the configuration, the program): a rebuild whose page has the same
+    /// digest keeps the published file without rendering it again.
+    pub made_from: Option<u128>,
 }
 
 /// Every file of a published site, by site path.
@@ -81,7 +85,7 @@ pub struct Manifest {
     pub entries: HashMap<String, Entry>,
 }
 
-const HEADER: &str = "hindsight manifest 1";
+const HEADER: &str = "hindsight manifest 2";
 
 impl Manifest {
     /// The manifest kept in `file`, if it is there, readable and of the site at `output`;
@@ -136,6 +140,11 @@ impl Manifest {
                 None => out.push('-'),
             }
             out.push('\t');
+            match e.made_from {
+                Some(d) => out.push_str(&format!("{d:032x}")),
+                None => out.push('-'),
+            }
+            out.push('\t');
             out.push_str(path);
             out.push('\n');
         }
@@ -156,12 +165,17 @@ impl Manifest {
 }
 
 fn parse_line(line: &str) -> Option<(&str, Entry)> {
-    let mut parts = line.splitn(4, '\t');
+    let mut parts = line.splitn(5, '\t');
     let sha256 = unhex(parts.next()?)?;
     let stat = Stat::parse(parts.next()?)?;
     let source = match parts.next()? {
         "-" => None,
         s => Some(Stat::parse(s)?),
+    };
+    let made_from = match parts.next()? {
+        "-" => None,
+        d if d.len() == 32 => Some(u128::from_str_radix(d, 16).ok()?),
+        _ => return None,
     };
     let path = parts.next()?;
     Some((
@@ -170,6 +184,7 @@ fn parse_line(line: &str) -> Option<(&str, Entry)> {
             sha256,
             stat,
             source,
+            made_from,
         },
     ))
 }
@@ -220,6 +235,16 @@ mod tests {
                 sha256: [0xab; 32],
                 stat,
                 source: Some(stat),
+                made_from: None,
+            },
+        );
+        m.entries.insert(
+            "page.html".into(),
+            Entry {
+                sha256: [0x01; 32],
+                stat,
+                source: None,
+                made_from: Some(0x0123_4567_89ab_cdef_0011_2233_4455_6677),
             },
         );
         m.save(&file).unwrap();
@@ -228,7 +253,7 @@ mod tests {
         assert!(Manifest::load(&file, &dir.path().join("other"))
             .entries
             .is_empty());
-        std::fs::write(&file, "hindsight manifest 1\nx\nbroken").unwrap();
+        std::fs::write(&file, "hindsight manifest 2\nx\nbroken").unwrap();
         assert!(Manifest::load(&file, Path::new("x")).entries.is_empty());
     }
 

@@ -1,26 +1,35 @@
 //! Write: the only stage that touches the output folder.
 //!
-//! A build never edits the published site in place. Pages go into a staging folder beside the
-//! output; a file whose bytes equal the published copy is hard-linked from it instead of written,
-//! so its inode and modification time survive and `rsync` to a mirror copies nothing. Whether
-//! the bytes are equal is known from the [`manifest`] the last build left in the build cache
-//! (each file's SHA-256 and the stat it was published with), not by reading the old site back;
-//! only a site without a manifest is compared byte by byte. When every page is in, the
-//! site's `SHA256SUMS` and the backup bag's manifests are written from the same hashes, and one
-//! `renameat2(RENAME_EXCHANGE)` swaps staging and output atomically: a reader or a build killed
-//! at any moment sees either the old site or the new one, whole. A failed build only leaves a
-//! staging folder, which the next build clears.
+//! A build never leaves a half-written site. When there is no site yet, every file goes into
+//! a staging folder beside the output, renamed into place at the end. When there is one, only
+//! the files whose bytes change are written, into the staging folder; a file whose bytes (or,
+//! for a page, whose inputs: [`PageSink::keep`]) are the same as the published copy is not
+//! touched at all, so its inode and modification time survive and `rsync` to a mirror copies
+//! nothing. Whether the bytes are the same is known from the [`manifest`] the last build left
+//! in the build cache (each file's SHA-256, the inputs it was rendered from and the stat it
+//! was published with), not by reading the old site back; only a site without a manifest is
+//! compared byte by byte.
+//!
+//! When every file is in, the site's `SHA256SUMS` and the backup bag's manifests are written
+//! from the same hashes, and a journal beside the output lists the staged files to move into
+//! the site and the published files to remove. Writing the journal (one rename) is the
+//! moment the build succeeds; applying it is renames and removals only, a window as short as
+//! the change is small. A build that fails or is killed before that moment leaves the
+//! previous site exactly as it was (and a staging folder the next build clears); one killed
+//! while applying the journal leaves it for the next build, which completes it before
+//! anything else, so the site becomes the new one, whole.
 
 pub mod bag;
 pub mod manifest;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
@@ -34,6 +43,9 @@ pub const SUMS_FILE: &str = "SHA256SUMS";
 /// (an attachment in the site and in the backup is stored once).
 const SHARE_AT: usize = 4096;
 
+/// The first line of a journal.
+const JOURNAL_HEADER: &str = "hindsight journal 1";
+
 /// Counts of what a build wrote.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WriteReport {
@@ -41,17 +53,20 @@ pub struct WriteReport {
     pub written: u64,
     /// Files kept from the previous output (same bytes).
     pub unchanged: u64,
+    /// Files of the previous output the new site no longer has, removed.
+    pub removed: u64,
     /// Bytes of all files in the new site.
     pub bytes: u64,
 }
 
 impl WriteReport {
-    /// One line for the build's progress: files changed and kept, bytes.
+    /// One line for the build's progress: files changed, kept and removed, bytes.
     pub fn summary(&self) -> String {
         format!(
-            "{} changed, {} unchanged, {:.1} MB",
+            "{} changed, {} unchanged, {} removed, {:.1} MB",
             crate::observe::count(self.written, "file"),
             self.unchanged,
+            self.removed,
             self.bytes as f64 / 1e6
         )
     }
@@ -61,22 +76,31 @@ impl WriteReport {
 pub struct Staging {
     output: PathBuf,
     staging: PathBuf,
+    journal: PathBuf,
+    /// There was no published site: the staging folder becomes the site.
+    fresh: bool,
     written: AtomicU64,
     unchanged: AtomicU64,
     bytes: AtomicU64,
     /// Folders already made under `staging`: each is created once, not once per file.
-    folders: Mutex<std::collections::HashSet<PathBuf>>,
+    folders: Mutex<HashSet<PathBuf>>,
     /// What the last build published, and where its manifest is kept.
     previous: Manifest,
     manifest_file: Option<PathBuf>,
-    /// Every file staged so far.
+    /// Every file of the new site so far.
     entries: Mutex<HashMap<String, Entry>>,
+    /// The files written into the staging folder (the rest are kept where they are).
+    staged: Mutex<Vec<String>>,
     /// Staged files by content, for sharing identical large files.
     by_hash: Mutex<HashMap<[u8; 32], String>>,
+    /// Whether a page made from the same inputs as its published copy may be kept without
+    /// being rendered again (`false` for `--force`).
+    reuse_pages: bool,
 }
 
 impl Staging {
-    /// Prepares an empty staging folder beside `output`, clearing one a failed build left.
+    /// Prepares an empty staging folder beside `output`: first completes the journal of a
+    /// build killed while applying it, or clears the staging folder of one that failed.
     /// `manifest_file` (in the build cache) is where the manifest of the published site is
     /// kept; without one every unchanged file is found by comparing bytes.
     pub fn begin(output: &Path, manifest_file: Option<&Path>) -> Result<Staging> {
@@ -110,10 +134,12 @@ impl Staging {
             }
         }
         let staging = parent.join(format!(".{name}.hindsight-staging"));
-        remove_if_present(&staging)?;
+        let journal = parent.join(format!(".{name}.hindsight-journal"));
+        recover(output, &staging, &journal)?;
         fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
+        let fresh = fs::symlink_metadata(output).is_err();
         let previous = match manifest_file {
-            Some(file) if fs::symlink_metadata(output).is_ok() => Manifest::load(file, output),
+            Some(file) if !fresh => Manifest::load(file, output),
             _ => Manifest {
                 output: output.to_path_buf(),
                 entries: HashMap::new(),
@@ -122,6 +148,8 @@ impl Staging {
         Ok(Staging {
             output: output.to_path_buf(),
             staging,
+            journal,
+            fresh,
             written: AtomicU64::new(0),
             unchanged: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
@@ -129,36 +157,60 @@ impl Staging {
             previous,
             manifest_file: manifest_file.map(Path::to_path_buf),
             entries: Default::default(),
+            staged: Default::default(),
             by_hash: Default::default(),
+            reuse_pages: true,
         })
     }
 
-    /// Writes the site's `SHA256SUMS` and each bag's manifests, swaps the staged site in for
-    /// the published one atomically, removes the old one and keeps the new manifest.
+    /// Whether pages made from the same inputs as their published copies are kept without
+    /// being rendered again ([`PageSink::keep`]); `false` makes every page render (`--force`).
+    pub fn reuse_pages(mut self, reuse: bool) -> Staging {
+        self.reuse_pages = reuse;
+        self
+    }
+
+    /// Writes the site's `SHA256SUMS` and each bag's manifests, then makes the staged site
+    /// the published one (a rename when there was none; else through the journal), removes
+    /// what the new site no longer has and keeps the new manifest.
     pub fn commit(self, bags: &[bag::Bag]) -> Result<WriteReport> {
         for b in bags {
             self.finish_bag(b)?;
         }
         let sums = bag::sha256sums(&self.snapshot(), |p| p != SUMS_FILE);
         self.put(SUMS_FILE, sums.as_bytes())?;
-        let report = WriteReport {
+        let mut report = WriteReport {
             written: self.written.load(Ordering::Relaxed),
             unchanged: self.unchanged.load(Ordering::Relaxed),
+            removed: 0,
             bytes: self.bytes.load(Ordering::Relaxed),
         };
-        if fs::symlink_metadata(&self.output).is_ok() {
-            exchange(&self.staging, &self.output)?;
-            // `staging` now holds the previous site.
-            remove_if_present(&self.staging)?;
-        } else {
+        let entries = self.entries.into_inner().unwrap_or_else(|e| e.into_inner());
+        if self.fresh {
             fs::rename(&self.staging, &self.output).map_err(|e| Error::io(&self.output, e))?;
+        } else {
+            let mut staged = self.staged.into_inner().unwrap_or_else(|e| e.into_inner());
+            staged.sort_unstable();
+            let removed = files_under(&self.output)?
+                .into_iter()
+                .filter(|p| !entries.contains_key(p))
+                .collect::<Vec<_>>();
+            report.removed = removed.len() as u64;
+            let journal = Journal {
+                moves: staged,
+                removals: removed,
+            };
+            journal.save(&self.journal)?;
+            // The build has succeeded: from here on, a killed build is completed by the next.
+            if let Some(file) = &self.manifest_file {
+                manifest_of(&self.output, entries.clone()).save(file)?;
+            }
+            journal.apply(&self.output, &self.staging)?;
+            finish(&self.staging, &self.journal)?;
+            return Ok(report);
         }
         if let Some(file) = &self.manifest_file {
-            let manifest = Manifest {
-                output: self.output.clone(),
-                entries: self.entries.into_inner().unwrap_or_else(|e| e.into_inner()),
-            };
-            manifest.save(file)?;
+            manifest_of(&self.output, entries).save(file)?;
         }
         Ok(report)
     }
@@ -209,31 +261,36 @@ impl Staging {
     }
 
     /// Records a file kept from the published site.
-    fn kept(&self, path: &str, entry: Entry) {
+    fn kept(&self, path: &str, entry: Entry) -> Result<()> {
+        self.record(path, entry)?;
         self.unchanged.fetch_add(1, Ordering::Relaxed);
-        self.record(path, entry);
+        self.bytes.fetch_add(entry.stat.size, Ordering::Relaxed);
+        Ok(())
     }
 
-    fn record(&self, path: &str, entry: Entry) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(path.to_string(), entry);
+    /// Adds `path` to the new site; a path produced twice is a bug of the build, refused.
+    fn record(&self, path: &str, entry: Entry) -> Result<()> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.insert(path.to_string(), entry).is_some() {
+            return Err(Error::io(
+                path,
+                std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "the build produced this path twice",
+                ),
+            ));
+        }
+        Ok(())
     }
 
-    /// Links the published file of `path` into the new site when the manifest says it holds
-    /// `sha256` and it has not been touched since (no byte of it is read).
-    fn keep_published(&self, path: &str, target: &Path, sha256: &[u8; 32]) -> Option<Entry> {
+    /// The manifest's entry of the published `path` when the file is still as published
+    /// (same stat); nothing of it is read.
+    fn published_as_recorded(&self, path: &str) -> Option<&Entry> {
+        if self.fresh {
+            return None;
+        }
         let prev = self.previous.entries.get(path)?;
-        if &prev.sha256 != sha256 {
-            return None;
-        }
-        let published = self.output.join(path);
-        if Stat::read(&published) != Some(prev.stat) {
-            return None;
-        }
-        fs::hard_link(&published, target).ok()?;
-        Some(*prev)
+        (Stat::read(&self.output.join(path)) == Some(prev.stat)).then_some(prev)
     }
 
     /// Links another staged file with the same bytes, for large files.
@@ -261,37 +318,46 @@ impl Staging {
         }
     }
 
-    /// Stores a file: kept from the published site, shared with a staged twin, or written.
+    /// Stores a file: kept where it is published, shared with a staged twin, or written.
+    #[allow(clippy::too_many_arguments)]
     fn store(
         &self,
         path: &str,
         sha256: [u8; 32],
         size: usize,
         source: Option<Stat>,
+        made_from: Option<u128>,
         write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
         same_as_published: impl FnOnce(&Path) -> bool,
     ) -> Result<()> {
-        let target = self.staging.join(path);
-        self.bytes.fetch_add(size as u64, Ordering::Relaxed);
-        if let Some(prev) = self.keep_published(path, &target, &sha256) {
-            self.kept(path, Entry { source, ..prev });
-            return Ok(());
+        check_relative(path).map_err(|e| Error::io(path, e))?;
+        if let Some(prev) = self.published_as_recorded(path) {
+            if prev.sha256 == sha256 {
+                let entry = Entry {
+                    source,
+                    made_from,
+                    ..*prev
+                };
+                return self.kept(path, entry);
+            }
         }
         // No manifest entry at all (a site built before manifests, or a lost cache): compare.
-        if !self.previous.entries.contains_key(path) {
+        if !self.fresh && !self.previous.entries.contains_key(path) {
             let published = self.output.join(path);
-            if same_as_published(&published) && fs::hard_link(&published, &target).is_ok() {
-                if let Some(stat) = Stat::read(&target) {
+            if same_as_published(&published) {
+                if let Some(stat) = Stat::read(&published) {
                     let entry = Entry {
                         sha256,
                         stat,
                         source,
+                        made_from,
                     };
-                    self.kept(path, entry);
-                    return Ok(());
+                    return self.kept(path, entry);
                 }
             }
         }
+        let target = self.staging.join(path);
+        self.make_parent(&target)?;
         let stat = match self.share_staged(&target, &sha256, size) {
             Some(stat) => stat,
             None => {
@@ -307,39 +373,63 @@ impl Staging {
             }
         };
         self.written.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(size as u64, Ordering::Relaxed);
         self.remember_content(path, sha256, size);
-        self.record(
-            path,
-            Entry {
-                sha256,
-                stat,
-                source,
-            },
-        );
+        let entry = Entry {
+            sha256,
+            stat,
+            source,
+            made_from,
+        };
+        self.record(path, entry)?;
+        self.staged
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(path.to_string());
         Ok(())
     }
-}
 
-impl PageSink for Staging {
-    fn put(&self, path: &str, bytes: &[u8]) -> Result<()> {
-        check_relative(path).map_err(|e| Error::io(path, e))?;
-        let target = self.staging.join(path);
-        self.make_parent(&target)?;
+    fn put_bytes(&self, path: &str, made_from: Option<u128>, bytes: &[u8]) -> Result<()> {
         let sha256: [u8; 32] = Sha256::digest(bytes).into();
         self.store(
             path,
             sha256,
             bytes.len(),
             None,
+            made_from,
             |f| f.write_all(bytes),
             |published| same_bytes(published, bytes),
         )
     }
+}
+
+impl PageSink for Staging {
+    fn put(&self, path: &str, bytes: &[u8]) -> Result<()> {
+        self.put_bytes(path, None, bytes)
+    }
+
+    fn put_made_from(&self, path: &str, made_from: u128, bytes: &[u8]) -> Result<()> {
+        self.put_bytes(path, Some(made_from), bytes)
+    }
+
+    /// Kept when the manifest says the published file was made from the same inputs and the
+    /// file is still as it was published (its stat); nothing is rendered, hashed or read.
+    fn keep(&self, path: &str, made_from: u128) -> Result<bool> {
+        if !self.reuse_pages {
+            return Ok(false);
+        }
+        check_relative(path).map_err(|e| Error::io(path, e))?;
+        match self.published_as_recorded(path) {
+            Some(prev) if prev.made_from == Some(made_from) => {
+                self.kept(path, *prev)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
 
     fn put_file(&self, path: &str, source: &Path) -> Result<()> {
         check_relative(path).map_err(|e| Error::io(path, e))?;
-        let target = self.staging.join(path);
-        self.make_parent(&target)?;
         let source_stat = Stat::read(source).ok_or_else(|| {
             Error::io(
                 source,
@@ -347,15 +437,9 @@ impl PageSink for Staging {
             )
         })?;
         // The archive's file unchanged since it was published: neither is read.
-        if let Some(prev) = self.previous.entries.get(path) {
-            let published = self.output.join(path);
-            if prev.source == Some(source_stat)
-                && Stat::read(&published) == Some(prev.stat)
-                && fs::hard_link(&published, &target).is_ok()
-            {
-                self.bytes.fetch_add(prev.stat.size, Ordering::Relaxed);
-                self.kept(path, *prev);
-                return Ok(());
+        if let Some(prev) = self.published_as_recorded(path) {
+            if prev.source == Some(source_stat) {
+                return self.kept(path, *prev);
             }
         }
         let sha256 = hash_file(source)?;
@@ -364,6 +448,7 @@ impl PageSink for Staging {
             sha256,
             source_stat.size as usize,
             Some(source_stat),
+            None,
             |f| {
                 let mut from = fs::File::open(source)?;
                 std::io::copy(&mut from, f).map(|_| ())
@@ -374,6 +459,190 @@ impl PageSink for Staging {
             },
         )
     }
+}
+
+fn manifest_of(output: &Path, entries: HashMap<String, Entry>) -> Manifest {
+    Manifest {
+        output: output.to_path_buf(),
+        entries,
+    }
+}
+
+/// What turns the published site into the new one: staged files to move into it, published
+/// files to remove. Saved beside the output before it is applied, so a build killed while
+/// applying it is completed by the next one.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Journal {
+    /// Site paths whose new bytes are in the staging folder.
+    moves: Vec<String>,
+    /// Site paths the new site does not have.
+    removals: Vec<String>,
+}
+
+impl Journal {
+    /// Writes the journal to `file` atomically (beside it, then renamed): the moment a build
+    /// succeeds.
+    fn save(&self, file: &Path) -> Result<()> {
+        let mut text = String::from(JOURNAL_HEADER);
+        text.push('\n');
+        for p in &self.moves {
+            text.push_str("move\t");
+            text.push_str(p);
+            text.push('\n');
+        }
+        for p in &self.removals {
+            text.push_str("remove\t");
+            text.push_str(p);
+            text.push('\n');
+        }
+        text.push_str("end\n");
+        replace_file(file, text.as_bytes())
+    }
+
+    /// The journal in `file`; an error names the file when it is not one this program wrote.
+    fn load(file: &Path) -> Result<Journal> {
+        let text = fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+        let bad = |line: usize, what: &str| {
+            Error::Parse {
+            path: file.to_path_buf(),
+            line: line as u64,
+            column: 1,
+            key: None,
+            message: format!(
+                "{what}: not a journal this program wrote; remove it and the staging folder beside it, then rebuild with --force"
+            ),
+        }
+        };
+        let mut lines = text.lines();
+        if lines.next() != Some(JOURNAL_HEADER) {
+            return Err(bad(1, "not a hindsight journal"));
+        }
+        let mut journal = Journal::default();
+        let mut ended = false;
+        for (n, line) in lines.enumerate() {
+            let (kind, path) = line.split_once('\t').unwrap_or((line, ""));
+            match kind {
+                "move" | "remove" if check_relative(path).is_ok() && !ended => {
+                    let list = match kind {
+                        "move" => &mut journal.moves,
+                        _ => &mut journal.removals,
+                    };
+                    list.push(path.to_string());
+                }
+                "end" if !ended => ended = true,
+                _ => return Err(bad(n + 2, "unexpected line")),
+            }
+        }
+        if !ended {
+            return Err(bad(text.lines().count(), "the journal has no end"));
+        }
+        Ok(journal)
+    }
+
+    /// Moves each staged file into the site (replacing the published one), then removes what
+    /// the new site no longer has and the folders that leaves empty. Safe to repeat: a move
+    /// already done finds nothing staged, a removal nothing to remove.
+    fn apply(&self, output: &Path, staging: &Path) -> Result<()> {
+        self.moves.par_iter().try_for_each(|path| {
+            let from = staging.join(path);
+            if fs::symlink_metadata(&from).is_err() {
+                return Ok(());
+            }
+            let to = output.join(path);
+            make_folders(output, path)?;
+            match fs::rename(&from, &to) {
+                Ok(()) => Ok(()),
+                // A folder where the new site has a file: the folder's files are removals.
+                Err(_) if to.is_dir() => {
+                    fs::remove_dir_all(&to).map_err(|e| Error::io(&to, e))?;
+                    fs::rename(&from, &to).map_err(|e| Error::io(&to, e))
+                }
+                Err(e) => Err(Error::io(&to, e)),
+            }
+        })?;
+        let mut emptied = HashSet::new();
+        for path in &self.removals {
+            let file = output.join(path);
+            match fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(_) if file.is_dir() => {}
+                Err(e) => return Err(Error::io(&file, e)),
+            }
+            let mut dir = Path::new(path).parent();
+            while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+                emptied.insert(d.to_path_buf());
+                dir = d.parent();
+            }
+        }
+        // Deepest first; a folder that still holds something stays.
+        let mut emptied: Vec<PathBuf> = emptied.into_iter().collect();
+        emptied.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        for dir in emptied {
+            let _ = fs::remove_dir(output.join(dir));
+        }
+        Ok(())
+    }
+}
+
+/// Makes the folders of site path `path` under `output`, removing a file that stands where a
+/// folder must be (the new site has a folder where the old one had a file).
+fn make_folders(output: &Path, path: &str) -> Result<()> {
+    let Some(parent) = Path::new(path).parent() else {
+        return Ok(());
+    };
+    let dir = output.join(parent);
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut at = output.to_path_buf();
+    for part in parent.components() {
+        at.push(part);
+        if let Ok(meta) = fs::symlink_metadata(&at) {
+            if !meta.is_dir() {
+                fs::remove_file(&at).map_err(|e| Error::io(&at, e))?;
+            }
+        }
+    }
+    fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))
+}
+
+/// Completes what a killed build left: its journal when it got that far, else only its
+/// staging folder to clear.
+fn recover(output: &Path, staging: &Path, journal: &Path) -> Result<()> {
+    if fs::symlink_metadata(journal).is_ok() {
+        Journal::load(journal)?.apply(output, staging)?;
+    }
+    finish(staging, journal)
+}
+
+/// Removes the staging folder, then the journal (in that order: a journal without its
+/// staging folder is one already applied).
+fn finish(staging: &Path, journal: &Path) -> Result<()> {
+    remove_if_present(staging)?;
+    match fs::remove_file(journal) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(journal, e)),
+    }
+}
+
+/// Every file under `root`, as site paths (`/`-separated), read from the folders alone.
+fn files_under(root: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(root).min_depth(1) {
+        let entry = entry.map_err(|e| Error::walk(root, e))?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        out.push(parts.join("/"));
+    }
+    Ok(out)
 }
 
 /// The SHA-256 of a file's bytes, read in large blocks.
@@ -435,11 +704,9 @@ fn check_relative(path: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Removes a whole site. Its files are unlinked folder by folder on every core: on a slow disk,
-/// removing the previous site's hundred thousand names one at a time took longer than
-/// rendering it.
+/// Removes a whole folder. Its files are unlinked folder by folder on every core: on a slow
+/// disk, removing a hundred thousand names one at a time took longer than rendering them.
 fn remove_if_present(path: &Path) -> Result<()> {
-    use rayon::prelude::*;
     if fs::symlink_metadata(path).is_err() {
         return Ok(());
     }
@@ -465,23 +732,6 @@ fn remove_if_present(path: &Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(Error::io(path, e)),
     }
-}
-
-#[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> Result<()> {
-    use rustix::fs::{renameat_with, RenameFlags, CWD};
-    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE)
-        .map_err(|e| Error::io(b, std::io::Error::from(e)))
-}
-
-/// Without an atomic exchange, two renames: the old site is moved aside first, so a crash
-/// between them leaves it complete under the staging name.
-#[cfg(not(target_os = "linux"))]
-fn exchange(a: &Path, b: &Path) -> Result<()> {
-    let aside = a.with_extension("old");
-    fs::rename(b, &aside).map_err(|e| Error::io(b, e))?;
-    fs::rename(a, b).map_err(|e| Error::io(b, e))?;
-    fs::rename(&aside, a).map_err(|e| Error::io(a, e))
 }
 
 #[cfg(test)]
@@ -626,5 +876,101 @@ mod tests {
         }
         assert!(s.put("twice.html", b"1").is_ok());
         assert!(s.put("twice.html", b"2").is_err());
+    }
+
+    #[test]
+    fn a_journal_left_by_a_killed_build_is_completed_by_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let s = Staging::begin(&out, None).unwrap();
+        s.put("a.html", b"old").unwrap();
+        s.put("gone/b.html", b"b").unwrap();
+        s.commit(&[]).unwrap();
+        // What a build killed half-way through applying its journal leaves: the journal, one
+        // move done, one still staged, the removal not done.
+        let staging = dir.path().join(".public.hindsight-staging");
+        let journal = dir.path().join(".public.hindsight-journal");
+        fs::create_dir_all(staging.join("new")).unwrap();
+        fs::write(staging.join("a.html"), b"new").unwrap();
+        fs::write(out.join("new/c.html"), b"c").ok();
+        fs::create_dir_all(out.join("new")).unwrap();
+        fs::write(out.join("new/c.html"), b"c").unwrap();
+        Journal {
+            moves: vec!["a.html".into(), "new/c.html".into()],
+            removals: vec!["gone/b.html".into()],
+        }
+        .save(&journal)
+        .unwrap();
+        let s = Staging::begin(&out, None).unwrap();
+        assert_eq!(fs::read(out.join("a.html")).unwrap(), b"new");
+        assert_eq!(fs::read(out.join("new/c.html")).unwrap(), b"c");
+        assert!(!out.join("gone").exists(), "the emptied folder stays");
+        assert!(!journal.exists());
+        s.abandon().unwrap();
+        assert!(!staging.exists());
+    }
+
+    #[test]
+    fn a_journal_that_is_not_ours_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        fs::create_dir_all(&out).unwrap();
+        let journal = dir.path().join(".public.hindsight-journal");
+        fs::write(&journal, "hindsight journal 1\nmove\t../etc/passwd\nend\n").unwrap();
+        let err = Staging::begin(&out, None).err().unwrap().to_string();
+        assert!(err.contains(".public.hindsight-journal"), "{err}");
+        assert!(err.contains(".public.hindsight-journal:2:1"), "{err}");
+        fs::write(&journal, "hindsight journal 1\nmove\ta.html\n").unwrap();
+        let err = Staging::begin(&out, None).err().unwrap().to_string();
+        assert!(err.contains("no end"), "{err}");
+    }
+
+    #[test]
+    fn files_the_new_site_lacks_are_removed_with_their_folders_and_strays_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let manifest = dir.path().join("m");
+        let s = Staging::begin(&out, Some(&manifest)).unwrap();
+        s.put("x/y/old.html", b"1").unwrap();
+        s.put("keep/k.html", b"2").unwrap();
+        s.put("a", b"a file where a folder comes").unwrap();
+        s.commit(&[]).unwrap();
+        fs::write(out.join("keep/stray.txt"), b"put there by hand").unwrap();
+
+        let s = Staging::begin(&out, Some(&manifest)).unwrap();
+        s.put("keep/k.html", b"2").unwrap();
+        s.put("a/b.html", b"now a folder").unwrap();
+        let report = s.commit(&[]).unwrap();
+        assert_eq!(report.removed, 3, "{report:?}");
+        assert!(!out.join("x").exists());
+        assert!(!out.join("keep/stray.txt").exists());
+        assert_eq!(fs::read(out.join("a/b.html")).unwrap(), b"now a folder");
+        assert_eq!(fs::read(out.join("keep/k.html")).unwrap(), b"2");
+    }
+
+    #[test]
+    fn a_page_made_from_the_same_inputs_is_kept_unless_reuse_is_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let manifest = dir.path().join("m");
+        let s = Staging::begin(&out, Some(&manifest)).unwrap();
+        assert!(!s.keep("p.html", 42).unwrap(), "nothing published yet");
+        s.put_made_from("p.html", 42, b"page").unwrap();
+        s.commit(&[]).unwrap();
+        let ino = fs::metadata(out.join("p.html")).unwrap().ino();
+
+        let s = Staging::begin(&out, Some(&manifest)).unwrap();
+        assert!(!s.keep("p.html", 43).unwrap(), "other inputs");
+        assert!(s.keep("p.html", 42).unwrap());
+        assert!(s.keep("p.html", 42).is_err(), "one path twice");
+        let report = s.commit(&[]).unwrap();
+        assert_eq!((report.written, report.unchanged), (0, 2));
+        assert_eq!(fs::metadata(out.join("p.html")).unwrap().ino(), ino);
+
+        let s = Staging::begin(&out, Some(&manifest))
+            .unwrap()
+            .reuse_pages(false);
+        assert!(!s.keep("p.html", 42).unwrap(), "--force renders every page");
+        s.abandon().unwrap();
     }
 }

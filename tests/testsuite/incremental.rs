@@ -123,6 +123,14 @@ fn a_changed_issue_rewrites_only_the_files_whose_bytes_change() {
     .unwrap();
     let report = build_unforced(&site);
     assert!(!report.up_to_date);
+    // Only the pages whose inputs changed ran their templates.
+    let r = &report.render;
+    let pages = r.issue_pages + r.commit_pages + r.listing_pages;
+    assert!(
+        r.kept_pages * 10 > pages * 8,
+        "{} of {pages} pages kept without rendering",
+        r.kept_pages
+    );
     let after = snapshot(&site.join("public"));
     assert_eq!(
         after.keys().collect::<Vec<_>>(),
@@ -165,4 +173,8 @@ fn a_changed_issue_rewrites_only_the_files_whose_bytes_change() {
         read_tree(&clean.join("public")),
         read_tree(&site.join("public"))
     );
+    // `--force` renders every page again, and finds the same bytes.
+    let forced = build(&site).unwrap();
+    assert_eq!(forced.render.kept_pages, 0);
+    assert_eq!(forced.write.written, 0);
 }

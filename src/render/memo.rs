@@ -1,0 +1,146 @@
+//! Pages rendered again only when what they show changed.
+//!
+//! A page is a pure function of its template context, the theme's templates, the configuration
+//! and the program. A [`Page`] is that context being filled: every value that goes in is also
+//! written, as the JSON the template sees, into a running hash. The digest of a page (hash,
+//! template name, and the build's [`salt`]) travels with its bytes to the writer, which keeps
+//! it in the manifest; the next build asks the writer to keep the published page when the
+//! digest is the same ([`PageSink::keep`](super::PageSink::keep)) and runs the template only
+//! when it is not. Nothing has to list what a page depends on: whatever it shows is in its
+//! context, so a change to it is a change to the digest.
+//!
+//! A fragment that is costly to make and is a function of values already hashed (a commit's
+//! diff as HTML, made from the commit's id) can be left out of the context until the page must
+//! be rendered; what it is made from that the context does not hold is hashed in its place
+//! ([`Page::depends_on`]).
+
+use std::hash::Hasher;
+
+use serde::Serialize;
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::config::Config;
+use crate::inputs::Theme;
+
+/// A page's template context, and the digest of everything put into it.
+pub(super) struct Page {
+    /// What the template is given.
+    pub(super) context: tera::Context,
+    hash: Xxh3,
+}
+
+impl Page {
+    /// An empty context for a build whose program, configuration and theme hash to `salt`.
+    pub(super) fn new(salt: u128) -> Page {
+        let mut hash = Xxh3::new();
+        hash.write_u128(salt);
+        Page {
+            context: tera::Context::new(),
+            hash,
+        }
+    }
+
+    /// Puts `value` into the context under `key` (as `tera::Context::insert` does) and into
+    /// the digest.
+    pub(super) fn insert<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+        self.field(key.as_bytes());
+        // Serialising into the hash cannot fail where serialising into the context does not;
+        // tera's insert below panics on a value that cannot be serialised, as it always has.
+        let _ = serde_json::to_writer(HashWriter(&mut self.hash), value);
+        self.hash.write_u8(0xff);
+        self.context.insert(key, value);
+    }
+
+    /// Adds to the digest something the page will show that its context does not hold yet.
+    pub(super) fn depends_on<T: Serialize + ?Sized>(&mut self, what: &str, value: &T) {
+        self.field(what.as_bytes());
+        let _ = serde_json::to_writer(HashWriter(&mut self.hash), value);
+        self.hash.write_u8(0xfe);
+    }
+
+    /// The digest of the page rendered with `template`.
+    pub(super) fn digest(&self, template: &str) -> u128 {
+        let mut hash = self.hash.clone();
+        hash.write_u64(template.len() as u64);
+        hash.write(template.as_bytes());
+        hash.digest128()
+    }
+
+    fn field(&mut self, bytes: &[u8]) {
+        self.hash.write_u64(bytes.len() as u64);
+        self.hash.write(bytes);
+    }
+}
+
+/// Writes into a hash (serde_json's writer side).
+struct HashWriter<'h>(&'h mut Xxh3);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What every page of a build depends on besides its context: the program (`program`, an
+/// identity of the running binary the caller provides), the configuration and every file of
+/// the theme (templates, macros and included files alike).
+pub fn salt(program: u128, config: &Config, theme: &Theme) -> u128 {
+    let mut hash = Xxh3::new();
+    hash.write_u128(program);
+    let config = format!("{config:?}");
+    hash.write_u64(config.len() as u64);
+    hash.write(config.as_bytes());
+    for (path, bytes) in &theme.files {
+        hash.write_u64(path.len() as u64);
+        hash.write(path.as_bytes());
+        hash.write_u64(bytes.len() as u64);
+        hash.write(bytes);
+    }
+    hash.digest128()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_digest_follows_every_value_its_key_and_the_template() {
+        let page = |title: &str, n: u32| {
+            let mut p = Page::new(7);
+            p.insert("title", title);
+            p.insert("n", &n);
+            p
+        };
+        let a = page("LU-1", 3).digest("issue.html");
+        assert_eq!(a, page("LU-1", 3).digest("issue.html"));
+        assert_ne!(a, page("LU-2", 3).digest("issue.html"));
+        assert_ne!(a, page("LU-1", 4).digest("issue.html"));
+        assert_ne!(a, page("LU-1", 3).digest("commit.html"));
+        // The same bytes under other keys, or split otherwise, are another page.
+        let mut moved = Page::new(7);
+        moved.insert("titl", "eLU-1");
+        moved.insert("n", &3);
+        assert_ne!(a, moved.digest("issue.html"));
+        let mut salted = Page::new(8);
+        salted.insert("title", "LU-1");
+        salted.insert("n", &3);
+        assert_ne!(a, salted.digest("issue.html"));
+        let mut more = page("LU-1", 3);
+        more.depends_on("diff", "abc");
+        assert_ne!(a, more.digest("issue.html"));
+    }
+
+    #[test]
+    fn the_context_is_what_tera_would_have_been_given() {
+        let mut p = Page::new(0);
+        p.insert("items", &vec!["a", "b"]);
+        let mut t = tera::Context::new();
+        t.insert("items", &vec!["a", "b"]);
+        assert_eq!(p.context, t);
+    }
+}
