@@ -21,6 +21,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::Config;
 use crate::inputs::Theme;
+use crate::text::html::Resolve;
 
 /// A page's template context, and the digest of everything put into it.
 pub(super) struct Page {
@@ -66,9 +67,83 @@ impl Page {
         hash.digest128()
     }
 
+    /// The digest of the page rendered with `template` when its texts looked up `lookups`
+    /// (see [`Lookups`]): each lookup with the answer the archive gives it now.
+    pub(super) fn digest_with(
+        &self,
+        template: &str,
+        lookups: &[String],
+        resolve: &dyn Resolve,
+    ) -> u128 {
+        let mut page = Page {
+            context: tera::Context::new(),
+            hash: self.hash.clone(),
+        };
+        let answers: Vec<(&str, Option<String>)> = lookups
+            .iter()
+            .map(|l| (l.as_str(), answer(l, resolve)))
+            .collect();
+        page.depends_on("lookups", &answers);
+        page.digest(template)
+    }
+
     fn field(&mut self, bytes: &[u8]) {
         self.hash.write_u64(bytes.len() as u64);
         self.hash.write(bytes);
+    }
+}
+
+/// A [`Resolve`] that notes every question asked of it, so that a page whose texts were
+/// turned into HTML can be kept next time when the same questions get the same answers: a
+/// text's HTML is a function of the text, its page's anchors and these answers alone.
+pub(super) struct Lookups<'r> {
+    inner: &'r dyn Resolve,
+    asked: std::sync::Mutex<Vec<String>>,
+}
+
+impl<'r> Lookups<'r> {
+    /// Notes the questions asked of `inner`.
+    pub(super) fn new(inner: &'r dyn Resolve) -> Self {
+        Lookups {
+            inner,
+            asked: Default::default(),
+        }
+    }
+
+    /// The questions asked, each once, in the order first asked (`i:KEY`, `c:HEX`).
+    pub(super) fn asked(self) -> Vec<String> {
+        let mut asked = self.asked.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut seen = std::collections::HashSet::new();
+        asked.retain(|q| seen.insert(q.clone()));
+        asked
+    }
+
+    fn note(&self, question: String) {
+        self.asked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(question);
+    }
+}
+
+impl Resolve for Lookups<'_> {
+    fn issue_path(&self, key: &str) -> Option<String> {
+        self.note(format!("i:{key}"));
+        self.inner.issue_path(key)
+    }
+
+    fn commit_path(&self, hex: &str) -> Option<String> {
+        self.note(format!("c:{hex}"));
+        self.inner.commit_path(hex)
+    }
+}
+
+/// The answer `resolve` gives now to a question a [`Lookups`] noted.
+fn answer(question: &str, resolve: &dyn Resolve) -> Option<String> {
+    match question.split_once(':') {
+        Some(("i", key)) => resolve.issue_path(key),
+        Some(("c", hex)) => resolve.commit_path(hex),
+        _ => Some(format!("unknown question {question}")),
     }
 }
 
@@ -133,6 +208,26 @@ mod tests {
         let mut more = page("LU-1", 3);
         more.depends_on("diff", "abc");
         assert_ne!(a, more.digest("issue.html"));
+    }
+
+    #[test]
+    fn a_page_with_texts_depends_on_the_answers_to_what_they_looked_up() {
+        let archive = |key: &str| (key == "LU-1").then(|| "issues/LU/0/LU-1".to_string());
+        let lookups = Lookups::new(&archive);
+        assert!(lookups.issue_path("LU-1").is_some());
+        assert!(lookups.issue_path("LU-2").is_none());
+        assert!(lookups.issue_path("LU-1").is_some());
+        assert_eq!(lookups.commit_path("abc1234"), None);
+        let asked = lookups.asked();
+        assert_eq!(asked, ["i:LU-1", "i:LU-2", "c:abc1234"]);
+        let mut p = Page::new(1);
+        p.insert("title", "t");
+        let before = p.digest_with("issue.html", &asked, &archive);
+        assert_eq!(before, p.digest_with("issue.html", &asked, &archive));
+        // LU-2 now exists: the text that mentions it would link it.
+        let grown = |key: &str| key.starts_with("LU-").then(|| format!("issues/LU/0/{key}"));
+        assert_ne!(before, p.digest_with("issue.html", &asked, &grown));
+        assert_ne!(before, p.digest("issue.html"));
     }
 
     #[test]

@@ -58,6 +58,15 @@ pub trait PageSink: Sync {
     fn put_made_from(&self, path: &str, _made_from: u128, bytes: &[u8]) -> Result<()> {
         self.put(path, bytes)
     }
+
+    /// What the texts of the page published at `path` looked up in the archive when it was
+    /// rendered (`memo::Lookups`), if the sink remembers.
+    fn lookups(&self, _path: &str) -> Option<Vec<String>> {
+        None
+    }
+
+    /// Remembers what the texts of the page at `path` looked up, for the next build.
+    fn remember_lookups(&self, _path: &str, _lookups: Vec<String>) {}
 }
 
 /// Counts of what render produced.
@@ -130,6 +139,14 @@ impl PageSink for Recording<'_> {
     fn put_made_from(&self, path: &str, made_from: u128, bytes: &[u8]) -> Result<()> {
         self.record(path);
         self.inner.put_made_from(path, made_from, bytes)
+    }
+
+    fn lookups(&self, path: &str) -> Option<Vec<String>> {
+        self.inner.lookups(path)
+    }
+
+    fn remember_lookups(&self, path: &str, lookups: Vec<String>) {
+        self.inner.remember_lookups(path, lookups)
     }
 }
 
@@ -496,20 +513,56 @@ impl<'a> Renderer<'a> {
             };
             anchors.attachments.entry(a.id.clone()).or_insert(href);
         }
-        let mut ctx = self.link_context(&root);
-        ctx.page = Some(&anchors);
         let github = issue.repository.as_ref().map(|repo| html::GithubRefs {
             repo: repo.clone(),
             prefix: issue.project.key.clone(),
             repos: self.github_repos.clone(),
         });
-        ctx.github = github.as_ref();
-        let mut view = IssueView::new(self, issue, &root, &ctx);
-        for (v, outcome) in view.attachments.iter_mut().zip(&files) {
-            match outcome {
-                attachments::Outcome::Written(p) => v.href = Some(format!("{root}{p}")),
-                attachments::Outcome::Skipped(note) => v.note.clone_from(note),
+        let attachment_views = |view: &mut IssueView| {
+            for (v, outcome) in view.attachments.iter_mut().zip(&files) {
+                match outcome {
+                    attachments::Outcome::Written(p) => v.href = Some(format!("{root}{p}")),
+                    attachments::Outcome::Skipped(note) => v.note.clone_from(note),
+                }
             }
+        };
+        // The page without its texts' HTML, and what that HTML is made from: the texts, the
+        // page's anchors, the repository's references, and what the texts look up in the
+        // archive. The published page is kept when the lookups it made last time get the
+        // same answers now.
+        let page_path = format!("{path}.html");
+        let mut view = IssueView::new(self, issue, &root, None);
+        attachment_views(&mut view);
+        let mut c = self.context(&root);
+        c.insert("issue", &view);
+        c.depends_on("texts", &IssueTexts::of(issue));
+        c.depends_on("anchors", &anchors);
+        c.depends_on("repository", &github);
+        let kept = match sink.lookups(&page_path) {
+            Some(lookups) => {
+                let digest = c.digest_with("issue.html", &lookups, self.linked);
+                let kept = self.kept(sink, &page_path, digest)?;
+                if kept {
+                    sink.remember_lookups(&page_path, lookups);
+                }
+                kept
+            }
+            None => false,
+        };
+        if !kept {
+            let lookups = memo::Lookups::new(self.linked);
+            let mut ctx = self.link_context(&root);
+            ctx.resolve = &lookups;
+            ctx.page = Some(&anchors);
+            ctx.github = github.as_ref();
+            let mut view = IssueView::new(self, issue, &root, Some(&ctx));
+            attachment_views(&mut view);
+            let asked = lookups.asked();
+            let digest = c.digest_with("issue.html", &asked, self.linked);
+            c.context.insert("issue", &view);
+            let html = self.render("issue.html", &c.context)?;
+            sink.put_made_from(&page_path, digest, html.as_bytes())?;
+            sink.remember_lookups(&page_path, asked);
         }
         // The published JSON points at the site's copy instead of carrying the bytes.
         let mut published;
@@ -527,9 +580,6 @@ impl<'a> Renderer<'a> {
         } else {
             issue
         };
-        let mut c = self.context(&root);
-        c.insert("issue", &view);
-        self.emit(sink, &format!("{path}.html"), "issue.html", &c)?;
         if !self.config.issue_json {
             return Ok(());
         }
@@ -615,6 +665,29 @@ impl<'a> Renderer<'a> {
         self.emit(sink, "index.html", "index.html", &c)?;
         count += 1;
         Ok((count, data_files))
+    }
+}
+
+/// The texts of an issue as its page turns them into HTML: what that HTML is made from,
+/// besides the page's anchors and the archive's answers to what the texts look up.
+#[derive(Serialize)]
+struct IssueTexts<'i> {
+    description: Option<&'i Text>,
+    environment: Option<&'i Text>,
+    comments: Vec<(&'i str, &'i Text)>,
+}
+
+impl<'i> IssueTexts<'i> {
+    fn of(issue: &'i Issue) -> Self {
+        IssueTexts {
+            description: issue.description.as_ref(),
+            environment: issue.environment.as_ref(),
+            comments: issue
+                .comments
+                .iter()
+                .map(|c| (c.id.as_str(), &c.body))
+                .collect(),
+        }
     }
 }
 
@@ -855,7 +928,9 @@ struct IssueView {
 }
 
 impl IssueView {
-    fn new(r: &Renderer, issue: &Issue, root: &str, ctx: &LinkContext) -> Self {
+    /// The view of `issue`; its texts as HTML only with a `ctx` to link them (without, they
+    /// are left empty: the page's digest is then taken with the texts themselves).
+    fn new(r: &Renderer, issue: &Issue, root: &str, ctx: Option<&LinkContext>) -> Self {
         let linked = r.linked;
         let reference = |key: &str, with_summary: bool| {
             let s = linked.issue(key);
@@ -964,8 +1039,10 @@ impl IssueView {
                 .get(&issue.key)
                 .map(|v| v.iter().map(|k| reference(k, true)).collect())
                 .unwrap_or_default(),
-            description_html: description.map(|t| r.render_text(t, ctx, "description")),
-            environment_html: environment.map(|t| r.render_text(t, ctx, "environment")),
+            description_html: description
+                .map(|t| ctx.map_or_else(String::new, |c| r.render_text(t, c, "description"))),
+            environment_html: environment
+                .map(|t| ctx.map_or_else(String::new, |c| r.render_text(t, c, "environment"))),
             comments: issue
                 .comments
                 .iter()
@@ -981,7 +1058,8 @@ impl IssueView {
                         number: c.number.map_or(i as u64 + 1, u64::from),
                         author: name_of(&c.author),
                         created: c.created.as_ref().map(TimeView::of),
-                        body_html: r.render_text(&c.body, ctx, &anchor),
+                        body_html: ctx
+                            .map_or_else(String::new, |ctx| r.render_text(&c.body, ctx, &anchor)),
                         reactions: reaction_views(&c.reactions),
                         anchor,
                     }

@@ -38,7 +38,7 @@ pub struct LinkContext<'a> {
 
 /// What GitHub text needs to link `#N`, `owner/repo#N` and `github.com/…/issues/N` addresses
 /// to local pages, as GitHub links them.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct GithubRefs {
     /// The page's repository, `owner/name`.
     pub repo: String,
@@ -60,7 +60,7 @@ impl GithubRefs {
 }
 
 /// The targets on one issue page that text may refer to.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct PageAnchors {
     /// Bugzilla comment numbers with an anchor `#cN` on the page.
     pub comments: BTreeSet<u32>,

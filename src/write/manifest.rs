@@ -83,9 +83,12 @@ pub struct Manifest {
     pub output: PathBuf,
     /// Site path → entry.
     pub entries: HashMap<String, Entry>,
+    /// Site path → what the page's texts looked up in the archive when it was rendered
+    /// (`render::memo::Lookups`), for pages that have texts.
+    pub lookups: HashMap<String, Vec<String>>,
 }
 
-const HEADER: &str = "hindsight manifest 2";
+const HEADER: &str = "hindsight manifest 3";
 
 impl Manifest {
     /// The manifest kept in `file`, if it is there, readable and of the site at `output`;
@@ -93,7 +96,7 @@ impl Manifest {
     pub fn load(file: &Path, output: &Path) -> Manifest {
         let empty = Manifest {
             output: output.to_path_buf(),
-            entries: HashMap::new(),
+            ..Manifest::default()
         };
         let Ok(text) = std::fs::read_to_string(file) else {
             return empty;
@@ -106,9 +109,13 @@ impl Manifest {
             return empty;
         }
         let mut entries = HashMap::new();
+        let mut lookups = HashMap::new();
         for line in lines {
             match parse_line(line) {
-                Some((path, entry)) => {
+                Some((path, entry, asked)) => {
+                    if let Some(asked) = asked {
+                        lookups.insert(path.to_string(), asked);
+                    }
                     entries.insert(path.to_string(), entry);
                 }
                 None => return empty,
@@ -117,6 +124,7 @@ impl Manifest {
         Manifest {
             output: output.to_path_buf(),
             entries,
+            lookups,
         }
     }
 
@@ -145,6 +153,12 @@ impl Manifest {
                 None => out.push('-'),
             }
             out.push('\t');
+            // A JSON list of strings holds no tab or line break.
+            match self.lookups.get(path) {
+                Some(asked) => out.push_str(&serde_json::to_string(asked).unwrap_or_default()),
+                None => out.push('-'),
+            }
+            out.push('\t');
             out.push_str(path);
             out.push('\n');
         }
@@ -164,8 +178,9 @@ impl Manifest {
     }
 }
 
-fn parse_line(line: &str) -> Option<(&str, Entry)> {
-    let mut parts = line.splitn(5, '\t');
+/// One line: path, entry, and the page's lookups when it has them.
+fn parse_line(line: &str) -> Option<(&str, Entry, Option<Vec<String>>)> {
+    let mut parts = line.splitn(6, '\t');
     let sha256 = unhex(parts.next()?)?;
     let stat = Stat::parse(parts.next()?)?;
     let source = match parts.next()? {
@@ -177,6 +192,10 @@ fn parse_line(line: &str) -> Option<(&str, Entry)> {
         d if d.len() == 32 => Some(u128::from_str_radix(d, 16).ok()?),
         _ => return None,
     };
+    let lookups = match parts.next()? {
+        "-" => None,
+        list => Some(serde_json::from_str(list).ok()?),
+    };
     let path = parts.next()?;
     Some((
         path,
@@ -186,6 +205,7 @@ fn parse_line(line: &str) -> Option<(&str, Entry)> {
             source,
             made_from,
         },
+        lookups,
     ))
 }
 
@@ -222,8 +242,12 @@ mod tests {
         let file = dir.path().join("m");
         let mut m = Manifest {
             output: dir.path().join("public"),
-            entries: HashMap::new(),
+            ..Manifest::default()
         };
+        m.lookups.insert(
+            "page.html".into(),
+            vec!["i:LU-1".into(), "c:abc\t\"x".into()],
+        );
         let stat = Stat {
             size: 3,
             ino: 7,
@@ -250,10 +274,11 @@ mod tests {
         m.save(&file).unwrap();
         let back = Manifest::load(&file, &dir.path().join("public"));
         assert_eq!(back.entries, m.entries);
+        assert_eq!(back.lookups, m.lookups);
         assert!(Manifest::load(&file, &dir.path().join("other"))
             .entries
             .is_empty());
-        std::fs::write(&file, "hindsight manifest 2\nx\nbroken").unwrap();
+        std::fs::write(&file, "hindsight manifest 3\nx\nbroken").unwrap();
         assert!(Manifest::load(&file, Path::new("x")).entries.is_empty());
     }
 

@@ -93,6 +93,8 @@ pub struct Staging {
     staged: Mutex<Vec<String>>,
     /// Staged files by content, for sharing identical large files.
     by_hash: Mutex<HashMap<[u8; 32], String>>,
+    /// What the new site's pages looked up (see [`PageSink::lookups`]).
+    lookups: Mutex<HashMap<String, Vec<String>>>,
     /// Whether a page made from the same inputs as its published copy may be kept without
     /// being rendered again (`false` for `--force`).
     reuse_pages: bool,
@@ -142,7 +144,7 @@ impl Staging {
             Some(file) if !fresh => Manifest::load(file, output),
             _ => Manifest {
                 output: output.to_path_buf(),
-                entries: HashMap::new(),
+                ..Manifest::default()
             },
         };
         Ok(Staging {
@@ -159,6 +161,7 @@ impl Staging {
             entries: Default::default(),
             staged: Default::default(),
             by_hash: Default::default(),
+            lookups: Default::default(),
             reuse_pages: true,
         })
     }
@@ -186,6 +189,8 @@ impl Staging {
             bytes: self.bytes.load(Ordering::Relaxed),
         };
         let entries = self.entries.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut lookups = self.lookups.into_inner().unwrap_or_else(|e| e.into_inner());
+        lookups.retain(|path, _| entries.contains_key(path));
         if self.fresh {
             fs::rename(&self.staging, &self.output).map_err(|e| Error::io(&self.output, e))?;
         } else {
@@ -203,14 +208,14 @@ impl Staging {
             journal.save(&self.journal)?;
             // The build has succeeded: from here on, a killed build is completed by the next.
             if let Some(file) = &self.manifest_file {
-                manifest_of(&self.output, entries.clone()).save(file)?;
+                manifest_of(&self.output, entries.clone(), lookups).save(file)?;
             }
             journal.apply(&self.output, &self.staging)?;
             finish(&self.staging, &self.journal)?;
             return Ok(report);
         }
         if let Some(file) = &self.manifest_file {
-            manifest_of(&self.output, entries).save(file)?;
+            manifest_of(&self.output, entries, lookups).save(file)?;
         }
         Ok(report)
     }
@@ -412,6 +417,20 @@ impl PageSink for Staging {
         self.put_bytes(path, Some(made_from), bytes)
     }
 
+    fn lookups(&self, path: &str) -> Option<Vec<String>> {
+        if self.fresh || !self.reuse_pages {
+            return None;
+        }
+        self.previous.lookups.get(path).cloned()
+    }
+
+    fn remember_lookups(&self, path: &str, lookups: Vec<String>) {
+        self.lookups
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_string(), lookups);
+    }
+
     /// Kept when the manifest says the published file was made from the same inputs and the
     /// file is still as it was published (its stat); nothing is rendered, hashed or read.
     fn keep(&self, path: &str, made_from: u128) -> Result<bool> {
@@ -461,10 +480,15 @@ impl PageSink for Staging {
     }
 }
 
-fn manifest_of(output: &Path, entries: HashMap<String, Entry>) -> Manifest {
+fn manifest_of(
+    output: &Path,
+    entries: HashMap<String, Entry>,
+    lookups: HashMap<String, Vec<String>>,
+) -> Manifest {
     Manifest {
         output: output.to_path_buf(),
         entries,
+        lookups,
     }
 }
 

@@ -178,3 +178,42 @@ fn a_changed_issue_rewrites_only_the_files_whose_bytes_change() {
     assert_eq!(forced.render.kept_pages, 0);
     assert_eq!(forced.write.written, 0);
 }
+
+/// One issue in hindsight's neutral format whose description mentions `mentions`.
+fn neutral_issue(number: u64, mentions: &str) -> String {
+    format!(
+        "{{\"source\":\"nd\",\"id\":\"{number}\",\"key\":\"LU-{number}\",\"project\":{{\"key\":\"LU\",\"name\":\"Lustre\"}},\"summary\":\"issue {number}\",\"description\":{{\"markup\":\"plain\",\"content\":\"See {mentions} for the rest.\"}},\"status\":\"Open\",\"created\":\"2020-01-01T00:00:00Z\"}}\n"
+    )
+}
+
+#[test]
+fn a_kept_page_follows_what_its_text_links_to() {
+    let (_dir, site) = example();
+    let config = site.join("hindsight.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = format!("{text}\n[[tracker]]\nname = \"nd\"\npaths = [\"nd.ndjson\"]\n");
+    std::fs::write(&config, &text).unwrap();
+    // LU-900001 mentions LU-900002, which is not in the archive yet: the key is plain text.
+    std::fs::write(site.join("nd.ndjson"), neutral_issue(900_001, "LU-900002")).unwrap();
+    build_unforced(&site);
+    let page = site.join("public/issues/LU/900/LU-900001.html");
+    let link = "LU-900002.html";
+    assert!(!std::fs::read_to_string(&page).unwrap().contains(link));
+
+    // LU-900002 arrives: LU-900001's own data did not change, but its text now links it.
+    // (LU-900002 does not mention LU-900001: nothing else on LU-900001's page changes.)
+    let both = neutral_issue(900_001, "LU-900002") + &neutral_issue(900_002, "the manual");
+    std::fs::write(site.join("nd.ndjson"), &both).unwrap();
+    let report = build_unforced(&site);
+    assert!(report.render.kept_pages > 0);
+    assert!(std::fs::read_to_string(&page).unwrap().contains(link));
+
+    let (_dir2, clean) = example();
+    std::fs::write(clean.join("hindsight.toml"), &text).unwrap();
+    std::fs::write(clean.join("nd.ndjson"), &both).unwrap();
+    build(&clean).unwrap();
+    assert_eq!(
+        read_tree(&clean.join("public")),
+        read_tree(&site.join("public"))
+    );
+}

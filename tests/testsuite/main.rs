@@ -17,6 +17,7 @@ mod census;
 mod cli;
 mod example_site;
 mod fetch;
+mod fuzz_regressions;
 mod gen_archive;
 mod git_history;
 mod github;
