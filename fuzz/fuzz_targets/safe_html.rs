@@ -93,8 +93,9 @@ pub fn check(what: &str, input: &str, out: &str) {
     }
 }
 
-/// The start tags of serialised HTML with their attributes (name, value), read as the HTML
-/// tokenizer reads a start tag; comments, end tags and text are skipped.
+/// The start tags of HTML with their attributes (names in lower case, raw values), read as the
+/// HTML tokenizer reads a start tag; comments, end tags and text are skipped. Also what
+/// tests/testsuite/hostile.rs reads published pages with.
 pub fn tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
     let b = html.as_bytes();
     let mut out = Vec::new();
@@ -112,7 +113,7 @@ pub fn tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
         while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'>' && b[i] != b'/' {
             i += 1;
         }
-        let name = html[start..i].to_string();
+        let name = html[start..i].to_ascii_lowercase();
         let mut attrs = Vec::new();
         loop {
             while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
@@ -125,7 +126,7 @@ pub fn tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
             while i < b.len() && !b[i].is_ascii_whitespace() && !b"=>/".contains(&b[i]) {
                 i += 1;
             }
-            let attr = html[a..i].to_string();
+            let attr = html[a..i].to_ascii_lowercase();
             while i < b.len() && b[i].is_ascii_whitespace() {
                 i += 1;
             }

@@ -3,7 +3,7 @@
 //! that what was found stays fixed without a nightly toolchain.
 
 #[path = "../../fuzz/fuzz_targets/safe_html.rs"]
-mod safe_html;
+pub mod safe_html;
 
 use crate::common::repo;
 

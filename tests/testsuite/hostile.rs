@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::common::*;
+use crate::fuzz_regressions::safe_html::tags;
 use crate::git_fixture::Repo;
 
 const CONFIG: &str = r#"title = "Hostile archive <script>window.__pwned=1</script> {{ 7*7 }}"
@@ -167,79 +168,6 @@ fn is_markup(path: &str) -> bool {
     [".html", ".atom", ".xml", ".svg"]
         .iter()
         .any(|e| path.ends_with(e))
-}
-
-/// The tags of an HTML document with their attributes (name, raw value), comments skipped.
-fn tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
-    let b = html.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'<' {
-            i += 1;
-            continue;
-        }
-        if html[i..].starts_with("<!--") {
-            i = html[i..].find("-->").map_or(b.len(), |e| i + e + 3);
-            continue;
-        }
-        let mut j = i + 1;
-        if j < b.len() && b[j] == b'/' {
-            // A closing tag carries no attributes.
-            i = html[i..].find('>').map_or(b.len(), |e| i + e + 1);
-            continue;
-        }
-        let start = j;
-        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'-') {
-            j += 1;
-        }
-        if j == start {
-            i += 1;
-            continue;
-        }
-        let name = html[start..j].to_ascii_lowercase();
-        let mut attrs = Vec::new();
-        loop {
-            while j < b.len() && (b[j].is_ascii_whitespace() || b[j] == b'/') {
-                j += 1;
-            }
-            if j >= b.len() || b[j] == b'>' {
-                break;
-            }
-            let a = j;
-            while j < b.len() && !b[j].is_ascii_whitespace() && !b"=>/".contains(&b[j]) {
-                j += 1;
-            }
-            let attr = html[a..j].to_ascii_lowercase();
-            let mut value = String::new();
-            if j < b.len() && b[j] == b'=' {
-                j += 1;
-                if j < b.len() && (b[j] == b'"' || b[j] == b'\'') {
-                    let q = b[j];
-                    let v = j + 1;
-                    j = v;
-                    while j < b.len() && b[j] != q {
-                        j += 1;
-                    }
-                    value = html[v..j.min(b.len())].to_string();
-                    j += 1;
-                } else {
-                    let v = j;
-                    while j < b.len() && !b[j].is_ascii_whitespace() && b[j] != b'>' {
-                        j += 1;
-                    }
-                    value = html[v..j].to_string();
-                }
-            }
-            if a == j {
-                j += 1;
-            }
-            attrs.push((attr, value));
-        }
-        out.push((name, attrs));
-        i = j;
-    }
-    out
 }
 
 /// Decodes the character references a browser would decode in an attribute, enough to see a
