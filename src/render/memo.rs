@@ -28,6 +28,8 @@ pub(super) struct Page {
     /// What the template is given.
     pub(super) context: tera::Context,
     hash: Xxh3,
+    /// The JSON of the value being hashed (reused: one allocation per page, not per value).
+    json: Vec<u8>,
 }
 
 impl Page {
@@ -38,6 +40,7 @@ impl Page {
         Page {
             context: tera::Context::new(),
             hash,
+            json: Vec::new(),
         }
     }
 
@@ -45,9 +48,7 @@ impl Page {
     /// the digest.
     pub(super) fn insert<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
         self.field(key.as_bytes());
-        // Serialising into the hash cannot fail where serialising into the context does not;
-        // tera's insert below panics on a value that cannot be serialised, as it always has.
-        let _ = serde_json::to_writer(HashWriter(&mut self.hash), value);
+        self.value(value);
         self.hash.write_u8(0xff);
         self.context.insert(key, value);
     }
@@ -55,7 +56,7 @@ impl Page {
     /// Adds to the digest something the page will show that its context does not hold yet.
     pub(super) fn depends_on<T: Serialize + ?Sized>(&mut self, what: &str, value: &T) {
         self.field(what.as_bytes());
-        let _ = serde_json::to_writer(HashWriter(&mut self.hash), value);
+        self.value(value);
         self.hash.write_u8(0xfe);
     }
 
@@ -78,6 +79,7 @@ impl Page {
         let mut page = Page {
             context: tera::Context::new(),
             hash: self.hash.clone(),
+            json: Vec::new(),
         };
         let answers: Vec<(&str, Option<String>)> = lookups
             .iter()
@@ -85,6 +87,16 @@ impl Page {
             .collect();
         page.depends_on("lookups", &answers);
         page.digest(template)
+    }
+
+    /// Hashes `value` as JSON. Serialising it cannot fail where serialising it into the
+    /// context does not (tera's insert panics on a value that cannot be serialised, as it
+    /// always has).
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T) {
+        self.json.clear();
+        let _ = serde_json::to_writer(&mut self.json, value);
+        self.hash.write_u64(self.json.len() as u64);
+        self.hash.write(&self.json);
     }
 
     fn field(&mut self, bytes: &[u8]) {
@@ -144,20 +156,6 @@ fn answer(question: &str, resolve: &dyn Resolve) -> Option<String> {
         Some(("i", key)) => resolve.issue_path(key),
         Some(("c", hex)) => resolve.commit_path(hex),
         _ => Some(format!("unknown question {question}")),
-    }
-}
-
-/// Writes into a hash (serde_json's writer side).
-struct HashWriter<'h>(&'h mut Xxh3);
-
-impl std::io::Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 
