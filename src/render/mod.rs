@@ -518,21 +518,18 @@ impl<'a> Renderer<'a> {
             prefix: issue.project.key.clone(),
             repos: self.github_repos.clone(),
         });
-        let attachment_views = |view: &mut IssueView| {
-            for (v, outcome) in view.attachments.iter_mut().zip(&files) {
-                match outcome {
-                    attachments::Outcome::Written(p) => v.href = Some(format!("{root}{p}")),
-                    attachments::Outcome::Skipped(note) => v.note.clone_from(note),
-                }
-            }
-        };
         // The page without its texts' HTML, and what that HTML is made from: the texts, the
         // page's anchors, the repository's references, and what the texts look up in the
         // archive. The published page is kept when the lookups it made last time get the
         // same answers now.
         let page_path = format!("{path}.html");
-        let mut view = IssueView::new(self, issue, &root, None);
-        attachment_views(&mut view);
+        let mut view = IssueView::new(self, issue, &root);
+        for (v, outcome) in view.attachments.iter_mut().zip(&files) {
+            match outcome {
+                attachments::Outcome::Written(p) => v.href = Some(format!("{root}{p}")),
+                attachments::Outcome::Skipped(note) => v.note.clone_from(note),
+            }
+        }
         let mut c = self.context(&root);
         c.insert("issue", &view);
         c.depends_on("texts", &IssueTexts::of(issue));
@@ -555,8 +552,7 @@ impl<'a> Renderer<'a> {
             ctx.resolve = &lookups;
             ctx.page = Some(&anchors);
             ctx.github = github.as_ref();
-            let mut view = IssueView::new(self, issue, &root, Some(&ctx));
-            attachment_views(&mut view);
+            view.fill_texts(self, issue, &ctx);
             let asked = lookups.asked();
             let digest = c.digest_with("issue.html", &asked, self.linked);
             c.context.insert("issue", &view);
@@ -928,9 +924,23 @@ struct IssueView {
 }
 
 impl IssueView {
-    /// The view of `issue`; its texts as HTML only with a `ctx` to link them (without, they
-    /// are left empty: the page's digest is then taken with the texts themselves).
-    fn new(r: &Renderer, issue: &Issue, root: &str, ctx: Option<&LinkContext>) -> Self {
+    /// Turns the issue's texts into HTML, linked through `ctx`: the parts of the view
+    /// [`new`](Self::new) leaves empty.
+    fn fill_texts(&mut self, r: &Renderer, issue: &Issue, ctx: &LinkContext) {
+        if let (Some(html), Some(t)) = (&mut self.description_html, &issue.description) {
+            *html = r.render_text(t, ctx, "description");
+        }
+        if let (Some(html), Some(t)) = (&mut self.environment_html, &issue.environment) {
+            *html = r.render_text(t, ctx, "environment");
+        }
+        for (view, c) in self.comments.iter_mut().zip(&issue.comments) {
+            view.body_html = r.render_text(&c.body, ctx, &view.anchor);
+        }
+    }
+
+    /// The view of `issue` without its texts' HTML (left empty: the page's digest is taken with
+    /// the texts themselves; [`fill_texts`](Self::fill_texts) makes them when it renders).
+    fn new(r: &Renderer, issue: &Issue, root: &str) -> Self {
         let linked = r.linked;
         let reference = |key: &str, with_summary: bool| {
             let s = linked.issue(key);
@@ -1039,10 +1049,8 @@ impl IssueView {
                 .get(&issue.key)
                 .map(|v| v.iter().map(|k| reference(k, true)).collect())
                 .unwrap_or_default(),
-            description_html: description
-                .map(|t| ctx.map_or_else(String::new, |c| r.render_text(t, c, "description"))),
-            environment_html: environment
-                .map(|t| ctx.map_or_else(String::new, |c| r.render_text(t, c, "environment"))),
+            description_html: description.map(|_| String::new()),
+            environment_html: environment.map(|_| String::new()),
             comments: issue
                 .comments
                 .iter()
@@ -1058,8 +1066,7 @@ impl IssueView {
                         number: c.number.map_or(i as u64 + 1, u64::from),
                         author: name_of(&c.author),
                         created: c.created.as_ref().map(TimeView::of),
-                        body_html: ctx
-                            .map_or_else(String::new, |ctx| r.render_text(&c.body, ctx, &anchor)),
+                        body_html: String::new(),
                         reactions: reaction_views(&c.reactions),
                         anchor,
                     }
