@@ -1,16 +1,14 @@
-//! Search: a tantivy index kept in the build cache (for `hindsight search`), and a static,
-//! sharded export of it under `search/` in the site, read by `static/search.js` from a web host
-//! or from `file://`.
+//! Search: a static, sharded index under `search/` in the site, read by `static/search.js` from a
+//! web host or from `file://`, and by `hindsight search` ([`client`]).
 //!
 //! * [`docs`]: issues and commits as search documents (restricted content left out).
 //! * [`tokenize`]: the analyzer for code and logs, identical in Rust and in the client.
 //! * [`query`](mod@query): the query language (words, `"phrases"`, `prefix*`, `field:value`
 //!   filters, keys), shared by the client and the terminal.
-//! * [`index`]: the tantivy side (schema, indexing, the terminal's search).
+//! * [`index`]: the documents analysed into an in-memory inverted index, on every core.
 //! * [`export`]: the static index (format described there).
 
 pub mod client;
-mod directory;
 pub mod docs;
 pub mod export;
 pub mod index;
@@ -113,33 +111,34 @@ pub struct Options {
     pub bug_prefix: Option<String>,
 }
 
-/// Indexes `docs` with tantivy into `cache_dir` (replacing what an earlier build left there)
-/// and writes the static index under `search/` through `sink`.
+/// Indexes `docs` and writes the static index under `search/` through `sink`.
 ///
 /// The static index is a deterministic function of the set of documents: it does not depend on
-/// the order `docs` come in, on tantivy's segments, or on the number of threads.
+/// the order `docs` come in, on the batches they are analysed in, or on the number of threads.
 pub fn build(
     docs: impl Iterator<Item = SearchDoc>,
-    cache_dir: &Path,
     sink: &dyn crate::render::PageSink,
     options: &Options,
 ) -> crate::error::Result<SearchReport> {
-    let idx = index::build_index(docs, cache_dir)?;
-    export::export(&idx, sink, options)
+    export::export(index::Index::build(docs, &Some), sink, options)
 }
 
-/// Like [`build`], for producers that push documents from a callback (the archive store's
+/// Like [`build`], for producers that push items from a callback (the archive store's
 /// `for_each_issue`): `produce` gets an `emit` function and runs on the calling thread while
-/// the index is built on another, through a bounded channel, so documents stream.
-pub fn build_streaming(
-    cache_dir: &Path,
+/// the index is built on others, through a bounded channel, so items stream. Each item is made
+/// a document (or none) by `convert`, which runs on every core, so the producer only reads.
+pub fn build_streaming<T: Send>(
     sink: &dyn crate::render::PageSink,
     options: &Options,
-    produce: impl FnOnce(&mut dyn FnMut(SearchDoc)) -> crate::error::Result<()>,
+    convert: impl Fn(T) -> Option<SearchDoc> + Sync,
+    produce: impl FnOnce(&mut dyn FnMut(T)) -> crate::error::Result<()>,
 ) -> crate::error::Result<SearchReport> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<SearchDoc>(256);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<T>(4096);
     std::thread::scope(|s| {
-        let indexer = s.spawn(move || build(rx.into_iter(), cache_dir, sink, options));
+        let convert = &convert;
+        let indexer = s.spawn(move || {
+            export::export(index::Index::build(rx.into_iter(), convert), sink, options)
+        });
         let produced = produce(&mut |d| {
             // A failed indexer drops the receiver; its error is reported below.
             let _ = tx.send(d);
@@ -153,13 +152,24 @@ pub fn build_streaming(
     })
 }
 
+/// Removes the tantivy index that builds before issue #19 kept in the build cache
+/// (`<cache>/search/`): nothing reads it any more, and it was as large as the static index.
+pub fn remove_old_index(cache_dir: &Path) -> crate::error::Result<()> {
+    let dir = cache_dir.join("search");
+    match std::fs::remove_dir_all(&dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(crate::error::Error::io(&dir, e)),
+    }
+}
+
 /// Runs `query` (the language of the site's search box) over the static index of the site
 /// in `site`, exactly as the site's page does; the first `limit` results.
 pub fn query(site: &Path, query: &str, limit: usize) -> crate::error::Result<client::Answer> {
     client::StaticIndex::open(site)?.search(query, limit)
 }
 
-/// A search index error with its cause (a tantivy error, or what went wrong in words).
+/// A search index error with its cause (what went wrong, in words).
 pub(crate) fn err(cause: impl Into<crate::error::Cause>) -> crate::error::Error {
     crate::error::Error::Search {
         source: cause.into(),
