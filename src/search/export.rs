@@ -287,13 +287,13 @@ pub(crate) fn export(
     // The dictionary, in code point order: each batch of terms encoded on every core, then
     // written in order (the writer numbers the files).
     let mut dict = DictWriter::new();
-    let encode = |(term, postings): Term| -> (Box<str>, u64, Vec<String>) {
-        if is_filter(&term) {
+    let encode = |Term { name, postings, .. }: Term| -> (Box<str>, u64, Vec<String>) {
+        if is_filter(&name) {
             let mut filter_docs: Vec<u32> = postings.iter().map(|&d| at[d as usize].0).collect();
             filter_docs.sort_unstable();
             filter_docs.dedup();
             let chunks = filter_chunks(&filter_docs, n);
-            (term, filter_docs.len() as u64, chunks)
+            (name, filter_docs.len() as u64, chunks)
         } else {
             let df = (postings.len() / 2) as u64;
             let idf = idf(n as u64, df);
@@ -306,7 +306,7 @@ pub(crate) fn export(
                 })
                 .collect();
             impacts.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            (term, df, impact_chunks(&impacts))
+            (name, df, impact_chunks(&impacts))
         }
     };
     // While one batch is written, the next is encoded.
@@ -539,16 +539,20 @@ fn utf16_len(s: &str) -> usize {
 }
 
 /// Shared prefix of two strings in characters, returned as (bytes in `b`, UTF-16 units).
+///
+/// Compared byte by byte, then cut back to the start of the first character that differs (a
+/// boundary of `b` there is one of `a` too: the bytes before it are the same).
 fn shared_prefix(a: &str, b: &str) -> (usize, usize) {
-    let mut bytes = 0;
-    let mut units = 0;
-    for (x, y) in a.chars().zip(b.chars()) {
-        if x != y {
-            break;
-        }
-        bytes += y.len_utf8();
-        units += y.len_utf16();
+    let mut bytes = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    while !b.is_char_boundary(bytes) {
+        bytes -= 1;
     }
+    let shared = &b[..bytes];
+    let units = if shared.is_ascii() {
+        bytes
+    } else {
+        utf16_len(shared)
+    };
     (bytes, units)
 }
 
@@ -757,6 +761,46 @@ mod tests {
         );
         for (path, bytes) in &whole {
             assert!(cut[path] == *bytes, "{path} differs");
+        }
+    }
+
+    #[test]
+    fn shared_prefixes_end_at_a_character() {
+        let slow = |a: &str, b: &str| {
+            let (mut bytes, mut units) = (0, 0);
+            for (x, y) in a.chars().zip(b.chars()) {
+                if x != y {
+                    break;
+                }
+                bytes += y.len_utf8();
+                units += y.len_utf16();
+            }
+            (bytes, units)
+        };
+        let words = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "é",
+            "éa",
+            "èa",
+            "ée",
+            "文件",
+            "文书",
+            "文",
+            "𝄞x",
+            "𝄞y",
+            "𝄟",
+            "\"lock cancel",
+            "\"lock",
+            "key:lu-1",
+            "a\u{0}",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(shared_prefix(a, b), slow(a, b), "{a:?} {b:?}");
+            }
         }
     }
 

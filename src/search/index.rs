@@ -199,8 +199,15 @@ pub(crate) struct Doc {
 /// holds `[doc, doc, …]`.
 type TermMap = FxHashMap<Box<str>, Vec<u32>>;
 
-/// A term and its postings (see [`TermMap`]).
-pub(crate) type Term = (Box<str>, Vec<u32>);
+/// A term and its postings (see [`TermMap`]), and its first eight bytes as a number, which
+/// sort as the terms do when they differ.
+pub(crate) struct Term {
+    prefix: u64,
+    /// The term.
+    pub name: Box<str>,
+    /// Its postings.
+    pub postings: Vec<u32>,
+}
 
 /// A term as it occurs in a document: (document, term, weighted frequency or 0).
 type Occurrence = (u32, String, u32);
@@ -319,31 +326,27 @@ impl Index {
 
     /// Every term with its postings, in code point order (the order of the dictionary).
     pub(crate) fn into_terms(self) -> (Vec<Doc>, Vec<Term>) {
-        let mut terms: Vec<Option<Term>> = self
+        let mut terms: Vec<Term> = self
             .shards
             .into_par_iter()
-            .flat_map_iter(|m| m.into_iter().map(Some))
-            .collect();
-        // Sorted by their first eight bytes as a number, then (on equal prefixes) by the
-        // whole term: a prefix that sorts first belongs to a term that does.
-        let mut order: Vec<(u64, u32)> = terms
-            .par_iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let t = t.as_ref().expect("every term is there").0.as_bytes();
-                let mut prefix = [0u8; 8];
-                let n = t.len().min(8);
-                prefix[..n].copy_from_slice(&t[..n]);
-                (u64::from_be_bytes(prefix), i as u32)
+            .flat_map_iter(|m| {
+                m.into_iter().map(|(name, postings)| {
+                    let mut prefix = [0u8; 8];
+                    let n = name.len().min(8);
+                    prefix[..n].copy_from_slice(&name.as_bytes()[..n]);
+                    Term {
+                        prefix: u64::from_be_bytes(prefix),
+                        name,
+                        postings,
+                    }
+                })
             })
             .collect();
-        let name = |i: u32| &terms[i as usize].as_ref().expect("every term is there").0;
-        order.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| name(a.1).cmp(name(b.1))));
-        let sorted = order
-            .into_iter()
-            .map(|(_, i)| terms[i as usize].take().expect("each term once"))
-            .collect();
-        (self.docs, sorted)
+        // A prefix that sorts first belongs to a term that does; equal prefixes compare the
+        // whole terms.
+        terms
+            .par_sort_unstable_by(|a, b| a.prefix.cmp(&b.prefix).then_with(|| a.name.cmp(&b.name)));
+        (self.docs, terms)
     }
 }
 
