@@ -1,10 +1,9 @@
 //! Relevance benchmark: nDCG@10 of the static index (what the site's search box and
 //! `hindsight search --site` answer) beside tantivy's own `QueryParser` + BM25 over the same
-//! documents (the index the build keeps in its cache), on a judged set of queries.
+//! documents, on a judged set of queries.
 //!
 //! ```sh
-//! cargo run --example relevance -- --site content/public --cache content/.hindsight-cache \
-//!     benches/relevance/example.tsv
+//! cargo run --example relevance -- --site content/public benches/relevance/example.tsv
 //! ```
 //!
 //! The judgments file has one query a line: the query, a tab, then `KEY:GRADE` separated by
@@ -14,7 +13,11 @@
 //!
 //! tantivy's side: `QueryParser` over the `title` and `body` fields (title boosted by
 //! [`TITLE_WEIGHT`], as the static index weighs it), the build's analyzer, lenient parsing (a
-//! syntax error drops that part of the query), BM25.
+//! syntax error drops that part of the query), BM25. Its index is built here, in memory, from
+//! the site's own document and text shards (`search/d/`, `search/x/`): the title field holds
+//! an issue's key and its title, the body its text, components and labels, as the tantivy index
+//! the build kept in its cache before issue #19 did (the text is the one the site keeps, cut at
+//! 64 KiB).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -26,7 +29,7 @@ use hindsight::search::tokenize::{
 };
 use tantivy::collector::TopDocs;
 use tantivy::query::QueryParser;
-use tantivy::schema::Value;
+use tantivy::schema::{IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED};
 use tantivy::{Index, TantivyDocument};
 
 /// Results scored per query.
@@ -41,33 +44,18 @@ struct Judged {
 
 fn main() -> Result<()> {
     let mut site = PathBuf::from("content/public");
-    let mut cache = PathBuf::from("content/.hindsight-cache");
     let mut file = PathBuf::from("benches/relevance/example.tsv");
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--site" => site = args.next().context("--site DIR")?.into(),
-            "--cache" => cache = args.next().context("--cache DIR")?.into(),
             _ if a.starts_with("--") => bail!("unknown option {a}"),
             _ => file = a.into(),
         }
     }
     let judged = read_judgments(&file)?;
 
-    let index = Index::open_in_dir(cache.join("search"))
-        .with_context(|| format!("no tantivy index in {}/search", cache.display()))?;
-    index
-        .tokenizers()
-        .register(TOKENIZER_NAME, TantivyTokenizer::default());
-    index
-        .tokenizers()
-        .register(PAIR_TOKENIZER_NAME, TantivyPairTokenizer::default());
-    let schema = index.schema();
-    let (title, body, meta) = (
-        schema.get_field("title")?,
-        schema.get_field("body")?,
-        schema.get_field("meta")?,
-    );
+    let (index, title, body, meta) = tantivy_index(&site)?;
     let mut parser = QueryParser::for_index(&index, vec![title, body]);
     parser.set_field_boost(title, TITLE_WEIGHT);
     let searcher = index.reader()?.searcher();
@@ -137,6 +125,95 @@ fn main() -> Result<()> {
         judged.len() - wins_s - wins_t
     );
     Ok(())
+}
+
+/// The data of one static index file (`hindsightSearch.load("id",DATA);`).
+fn load(site: &std::path::Path, id: &str) -> Result<Option<serde_json::Value>> {
+    let path = site.join(format!("search/{id}.js"));
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| path.display().to_string()),
+    };
+    let head = format!("hindsightSearch.load({},", serde_json::to_string(id)?);
+    let data = text
+        .trim_end()
+        .strip_prefix(&head)
+        .and_then(|t| t.strip_suffix(");"))
+        .with_context(|| format!("{}: not a static index file", path.display()))?;
+    Ok(Some(serde_json::from_str(data)?))
+}
+
+fn bucket(prefix: &str, i: usize) -> String {
+    format!("{prefix}/{}/{}", i / 1000, i % 1000)
+}
+
+/// A tantivy index, in memory, of the site's documents: (index, title, body, meta).
+fn tantivy_index(
+    site: &std::path::Path,
+) -> Result<(
+    Index,
+    tantivy::schema::Field,
+    tantivy::schema::Field,
+    tantivy::schema::Field,
+)> {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER_NAME)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let title = b.add_text_field("title", text.clone());
+    let body = b.add_text_field("body", text);
+    let meta = b.add_text_field("meta", STORED);
+    let index = Index::create_in_ram(b.build());
+    index
+        .tokenizers()
+        .register(TOKENIZER_NAME, TantivyTokenizer::default());
+    index
+        .tokenizers()
+        .register(PAIR_TOKENIZER_NAME, TantivyPairTokenizer::default());
+    let mut writer = index.writer(200_000_000)?;
+    let mut texts: HashMap<u64, String> = HashMap::new();
+    let mut shard = 0;
+    while let Some(recs) = load(site, &bucket("d", shard))? {
+        for (i, r) in recs
+            .as_array()
+            .context("a document shard")?
+            .iter()
+            .enumerate()
+        {
+            let ord = (shard * 8 + i) as u64;
+            let r = r.as_array().context("a record")?;
+            let (kind, key, name) = (r[0].as_u64(), r[1].as_str(), r[2].as_str());
+            let x = r[7].as_u64().context("a text shard")? as usize;
+            if !texts.contains_key(&ord) {
+                let shard = load(site, &bucket("x", x))?.context("a text shard")?;
+                let shard = shard.as_array().context("a text shard")?;
+                let first = shard[0].as_u64().context("a text shard")?;
+                for (j, t) in shard[1..].iter().enumerate() {
+                    texts.insert(first + j as u64, t.as_str().unwrap_or_default().into());
+                }
+            }
+            let mut doc = TantivyDocument::default();
+            if kind == Some(0) {
+                doc.add_text(title, key.unwrap_or_default());
+            }
+            doc.add_text(title, name.unwrap_or_default());
+            doc.add_text(body, texts.remove(&ord).unwrap_or_default());
+            for more in r.get(8).and_then(|m| m.as_array()).into_iter().flatten() {
+                doc.add_text(body, more.as_str().unwrap_or_default());
+            }
+            doc.add_text(
+                meta,
+                serde_json::json!({"kind": kind, "key": key}).to_string(),
+            );
+            writer.add_document(doc)?;
+        }
+        shard += 1;
+    }
+    writer.commit()?;
+    Ok((index, title, body, meta))
 }
 
 fn read_judgments(file: &PathBuf) -> Result<Vec<Judged>> {

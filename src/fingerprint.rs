@@ -111,12 +111,10 @@ pub fn program() -> u128 {
     h.digest128()
 }
 
-/// The fingerprint of what `hindsight search` needs from the build cache.
+/// The fingerprint of the build cache: its archive store.
 pub fn cache(config: &Config) -> String {
     let mut h = Xxh3::new();
-    for part in ["archive.redb", "search/meta.json"] {
-        stat_into(&mut h, &config.cache.join(part));
-    }
+    stat_into(&mut h, &config.cache.join("archive.redb"));
     format!("{:032x}", h.digest128())
 }
 

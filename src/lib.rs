@@ -319,6 +319,61 @@ fn check_up_to_date(config: &Config, options: &BuildOptions, output: &Path) -> R
 /// The published site's manifest (each file's hash and stat) in the build cache.
 pub const MANIFEST_FILE: &str = "site-manifest.tsv";
 
+/// The build-cache folder the search index spills into while it is built (removed after).
+pub const SEARCH_SPILL: &str = "search-spill";
+
+/// The memory a build's search stage may use: the default budgets, and what does not fit
+/// them waits in the build cache ([`SEARCH_SPILL`]) until the index is written.
+pub fn search_memory(config: &Config) -> search::index::Memory {
+    search::index::Memory {
+        spill: Some(config.cache.join(SEARCH_SPILL)),
+        ..Default::default()
+    }
+}
+
+/// The search stage of a build: the linked issues, then the commits, each as the site
+/// publishes it, indexed into the static search index under `search/` through `sink`, within
+/// `memory`. Public so that `examples/search-stage.rs` times exactly what a build runs.
+pub fn search_stage(
+    config: &Config,
+    linked: &link::Linked,
+    sink: &dyn render::PageSink,
+    observer: &dyn Observer,
+    memory: &search::index::Memory,
+) -> Result<search::SearchReport> {
+    let options = search::Options {
+        bug_prefix: config.bug_prefix().map(str::to_string),
+        memory: memory.clone(),
+    };
+    search::remove_old_index(&config.cache)?;
+    // The producer reads the store (one thread); the documents are made on every core.
+    enum Item {
+        Issue(Box<model::Issue>),
+        Commit(Box<model::Commit>),
+    }
+    let convert = |item: Item| match item {
+        Item::Issue(issue) => {
+            let path = format!("{}.html", keys::issue_path(&issue.key));
+            search::docs::issue_doc(&issue, &path)
+        }
+        Item::Commit(commit) => {
+            let path = keys::commit_path(&commit.id);
+            Some(search::docs::commit_doc(&commit, &path))
+        }
+    };
+    search::build_streaming(sink, &options, convert, |emit| {
+        linked.for_each_issue(|issue| {
+            emit(Item::Issue(Box::new(issue)));
+            observer.advance(1);
+            Ok(())
+        })?;
+        linked.store.for_each_commit(|commit| {
+            emit(Item::Commit(Box::new(commit)));
+            Ok(())
+        })
+    })
+}
+
 /// Renders the pages, the search index and the backup into the staging folder.
 fn stage_site(
     config: &Config,
@@ -340,27 +395,7 @@ fn stage_site(
     let search_report = timer.run(
         "search",
         Some(linked.issues.len() as u64),
-        || {
-            // Issues then commits, each as the site publishes it.
-            let options = search::Options {
-                bug_prefix: config.bug_prefix().map(str::to_string),
-            };
-            search::build_streaming(&config.cache, staging, &options, |emit| {
-                linked.for_each_issue(|issue| {
-                    let path = format!("{}.html", keys::issue_path(&issue.key));
-                    if let Some(doc) = search::docs::issue_doc(&issue, &path) {
-                        emit(doc);
-                    }
-                    observer.advance(1);
-                    Ok(())
-                })?;
-                linked.store.for_each_commit(|commit| {
-                    let path = keys::commit_path(&commit.id);
-                    emit(search::docs::commit_doc(&commit, &path));
-                    Ok(())
-                })
-            })
-        },
+        || search_stage(config, linked, staging, observer, &search_memory(config)),
         search::SearchReport::summary,
     )?;
     let backup_report = timer.run(

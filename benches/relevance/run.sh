@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Relevance benchmark: nDCG@10 of the static index and of tantivy's QueryParser + BM25 (over the
-# build's own tantivy index) on judged queries (examples/relevance.rs).
+# Relevance benchmark: nDCG@10 of the static index and of tantivy's QueryParser + BM25 (over a
+# tantivy index of the site's documents) on judged queries (examples/relevance.rs).
 #
 #   benches/relevance/run.sh [example | generated | all]        (default all)
 #
@@ -26,17 +26,17 @@ summary=()
 
 # One judged set: the machine line, the per-query table, and the means kept for the end.
 score() {
-  local name=$1 site=$2 cache=$3 judged=$4
+  local name=$1 site=$2 judged=$3
   echo "== $name: $judged"
   echo "$(date -u +%F), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-  "$bin/examples/relevance" --site "$site" --cache "$cache" "$judged" | tee "$CARGO_TARGET_DIR/relevance-$name.txt"
+  "$bin/examples/relevance" --site "$site" "$judged" | tee "$CARGO_TARGET_DIR/relevance-$name.txt"
   summary+=("$name: $(tail -1 "$CARGO_TARGET_DIR/relevance-$name.txt")")
   echo
 }
 
 if [ "$which" != generated ]; then
   "$bin/hindsight" build --quiet --config content/hindsight.toml
-  score example content/public content/.hindsight-cache benches/relevance/example.tsv
+  score example content/public benches/relevance/example.tsv
 fi
 
 if [ "$which" != example ]; then
@@ -54,7 +54,7 @@ if [ "$which" != example ]; then
       "(sha256 $(digest), judged $want): examples/gen-archive.rs has changed; judge the set again" >&2
   fi
   "$bin/hindsight" build --quiet --config "$work/hindsight.toml"
-  score generated "$work/public" "$work/.hindsight-cache" "$judged"
+  score generated "$work/public" "$judged"
 fi
 
 printf '%s\n' "${summary[@]}"

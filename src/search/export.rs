@@ -1,4 +1,5 @@
-//! The static index: tantivy's index exported as plain scripts under `search/`, each calling
+//! The static index: the in-memory index ([`super::index`]) written as plain scripts under
+//! `search/`, each calling
 //! `hindsightSearch.load(id, data)`, so a browser loads them with `<script src>` over `file://`
 //! as well as over HTTP.
 //!
@@ -6,7 +7,8 @@
 //!
 //! Numbers are written as base64 VLQ (`A-Za-z0-9+/`, 5 bits per character, the sixth bit
 //! says "more follows", least significant group first). Documents are numbered in a fixed order
-//! (issues by key, then commits by year and hash), independent of input order and of tantivy.
+//! (issues by key, then commits by year and hash), independent of input order and of the
+//! batches the index was built in.
 //!
 //! * `root.js` (id `root`): `{v, n, g, fb, lnmin, step, w, f, h, t}`: format version, number
 //!   of documents, documents per document shard, log2 of documents per filter block, the
@@ -46,22 +48,16 @@
 //!   cuts each snippet from the passage where the query's words are.
 //! * `facets.js`: per filter field the values as written, with their counts.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 
-use tantivy::postings::Postings;
-use tantivy::schema::{IndexRecordOption, Value as _};
-use tantivy::{DocId, DocSet, Index, TantivyDocument, TERMINATED};
+use rayon::prelude::*;
 
-use super::index::{fields, read_meta, Meta, TITLE_WEIGHT};
+use super::index::{is_filter, Head, Index, Meta};
 use super::{err, SearchReport};
 use crate::error::Result;
 use crate::keys::natural_cmp;
 use crate::render::PageSink;
 
-/// Decompressed blocks each segment's record store keeps: records are read in nearly the
-/// order they were stored, so a few suffice (64 per segment held 64 MB at a million issues).
-const STORE_CACHE_BLOCKS: usize = 4;
 /// Format version, in `root.js`.
 pub const FORMAT: u32 = 2;
 /// Texts of consecutive documents share a text shard until it holds this many bytes.
@@ -174,120 +170,55 @@ fn idf(n: u64, df: u64) -> f64 {
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
-/// Where each document of the index is: its segment and its number there.
-struct Docs {
-    /// Global number of each segment's first document.
-    bases: Vec<u32>,
+/// Issues by key (numbers compared as numbers), then commits by year and key; the path
+/// breaks ties (two documents never share a page).
+fn doc_order(a: &Head, b: &Head) -> std::cmp::Ordering {
+    a.kind
+        .cmp(&b.kind)
+        .then_with(|| {
+            if a.kind == 1 {
+                a.year.cmp(&b.year)
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .then_with(|| natural_cmp(&a.key, &b.key))
+        .then_with(|| a.path.cmp(&b.path))
 }
 
-impl Docs {
-    fn locate(&self, global: u32) -> (usize, DocId) {
-        let s = self.bases.partition_point(|&b| b <= global) - 1;
-        (s, global - self.bases[s])
-    }
-}
-
-/// What the order of documents depends on; the rest of a record is read again when its shard
-/// is written, so memory holds a few dozen bytes per document, not its record.
-struct OrderKey {
-    kind: u8,
-    year: Option<i32>,
-    key: Box<str>,
-    path: Box<str>,
-}
-
-impl OrderKey {
-    /// Issues by key (numbers compared as numbers), then commits by year and key; the path
-    /// breaks ties (two documents never share a page).
-    fn cmp(&self, other: &OrderKey) -> std::cmp::Ordering {
-        self.kind
-            .cmp(&other.kind)
-            .then_with(|| {
-                if self.kind == 1 {
-                    self.year.cmp(&other.year)
-                } else {
-                    std::cmp::Ordering::Equal
-                }
-            })
-            .then_with(|| natural_cmp(&self.key, &other.key))
-            .then_with(|| self.path.cmp(&other.path))
-    }
-}
+/// Terms whose postings are encoded together, on every core, before they are written in order.
+const TERM_BATCH: usize = 8192;
 
 /// Writes the static index of `index` through `sink`.
-///
-/// The index may have any number of segments: their term dictionaries are merged here, in one
-/// streaming pass, so the build needs no merged copy of the index (merging a million documents
-/// into one segment costs more memory and time than reading the segments side by side).
 pub(crate) fn export(
-    index: &Index,
+    mut index: Index,
     sink: &dyn PageSink,
     options: &super::Options,
 ) -> Result<SearchReport> {
-    let f = fields(index)?;
-    let reader = index
-        .reader_builder()
-        .reload_policy(tantivy::ReloadPolicy::Manual)
-        .try_into()
-        .map_err(err)?;
-    let searcher = reader.searcher();
-    let segs = searcher.segment_readers();
-    let mut bases = Vec::with_capacity(segs.len());
-    let mut total: u64 = 0;
-    for seg in segs {
-        bases.push(u32::try_from(total).map_err(|_| err("more than 4 billion documents"))?);
-        total += u64::from(seg.max_doc());
-    }
-    let docs = Docs { bases };
-    let n = total as usize;
+    let n = index.heads.len();
+    u32::try_from(n).map_err(|_| err("more than 4 billion documents"))?;
     let mut out = Out {
         sink,
         report: SearchReport::default(),
     };
 
-    // Documents: their order and the facets, in one pass over the stored records.
-    let stores = segs
-        .iter()
-        .map(|seg| seg.get_store_reader(STORE_CACHE_BLOCKS).map_err(err))
-        .collect::<Result<Vec<_>>>()?;
-    let mut order: Vec<OrderKey> = Vec::with_capacity(n);
-    let mut facets = Facets::default();
-    for (seg, store) in segs.iter().zip(&stores) {
-        for d in 0..seg.max_doc() {
-            let doc: TantivyDocument = store.get(d).map_err(err)?;
-            let m = read_meta(&doc, &f)?;
-            facets.add(&m);
-            order.push(OrderKey {
-                kind: m.kind,
-                year: m.year,
-                key: m.key.into_boxed_str(),
-                path: m.path.into_boxed_str(),
-            });
-        }
-    }
+    // Documents: their order.
+    let heads = &index.heads;
     let mut by_ord: Vec<u32> = (0..n as u32).collect();
-    by_ord.sort_by(|&a, &b| order[a as usize].cmp(&order[b as usize]));
-    drop(order);
+    by_ord.par_sort_by(|&a, &b| doc_order(&heads[a as usize], &heads[b as usize]));
     let mut ord_of = vec![0u32; n];
     for (o, &d) in by_ord.iter().enumerate() {
         ord_of[d as usize] = o as u32;
     }
     out.report.docs = n as u64;
 
-    // Records, eight documents per shard, and texts, packed, read back from the store in
-    // document order.
+    // Records, eight documents per shard, and texts, packed, in document order.
     let mut texts = TextPacker::default();
+    let mut buf = Vec::new();
     for (s, chunk) in by_ord.chunks(DOCS_PER_SHARD).enumerate() {
         let mut recs: Vec<serde_json::Value> = Vec::with_capacity(chunk.len());
         for (i, &g) in chunk.iter().enumerate() {
-            let (seg, local) = docs.locate(g);
-            let doc: TantivyDocument = stores[seg].get(local).map_err(err)?;
-            let m = read_meta(&doc, &f)?;
-            let text = doc
-                .get_first(f.text)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string();
+            let (m, text) = index.body(&index.heads[g as usize], &mut buf)?;
             let x = texts.add(&mut out, s * DOCS_PER_SHARD + i, text)?;
             let mut rec =
                 serde_json::json!([m.kind, m.key, m.title, m.path, m.status, m.itype, m.year, x]);
@@ -306,125 +237,78 @@ pub(crate) fn export(
         out.put(&bucket("d", s), &json(&recs))?;
     }
     texts.flush(&mut out)?;
-    drop(stores);
-    facets.write(&mut out)?;
+    std::mem::take(&mut index.facets).write(&mut out)?;
 
-    // Document lengths (BM25F: the title weighs TITLE_WEIGHT), by global number.
-    let mut dl = vec![0f64; n];
-    for (seg, &base) in segs.iter().zip(&docs.bases) {
-        let tn = seg.get_fieldnorms_reader(f.title).map_err(err)?;
-        let bn = seg.get_fieldnorms_reader(f.body).map_err(err)?;
-        for d in 0..seg.max_doc() {
-            dl[(base + d) as usize] =
-                TITLE_WEIGHT as f64 * tn.fieldnorm(d) as f64 + bn.fieldnorm(d) as f64;
-        }
-    }
-    // Summed in document order, so the last bits do not depend on the segments.
+    // Document lengths (BM25F: the title weighs TITLE_WEIGHT), summed in document order.
+    let heads = &index.heads;
     let avgdl = if n == 0 {
         1.0
     } else {
-        (by_ord.iter().map(|&g| dl[g as usize]).sum::<f64>() / n as f64).max(1.0)
+        (by_ord.iter().map(|&g| heads[g as usize].dl).sum::<f64>() / n as f64).max(1.0)
     };
+    // Per document, what its postings need: its number in the document order, and BM25's
+    // length normalisation `K1 * (1 - B + B * dl / avgdl)`.
+    let at: Vec<(u32, f64)> = heads
+        .iter()
+        .zip(&ord_of)
+        .map(|(d, &o)| (o, K1 * (1.0 - B + B * d.dl / avgdl)))
+        .collect();
     drop(by_ord);
+    drop(ord_of);
+    out.report.spilled_runs = index.spilled_runs();
+    let mut terms = index.terms()?;
+    index.heads = Vec::new();
     let scale = Scale::new(n as u64);
 
-    // The term dictionaries of every segment and field, merged: stream `i` is field `i % 5`
-    // of segment `i / 5`; fields are title, body, filter, title pairs, body pairs.
+    // The dictionary, in code point order: each batch of terms encoded on every core, then
+    // written in order (the writer numbers the files).
     let mut dict = DictWriter::new();
-    let inv = segs
-        .iter()
-        .flat_map(|seg| {
-            [f.title, f.body, f.filter, f.title_pairs, f.body_pairs]
-                .map(|field| seg.inverted_index(field))
-        })
-        .collect::<tantivy::Result<Vec<_>>>()
-        .map_err(err)?;
-    let mut streams = inv
-        .iter()
-        .map(|i| i.terms().stream())
-        .collect::<std::io::Result<Vec<_>>>()
-        .map_err(err)?;
-    // Smallest term first; among equal terms, the lower stream first (title before body).
-    let mut heap: BinaryHeap<Reverse<(Vec<u8>, usize)>> = BinaryHeap::new();
-    for (i, s) in streams.iter_mut().enumerate() {
-        if s.advance() {
-            heap.push(Reverse((s.key().to_vec(), i)));
-        }
-    }
-    let mut postings: Vec<(u32, u32)> = Vec::new();
-    // (document, field, weighted term frequency) of the current word. A vector, not a hash
-    // map: clearing a map costs its capacity, which the most frequent words grow to the number
-    // of documents, and that made the export quadratic.
-    let mut tfw: Vec<(u32, u8, f64)> = Vec::new();
-    let mut summed: Vec<(u32, f64)> = Vec::new();
-    let mut filter_docs: Vec<u32> = Vec::new();
-    while let Some(Reverse((key, _))) = heap.peek() {
-        let key = key.clone();
-        let term = String::from_utf8(key.clone()).map_err(err)?;
-        postings.clear();
-        tfw.clear();
-        filter_docs.clear();
-        while let Some(Reverse((k, i))) = heap.peek() {
-            if *k != key {
-                break;
-            }
-            let i = *i;
-            heap.pop();
-            let (seg, field) = (i / 5, i % 5);
-            let base = docs.bases[seg];
-            let s = &mut streams[i];
-            let opt = if field == 2 {
-                IndexRecordOption::Basic
-            } else {
-                IndexRecordOption::WithFreqs
-            };
-            let mut p = inv[i]
-                .read_postings_from_terminfo(s.value(), opt)
-                .map_err(err)?;
-            let w = if field == 0 || field == 3 {
-                TITLE_WEIGHT as f64
-            } else {
-                1.0
-            };
-            let mut d = p.doc();
-            while d != TERMINATED {
-                let g = base + d;
-                if field == 2 {
-                    filter_docs.push(ord_of[g as usize]);
-                } else {
-                    tfw.push((g, field as u8, w * p.term_freq() as f64));
-                }
-                d = p.advance();
-            }
-            if s.advance() {
-                heap.push(Reverse((s.key().to_vec(), i)));
-            }
-        }
-        if !filter_docs.is_empty() {
+    let encode = |(name, postings): (Box<str>, Vec<u32>)| -> (Box<str>, u64, Vec<String>) {
+        if is_filter(&name) {
+            let mut filter_docs: Vec<u32> = postings.iter().map(|&d| at[d as usize].0).collect();
             filter_docs.sort_unstable();
             filter_docs.dedup();
             let chunks = filter_chunks(&filter_docs, n);
-            dict.add(&mut out, &term, filter_docs.len() as u64, chunks)?;
-        } else if !tfw.is_empty() {
-            // Title before body for each document, so sums round the same way every build.
-            tfw.sort_unstable_by_key(|&(d, field, _)| (d, field));
-            summed.clear();
-            for &(d, _, x) in &tfw {
-                match summed.last_mut() {
-                    Some((last, tf)) if *last == d => *tf += x,
-                    _ => summed.push((d, 0.0 + x)),
-                }
-            }
-            let df = summed.len() as u64;
+            (name, filter_docs.len() as u64, chunks)
+        } else {
+            let df = (postings.len() / 2) as u64;
             let idf = idf(n as u64, df);
-            for &(d, tf) in &summed {
-                let norm = 1.0 - B + B * dl[d as usize] / avgdl;
-                let s = idf * tf * (K1 + 1.0) / (tf + K1 * norm);
-                postings.push((scale.q(s), ord_of[d as usize]));
-            }
-            postings.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            dict.add(&mut out, &term, df, impact_chunks(&postings))?;
+            let mut impacts: Vec<(u32, u32)> = postings
+                .chunks_exact(2)
+                .map(|p| {
+                    let ((ord, knorm), tf) = (at[p[0] as usize], p[1] as f64);
+                    let s = idf * tf * (K1 + 1.0) / (tf + knorm);
+                    (scale.q(s), ord)
+                })
+                .collect();
+            impacts.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            (name, df, impact_chunks(&impacts))
         }
+    };
+    // While one batch is written, the next is encoded.
+    let mut encoded: Vec<(Box<str>, u64, Vec<String>)> = Vec::new();
+    loop {
+        let mut batch = Vec::with_capacity(TERM_BATCH);
+        while batch.len() < TERM_BATCH {
+            match terms.next_term()? {
+                Some(t) => batch.push(t),
+                None => break,
+            }
+        }
+        if batch.is_empty() && encoded.is_empty() {
+            break;
+        }
+        let (next, written) = rayon::join(
+            || batch.into_par_iter().map(encode).collect::<Vec<_>>(),
+            || -> Result<()> {
+                for (term, df, chunks) in encoded {
+                    dict.add(&mut out, &term, df, chunks)?;
+                }
+                Ok(())
+            },
+        );
+        written?;
+        encoded = next;
     }
     let (seps, leaves) = dict.finish(&mut out)?;
     out.report.terms = dict.terms;
@@ -500,7 +384,7 @@ impl TextPacker {
 /// Per filter field, per value (as its filter term), the documents counted and the spellings
 /// seen, for `facets.js`.
 #[derive(Default)]
-struct Facets {
+pub(crate) struct Facets {
     acc: BTreeMap<&'static str, BTreeMap<String, FacetValue>>,
 }
 
@@ -508,12 +392,27 @@ struct Facets {
 type FacetValue = (u64, BTreeMap<String, u64>);
 
 impl Facets {
-    fn add(&mut self, m: &Meta) {
+    /// Counts the facet values of a document.
+    pub(crate) fn add(&mut self, m: &Meta) {
         for (field, value) in m.facets() {
             let term = super::query::filter_term(field, &value);
             let e = self.acc.entry(field).or_default().entry(term).or_default();
             e.0 += 1;
             *e.1.entry(value).or_default() += 1;
+        }
+    }
+
+    /// Adds the counts of `other` (documents counted elsewhere) to these.
+    pub(crate) fn merge(&mut self, other: Facets) {
+        for (field, terms) in other.acc {
+            let mine = self.acc.entry(field).or_default();
+            for (term, (count, spellings)) in terms {
+                let e = mine.entry(term).or_default();
+                e.0 += count;
+                for (spelling, n) in spellings {
+                    *e.1.entry(spelling).or_default() += n;
+                }
+            }
         }
     }
 
@@ -636,16 +535,20 @@ fn utf16_len(s: &str) -> usize {
 }
 
 /// Shared prefix of two strings in characters, returned as (bytes in `b`, UTF-16 units).
+///
+/// Compared byte by byte, then cut back to the start of the first character that differs (a
+/// boundary of `b` there is one of `a` too: the bytes before it are the same).
 fn shared_prefix(a: &str, b: &str) -> (usize, usize) {
-    let mut bytes = 0;
-    let mut units = 0;
-    for (x, y) in a.chars().zip(b.chars()) {
-        if x != y {
-            break;
-        }
-        bytes += y.len_utf8();
-        units += y.len_utf16();
+    let mut bytes = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    while !b.is_char_boundary(bytes) {
+        bytes -= 1;
     }
+    let shared = &b[..bytes];
+    let units = if shared.is_ascii() {
+        bytes
+    } else {
+        utf16_len(shared)
+    };
     (bytes, units)
 }
 
@@ -838,30 +741,96 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn segments_do_not_change_the_export() {
-        let export_with = |per_segment: Option<usize>| {
-            let cache = tempfile::tempdir().unwrap();
-            let index = super::super::index::build_index_in_segments(
-                docs().into_iter(),
-                cache.path(),
-                per_segment,
-            )
-            .unwrap();
-            let segments = index.searchable_segment_ids().unwrap().len();
-            let files = Files::default();
-            export(&index, &files, &Default::default()).unwrap();
-            (segments, files.0.into_inner().unwrap())
-        };
-        let (one, whole) = export_with(None);
-        let (many, cut) = export_with(Some(3));
-        assert!(many >= 10 && many > one, "{many} segments against {one}");
+    fn export_with(
+        batch: usize,
+        memory: &crate::search::index::Memory,
+    ) -> BTreeMap<String, Vec<u8>> {
+        let index = Index::build_in_batches(docs().into_iter(), &Some, batch, memory).unwrap();
+        let files = Files::default();
+        let report = export(index, &files, &Default::default()).unwrap();
+        // Runs are written exactly when the term map outgrows its budget and there is a folder.
         assert_eq!(
-            whole.keys().collect::<Vec<_>>(),
-            cut.keys().collect::<Vec<_>>()
+            report.spilled_runs > 0,
+            memory.spill.is_some() && memory.terms < 10_000
         );
-        for (path, bytes) in &whole {
-            assert!(cut[path] == *bytes, "{path} differs");
+        files.0.into_inner().unwrap()
+    }
+
+    fn assert_same(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>) {
+        assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+        for (path, bytes) in a {
+            assert!(b[path] == *bytes, "{path} differs");
+        }
+    }
+
+    #[test]
+    fn batches_do_not_change_the_export() {
+        let memory = Default::default();
+        assert_same(&export_with(1000, &memory), &export_with(3, &memory));
+    }
+
+    #[test]
+    fn spilling_to_disk_does_not_change_the_export() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spill = tmp.path().join("spill");
+        let whole = export_with(1000, &Default::default());
+        // Every batch of three documents makes a run, and records go to the file at once.
+        let tight = crate::search::index::Memory {
+            spill: Some(spill.clone()),
+            terms: 1,
+            records: 1,
+        };
+        assert_same(&whole, &export_with(3, &tight));
+        assert!(
+            !spill.exists(),
+            "the spill folder is removed after the export"
+        );
+        // A budget a few batches fill.
+        let some = crate::search::index::Memory {
+            terms: 6_000,
+            records: 500,
+            ..tight
+        };
+        assert_same(&whole, &export_with(4, &some));
+    }
+
+    #[test]
+    fn shared_prefixes_end_at_a_character() {
+        let slow = |a: &str, b: &str| {
+            let (mut bytes, mut units) = (0, 0);
+            for (x, y) in a.chars().zip(b.chars()) {
+                if x != y {
+                    break;
+                }
+                bytes += y.len_utf8();
+                units += y.len_utf16();
+            }
+            (bytes, units)
+        };
+        let words = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "é",
+            "éa",
+            "èa",
+            "ée",
+            "文件",
+            "文书",
+            "文",
+            "𝄞x",
+            "𝄞y",
+            "𝄟",
+            "\"lock cancel",
+            "\"lock",
+            "key:lu-1",
+            "a\u{0}",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(shared_prefix(a, b), slow(a, b), "{a:?} {b:?}");
+            }
         }
     }
 

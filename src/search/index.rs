@@ -1,98 +1,49 @@
-//! The tantivy side: the schema and the indexing into the build cache, from which
-//! [`super::export`] writes the static index.
+//! The in-memory inverted index the static export ([`super::export`]) is written from: each
+//! document analysed once (its record, its text, its length, the weighted frequency of each of
+//! its terms), then its terms added to the postings of a term map cut into shards by the term's
+//! hash, so that batches of documents are analysed and added on every core.
 //!
-//! The index lives in `<cache>/search/` and is rebuilt by every build (in `search.new/`, swapped
-//! in when complete). Its segments are left unmerged: the export reads their term
-//! dictionaries side by side.
+//! It holds what the export reads and nothing more: no positions (phrases are pair terms), no
+//! stored fields beyond the records and texts the shards publish. It replaced a tantivy index
+//! written to the build cache and read back (issue #19: most of the search stage was tantivy
+//! writing, compressing and merging segments the export then read again); the numbers it
+//! gives are the ones that index gave, bit for bit: term frequencies, the title weighed
+//! [`TITLE_WEIGHT`] times, and document lengths quantized as tantivy's field norms are
+//! ([`fieldnorm`]).
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
-};
-use tantivy::{Index, IndexWriter, TantivyDocument};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use xxhash_rust::xxh3::xxh3_64;
 
+use super::export::Facets;
 use super::query::{self, key_term};
-use super::tokenize::{
-    TantivyPairTokenizer, TantivyTokenizer, PAIR_TOKENIZER_NAME, TOKENIZER_NAME,
+use super::spill::{
+    self, put_str, put_varint, Cursor, Damaged, Merge, Place, Records, Run, SpillDir,
 };
-use super::{err, DocKind, SearchDoc};
+use super::tokenize::{pair_term_into, tokenize_units};
+use super::{DocKind, SearchDoc};
 use crate::error::Result;
 
 /// Bytes of a document's text kept for its snippets (the text shard); a match further in still
 /// finds the document, and its snippet is the start of the text.
 pub const TEXT_MAX_BYTES: usize = 64 * 1024;
+/// The title's weight as a whole number, so weighted term frequencies are whole numbers.
+const TITLE_W: u32 = 4;
 /// Title matches weigh this many body matches (BM25F), in the static index and here.
-pub const TITLE_WEIGHT: f32 = 4.0;
+pub const TITLE_WEIGHT: f32 = TITLE_W as f32;
+/// Shards of the term map: documents' terms are added to each shard by its own task.
+const SHARDS: usize = 64;
+/// Documents analysed and added together.
+const BATCH: usize = 2048;
+/// Longest filter term indexed (in bytes): tantivy's limit, which the static index kept.
+/// Words are at most [`super::tokenize::MAX_TOKEN_CHARS`] characters and never reach it.
+const MAX_TERM_BYTES: usize = u16::MAX as usize - 5;
 
-/// The index's fields.
-#[derive(Clone, Copy)]
-pub(crate) struct Fields {
-    pub title: Field,
-    pub body: Field,
-    /// Filter and key terms, raw: `status:open`, `key:lu-1234`.
-    pub filter: Field,
-    /// The document's record ([`Meta`] as JSON), stored.
-    pub meta: Field,
-    /// Pairs of atoms next to each other in the title and the body ([`super::tokenize::pairs`]):
-    /// the postings of quoted phrases, weighed as the title and the body are.
-    pub title_pairs: Field,
-    pub body_pairs: Field,
-    /// The document's text as its snippets are cut from ([`search_text`]), stored.
-    pub text: Field,
-}
-
-fn schema() -> (Schema, Fields) {
-    let mut b = Schema::builder();
-    let text = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(TOKENIZER_NAME)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    );
-    let pairs = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(PAIR_TOKENIZER_NAME)
-            .set_index_option(IndexRecordOption::WithFreqs),
-    );
-    let fields = Fields {
-        title: b.add_text_field("title", text.clone()),
-        body: b.add_text_field("body", text),
-        filter: b.add_text_field("filter", STRING),
-        meta: b.add_text_field("meta", STORED),
-        title_pairs: b.add_text_field("title_pairs", pairs.clone()),
-        body_pairs: b.add_text_field("body_pairs", pairs),
-        text: b.add_text_field("text", STORED),
-    };
-    (b.build(), fields)
-}
-
-pub(crate) fn fields(index: &Index) -> Result<Fields> {
-    let s = index.schema();
-    let f = |name: &str| s.get_field(name).map_err(err);
-    Ok(Fields {
-        title: f("title")?,
-        body: f("body")?,
-        filter: f("filter")?,
-        meta: f("meta")?,
-        title_pairs: f("title_pairs")?,
-        body_pairs: f("body_pairs")?,
-        text: f("text")?,
-    })
-}
-
-fn register(index: &Index) {
-    index
-        .tokenizers()
-        .register(TOKENIZER_NAME, TantivyTokenizer::default());
-    index
-        .tokenizers()
-        .register(PAIR_TOKENIZER_NAME, TantivyPairTokenizer::default());
-}
-
-/// What the static index shows of a document, stored in tantivy as JSON.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+/// What the static index shows of a document: its record in the document shards, and its
+/// facets.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Meta {
     pub kind: u8,
     pub key: String,
@@ -108,7 +59,6 @@ pub(crate) struct Meta {
     pub labels: Vec<String>,
     /// Whether the document's text was cut to [`TEXT_MAX_BYTES`]: a phrase past the cut can
     /// not be checked against the text, so its pairs are taken at their word.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cut: bool,
 }
 
@@ -177,122 +127,6 @@ pub(crate) fn search_text(blocks: &[String]) -> (String, bool) {
     (out, false)
 }
 
-pub(crate) fn index_dir(cache_dir: &Path) -> PathBuf {
-    cache_dir.join("search")
-}
-
-/// Indexes `docs` into a fresh index in the cache and opens it.
-pub(crate) fn build_index(
-    docs: impl Iterator<Item = SearchDoc>,
-    cache_dir: &Path,
-) -> Result<Index> {
-    build_index_in_segments(docs, cache_dir, None)
-}
-
-/// [`build_index`], committing a segment every `per_segment` documents when given (tests use
-/// it to check that the export does not depend on how the index is cut into segments).
-pub(crate) fn build_index_in_segments(
-    docs: impl Iterator<Item = SearchDoc>,
-    cache_dir: &Path,
-    per_segment: Option<usize>,
-) -> Result<Index> {
-    let dir = index_dir(cache_dir);
-    let new = cache_dir.join("search.new");
-    remove_dir(&new)?;
-    fs::create_dir_all(&new).map_err(|e| crate::error::Error::io(&new, e))?;
-    let (schema, f) = schema();
-    let index = Index::create_in_dir(&new, schema).map_err(err)?;
-    register(&index);
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 4);
-    let mut writer: IndexWriter = index
-        .writer_with_num_threads(threads, threads * 64_000_000)
-        .map_err(err)?;
-    writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-    for (i, d) in docs.enumerate() {
-        writer.add_document(document(&f, d)?).map_err(err)?;
-        if per_segment.is_some_and(|n| (i + 1) % n == 0) {
-            writer.commit().map_err(err)?;
-        }
-    }
-    writer.commit().map_err(err)?;
-    writer.wait_merging_threads().map_err(err)?;
-    drop(index);
-    remove_dir(&dir)?;
-    fs::rename(&new, &dir).map_err(|e| crate::error::Error::io(&dir, e))?;
-    open(cache_dir)
-}
-
-fn remove_dir(p: &Path) -> Result<()> {
-    match fs::remove_dir_all(p) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(crate::error::Error::io(p, e)),
-    }
-}
-
-/// Opens the index a build left in the cache.
-pub(crate) fn open(cache_dir: &Path) -> Result<Index> {
-    let dir = index_dir(cache_dir);
-    if !dir.join("meta.json").exists() {
-        return Err(err(format!(
-            "no search index in {} (run `hindsight build` first)",
-            dir.display()
-        )));
-    }
-    let read = super::directory::ReadDirectory::open(&dir).map_err(err)?;
-    let index = Index::open(read).map_err(err)?;
-    register(&index);
-    Ok(index)
-}
-
-fn document(f: &Fields, d: SearchDoc) -> Result<TantivyDocument> {
-    let (text, cut) = search_text(&d.body);
-    let meta = Meta {
-        cut,
-        kind: match d.kind {
-            DocKind::Issue => 0,
-            DocKind::Commit => 1,
-        },
-        key: d.key,
-        title: d.title,
-        path: d.path,
-        status: d.status,
-        itype: d.issue_type,
-        year: d.year,
-        project: d.project,
-        components: d.components,
-        fix: d.fix_versions,
-        versions: d.versions,
-        labels: d.labels,
-    };
-    let mut doc = TantivyDocument::default();
-    if meta.kind == 0 {
-        doc.add_text(f.title, &meta.key);
-        doc.add_text(f.title_pairs, &meta.key);
-    }
-    doc.add_text(f.title, &meta.title);
-    doc.add_text(f.title_pairs, &meta.title);
-    for b in d.body.iter().chain(&meta.components).chain(&meta.labels) {
-        doc.add_text(f.body, b);
-        doc.add_text(f.body_pairs, b);
-    }
-    doc.add_text(f.text, text);
-    for (field, value) in meta.facets() {
-        doc.add_text(f.filter, query::filter_term(field, &value));
-        if matches!(field, "fix" | "version") {
-            for bare in bare_versions(&value) {
-                doc.add_text(f.filter, query::filter_term(field, &bare));
-            }
-        }
-    }
-    doc.add_text(f.filter, key_term(&meta.key));
-    doc.add_text(f.meta, serde_json::to_string(&meta).map_err(err)?);
-    Ok(doc)
-}
-
 /// The bare version numbers a version name also answers to, as users type them:
 /// `Lustre 2.15.3` → `2.15.3` and `2.15` (every 2.15.x); `2.15.3` → `2.15`. Whatever product
 /// name the archive's versions share, `fix:2.15.0` and `version:2.12` find them.
@@ -316,12 +150,511 @@ fn bare_versions(name: &str) -> Vec<String> {
     out
 }
 
-pub(crate) fn read_meta(doc: &TantivyDocument, f: &Fields) -> Result<Meta> {
-    let s = doc
-        .get_first(f.meta)
-        .and_then(|v| v.as_str())
-        .ok_or_else(|| err("a document has no stored record"))?;
-    serde_json::from_str(s).map_err(err)
+/// A field's length as BM25 reads it: the number of its tokens, quantized to one byte on
+/// tantivy's scale (exact to 40, then coarser), as the static index has always weighed it.
+pub(crate) fn fieldnorm(tokens: u32) -> u32 {
+    let id = FIELD_NORMS_TABLE.partition_point(|&x| x <= tokens) - 1;
+    FIELD_NORMS_TABLE[id]
+}
+
+/// tantivy's field norm table (`tantivy::fieldnorm::FIELD_NORMS_TABLE`, version 0.27).
+#[rustfmt::skip]
+const FIELD_NORMS_TABLE: [u32; 256] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+    10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+    20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
+    30, 31, 32, 33, 34, 35, 36, 37, 38, 39,
+    40, 42, 44, 46, 48, 50, 52, 54, 56, 60,
+    64, 68, 72, 76, 80, 84, 88, 96, 104, 112,
+    120, 128, 136, 144, 152, 168, 184, 200, 216, 232,
+    248, 264, 280, 312, 344, 376, 408, 440, 472, 504,
+    536, 600, 664, 728, 792, 856, 920, 984, 1048, 1176,
+    1304, 1432, 1560, 1688, 1816, 1944, 2072, 2328, 2584, 2840,
+    3096, 3352, 3608, 3864, 4120, 4632, 5144, 5656, 6168, 6680,
+    7192, 7704, 8216, 9240, 10264, 11288, 12312, 13336, 14360, 15384,
+    16408, 18456, 20504, 22552, 24600, 26648, 28696, 30744, 32792, 36888,
+    40984, 45080, 49176, 53272, 57368, 61464, 65560, 73752, 81944, 90136,
+    98328, 106520, 114712, 122904, 131096, 147480, 163864, 180248, 196632, 213016,
+    229400, 245784, 262168, 294936, 327704, 360472, 393240, 426008, 458776, 491544,
+    524312, 589848, 655384, 720920, 786456, 851992, 917528, 983064, 1048600, 1179672,
+    1310744, 1441816, 1572888, 1703960, 1835032, 1966104, 2097176, 2359320, 2621464, 2883608,
+    3145752, 3407896, 3670040, 3932184, 4194328, 4718616, 5242904, 5767192, 6291480, 6815768,
+    7340056, 7864344, 8388632, 9437208, 10485784, 11534360, 12582936, 13631512, 14680088, 15728664,
+    16777240, 18874392, 20971544, 23068696, 25165848, 27263000, 29360152, 31457304, 33554456, 37748760,
+    41943064, 46137368, 50331672, 54525976, 58720280, 62914584, 67108888, 75497496, 83886104, 92274712,
+    100663320, 109051928, 117440536, 125829144, 134217752, 150994968, 167772184, 184549400, 201326616, 218103832,
+    234881048, 251658264, 268435480, 301989912, 335544344, 369098776, 402653208, 436207640, 469762072, 503316504,
+    536870936, 603979800, 671088664, 738197528, 805306392, 872415256, 939524120, 1006632984, 1073741848, 1207959576,
+    1342177304, 1476395032, 1610612760, 1744830488, 1879048216, 2013265944,
+];
+
+/// What the export keeps in memory of one document: what its place in the document order
+/// depends on, its length for BM25, and where its record and text are ([`Index::body`]).
+pub(crate) struct Head {
+    pub kind: u8,
+    pub year: Option<i32>,
+    pub key: Box<str>,
+    pub path: Box<str>,
+    /// Its length, the title weighed [`TITLE_WEIGHT`] times: `TITLE_WEIGHT * fieldnorm(title
+    /// tokens) + fieldnorm(body tokens)`.
+    pub dl: f64,
+    body: Place,
+}
+
+/// How much of the index stays in memory, and where the rest goes: the term map is written
+/// out as a sorted run each time its estimated size passes `terms` bytes, and the documents'
+/// records and texts go to a file past `records` bytes, both in the folder `spill` (a
+/// build-cache folder, emptied first and removed after). Without a folder everything stays
+/// in memory (tests, and tools that index a handful of documents).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Memory {
+    /// Where the index may write what does not fit.
+    pub spill: Option<PathBuf>,
+    /// Estimated bytes of the term map kept in memory.
+    pub terms: usize,
+    /// Bytes of documents' records and texts kept in memory.
+    pub records: usize,
+}
+
+impl Default for Memory {
+    /// In memory only; the budgets a build uses when given a folder.
+    fn default() -> Memory {
+        Memory {
+            spill: None,
+            terms: 192 << 20,
+            records: 32 << 20,
+        }
+    }
+}
+
+impl Meta {
+    /// The record and `text` as the spill keeps them.
+    fn encode(&self, text: &str, out: &mut Vec<u8>) {
+        let opt = |out: &mut Vec<u8>, v: &Option<String>| match v {
+            None => out.push(0),
+            Some(v) => {
+                out.push(1);
+                put_str(out, v);
+            }
+        };
+        let list = |out: &mut Vec<u8>, v: &[String]| {
+            put_varint(out, v.len() as u64);
+            for x in v {
+                put_str(out, x);
+            }
+        };
+        out.push(self.kind);
+        out.push(u8::from(self.cut));
+        put_str(out, &self.key);
+        put_str(out, &self.title);
+        put_str(out, &self.path);
+        opt(out, &self.status);
+        opt(out, &self.itype);
+        match self.year {
+            None => out.push(0),
+            Some(y) => {
+                out.push(1);
+                put_varint(out, u64::from(y as u32));
+            }
+        }
+        opt(out, &self.project);
+        for v in [&self.components, &self.fix, &self.versions, &self.labels] {
+            list(out, v);
+        }
+        put_str(out, text);
+    }
+
+    /// What [`Meta::encode`] wrote.
+    fn decode(bytes: &[u8]) -> std::result::Result<(Meta, String), Damaged> {
+        let mut c = Cursor::new(bytes);
+        let flag = |c: &mut Cursor| c.varint().map(|f| f != 0);
+        let opt = |c: &mut Cursor| -> std::result::Result<Option<String>, Damaged> {
+            Ok(if flag(c)? {
+                Some(c.str()?.to_string())
+            } else {
+                None
+            })
+        };
+        let list = |c: &mut Cursor| -> std::result::Result<Vec<String>, Damaged> {
+            let n = c.varint()?;
+            (0..n).map(|_| c.str().map(str::to_string)).collect()
+        };
+        let kind = u8::try_from(c.varint()?).map_err(|_| Damaged)?;
+        let cut = flag(&mut c)?;
+        let key = c.str()?.to_string();
+        let title = c.str()?.to_string();
+        let path = c.str()?.to_string();
+        let status = opt(&mut c)?;
+        let itype = opt(&mut c)?;
+        let year = if flag(&mut c)? {
+            Some(u32::try_from(c.varint()?).map_err(|_| Damaged)? as i32)
+        } else {
+            None
+        };
+        let project = opt(&mut c)?;
+        let meta = Meta {
+            kind,
+            cut,
+            key,
+            title,
+            path,
+            status,
+            itype,
+            year,
+            project,
+            components: list(&mut c)?,
+            fix: list(&mut c)?,
+            versions: list(&mut c)?,
+            labels: list(&mut c)?,
+        };
+        Ok((meta, c.str()?.to_string()))
+    }
+}
+
+/// The term map: each term's postings, in the order documents were numbered. A word or pair
+/// term (no `:`) holds `[doc, tf, doc, tf, …]`, `tf` its frequency in the title times
+/// [`TITLE_W`] plus its frequency in the body; a filter term (`status:open`, `key:lu-1`: every
+/// filter term has a `:`, which no word or pair ever holds, as the tokenizer separates at it)
+/// holds `[doc, doc, …]`.
+type TermMap = FxHashMap<Box<str>, Vec<u32>>;
+
+/// A term and its postings (see [`TermMap`]), and its first eight bytes as a number, which
+/// sort as the terms do when they differ.
+struct Term {
+    prefix: u64,
+    /// The term.
+    pub name: Box<str>,
+    /// Its postings.
+    pub postings: Vec<u32>,
+}
+
+/// A term as it occurs in a document: (document, term, weighted frequency or 0).
+type Occurrence = (u32, String, u32);
+
+/// Whether `term` is a filter term (see [`TermMap`]).
+pub(crate) fn is_filter(term: &str) -> bool {
+    term.contains(':')
+}
+
+/// The documents and their terms, ready to export.
+pub(crate) struct Index {
+    /// Documents, numbered in the order they came.
+    pub heads: Vec<Head>,
+    /// Their records and texts, where [`Head`] says.
+    records: Records,
+    /// Per filter field, the values and their counts.
+    pub facets: Facets,
+    /// The part of the term map in memory.
+    shards: Vec<TermMap>,
+    /// Its estimated size in bytes.
+    held: usize,
+    /// The parts written out, in document order.
+    runs: Vec<Run>,
+    memory: Memory,
+    spill: Option<SpillDir>,
+}
+
+/// A run of consecutive documents of a batch, analysed by one task: the documents, their
+/// records as the spill keeps them, their facets, and their terms `(document in the run,
+/// term, weighted frequency or 0)` by shard.
+struct Batch {
+    heads: Vec<(Head, std::ops::Range<usize>)>,
+    records: Vec<u8>,
+    facets: Facets,
+    by_shard: Vec<Vec<Occurrence>>,
+}
+
+fn shard_of(term: &str) -> usize {
+    (xxh3_64(term.as_bytes()) % SHARDS as u64) as usize
+}
+
+/// Bytes a new term costs the term map beyond its name: the table's slot, the name's and the
+/// postings' allocations.
+const TERM_COST: usize = 96;
+/// Bytes a posting number costs, with the vectors' room to grow.
+const POSTING_COST: usize = 8;
+
+impl Index {
+    /// Makes each item a document with `convert` (`None`: no document) and adds it, numbered
+    /// in the order the items come; items are converted and analysed in batches, on every core.
+    pub(crate) fn build<T: Send>(
+        items: impl Iterator<Item = T>,
+        convert: &(impl Fn(T) -> Option<SearchDoc> + Sync),
+        memory: &Memory,
+    ) -> Result<Index> {
+        Index::build_in_batches(items, convert, BATCH, memory)
+    }
+
+    /// [`Index::build`] with batches of `batch` items (tests check that the export does not
+    /// depend on it).
+    pub(crate) fn build_in_batches<T: Send>(
+        items: impl Iterator<Item = T>,
+        convert: &(impl Fn(T) -> Option<SearchDoc> + Sync),
+        batch: usize,
+        memory: &Memory,
+    ) -> Result<Index> {
+        let spill = memory.spill.as_deref().map(SpillDir::create).transpose()?;
+        let mut index = Index {
+            heads: Vec::new(),
+            records: Records::new(memory.records),
+            facets: Facets::default(),
+            shards: (0..SHARDS).map(|_| TermMap::default()).collect(),
+            held: 0,
+            runs: Vec::new(),
+            memory: memory.clone(),
+            spill,
+        };
+        let mut pending = Vec::with_capacity(batch);
+        for item in items {
+            pending.push(item);
+            if pending.len() >= batch {
+                index.add(std::mem::take(&mut pending), convert)?;
+            }
+        }
+        index.add(pending, convert)?;
+        Ok(index)
+    }
+
+    fn add<T: Send>(
+        &mut self,
+        batch: Vec<T>,
+        convert: &(impl Fn(T) -> Option<SearchDoc> + Sync),
+    ) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        // Runs of consecutive items, a few per thread, each converted and analysed by one task.
+        let run_len = batch
+            .len()
+            .div_ceil(4 * rayon::current_num_threads())
+            .max(1);
+        let runs: Vec<Batch> = batch
+            .into_par_iter()
+            .chunks(run_len)
+            .map(|items| {
+                let mut run = Batch {
+                    heads: Vec::new(),
+                    records: Vec::new(),
+                    facets: Facets::default(),
+                    by_shard: (0..SHARDS).map(|_| Vec::new()).collect(),
+                };
+                for d in items.into_iter().filter_map(convert) {
+                    let local = run.heads.len() as u32;
+                    let (head, meta, text, terms) = analyse(d);
+                    for (term, tf) in terms {
+                        run.by_shard[shard_of(&term)].push((local, term, tf));
+                    }
+                    run.facets.add(&meta);
+                    let start = run.records.len();
+                    meta.encode(&text, &mut run.records);
+                    run.heads.push((head, start..run.records.len()));
+                }
+                run
+            })
+            .collect();
+        // Each shard takes its part of every run, in order, so postings are in document order.
+        let mut parts: Vec<Vec<(u32, Vec<Occurrence>)>> = (0..SHARDS)
+            .map(|_| Vec::with_capacity(runs.len()))
+            .collect();
+        let mut base = u32::try_from(self.heads.len()).expect("fewer than 4 billion documents");
+        for run in runs {
+            for (part, terms) in parts.iter_mut().zip(run.by_shard) {
+                part.push((base, terms));
+            }
+            base += run.heads.len() as u32;
+            for (mut head, range) in run.heads {
+                head.body = self
+                    .records
+                    .push(self.spill.as_ref(), &run.records[range])?;
+                self.heads.push(head);
+            }
+            self.facets.merge(run.facets);
+        }
+        let added: usize = self
+            .shards
+            .par_iter_mut()
+            .zip(parts)
+            .map(|(map, part)| {
+                let mut added = 0;
+                for (base, terms) in part {
+                    for (local, term, tf) in terms {
+                        debug_assert_eq!(tf == 0, is_filter(&term));
+                        let postings = match map.get_mut(term.as_str()) {
+                            Some(p) => p,
+                            None => {
+                                added += TERM_COST + term.len();
+                                map.entry(term.into_boxed_str()).or_default()
+                            }
+                        };
+                        postings.push(base + local);
+                        added += POSTING_COST;
+                        if tf != 0 {
+                            postings.push(tf);
+                            added += POSTING_COST;
+                        }
+                    }
+                }
+                added
+            })
+            .sum();
+        self.held += added;
+        if self.held > self.memory.terms {
+            if let Some(dir) = self.spill.as_mut() {
+                let shards = std::mem::replace(
+                    &mut self.shards,
+                    (0..SHARDS).map(|_| TermMap::default()).collect(),
+                );
+                let terms = sorted(shards).into_iter().map(|t| (t.name, t.postings));
+                self.runs.push(spill::write_run(dir, terms)?);
+                self.held = 0;
+            }
+        }
+        Ok(())
+    }
+
+    /// How many times the term map was written out.
+    pub(crate) fn spilled_runs(&self) -> u64 {
+        self.runs.len() as u64
+    }
+
+    /// The record and text of a document, by its head.
+    pub(crate) fn body(&self, head: &Head, buf: &mut Vec<u8>) -> Result<(Meta, String)> {
+        self.records.read(head.body, buf)?;
+        Meta::decode(buf).map_err(|Damaged| {
+            crate::error::Error::io(
+                self.memory.spill.clone().unwrap_or_default(),
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "a document's record in the search index's spill does not read back",
+                ),
+            )
+        })
+    }
+
+    /// Every term with its postings, in code point order (the order of the dictionary): the
+    /// runs written out and the part in memory, merged.
+    pub(crate) fn terms(&mut self) -> Result<Merge> {
+        let shards = std::mem::take(&mut self.shards);
+        let memory = sorted(shards)
+            .into_iter()
+            .map(|t| (t.name, t.postings))
+            .collect();
+        Merge::new(std::mem::take(&mut self.runs), memory)
+    }
+}
+
+/// The terms of the shards, in code point order.
+fn sorted(shards: Vec<TermMap>) -> Vec<Term> {
+    let mut terms: Vec<Term> = shards
+        .into_par_iter()
+        .flat_map_iter(|m| {
+            m.into_iter().map(|(name, postings)| {
+                let mut prefix = [0u8; 8];
+                let n = name.len().min(8);
+                prefix[..n].copy_from_slice(&name.as_bytes()[..n]);
+                Term {
+                    prefix: u64::from_be_bytes(prefix),
+                    name,
+                    postings,
+                }
+            })
+        })
+        .collect();
+    // A prefix that sorts first belongs to a term that does; equal prefixes compare the
+    // whole terms.
+    terms.par_sort_unstable_by(|a, b| a.prefix.cmp(&b.prefix).then_with(|| a.name.cmp(&b.name)));
+    terms
+}
+
+/// A document's record, text, length and terms: its key and title (the title field, weighed
+/// [`TITLE_WEIGHT`]), its body blocks, components and labels (the body), each value's pairs of
+/// atoms with the same weight, and its filter and key terms.
+fn analyse(d: SearchDoc) -> (Head, Meta, String, Vec<(String, u32)>) {
+    let (text, cut) = search_text(&d.body);
+    let meta = Meta {
+        cut,
+        kind: match d.kind {
+            DocKind::Issue => 0,
+            DocKind::Commit => 1,
+        },
+        key: d.key,
+        title: d.title,
+        path: d.path,
+        status: d.status,
+        itype: d.issue_type,
+        year: d.year,
+        project: d.project,
+        components: d.components,
+        fix: d.fix_versions,
+        versions: d.versions,
+        labels: d.labels,
+    };
+    let mut tf: FxHashMap<String, u32> = FxHashMap::default();
+    let mut prev = String::new();
+    let mut pair = String::new();
+    // One value of a field: its tokens, and the pairs of its atoms next to each other (pairs
+    // never span two values). Returns its number of tokens.
+    let mut value = |text: &str, w: u32| -> u32 {
+        let mut tokens = 0;
+        prev.clear();
+        tokenize_units(text, |t, info| {
+            tokens += 1;
+            if info.atom {
+                if !prev.is_empty() {
+                    pair.clear();
+                    pair_term_into(&mut pair, &prev, &t.text);
+                    match tf.get_mut(pair.as_str()) {
+                        Some(n) => *n += w,
+                        None => {
+                            tf.insert(pair.clone(), w);
+                        }
+                    }
+                }
+                prev.clear();
+                prev.push_str(&t.text);
+            }
+            *tf.entry(t.text).or_default() += w;
+        });
+        tokens
+    };
+    let mut title_tokens = 0;
+    if meta.kind == 0 {
+        title_tokens += value(&meta.key, TITLE_W);
+    }
+    title_tokens += value(&meta.title, TITLE_W);
+    let mut body_tokens = 0u32;
+    for b in d.body.iter().chain(&meta.components).chain(&meta.labels) {
+        body_tokens += value(b, 1);
+    }
+    let dl = TITLE_WEIGHT as f64 * fieldnorm(title_tokens) as f64 + fieldnorm(body_tokens) as f64;
+
+    let mut filters = Vec::new();
+    for (field, value) in meta.facets() {
+        filters.push(query::filter_term(field, &value));
+        if matches!(field, "fix" | "version") {
+            for bare in bare_versions(&value) {
+                filters.push(query::filter_term(field, &bare));
+            }
+        }
+    }
+    filters.push(key_term(&meta.key));
+    filters.retain(|t| t.len() <= MAX_TERM_BYTES);
+    filters.sort_unstable();
+    filters.dedup();
+
+    let terms = tf
+        .into_iter()
+        .chain(filters.into_iter().map(|t| (t, 0)))
+        .collect();
+    let head = Head {
+        kind: meta.kind,
+        year: meta.year,
+        key: meta.key.as_str().into(),
+        path: meta.path.as_str().into(),
+        dl,
+        body: (0, 0),
+    };
+    (head, meta, text, terms)
 }
 
 #[cfg(test)]
@@ -335,6 +668,18 @@ mod tests {
         v.sort_by(|a, b| natural_cmp(a, b));
         // Equal numbers: the shorter (unpadded) spelling first.
         assert_eq!(v, ["AB-2", "LU-1", "LU-9", "LU-09", "LU-10", "LU-100"]);
+    }
+
+    #[test]
+    fn field_norms_are_tantivys() {
+        use tantivy::fieldnorm::FieldNormReader as F;
+        for n in (0..200_000u32).chain([1 << 30, u32::MAX - 1, u32::MAX]) {
+            assert_eq!(
+                fieldnorm(n),
+                F::id_to_fieldnorm(F::fieldnorm_to_id(n)),
+                "{n}"
+            );
+        }
     }
 
     #[test]

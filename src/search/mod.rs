@@ -1,20 +1,19 @@
-//! Search: a tantivy index kept in the build cache (for `hindsight search`), and a static,
-//! sharded export of it under `search/` in the site, read by `static/search.js` from a web host
-//! or from `file://`.
+//! Search: a static, sharded index under `search/` in the site, read by `static/search.js` from a
+//! web host or from `file://`, and by `hindsight search` ([`client`]).
 //!
 //! * [`docs`]: issues and commits as search documents (restricted content left out).
 //! * [`tokenize`]: the analyzer for code and logs, identical in Rust and in the client.
 //! * [`query`](mod@query): the query language (words, `"phrases"`, `prefix*`, `field:value`
 //!   filters, keys), shared by the client and the terminal.
-//! * [`index`]: the tantivy side (schema, indexing, the terminal's search).
+//! * [`index`]: the documents analysed into an in-memory inverted index, on every core.
 //! * [`export`]: the static index (format described there).
 
 pub mod client;
-mod directory;
 pub mod docs;
 pub mod export;
 pub mod index;
 pub mod query;
+mod spill;
 pub mod tokenize;
 
 use std::path::Path;
@@ -89,13 +88,20 @@ pub struct SearchReport {
     pub root_bytes: u64,
     /// Bytes of the largest file under `search/`.
     pub max_file_bytes: u64,
+    /// Times the term map outgrew its memory budget and was written to disk while the index
+    /// was built (merged back when it was exported).
+    pub spilled_runs: u64,
 }
 
 impl SearchReport {
     /// One line for the build's progress: documents, terms, files, size, first load.
     pub fn summary(&self) -> String {
+        let spilled = match self.spilled_runs {
+            0 => String::new(),
+            n => format!("; built in {} on disk", count(n, "run")),
+        };
         format!(
-            "{}, {}, {}, {:.1} MB (loaded before a query: {} bytes)",
+            "{}, {}, {}, {:.1} MB (loaded before a query: {} bytes){spilled}",
             count(self.docs, "document"),
             count(self.terms, "term"),
             count(self.files, "file"),
@@ -111,35 +117,46 @@ pub struct Options {
     /// The key prefix of the Bugzilla tracker (`BZ`), so that `bug 1234` and `b=1234` typed
     /// as a query reach `BZ-1234` as its key does.
     pub bug_prefix: Option<String>,
+    /// How much of the index may stay in memory while it is built, and where the rest goes.
+    pub memory: index::Memory,
 }
 
-/// Indexes `docs` with tantivy into `cache_dir` (replacing what an earlier build left there)
-/// and writes the static index under `search/` through `sink`.
+/// Indexes `docs` and writes the static index under `search/` through `sink`.
 ///
 /// The static index is a deterministic function of the set of documents: it does not depend on
-/// the order `docs` come in, on tantivy's segments, or on the number of threads.
+/// the order `docs` come in, on the batches they are analysed in, or on the number of threads.
 pub fn build(
     docs: impl Iterator<Item = SearchDoc>,
-    cache_dir: &Path,
     sink: &dyn crate::render::PageSink,
     options: &Options,
 ) -> crate::error::Result<SearchReport> {
-    let idx = index::build_index(docs, cache_dir)?;
-    export::export(&idx, sink, options)
+    export::export(
+        index::Index::build(docs, &Some, &options.memory)?,
+        sink,
+        options,
+    )
 }
 
-/// Like [`build`], for producers that push documents from a callback (the archive store's
+/// Like [`build`], for producers that push items from a callback (the archive store's
 /// `for_each_issue`): `produce` gets an `emit` function and runs on the calling thread while
-/// the index is built on another, through a bounded channel, so documents stream.
-pub fn build_streaming(
-    cache_dir: &Path,
+/// the index is built on others, through a bounded channel, so items stream. Each item is made
+/// a document (or none) by `convert`, which runs on every core, so the producer only reads.
+pub fn build_streaming<T: Send>(
     sink: &dyn crate::render::PageSink,
     options: &Options,
-    produce: impl FnOnce(&mut dyn FnMut(SearchDoc)) -> crate::error::Result<()>,
+    convert: impl Fn(T) -> Option<SearchDoc> + Sync,
+    produce: impl FnOnce(&mut dyn FnMut(T)) -> crate::error::Result<()>,
 ) -> crate::error::Result<SearchReport> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<SearchDoc>(256);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<T>(4096);
     std::thread::scope(|s| {
-        let indexer = s.spawn(move || build(rx.into_iter(), cache_dir, sink, options));
+        let convert = &convert;
+        let indexer = s.spawn(move || {
+            export::export(
+                index::Index::build(rx.into_iter(), convert, &options.memory)?,
+                sink,
+                options,
+            )
+        });
         let produced = produce(&mut |d| {
             // A failed indexer drops the receiver; its error is reported below.
             let _ = tx.send(d);
@@ -153,13 +170,24 @@ pub fn build_streaming(
     })
 }
 
+/// Removes the tantivy index that builds before issue #19 kept in the build cache
+/// (`<cache>/search/`): nothing reads it any more, and it was as large as the static index.
+pub fn remove_old_index(cache_dir: &Path) -> crate::error::Result<()> {
+    let dir = cache_dir.join("search");
+    match std::fs::remove_dir_all(&dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(crate::error::Error::io(&dir, e)),
+    }
+}
+
 /// Runs `query` (the language of the site's search box) over the static index of the site
 /// in `site`, exactly as the site's page does; the first `limit` results.
 pub fn query(site: &Path, query: &str, limit: usize) -> crate::error::Result<client::Answer> {
     client::StaticIndex::open(site)?.search(query, limit)
 }
 
-/// A search index error with its cause (a tantivy error, or what went wrong in words).
+/// A search index error with its cause (what went wrong, in words).
 pub(crate) fn err(cause: impl Into<crate::error::Cause>) -> crate::error::Error {
     crate::error::Error::Search {
         source: cause.into(),

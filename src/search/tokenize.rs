@@ -238,11 +238,16 @@ pub fn tokenize_units(text: &str, mut emit: impl FnMut(Tok, TokInfo)) {
 /// never the completion of a prefix. `pairTerm` in search.js builds the same string.
 pub fn pair_term(a: &str, b: &str) -> String {
     let mut t = String::with_capacity(a.len() + b.len() + 2);
-    t.push('"');
-    t.push_str(a);
-    t.push(' ');
-    t.push_str(b);
+    pair_term_into(&mut t, a, b);
     t
+}
+
+/// [`pair_term`] appended to `out`, for callers that reuse one buffer.
+pub fn pair_term_into(out: &mut String, a: &str, b: &str) {
+    out.push('"');
+    out.push_str(a);
+    out.push(' ');
+    out.push_str(b);
 }
 
 /// Calls `emit` with the [`pair_term`] of each two atoms that follow each other in `text`

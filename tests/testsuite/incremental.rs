@@ -96,9 +96,9 @@ fn a_damaged_site_or_a_changed_config_is_rebuilt() {
     assert!(!report.up_to_date);
     assert!(report.write.written > 10);
 
-    // A deleted cache (what `hindsight search` reads).
+    // A deleted cache (the archive store).
     assert!(build_unforced(&site).up_to_date);
-    std::fs::remove_dir_all(site.join(".hindsight-cache/search")).unwrap();
+    std::fs::remove_file(site.join(".hindsight-cache/archive.redb")).unwrap();
     assert!(!build_unforced(&site).up_to_date);
 }
 

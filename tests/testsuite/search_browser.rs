@@ -6,11 +6,6 @@
 fn search_works_in_chromium_over_file_and_http() {
     let dir = tempfile::tempdir().unwrap();
     let site_dir = dir.path().join("site");
-    crate::site::write_site(
-        &site_dir,
-        &dir.path().join("cache"),
-        crate::site::fixture_docs(),
-        true,
-    );
+    crate::site::write_site(&site_dir, crate::site::fixture_docs(), true);
     crate::common::run_browser_script("search.mjs", &[site_dir.as_os_str()]);
 }

@@ -3,19 +3,18 @@
 use crate::site::{fixture_docs, MemSink};
 use hindsight::search::{self, SearchDoc};
 
-fn build(docs: Vec<SearchDoc>) -> (tempfile::TempDir, MemSink, search::SearchReport) {
-    let cache = tempfile::tempdir().unwrap();
+fn build(docs: Vec<SearchDoc>) -> (MemSink, search::SearchReport) {
     let sink = MemSink::default();
-    let report = search::build(docs.into_iter(), cache.path(), &sink, &Default::default()).unwrap();
-    (cache, sink, report)
+    let report = search::build(docs.into_iter(), &sink, &Default::default()).unwrap();
+    (sink, report)
 }
 
 #[test]
 fn export_is_deterministic_and_bounded() {
-    let (_c1, a, ra) = build(fixture_docs());
+    let (a, ra) = build(fixture_docs());
     let mut docs = fixture_docs();
     docs.reverse();
-    let (_c2, b, rb) = build(docs);
+    let (b, rb) = build(docs);
     let a = a.0.into_inner().unwrap();
     let b = b.0.into_inner().unwrap();
     assert_eq!(ra, rb);
@@ -47,7 +46,7 @@ fn export_is_deterministic_and_bounded() {
 
 #[test]
 fn empty_index_exports() {
-    let (_c, sink, r) = build(vec![]);
+    let (sink, r) = build(vec![]);
     assert_eq!(r.docs, 0);
     let files = sink.0.into_inner().unwrap();
     assert!(files.contains_key("search/root.js"));
@@ -58,7 +57,7 @@ fn empty_index_exports() {
 fn terminal_search_finds_the_expected_first_result() {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site");
-    crate::site::write_site(&site, &dir.path().join("cache"), fixture_docs(), false);
+    crate::site::write_site(&site, fixture_docs(), false);
     let first = |q: &str| {
         let hits = search::query(&site, q, 5).unwrap().results;
         assert!(!hits.is_empty(), "no hit for {q}");
@@ -119,7 +118,7 @@ fn restricted_content_never_reaches_the_index() {
     hidden.visibility = Visibility::SecurityLevel("Private".into());
     assert!(search::docs::issue_doc(&hidden, "x.html").is_none());
     assert!(doc.body.iter().any(|b| b.contains("visible & fine")));
-    let (_c, sink, _) = build(vec![doc]);
+    let (sink, _) = build(vec![doc]);
     for (path, bytes) in sink.0.into_inner().unwrap() {
         let text = String::from_utf8(bytes).unwrap();
         assert!(!text.to_lowercase().contains("restricted"), "{path}");
@@ -129,10 +128,9 @@ fn restricted_content_never_reaches_the_index() {
 
 #[test]
 fn streaming_build_equals_iterator_build() {
-    let (_c, a, ra) = build(fixture_docs());
-    let cache = tempfile::tempdir().unwrap();
+    let (a, ra) = build(fixture_docs());
     let b = MemSink::default();
-    let rb = search::build_streaming(cache.path(), &b, &Default::default(), |emit| {
+    let rb = search::build_streaming(&b, &Default::default(), Some, |emit| {
         for d in fixture_docs() {
             emit(d);
         }

@@ -129,12 +129,7 @@ fn shown_key(r: &hindsight::search::client::SearchResult) -> String {
 fn fixture_site() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site");
-    crate::site::write_site(
-        &site,
-        &dir.path().join("cache"),
-        crate::site::fixture_docs(),
-        false,
-    );
+    crate::site::write_site(&site, crate::site::fixture_docs(), false);
     (dir, site)
 }
 
@@ -243,7 +238,6 @@ fn the_terminal_searches_any_copy_of_a_site() {
         .unwrap()
         .success());
     std::fs::remove_dir_all(&site).unwrap();
-    std::fs::remove_dir_all(dir.path().join("cache")).unwrap();
 
     let run = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_hindsight"))

@@ -479,7 +479,6 @@ fn root_of(path: &str) -> String {
 /// the static index. Returns the search report.
 pub fn write_site(
     dir: &Path,
-    cache: &Path,
     docs: Vec<SearchDoc>,
     pages: bool,
 ) -> hindsight::search::SearchReport {
@@ -527,12 +526,7 @@ pub fn write_site(
     fs::write(lists, "<!DOCTYPE html><title>Lists</title>").unwrap();
     let options = hindsight::search::Options {
         bug_prefix: Some("BZ".into()),
+        ..Default::default()
     };
-    hindsight::search::build(
-        docs.into_iter(),
-        cache,
-        &DirSink(dir.to_path_buf()),
-        &options,
-    )
-    .unwrap()
+    hindsight::search::build(docs.into_iter(), &DirSink(dir.to_path_buf()), &options).unwrap()
 }

@@ -1,0 +1,400 @@
+//! What the in-memory index ([`super::index`]) keeps on disk so that its memory stays within a
+//! budget however large the archive: the documents' records and texts (the largest part of a
+//! big archive, and read once, when the export writes them), and sorted runs of the term map,
+//! written each time it outgrows its budget and merged back, term by term, when the
+//! dictionary is written.
+//!
+//! Everything lives in one folder the caller names (in the build cache), made empty when the
+//! index starts and removed when it is dropped. Nothing in it outlives a build or is read by
+//! another one; its format is this module's alone.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The folder the index spills into; removed with everything in it when dropped.
+pub(crate) struct SpillDir {
+    path: PathBuf,
+    runs: usize,
+}
+
+impl SpillDir {
+    /// Makes `path` an empty folder (what a killed build left there is removed).
+    pub fn create(path: &Path) -> Result<SpillDir> {
+        match std::fs::remove_dir_all(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(path, e)),
+        }
+        std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+        Ok(SpillDir {
+            path: path.to_path_buf(),
+            runs: 0,
+        })
+    }
+
+    fn file(&self, name: &str) -> Result<(File, PathBuf)> {
+        let path = self.path.join(name);
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        Ok((file, path))
+    }
+}
+
+impl Drop for SpillDir {
+    fn drop(&mut self) {
+        // Nothing reads it again; a folder that cannot be removed is cleared by the next build.
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Appends `v` to `out` as a LEB128 number.
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Appends `s` with its length first.
+pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_varint(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Reads back what [`put_varint`] and [`put_str`] wrote. The bytes are this build's own, so a
+/// malformed record is a bug or a damaged disk: it is reported as the spill file's error.
+pub(crate) struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// Reads `bytes` from the start.
+    pub fn new(bytes: &'a [u8]) -> Cursor<'a> {
+        Cursor { bytes, at: 0 }
+    }
+
+    /// The next number.
+    pub fn varint(&mut self) -> std::result::Result<u64, Damaged> {
+        let mut v = 0u64;
+        let mut shift = 0;
+        loop {
+            let b = *self.bytes.get(self.at).ok_or(Damaged)?;
+            self.at += 1;
+            if shift > 63 {
+                return Err(Damaged);
+            }
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Ok(v);
+            }
+            shift += 7;
+        }
+    }
+
+    /// The next string.
+    pub fn str(&mut self) -> std::result::Result<&'a str, Damaged> {
+        let len = usize::try_from(self.varint()?).map_err(|_| Damaged)?;
+        let end = self.at.checked_add(len).ok_or(Damaged)?;
+        let s = self.bytes.get(self.at..end).ok_or(Damaged)?;
+        self.at = end;
+        std::str::from_utf8(s).map_err(|_| Damaged)
+    }
+}
+
+/// A spilled record that does not read back as it was written.
+#[derive(Debug)]
+pub(crate) struct Damaged;
+
+fn damaged(path: &Path) -> Error {
+    Error::io(
+        path,
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "a record of the search index's spill file does not read back",
+        ),
+    )
+}
+
+/// Records appended one after another and read back by their place: in memory up to a limit,
+/// then flushed to a file in the spill folder (when there is one), so that only the last
+/// `limit` bytes stay in memory.
+pub(crate) struct Records {
+    buf: Vec<u8>,
+    /// Bytes before `buf` (in the file).
+    flushed: u64,
+    file: Option<(File, PathBuf)>,
+    limit: usize,
+}
+
+/// Where a record is: its offset and length.
+pub(crate) type Place = (u64, u32);
+
+impl Records {
+    /// Records kept in memory until they reach `limit` bytes, then moved to a file in the
+    /// spill folder given to [`Records::push`] (all in memory without one).
+    pub fn new(limit: usize) -> Records {
+        Records {
+            buf: Vec::new(),
+            flushed: 0,
+            file: None,
+            limit,
+        }
+    }
+
+    /// Appends a record; where it is.
+    pub fn push(&mut self, dir: Option<&SpillDir>, record: &[u8]) -> Result<Place> {
+        let place = (
+            self.flushed + self.buf.len() as u64,
+            u32::try_from(record.len()).expect("a record is smaller than 4 GB"),
+        );
+        self.buf.extend_from_slice(record);
+        if let Some(dir) = dir.filter(|_| self.buf.len() >= self.limit) {
+            if self.file.is_none() {
+                self.file = Some(dir.file("records")?);
+            }
+            let (file, path) = self.file.as_ref().expect("opened above");
+            file.write_all_at(&self.buf, self.flushed)
+                .map_err(|e| Error::io(path, e))?;
+            self.flushed += self.buf.len() as u64;
+            self.buf.clear();
+        }
+        Ok(place)
+    }
+
+    /// The record at `place`, into `out`.
+    pub fn read(&self, (at, len): Place, out: &mut Vec<u8>) -> Result<()> {
+        out.clear();
+        let len = len as usize;
+        if at >= self.flushed {
+            let start = (at - self.flushed) as usize;
+            out.extend_from_slice(&self.buf[start..start + len]);
+            return Ok(());
+        }
+        let (file, path) = self.file.as_ref().expect("flushed bytes are in the file");
+        out.resize(len, 0);
+        file.read_exact_at(out, at).map_err(|e| Error::io(path, e))
+    }
+}
+
+/// A term and its postings, as the index holds them ([`super::index`]'s term map).
+pub(crate) type Posting = (Box<str>, Vec<u32>);
+
+/// Writes `terms` (in code point order) as a sorted run file in `dir`; the run to merge.
+pub(crate) fn write_run(dir: &mut SpillDir, terms: impl Iterator<Item = Posting>) -> Result<Run> {
+    dir.runs += 1;
+    let (file, path) = dir.file(&format!("run-{}", dir.runs))?;
+    let mut w = BufWriter::with_capacity(1 << 20, file);
+    let mut rec = Vec::new();
+    for (name, postings) in terms {
+        rec.clear();
+        put_str(&mut rec, &name);
+        put_varint(&mut rec, postings.len() as u64);
+        for p in postings {
+            put_varint(&mut rec, u64::from(p));
+        }
+        w.write_all(&(rec.len() as u32).to_le_bytes())
+            .and_then(|()| w.write_all(&rec))
+            .map_err(|e| Error::io(&path, e))?;
+    }
+    let file = w
+        .into_inner()
+        .map_err(|e| Error::io(&path, e.into_error()))?;
+    Ok(Run { file, path })
+}
+
+/// A sorted run of the term map on disk.
+pub(crate) struct Run {
+    file: File,
+    path: PathBuf,
+}
+
+/// Where the merge takes terms from: a run on disk, or the part of the term map still in
+/// memory (the last, so its postings come after every run's).
+enum Source {
+    Disk {
+        reader: BufReader<File>,
+        path: PathBuf,
+        rec: Vec<u8>,
+    },
+    Memory(std::vec::IntoIter<Posting>),
+}
+
+impl Source {
+    fn next(&mut self) -> Result<Option<Posting>> {
+        let (reader, path, rec) = match self {
+            Source::Memory(terms) => return Ok(terms.next()),
+            Source::Disk { reader, path, rec } => (reader, path, rec),
+        };
+        let mut len = [0u8; 4];
+        match reader.read_exact(&mut len) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(Error::io(&*path, e)),
+        }
+        rec.resize(u32::from_le_bytes(len) as usize, 0);
+        reader.read_exact(rec).map_err(|e| Error::io(&*path, e))?;
+        let parse = || -> std::result::Result<Posting, Damaged> {
+            let mut c = Cursor::new(rec);
+            let name: Box<str> = c.str()?.into();
+            let n = usize::try_from(c.varint()?).map_err(|_| Damaged)?;
+            let mut postings = Vec::with_capacity(n.min(rec.len()));
+            for _ in 0..n {
+                postings.push(u32::try_from(c.varint()?).map_err(|_| Damaged)?);
+            }
+            Ok((name, postings))
+        };
+        parse().map(Some).map_err(|Damaged| damaged(path))
+    }
+}
+
+/// Every term of the runs and of the part in memory, in code point order, each once: the
+/// postings of a term held by several runs are joined in the runs' order, which is the order
+/// documents were numbered in.
+pub(crate) struct Merge {
+    sources: Vec<Source>,
+    /// The next term of each source, smallest first; ties go to the earlier source.
+    heap: BinaryHeap<Reverse<(Box<str>, usize)>>,
+    /// The postings of each source's term in the heap.
+    pending: Vec<Vec<u32>>,
+}
+
+impl Merge {
+    /// Merges `runs`, then `memory` (sorted).
+    pub fn new(runs: Vec<Run>, memory: Vec<Posting>) -> Result<Merge> {
+        let mut sources = Vec::with_capacity(runs.len() + 1);
+        for Run { mut file, path } in runs {
+            std::io::Seek::rewind(&mut file).map_err(|e| Error::io(&path, e))?;
+            sources.push(Source::Disk {
+                reader: BufReader::with_capacity(1 << 20, file),
+                path,
+                rec: Vec::new(),
+            });
+        }
+        sources.push(Source::Memory(memory.into_iter()));
+        let mut merge = Merge {
+            pending: vec![Vec::new(); sources.len()],
+            sources,
+            heap: BinaryHeap::new(),
+        };
+        for i in 0..merge.sources.len() {
+            merge.refill(i)?;
+        }
+        Ok(merge)
+    }
+
+    fn refill(&mut self, i: usize) -> Result<()> {
+        if let Some((name, postings)) = self.sources[i].next()? {
+            self.pending[i] = postings;
+            self.heap.push(Reverse((name, i)));
+        }
+        Ok(())
+    }
+
+    /// The next term and its postings; `None` after the last.
+    pub fn next_term(&mut self) -> Result<Option<Posting>> {
+        let Some(Reverse((name, i))) = self.heap.pop() else {
+            return Ok(None);
+        };
+        let mut postings = std::mem::take(&mut self.pending[i]);
+        self.refill(i)?;
+        while let Some(Reverse((next, _))) = self.heap.peek() {
+            if *next != name {
+                break;
+            }
+            let Some(Reverse((_, j))) = self.heap.pop() else {
+                break;
+            };
+            postings.append(&mut self.pending[j]);
+            self.refill(j)?;
+        }
+        Ok(Some((name, postings)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(v: &[(&str, &[u32])]) -> Vec<Posting> {
+        v.iter().map(|(n, p)| ((*n).into(), p.to_vec())).collect()
+    }
+
+    #[test]
+    fn runs_merge_in_term_order_with_postings_in_run_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut dir = SpillDir::create(&tmp.path().join("spill")).unwrap();
+        let a = write_run(
+            &mut dir,
+            terms(&[("a", &[0, 1]), ("c", &[1]), ("é", &[2, 300_000])]).into_iter(),
+        )
+        .unwrap();
+        let b = write_run(&mut dir, terms(&[("b", &[5]), ("c", &[6, 7])]).into_iter()).unwrap();
+        let mut m = Merge::new(vec![a, b], terms(&[("c", &[9]), ("d", &[10])])).unwrap();
+        let mut got = Vec::new();
+        while let Some(t) = m.next_term().unwrap() {
+            got.push(t);
+        }
+        assert_eq!(
+            got,
+            terms(&[
+                ("a", &[0, 1]),
+                ("b", &[5]),
+                ("c", &[1, 6, 7, 9]),
+                ("d", &[10]),
+                ("é", &[2, 300_000]),
+            ])
+        );
+        let path = dir.path.clone();
+        drop(dir);
+        assert!(!path.exists(), "the spill folder is removed");
+    }
+
+    #[test]
+    fn records_read_back_from_memory_and_from_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = SpillDir::create(&tmp.path().join("spill")).unwrap();
+        let mut r = Records::new(10);
+        let words = ["alpha", "", "a longer record than the limit", "z", "ü"];
+        let places: Vec<Place> = words
+            .iter()
+            .map(|w| r.push(Some(&dir), w.as_bytes()).unwrap())
+            .collect();
+        assert!(r.flushed >= 10, "past the limit, records go to the file");
+        let mut out = Vec::new();
+        for (w, p) in words.iter().zip(places) {
+            r.read(p, &mut out).unwrap();
+            assert_eq!(out, w.as_bytes());
+        }
+        // Without a folder everything stays in memory.
+        let mut mem = Records::new(1);
+        let p = mem.push(None, b"abc").unwrap();
+        mem.read(p, &mut out).unwrap();
+        assert_eq!(out, b"abc");
+        assert!(mem.file.is_none());
+    }
+
+    #[test]
+    fn a_damaged_record_is_an_error_not_a_panic() {
+        assert!(Cursor::new(&[0x80]).varint().is_err());
+        assert!(Cursor::new(&[5, b'a']).str().is_err());
+        assert!(Cursor::new(&[0xff; 12]).varint().is_err());
+        let mut ok = Vec::new();
+        put_str(&mut ok, "ïx");
+        put_varint(&mut ok, 1 << 40);
+        let mut c = Cursor::new(&ok);
+        assert_eq!(c.str().unwrap(), "ïx");
+        assert_eq!(c.varint().unwrap(), 1 << 40);
+    }
+}
