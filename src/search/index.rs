@@ -328,8 +328,34 @@ struct Term {
     pub postings: Vec<u32>,
 }
 
-/// A term as it occurs in a document: (document, term, weighted frequency or 0).
-type Occurrence = (u32, String, u32);
+/// The terms of a run of documents that go to one shard of the term map: their names one
+/// after another in `names`, and per term (document in the run, end of its name in `names`,
+/// weighted frequency or 0). Names are copied here by the task that analysed the documents,
+/// so the shard's task allocates only for terms new to the map and frees nothing another
+/// thread allocated.
+#[derive(Default)]
+struct ShardPart {
+    names: String,
+    terms: Vec<(u32, u32, u32)>,
+}
+
+impl ShardPart {
+    fn push(&mut self, doc: u32, term: &str, tf: u32) {
+        self.names.push_str(term);
+        let end = u32::try_from(self.names.len()).expect("a run's terms are under 4 GB");
+        self.terms.push((doc, end, tf));
+    }
+
+    /// (document in the run, term, weighted frequency or 0), in the order they came.
+    fn iter(&self) -> impl Iterator<Item = (u32, &str, u32)> {
+        let mut start = 0;
+        self.terms.iter().map(move |&(doc, end, tf)| {
+            let name = &self.names[start as usize..end as usize];
+            start = end;
+            (doc, name, tf)
+        })
+    }
+}
 
 /// Whether `term` is a filter term (see [`TermMap`]).
 pub(crate) fn is_filter(term: &str) -> bool {
@@ -361,7 +387,7 @@ struct Batch {
     heads: Vec<(Head, std::ops::Range<usize>)>,
     records: Vec<u8>,
     facets: Facets,
-    by_shard: Vec<Vec<Occurrence>>,
+    by_shard: Vec<ShardPart>,
 }
 
 fn shard_of(term: &str) -> usize {
@@ -436,13 +462,13 @@ impl Index {
                     heads: Vec::new(),
                     records: Vec::new(),
                     facets: Facets::default(),
-                    by_shard: (0..SHARDS).map(|_| Vec::new()).collect(),
+                    by_shard: (0..SHARDS).map(|_| ShardPart::default()).collect(),
                 };
                 for d in items.into_iter().filter_map(convert) {
                     let local = run.heads.len() as u32;
                     let (head, meta, text, terms) = analyse(d);
                     for (term, tf) in terms {
-                        run.by_shard[shard_of(&term)].push((local, term, tf));
+                        run.by_shard[shard_of(&term)].push(local, &term, tf);
                     }
                     run.facets.add(&meta);
                     let start = run.records.len();
@@ -453,7 +479,7 @@ impl Index {
             })
             .collect();
         // Each shard takes its part of every run, in order, so postings are in document order.
-        let mut parts: Vec<Vec<(u32, Vec<Occurrence>)>> = (0..SHARDS)
+        let mut parts: Vec<Vec<(u32, ShardPart)>> = (0..SHARDS)
             .map(|_| Vec::with_capacity(runs.len()))
             .collect();
         let mut base = u32::try_from(self.heads.len()).expect("fewer than 4 billion documents");
@@ -477,13 +503,13 @@ impl Index {
             .map(|(map, part)| {
                 let mut added = 0;
                 for (base, terms) in part {
-                    for (local, term, tf) in terms {
-                        debug_assert_eq!(tf == 0, is_filter(&term));
-                        let postings = match map.get_mut(term.as_str()) {
+                    for (local, term, tf) in terms.iter() {
+                        debug_assert_eq!(tf == 0, is_filter(term));
+                        let postings = match map.get_mut(term) {
                             Some(p) => p,
                             None => {
                                 added += TERM_COST + term.len();
-                                map.entry(term.into_boxed_str()).or_default()
+                                map.entry(term.into()).or_default()
                             }
                         };
                         postings.push(base + local);
