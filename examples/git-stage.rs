@@ -19,6 +19,11 @@ use hindsight::source::references::References;
 use hindsight::store::Store;
 use hindsight::{Config, Quiet};
 
+/// The allocator the `hindsight` binary uses (src/main.rs), so the stage allocates as it does
+/// in a build.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<()> {
     let mut config = PathBuf::from("hindsight.toml");
     let mut runs = 3usize;

@@ -324,12 +324,17 @@ impl StoreWriter<'_> {
     /// Stores a commit.
     pub fn put_commit(&mut self, commit: &Commit) -> Result<()> {
         let json = serde_json::to_vec(commit).map_err(|e| self.store.error(e))?;
+        self.put_commit_json(&commit.id, &json)
+    }
+
+    /// Stores a commit already encoded as JSON (`serde_json::to_vec` of the [`Commit`] with
+    /// id `id`), so that callers can encode on other threads.
+    pub fn put_commit_json(&mut self, id: &str, json: &[u8]) -> Result<()> {
         let mut t = self
             .txn
             .open_table(COMMITS)
             .map_err(|e| self.store.error(e))?;
-        t.insert(commit.id.as_str(), json.as_slice())
-            .map_err(|e| self.store.error(e))?;
+        t.insert(id, json).map_err(|e| self.store.error(e))?;
         Ok(())
     }
 

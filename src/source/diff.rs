@@ -173,7 +173,11 @@ pub(super) fn cache_error(path: &Path, e: impl Into<crate::error::Cause>) -> Err
 
 /// What one worker hands back for one commit.
 pub(super) struct Done {
-    commit: Commit,
+    /// The commit's id.
+    id: String,
+    /// The commit with its diffstat as the store keeps it, encoded by the worker (so the
+    /// thread that owns the store's transaction only inserts).
+    json: Vec<u8>,
     /// A newly computed record to store in the cache.
     record: Option<Vec<u8>>,
 }
@@ -198,7 +202,10 @@ pub(super) fn diff_all(
             (if text { cap } else { NO_TEXT }, text)
         })
         .collect();
-    let jobs: Vec<&str> = history.commits.iter().map(|c| c.id.as_str()).collect();
+    // In id order: the diff cache and the store are keyed by id, so lookups and inserts walk
+    // their trees from one end to the other instead of all over them.
+    let mut jobs: Vec<&str> = history.commits.iter().map(|c| c.id.as_str()).collect();
+    jobs.sort_unstable();
     let next = AtomicUsize::new(0);
     let computed = AtomicUsize::new(0);
     let threads = rayon::current_num_threads().max(1);
@@ -259,7 +266,15 @@ pub(super) fn diff_all(
                                     Some(bytes)
                                 }
                             };
-                            Ok(Done { commit, record })
+                            let json = serde_json::to_vec(&commit).map_err(|e| Error::Json {
+                                what: format!("commit {}", commit.id),
+                                source: e,
+                            })?;
+                            Ok(Done {
+                                id: commit.id,
+                                json,
+                                record,
+                            })
                         })();
                         let failed = result.is_err();
                         if tx.send(result).is_err() || failed {
@@ -291,7 +306,10 @@ pub(super) fn diff_all(
                 if store_w.is_none() {
                     store_w = Some(store.writer()?);
                 }
-                store_w.as_mut().unwrap().put_commit(&done.commit)?;
+                store_w
+                    .as_mut()
+                    .unwrap()
+                    .put_commit_json(&done.id, &done.json)?;
                 if let Some(record) = &done.record {
                     if cache_w.is_none() {
                         // Durable commits: the cache must survive this build, and redb
@@ -302,7 +320,7 @@ pub(super) fn diff_all(
                             .map_err(|e| cache_error(&cache.path, e))?;
                         cache_w = Some(w);
                     }
-                    let oid = ObjectId::from_hex(done.commit.id.as_bytes())
+                    let oid = ObjectId::from_hex(done.id.as_bytes())
                         .map_err(|e| cache_error(&cache.path, e))?;
                     let w = cache_w.as_ref().unwrap();
                     let mut t = w

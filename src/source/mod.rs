@@ -30,6 +30,7 @@ pub use commit::split_trailers;
 use commit::*;
 use diff::*;
 pub use diff::{DiffCache, DiffRecord};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -314,6 +315,10 @@ struct GraphEntry {
     commit: Commit,
 }
 
+/// A commit the walk reached, to be read on every core once the walk is done: its node, id,
+/// tree, parents, and the object's bytes.
+type Walked = (u32, ObjectId, ObjectId, Vec<ObjectId>, Vec<u8>);
+
 #[derive(Default)]
 struct Walk {
     nodes: Vec<Node>,
@@ -375,6 +380,7 @@ impl Walk {
         stack.reverse();
         let mut missing_seen: HashSet<ObjectId> = HashSet::new();
         let mut pending_parents: Vec<(u32, Vec<ObjectId>)> = Vec::new();
+        let mut walked: Vec<Walked> = Vec::new();
         while let Some(id) = stack.pop() {
             if self.by_id.contains_key(&id) || missing_seen.contains(&id) {
                 continue;
@@ -387,47 +393,45 @@ impl Walk {
                 }
                 Err(e) => return Err(git_error(path, &format!("cannot read commit {id}"), e)),
             };
+            // Only what the walk needs now; the rest of the commit is read below, on every core.
             let raw = RawCommit::parse(data);
-            let hex = id.to_string();
-            let commit = raw.to_model(&hex, mailmap, config.show_emails);
-            let mut info = CommitInfo::new(hex.clone(), commit.subject.clone());
-            info.author = commit.author.name.clone();
-            info.time = commit.committer.time.or(commit.author.time);
-            info.change_id = commit
-                .trailers
-                .iter()
-                .find(|t| t.key.eq_ignore_ascii_case("Change-Id"))
-                .map(|t| t.value.clone());
-            let message = format!("{}\n{}", commit.subject, commit.body);
-            info.port_of = port_of(&message);
-            let mut candidates = Vec::new();
-            for f in references.find(&message) {
-                for k in f.keys {
-                    if !candidates.iter().any(|(c, _)| c == &k) {
-                        candidates.push((k, f.generic));
-                    }
-                }
-            }
-            info.set_candidates(candidates);
-            let seconds = raw.committer_seconds();
             let index = self.nodes.len() as u32;
             self.by_id.insert(id, index);
-            self.nodes.push(Node { info, seconds });
+            self.nodes.push(Node {
+                info: CommitInfo::new(String::new(), String::new()),
+                seconds: raw.committer_seconds(),
+            });
             for p in raw.parents.iter().rev() {
                 stack.push(*p);
             }
             pending_parents.push((index, raw.parents.clone()));
-            self.graph.insert(
-                hex,
-                GraphEntry {
+            let tree = raw
+                .tree
+                .unwrap_or_else(|| ObjectId::empty_tree(gix::hash::Kind::Sha1));
+            let parents = raw.parents;
+            walked.push((index, id, tree, parents, data.to_vec()));
+        }
+        // Each commit's model and summary: its people through the mailmap, its message's
+        // trailers, references and port.
+        let made: Vec<(u32, String, GraphEntry, CommitInfo)> = walked
+            .into_par_iter()
+            .map(|(index, id, tree, parents, data)| {
+                let raw = RawCommit::parse(&data);
+                let hex = id.to_string();
+                let commit = raw.to_model(&hex, mailmap, config.show_emails);
+                let info = commit_info(&hex, &commit, references);
+                let entry = GraphEntry {
                     repo: repo_index,
-                    tree: raw
-                        .tree
-                        .unwrap_or_else(|| ObjectId::empty_tree(gix::hash::Kind::Sha1)),
-                    parents: raw.parents,
+                    tree,
+                    parents,
                     commit,
-                },
-            );
+                };
+                (index, hex, entry, info)
+            })
+            .collect();
+        for (index, hex, entry, info) in made {
+            self.nodes[index as usize].info = info;
+            self.graph.insert(hex, entry);
         }
         for (index, parents) in pending_parents {
             let mut present = Vec::new();
@@ -505,6 +509,30 @@ impl Walk {
         self.releases.sort_by(|a, b| a.version.cmp(&b.version));
         Ok(())
     }
+}
+
+/// The summary of a commit the history keeps (parents are filled in by the walk).
+fn commit_info(hex: &str, commit: &Commit, references: &References) -> CommitInfo {
+    let mut info = CommitInfo::new(hex.to_string(), commit.subject.clone());
+    info.author = commit.author.name.clone();
+    info.time = commit.committer.time.or(commit.author.time);
+    info.change_id = commit
+        .trailers
+        .iter()
+        .find(|t| t.key.eq_ignore_ascii_case("Change-Id"))
+        .map(|t| t.value.clone());
+    let message = format!("{}\n{}", commit.subject, commit.body);
+    info.port_of = port_of(&message);
+    let mut candidates = Vec::new();
+    for f in references.find(&message) {
+        for k in f.keys {
+            if !candidates.iter().any(|(c, _)| c == &k) {
+                candidates.push((k, f.generic));
+            }
+        }
+    }
+    info.set_candidates(candidates);
+    info
 }
 
 /// The commit a message says it was ported from: `Lustre-commit: <id>` (also `Lustre-commit:
