@@ -267,6 +267,10 @@ impl ChunkSender {
 /// current rayon pool meanwhile (through `cache`); returns what `produce` returned and each
 /// stream's frames, concatenated in the order they were sent (an empty file for a stream
 /// that sent nothing).
+///
+/// `produce` runs outside the pool and must not wait on it: the pool's threads wait for its
+/// chunks. The first error of a worker is the one returned (`produce` then stops at its next
+/// chunk); otherwise `produce`'s.
 pub fn compress_streams<T: Send>(
     cache: &ChunkCache,
     produce: impl FnOnce(&mut ChunkSender) -> Result<T> + Send,
@@ -511,6 +515,27 @@ mod tests {
     }
 
     #[test]
+    fn interleaved_streams_keep_their_own_order() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let cache = ChunkCache::open(dir.path(), 9).expect("opens");
+        let (a, b) = (keys(3000), keys(4000).split_off(1000));
+        let (alone_a, alone_b) = (file(&a, &cache, 2), file(&b, &cache, 2));
+        let (chunks_a, chunks_b) = (cut(&a), cut(&b));
+        let ((), files) = compress_streams(&cache, |sender| {
+            let mut b = chunks_b.into_iter();
+            for chunk in chunks_a {
+                sender.send(1, chunk)?;
+                if let Some(chunk) = b.next() {
+                    sender.send(0, chunk)?;
+                }
+            }
+            b.try_for_each(|chunk| sender.send(0, chunk))
+        })
+        .expect("compresses");
+        assert_eq!(files, vec![alone_b, alone_a]);
+    }
+
+    #[test]
     fn a_damaged_entry_is_compressed_again() {
         let dir = tempfile::tempdir().expect("a folder");
         let keys = keys(3000);
@@ -565,5 +590,23 @@ mod tests {
         let err = cache.frame(b"{}\n").expect_err("cannot write");
         let shown = err.to_string();
         assert!(shown.contains("chunks"), "{shown}");
+        // Through the workers: the error stops the reading thread too (no hang).
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("a pool");
+        let sent = pool.install(|| {
+            compress_streams(&cache, |sender| {
+                for i in 0..100 {
+                    sender.send(i % 3, format!("{{\"n\":{i}}}\n").into_bytes())?;
+                }
+                Ok(())
+            })
+        });
+        let shown = sent.expect_err("cannot write").to_string();
+        assert!(
+            shown.contains("chunks/") && shown.ends_with(".tmp"),
+            "{shown}"
+        );
     }
 }
