@@ -7,15 +7,21 @@
 //! `data/attachments/` at the site path the issue page links to, and the issue names it there
 //! (`{"kind": "file", "path": "attachments/LU/12/12345/trace.log"}`); one over the size cap is
 //! named as withheld with its size, so a site rebuilt from the backup lists it the same way.
+//!
+//! A tracker's file is a sequence of zstd frames, each the compression (zstd level 9,
+//! content checksum on) of a chunk of whole lines, in key order; the chunks end at boundaries
+//! the issues' keys decide ([`chunks`]). Concatenated frames are one zstd stream (RFC 8878),
+//! so `zstd -dc jira.ndjson.zst` and any zstd library's streaming decoder give the whole
+//! NDJSON; a reader that stops after the first frame gets only the first chunk.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
+use super::chunks::{self, ChunkCache, Cutter};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::inputs::Inputs;
 use crate::link::Linked;
-use crate::model::AttachmentContent;
+use crate::model::{AttachmentContent, Issue};
 use crate::render::attachments::{self, Content};
 use crate::render::PageSink;
 
@@ -24,8 +30,9 @@ pub const ARCHIVE_FOLDER: &str = "data/archive";
 /// Where in the bag the attachment files are (`data/attachments/…`, the site's own paths).
 pub const ATTACHMENTS_ROOT: &str = "data";
 
-/// The zstd level: fast enough to re-compress a Lustre-size archive on every build, small
-/// enough that the archive costs a fraction of the site.
+/// The zstd level: small enough that the archive costs a fraction of the site, and fast
+/// enough to compress a Lustre-size archive on a cold build (a rebuild compresses only the
+/// chunks that changed).
 const LEVEL: i32 = 9;
 
 /// What the archive copy holds.
@@ -39,6 +46,9 @@ pub struct ArchiveCopy {
     pub withheld: (u64, u64),
     /// Attachments whose file the archive names but does not have.
     pub missing: u64,
+    /// Chunks of the archive files compressed by this build, and chunks whose compressed
+    /// frame the build cache had (see [`chunks`]).
+    pub chunks: (u64, u64),
 }
 
 /// The archive file of a tracker: `data/archive/<name>.ndjson.zst`, the name reduced to
@@ -51,6 +61,10 @@ pub fn file_of(source: &str) -> String {
 }
 
 /// Writes the archive and its attachments into the bag at `root` (`backup`).
+///
+/// Each tracker's file is compressed chunk by chunk ([`chunks`]): only the chunks whose issues
+/// changed since the last build are compressed again, on every core, while the issues are
+/// read; the rest come from the build cache.
 pub fn stage(
     config: &Config,
     inputs: &Inputs,
@@ -59,65 +73,107 @@ pub fn stage(
     sink: &dyn PageSink,
     notes: &mut Vec<String>,
 ) -> Result<ArchiveCopy> {
+    let cache = ChunkCache::open(&config.cache.join(chunks::CACHE_FOLDER), LEVEL)?;
     let mut copy = ArchiveCopy::default();
-    let mut files: BTreeMap<String, (zstd::Encoder<'static, Vec<u8>>, u64)> = BTreeMap::new();
-    let zstd_error = |e: std::io::Error| Error::io(format!("{root}/{ARCHIVE_FOLDER}"), e);
-    linked.for_each_issue(|mut issue| {
-        let contents = attachments::contents(config, inputs, &issue);
-        for (a, content) in issue.attachments.iter_mut().zip(contents) {
-            let site_path = attachments::site_path(&issue.project.key, &a.id, &a.name);
-            let kept = format!("{root}/{ATTACHMENTS_ROOT}/{site_path}");
-            match content {
-                Content::Data(bytes) => {
-                    sink.put(&kept, &bytes)?;
-                    a.content = Some(AttachmentContent::File { path: site_path });
-                    copy.attachments += 1;
-                }
-                Content::File(f) => {
-                    sink.put_file(&kept, &f.path)?;
-                    a.content = Some(AttachmentContent::File { path: site_path });
-                    copy.attachments += 1;
-                }
-                Content::TooLarge(size) => {
-                    a.content = Some(AttachmentContent::Withheld { size });
-                    copy.withheld.0 += 1;
-                    copy.withheld.1 += size;
-                }
-                // The export's undecodable copy is kept as it was: the rebuilt page says so too.
-                Content::Undecodable => {}
-                Content::Nothing => {
-                    if let Some(AttachmentContent::File { path }) = &a.content {
-                        notes.push(format!(
-                            "{}: attachment {} ({}): its file {path} is not in the attachments folder; not in the backup",
-                            issue.key, a.id, a.name
-                        ));
-                        copy.missing += 1;
-                    }
-                    a.content = None;
-                }
+    let (trackers, files) = chunks::compress_streams(&cache, |sender| {
+        let mut trackers: BTreeMap<String, Tracker> = BTreeMap::new();
+        linked.for_each_issue(|mut issue| {
+            keep_attachments(config, inputs, root, sink, &mut issue, &mut copy, notes)?;
+            let stream = trackers.len();
+            let tracker = trackers
+                .entry(issue.source.clone())
+                .or_insert_with(|| Tracker::new(stream));
+            tracker.issues += 1;
+            let chunk = tracker.cutter.push(&issue.key, |line| {
+                serde_json::to_writer(line, &issue).map_err(|e| Error::Json {
+                    what: format!("issue {}", issue.key),
+                    source: e,
+                })
+            })?;
+            match chunk {
+                Some(chunk) => sender.send(tracker.stream, chunk),
+                None => Ok(()),
+            }
+        })?;
+        for tracker in trackers.values_mut() {
+            if let Some(chunk) = std::mem::take(&mut tracker.cutter).finish() {
+                sender.send(tracker.stream, chunk)?;
             }
         }
-        let (encoder, count) = match files.get_mut(&issue.source) {
-            Some(e) => e,
-            None => {
-                let mut e = zstd::Encoder::new(Vec::new(), LEVEL).map_err(zstd_error)?;
-                e.include_checksum(true).map_err(zstd_error)?;
-                files.entry(issue.source.clone()).or_insert((e, 0))
-            }
-        };
-        serde_json::to_writer(&mut *encoder, &issue).map_err(|e| Error::Json {
-            what: format!("issue {}", issue.key),
-            source: e,
-        })?;
-        encoder.write_all(b"\n").map_err(zstd_error)?;
-        *count += 1;
-        Ok(())
+        Ok(trackers)
     })?;
-    for (source, (encoder, count)) in files {
-        let bytes = encoder.finish().map_err(zstd_error)?;
+    for (source, tracker) in trackers {
         let file = file_of(&source);
-        sink.put(&format!("{root}/{file}"), &bytes)?;
-        copy.trackers.push((source, file, count));
+        let bytes = files.get(tracker.stream).map_or(&[][..], Vec::as_slice);
+        sink.put(&format!("{root}/{file}"), bytes)?;
+        copy.trackers.push((source, file, tracker.issues));
     }
+    cache.prune()?;
+    copy.chunks = cache.counts();
     Ok(copy)
+}
+
+/// A tracker's file being made: its stream of chunks, the chunk being filled, its issues.
+struct Tracker {
+    stream: usize,
+    cutter: Cutter,
+    issues: u64,
+}
+
+impl Tracker {
+    fn new(stream: usize) -> Tracker {
+        Tracker {
+            stream,
+            cutter: Cutter::default(),
+            issues: 0,
+        }
+    }
+}
+
+/// Puts the attachment files `issue` published into the bag and says in the issue where each
+/// one is (or that it is withheld, or missing).
+fn keep_attachments(
+    config: &Config,
+    inputs: &Inputs,
+    root: &str,
+    sink: &dyn PageSink,
+    issue: &mut Issue,
+    copy: &mut ArchiveCopy,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let contents = attachments::contents(config, inputs, issue);
+    for (a, content) in issue.attachments.iter_mut().zip(contents) {
+        let site_path = attachments::site_path(&issue.project.key, &a.id, &a.name);
+        let kept = format!("{root}/{ATTACHMENTS_ROOT}/{site_path}");
+        match content {
+            Content::Data(bytes) => {
+                sink.put(&kept, &bytes)?;
+                a.content = Some(AttachmentContent::File { path: site_path });
+                copy.attachments += 1;
+            }
+            Content::File(f) => {
+                sink.put_file(&kept, &f.path)?;
+                a.content = Some(AttachmentContent::File { path: site_path });
+                copy.attachments += 1;
+            }
+            Content::TooLarge(size) => {
+                a.content = Some(AttachmentContent::Withheld { size });
+                copy.withheld.0 += 1;
+                copy.withheld.1 += size;
+            }
+            // The export's undecodable copy is kept as it was: the rebuilt page says so too.
+            Content::Undecodable => {}
+            Content::Nothing => {
+                if let Some(AttachmentContent::File { path }) = &a.content {
+                    notes.push(format!(
+                        "{}: attachment {} ({}): its file {path} is not in the attachments folder; not in the backup",
+                        issue.key, a.id, a.name
+                    ));
+                    copy.missing += 1;
+                }
+                a.content = None;
+            }
+        }
+    }
+    Ok(())
 }

@@ -6,7 +6,8 @@
 //! - `source/<name>.git/`: a bare git repository per `[[repository]]`, clonable from the
 //!   folder and over git's dumb HTTP protocol ([`git`]);
 //! - `backup/`: a BagIt bag (RFC 8493) whose payload is the published archive in the neutral
-//!   format, one compressed NDJSON file per tracker, with its attachments ([`archive`]), the
+//!   format, one compressed NDJSON file per tracker (zstd frames of chunks of issues, only the
+//!   changed ones compressed again: [`chunks`]), with its attachments ([`archive`]), the
 //!   site's theme and pages, and beside them a `hindsight.toml` that rebuilds the site from the
 //!   copy alone ([`restore`]).
 //!
@@ -14,6 +15,7 @@
 //! of every file; `hindsight verify` checks both on any copy.
 
 pub mod archive;
+pub mod chunks;
 pub mod exports;
 pub mod git;
 pub mod private;
@@ -66,10 +68,13 @@ impl BackupReport {
         }
         if let Some(a) = &self.archive {
             let issues: u64 = a.trackers.iter().map(|t| t.2).sum();
+            let (compressed, reused) = a.chunks;
             parts.push(format!(
-                "{BAG_ROOT}/: {}, {}",
+                "{BAG_ROOT}/: {}, {} ({} compressed, {} kept from the cache)",
                 crate::observe::count(issues, "issue"),
-                crate::observe::count(a.attachments, "attachment file")
+                crate::observe::count(a.attachments, "attachment file"),
+                crate::observe::count(compressed, "archive chunk"),
+                reused
             ));
         }
         if let Some(e) = &self.exports {

@@ -502,3 +502,83 @@ fn the_switches_leave_the_source_or_the_archive_out() {
     assert!(sums.contains("  index.html\n"));
     assert!(!sums.contains("backup/"));
 }
+
+/// A site of one neutral-format tracker with `n` issues, big enough that its archive file is
+/// several zstd frames.
+fn many_issues(n: usize) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(site.join("exports")).unwrap();
+    std::fs::write(
+        site.join("hindsight.toml"),
+        "title = \"Many chunks\"\noutput = \"public\"\n\n[[tracker]]\nname = \"nd\"\npaths = [\"exports/*.ndjson\"]\n",
+    )
+    .unwrap();
+    let lines: String = (1..=n)
+        .map(|i| {
+            format!(
+                "{{\"source\":\"nd\",\"id\":\"{i}\",\"key\":\"ND-{i}\",\"project\":{{\"key\":\"ND\"}},\"summary\":\"Issue {i}: the client hangs after failover\",\"status\":\"Open\",\"comments\":[{{\"id\":\"c{i}\",\"body\":{{\"markup\":\"plain\",\"content\":\"{}\"}}}}]}}\n",
+                format!("Seen again on node {i}. ").repeat(i % 7 + 1)
+            )
+        })
+        .collect();
+    std::fs::write(site.join("exports/nd.ndjson"), lines).unwrap();
+    (dir, site)
+}
+
+/// The zstd frames of a file.
+fn frames(bytes: &[u8]) -> usize {
+    let (mut at, mut count) = (0, 0);
+    while at < bytes.len() {
+        at += zstd::zstd_safe::find_frame_compressed_size(&bytes[at..]).unwrap();
+        count += 1;
+    }
+    count
+}
+
+#[test]
+fn an_archive_of_many_chunks_compresses_what_changed_and_rebuilds_the_site() {
+    let (dir, site) = many_issues(1500);
+    let archive_file = site.join("public/backup/data/archive/nd.ndjson.zst");
+    let report = build(&site).unwrap();
+    let bytes = std::fs::read(&archive_file).unwrap();
+    let n = frames(&bytes) as u64;
+    assert!(n > 2, "{n} frames");
+    assert_eq!(report.backup.archive.as_ref().unwrap().chunks, (n, 0));
+
+    // Nothing changed: no chunk compressed, the archive file (and every other) left in place.
+    let report = build(&site).unwrap();
+    assert_eq!(report.backup.archive.as_ref().unwrap().chunks, (0, n));
+    assert_eq!(report.write.written, 0, "{:?}", report.write);
+
+    // One issue changed: one chunk compressed again, the others from the cache.
+    let export = site.join("exports/nd.ndjson");
+    let text = std::fs::read_to_string(&export).unwrap();
+    let text = text.replacen("Issue 700: the", "Issue 700: now the", 1);
+    std::fs::write(&export, text).unwrap();
+    let report = build(&site).unwrap();
+    assert_eq!(report.backup.archive.as_ref().unwrap().chunks, (1, n - 1));
+    let mut ndjson = String::new();
+    use std::io::Read;
+    zstd::stream::read::Decoder::new(&std::fs::read(&archive_file).unwrap()[..])
+        .unwrap()
+        .read_to_string(&mut ndjson)
+        .unwrap();
+    assert_eq!(ndjson.lines().count(), 1500);
+    assert!(ndjson.contains("Issue 700: now the client"));
+
+    // The copy rebuilds the same site, its archive compressed from a cold cache.
+    let original = read_tree(&site.join("public"));
+    let copy = dir.path().join("usb/site");
+    copy_tree(&site.join("public"), &copy);
+    let rebuilt = dir.path().join("rebuilt");
+    rebuild_from(&copy, &rebuilt);
+    let again = read_tree(&rebuilt);
+    assert_eq!(
+        original.keys().collect::<Vec<_>>(),
+        again.keys().collect::<Vec<_>>()
+    );
+    for (path, bytes) in &original {
+        assert!(again[path] == *bytes, "{path} differs in the rebuilt site");
+    }
+}
