@@ -22,7 +22,8 @@ pub struct Config {
     pub title: String,
     /// Where the site is written (default `public/` beside the config).
     pub output: PathBuf,
-    /// The build cache: archive store, search index, commit diffs (default `.hindsight-cache/`).
+    /// The build cache: archive store, commit diffs, the backup's compressed chunks, the
+    /// published site's manifest (default `.hindsight-cache/`).
     pub cache: PathBuf,
     /// The site's own theme folder; a template there overrides the built-in one of that name.
     pub theme: PathBuf,
