@@ -182,6 +182,9 @@ pub(super) struct Done {
     record: Option<Vec<u8>>,
 }
 
+/// A commit for the diff pass: its id, and its diffstat when the cache has it.
+type Job<'a> = (&'a str, Option<Vec<FileStat>>);
+
 pub(super) fn diff_all(
     config: &Config,
     store: &Store,
@@ -202,44 +205,75 @@ pub(super) fn diff_all(
             (if text { cap } else { NO_TEXT }, text)
         })
         .collect();
-    // In id order: the diff cache and the store are keyed by id, so lookups and inserts walk
-    // their trees from one end to the other instead of all over them.
-    let mut jobs: Vec<&str> = history.commits.iter().map(|c| c.id.as_str()).collect();
-    jobs.sort_unstable();
-    let next = AtomicUsize::new(0);
-    let computed = AtomicUsize::new(0);
-    let threads = rayon::current_num_threads().max(1);
+    // The cache is asked in id order (it is keyed by id, so its tree is read from one end to
+    // the other). Commits it has go first, in id order too, which is the store's; those to
+    // diff follow in the history's order, where each commit's trees are mostly its
+    // neighbour's, still in the object cache.
+    let mut ids: Vec<&str> = history.commits.iter().map(|c| c.id.as_str()).collect();
+    ids.sort_unstable();
+    let found: Vec<Option<DiffRecord>> = ids
+        .par_chunks(256)
+        .map(|block| cache.lookup(block, false))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut jobs: Vec<Job> = Vec::with_capacity(ids.len());
+    let mut to_diff: HashSet<&str> = HashSet::new();
+    for (id, cached) in ids.into_iter().zip(found) {
+        let (cap, text) = wanted[graph[id].repo];
+        match cached.filter(|r| r.cap == cap || (!text && r.cap != NO_TEXT)) {
+            Some(r) => jobs.push((id, Some(r.stat))),
+            None => {
+                to_diff.insert(id);
+            }
+        }
+    }
+    jobs.extend(
+        history
+            .commits
+            .iter()
+            .filter(|c| to_diff.contains(c.id.as_str()))
+            .map(|c| (c.id.as_str(), None)),
+    );
+    let total = jobs.len();
     const BLOCK: usize = 8;
+    let blocks: Vec<Vec<Job>> = {
+        let mut jobs = jobs.into_iter();
+        std::iter::from_fn(|| {
+            let block: Vec<_> = jobs.by_ref().take(BLOCK).collect();
+            (!block.is_empty()).then_some(block)
+        })
+        .collect()
+    };
+    let queue = std::sync::Mutex::new(blocks.into_iter());
+    let computed = AtomicUsize::new(0);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let threads = rayon::current_num_threads().max(1);
     let (tx, rx) = mpsc::sync_channel::<Result<Done>>(512);
     let mut first_error: Option<Error> = None;
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let tx = tx.clone();
-            let (jobs, next, computed, cache, wanted) = (&jobs, &next, &computed, &cache, &wanted);
+            let (queue, stop, computed, wanted) = (&queue, &stop, &computed, &wanted);
             scope.spawn(move || {
                 let mut workers: Vec<Option<Worker>> = (0..repos.len()).map(|_| None).collect();
                 loop {
-                    let start = next.fetch_add(BLOCK, Ordering::Relaxed);
-                    if start >= jobs.len() {
+                    if stop.load(Ordering::Relaxed) {
                         break;
                     }
-                    let block = &jobs[start..(start + BLOCK).min(jobs.len())];
-                    let cached = match cache.lookup(block, false) {
-                        Ok(c) => c,
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                            return;
-                        }
+                    let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
+                    let Some(block) = next else {
+                        break;
                     };
-                    for (id, cached) in block.iter().zip(cached) {
-                        let entry = &graph[*id];
-                        let (cap, text) = wanted[entry.repo];
-                        let usable = cached.filter(|r| r.cap == cap || (!text && r.cap != NO_TEXT));
+                    for (id, usable) in block {
+                        let entry = &graph[id];
+                        let (cap, _) = wanted[entry.repo];
                         let result = (|| -> Result<Done> {
                             let mut commit = entry.commit.clone();
                             let record = match usable {
-                                Some(r) => {
-                                    commit.diffstat = r.stat;
+                                Some(stat) => {
+                                    commit.diffstat = stat;
                                     None
                                 }
                                 None => {
@@ -295,7 +329,7 @@ pub(super) fn diff_all(
                 Err(e) => {
                     first_error.get_or_insert(e);
                     // Stop the workers: nothing more will be taken.
-                    next.store(usize::MAX / 2, Ordering::Relaxed);
+                    stop.store(true, Ordering::Relaxed);
                     continue;
                 }
             };
@@ -343,7 +377,7 @@ pub(super) fn diff_all(
             })();
             if let Err(e) = r {
                 first_error.get_or_insert(e);
-                next.store(usize::MAX / 2, Ordering::Relaxed);
+                stop.store(true, Ordering::Relaxed);
             }
         }
         if first_error.is_none() {
@@ -365,7 +399,7 @@ pub(super) fn diff_all(
         return Err(e);
     }
     report.diffs_computed = computed.load(Ordering::Relaxed);
-    report.diffs_cached = jobs.len() - report.diffs_computed;
+    report.diffs_cached = total - report.diffs_computed;
     Ok(())
 }
 
