@@ -125,10 +125,11 @@ fn main() -> Result<()> {
     };
     let linked = hindsight::link::link(imported, history, &config)?;
     println!(
-        "import, git and link: {:.2} s ({} issues, {} commits)",
+        "import, git and link: {:.2} s ({} issues, {} commits); peak {} so far",
         started.elapsed().as_secs_f64(),
         linked.issues.len(),
-        linked.history.commits.len()
+        linked.history.commits.len(),
+        peak()
     );
     // The search stage's own cache files go to the scratch folder, not the config's cache.
     let manifest = config.cache.join(hindsight::MANIFEST_FILE);

@@ -221,7 +221,7 @@ impl Default for Memory {
     fn default() -> Memory {
         Memory {
             spill: None,
-            terms: 192 << 20,
+            terms: 128 << 20,
             records: 32 << 20,
         }
     }
@@ -394,11 +394,8 @@ fn shard_of(term: &str) -> usize {
     (xxh3_64(term.as_bytes()) % SHARDS as u64) as usize
 }
 
-/// Bytes a new term costs the term map beyond its name: the table's slot, the name's and the
-/// postings' allocations.
-const TERM_COST: usize = 96;
-/// Bytes a posting number costs, with the vectors' room to grow.
-const POSTING_COST: usize = 8;
+/// Bytes the allocator spends on a term's name beyond its length rounded up to 8.
+const NAME_COST: usize = 8;
 
 impl Index {
     /// Makes each item a document with `convert` (`None`: no document) and adds it, numbered
@@ -508,23 +505,23 @@ impl Index {
                         let postings = match map.get_mut(term) {
                             Some(p) => p,
                             None => {
-                                added += TERM_COST + term.len();
+                                added += NAME_COST + term.len().next_multiple_of(8);
                                 map.entry(term.into()).or_default()
                             }
                         };
+                        let before = postings.capacity();
                         postings.push(base + local);
-                        added += POSTING_COST;
                         if tf != 0 {
                             postings.push(tf);
-                            added += POSTING_COST;
                         }
+                        added += (postings.capacity() - before) * 4;
                     }
                 }
                 added
             })
             .sum();
         self.held += added;
-        if self.held > self.memory.terms {
+        if self.held + self.table_bytes() > self.memory.terms {
             if let Some(dir) = self.spill.as_mut() {
                 let shards = std::mem::replace(
                     &mut self.shards,
@@ -536,6 +533,14 @@ impl Index {
             }
         }
         Ok(())
+    }
+
+    /// Bytes of the term map's tables: their slots (a name and a postings vector, and a
+    /// control byte each), counted by capacity, as allocated. The names and postings are
+    /// counted in `held` as they grow.
+    fn table_bytes(&self) -> usize {
+        let slot = std::mem::size_of::<(Box<str>, Vec<u32>)>() + 1;
+        self.shards.iter().map(|m| m.capacity() * slot).sum()
     }
 
     /// How many times the term map was written out.
