@@ -227,7 +227,12 @@ fn read_entry(path: &Path, digest: u128, len: usize) -> Option<Vec<u8>> {
 fn compress(chunk: &[u8], level: i32) -> std::io::Result<Vec<u8>> {
     let mut compressor = zstd::bulk::Compressor::new(level)?;
     compressor.set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true))?;
-    compressor.compress(chunk)
+    let mut frame = compressor.compress(chunk)?;
+    // The compressor allocates the worst case (about the chunk's size); every frame is held
+    // until its file is put, so only what it uses is kept (at 100k issues the difference was
+    // hundreds of megabytes).
+    frame.shrink_to_fit();
+    Ok(frame)
 }
 
 /// A chunk on its way to a worker: its stream (a tracker's file) and place in it.
