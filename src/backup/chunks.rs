@@ -458,15 +458,22 @@ mod tests {
         assert_eq!(decode(&bytes), ndjson(&keys));
     }
 
-    #[test]
-    fn the_importer_reads_every_frame() {
-        // What a site rebuilt from its backup reads the archive with.
+    /// An archive file of 1,500 issues in several frames, in a temporary folder (kept alive
+    /// by the returned handle), and the issues' keys.
+    fn multi_frame_file() -> (tempfile::TempDir, std::path::PathBuf, Vec<String>) {
         let dir = tempfile::tempdir().expect("a folder");
         let cache = ChunkCache::open(&dir.path().join("cache"), 9).expect("opens");
         let keys = keys(1500);
         assert!(cut(&keys).len() > 2);
         let path = dir.path().join("jira.ndjson.zst");
         fs::write(&path, file(&keys, &cache, 2)).expect("writes");
+        (dir, path, keys)
+    }
+
+    #[test]
+    fn the_importer_reads_every_frame() {
+        // What a site rebuilt from its backup reads the archive with.
+        let (_dir, path, keys) = multi_frame_file();
         let mut read = Vec::new();
         crate::import::open(&path)
             .expect("opens")
@@ -485,12 +492,7 @@ mod tests {
             .output()
             .expect("the zstd command (Debian package zstd, which scripts/test installs)");
         assert!(status.status.success());
-        let dir = tempfile::tempdir().expect("a folder");
-        let cache = ChunkCache::open(&dir.path().join("cache"), 9).expect("opens");
-        let keys = keys(1500);
-        assert!(cut(&keys).len() > 2);
-        let path = dir.path().join("jira.ndjson.zst");
-        fs::write(&path, file(&keys, &cache, 2)).expect("writes");
+        let (_dir, path, keys) = multi_frame_file();
         let out = std::process::Command::new("zstd")
             .args(["-dc", "--"])
             .arg(&path)

@@ -2,6 +2,7 @@
 //! bare copy of it rebuilds the same site byte for byte, and `verify` checks any copy, against
 //! `SHA256SUMS` and the BagIt bag (checked by the Library of Congress's `bagit` validator too).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -61,6 +62,19 @@ fn run_ok(dir: &Path, args: &[&dyn AsRef<std::ffi::OsStr>]) -> std::process::Out
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// Checks that the site rebuilt into `rebuilt` has exactly the files of `original`, byte for
+/// byte.
+fn assert_rebuilt_same(original: &BTreeMap<String, Vec<u8>>, rebuilt: &Path) {
+    let again = read_tree(rebuilt);
+    assert_eq!(
+        original.keys().collect::<Vec<_>>(),
+        again.keys().collect::<Vec<_>>()
+    );
+    for (path, bytes) in original {
+        assert!(again[path] == *bytes, "{path} differs in the rebuilt site");
+    }
 }
 
 /// Builds the site a copy holds, from the copy's own backup config, into `out`.
@@ -186,14 +200,7 @@ fn a_bare_copy_of_the_site_rebuilds_it_byte_for_byte() {
     std::fs::remove_dir_all(dir.path().join("lustre-release")).unwrap();
     let rebuilt = dir.path().join("rebuilt");
     rebuild_from(&copy, &rebuilt);
-    let again = read_tree(&rebuilt);
-    assert_eq!(
-        original.keys().collect::<Vec<_>>(),
-        again.keys().collect::<Vec<_>>()
-    );
-    for (path, bytes) in &original {
-        assert!(again[path] == *bytes, "{path} differs in the rebuilt site");
-    }
+    assert_rebuilt_same(&original, &rebuilt);
     // The copy itself was only read.
     assert_eq!(read_tree(&copy), original);
 }
@@ -573,12 +580,5 @@ fn an_archive_of_many_chunks_compresses_what_changed_and_rebuilds_the_site() {
     copy_tree(&site.join("public"), &copy);
     let rebuilt = dir.path().join("rebuilt");
     rebuild_from(&copy, &rebuilt);
-    let again = read_tree(&rebuilt);
-    assert_eq!(
-        original.keys().collect::<Vec<_>>(),
-        again.keys().collect::<Vec<_>>()
-    );
-    for (path, bytes) in &original {
-        assert!(again[path] == *bytes, "{path} differs in the rebuilt site");
-    }
+    assert_rebuilt_same(&original, &rebuilt);
 }
