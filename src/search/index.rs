@@ -19,9 +19,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::export::Facets;
 use super::query::{self, key_term};
-use super::spill::{
-    self, put_str, put_varint, Cursor, Damaged, Merge, Place, Records, Run, SpillDir,
-};
+use super::spill::{self, Merge, Place, Records, Run, SpillDir};
 use super::tokenize::{pair_term_into, tokenize_units};
 use super::{DocKind, SearchDoc};
 use crate::error::Result;
@@ -43,7 +41,7 @@ const MAX_TERM_BYTES: usize = u16::MAX as usize - 5;
 
 /// What the static index shows of a document: its record in the document shards, and its
 /// facets.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Meta {
     pub kind: u8,
     pub key: String,
@@ -230,84 +228,12 @@ impl Default for Memory {
 impl Meta {
     /// The record and `text` as the spill keeps them.
     fn encode(&self, text: &str, out: &mut Vec<u8>) {
-        let opt = |out: &mut Vec<u8>, v: &Option<String>| match v {
-            None => out.push(0),
-            Some(v) => {
-                out.push(1);
-                put_str(out, v);
-            }
-        };
-        let list = |out: &mut Vec<u8>, v: &[String]| {
-            put_varint(out, v.len() as u64);
-            for x in v {
-                put_str(out, x);
-            }
-        };
-        out.push(self.kind);
-        out.push(u8::from(self.cut));
-        put_str(out, &self.key);
-        put_str(out, &self.title);
-        put_str(out, &self.path);
-        opt(out, &self.status);
-        opt(out, &self.itype);
-        match self.year {
-            None => out.push(0),
-            Some(y) => {
-                out.push(1);
-                put_varint(out, u64::from(y as u32));
-            }
-        }
-        opt(out, &self.project);
-        for v in [&self.components, &self.fix, &self.versions, &self.labels] {
-            list(out, v);
-        }
-        put_str(out, text);
+        serde_json::to_writer(out, &(self, text)).expect("strings and numbers serialize");
     }
 
     /// What [`Meta::encode`] wrote.
-    fn decode(bytes: &[u8]) -> std::result::Result<(Meta, String), Damaged> {
-        let mut c = Cursor::new(bytes);
-        let flag = |c: &mut Cursor| c.varint().map(|f| f != 0);
-        let opt = |c: &mut Cursor| -> std::result::Result<Option<String>, Damaged> {
-            Ok(if flag(c)? {
-                Some(c.str()?.to_string())
-            } else {
-                None
-            })
-        };
-        let list = |c: &mut Cursor| -> std::result::Result<Vec<String>, Damaged> {
-            let n = c.varint()?;
-            (0..n).map(|_| c.str().map(str::to_string)).collect()
-        };
-        let kind = u8::try_from(c.varint()?).map_err(|_| Damaged)?;
-        let cut = flag(&mut c)?;
-        let key = c.str()?.to_string();
-        let title = c.str()?.to_string();
-        let path = c.str()?.to_string();
-        let status = opt(&mut c)?;
-        let itype = opt(&mut c)?;
-        let year = if flag(&mut c)? {
-            Some(u32::try_from(c.varint()?).map_err(|_| Damaged)? as i32)
-        } else {
-            None
-        };
-        let project = opt(&mut c)?;
-        let meta = Meta {
-            kind,
-            cut,
-            key,
-            title,
-            path,
-            status,
-            itype,
-            year,
-            project,
-            components: list(&mut c)?,
-            fix: list(&mut c)?,
-            versions: list(&mut c)?,
-            labels: list(&mut c)?,
-        };
-        Ok((meta, c.str()?.to_string()))
+    fn decode(bytes: &[u8]) -> serde_json::Result<(Meta, String)> {
+        serde_json::from_slice(bytes)
     }
 }
 
@@ -323,9 +249,9 @@ type TermMap = FxHashMap<Box<str>, Vec<u32>>;
 struct Term {
     prefix: u64,
     /// The term.
-    pub name: Box<str>,
+    name: Box<str>,
     /// Its postings.
-    pub postings: Vec<u32>,
+    postings: Vec<u32>,
 }
 
 /// The terms of a run of documents that go to one shard of the term map: their names one
@@ -551,14 +477,9 @@ impl Index {
     /// The record and text of a document, by its head.
     pub(crate) fn body(&self, head: &Head, buf: &mut Vec<u8>) -> Result<(Meta, String)> {
         self.records.read(head.body, buf)?;
-        Meta::decode(buf).map_err(|Damaged| {
-            crate::error::Error::io(
-                self.memory.spill.clone().unwrap_or_default(),
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    "a document's record in the search index's spill does not read back",
-                ),
-            )
+        Meta::decode(buf).map_err(|e| crate::error::Error::Json {
+            what: format!("the search index's spilled record of {}", head.key),
+            source: e,
         })
     }
 

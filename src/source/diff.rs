@@ -237,16 +237,9 @@ pub(super) fn diff_all(
             .map(|c| (c.id.as_str(), None)),
     );
     let total = jobs.len();
+    // Workers take the jobs in order, a few at a time.
     const BLOCK: usize = 8;
-    let blocks: Vec<Vec<Job>> = {
-        let mut jobs = jobs.into_iter();
-        std::iter::from_fn(|| {
-            let block: Vec<_> = jobs.by_ref().take(BLOCK).collect();
-            (!block.is_empty()).then_some(block)
-        })
-        .collect()
-    };
-    let queue = std::sync::Mutex::new(blocks.into_iter());
+    let queue = std::sync::Mutex::new(jobs.into_iter());
     let computed = AtomicUsize::new(0);
     let stop = std::sync::atomic::AtomicBool::new(false);
     let threads = rayon::current_num_threads().max(1);
@@ -262,10 +255,13 @@ pub(super) fn diff_all(
                     if stop.load(Ordering::Relaxed) {
                         break;
                     }
-                    let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
-                    let Some(block) = next else {
-                        break;
+                    let block: Vec<Job> = match queue.lock() {
+                        Ok(mut q) => q.by_ref().take(BLOCK).collect(),
+                        Err(_) => break,
                     };
+                    if block.is_empty() {
+                        break;
+                    }
                     for (id, usable) in block {
                         let entry = &graph[id];
                         let (cap, _) = wanted[entry.repo];
@@ -283,18 +279,7 @@ pub(super) fn diff_all(
                                         slot => slot.insert(Worker::new(&repos[entry.repo].0)?),
                                     };
                                     computed.fetch_add(1, Ordering::Relaxed);
-                                    let t0 = std::time::Instant::now();
                                     let r = worker.diff(graph, entry, cap)?;
-                                    if std::env::var_os("HS_TRACE").is_some()
-                                        && t0.elapsed().as_millis() > 300
-                                    {
-                                        eprintln!(
-                                            "slow {} {:?} files {}",
-                                            id,
-                                            t0.elapsed(),
-                                            r.stat.len()
-                                        );
-                                    }
                                     let bytes = r.encode();
                                     commit.diffstat = r.stat;
                                     Some(bytes)
