@@ -11,7 +11,8 @@
 //! modification time are: one rewritten in place with other bytes of the same size within the
 //! same nanosecond goes unseen (`hindsight verify` reads every byte).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -76,69 +77,212 @@ pub struct Entry {
     pub made_from: Option<u128>,
 }
 
-/// Every file of a published site, by site path.
+/// Every file of a published site, by site path, as one table sorted by path.
+///
+/// A site has a file per issue and more (405,524 files for 100,000 issues), and a build holds
+/// two manifests (the published site's and the new one's) from render to write, so each file
+/// costs 96 bytes here plus its path in one shared text, and a page's lookups are kept as the
+/// JSON they are saved as: about 60 MB for that site, where a map of strings to entries and
+/// lists of strings took about 125.
 #[derive(Clone, Debug, Default)]
 pub struct Manifest {
     /// The folder the site was published to (a manifest of another folder says nothing).
     pub output: PathBuf,
-    /// Site path → entry.
-    pub entries: HashMap<String, Entry>,
-    /// Site path → what the page's texts looked up in the archive when it was rendered
-    /// (`render::memo::Lookups`), for pages that have texts.
-    pub lookups: HashMap<String, Vec<String>>,
+    /// The paths and the lookups' JSON, one after another.
+    text: String,
+    /// One row per file, sorted by path, no path twice.
+    rows: Vec<Row>,
+    /// The source stats of the files copied from the archive (rows point into it).
+    sources: Vec<Stat>,
+    /// Row → what the page's texts looked up in the archive when it was rendered
+    /// (`render::memo::Lookups`) as a JSON list, for pages that have texts; by row.
+    lookups: Vec<(u32, Span)>,
+}
+
+/// Where a string is in a manifest's text.
+#[derive(Clone, Copy, Debug, Default)]
+struct Span {
+    at: usize,
+    len: u32,
+}
+
+impl Span {
+    /// Appends `s` to `text` and returns where it went.
+    fn push(text: &mut String, s: &str) -> Span {
+        let at = text.len();
+        text.push_str(s);
+        Span {
+            at,
+            len: u32::try_from(s.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn of(self, text: &str) -> &str {
+        &text[self.at..self.at + self.len as usize]
+    }
+}
+
+/// One file of a manifest: its path in the text and its entry, packed.
+#[derive(Clone, Copy, Debug)]
+struct Row {
+    path: Span,
+    entry: Packed,
+}
+
+/// An [`Entry`] in 80 bytes instead of 144: the time split into seconds and nanoseconds,
+/// the source stat (which only copied files have) kept aside.
+#[derive(Clone, Copy, Debug)]
+struct Packed {
+    sha256: [u8; 32],
+    size: u64,
+    ino: u64,
+    mtime_secs: i64,
+    made_from: [u64; 2],
+    /// Nanoseconds (below 10^9), and [`HAS_MADE_FROM`].
+    mtime_nanos: u32,
+    /// Index into the manifest's sources, or [`NO_SOURCE`].
+    source: u32,
+}
+
+const HAS_MADE_FROM: u32 = 1 << 31;
+const NO_SOURCE: u32 = u32::MAX;
+const NANOS: i128 = 1_000_000_000;
+
+impl Packed {
+    /// `entry` packed, its source stat added to `sources`; `None` for a time no file has
+    /// (more than 2^63 seconds away).
+    fn pack(entry: &Entry, sources: &mut Vec<Stat>) -> Option<Packed> {
+        let source = match entry.source {
+            Some(s) => {
+                let i = u32::try_from(sources.len())
+                    .ok()
+                    .filter(|&i| i != NO_SOURCE)?;
+                sources.push(s);
+                i
+            }
+            None => NO_SOURCE,
+        };
+        let made = entry.made_from.unwrap_or(0);
+        Some(Packed {
+            sha256: entry.sha256,
+            size: entry.stat.size,
+            ino: entry.stat.ino,
+            mtime_secs: i64::try_from(entry.stat.mtime.div_euclid(NANOS)).ok()?,
+            made_from: [(made >> 64) as u64, made as u64],
+            mtime_nanos: entry.stat.mtime.rem_euclid(NANOS) as u32
+                | if entry.made_from.is_some() {
+                    HAS_MADE_FROM
+                } else {
+                    0
+                },
+            source,
+        })
+    }
+
+    fn unpack(&self, sources: &[Stat]) -> Entry {
+        Entry {
+            sha256: self.sha256,
+            stat: Stat {
+                size: self.size,
+                ino: self.ino,
+                mtime: self.mtime_secs as i128 * NANOS
+                    + (self.mtime_nanos & !HAS_MADE_FROM) as i128,
+            },
+            source: sources.get(self.source as usize).copied(),
+            made_from: (self.mtime_nanos & HAS_MADE_FROM != 0)
+                .then(|| (self.made_from[0] as u128) << 64 | self.made_from[1] as u128),
+        }
+    }
 }
 
 const HEADER: &str = "hindsight manifest 3";
 
 impl Manifest {
+    /// The manifest of a site at `output` that has no files yet.
+    pub fn empty(output: &Path) -> Manifest {
+        Manifest {
+            output: output.to_path_buf(),
+            ..Manifest::default()
+        }
+    }
+
     /// The manifest kept in `file`, if it is there, readable and of the site at `output`;
     /// otherwise an empty one (the build then compares with the published files).
     pub fn load(file: &Path, output: &Path) -> Manifest {
-        let empty = Manifest {
-            output: output.to_path_buf(),
-            ..Manifest::default()
-        };
-        let Ok(text) = std::fs::read_to_string(file) else {
-            return empty;
-        };
-        let mut lines = text.lines();
-        if lines.next() != Some(HEADER) {
-            return empty;
+        Manifest::read(file, output).unwrap_or_else(|| Manifest::empty(output))
+    }
+
+    fn read(file: &Path, output: &Path) -> Option<Manifest> {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(std::fs::File::open(file).ok()?).lines();
+        if lines.next()?.ok()? != HEADER {
+            return None;
         }
-        if lines.next().map(PathBuf::from).as_deref() != Some(output) {
-            return empty;
+        if Path::new(&lines.next()?.ok()?) != output {
+            return None;
         }
-        let mut entries = HashMap::new();
-        let mut lookups = HashMap::new();
+        let mut builder = Builder::default();
         for line in lines {
-            match parse_line(line) {
-                Some((path, entry, asked)) => {
-                    if let Some(asked) = asked {
-                        lookups.insert(path.to_string(), asked);
-                    }
-                    entries.insert(path.to_string(), entry);
-                }
-                None => return empty,
+            let line = line.ok()?;
+            let (path, entry, asked) = parse_line(&line)?;
+            builder.add_row(path, &entry)?;
+            if let Some(asked) = asked {
+                builder.add_lookups_json(path, asked);
             }
         }
-        Manifest {
-            output: output.to_path_buf(),
-            entries,
-            lookups,
-        }
+        builder.finish(output).ok()
+    }
+
+    /// The number of files.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the site has no files.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    fn row(&self, path: &str) -> Option<usize> {
+        self.rows
+            .binary_search_by(|r| r.path.of(&self.text).cmp(path))
+            .ok()
+    }
+
+    /// The entry of `path`, if the site has that file.
+    pub fn get(&self, path: &str) -> Option<Entry> {
+        self.row(path)
+            .map(|i| self.rows[i].entry.unpack(&self.sources))
+    }
+
+    /// Whether the site has a file at `path`.
+    pub fn contains(&self, path: &str) -> bool {
+        self.row(path).is_some()
+    }
+
+    /// What the texts of the page at `path` looked up in the archive when it was rendered.
+    pub fn lookups(&self, path: &str) -> Option<Vec<String>> {
+        let row = u32::try_from(self.row(path)?).ok()?;
+        let i = self.lookups.binary_search_by_key(&row, |l| l.0).ok()?;
+        serde_json::from_str(self.lookups[i].1.of(&self.text)).ok()
+    }
+
+    /// Every file with its entry, in path order.
+    pub fn files(&self) -> impl Iterator<Item = (&str, Entry)> + '_ {
+        self.rows
+            .iter()
+            .map(|r| (r.path.of(&self.text), r.entry.unpack(&self.sources)))
     }
 
     /// Writes the manifest to `file` (atomically: a killed build leaves the old one or none).
     pub fn save(&self, file: &Path) -> Result<()> {
-        let mut paths: Vec<&String> = self.entries.keys().collect();
-        paths.sort();
-        let mut out = String::with_capacity(paths.len() * 120);
+        let mut out = String::with_capacity(self.rows.len() * 170);
         out.push_str(HEADER);
         out.push('\n');
         out.push_str(&self.output.to_string_lossy());
         out.push('\n');
-        for path in paths {
-            let e = &self.entries[path];
+        let mut lookups = self.lookups.iter().peekable();
+        for (i, (path, e)) in self.files().enumerate() {
             out.push_str(&hex(&e.sha256));
             out.push('\t');
             out.push_str(&e.stat.text());
@@ -154,8 +298,8 @@ impl Manifest {
             }
             out.push('\t');
             // A JSON list of strings holds no tab or line break.
-            match self.lookups.get(path) {
-                Some(asked) => out.push_str(&serde_json::to_string(asked).unwrap_or_default()),
+            match lookups.next_if(|l| l.0 as usize == i) {
+                Some(l) => out.push_str(l.1.of(&self.text)),
                 None => out.push('-'),
             }
             out.push('\t');
@@ -178,8 +322,117 @@ impl Manifest {
     }
 }
 
+/// The manifest of a site being built: files are added in any order as they are produced,
+/// and sorted once, when they are all in ([`Builder::finish`]).
+#[derive(Debug, Default)]
+pub struct Builder {
+    text: String,
+    rows: Vec<Row>,
+    sources: Vec<Stat>,
+    /// Path and lookups' JSON, in the order they came.
+    lookups: Vec<(Span, Span)>,
+    /// Hashes of the paths added, to refuse one added twice as it happens.
+    seen: HashSet<u64, BuildHasherDefault<rustc_hash::FxHasher>>,
+    /// How many of the first rows are known to be in order.
+    sorted: usize,
+}
+
+impl Builder {
+    /// Adds a file; `false` (nothing added) when `path` was added before.
+    pub fn add(&mut self, path: &str, entry: &Entry) -> bool {
+        let hash = xxhash_rust::xxh3::xxh3_64(path.as_bytes());
+        // A hash seen before is a path added before, or (rarely) another path with the same
+        // hash: the rows tell which.
+        if !self.seen.insert(hash) && self.rows.iter().any(|r| r.path.of(&self.text) == path) {
+            return false;
+        }
+        // An entry that cannot be packed (a time out of every file system's range) is not
+        // remembered: the next build compares that file's bytes.
+        self.add_row(path, entry);
+        true
+    }
+
+    fn add_row(&mut self, path: &str, entry: &Entry) -> Option<()> {
+        let entry = Packed::pack(entry, &mut self.sources)?;
+        let path = Span::push(&mut self.text, path);
+        self.rows.push(Row { path, entry });
+        Some(())
+    }
+
+    /// Remembers what the texts of the page at `path` looked up.
+    pub fn add_lookups(&mut self, path: &str, lookups: &[String]) {
+        let json = serde_json::to_string(lookups).unwrap_or_default();
+        self.add_lookups_json(path, &json);
+    }
+
+    fn add_lookups_json(&mut self, path: &str, json: &str) {
+        let path = Span::push(&mut self.text, path);
+        let json = Span::push(&mut self.text, json);
+        self.lookups.push((path, json));
+    }
+
+    /// Sorts the rows added so far by path (those already in order are not compared again).
+    fn sort(&mut self) {
+        if self.sorted < self.rows.len() {
+            let text = &self.text;
+            // A stable sort finds the sorted prefix in one pass and merges the new rows in.
+            self.rows
+                .sort_by(|a, b| a.path.of(text).cmp(b.path.of(text)));
+            self.sorted = self.rows.len();
+        }
+    }
+
+    /// Every file added so far, in path order: path, SHA-256 and size (what `SHA256SUMS` and
+    /// a bag's manifests are written from).
+    pub fn files(&mut self) -> Vec<(String, [u8; 32], u64)> {
+        self.sort();
+        self.rows
+            .iter()
+            .map(|r| {
+                (
+                    r.path.of(&self.text).to_string(),
+                    r.entry.sha256,
+                    r.entry.size,
+                )
+            })
+            .collect()
+    }
+
+    /// The manifest of the site at `output`; the lookups of paths that are not files are
+    /// dropped. `Err` with a path added twice (only [`Manifest::load`]'s lines can be).
+    pub fn finish(mut self, output: &Path) -> std::result::Result<Manifest, String> {
+        self.sort();
+        let text = &self.text;
+        if let Some(w) = self
+            .rows
+            .windows(2)
+            .find(|w| w[0].path.of(text) == w[1].path.of(text))
+        {
+            return Err(w[0].path.of(text).to_string());
+        }
+        let mut lookups: Vec<(u32, Span)> = Vec::with_capacity(self.lookups.len());
+        for (path, json) in &self.lookups {
+            let path = path.of(text);
+            if let Ok(row) = self.rows.binary_search_by(|r| r.path.of(text).cmp(path)) {
+                lookups.push((u32::try_from(row).map_err(|_| path.to_string())?, *json));
+            }
+        }
+        // The last lookups remembered for a page are its own.
+        lookups.reverse();
+        lookups.sort_by_key(|l| l.0);
+        lookups.dedup_by_key(|l| l.0);
+        Ok(Manifest {
+            output: output.to_path_buf(),
+            text: self.text,
+            rows: self.rows,
+            sources: self.sources,
+            lookups,
+        })
+    }
+}
+
 /// One line: path, entry, and the page's lookups when it has them.
-fn parse_line(line: &str) -> Option<(&str, Entry, Option<Vec<String>>)> {
+fn parse_line(line: &str) -> Option<(&str, Entry, Option<&str>)> {
     let mut parts = line.splitn(6, '\t');
     let sha256 = unhex(parts.next()?)?;
     let stat = Stat::parse(parts.next()?)?;
@@ -194,7 +447,9 @@ fn parse_line(line: &str) -> Option<(&str, Entry, Option<Vec<String>>)> {
     };
     let lookups = match parts.next()? {
         "-" => None,
-        list => Some(serde_json::from_str(list).ok()?),
+        // Kept as it is: read when the page is rendered again (unreadable: it is rendered).
+        list if list.starts_with('[') => Some(list),
+        _ => return None,
     };
     let path = parts.next()?;
     Some((
@@ -236,50 +491,92 @@ pub fn unhex(text: &str) -> Option<[u8; 32]> {
 mod tests {
     use super::*;
 
+    fn entry(sha: u8, mtime: i128, source: Option<Stat>, made_from: Option<u128>) -> Entry {
+        Entry {
+            sha256: [sha; 32],
+            stat: Stat {
+                size: 3,
+                ino: 7,
+                mtime,
+            },
+            source,
+            made_from,
+        }
+    }
+
     #[test]
     fn a_manifest_reads_back_as_written_and_only_for_its_own_site() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("m");
-        let mut m = Manifest {
-            output: dir.path().join("public"),
-            ..Manifest::default()
+        let source = Stat {
+            size: 9,
+            ino: 1,
+            mtime: 1_796_489_735_404_619_231,
         };
-        m.lookups.insert(
-            "page.html".into(),
-            vec!["i:LU-1".into(), "c:abc\t\"x".into()],
-        );
-        let stat = Stat {
-            size: 3,
-            ino: 7,
-            mtime: -5,
-        };
-        m.entries.insert(
-            "a b/c.html".into(),
-            Entry {
-                sha256: [0xab; 32],
-                stat,
-                source: Some(stat),
-                made_from: None,
-            },
-        );
-        m.entries.insert(
-            "page.html".into(),
-            Entry {
-                sha256: [0x01; 32],
-                stat,
-                source: None,
-                made_from: Some(0x0123_4567_89ab_cdef_0011_2233_4455_6677),
-            },
-        );
+        let files = [
+            (
+                "page.html",
+                entry(1, -5, None, Some(0x0123_4567_89ab_cdef_0011_2233_4455_6677)),
+            ),
+            (
+                "a b/c.html",
+                entry(0xab, -1_000_000_001, Some(source), None),
+            ),
+            ("z", entry(2, 0, None, Some(u128::MAX))),
+        ];
+        let mut b = Builder::default();
+        for (path, e) in &files {
+            assert!(b.add(path, e));
+        }
+        b.add_lookups("page.html", &["i:LU-0".into()]);
+        b.add_lookups("gone.html", &["i:LU-9".into()]);
+        // The last lookups remembered for a page are its own.
+        b.add_lookups("page.html", &["i:LU-1".into(), "c:abc\t\"x".into()]);
+        let m = b.finish(&dir.path().join("public")).unwrap();
         m.save(&file).unwrap();
+
         let back = Manifest::load(&file, &dir.path().join("public"));
-        assert_eq!(back.entries, m.entries);
-        assert_eq!(back.lookups, m.lookups);
-        assert!(Manifest::load(&file, &dir.path().join("other"))
-            .entries
-            .is_empty());
+        assert_eq!(back.len(), 3);
+        let mut sorted = files.to_vec();
+        sorted.sort_by_key(|f| f.0);
+        assert_eq!(back.files().collect::<Vec<_>>(), sorted);
+        for (path, e) in &files {
+            assert_eq!(back.get(path), Some(*e), "{path}");
+        }
+        assert_eq!(back.get("a"), None);
+        assert!(!back.contains("gone.html"));
+        assert_eq!(
+            back.lookups("page.html").unwrap(),
+            vec!["i:LU-1".to_string(), "c:abc\t\"x".to_string()]
+        );
+        assert_eq!(back.lookups("z"), None);
+        assert!(Manifest::load(&file, &dir.path().join("other")).is_empty());
         std::fs::write(&file, "hindsight manifest 3\nx\nbroken").unwrap();
-        assert!(Manifest::load(&file, Path::new("x")).entries.is_empty());
+        assert!(Manifest::load(&file, Path::new("x")).is_empty());
+    }
+
+    #[test]
+    fn a_path_is_added_once_and_files_come_out_sorted_while_they_are_added() {
+        let mut b = Builder::default();
+        assert!(b.add("b", &entry(2, 1, None, None)));
+        assert!(b.add("a", &entry(1, 1, None, None)));
+        assert!(!b.add("b", &entry(3, 1, None, None)), "one path twice");
+        let names = |b: &mut Builder| b.files().into_iter().map(|f| f.0).collect::<Vec<_>>();
+        assert_eq!(names(&mut b), ["a", "b"]);
+        assert!(b.add("0", &entry(4, 1, None, None)));
+        assert_eq!(names(&mut b), ["0", "a", "b"]);
+        assert_eq!(b.files()[1].1, [1; 32]);
+    }
+
+    #[test]
+    fn a_manifest_file_naming_one_path_twice_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("m");
+        let line = format!("{}\t1:2:3\t-\t-\t-\tx.html\n", "ab".repeat(32));
+        std::fs::write(&file, format!("{HEADER}\n/out\n{line}{line}")).unwrap();
+        assert!(Manifest::load(&file, Path::new("/out")).is_empty());
+        std::fs::write(&file, format!("{HEADER}\n/out\n{line}")).unwrap();
+        assert_eq!(Manifest::load(&file, Path::new("/out")).len(), 1);
     }
 
     #[test]

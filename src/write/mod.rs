@@ -87,14 +87,13 @@ pub struct Staging {
     /// What the last build published, and where its manifest is kept.
     previous: Manifest,
     manifest_file: Option<PathBuf>,
-    /// Every file of the new site so far.
-    entries: Mutex<HashMap<String, Entry>>,
+    /// Every file of the new site so far, and what its pages looked up (see
+    /// [`PageSink::lookups`]).
+    files: Mutex<manifest::Builder>,
     /// The files written into the staging folder (the rest are kept where they are).
     staged: Mutex<Vec<String>>,
     /// Staged files by content, for sharing identical large files.
     by_hash: Mutex<HashMap<[u8; 32], String>>,
-    /// What the new site's pages looked up (see [`PageSink::lookups`]).
-    lookups: Mutex<HashMap<String, Vec<String>>>,
     /// Whether a page made from the same inputs as its published copy may be kept without
     /// being rendered again (`false` for `--force`).
     reuse_pages: bool,
@@ -142,10 +141,7 @@ impl Staging {
         let fresh = fs::symlink_metadata(output).is_err();
         let previous = match manifest_file {
             Some(file) if !fresh => Manifest::load(file, output),
-            _ => Manifest {
-                output: output.to_path_buf(),
-                ..Manifest::default()
-            },
+            _ => Manifest::empty(output),
         };
         Ok(Staging {
             output: output.to_path_buf(),
@@ -158,10 +154,9 @@ impl Staging {
             folders: Default::default(),
             previous,
             manifest_file: manifest_file.map(Path::to_path_buf),
-            entries: Default::default(),
+            files: Default::default(),
             staged: Default::default(),
             by_hash: Default::default(),
-            lookups: Default::default(),
             reuse_pages: true,
         })
     }
@@ -188,9 +183,10 @@ impl Staging {
             removed: 0,
             bytes: self.bytes.load(Ordering::Relaxed),
         };
-        let entries = self.entries.into_inner().unwrap_or_else(|e| e.into_inner());
-        let mut lookups = self.lookups.into_inner().unwrap_or_else(|e| e.into_inner());
-        lookups.retain(|path, _| entries.contains_key(path));
+        let files = self.files.into_inner().unwrap_or_else(|e| e.into_inner());
+        let site = files
+            .finish(&self.output)
+            .map_err(|path| produced_twice(&path))?;
         if self.fresh {
             fs::rename(&self.staging, &self.output).map_err(|e| Error::io(&self.output, e))?;
         } else {
@@ -198,7 +194,7 @@ impl Staging {
             staged.sort_unstable();
             let removed = files_under(&self.output)?
                 .into_iter()
-                .filter(|p| !entries.contains_key(p))
+                .filter(|p| !site.contains(p))
                 .collect::<Vec<_>>();
             report.removed = removed.len() as u64;
             let journal = Journal {
@@ -208,14 +204,14 @@ impl Staging {
             journal.save(&self.journal)?;
             // The build has succeeded: from here on, a killed build is completed by the next.
             if let Some(file) = &self.manifest_file {
-                manifest_of(&self.output, entries.clone(), lookups).save(file)?;
+                site.save(file)?;
             }
             journal.apply(&self.output, &self.staging)?;
             finish(&self.staging, &self.journal)?;
             return Ok(report);
         }
         if let Some(file) = &self.manifest_file {
-            manifest_of(&self.output, entries, lookups).save(file)?;
+            site.save(file)?;
         }
         Ok(report)
     }
@@ -227,13 +223,7 @@ impl Staging {
 
     /// Every file staged so far: path → SHA-256 and size.
     fn snapshot(&self) -> Vec<(String, [u8; 32], u64)> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out: Vec<_> = entries
-            .iter()
-            .map(|(p, e)| (p.clone(), e.sha256, e.stat.size))
-            .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out
+        self.files.lock().unwrap_or_else(|e| e.into_inner()).files()
     }
 
     /// Writes a bag's `manifest-sha256.txt`, `bag-info.txt` (with its `Payload-Oxum`) and
@@ -275,26 +265,20 @@ impl Staging {
 
     /// Adds `path` to the new site; a path produced twice is a bug of the build, refused.
     fn record(&self, path: &str, entry: Entry) -> Result<()> {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.insert(path.to_string(), entry).is_some() {
-            return Err(Error::io(
-                path,
-                std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    "the build produced this path twice",
-                ),
-            ));
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        match files.add(path, &entry) {
+            true => Ok(()),
+            false => Err(produced_twice(path)),
         }
-        Ok(())
     }
 
     /// The manifest's entry of the published `path` when the file is still as published
     /// (same stat); nothing of it is read.
-    fn published_as_recorded(&self, path: &str) -> Option<&Entry> {
+    fn published_as_recorded(&self, path: &str) -> Option<Entry> {
         if self.fresh {
             return None;
         }
-        let prev = self.previous.entries.get(path)?;
+        let prev = self.previous.get(path)?;
         (Stat::read(&self.output.join(path)) == Some(prev.stat)).then_some(prev)
     }
 
@@ -341,13 +325,13 @@ impl Staging {
                 let entry = Entry {
                     source,
                     made_from,
-                    ..*prev
+                    ..prev
                 };
                 return self.kept(path, entry);
             }
         }
         // No manifest entry at all (a site built before manifests, or a lost cache): compare.
-        if !self.fresh && !self.previous.entries.contains_key(path) {
+        if !self.fresh && !self.previous.contains(path) {
             let published = self.output.join(path);
             if same_as_published(&published) {
                 if let Some(stat) = Stat::read(&published) {
@@ -421,14 +405,14 @@ impl PageSink for Staging {
         if self.fresh || !self.reuse_pages {
             return None;
         }
-        self.previous.lookups.get(path).cloned()
+        self.previous.lookups(path)
     }
 
     fn remember_lookups(&self, path: &str, lookups: Vec<String>) {
-        self.lookups
+        self.files
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(path.to_string(), lookups);
+            .add_lookups(path, &lookups);
     }
 
     /// Kept when the manifest says the published file was made from the same inputs and the
@@ -440,7 +424,7 @@ impl PageSink for Staging {
         check_relative(path).map_err(|e| Error::io(path, e))?;
         match self.published_as_recorded(path) {
             Some(prev) if prev.made_from == Some(made_from) => {
-                self.kept(path, *prev)?;
+                self.kept(path, prev)?;
                 Ok(true)
             }
             _ => Ok(false),
@@ -458,7 +442,7 @@ impl PageSink for Staging {
         // The archive's file unchanged since it was published: neither is read.
         if let Some(prev) = self.published_as_recorded(path) {
             if prev.source == Some(source_stat) {
-                return self.kept(path, *prev);
+                return self.kept(path, prev);
             }
         }
         let sha256 = hash_file(source)?;
@@ -480,16 +464,15 @@ impl PageSink for Staging {
     }
 }
 
-fn manifest_of(
-    output: &Path,
-    entries: HashMap<String, Entry>,
-    lookups: HashMap<String, Vec<String>>,
-) -> Manifest {
-    Manifest {
-        output: output.to_path_buf(),
-        entries,
-        lookups,
-    }
+/// The error of a path the build produced twice (a bug of the build, refused).
+fn produced_twice(path: &str) -> Error {
+    Error::io(
+        path,
+        std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "the build produced this path twice",
+        ),
+    )
 }
 
 /// What turns the published site into the new one: staged files to move into it, published
