@@ -73,7 +73,8 @@ pub fn stage(
     sink: &dyn PageSink,
     notes: &mut Vec<String>,
 ) -> Result<ArchiveCopy> {
-    let cache = ChunkCache::open(&config.cache.join(chunks::CACHE_FOLDER), LEVEL)?;
+    let cache_dir = config.cache.join(chunks::CACHE_FOLDER);
+    let cache = ChunkCache::open(&cache_dir, LEVEL)?;
     let mut copy = ArchiveCopy::default();
     let (trackers, files) = chunks::compress_streams(&cache, |sender| {
         let mut trackers: BTreeMap<String, Tracker> = BTreeMap::new();
@@ -104,10 +105,16 @@ pub fn stage(
     })?;
     for (source, tracker) in trackers {
         let file = file_of(&source);
-        let bytes = files.get(tracker.stream).map_or(&[][..], Vec::as_slice);
-        sink.put(&format!("{root}/{file}"), bytes)?;
+        let path = files.path(tracker.stream).ok_or_else(|| {
+            Error::io(
+                &cache_dir,
+                std::io::Error::other("a tracker's file is missing"),
+            )
+        })?;
+        sink.put_file(&format!("{root}/{file}"), path)?;
         copy.trackers.push((source, file, tracker.issues));
     }
+    drop(files);
     cache.prune()?;
     copy.chunks = cache.counts();
     Ok(copy)
