@@ -162,14 +162,35 @@ pub fn mask_emails(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// A cheap test before the obfuscated pattern runs: an `at` between spaces or brackets.
+/// A cheap test before the obfuscated pattern runs, true for every text the pattern can match:
+/// an `at` between brackets (`[at]`, `( at )`), or an `at` and a `dot` each between
+/// whitespace (the spelt-out form needs both). The pattern's own engine is a backtracker over
+/// the whole text, and `at` between spaces alone is common English ("failed at mount").
 fn may_be_obfuscated(text: &str) -> bool {
     let b = text.as_bytes();
-    b.windows(4).any(|w| {
-        let open = matches!(w[0], b' ' | b'\t' | b'\n' | b'[' | b'(' | b'{' | b'<');
-        let close = matches!(w[3], b' ' | b'\t' | b'\n' | b']' | b')' | b'}' | b'>');
-        open && close && w[1].eq_ignore_ascii_case(&b'a') && w[2].eq_ignore_ascii_case(&b't')
-    })
+    let word_at = |i: usize, word: &[u8]| {
+        b.len() >= i + word.len() && b[i..i + word.len()].eq_ignore_ascii_case(word)
+    };
+    let spaced = |from: usize, to: usize| {
+        text[..from]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_whitespace)
+            && text[to..].chars().next().is_some_and(char::is_whitespace)
+    };
+    let mut spaced_at = false;
+    for i in memchr::memchr2_iter(b'a', b'A', b) {
+        if !word_at(i, b"at") {
+            continue;
+        }
+        let before = text[..i].trim_end();
+        let after = text[i + 2..].trim_start();
+        if before.ends_with(['[', '(', '{', '<']) && after.starts_with([']', ')', '}', '>']) {
+            return true;
+        }
+        spaced_at |= spaced(i, i + 2);
+    }
+    spaced_at && memchr::memchr2_iter(b'd', b'D', b).any(|i| word_at(i, b"dot") && spaced(i, i + 3))
 }
 
 /// Masks the addresses in `s`, leaving it untouched when there is none.
@@ -218,26 +239,35 @@ pub fn mask_issue(issue: &mut Issue) {
     }
 }
 
-/// Masks every string and object key in a JSON value; true when anything changed.
+/// Masks every string and object key in a JSON value; true when anything changed. Nothing is
+/// copied where nothing changes (most strings hold no address).
 fn mask_value(v: &mut serde_json::Value) -> bool {
     use serde_json::Value;
     match v {
-        Value::String(s) => {
-            let before = s.len();
-            let old = std::mem::take(s);
-            *s = mask_emails(&old).into_owned();
-            s.len() != before || *s != old
-        }
+        Value::String(s) => match mask_emails(s) {
+            Cow::Owned(masked) => {
+                *s = masked;
+                true
+            }
+            Cow::Borrowed(_) => false,
+        },
         Value::Array(items) => items.iter_mut().fold(false, |acc, i| mask_value(i) | acc),
         Value::Object(map) => {
-            let mut changed = false;
-            let keys: Vec<String> = map.keys().cloned().collect();
-            for k in keys {
-                let mut item = map.remove(&k).unwrap_or(Value::Null);
-                changed |= mask_value(&mut item);
-                let nk = mask_emails(&k).into_owned();
-                changed |= nk != k;
-                map.insert(nk, item);
+            let mut changed = map
+                .values_mut()
+                .fold(false, |acc, item| mask_value(item) | acc);
+            let keys: Vec<(String, String)> = map
+                .keys()
+                .filter_map(|k| match mask_emails(k) {
+                    Cow::Owned(masked) => Some((k.clone(), masked)),
+                    Cow::Borrowed(_) => None,
+                })
+                .collect();
+            for (key, masked) in keys {
+                if let Some(item) = map.remove(&key) {
+                    map.insert(masked, item);
+                    changed = true;
+                }
             }
             changed
         }
@@ -470,6 +500,40 @@ mod tests {
             n += whole_text_matches(text).len();
         }
         assert!(n > 50, "{n} addresses in the cases");
+    }
+
+    #[test]
+    fn the_cheap_test_passes_every_text_the_obfuscated_pattern_matches() {
+        let texts = [
+            "a [at] b.org",
+            "a [ AT ] b [dot] org",
+            "a(at)b(dot)org",
+            "a {At}\tb.org",
+            "a <at> b.org",
+            "reach me: jdoe at example dot com",
+            "JDOE AT EXAMPLE DOT COM",
+            "jdoe\u{a0}at\u{a0}example\u{3000}dot\u{2003}org",
+            "jdoe\r\nat\r\nexample dot net",
+            "x at y dot z dot edu.",
+        ];
+        for text in texts {
+            assert!(obfuscated_pattern().is_match(text), "{text:?}");
+            assert!(may_be_obfuscated(text), "{text:?}");
+        }
+        // Common English is not sent to the pattern.
+        for text in [
+            "failed at mount",
+            "look at this dot",
+            "data at rest",
+            "at",
+            "dot at",
+        ] {
+            assert!(!may_be_obfuscated(text), "{text:?}");
+        }
+        // Texts the pattern leaves alone may pass the cheap test; they are never changed.
+        for text in ["a [at] b", "cat at dot"] {
+            assert_eq!(mask_emails(text), text);
+        }
     }
 
     #[test]
