@@ -20,7 +20,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use super::export::Facets;
 use super::query::{self, key_term};
 use super::spill::{self, Merge, Place, Records, Run, SpillDir};
-use super::tokenize::{pair_term_into, tokenize_units};
+use super::tokenize::{pair_term_into, tokenize_borrowed};
 use super::{DocKind, SearchDoc};
 use crate::error::Result;
 
@@ -316,8 +316,92 @@ struct Batch {
     by_shard: Vec<ShardPart>,
 }
 
-fn shard_of(term: &str) -> usize {
-    (xxh3_64(term.as_bytes()) % SHARDS as u64) as usize
+/// A term's hash: it routes the term to its shard of the term map ([`shard_of`]) and finds it
+/// in a document's terms ([`DocTerms`]).
+fn term_hash(term: &str) -> u64 {
+    xxh3_64(term.as_bytes())
+}
+
+/// The shard of the term map a term of hash `hash` ([`term_hash`]) goes to.
+fn shard_of(hash: u64) -> usize {
+    (hash % SHARDS as u64) as usize
+}
+
+/// The distinct terms of one document, each with its weighted frequency (0 for a filter term),
+/// kept in buffers that the task analysing a run of documents reuses from one document to the
+/// next: the names one after another in `names`, found again by their hash through `table`
+/// (indices into `terms`). So counting a token allocates nothing, not even for a new term, and
+/// each token is hashed once, its hash also routing the term to its shard.
+#[derive(Default)]
+struct DocTerms {
+    names: String,
+    terms: Vec<DocTerm>,
+    table: hashbrown::HashTable<u32>,
+}
+
+/// A term of [`DocTerms`]: its name `names[start..end]`, its hash and weighted frequency.
+struct DocTerm {
+    start: u32,
+    end: u32,
+    hash: u64,
+    tf: u32,
+}
+
+/// Buckets of [`DocTerms::table`] past which it is dropped rather than cleared between
+/// documents (clearing costs its size: one huge document must not slow down every other).
+const DOC_TABLE_KEEP: usize = 1 << 15;
+
+impl DocTerms {
+    /// Empties it for the next document.
+    fn clear(&mut self) {
+        self.names.clear();
+        self.terms.clear();
+        if self.table.capacity() > DOC_TABLE_KEEP {
+            self.table = hashbrown::HashTable::new();
+        } else {
+            self.table.clear();
+        }
+    }
+
+    /// Adds `w` to the frequency of `term`.
+    fn add(&mut self, term: &str, w: u32) {
+        let hash = term_hash(term);
+        let (names, terms) = (&self.names, &mut self.terms);
+        let found = self.table.find(hash, |&i| {
+            let t = &terms[i as usize];
+            &names[t.start as usize..t.end as usize] == term
+        });
+        match found {
+            Some(&i) => terms[i as usize].tf += w,
+            None => {
+                let i = u32::try_from(terms.len()).expect("a document has under 4 billion terms");
+                self.push(term, hash, w);
+                let terms = &self.terms;
+                self.table
+                    .insert_unique(hash, i, |&i| terms[i as usize].hash);
+            }
+        }
+    }
+
+    /// Adds a term known to be new to the document (a filter term), with frequency `tf`.
+    fn push(&mut self, term: &str, hash: u64, tf: u32) {
+        let start = u32::try_from(self.names.len()).expect("a document's terms are under 4 GB");
+        self.names.push_str(term);
+        let end = u32::try_from(self.names.len()).expect("a document's terms are under 4 GB");
+        self.terms.push(DocTerm {
+            start,
+            end,
+            hash,
+            tf,
+        });
+    }
+
+    /// (term, hash, weighted frequency or 0), in the order they came.
+    fn iter(&self) -> impl Iterator<Item = (&str, u64, u32)> {
+        self.terms
+            .iter()
+            .map(|t| (&self.names[t.start as usize..t.end as usize], t.hash, t.tf))
+    }
 }
 
 /// Bytes the allocator spends on a term's name beyond its length rounded up to 8.
@@ -387,11 +471,12 @@ impl Index {
                     facets: Facets::default(),
                     by_shard: (0..SHARDS).map(|_| ShardPart::default()).collect(),
                 };
+                let mut terms = DocTerms::default();
                 for d in items.into_iter().filter_map(convert) {
                     let local = run.heads.len() as u32;
-                    let (head, meta, text, terms) = analyse(d);
-                    for (term, tf) in terms {
-                        run.by_shard[shard_of(&term)].push(local, &term, tf);
+                    let (head, meta, text) = analyse(d, &mut terms);
+                    for (term, hash, tf) in terms.iter() {
+                        run.by_shard[shard_of(hash)].push(local, term, tf);
                     }
                     run.facets.add(&meta);
                     let start = run.records.len();
@@ -520,8 +605,8 @@ fn sorted(shards: Vec<TermMap>) -> Vec<Term> {
 
 /// A document's record, text, length and terms: its key and title (the title field, weighed
 /// [`TITLE_WEIGHT`]), its body blocks, components and labels (the body), each value's pairs of
-/// atoms with the same weight, and its filter and key terms.
-fn analyse(d: SearchDoc) -> (Head, Meta, String, Vec<(String, u32)>) {
+/// atoms with the same weight, and its filter and key terms (into `terms`, emptied first).
+fn analyse(d: SearchDoc, terms: &mut DocTerms) -> (Head, Meta, String) {
     let (text, cut) = search_text(&d.body);
     let meta = Meta {
         cut,
@@ -541,7 +626,7 @@ fn analyse(d: SearchDoc) -> (Head, Meta, String, Vec<(String, u32)>) {
         versions: d.versions,
         labels: d.labels,
     };
-    let mut tf: FxHashMap<String, u32> = FxHashMap::default();
+    terms.clear();
     let mut prev = String::new();
     let mut pair = String::new();
     // One value of a field: its tokens, and the pairs of its atoms next to each other (pairs
@@ -549,23 +634,18 @@ fn analyse(d: SearchDoc) -> (Head, Meta, String, Vec<(String, u32)>) {
     let mut value = |text: &str, w: u32| -> u32 {
         let mut tokens = 0;
         prev.clear();
-        tokenize_units(text, |t, info| {
+        tokenize_borrowed(text, |t, info| {
             tokens += 1;
             if info.atom {
                 if !prev.is_empty() {
                     pair.clear();
-                    pair_term_into(&mut pair, &prev, &t.text);
-                    match tf.get_mut(pair.as_str()) {
-                        Some(n) => *n += w,
-                        None => {
-                            tf.insert(pair.clone(), w);
-                        }
-                    }
+                    pair_term_into(&mut pair, &prev, t.text);
+                    terms.add(&pair, w);
                 }
                 prev.clear();
-                prev.push_str(&t.text);
+                prev.push_str(t.text);
             }
-            *tf.entry(t.text).or_default() += w;
+            terms.add(t.text, w);
         });
         tokens
     };
@@ -593,11 +673,11 @@ fn analyse(d: SearchDoc) -> (Head, Meta, String, Vec<(String, u32)>) {
     filters.retain(|t| t.len() <= MAX_TERM_BYTES);
     filters.sort_unstable();
     filters.dedup();
+    // Filter terms hold a `:`, which no word or pair does: each is new to the document.
+    for t in &filters {
+        terms.push(t, term_hash(t), 0);
+    }
 
-    let terms = tf
-        .into_iter()
-        .chain(filters.into_iter().map(|t| (t, 0)))
-        .collect();
     let head = Head {
         kind: meta.kind,
         year: meta.year,
@@ -606,7 +686,7 @@ fn analyse(d: SearchDoc) -> (Head, Meta, String, Vec<(String, u32)>) {
         dl,
         body: (0, 0),
     };
-    (head, meta, text, terms)
+    (head, meta, text)
 }
 
 #[cfg(test)]

@@ -57,6 +57,34 @@ pub struct Tok {
     pub to: usize,
 }
 
+/// A token as the tokenizer hands it out: like [`Tok`], but its text is borrowed from a buffer
+/// the tokenizer reuses, so producing it allocates nothing (the index analyses every document
+/// of a site with [`tokenize_borrowed`]). Valid for the call it is given to; [`TokRef::to_tok`]
+/// keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokRef<'a> {
+    /// Folded text.
+    pub text: &'a str,
+    /// Position (one per atom or bigram).
+    pub pos: u32,
+    /// Byte offset in the input where the token starts.
+    pub from: usize,
+    /// Byte offset in the input just after the token.
+    pub to: usize,
+}
+
+impl TokRef<'_> {
+    /// The token with its own copy of the text, for callers that keep tokens.
+    pub fn to_tok(&self) -> Tok {
+        Tok {
+            text: self.text.to_string(),
+            pos: self.pos,
+            from: self.from,
+            to: self.to,
+        }
+    }
+}
+
 /// Folds one character into `out` (see the module documentation).
 pub fn fold_char(c: char, out: &mut String) {
     if c.is_ascii() {
@@ -200,10 +228,20 @@ pub struct TokInfo {
 
 /// Like [`tokenize`], also telling where each token stands (the query parser needs it).
 pub fn tokenize_units(text: &str, mut emit: impl FnMut(Tok, TokInfo)) {
+    tokenize_borrowed(text, |t, info| emit(t.to_tok(), info));
+}
+
+/// The tokenizer itself: [`tokenize_units`] with each token's text borrowed ([`TokRef`]) from a
+/// buffer reused from token to token, so that tokenizing allocates nothing per token. For
+/// callers that look the text up rather than keep it (the index's analysis of documents).
+pub fn tokenize_borrowed(text: &str, mut emit: impl FnMut(TokRef<'_>, TokInfo)) {
     let mut t = Segmenter {
         unit_start: false,
         pos: 0,
         seg: Vec::new(),
+        buf: String::new(),
+        atoms: Vec::new(),
+        conns: Vec::new(),
         emit: &mut emit,
     };
     let mut scratch = String::new();
@@ -254,13 +292,16 @@ pub fn pair_term_into(out: &mut String, a: &str, b: &str) {
 /// (the atoms a phrase is made of, in order: `ldlm_lock_cancel()` gives `"ldlm lock` and
 /// `"lock cancel`), as many times as they occur.
 pub fn pairs(text: &str, mut emit: impl FnMut(String)) {
-    let mut prev: Option<String> = None;
-    tokenize_units(text, |t, info| {
+    let mut prev = String::new();
+    let mut first = true;
+    tokenize_borrowed(text, |t, info| {
         if info.atom {
-            if let Some(p) = &prev {
-                emit(pair_term(p, &t.text));
+            if !first {
+                emit(pair_term(&prev, t.text));
             }
-            prev = Some(t.text);
+            first = false;
+            prev.clear();
+            prev.push_str(t.text);
         }
     });
 }
@@ -272,15 +313,20 @@ pub fn tokens(text: &str) -> Vec<Tok> {
     v
 }
 
-struct Segmenter<'e, F: FnMut(Tok, TokInfo)> {
+struct Segmenter<'e, F: FnMut(TokRef<'_>, TokInfo)> {
     unit_start: bool,
     pos: u32,
     /// Characters since the last separator (none of them is a separator).
     seg: Vec<FChar>,
+    /// The text of the token being emitted (reused).
+    buf: String,
+    /// A compound's atoms and connectors ([`Segmenter::compound`]; reused).
+    atoms: Vec<(usize, usize)>,
+    conns: Vec<char>,
     emit: &'e mut F,
 }
 
-impl<F: FnMut(Tok, TokInfo)> Segmenter<'_, F> {
+impl<F: FnMut(TokRef<'_>, TokInfo)> Segmenter<'_, F> {
     fn push(&mut self, f: FChar) {
         if keep_mark(f.c) {
             // A voicing mark left alone by folding (half-width `ﾞ`, or a decomposed input)
@@ -354,23 +400,27 @@ impl<F: FnMut(Tok, TokInfo)> Segmenter<'_, F> {
     fn bigrams(&mut self, run: &[FChar]) {
         if run.len() == 1 {
             let f = run[0];
-            self.emit_tok(f.c.to_string(), self.pos, f.from, f.to, true);
+            self.buf.clear();
+            self.buf.push(f.c);
+            self.emit_tok(0, self.pos, f.from, f.to, true);
             self.pos += 1;
             return;
         }
         for w in run.windows(2) {
-            let mut s = String::with_capacity(8);
-            s.push(w[0].c);
-            s.push(w[1].c);
-            self.emit_tok(s, self.pos, w[0].from, w[1].to, true);
+            self.buf.clear();
+            self.buf.push(w[0].c);
+            self.buf.push(w[1].c);
+            self.emit_tok(0, self.pos, w[0].from, w[1].to, true);
             self.pos += 1;
         }
     }
 
     fn compound(&mut self, run: &[FChar], minus: Option<FChar>) {
         // Atoms as index ranges into `run`, and the connector after each atom but the last.
-        let mut atoms: Vec<(usize, usize)> = Vec::new();
-        let mut conns: Vec<char> = Vec::new();
+        let mut atoms = std::mem::take(&mut self.atoms);
+        let mut conns = std::mem::take(&mut self.conns);
+        atoms.clear();
+        conns.clear();
         let mut i = 0;
         while i < run.len() {
             let s = i;
@@ -392,23 +442,31 @@ impl<F: FnMut(Tok, TokInfo)> Segmenter<'_, F> {
         };
         self.node(&tree, 0, atoms.len(), 0, minus);
         self.pos = base + atoms.len() as u32;
+        self.atoms = atoms;
+        self.conns = conns;
     }
 
     fn node(&mut self, t: &Tree<'_>, lo: usize, hi: usize, level: usize, minus: Option<FChar>) {
         let from_ch = t.atoms[lo].0;
         let to_ch = t.atoms[hi - 1].1;
-        let text: String = t.run[from_ch..to_ch].iter().map(|f| f.c).collect();
+        // The text, after a `-` if negative: `buf[start..]` is the text alone.
+        self.buf.clear();
+        if minus.is_some() {
+            self.buf.push('-');
+        }
+        let start = self.buf.len();
+        self.buf.extend(t.run[from_ch..to_ch].iter().map(|f| f.c));
         let pos = t.base + lo as u32;
         let (from, to) = (t.run[from_ch].from, t.run[to_ch - 1].to);
         if let Some(m) = minus {
-            self.emit_tok(format!("-{text}"), pos, m.from, to, false);
+            self.emit_tok(0, pos, m.from, to, false);
         }
         if hi - lo == 1 {
-            self.emit_tok(text, pos, from, to, true);
+            self.emit_tok(start, pos, from, to, true);
             return;
         }
         if minus.is_none() {
-            self.emit_tok(text, pos, from, to, false);
+            self.emit_tok(start, pos, from, to, false);
         }
         for (l, &sep) in SPLIT_ORDER.iter().enumerate().skip(level) {
             if t.conns[lo..hi - 1].contains(&sep) {
@@ -426,7 +484,9 @@ impl<F: FnMut(Tok, TokInfo)> Segmenter<'_, F> {
         unreachable!("a compound of several atoms has a connector");
     }
 
-    fn emit_tok(&mut self, text: String, pos: u32, from: usize, to: usize, atom: bool) {
+    /// Emits `buf[start..]` as a token.
+    fn emit_tok(&mut self, start: usize, pos: u32, from: usize, to: usize, atom: bool) {
+        let text = &self.buf[start..];
         if text.len() > MAX_TOKEN_CHARS && text.chars().count() > MAX_TOKEN_CHARS {
             return;
         }
@@ -435,7 +495,7 @@ impl<F: FnMut(Tok, TokInfo)> Segmenter<'_, F> {
             atom,
         };
         (self.emit)(
-            Tok {
+            TokRef {
                 text,
                 pos,
                 from,
