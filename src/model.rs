@@ -76,15 +76,44 @@ impl Timestamp {
 
     /// The instant in UTC, formatted for pages: `2023-07-28 07:11 UTC`.
     pub fn utc_display(&self) -> String {
-        self.0
-            .with_timezone(&chrono::Utc)
-            .format("%Y-%m-%d %H:%M UTC")
-            .to_string()
+        use chrono::{Datelike, Timelike};
+        let t = self.0.with_timezone(&chrono::Utc);
+        // Written out by hand: chrono reads its format string again on every call, which
+        // showed in profiles of builds (a page shows many times). Years outside four digits
+        // are left to chrono's own notation.
+        if !(0..=9999).contains(&t.year()) {
+            return t.format("%Y-%m-%d %H:%M UTC").to_string();
+        }
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute()
+        )
     }
 
     /// The original wall-clock time and offset: `2023-07-28 00:11:05 -0700`.
     pub fn original_display(&self) -> String {
-        self.0.format("%Y-%m-%d %H:%M:%S %z").to_string()
+        use chrono::{Datelike, Timelike};
+        let (t, offset) = (&self.0, self.0.offset().local_minus_utc());
+        // (A leap second, nanoseconds past 10^9, is shown as `:60` by chrono.)
+        if !(0..=9999).contains(&t.year()) || offset % 60 != 0 || t.nanosecond() >= 1_000_000_000 {
+            return t.format("%Y-%m-%d %H:%M:%S %z").to_string();
+        }
+        let (sign, minutes) = (if offset < 0 { '-' } else { '+' }, offset.abs() / 60);
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} {sign}{:02}{:02}",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            minutes / 60,
+            minutes % 60
+        )
     }
 
     /// RFC 3339 with the original offset, as stored in the neutral format.
@@ -654,6 +683,34 @@ fn is_false(b: &bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_shown_as_chrono_formats_them() {
+        use chrono::{FixedOffset, TimeZone};
+        let mut seconds: i64 = -62_135_596_800; // 0001-01-01
+        let mut offset: i32 = -50_400;
+        while seconds < 253_402_300_799 {
+            let zone = FixedOffset::east_opt(offset).unwrap();
+            let t = Timestamp(zone.timestamp_opt(seconds, 0).unwrap());
+            assert_eq!(
+                t.utc_display(),
+                t.0.with_timezone(&chrono::Utc)
+                    .format("%Y-%m-%d %H:%M UTC")
+                    .to_string()
+            );
+            assert_eq!(
+                t.original_display(),
+                t.0.format("%Y-%m-%d %H:%M:%S %z").to_string()
+            );
+            seconds += 37_171_993; // about 14 months, and odd seconds
+            offset = (offset + 3_599) % 50_400; // odd offsets too, which chrono shows
+        }
+        let leap = DateTime::parse_from_rfc3339("2016-12-31T23:59:60+00:00").unwrap();
+        assert_eq!(
+            Timestamp(leap).original_display(),
+            "2016-12-31 23:59:60 +0000"
+        );
+    }
 
     #[test]
     fn timestamps_outside_four_digit_years_are_refused() {

@@ -714,11 +714,12 @@ struct TimeView {
 
 impl TimeView {
     fn of(t: &Timestamp) -> Self {
+        let utc = t.utc_display();
         TimeView {
-            utc: t.utc_display(),
+            date: utc.get(..10).unwrap_or(&utc).to_string(),
+            utc,
             iso: t.rfc3339_utc(),
             original: t.original_display(),
-            date: t.utc_display()[..10].to_string(),
         }
     }
 }
