@@ -63,7 +63,10 @@ pub fn decode_path(path: &str) -> String {
 
 /// `manifest-sha256.txt` and `bag-info.txt` of `bag`, from every staged file (path, SHA-256,
 /// size), sorted by path.
-pub fn payload_files(bag: &Bag, files: &[(String, [u8; 32], u64)]) -> (String, String) {
+pub fn payload_files<'a>(
+    bag: &Bag,
+    files: impl IntoIterator<Item = (&'a str, &'a [u8; 32], u64)>,
+) -> (String, String) {
     let prefix = bag.prefix();
     let mut manifest = String::new();
     let (mut octets, mut count) = (0u64, 0u64);
@@ -94,7 +97,10 @@ pub fn payload_files(bag: &Bag, files: &[(String, [u8; 32], u64)]) -> (String, S
 }
 
 /// `tagmanifest-sha256.txt` of `bag`: every file of the bag outside `data/` but itself.
-pub fn tag_manifest(bag: &Bag, files: &[(String, [u8; 32], u64)]) -> String {
+pub fn tag_manifest<'a>(
+    bag: &Bag,
+    files: impl IntoIterator<Item = (&'a str, &'a [u8; 32], u64)>,
+) -> String {
     let prefix = bag.prefix();
     let mut out = String::new();
     for (path, sha, _) in files {
@@ -116,10 +122,14 @@ pub fn tag_manifest(bag: &Bag, files: &[(String, [u8; 32], u64)]) -> String {
 }
 
 /// `SHA256SUMS` over the staged files that `keep` accepts, in the `sha256sum` format.
-pub fn sha256sums(files: &[(String, [u8; 32], u64)], keep: impl Fn(&str) -> bool) -> String {
-    let mut out = String::with_capacity(files.len() * 110);
+pub fn sha256sums<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a [u8; 32], u64)>,
+    keep: impl Fn(&str) -> bool,
+) -> String {
+    let mut out = String::new();
     for (path, sha, _) in files {
         if keep(path) {
+            out.reserve(path.len() + 67);
             out.push_str(&super::manifest::hex(sha));
             out.push_str("  ");
             out.push_str(path);
@@ -162,16 +172,18 @@ pub fn parse_checksums(
 mod tests {
     use super::*;
 
-    fn files() -> Vec<(String, [u8; 32], u64)> {
-        vec![
-            ("backup/bag-info.txt".into(), [3; 32], 9),
-            ("backup/bagit.txt".into(), [1; 32], 55),
-            ("backup/data/a 100%.txt".into(), [2; 32], 10),
-            ("backup/data/x/y.zst".into(), [4; 32], 32),
-            ("backup/manifest-sha256.txt".into(), [5; 32], 1),
-            ("backup/tagmanifest-sha256.txt".into(), [6; 32], 1),
-            ("index.html".into(), [7; 32], 5),
-        ]
+    const FILES: [(&str, [u8; 32], u64); 7] = [
+        ("backup/bag-info.txt", [3; 32], 9),
+        ("backup/bagit.txt", [1; 32], 55),
+        ("backup/data/a 100%.txt", [2; 32], 10),
+        ("backup/data/x/y.zst", [4; 32], 32),
+        ("backup/manifest-sha256.txt", [5; 32], 1),
+        ("backup/tagmanifest-sha256.txt", [6; 32], 1),
+        ("index.html", [7; 32], 5),
+    ];
+
+    fn files() -> impl Iterator<Item = (&'static str, &'static [u8; 32], u64)> {
+        FILES.iter().map(|(p, sha, n)| (*p, sha, *n))
     }
 
     #[test]
@@ -180,7 +192,7 @@ mod tests {
             root: "backup".into(),
             info: vec![("Source-Organization".into(), "Lustre\ncommunity".into())],
         };
-        let (manifest, info) = payload_files(&bag, &files());
+        let (manifest, info) = payload_files(&bag, files());
         assert_eq!(
             manifest,
             format!(
@@ -193,14 +205,14 @@ mod tests {
             info,
             "Source-Organization: Lustre\n  community\nPayload-Oxum: 42.2\n"
         );
-        let tags = tag_manifest(&bag, &files());
+        let tags = tag_manifest(&bag, files());
         let names: Vec<_> = tags.lines().map(|l| &l[66..]).collect();
         assert_eq!(names, ["bag-info.txt", "bagit.txt", "manifest-sha256.txt"]);
     }
 
     #[test]
     fn checksum_files_read_back_as_written() {
-        let sums = sha256sums(&files(), |p| p != "index.html");
+        let sums = sha256sums(files(), |p| p != "index.html");
         let back = parse_checksums(&sums, false).unwrap();
         assert_eq!(back.len(), 6);
         assert_eq!(back[2], ("backup/data/a 100%.txt".to_string(), [2; 32]));
@@ -208,7 +220,7 @@ mod tests {
             root: "backup".into(),
             info: vec![],
         };
-        let (manifest, _) = payload_files(&bag, &files());
+        let (manifest, _) = payload_files(&bag, files());
         let back = parse_checksums(&manifest, true).unwrap();
         assert_eq!(back[0].0, "data/a 100%.txt");
         assert_eq!(parse_checksums("abc  x\n", false), Err(1));

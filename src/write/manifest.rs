@@ -11,8 +11,10 @@
 //! modification time are: one rewritten in place with other bytes of the same size within the
 //! same nanosecond goes unseen (`hindsight verify` reads every byte).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
+
+use rustc_hash::FxHasher;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -138,13 +140,15 @@ struct Packed {
     ino: u64,
     mtime_secs: i64,
     made_from: [u64; 2],
-    /// Nanoseconds (below 10^9), and [`HAS_MADE_FROM`].
+    /// Nanoseconds (below 10^9), [`HAS_MADE_FROM`] and [`STAGED`].
     mtime_nanos: u32,
     /// Index into the manifest's sources, or [`NO_SOURCE`].
     source: u32,
 }
 
 const HAS_MADE_FROM: u32 = 1 << 31;
+/// The new site's file was written to the staging folder (not kept where it is published).
+const STAGED: u32 = 1 << 30;
 const NO_SOURCE: u32 = u32::MAX;
 const NANOS: i128 = 1_000_000_000;
 
@@ -186,7 +190,7 @@ impl Packed {
                 size: self.size,
                 ino: self.ino,
                 mtime: self.mtime_secs as i128 * NANOS
-                    + (self.mtime_nanos & !HAS_MADE_FROM) as i128,
+                    + (self.mtime_nanos & !(HAS_MADE_FROM | STAGED)) as i128,
             },
             source: sources.get(self.source as usize).copied(),
             made_from: (self.mtime_nanos & HAS_MADE_FROM != 0)
@@ -267,6 +271,15 @@ impl Manifest {
         serde_json::from_str(self.lookups[i].1.of(&self.text)).ok()
     }
 
+    /// The files the build that made this manifest wrote to its staging folder, in path
+    /// order (none in a manifest read from a file).
+    pub fn staged(&self) -> impl Iterator<Item = &str> + '_ {
+        self.rows
+            .iter()
+            .filter(|r| r.entry.mtime_nanos & STAGED != 0)
+            .map(|r| r.path.of(&self.text))
+    }
+
     /// Every file with its entry, in path order.
     pub fn files(&self) -> impl Iterator<Item = (&str, Entry)> + '_ {
         self.rows
@@ -276,40 +289,33 @@ impl Manifest {
 
     /// Writes the manifest to `file` (atomically: a killed build leaves the old one or none).
     pub fn save(&self, file: &Path) -> Result<()> {
-        let mut out = String::with_capacity(self.rows.len() * 170);
-        out.push_str(HEADER);
-        out.push('\n');
-        out.push_str(&self.output.to_string_lossy());
-        out.push('\n');
-        let mut lookups = self.lookups.iter().peekable();
-        for (i, (path, e)) in self.files().enumerate() {
-            out.push_str(&hex(&e.sha256));
-            out.push('\t');
-            out.push_str(&e.stat.text());
-            out.push('\t');
-            match &e.source {
-                Some(s) => out.push_str(&s.text()),
-                None => out.push('-'),
-            }
-            out.push('\t');
-            match e.made_from {
-                Some(d) => out.push_str(&format!("{d:032x}")),
-                None => out.push('-'),
-            }
-            out.push('\t');
-            // A JSON list of strings holds no tab or line break.
-            match lookups.next_if(|l| l.0 as usize == i) {
-                Some(l) => out.push_str(l.1.of(&self.text)),
-                None => out.push('-'),
-            }
-            out.push('\t');
-            out.push_str(path);
-            out.push('\n');
-        }
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
-        super::replace_file(file, out.as_bytes())
+        // Written as it is made: a million files' lines are hundreds of megabytes.
+        super::replace_file_with(file, |out| {
+            writeln!(out, "{HEADER}")?;
+            writeln!(out, "{}", self.output.to_string_lossy())?;
+            let mut lookups = self.lookups.iter().peekable();
+            for (i, (path, e)) in self.files().enumerate() {
+                let source = e.source.map_or_else(|| "-".to_string(), |s| s.text());
+                let made_from = e
+                    .made_from
+                    .map_or_else(|| "-".to_string(), |d| format!("{d:032x}"));
+                // A JSON list of strings holds no tab or line break.
+                let asked = match lookups.next_if(|l| l.0 as usize == i) {
+                    Some(l) => l.1.of(&self.text),
+                    None => "-",
+                };
+                writeln!(
+                    out,
+                    "{}\t{}\t{source}\t{made_from}\t{asked}\t{path}",
+                    hex(&e.sha256),
+                    e.stat.text()
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// Forgets the manifest kept in `file` (before a build that may change the site).
@@ -332,14 +338,34 @@ pub struct Builder {
     /// Path and lookups' JSON, in the order they came.
     lookups: Vec<(Span, Span)>,
     /// Hashes of the paths added, to refuse one added twice as it happens.
-    seen: HashSet<u64, BuildHasherDefault<rustc_hash::FxHasher>>,
+    seen: HashSet<u64, BuildHasherDefault<FxHasher>>,
+    /// Staged files of at least `share_at` bytes by content: where another file with the same
+    /// bytes can be linked from.
+    by_content: HashMap<[u8; 32], Span, BuildHasherDefault<FxHasher>>,
+    share_at: u64,
     /// How many of the first rows are known to be in order.
     sorted: usize,
 }
 
 impl Builder {
-    /// Adds a file; `false` (nothing added) when `path` was added before.
-    pub fn add(&mut self, path: &str, entry: &Entry) -> bool {
+    /// A builder that remembers where staged files of at least `share_at` bytes are, by
+    /// content ([`Builder::staged_with`]).
+    pub fn sharing(share_at: u64) -> Builder {
+        Builder {
+            share_at,
+            ..Builder::default()
+        }
+    }
+
+    /// A staged file with the bytes of SHA-256 `sha256`, if one of at least the sharing size
+    /// was added.
+    pub fn staged_with(&self, sha256: &[u8; 32]) -> Option<&str> {
+        self.by_content.get(sha256).map(|p| p.of(&self.text))
+    }
+
+    /// Adds a file, `staged` when it was written to the staging folder; `false` (nothing
+    /// added) when `path` was added before.
+    pub fn add(&mut self, path: &str, entry: &Entry, staged: bool) -> bool {
         let hash = xxhash_rust::xxh3::xxh3_64(path.as_bytes());
         // A hash seen before is a path added before, or (rarely) another path with the same
         // hash: the rows tell which.
@@ -348,7 +374,14 @@ impl Builder {
         }
         // An entry that cannot be packed (a time out of every file system's range) is not
         // remembered: the next build compares that file's bytes.
-        self.add_row(path, entry);
+        if self.add_row(path, entry).is_some() && staged {
+            let row = self.rows.last_mut().expect("a row was added");
+            row.entry.mtime_nanos |= STAGED;
+            if entry.stat.size >= self.share_at {
+                let path = row.path;
+                self.by_content.entry(entry.sha256).or_insert(path);
+            }
+        }
         true
     }
 
@@ -384,18 +417,11 @@ impl Builder {
 
     /// Every file added so far, in path order: path, SHA-256 and size (what `SHA256SUMS` and
     /// a bag's manifests are written from).
-    pub fn files(&mut self) -> Vec<(String, [u8; 32], u64)> {
+    pub fn files(&mut self) -> impl Iterator<Item = (&str, &[u8; 32], u64)> + '_ {
         self.sort();
         self.rows
             .iter()
-            .map(|r| {
-                (
-                    r.path.of(&self.text).to_string(),
-                    r.entry.sha256,
-                    r.entry.size,
-                )
-            })
-            .collect()
+            .map(|r| (r.path.of(&self.text), &r.entry.sha256, r.entry.size))
     }
 
     /// The manifest of the site at `output`; the lookups of paths that are not files are
@@ -526,7 +552,7 @@ mod tests {
         ];
         let mut b = Builder::default();
         for (path, e) in &files {
-            assert!(b.add(path, e));
+            assert!(b.add(path, e, false));
         }
         b.add_lookups("page.html", &["i:LU-0".into()]);
         b.add_lookups("gone.html", &["i:LU-9".into()]);
@@ -558,14 +584,44 @@ mod tests {
     #[test]
     fn a_path_is_added_once_and_files_come_out_sorted_while_they_are_added() {
         let mut b = Builder::default();
-        assert!(b.add("b", &entry(2, 1, None, None)));
-        assert!(b.add("a", &entry(1, 1, None, None)));
-        assert!(!b.add("b", &entry(3, 1, None, None)), "one path twice");
-        let names = |b: &mut Builder| b.files().into_iter().map(|f| f.0).collect::<Vec<_>>();
+        assert!(b.add("b", &entry(2, 1, None, None), true));
+        assert!(b.add("a", &entry(1, 1, None, None), false));
+        assert!(
+            !b.add("b", &entry(3, 1, None, None), true),
+            "one path twice"
+        );
+        let names = |b: &mut Builder| b.files().map(|f| f.0.to_string()).collect::<Vec<_>>();
         assert_eq!(names(&mut b), ["a", "b"]);
-        assert!(b.add("0", &entry(4, 1, None, None)));
+        assert!(b.add("0", &entry(4, 1, None, None), true));
         assert_eq!(names(&mut b), ["0", "a", "b"]);
-        assert_eq!(b.files()[1].1, [1; 32]);
+        assert_eq!(b.files().nth(1).map(|f| *f.1), Some([1; 32]));
+        let m = b.finish(Path::new("/out")).unwrap();
+        assert_eq!(m.staged().collect::<Vec<_>>(), ["0", "b"]);
+        assert_eq!(
+            m.get("b").unwrap().stat.mtime,
+            1,
+            "the flag is not part of the time"
+        );
+    }
+
+    #[test]
+    fn staged_files_from_the_sharing_size_are_found_by_content() {
+        let mut b = Builder::sharing(3);
+        let small = Entry {
+            stat: Stat {
+                size: 2,
+                ino: 1,
+                mtime: 1,
+            },
+            ..entry(9, 1, None, None)
+        };
+        b.add("small", &small, true);
+        b.add("kept", &entry(1, 1, None, None), false);
+        b.add("first", &entry(2, 1, None, None), true);
+        b.add("second", &entry(2, 1, None, None), true);
+        assert_eq!(b.staged_with(&[9; 32]), None, "below the sharing size");
+        assert_eq!(b.staged_with(&[1; 32]), None, "not staged");
+        assert_eq!(b.staged_with(&[2; 32]), Some("first"));
     }
 
     #[test]

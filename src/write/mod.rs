@@ -22,7 +22,7 @@
 pub mod bag;
 pub mod manifest;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -90,10 +90,6 @@ pub struct Staging {
     /// Every file of the new site so far, and what its pages looked up (see
     /// [`PageSink::lookups`]).
     files: Mutex<manifest::Builder>,
-    /// The files written into the staging folder (the rest are kept where they are).
-    staged: Mutex<Vec<String>>,
-    /// Staged files by content, for sharing identical large files.
-    by_hash: Mutex<HashMap<[u8; 32], String>>,
     /// Whether a page made from the same inputs as its published copy may be kept without
     /// being rendered again (`false` for `--force`).
     reuse_pages: bool,
@@ -154,9 +150,7 @@ impl Staging {
             folders: Default::default(),
             previous,
             manifest_file: manifest_file.map(Path::to_path_buf),
-            files: Default::default(),
-            staged: Default::default(),
-            by_hash: Default::default(),
+            files: Mutex::new(manifest::Builder::sharing(SHARE_AT as u64)),
             reuse_pages: true,
         })
     }
@@ -175,7 +169,7 @@ impl Staging {
         for b in bags {
             self.finish_bag(b)?;
         }
-        let sums = bag::sha256sums(&self.snapshot(), |p| p != SUMS_FILE);
+        let sums = self.with_files(|files| bag::sha256sums(files, |p| p != SUMS_FILE));
         self.put(SUMS_FILE, sums.as_bytes())?;
         let mut report = WriteReport {
             written: self.written.load(Ordering::Relaxed),
@@ -190,8 +184,7 @@ impl Staging {
         if self.fresh {
             fs::rename(&self.staging, &self.output).map_err(|e| Error::io(&self.output, e))?;
         } else {
-            let mut staged = self.staged.into_inner().unwrap_or_else(|e| e.into_inner());
-            staged.sort_unstable();
+            let staged = site.staged().map(str::to_string).collect();
             let removed = files_under(&self.output)?
                 .into_iter()
                 .filter(|p| !site.contains(p))
@@ -221,19 +214,23 @@ impl Staging {
         remove_if_present(&self.staging)
     }
 
-    /// Every file staged so far: path → SHA-256 and size.
-    fn snapshot(&self) -> Vec<(String, [u8; 32], u64)> {
-        self.files.lock().unwrap_or_else(|e| e.into_inner()).files()
+    /// What `f` makes of every file staged so far (path, SHA-256, size; in path order).
+    fn with_files<T>(
+        &self,
+        f: impl for<'a> FnOnce(&mut dyn Iterator<Item = (&'a str, &'a [u8; 32], u64)>) -> T,
+    ) -> T {
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let mut sorted = files.files();
+        f(&mut sorted)
     }
 
     /// Writes a bag's `manifest-sha256.txt`, `bag-info.txt` (with its `Payload-Oxum`) and
     /// `tagmanifest-sha256.txt` from the hashes of what was staged under it.
     fn finish_bag(&self, b: &bag::Bag) -> Result<()> {
-        let files = self.snapshot();
-        let (manifest, info) = bag::payload_files(b, &files);
+        let (manifest, info) = self.with_files(|files| bag::payload_files(b, files));
         self.put(&b.path(bag::MANIFEST), manifest.as_bytes())?;
         self.put(&b.path(bag::INFO), info.as_bytes())?;
-        let tags = bag::tag_manifest(b, &self.snapshot());
+        let tags = self.with_files(|files| bag::tag_manifest(b, files));
         self.put(&b.path(bag::TAG_MANIFEST), tags.as_bytes())
     }
 
@@ -257,16 +254,17 @@ impl Staging {
 
     /// Records a file kept from the published site.
     fn kept(&self, path: &str, entry: Entry) -> Result<()> {
-        self.record(path, entry)?;
+        self.record(path, entry, false)?;
         self.unchanged.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(entry.stat.size, Ordering::Relaxed);
         Ok(())
     }
 
-    /// Adds `path` to the new site; a path produced twice is a bug of the build, refused.
-    fn record(&self, path: &str, entry: Entry) -> Result<()> {
+    /// Adds `path` to the new site (`staged`: written to the staging folder); a path produced
+    /// twice is a bug of the build, refused.
+    fn record(&self, path: &str, entry: Entry, staged: bool) -> Result<()> {
         let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        match files.add(path, &entry) {
+        match files.add(path, &entry, staged) {
             true => Ok(()),
             false => Err(produced_twice(path)),
         }
@@ -288,23 +286,13 @@ impl Staging {
             return None;
         }
         let other = self
-            .by_hash
+            .files
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(sha256)
-            .cloned()?;
+            .staged_with(sha256)?
+            .to_string();
         fs::hard_link(self.staging.join(other), target).ok()?;
         Stat::read(target)
-    }
-
-    fn remember_content(&self, path: &str, sha256: [u8; 32], size: usize) {
-        if size >= SHARE_AT {
-            self.by_hash
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(sha256)
-                .or_insert_with(|| path.to_string());
-        }
     }
 
     /// Stores a file: kept where it is published, shared with a staged twin, or written.
@@ -363,19 +351,13 @@ impl Staging {
         };
         self.written.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(size as u64, Ordering::Relaxed);
-        self.remember_content(path, sha256, size);
         let entry = Entry {
             sha256,
             stat,
             source,
             made_from,
         };
-        self.record(path, entry)?;
-        self.staged
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(path.to_string());
-        Ok(())
+        self.record(path, entry, true)
     }
 
     fn put_bytes(&self, path: &str, made_from: Option<u128>, bytes: &[u8]) -> Result<()> {
@@ -669,12 +651,24 @@ pub fn hash_file(path: &Path) -> Result<[u8; 32]> {
 
 /// Replaces one file (an export, not the site) atomically: written beside it, then renamed.
 pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace_file_with(path, |w| w.write_all(bytes))
+}
+
+/// [`replace_file`] with the bytes written by `write`, for files too large to hold whole.
+pub fn replace_file_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.hindsight-tmp"));
-    fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    let file = fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    write(&mut out)
+        .and_then(|()| out.into_inner().map_err(|e| e.into_error()).map(drop))
+        .map_err(|e| Error::io(&tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
