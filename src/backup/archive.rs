@@ -154,7 +154,7 @@ fn keep_attachments(
         let kept = format!("{root}/{ATTACHMENTS_ROOT}/{site_path}");
         match content {
             Content::Data(bytes) => {
-                sink.put(&kept, &bytes)?;
+                sink.put_shared(&kept, &bytes)?;
                 a.content = Some(AttachmentContent::File { path: site_path });
                 copy.attachments += 1;
             }

@@ -177,7 +177,7 @@ pub fn publish(
     {
         let path = site_path(&issue.project.key, &a.id, &a.name);
         match content {
-            Content::Data(bytes) => sink.put(&path, &bytes)?,
+            Content::Data(bytes) => sink.put_shared(&path, &bytes)?,
             Content::File(f) => sink.put_file(&path, &f.path)?,
             other => {
                 out.push(Outcome::Skipped(other.note().err().flatten()));

@@ -45,6 +45,13 @@ pub trait PageSink: Sync {
     /// site-relative `path`: the writer reads it, render never does.
     fn put_file(&self, path: &str, source: &std::path::Path) -> Result<()>;
 
+    /// [`put`](Self::put) for bytes that another file of the site may hold too (an
+    /// attachment's data, in the site and in the backup): the sink may store them once. Only
+    /// such files are compared by content, so the sink need not remember every page's.
+    fn put_shared(&self, path: &str, bytes: &[u8]) -> Result<()> {
+        self.put(path, bytes)
+    }
+
     /// Keeps the file the last build published at `path` if it was rendered from inputs with
     /// the digest `made_from` (see `memo`), and says whether it did: a page whose inputs did
     /// not change is not rendered again. A sink without a memory of the last build keeps
@@ -126,6 +133,11 @@ impl PageSink for Recording<'_> {
 
     fn put_file(&self, path: &str, source: &std::path::Path) -> Result<()> {
         self.inner.put_file(path, source)
+    }
+
+    fn put_shared(&self, path: &str, bytes: &[u8]) -> Result<()> {
+        self.record(path);
+        self.inner.put_shared(path, bytes)
     }
 
     fn keep(&self, path: &str, made_from: u128) -> Result<bool> {

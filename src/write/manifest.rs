@@ -328,6 +328,18 @@ impl Manifest {
     }
 }
 
+/// Where a file of the new site is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placed {
+    /// Left where it is published.
+    Kept,
+    /// Written to the staging folder.
+    Staged,
+    /// Written to the staging folder, and other files may be linked to it when they have the
+    /// same bytes ([`Builder::staged_with`]).
+    StagedShared,
+}
+
 /// The manifest of a site being built: files are added in any order as they are produced,
 /// and sorted once, when they are all in ([`Builder::finish`]).
 #[derive(Debug, Default)]
@@ -339,8 +351,8 @@ pub struct Builder {
     lookups: Vec<(Span, Span)>,
     /// Hashes of the paths added, to refuse one added twice as it happens.
     seen: HashSet<u64, BuildHasherDefault<FxHasher>>,
-    /// Staged files of at least `share_at` bytes by content: where another file with the same
-    /// bytes can be linked from.
+    /// Files added as [`Placed::StagedShared`] of at least `share_at` bytes, by content: where
+    /// another file with the same bytes can be linked from.
     by_content: HashMap<[u8; 32], Span, BuildHasherDefault<FxHasher>>,
     share_at: u64,
     /// How many of the first rows are known to be in order.
@@ -348,8 +360,8 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// A builder that remembers where staged files of at least `share_at` bytes are, by
-    /// content ([`Builder::staged_with`]).
+    /// A builder that remembers where shared staged files of at least `share_at` bytes are,
+    /// by content ([`Builder::staged_with`]).
     pub fn sharing(share_at: u64) -> Builder {
         Builder {
             share_at,
@@ -363,9 +375,9 @@ impl Builder {
         self.by_content.get(sha256).map(|p| p.of(&self.text))
     }
 
-    /// Adds a file, `staged` when it was written to the staging folder; `false` (nothing
-    /// added) when `path` was added before.
-    pub fn add(&mut self, path: &str, entry: &Entry, staged: bool) -> bool {
+    /// Adds a file, placed as `placed` says; `false` (nothing added) when `path` was added
+    /// before.
+    pub fn add(&mut self, path: &str, entry: &Entry, placed: Placed) -> bool {
         let hash = xxhash_rust::xxh3::xxh3_64(path.as_bytes());
         // A hash seen before is a path added before, or (rarely) another path with the same
         // hash: the rows tell which.
@@ -374,10 +386,10 @@ impl Builder {
         }
         // An entry that cannot be packed (a time out of every file system's range) is not
         // remembered: the next build compares that file's bytes.
-        if self.add_row(path, entry).is_some() && staged {
+        if self.add_row(path, entry).is_some() && placed != Placed::Kept {
             let row = self.rows.last_mut().expect("a row was added");
             row.entry.mtime_nanos |= STAGED;
-            if entry.stat.size >= self.share_at {
+            if placed == Placed::StagedShared && entry.stat.size >= self.share_at {
                 let path = row.path;
                 self.by_content.entry(entry.sha256).or_insert(path);
             }
@@ -552,7 +564,7 @@ mod tests {
         ];
         let mut b = Builder::default();
         for (path, e) in &files {
-            assert!(b.add(path, e, false));
+            assert!(b.add(path, e, Placed::Kept));
         }
         b.add_lookups("page.html", &["i:LU-0".into()]);
         b.add_lookups("gone.html", &["i:LU-9".into()]);
@@ -584,15 +596,15 @@ mod tests {
     #[test]
     fn a_path_is_added_once_and_files_come_out_sorted_while_they_are_added() {
         let mut b = Builder::default();
-        assert!(b.add("b", &entry(2, 1, None, None), true));
-        assert!(b.add("a", &entry(1, 1, None, None), false));
+        assert!(b.add("b", &entry(2, 1, None, None), Placed::Staged));
+        assert!(b.add("a", &entry(1, 1, None, None), Placed::Kept));
         assert!(
-            !b.add("b", &entry(3, 1, None, None), true),
+            !b.add("b", &entry(3, 1, None, None), Placed::Staged),
             "one path twice"
         );
         let names = |b: &mut Builder| b.files().map(|f| f.0.to_string()).collect::<Vec<_>>();
         assert_eq!(names(&mut b), ["a", "b"]);
-        assert!(b.add("0", &entry(4, 1, None, None), true));
+        assert!(b.add("0", &entry(4, 1, None, None), Placed::StagedShared));
         assert_eq!(names(&mut b), ["0", "a", "b"]);
         assert_eq!(b.files().nth(1).map(|f| *f.1), Some([1; 32]));
         let m = b.finish(Path::new("/out")).unwrap();
@@ -605,7 +617,7 @@ mod tests {
     }
 
     #[test]
-    fn staged_files_from_the_sharing_size_are_found_by_content() {
+    fn shared_staged_files_from_the_sharing_size_are_found_by_content() {
         let mut b = Builder::sharing(3);
         let small = Entry {
             stat: Stat {
@@ -615,12 +627,14 @@ mod tests {
             },
             ..entry(9, 1, None, None)
         };
-        b.add("small", &small, true);
-        b.add("kept", &entry(1, 1, None, None), false);
-        b.add("first", &entry(2, 1, None, None), true);
-        b.add("second", &entry(2, 1, None, None), true);
+        b.add("small", &small, Placed::StagedShared);
+        b.add("kept", &entry(1, 1, None, None), Placed::Kept);
+        b.add("page", &entry(3, 1, None, None), Placed::Staged);
+        b.add("first", &entry(2, 1, None, None), Placed::StagedShared);
+        b.add("second", &entry(2, 1, None, None), Placed::StagedShared);
         assert_eq!(b.staged_with(&[9; 32]), None, "below the sharing size");
         assert_eq!(b.staged_with(&[1; 32]), None, "not staged");
+        assert_eq!(b.staged_with(&[3; 32]), None, "not to be shared");
         assert_eq!(b.staged_with(&[2; 32]), Some("first"));
     }
 

@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::render::PageSink;
-use manifest::{Entry, Manifest, Stat};
+use manifest::{Entry, Manifest, Placed, Stat};
 
 /// The file at the site's root listing every other file's SHA-256, as `sha256sum -c` reads it.
 pub const SUMS_FILE: &str = "SHA256SUMS";
@@ -254,17 +254,17 @@ impl Staging {
 
     /// Records a file kept from the published site.
     fn kept(&self, path: &str, entry: Entry) -> Result<()> {
-        self.record(path, entry, false)?;
+        self.record(path, entry, Placed::Kept)?;
         self.unchanged.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(entry.stat.size, Ordering::Relaxed);
         Ok(())
     }
 
-    /// Adds `path` to the new site (`staged`: written to the staging folder); a path produced
-    /// twice is a bug of the build, refused.
-    fn record(&self, path: &str, entry: Entry, staged: bool) -> Result<()> {
+    /// Adds `path` to the new site, placed as `placed` says; a path produced twice is a bug of
+    /// the build, refused.
+    fn record(&self, path: &str, entry: Entry, placed: Placed) -> Result<()> {
         let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        match files.add(path, &entry, staged) {
+        match files.add(path, &entry, placed) {
             true => Ok(()),
             false => Err(produced_twice(path)),
         }
@@ -295,18 +295,22 @@ impl Staging {
         Stat::read(target)
     }
 
-    /// Stores a file: kept where it is published, shared with a staged twin, or written.
-    #[allow(clippy::too_many_arguments)]
+    /// Stores a file: kept where it is published, linked to a staged twin (when `file.shared`),
+    /// or written.
     fn store(
         &self,
         path: &str,
-        sha256: [u8; 32],
-        size: usize,
-        source: Option<Stat>,
-        made_from: Option<u128>,
+        file: Incoming,
         write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
         same_as_published: impl FnOnce(&Path) -> bool,
     ) -> Result<()> {
+        let Incoming {
+            sha256,
+            size,
+            source,
+            made_from,
+            shared,
+        } = file;
         check_relative(path).map_err(|e| Error::io(path, e))?;
         if let Some(prev) = self.published_as_recorded(path) {
             if prev.sha256 == sha256 {
@@ -335,7 +339,11 @@ impl Staging {
         }
         let target = self.staging.join(path);
         self.make_parent(&target)?;
-        let stat = match self.share_staged(&target, &sha256, size) {
+        let twin = match shared {
+            true => self.share_staged(&target, &sha256, size),
+            false => None,
+        };
+        let stat = match twin {
             Some(stat) => stat,
             None => {
                 // `create_new` also catches a renderer that produces one path twice.
@@ -357,17 +365,30 @@ impl Staging {
             source,
             made_from,
         };
-        self.record(path, entry, true)
+        let placed = match shared {
+            true => Placed::StagedShared,
+            false => Placed::Staged,
+        };
+        self.record(path, entry, placed)
     }
 
-    fn put_bytes(&self, path: &str, made_from: Option<u128>, bytes: &[u8]) -> Result<()> {
-        let sha256: [u8; 32] = Sha256::digest(bytes).into();
+    fn put_bytes(
+        &self,
+        path: &str,
+        made_from: Option<u128>,
+        shared: bool,
+        bytes: &[u8],
+    ) -> Result<()> {
+        let file = Incoming {
+            sha256: Sha256::digest(bytes).into(),
+            size: bytes.len(),
+            source: None,
+            made_from,
+            shared,
+        };
         self.store(
             path,
-            sha256,
-            bytes.len(),
-            None,
-            made_from,
+            file,
             |f| f.write_all(bytes),
             |published| same_bytes(published, bytes),
         )
@@ -376,11 +397,15 @@ impl Staging {
 
 impl PageSink for Staging {
     fn put(&self, path: &str, bytes: &[u8]) -> Result<()> {
-        self.put_bytes(path, None, bytes)
+        self.put_bytes(path, None, false, bytes)
+    }
+
+    fn put_shared(&self, path: &str, bytes: &[u8]) -> Result<()> {
+        self.put_bytes(path, None, true, bytes)
     }
 
     fn put_made_from(&self, path: &str, made_from: u128, bytes: &[u8]) -> Result<()> {
-        self.put_bytes(path, Some(made_from), bytes)
+        self.put_bytes(path, Some(made_from), false, bytes)
     }
 
     fn lookups(&self, path: &str) -> Option<Vec<String>> {
@@ -428,12 +453,16 @@ impl PageSink for Staging {
             }
         }
         let sha256 = hash_file(source)?;
+        let file = Incoming {
+            sha256,
+            size: source_stat.size as usize,
+            source: Some(source_stat),
+            made_from: None,
+            shared: true,
+        };
         self.store(
             path,
-            sha256,
-            source_stat.size as usize,
-            Some(source_stat),
-            None,
+            file,
             |f| {
                 let mut from = fs::File::open(source)?;
                 std::io::copy(&mut from, f).map(|_| ())
@@ -444,6 +473,21 @@ impl PageSink for Staging {
             },
         )
     }
+}
+
+/// What the writer knows of a file before storing it.
+struct Incoming {
+    /// SHA-256 of its bytes.
+    sha256: [u8; 32],
+    /// Its length.
+    size: usize,
+    /// The archive file it is a copy of, as it is now.
+    source: Option<Stat>,
+    /// For a page, the digest of what it was rendered from.
+    made_from: Option<u128>,
+    /// Another file of the site may have the same bytes ([`PageSink::put_shared`], copied
+    /// files): a staged twin is linked instead of writing it again.
+    shared: bool,
 }
 
 /// The error of a path the build produced twice (a bug of the build, refused).
@@ -811,19 +855,37 @@ mod tests {
         s.put_file("attachments/big.log", &source).unwrap();
         s.put_file("backup/data/attachments/big.log", &source)
             .unwrap();
+        // An attachment's data given as bytes is shared the same way; pages are not.
+        let data = vec![b'y'; 10_000];
+        s.put_shared("attachments/data.bin", &data).unwrap();
+        s.put_shared("backup/data/attachments/data.bin", &data)
+            .unwrap();
+        s.put("page.html", &data).unwrap();
+        s.put("other.html", &data).unwrap();
         s.commit(&[]).unwrap();
         let ino = |p: &str| fs::metadata(out.join(p)).unwrap().ino();
         assert_eq!(
             ino("attachments/big.log"),
             ino("backup/data/attachments/big.log")
         );
+        assert_eq!(
+            ino("attachments/data.bin"),
+            ino("backup/data/attachments/data.bin")
+        );
+        assert_ne!(ino("page.html"), ino("other.html"));
+        assert_ne!(ino("page.html"), ino("attachments/data.bin"));
 
         let s = Staging::begin(&out, Some(&manifest)).unwrap();
         s.put_file("attachments/big.log", &source).unwrap();
         s.put_file("backup/data/attachments/big.log", &source)
             .unwrap();
+        s.put_shared("attachments/data.bin", &data).unwrap();
+        s.put_shared("backup/data/attachments/data.bin", &data)
+            .unwrap();
+        s.put("page.html", &data).unwrap();
+        s.put("other.html", &data).unwrap();
         let report = s.commit(&[]).unwrap();
-        assert_eq!((report.written, report.unchanged), (0, 3));
+        assert_eq!((report.written, report.unchanged), (0, 7));
     }
 
     #[test]
