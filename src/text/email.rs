@@ -193,10 +193,14 @@ fn may_be_obfuscated(text: &str) -> bool {
     spaced_at && memchr::memchr2_iter(b'd', b'D', b).any(|i| word_at(i, b"dot") && spaced(i, i + 3))
 }
 
-/// Masks the addresses in `s`, leaving it untouched when there is none.
-pub fn mask_in_place(s: &mut String) {
-    if let Cow::Owned(m) = mask_emails(s) {
-        *s = m;
+/// Masks the addresses in `s`, leaving it untouched when there is none; true when it held one.
+pub fn mask_in_place(s: &mut String) -> bool {
+    match mask_emails(s) {
+        Cow::Owned(masked) => {
+            *s = masked;
+            true
+        }
+        Cow::Borrowed(_) => false,
     }
 }
 
@@ -244,13 +248,7 @@ pub fn mask_issue(issue: &mut Issue) {
 fn mask_value(v: &mut serde_json::Value) -> bool {
     use serde_json::Value;
     match v {
-        Value::String(s) => match mask_emails(s) {
-            Cow::Owned(masked) => {
-                *s = masked;
-                true
-            }
-            Cow::Borrowed(_) => false,
-        },
+        Value::String(s) => mask_in_place(s),
         Value::Array(items) => items.iter_mut().fold(false, |acc, i| mask_value(i) | acc),
         Value::Object(map) => {
             let mut changed = map

@@ -13,9 +13,9 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
+use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHasher;
-use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
@@ -98,7 +98,7 @@ pub struct Manifest {
     sources: Vec<Stat>,
     /// Row → what the page's texts looked up in the archive when it was rendered
     /// (`render::memo::Lookups`) as a JSON list, for pages that have texts; by row.
-    lookups: Vec<(u32, Span)>,
+    lookups: Vec<(usize, Span)>,
 }
 
 /// Where a string is in a manifest's text.
@@ -153,25 +153,24 @@ const NO_SOURCE: u32 = u32::MAX;
 const NANOS: i128 = 1_000_000_000;
 
 impl Packed {
-    /// `entry` packed, its source stat added to `sources`; `None` for a time no file has
-    /// (more than 2^63 seconds away).
-    fn pack(entry: &Entry, sources: &mut Vec<Stat>) -> Option<Packed> {
-        let source = match entry.source {
-            Some(s) => {
-                let i = u32::try_from(sources.len())
-                    .ok()
-                    .filter(|&i| i != NO_SOURCE)?;
+    /// `entry` packed, its source stat added to `sources`. What cannot be packed reads back
+    /// as another stat, so the file is compared by its bytes instead: a time no file system
+    /// gives (beyond 2^63 seconds), a source past the 4 billionth.
+    fn pack(entry: &Entry, sources: &mut Vec<Stat>) -> Packed {
+        let source = match (entry.source, u32::try_from(sources.len())) {
+            (Some(s), Ok(i)) if i != NO_SOURCE => {
                 sources.push(s);
                 i
             }
-            None => NO_SOURCE,
+            _ => NO_SOURCE,
         };
         let made = entry.made_from.unwrap_or(0);
-        Some(Packed {
+        let secs = entry.stat.mtime.div_euclid(NANOS);
+        Packed {
             sha256: entry.sha256,
             size: entry.stat.size,
             ino: entry.stat.ino,
-            mtime_secs: i64::try_from(entry.stat.mtime.div_euclid(NANOS)).ok()?,
+            mtime_secs: i64::try_from(secs).unwrap_or(if secs < 0 { i64::MIN } else { i64::MAX }),
             made_from: [(made >> 64) as u64, made as u64],
             mtime_nanos: entry.stat.mtime.rem_euclid(NANOS) as u32
                 | if entry.made_from.is_some() {
@@ -180,7 +179,7 @@ impl Packed {
                     0
                 },
             source,
-        })
+        }
     }
 
     fn unpack(&self, sources: &[Stat]) -> Entry {
@@ -229,7 +228,7 @@ impl Manifest {
         for line in lines {
             let line = line.ok()?;
             let (path, entry, asked) = parse_line(&line)?;
-            builder.add_row(path, &entry)?;
+            builder.add_row(path, &entry);
             if let Some(asked) = asked {
                 builder.add_lookups_json(path, asked);
             }
@@ -266,7 +265,7 @@ impl Manifest {
 
     /// What the texts of the page at `path` looked up in the archive when it was rendered.
     pub fn lookups(&self, path: &str) -> Option<Vec<String>> {
-        let row = u32::try_from(self.row(path)?).ok()?;
+        let row = self.row(path)?;
         let i = self.lookups.binary_search_by_key(&row, |l| l.0).ok()?;
         serde_json::from_str(self.lookups[i].1.of(&self.text)).ok()
     }
@@ -303,7 +302,7 @@ impl Manifest {
                     .made_from
                     .map_or_else(|| "-".to_string(), |d| format!("{d:032x}"));
                 // A JSON list of strings holds no tab or line break.
-                let asked = match lookups.next_if(|l| l.0 as usize == i) {
+                let asked = match lookups.next_if(|l| l.0 == i) {
                     Some(l) => l.1.of(&self.text),
                     None => "-",
                 };
@@ -384,24 +383,23 @@ impl Builder {
         if !self.seen.insert(hash) && self.rows.iter().any(|r| r.path.of(&self.text) == path) {
             return false;
         }
-        // An entry that cannot be packed (a time out of every file system's range) is not
-        // remembered: the next build compares that file's bytes.
-        if self.add_row(path, entry).is_some() && placed != Placed::Kept {
-            let row = self.rows.last_mut().expect("a row was added");
+        let share = placed == Placed::StagedShared && entry.stat.size >= self.share_at;
+        let row = self.add_row(path, entry);
+        if placed != Placed::Kept {
             row.entry.mtime_nanos |= STAGED;
-            if placed == Placed::StagedShared && entry.stat.size >= self.share_at {
-                let path = row.path;
-                self.by_content.entry(entry.sha256).or_insert(path);
-            }
+        }
+        if share {
+            let path = row.path;
+            self.by_content.entry(entry.sha256).or_insert(path);
         }
         true
     }
 
-    fn add_row(&mut self, path: &str, entry: &Entry) -> Option<()> {
-        let entry = Packed::pack(entry, &mut self.sources)?;
+    fn add_row(&mut self, path: &str, entry: &Entry) -> &mut Row {
+        let entry = Packed::pack(entry, &mut self.sources);
         let path = Span::push(&mut self.text, path);
         self.rows.push(Row { path, entry });
-        Some(())
+        self.rows.last_mut().expect("a row was pushed")
     }
 
     /// Remembers what the texts of the page at `path` looked up.
@@ -448,11 +446,11 @@ impl Builder {
         {
             return Err(w[0].path.of(text).to_string());
         }
-        let mut lookups: Vec<(u32, Span)> = Vec::with_capacity(self.lookups.len());
+        let mut lookups: Vec<(usize, Span)> = Vec::with_capacity(self.lookups.len());
         for (path, json) in &self.lookups {
             let path = path.of(text);
             if let Ok(row) = self.rows.binary_search_by(|r| r.path.of(text).cmp(path)) {
-                lookups.push((u32::try_from(row).map_err(|_| path.to_string())?, *json));
+                lookups.push((row, *json));
             }
         }
         // The last lookups remembered for a page are its own.
@@ -636,6 +634,18 @@ mod tests {
         assert_eq!(b.staged_with(&[1; 32]), None, "not staged");
         assert_eq!(b.staged_with(&[3; 32]), None, "not to be shared");
         assert_eq!(b.staged_with(&[2; 32]), Some("first"));
+    }
+
+    #[test]
+    fn a_time_beyond_the_packing_is_kept_as_another_so_the_file_is_compared() {
+        let far = entry(1, i128::MAX, None, None);
+        let mut b = Builder::default();
+        assert!(b.add("far", &far, Placed::Staged));
+        let m = b.finish(Path::new("/out")).unwrap();
+        assert_eq!(m.staged().collect::<Vec<_>>(), ["far"], "still staged");
+        let back = m.get("far").unwrap();
+        assert_eq!(back.sha256, far.sha256);
+        assert_ne!(back.stat, far.stat);
     }
 
     #[test]
