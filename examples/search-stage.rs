@@ -115,8 +115,13 @@ fn main() -> Result<()> {
     let scratch = tempfile::tempdir()?;
     let started = Instant::now();
     let found = hindsight::inputs::discover(&config)?;
-    let imported =
-        hindsight::import::import(&config, &found, &scratch.path().join("archive.redb"), false)?;
+    let imported = hindsight::import::import(
+        &config,
+        &found,
+        &scratch.path().join("archive.redb"),
+        false,
+        0,
+    )?;
     let history = if config.repositories.is_empty() {
         Default::default()
     } else {

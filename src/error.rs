@@ -122,7 +122,7 @@ pub enum Error {
 
 /// A problem with the input that did not stop the build (a skipped item, a repaired byte),
 /// named by file, line:column and issue, as errors are.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Warning {
     /// The file.
     pub path: PathBuf,

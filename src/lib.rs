@@ -81,7 +81,13 @@ pub struct BuildReport {
 /// Returns the number of issues written.
 pub fn export(config: &Config, file: &std::path::Path, strict: bool) -> Result<u64> {
     let found = inputs::discover(config)?;
-    let imported = import::import(config, &found, &config.cache.join("archive.redb"), strict)?;
+    let imported = import::import(
+        config,
+        &found,
+        &config.cache.join("archive.redb"),
+        strict,
+        fingerprint::program(),
+    )?;
     let linked = link::link(imported, Default::default(), config)?;
     let mut out = Vec::new();
     let mut count = 0;
@@ -153,7 +159,15 @@ pub fn build(
     let imported = timer.run(
         "import",
         None,
-        || import::import(config, &found, &store, options.strict),
+        || {
+            import::import(
+                config,
+                &found,
+                &store,
+                options.strict,
+                fingerprint::program(),
+            )
+        },
         |i| i.report.summary(),
     )?;
     let import_report = imported.report.clone();

@@ -26,6 +26,18 @@ const ORIGINS: TableDefinition<&str, &str> = TableDefinition::new("origins");
 const DROPPED: TableDefinition<&str, ()> = TableDefinition::new("dropped");
 /// Commit id → commit JSON.
 const COMMITS: TableDefinition<&str, &[u8]> = TableDefinition::new("commits");
+/// What import read from each export file (`crate::import::ledger`), so that the next build
+/// parses only the files whose bytes changed: file key → ledger JSON.
+const FILES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("import-files");
+/// The program and configuration the ledgers were made under (one row, [`STAMP_ROW`]).
+const STAMP: TableDefinition<&str, &[u8]> = TableDefinition::new("import-stamp");
+const STAMP_ROW: &str = "import";
+
+/// What [`Store::ledgers`] reads: the stamp, and (file key, ledger) pairs.
+pub type Ledgers = (Option<Vec<u8>>, Vec<(Vec<u8>, Vec<u8>)>);
+
+/// redb's page cache for the store.
+const CACHE_BYTES: usize = 64 << 20;
 
 /// The archive store of one build.
 pub struct Store {
@@ -70,7 +82,7 @@ impl Store {
             Err(e) => return Err(Error::io(path, e)),
         }
         let db = Database::builder()
-            .set_cache_size(64 << 20)
+            .set_cache_size(CACHE_BYTES)
             .create(path)
             .map_err(|e| store_error(path, e))?;
         let store = Store {
@@ -79,6 +91,8 @@ impl Store {
         };
         // Create the tables so readers never meet a missing one.
         let w = store.writer()?;
+        w.txn.open_table(FILES).map_err(|e| store_error(path, e))?;
+        w.txn.open_table(STAMP).map_err(|e| store_error(path, e))?;
         w.txn.open_table(ISSUES).map_err(|e| store_error(path, e))?;
         w.txn.open_table(IDS).map_err(|e| store_error(path, e))?;
         w.txn
@@ -92,6 +106,49 @@ impl Store {
             .map_err(|e| store_error(path, e))?;
         w.commit()?;
         Ok(store)
+    }
+
+    /// Opens the store an earlier build left at `path`, to be brought up to date in place
+    /// (see `crate::import::ledger`). Fails when there is none, or it is not a store of this
+    /// version: the caller then creates a new one.
+    pub fn open(path: &Path) -> Result<Store> {
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .open(path)
+            .map_err(|e| store_error(path, e))?;
+        let store = Store {
+            db,
+            path: path.to_path_buf(),
+        };
+        let txn = store.db.begin_read().map_err(|e| store.error(e))?;
+        for table in [ISSUES, COMMITS] {
+            txn.open_table(table).map_err(|e| store.error(e))?;
+        }
+        txn.open_table(IDS).map_err(|e| store.error(e))?;
+        txn.open_table(ORIGINS).map_err(|e| store.error(e))?;
+        txn.open_table(DROPPED).map_err(|e| store.error(e))?;
+        txn.open_table(FILES).map_err(|e| store.error(e))?;
+        txn.open_table(STAMP).map_err(|e| store.error(e))?;
+        drop(txn);
+        Ok(store)
+    }
+
+    /// What import recorded of its files: the stamp they were made under (none when the
+    /// last import did not finish) and every file's ledger, by file key.
+    pub fn ledgers(&self) -> Result<Ledgers> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let stamp = txn.open_table(STAMP).map_err(|e| self.error(e))?;
+        let stamp = stamp
+            .get(STAMP_ROW)
+            .map_err(|e| self.error(e))?
+            .map(|g| g.value().to_vec());
+        let files = txn.open_table(FILES).map_err(|e| self.error(e))?;
+        let mut out = Vec::new();
+        for entry in files.iter().map_err(|e| self.error(e))? {
+            let (k, v) = entry.map_err(|e| self.error(e))?;
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok((stamp, out))
     }
 
     /// Starts a write transaction; nothing is visible to readers until [`StoreWriter::commit`].
@@ -162,6 +219,17 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Where the stored copy of an issue was read (as given to [`StoreWriter::put_issue`]),
+    /// by its tracker and id; `None` when it is not stored.
+    pub fn origin(&self, source: &str, id: &str) -> Result<Option<String>> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(ORIGINS).map_err(|e| self.error(e))?;
+        let found = table
+            .get(format!("{source}\0{id}").as_str())
+            .map_err(|e| self.error(e))?;
+        Ok(found.map(|g| g.value().to_string()))
     }
 
     /// Whether an issue with this key was dropped at import (restricted or unpublished).
@@ -335,6 +403,89 @@ impl StoreWriter<'_> {
             .open_table(COMMITS)
             .map_err(|e| self.store.error(e))?;
         t.insert(id, json).map_err(|e| self.store.error(e))?;
+        Ok(())
+    }
+
+    /// Takes out an issue that its file no longer holds: its record, its place in the
+    /// de-duplication index and its origin.
+    /// Nothing when it is not stored (one issue held twice by the files taken out).
+    pub fn remove_issue(&mut self, source: &str, id: &str) -> Result<()> {
+        let err = |e: redb::TableError| self.store.error(e);
+        let id_key = format!("{source}\0{id}");
+        let mut ids = self.txn.open_table(IDS).map_err(err)?;
+        let stored = ids
+            .remove(id_key.as_str())
+            .map_err(|e| self.store.error(e))?
+            .map(|g| g.value().1.to_string());
+        drop(ids);
+        let Some(sort_key) = stored else {
+            return Ok(());
+        };
+        let mut issues = self.txn.open_table(ISSUES).map_err(err)?;
+        issues
+            .remove(sort_key.as_str())
+            .map_err(|e| self.store.error(e))?;
+        drop(issues);
+        let mut origins = self.txn.open_table(ORIGINS).map_err(err)?;
+        origins
+            .remove(id_key.as_str())
+            .map_err(|e| self.store.error(e))?;
+        Ok(())
+    }
+
+    /// Forgets that `key` was dropped at import (no file that still exists drops it).
+    pub fn remove_dropped(&mut self, key: &str) -> Result<()> {
+        let mut t = self
+            .txn
+            .open_table(DROPPED)
+            .map_err(|e| self.store.error(e))?;
+        t.remove(key).map_err(|e| self.store.error(e))?;
+        Ok(())
+    }
+
+    /// Removes every commit (the git stage stores them again on each build).
+    pub fn clear_commits(&mut self) -> Result<()> {
+        self.txn
+            .delete_table(COMMITS)
+            .map_err(|e| self.store.error(e))?;
+        self.txn
+            .open_table(COMMITS)
+            .map_err(|e| self.store.error(e))?;
+        Ok(())
+    }
+
+    /// Records what import read from one export file (`value`), under its file key.
+    pub fn put_ledger(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        let mut t = self
+            .txn
+            .open_table(FILES)
+            .map_err(|e| self.store.error(e))?;
+        t.insert(key, value).map_err(|e| self.store.error(e))?;
+        Ok(())
+    }
+
+    /// Forgets the ledger of a file that is no longer an input.
+    pub fn remove_ledger(&mut self, key: &[u8]) -> Result<()> {
+        let mut t = self
+            .txn
+            .open_table(FILES)
+            .map_err(|e| self.store.error(e))?;
+        t.remove(key).map_err(|e| self.store.error(e))?;
+        Ok(())
+    }
+
+    /// Sets (or, with `None`, clears) the stamp the ledgers were made under: cleared before
+    /// an import changes anything, set in the transaction that completes it.
+    pub fn put_stamp(&mut self, stamp: Option<&[u8]>) -> Result<()> {
+        let mut t = self
+            .txn
+            .open_table(STAMP)
+            .map_err(|e| self.store.error(e))?;
+        match stamp {
+            Some(v) => t.insert(STAMP_ROW, v).map(drop),
+            None => t.remove(STAMP_ROW).map(drop),
+        }
+        .map_err(|e| self.store.error(e))?;
         Ok(())
     }
 

@@ -11,6 +11,7 @@ pub mod bugzilla_xml;
 pub mod github_json;
 pub mod jira_json;
 pub mod jira_xml;
+pub mod ledger;
 pub mod ndjson;
 mod position;
 pub mod volatile;
@@ -56,7 +57,7 @@ pub(crate) mod test_records {
     }
 }
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -69,7 +70,8 @@ use crate::error::{Error, Result};
 use crate::inputs::Inputs;
 use crate::model::{Issue, Person};
 use crate::observe::{count, count_as};
-use crate::store::{Put, Store};
+use crate::store::{Put, Store, StoreWriter};
+use ledger::{FileLedger, Held, Stamp, Withheld};
 
 /// What an importer hands to admission, in file order.
 #[derive(Debug)]
@@ -108,6 +110,9 @@ impl Source {
 pub struct ImportReport {
     /// Export files read.
     pub files: usize,
+    /// Of those, the files parsed by this import; the issues of the others were kept from the
+    /// last import, whose ledger showed the same bytes ([`ledger`]).
+    pub files_parsed: usize,
     /// Issue records read, duplicates included.
     pub issues_read: usize,
     /// Distinct issues in the store.
@@ -139,8 +144,12 @@ pub struct ImportReport {
 impl ImportReport {
     /// One line for the build's progress: files, issues kept, duplicates merged, comments.
     pub fn summary(&self) -> String {
+        let unchanged = match self.files - self.files_parsed.min(self.files) {
+            0 => String::new(),
+            n => format!(" ({n} unchanged since the last import)"),
+        };
         format!(
-            "{}, {} ({} merged), {}",
+            "{}{unchanged}, {} ({} merged), {}",
             count(self.files as u64, "file"),
             count(self.issues_kept, "issue"),
             count_as(self.duplicates as u64, "duplicate copy", "duplicate copies"),
@@ -162,68 +171,53 @@ pub struct Imported {
     pub report: ImportReport,
 }
 
-/// Reads every tracker's files into a fresh store at `store_path`.
+/// Reads every tracker's files into the store at `store_path`: only the files whose bytes
+/// changed since the last import when its ledgers allow it ([`ledger`]), every file into a new
+/// store otherwise. Either way the store and the report are what reading every file gives.
 ///
-/// With `strict`, the first warning becomes an error.
+/// `program` identifies the running program ([`crate::fingerprint::program`]): ledgers made
+/// by another are not reused. With `strict`, the first warning becomes an error.
 pub fn import(
     config: &Config,
     inputs: &Inputs,
     store_path: &Path,
     strict: bool,
+    program: u128,
 ) -> Result<Imported> {
-    let mut jobs: Vec<(PathBuf, &TrackerConfig)> = Vec::new();
-    for (tracker, found) in config.trackers.iter().zip(&inputs.trackers) {
+    let mut jobs: Vec<Job> = Vec::new();
+    for (index, (tracker, found)) in config.trackers.iter().zip(&inputs.trackers).enumerate() {
         for file in &found.files {
-            jobs.push((file.clone(), tracker));
+            jobs.push(Job {
+                tracker: index,
+                path: file.clone(),
+                config: tracker,
+            });
         }
     }
-    let paths: Vec<PathBuf> = jobs.iter().map(|(p, _)| p.clone()).collect();
+    let hashes = jobs
+        .par_iter()
+        .map(|job| ledger::file_hash(&job.path))
+        .collect::<Result<Vec<_>>>()?;
+    let stamp = Stamp::of(config, program);
+    if let Some(imported) = update(config, &jobs, &hashes, &stamp, store_path, strict)? {
+        return Ok(imported);
+    }
     let store = Store::create(store_path)?;
-    let mut report = ImportReport {
-        files: jobs.len(),
-        ..Default::default()
-    };
-    let mut people = People::new();
-
-    let (tx, rx) = mpsc::sync_channel::<Arrival>(256);
-    let outcome: Result<()> = std::thread::scope(|scope| {
-        let parse = scope.spawn(move || {
-            jobs.par_iter()
-                .enumerate()
-                .try_for_each_with(tx, |tx, (file, (path, tracker))| {
-                    let format = match tracker.format {
-                        Some(f) => f,
-                        None => detect(path)?,
-                    };
-                    let source = source_of(tracker, format);
-                    let mut ordinal = 0u64;
-                    let mut emit = |record: Record| {
-                        if matches!(record, Record::Issue(_)) {
-                            ordinal += 1;
-                        }
-                        // The receiver only hangs up after an error of its own, reported there.
-                        let _ = tx.send(Arrival {
-                            file,
-                            ordinal,
-                            record,
-                        });
-                        Ok(())
-                    };
-                    (importer(format).read)(path, &source, &mut emit)
-                })
-        });
-        let written = admit_all(config, &store, rx, &paths, &mut report, &mut people, strict);
-        let parsed = parse
-            .join()
-            .unwrap_or_else(|_| Err(Error::Panicked { stage: "import" }));
-        // A parse error is the root cause when both failed.
-        parsed.and(written)
-    });
-    outcome?;
-    report.issues_kept = store.issue_count()?;
-    report.warnings.sort_by(|a, b| {
-        (&a.path, a.line, a.column, &a.message).cmp(&(&b.path, b.line, b.column, &b.message))
-    });
+    let every: Vec<usize> = (0..jobs.len()).collect();
+    let mut ledgers = vec![FileLedger::default(); jobs.len()];
+    let writer = read_files(
+        config,
+        &store,
+        store.writer()?,
+        Reading {
+            jobs: &jobs,
+            which: &every,
+            commit_every: Some(ISSUES_PER_TRANSACTION),
+            strict,
+        },
+        &mut ledgers,
+    )?;
+    let (report, people) = finish(&store, writer, &jobs, &hashes, ledgers, &every, stamp)?;
     Ok(Imported {
         store,
         people,
@@ -231,10 +225,325 @@ pub fn import(
     })
 }
 
-/// A record and where it was read: the file's index in the import's list, and for an issue
-/// its ordinal in the file (1-based), so that messages can name it.
+/// One export file to read: its tracker's place in the config, its path, its tracker.
+struct Job<'c> {
+    tracker: usize,
+    path: PathBuf,
+    config: &'c TrackerConfig,
+}
+
+/// Which files [`read_files`] reads, and how.
+struct Reading<'a, 'c> {
+    jobs: &'a [Job<'c>],
+    /// Indices into `jobs`.
+    which: &'a [usize],
+    /// Commit the store's transaction after this many issues (a fresh store only: an update
+    /// must commit at once or not at all).
+    commit_every: Option<usize>,
+    strict: bool,
+}
+
+/// The import of a store whose ledgers allow it: the issues of changed and removed files taken
+/// out, changed and new files read, in one transaction. A kept file that holds another copy
+/// of an issue whose stored copy came from a changed or removed file is read again too (the
+/// store holds only the copy that won, so the others must be offered again). `None` when the ledgers do not allow it (none, or
+/// made by another program or configuration), or when most of the archive is to be read (a
+/// fresh store is then as cheap, in smaller transactions).
+fn update(
+    config: &Config,
+    jobs: &[Job],
+    hashes: &[String],
+    stamp: &Stamp,
+    store_path: &Path,
+    strict: bool,
+) -> Result<Option<Imported>> {
+    if !store_path.is_file() {
+        return Ok(None);
+    }
+    let Ok(store) = Store::open(store_path) else {
+        return Ok(None);
+    };
+    let Ok((Some(last), files)) = store.ledgers() else {
+        return Ok(None);
+    };
+    if ledger::decode::<Stamp>(&last).as_ref() != Some(stamp) {
+        return Ok(None);
+    }
+    let mut previous = BTreeMap::new();
+    for (key, bytes) in files {
+        let Some(l) = ledger::decode::<FileLedger>(&bytes) else {
+            return Ok(None);
+        };
+        previous.insert(key, l);
+    }
+    let mut ledgers = vec![FileLedger::default(); jobs.len()];
+    let mut read = std::collections::BTreeSet::new();
+    let mut gone = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        match previous.remove(&ledger::key(job.tracker, &job.path)) {
+            Some(l) if l.hash == hashes[i] => ledgers[i] = l,
+            Some(l) => {
+                gone.push(l);
+                read.insert(i);
+            }
+            None => {
+                read.insert(i);
+            }
+        }
+    }
+    let removed: Vec<Vec<u8>> = previous.keys().cloned().collect();
+    let gone_paths: Vec<String> = read
+        .iter()
+        .map(|&i| jobs[i].path.display().to_string())
+        .chain(previous.values().filter_map(|l| l.path.clone()))
+        .collect();
+    gone.extend(previous.into_values());
+
+    // An issue whose stored copy came from a gone file is taken out; the kept files that hold
+    // other copies of it are read again, so that the newest remaining copy is stored (a
+    // stored copy from a kept file stays: it is still the newest of the kept copies).
+    let mut holders: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (i, l) in ledgers.iter().enumerate() {
+        for h in l.held.iter().filter(|h| h.kept) {
+            holders.entry((&h.source, &h.id)).or_default().push(i);
+        }
+    }
+    let mut taken_out = Vec::new();
+    let mut again = Vec::new();
+    for h in gone.iter().flat_map(|l| &l.held).filter(|h| h.kept) {
+        let Some(origin) = store.origin(&h.source, &h.id)? else {
+            continue;
+        };
+        if gone_paths.iter().any(|p| is_origin_in(&origin, p)) {
+            taken_out.push((h.source.clone(), h.id.clone()));
+            again.extend(
+                holders
+                    .remove(&(h.source.as_str(), h.id.as_str()))
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    drop(holders);
+    read.extend(again);
+    let size = |i: usize| std::fs::metadata(&jobs[i].path).map_or(0, |m| m.len());
+    let read_bytes: u64 = read.iter().map(|&i| size(i)).sum();
+    let all_bytes: u64 = (0..jobs.len()).map(size).sum();
+    if read_bytes * 2 > all_bytes {
+        return Ok(None);
+    }
+    if strict {
+        let kept = ledgers.iter().flat_map(|l| &l.warnings);
+        if let Some(w) = kept.min_by(|a, b| warning_order(a, b)) {
+            return Err(Error::Strict(w.clone()));
+        }
+    }
+
+    let mut writer = store.writer()?;
+    writer.put_stamp(None)?;
+    writer.clear_commits()?;
+    for key in &removed {
+        writer.remove_ledger(key)?;
+    }
+    let still_dropped: HashSet<&str> = ledgers
+        .iter()
+        .flat_map(|l| &l.held)
+        .filter(|h| !h.kept)
+        .map(|h| h.key.as_str())
+        .collect();
+    for (source, id) in &taken_out {
+        writer.remove_issue(source, id)?;
+    }
+    for held in gone.iter().flat_map(|l| &l.held).filter(|h| !h.kept) {
+        if !still_dropped.contains(held.key.as_str()) {
+            writer.remove_dropped(&held.key)?;
+        }
+    }
+    let read: Vec<usize> = read.into_iter().collect();
+    for &i in &read {
+        ledgers[i] = FileLedger::default();
+    }
+    let writer = read_files(
+        config,
+        &store,
+        writer,
+        Reading {
+            jobs,
+            which: &read,
+            commit_every: None,
+            strict,
+        },
+        &mut ledgers,
+    )?;
+    let (report, people) = finish(&store, writer, jobs, hashes, ledgers, &read, stamp.clone())?;
+    Ok(Some(Imported {
+        store,
+        people,
+        report,
+    }))
+}
+
+/// Duplicate copies merged: issues kept, less distinct issues. A fresh import's store counts
+/// the same (each copy after an issue's first replaces it or is ignored).
+fn duplicates(ledgers: &[FileLedger]) -> usize {
+    let kept: Vec<(&str, &str)> = ledgers
+        .iter()
+        .flat_map(|l| &l.held)
+        .filter(|h| h.kept)
+        .map(|h| (h.source.as_str(), h.id.as_str()))
+        .collect();
+    kept.len() - kept.iter().collect::<HashSet<_>>().len()
+}
+
+/// The order warnings are reported in: file, position, message.
+fn warning_order(a: &Warning, b: &Warning) -> std::cmp::Ordering {
+    (&a.path, a.line, a.column, &a.message).cmp(&(&b.path, b.line, b.column, &b.message))
+}
+
+/// Completes an import: the ledgers of the files read and the stamp written into the
+/// transaction that commits the last of their issues, then the report and the people made
+/// from every file's ledger.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    store: &Store,
+    mut writer: StoreWriter<'_>,
+    jobs: &[Job],
+    hashes: &[String],
+    mut ledgers: Vec<FileLedger>,
+    read: &[usize],
+    stamp: Stamp,
+) -> Result<(ImportReport, People)> {
+    let mut reusable = true;
+    for &i in read {
+        ledgers[i].hash.clone_from(&hashes[i]);
+        ledgers[i].path = Some(jobs[i].path.display().to_string());
+        match ledger::encode(&ledgers[i]) {
+            Some(bytes) => {
+                writer.put_ledger(&ledger::key(jobs[i].tracker, &jobs[i].path), &bytes)?
+            }
+            None => reusable = false,
+        }
+    }
+    match ledger::encode(&stamp).filter(|_| reusable) {
+        Some(bytes) => writer.put_stamp(Some(&bytes))?,
+        None => writer.put_stamp(None)?,
+    }
+    writer.commit()?;
+
+    let duplicates = duplicates(&ledgers);
+    let mut report = ImportReport {
+        files: jobs.len(),
+        files_parsed: read.len(),
+        duplicates,
+        issues_kept: store.issue_count()?,
+        ..Default::default()
+    };
+    let mut people = People::new();
+    for (job, l) in jobs.iter().zip(&ledgers) {
+        report.issues_read += l.held.len();
+        l.withheld.add_to(&mut report);
+        if l.withheld.any() {
+            report.private_files.insert(job.path.clone());
+        }
+        report.warnings.extend(l.warnings.iter().cloned());
+        for (login, display) in &l.people {
+            // Keep the smallest name seen for a login, so the choice is stable.
+            people
+                .entry(login.clone())
+                .and_modify(|d| {
+                    if display < d {
+                        d.clone_from(display)
+                    }
+                })
+                .or_insert_with(|| display.clone());
+        }
+    }
+    report.warnings.sort_by(warning_order);
+    // Without duplicates every kept issue is the one stored; with them, count what is.
+    report.comments = if duplicates == 0 {
+        ledgers
+            .iter()
+            .flat_map(|l| &l.held)
+            .filter(|h| h.kept)
+            .map(|h| h.comments)
+            .sum()
+    } else {
+        let mut comments = 0;
+        store.for_each_issue(|i| {
+            comments += i.comments.len();
+            Ok(())
+        })?;
+        comments
+    };
+    Ok((report, people))
+}
+
+/// Reads `reading`'s files on every core, each record admitted on this thread into `writer`
+/// and into its file's ledger; returns the writer with the last issues not yet committed.
+fn read_files<'s>(
+    config: &Config,
+    store: &'s Store,
+    writer: StoreWriter<'s>,
+    reading: Reading,
+    ledgers: &mut [FileLedger],
+) -> Result<StoreWriter<'s>> {
+    let Reading {
+        jobs,
+        which,
+        commit_every,
+        strict,
+    } = reading;
+    let (tx, rx) = mpsc::sync_channel::<Arrival>(256);
+    std::thread::scope(|scope| {
+        let parse = scope.spawn(move || {
+            which.par_iter().try_for_each_with(tx, |tx, &file| {
+                let job = &jobs[file];
+                let format = match job.config.format {
+                    Some(f) => f,
+                    None => detect(&job.path)?,
+                };
+                let source = source_of(job.config, format);
+                let mut ordinal = 0u64;
+                let mut emit = |record: Record| {
+                    if matches!(record, Record::Issue(_)) {
+                        ordinal += 1;
+                    }
+                    // A closed channel means admission stopped on an error, which it returns.
+                    let _ = tx.send(Arrival {
+                        file,
+                        ordinal,
+                        record,
+                    });
+                    Ok(())
+                };
+                (importer(format).read)(&job.path, &source, &mut emit)
+            })
+        });
+        let admitted = admit_all(
+            config,
+            store,
+            writer,
+            rx,
+            jobs,
+            commit_every,
+            ledgers,
+            strict,
+        );
+        let parsed = parse
+            .join()
+            .unwrap_or_else(|_| Err(Error::Panicked { stage: "import" }));
+        // A parse error is the root cause when both failed.
+        match (parsed, admitted) {
+            (Ok(()), admitted) => admitted,
+            (Err(e), _) => Err(e),
+        }
+    })
+}
+
+/// A record on its way from a file's reader to admission.
 struct Arrival {
+    /// Index of the file in the import's jobs.
     file: usize,
+    /// 1-based number of the issue within its file (for messages).
     ordinal: u64,
     record: Record,
 }
@@ -253,6 +562,7 @@ fn resolution_time(history: &[crate::model::HistoryEntry]) -> Option<crate::mode
         .and_then(|h| h.created)
 }
 
+/// The importer's view of a tracker.
 fn source_of(tracker: &TrackerConfig, format: Format) -> Source {
     Source {
         name: tracker.name_for(format),
@@ -261,6 +571,13 @@ fn source_of(tracker: &TrackerConfig, format: Format) -> Source {
         // Checked when the config was read.
         timezone: tracker.timezone.as_deref().and_then(|t| t.parse().ok()),
     }
+}
+
+/// Whether `origin` ([`describe_origin`]) names an issue read from the file shown as `path`.
+fn is_origin_in(origin: &str, path: &str) -> bool {
+    origin
+        .strip_prefix(path)
+        .is_some_and(|rest| rest.starts_with(" (issue "))
 }
 
 /// How messages name an issue read at the `ordinal`th place of `path`.
@@ -273,20 +590,22 @@ fn describe_origin(path: &Path, ordinal: u64, issue: &Issue) -> String {
     )
 }
 
-/// Issues written to the store per transaction.
+/// Issues written per store transaction: bounds the memory a transaction holds.
 const ISSUES_PER_TRANSACTION: usize = 20_000;
 
-/// Receives records until every parser is done, admitting issues into the store.
-fn admit_all(
+/// The admission loop: every record is admitted (restricted parts dropped, addresses masked),
+/// kept issues are written, and each file's ledger records what it held.
+#[allow(clippy::too_many_arguments)]
+fn admit_all<'s>(
     config: &Config,
-    store: &Store,
+    store: &'s Store,
+    mut writer: StoreWriter<'s>,
     rx: mpsc::Receiver<Arrival>,
-    paths: &[PathBuf],
-    report: &mut ImportReport,
-    people: &mut People,
+    jobs: &[Job],
+    commit_every: Option<usize>,
+    ledgers: &mut [FileLedger],
     strict: bool,
-) -> Result<()> {
-    let mut writer = store.writer()?;
+) -> Result<StoreWriter<'s>> {
     let mut since_commit = 0;
     for Arrival {
         file,
@@ -294,54 +613,46 @@ fn admit_all(
         record,
     } in rx
     {
+        let ledger = &mut ledgers[file];
         match record {
             Record::Person(mut p) => {
                 if !config.show_emails {
                     crate::text::email::mask_person(&mut p);
                 }
                 if !p.login.is_empty() && !p.display.is_empty() {
-                    // Keep the smallest name seen for a login, so the choice is stable.
-                    people
-                        .entry(p.login)
-                        .and_modify(|d| {
-                            if p.display < *d {
-                                d.clone_from(&p.display)
-                            }
-                        })
-                        .or_insert(p.display);
+                    ledger.people.push((p.login, p.display));
                 }
             }
             Record::Warning(w) => {
                 if strict {
-                    return Err(Error::Strict(w.clone()));
+                    return Err(Error::Strict(w));
                 }
-                report.warnings.push(w);
+                ledger.warnings.push(w);
             }
             Record::Issue(mut issue) => {
-                report.issues_read += 1;
-                let withheld_before = withheld(report);
-                let admitted = admit(config, &mut issue, report);
-                if withheld(report) != withheld_before {
-                    report.private_files.insert(paths[file].clone());
-                }
-                if !admitted {
+                let kept = admit(config, &mut issue, &mut ledger.withheld);
+                ledger.held.push(Held {
+                    source: issue.source.clone(),
+                    id: issue.id.clone(),
+                    key: issue.key.clone(),
+                    kept,
+                    comments: issue.comments.len(),
+                });
+                if !kept {
                     writer.put_dropped(&issue.key)?;
                     continue;
                 }
                 since_commit += 1;
-                if since_commit == ISSUES_PER_TRANSACTION {
-                    // The store is rebuilt by every build, so committing part of an import is
-                    // safe, and it bounds what a transaction holds.
+                if commit_every == Some(since_commit) {
                     writer.commit()?;
                     writer = store.writer()?;
                     since_commit = 0;
                 }
-                let origin = describe_origin(&paths[file], ordinal, &issue);
+                let origin = describe_origin(&jobs[file].path, ordinal, &issue);
                 match writer.put_issue(&issue, &origin)? {
-                    Put::Inserted => {}
-                    Put::Replaced | Put::KeptExisting => report.duplicates += 1,
+                    // Counted from the ledgers, over every file.
+                    Put::Inserted | Put::Replaced | Put::KeptExisting => {}
                     Put::KeyConflict(other) => {
-                        report.key_conflicts += 1;
                         // Files are read in parallel: name the two in a stable order.
                         let mut both = [other.origin, origin];
                         both.sort();
@@ -356,35 +667,20 @@ fn admit_all(
             }
         }
     }
-    writer.commit()?;
-    // Comments are counted from the store so duplicates are not counted twice.
-    let mut comments = 0;
-    store.for_each_issue(|i| {
-        comments += i.comments.len();
-        Ok(())
-    })?;
-    report.comments = comments;
-    Ok(())
+    Ok(writer)
 }
 
-/// How many items the report says were withheld so far (restricted or unpublished).
-fn withheld(report: &ImportReport) -> usize {
-    report.restricted_issues
-        + report.restricted_comments
-        + report.restricted_attachments
-        + report.restricted_worklogs
-        + report.unpublished.values().sum::<usize>()
-}
-
-/// Decides whether an issue may be published and strips what may not. Returns false when the
-/// whole issue must be dropped.
-fn admit(config: &Config, issue: &mut Issue, report: &mut ImportReport) -> bool {
+/// Admission of one issue: `false` drops it whole (restricted, or of a project the config
+/// does not publish); otherwise its restricted comments, attachments and worklogs and its
+/// volatile fields are removed, and addresses masked unless the config shows them. What was
+/// withheld is counted into `withheld`.
+fn admit(config: &Config, issue: &mut Issue, withheld: &mut Withheld) -> bool {
     if !issue.visibility.is_public() {
-        report.restricted_issues += 1;
+        withheld.issues += 1;
         return false;
     }
     if !config.publishes_project(&issue.project.key) {
-        *report
+        *withheld
             .unpublished
             .entry(issue.project.key.clone())
             .or_default() += 1;
@@ -392,13 +688,13 @@ fn admit(config: &Config, issue: &mut Issue, report: &mut ImportReport) -> bool 
     }
     let before = issue.comments.len();
     issue.comments.retain(|c| c.visibility.is_public());
-    report.restricted_comments += before - issue.comments.len();
+    withheld.comments += before - issue.comments.len();
     let before = issue.attachments.len();
     issue.attachments.retain(|a| a.visibility.is_public());
-    report.restricted_attachments += before - issue.attachments.len();
+    withheld.attachments += before - issue.attachments.len();
     let before = issue.worklogs.len();
     issue.worklogs.retain(|w| w.visibility.is_public());
-    report.restricted_worklogs += before - issue.worklogs.len();
+    withheld.worklogs += before - issue.worklogs.len();
     volatile::drop_volatile_fields(issue);
     if !config.show_emails {
         crate::text::email::mask_issue(issue);

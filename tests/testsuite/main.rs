@@ -22,6 +22,7 @@ mod gen_archive;
 mod git_history;
 mod github;
 mod hostile;
+mod import_reuse;
 mod incremental;
 mod jira_json;
 mod layers;
