@@ -98,6 +98,30 @@ pub fn inputs(config: &Config, found: &Inputs, output: &Path, strict: bool) -> R
     Ok(format!("{:032x}", h.digest128()))
 }
 
+/// The fingerprint of what the search index is made from: the program, the config, the export
+/// files' bytes (`exports`: [`crate::import::ImportReport::inputs`]) and the repositories'
+/// refs. The issues and commits the index holds, as the site publishes them, are a function of
+/// these (the theme, pages and attachments' bytes are not in it), so an index made from the
+/// same fingerprint is the one a new build would make.
+pub fn search(config: &Config, exports: &str) -> Result<u128> {
+    let mut h = Xxh3::new();
+    let field = |h: &mut Xxh3, bytes: &[u8]| {
+        h.write_u64(bytes.len() as u64);
+        h.write(bytes);
+    };
+    h.write_u128(program());
+    field(&mut h, format!("{config:?}").as_bytes());
+    field(&mut h, exports.as_bytes());
+    for repo in &config.repositories {
+        field(&mut h, repo.path.as_os_str().as_encoded_bytes());
+        for (name, target) in crate::source::ref_targets(&repo.path)? {
+            field(&mut h, name.as_bytes());
+            field(&mut h, target.as_bytes());
+        }
+    }
+    Ok(h.digest128())
+}
+
 /// An identity of the running program: its version and its executable's path, size,
 /// modification time and inode (a rebuilt binary may render differently, so pages made by
 /// another one are not kept).

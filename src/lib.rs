@@ -388,6 +388,74 @@ pub fn search_stage(
     })
 }
 
+/// The build cache's record of the search index the last build made: the fingerprint of its
+/// inputs ([`fingerprint::search`]) and its report.
+pub const SEARCH_RECORD: &str = "search-index.json";
+
+/// What [`SEARCH_RECORD`] holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SearchRecord {
+    made_from: String,
+    report: search::SearchReport,
+}
+
+/// The search stage, or the published index kept whole: when the documents' inputs are those
+/// the published index was made from ([`fingerprint::search`]), every file of it is still as
+/// published, and the cache recorded its report, it is what the stage would write again.
+/// `--force` makes it anew.
+fn search_or_keep(
+    config: &Config,
+    import: &ImportReport,
+    linked: &link::Linked,
+    staging: &Staging,
+    observer: &dyn Observer,
+) -> Result<search::SearchReport> {
+    let made_from = fingerprint::search(config, &import.inputs)?;
+    let record_file = config.cache.join(SEARCH_RECORD);
+    let record: Option<SearchRecord> = std::fs::read(&record_file)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    if let Some(record) = record.filter(|r| r.made_from == format!("{made_from:032x}")) {
+        if render::PageSink::keep_all(staging, "search/", made_from)?.is_some() {
+            return Ok(search::SearchReport {
+                kept: true,
+                ..record.report
+            });
+        }
+    }
+    let sink = MadeFrom {
+        sink: staging,
+        made_from,
+    };
+    let report = search_stage(config, linked, &sink, observer, &search_memory(config))?;
+    let record = SearchRecord {
+        made_from: format!("{made_from:032x}"),
+        report: report.clone(),
+    };
+    let bytes = serde_json::to_vec(&record).map_err(|e| Error::Json {
+        what: record_file.display().to_string(),
+        source: e,
+    })?;
+    write::replace_file(&record_file, &bytes)?;
+    Ok(report)
+}
+
+/// A sink that records every file put through it as made from the digest `made_from`.
+struct MadeFrom<'a> {
+    sink: &'a dyn render::PageSink,
+    made_from: u128,
+}
+
+impl render::PageSink for MadeFrom<'_> {
+    fn put(&self, path: &str, bytes: &[u8]) -> Result<()> {
+        self.sink.put_made_from(path, self.made_from, bytes)
+    }
+
+    fn put_file(&self, path: &str, source: &std::path::Path) -> Result<()> {
+        self.sink.put_file(path, source)
+    }
+}
+
 /// Renders the pages, the search index and the backup into the staging folder.
 fn stage_site(
     config: &Config,
@@ -409,7 +477,7 @@ fn stage_site(
     let search_report = timer.run(
         "search",
         Some(linked.issues.len() as u64),
-        || search_stage(config, linked, staging, observer, &search_memory(config)),
+        || search_or_keep(config, import, linked, staging, observer),
         search::SearchReport::summary,
     )?;
     let backup_report = timer.run(

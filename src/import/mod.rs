@@ -72,6 +72,7 @@ use crate::model::{Issue, Person};
 use crate::observe::{count, count_as};
 use crate::store::{Put, Store, StoreWriter};
 use ledger::{FileLedger, Held, Stamp, Withheld};
+use xxhash_rust::xxh3::Xxh3;
 
 /// What an importer hands to admission, in file order.
 #[derive(Debug)]
@@ -139,6 +140,9 @@ pub struct ImportReport {
     pub private_files: std::collections::BTreeSet<PathBuf>,
     /// Problems that did not stop the build.
     pub warnings: Vec<Warning>,
+    /// A hash of every export file's bytes with its tracker and path (in hex): what the
+    /// issues were read from, so that a later stage can tell they are what they were.
+    pub inputs: String,
 }
 
 impl ImportReport {
@@ -244,11 +248,11 @@ struct Reading<'a, 'c> {
 }
 
 /// The import of a store whose ledgers allow it: the issues of changed and removed files taken
-/// out, changed and new files read, in one transaction. A kept file that holds another copy
-/// of an issue whose stored copy came from a changed or removed file is read again too (the
-/// store holds only the copy that won, so the others must be offered again). `None` when the ledgers do not allow it (none, or
-/// made by another program or configuration), or when most of the archive is to be read (a
-/// fresh store is then as cheap, in smaller transactions).
+/// out, changed and new files read, in one transaction. A kept file that holds another copy of
+/// an issue whose stored copy came from a changed or removed file is read again too (the store
+/// holds only the copy that won, so the others must be offered again). `None` when the ledgers
+/// do not allow it (none, or made by another program or configuration), or when half the
+/// archive's bytes are to be read (a fresh store is then as cheap, in smaller transactions).
 fn update(
     config: &Config,
     jobs: &[Job],
@@ -430,7 +434,15 @@ fn finish(
     writer.commit()?;
 
     let duplicates = duplicates(&ledgers);
+    let mut inputs = Xxh3::new();
+    for (job, hash) in jobs.iter().zip(hashes) {
+        let key = ledger::key(job.tracker, &job.path);
+        inputs.update(&(key.len() as u64).to_le_bytes());
+        inputs.update(&key);
+        inputs.update(hash.as_bytes());
+    }
     let mut report = ImportReport {
+        inputs: format!("{:032x}", inputs.digest128()),
         files: jobs.len(),
         files_parsed: read.len(),
         duplicates,

@@ -60,6 +60,14 @@ pub trait PageSink: Sync {
         Ok(false)
     }
 
+    /// Keeps every file the last build published under the folder `prefix` (`search/`) if
+    /// each was made from inputs with the digest `made_from` and is still as published, and
+    /// says how many it kept; keeps nothing (`None`) otherwise, or when there were none. For a
+    /// part of the site that is made whole from one set of inputs (the search index).
+    fn keep_all(&self, _prefix: &str, _made_from: u128) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
     /// [`put`](Self::put) for a page rendered from inputs with the digest `made_from`, which
     /// the sink may remember for the next build's [`keep`](Self::keep).
     fn put_made_from(&self, path: &str, _made_from: u128, bytes: &[u8]) -> Result<()> {

@@ -74,7 +74,7 @@ pub struct SearchDoc {
 }
 
 /// What [`build`] produced.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SearchReport {
     /// Documents indexed.
     pub docs: u64,
@@ -91,6 +91,10 @@ pub struct SearchReport {
     /// Times the term map outgrew its memory budget and was written to disk while the index
     /// was built (merged back when it was exported).
     pub spilled_runs: u64,
+    /// Whether the published index was kept as it was, its documents' inputs unchanged (the
+    /// counts are then those of the build that made it).
+    #[serde(default)]
+    pub kept: bool,
 }
 
 impl SearchReport {
@@ -100,8 +104,12 @@ impl SearchReport {
             0 => String::new(),
             n => format!("; built in {} on disk", count(n, "run")),
         };
+        let kept = match self.kept {
+            true => "; kept as published (the documents' inputs are unchanged)",
+            false => "",
+        };
         format!(
-            "{}, {}, {}, {:.1} MB (loaded before a query: {} bytes){spilled}",
+            "{}, {}, {}, {:.1} MB (loaded before a query: {} bytes){spilled}{kept}",
             count(self.docs, "document"),
             count(self.terms, "term"),
             count(self.files, "file"),

@@ -258,6 +258,17 @@ impl Manifest {
             .map(|i| self.rows[i].entry.unpack(&self.sources))
     }
 
+    /// Every file whose path starts with `prefix`, with its entry, in path order.
+    pub fn under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, Entry)> + 'a {
+        let start = self
+            .rows
+            .partition_point(|r| r.path.of(&self.text) < prefix);
+        self.rows[start..]
+            .iter()
+            .map(|r| (r.path.of(&self.text), r.entry.unpack(&self.sources)))
+            .take_while(move |(path, _)| path.starts_with(prefix))
+    }
+
     /// Whether the site has a file at `path`.
     pub fn contains(&self, path: &str) -> bool {
         self.row(path).is_some()

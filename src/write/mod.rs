@@ -422,6 +422,31 @@ impl PageSink for Staging {
             .add_lookups(path, &lookups);
     }
 
+    /// Kept when every published file under `prefix` was made from the same inputs and is
+    /// still as published (its stat); checked for all before any is kept.
+    fn keep_all(&self, prefix: &str, made_from: u128) -> Result<Option<u64>> {
+        if !self.reuse_pages || self.fresh {
+            return Ok(None);
+        }
+        check_relative(prefix.trim_end_matches('/')).map_err(|e| Error::io(prefix, e))?;
+        let mut kept = Vec::new();
+        for (path, entry) in self.previous.under(prefix) {
+            if entry.made_from != Some(made_from)
+                || Stat::read(&self.output.join(path)) != Some(entry.stat)
+            {
+                return Ok(None);
+            }
+            kept.push((path, entry));
+        }
+        if kept.is_empty() {
+            return Ok(None);
+        }
+        for (path, entry) in &kept {
+            self.kept(path, *entry)?;
+        }
+        Ok(Some(kept.len() as u64))
+    }
+
     /// Kept when the manifest says the published file was made from the same inputs and the
     /// file is still as it was published (its stat); nothing is rendered, hashed or read.
     fn keep(&self, path: &str, made_from: u128) -> Result<bool> {

@@ -217,3 +217,69 @@ fn a_kept_page_follows_what_its_text_links_to() {
         read_tree(&site.join("public"))
     );
 }
+
+#[test]
+fn the_search_index_is_kept_whole_while_its_documents_inputs_are_unchanged() {
+    let (_dir, site) = example();
+    let first = build_unforced(&site);
+    assert!(!first.search.kept, "nothing to keep on a first build");
+    let search_files = |s: &BTreeMap<String, (u64, i128, Vec<u8>)>| {
+        s.iter()
+            .filter(|(p, _)| p.starts_with("search/"))
+            .map(|(p, v)| (p.clone(), v.clone()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let before = search_files(&snapshot(&site.join("public")));
+    assert!(before.len() > 10);
+    let touch = |site: &Path| {
+        for file in [
+            "exports/jira/LU-page-0.xml",
+            "exports/bugzilla/lustre-bugs.xml",
+        ] {
+            let bytes = std::fs::read(site.join(file)).unwrap();
+            std::fs::write(site.join(file), bytes).unwrap();
+        }
+    };
+
+    // Every export rewritten with the same bytes: the build runs, and keeps the index as it
+    // was published, with the report of the build that made it.
+    touch(&site);
+    let touched = build_unforced(&site);
+    assert!(!touched.up_to_date);
+    assert!(touched.search.kept, "{:?}", touched.search);
+    assert_eq!(
+        hindsight::search::SearchReport {
+            kept: false,
+            ..touched.search.clone()
+        },
+        first.search
+    );
+    assert_eq!(search_files(&snapshot(&site.join("public"))), before);
+
+    // A search file damaged by hand: the index is made again, and the file restored.
+    let root = site.join("public/search/root.js");
+    std::fs::write(&root, "damaged").unwrap();
+    touch(&site);
+    let mended = build_unforced(&site);
+    assert!(!mended.search.kept);
+    let after = search_files(&snapshot(&site.join("public")));
+    assert_eq!(after["search/root.js"].2, before["search/root.js"].2);
+
+    // `--force` makes the index anew, and finds the same bytes.
+    let forced = build(&site).unwrap();
+    assert!(!forced.search.kept);
+    assert_eq!(forced.write.written, 0);
+
+    // Another summary: the index is made again, and differs.
+    let page = site.join("exports/jira/LU-page-0.xml");
+    let text = std::fs::read_to_string(&page).unwrap();
+    let old = "ldlm: lock cancel storm from LRU after upgrade to 2.5, clients evicted";
+    std::fs::write(&page, text.replace(old, "ldlm: cancel storm, quokka")).unwrap();
+    let changed = build_unforced(&site);
+    assert!(!changed.search.kept);
+    let answer = hindsight::search::query(&site.join("public"), "quokka", 5).unwrap();
+    assert_eq!(
+        answer.results.first().map(|r| r.key.as_str()),
+        Some("LU-4423")
+    );
+}
