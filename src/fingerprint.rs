@@ -66,10 +66,6 @@ pub fn forget(cache: &Path) -> Result<()> {
 /// The fingerprint of everything a build of `config` into `output` reads.
 pub fn inputs(config: &Config, found: &Inputs, output: &Path, strict: bool) -> Result<String> {
     let mut h = Xxh3::new();
-    let field = |h: &mut Xxh3, bytes: &[u8]| {
-        h.write_u64(bytes.len() as u64);
-        h.write(bytes);
-    };
     field(&mut h, env!("CARGO_PKG_VERSION").as_bytes());
     // The program itself: a rebuilt binary may render differently.
     if let Ok(exe) = std::env::current_exe() {
@@ -105,10 +101,6 @@ pub fn inputs(config: &Config, found: &Inputs, output: &Path, strict: bool) -> R
 /// same fingerprint is the one a new build would make.
 pub fn search(config: &Config, exports: &str) -> Result<u128> {
     let mut h = Xxh3::new();
-    let field = |h: &mut Xxh3, bytes: &[u8]| {
-        h.write_u64(bytes.len() as u64);
-        h.write(bytes);
-    };
     h.write_u128(program());
     field(&mut h, format!("{config:?}").as_bytes());
     field(&mut h, exports.as_bytes());
@@ -151,6 +143,12 @@ pub fn output(output: &Path) -> Result<Option<String>> {
     let mut h = Xxh3::new();
     tree_into(&mut h, output)?;
     Ok(Some(format!("{:032x}", h.digest128())))
+}
+
+/// Adds `bytes` with their length, so that consecutive fields cannot run into each other.
+fn field(h: &mut Xxh3, bytes: &[u8]) {
+    h.write_u64(bytes.len() as u64);
+    h.write(bytes);
 }
 
 /// Adds a file's path, size and modification time (or its absence).
