@@ -50,6 +50,8 @@ run() {
   written=$(grep -E '^ *write ' "$dir/err.txt" | grep -oE '[0-9]+ files? changed, [0-9]+ unchanged, [0-9]+ removed' || echo "nothing written")
   echo "  $label: ${wall}s wall, peak ${peak} MB ($per_stage); $written"
   grep -E '^ *render ' "$dir/err.txt" | grep -oE '[0-9]+ unchanged since the last build' | sed 's/^/    pages: /;s/$/ (not rendered again)/' || true
+  grep -E '^ *import ' "$dir/err.txt" | grep -oE '[0-9]+ unchanged since the last import' | sed 's/^/    export files: /;s/$/ (not parsed again)/' || true
+  grep -E '^ *search ' "$dir/err.txt" | grep -oE 'kept as published' | sed 's/^/    search index: /' || true
 }
 
 for n in "${sizes[@]}"; do
