@@ -221,15 +221,22 @@ impl Store {
         Ok(out)
     }
 
-    /// Where the stored copy of an issue was read (as given to [`StoreWriter::put_issue`]),
-    /// by its tracker and id; `None` when it is not stored.
-    pub fn origin(&self, source: &str, id: &str) -> Result<Option<String>> {
+    /// Where the stored copies of issues were read (as given to [`StoreWriter::put_issue`]),
+    /// by tracker and id, in one read transaction; `None` for an issue not stored.
+    pub fn origins<'a>(
+        &self,
+        issues: impl Iterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Vec<Option<String>>> {
         let txn = self.db.begin_read().map_err(|e| self.error(e))?;
         let table = txn.open_table(ORIGINS).map_err(|e| self.error(e))?;
-        let found = table
-            .get(format!("{source}\0{id}").as_str())
-            .map_err(|e| self.error(e))?;
-        Ok(found.map(|g| g.value().to_string()))
+        issues
+            .map(|(source, id)| {
+                let found = table
+                    .get(format!("{source}\0{id}").as_str())
+                    .map_err(|e| self.error(e))?;
+                Ok(found.map(|g| g.value().to_string()))
+            })
+            .collect()
     }
 
     /// Whether an issue with this key was dropped at import (restricted or unpublished).

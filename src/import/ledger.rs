@@ -115,9 +115,6 @@ impl Withheld {
 pub struct FileLedger {
     /// The hash of the file's bytes, in hex ([`file_hash`]).
     pub hash: String,
-    /// The file's path as messages show it (to know, once it is gone, which stored issues
-    /// were read from it).
-    pub path: Option<String>,
     /// Its issue records in file order, duplicates and dropped ones included.
     pub held: Vec<Held>,
     /// The people it named, as admitted (login, display name; addresses masked unless shown).
@@ -135,6 +132,12 @@ pub fn key(tracker: usize, path: &Path) -> Vec<u8> {
     key.push(0);
     key.extend_from_slice(path.as_os_str().as_encoded_bytes());
     key
+}
+
+/// The path of the file a [`key`] names, as messages show it (`Path::display`).
+pub fn shown_path(key: &[u8]) -> String {
+    let path = key.splitn(2, |b| *b == 0).nth(1).unwrap_or_default();
+    String::from_utf8_lossy(path).into_owned()
 }
 
 /// The hash of a file's bytes (xxh3, 128 bits, in hex), read in blocks.
@@ -168,6 +171,12 @@ pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Option<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_names_its_file_as_messages_show_it() {
+        let path = Path::new("exports/jira/LU-page-0.xml");
+        assert_eq!(shown_path(&key(12, path)), path.display().to_string());
+    }
 
     #[test]
     fn a_file_hash_follows_its_bytes() {

@@ -57,7 +57,7 @@ pub(crate) mod test_records {
     }
 }
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -281,7 +281,7 @@ fn update(
         previous.insert(key, l);
     }
     let mut ledgers = vec![FileLedger::default(); jobs.len()];
-    let mut read = std::collections::BTreeSet::new();
+    let mut read = BTreeSet::new();
     let mut gone = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
         match previous.remove(&ledger::key(job.tracker, &job.path)) {
@@ -296,29 +296,39 @@ fn update(
         }
     }
     let removed: Vec<Vec<u8>> = previous.keys().cloned().collect();
-    let gone_paths: Vec<String> = read
-        .iter()
-        .map(|&i| jobs[i].path.display().to_string())
-        .chain(previous.values().filter_map(|l| l.path.clone()))
-        .collect();
     gone.extend(previous.into_values());
+    let size = |i: usize| std::fs::metadata(&jobs[i].path).map_or(0, |m| m.len());
+    let all_bytes: u64 = (0..jobs.len()).map(size).sum();
+    let half_read =
+        |read: &BTreeSet<usize>| read.iter().map(|&i| size(i)).sum::<u64>() * 2 > all_bytes;
+    if half_read(&read) {
+        return Ok(None);
+    }
 
     // An issue whose stored copy came from a gone file is taken out; the kept files that hold
     // other copies of it are read again, so that the newest remaining copy is stored (a
     // stored copy from a kept file stays: it is still the newest of the kept copies).
+    let gone_paths: Vec<String> = read
+        .iter()
+        .map(|&i| jobs[i].path.display().to_string())
+        .chain(removed.iter().map(|key| ledger::shown_path(key)))
+        .collect();
     let mut holders: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
     for (i, l) in ledgers.iter().enumerate() {
         for h in l.held.iter().filter(|h| h.kept) {
             holders.entry((&h.source, &h.id)).or_default().push(i);
         }
     }
+    let gone_held: Vec<&Held> = gone
+        .iter()
+        .flat_map(|l| &l.held)
+        .filter(|h| h.kept)
+        .collect();
+    let origins = store.origins(gone_held.iter().map(|h| (h.source.as_str(), h.id.as_str())))?;
     let mut taken_out = Vec::new();
     let mut again = Vec::new();
-    for h in gone.iter().flat_map(|l| &l.held).filter(|h| h.kept) {
-        let Some(origin) = store.origin(&h.source, &h.id)? else {
-            continue;
-        };
-        if gone_paths.iter().any(|p| is_origin_in(&origin, p)) {
+    for (h, origin) in gone_held.iter().zip(origins) {
+        if origin.is_some_and(|o| gone_paths.iter().any(|p| is_origin_in(&o, p))) {
             taken_out.push((h.source.clone(), h.id.clone()));
             again.extend(
                 holders
@@ -329,10 +339,7 @@ fn update(
     }
     drop(holders);
     read.extend(again);
-    let size = |i: usize| std::fs::metadata(&jobs[i].path).map_or(0, |m| m.len());
-    let read_bytes: u64 = read.iter().map(|&i| size(i)).sum();
-    let all_bytes: u64 = (0..jobs.len()).map(size).sum();
-    if read_bytes * 2 > all_bytes {
+    if half_read(&read) {
         return Ok(None);
     }
     if strict {
@@ -419,7 +426,6 @@ fn finish(
     let mut reusable = true;
     for &i in read {
         ledgers[i].hash.clone_from(&hashes[i]);
-        ledgers[i].path = Some(jobs[i].path.display().to_string());
         match ledger::encode(&ledgers[i]) {
             Some(bytes) => {
                 writer.put_ledger(&ledger::key(jobs[i].tracker, &jobs[i].path), &bytes)?
