@@ -599,10 +599,11 @@ impl Renderer<'_> {
                 }
                 _ => vec![None; todo.len()],
             };
-            for ((commit, mut page, mut view, digest), diff) in todo.into_iter().zip(diffs) {
+            for ((commit, page, mut view, digest), diff) in todo.into_iter().zip(diffs) {
                 self.attach_diff(&mut view, &commit, diff, &cc);
-                page.context.insert("commit", &view);
-                let html = self.render("commit.html", &page.context)?;
+                let mut context = page.context();
+                context.insert("commit", &view);
+                let html = self.render("commit.html", &context)?;
                 sink.put_made_from(&commit_path(&commit.id), digest, html.as_bytes())?;
             }
             progress.advance(chunk.len() as u64);

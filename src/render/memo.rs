@@ -24,12 +24,17 @@ use crate::inputs::Theme;
 use crate::text::html::Resolve;
 
 /// A page's template context, and the digest of everything put into it.
+///
+/// The context is kept as the JSON text the digest was made from, and only becomes the
+/// template's `tera::Context` ([`Page::context`]) when the page is rendered: most pages of a
+/// rebuild are kept, and for them the values never become a tree of `serde_json::Value`s.
 pub(super) struct Page {
-    /// What the template is given.
-    pub(super) context: tera::Context,
     hash: Xxh3,
     /// The JSON of the value being hashed (reused: one allocation per page, not per value).
     json: Vec<u8>,
+    /// The context as a JSON object, `{"key":value,...}` without its closing brace; a key put
+    /// twice appears twice and the later value wins, as with `tera::Context::insert`.
+    object: Vec<u8>,
 }
 
 impl Page {
@@ -38,9 +43,9 @@ impl Page {
         let mut hash = Xxh3::new();
         hash.write_u128(salt);
         Page {
-            context: tera::Context::new(),
             hash,
             json: Vec::new(),
+            object: vec![b'{'],
         }
     }
 
@@ -50,7 +55,21 @@ impl Page {
         self.field(key.as_bytes());
         self.value(value);
         self.hash.write_u8(0xff);
-        self.context.insert(key, value);
+        if self.object.len() > 1 {
+            self.object.push(b',');
+        }
+        let _ = serde_json::to_writer(&mut self.object, key);
+        self.object.push(b':');
+        self.object.extend_from_slice(&self.json);
+    }
+
+    /// The template's context: every value put in, as the template sees it.
+    pub(super) fn context(&self) -> tera::Context {
+        let mut object = self.object.clone();
+        object.push(b'}');
+        let value: serde_json::Value =
+            serde_json::from_slice(&object).expect("the context is JSON this page wrote");
+        tera::Context::from_value(value).expect("the context is a JSON object")
     }
 
     /// Adds to the digest something the page will show that its context does not hold yet.
@@ -77,9 +96,9 @@ impl Page {
         resolve: &dyn Resolve,
     ) -> u128 {
         let mut page = Page {
-            context: tera::Context::new(),
             hash: self.hash.clone(),
             json: Vec::new(),
+            object: Vec::new(),
         };
         let answers: Vec<(&str, Option<String>)> = lookups
             .iter()
@@ -230,10 +249,31 @@ mod tests {
 
     #[test]
     fn the_context_is_what_tera_would_have_been_given() {
+        #[derive(Serialize)]
+        struct Row {
+            key: &'static str,
+            score: f64,
+            big: u64,
+            gone: Option<i32>,
+            by_year: std::collections::BTreeMap<i32, Vec<&'static str>>,
+        }
+        let row = Row {
+            key: "LU-1 \"quoted\" \u{e9}",
+            score: 0.1 + 0.2,
+            big: u64::MAX,
+            gone: None,
+            by_year: [(2009, vec!["a"]), (-1, vec![])].into_iter().collect(),
+        };
         let mut p = Page::new(0);
-        p.insert("items", &vec!["a", "b"]);
         let mut t = tera::Context::new();
+        p.insert("items", &vec!["a", "b"]);
         t.insert("items", &vec!["a", "b"]);
-        assert_eq!(p.context, t);
+        p.insert("row", &row);
+        t.insert("row", &row);
+        // A key put again: the later value wins, as with tera's insert.
+        p.insert("items", &3);
+        t.insert("items", &3);
+        assert_eq!(p.context(), t);
+        assert_eq!(Page::new(0).context(), tera::Context::new());
     }
 }

@@ -424,7 +424,7 @@ impl<'a> Renderer<'a> {
         if self.kept(sink, path, digest)? {
             return Ok(());
         }
-        let html = self.render(template, &page.context)?;
+        let html = self.render(template, &page.context())?;
         sink.put_made_from(path, digest, html.as_bytes())
     }
 
@@ -575,8 +575,9 @@ impl<'a> Renderer<'a> {
             view.fill_texts(self, issue, &ctx);
             let asked = lookups.asked();
             let digest = c.digest_with("issue.html", &asked, self.linked);
-            c.context.insert("issue", &view);
-            let html = self.render("issue.html", &c.context)?;
+            let mut context = c.context();
+            context.insert("issue", &view);
+            let html = self.render("issue.html", &context)?;
             sink.put_made_from(&page_path, digest, html.as_bytes())?;
             sink.remember_lookups(&page_path, asked);
         }
