@@ -470,6 +470,10 @@ impl Config {
             path: file.to_path_buf(),
             message: describe_toml_error(text, &e),
         })?;
+        // The folder is made absolute (without touching the disk), so that the configuration
+        // is the same value whichever way its file was named (`hindsight.toml` from its folder,
+        // or its full path): what the caches trust is a function of it.
+        let file = &std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
         let root = file
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -706,6 +710,21 @@ mod tests {
     use super::*;
 
     const MINIMAL: &str = "title = \"T\"\n[[tracker]]\npaths = [\"x/*.xml\"]\n";
+
+    #[test]
+    fn the_configuration_is_one_value_however_its_file_is_named() {
+        // What the caches trust (the import's stamp, the pages' salt, the search index's
+        // fingerprint) is made from this value: naming the file from its folder or by its
+        // full path must not make a build start over.
+        let text = format!("{MINIMAL}[[repository]]\npath = \"src\"\n");
+        let here = std::env::current_dir().unwrap();
+        let relative = Config::parse(&text, Path::new("hindsight.toml")).unwrap();
+        let absolute = Config::parse(&text, &here.join("hindsight.toml")).unwrap();
+        assert_eq!(format!("{relative:?}"), format!("{absolute:?}"));
+        assert_eq!(relative.output, here.join("public"));
+        let dotted = Config::parse(&text, Path::new("./hindsight.toml")).unwrap();
+        assert_eq!(format!("{dotted:?}"), format!("{absolute:?}"));
+    }
 
     #[test]
     fn paths_are_relative_to_the_config_file() {

@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 use regex::Regex;
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::memo::Page;
 use super::releases::FixView;
@@ -650,13 +651,31 @@ impl Renderer<'_> {
             })
             .collect();
         jobs.sort_unstable();
+        // A commit is listed on the page of every path it changed, and those pages share a
+        // depth: its row is made (and written as JSON) once, not once per path.
+        let shared_root = root_of(&path_page("", 1));
+        let rows: Vec<OnceLock<Box<RawValue>>> = (0..self.history().commits.len())
+            .map(|_| OnceLock::new())
+            .collect();
+        let row = |i: u32, root: &str| -> Box<RawValue> {
+            serde_json::value::to_raw_value(&self.commit_row(i, root))
+                .expect("a commit row serializes")
+        };
         jobs.par_iter().try_for_each(|&(path, page)| {
             let file = path_page(path, page);
             let root = root_of(&file);
             let list = &paths[path];
             let (members, total) = page_of(list, page, size);
-            let items: Vec<CommitRow> =
-                members.iter().map(|&i| self.commit_row(i, &root)).collect();
+            let made: Vec<Box<RawValue>>;
+            let items: Vec<&RawValue> = if root == shared_root {
+                members
+                    .iter()
+                    .map(|&i| &**rows[i as usize].get_or_init(|| row(i, &root)))
+                    .collect()
+            } else {
+                made = members.iter().map(|&i| row(i, &root)).collect();
+                made.iter().map(|r| &**r).collect()
+            };
             // The pages of one path share a folder.
             let href = |p: usize| {
                 let f = path_page(path, p);
