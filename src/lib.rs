@@ -180,7 +180,13 @@ pub fn build(
             None,
             || {
                 let references = source::references::References::from_config(config)?;
-                source::read(config, &references, &imported.store, observer)
+                source::kept::read_or_keep(
+                    config,
+                    &references,
+                    &imported.store,
+                    observer,
+                    fingerprint::program(),
+                )
             },
             |(_, report)| report.summary(),
         )?

@@ -29,9 +29,12 @@ const COMMITS: TableDefinition<&str, &[u8]> = TableDefinition::new("commits");
 /// What import read from each export file (`crate::import::ledger`), so that the next build
 /// parses only the files whose bytes changed: file key → ledger JSON.
 const FILES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("import-files");
-/// The program and configuration the ledgers were made under (one row, [`STAMP_ROW`]).
+/// What the store's contents were made under: the program and configuration the ledgers were
+/// made under (row [`STAMP_ROW`]), and which read of the repositories the commits are (row
+/// [`COMMITS_ROW`], see `crate::source::kept`).
 const STAMP: TableDefinition<&str, &[u8]> = TableDefinition::new("import-stamp");
 const STAMP_ROW: &str = "import";
+const COMMITS_ROW: &str = "commits";
 
 /// What [`Store::ledgers`] reads: the stamp, and (file key, ledger) pairs.
 pub type Ledgers = (Option<Vec<u8>>, Vec<(Vec<u8>, Vec<u8>)>);
@@ -149,6 +152,15 @@ impl Store {
             out.push((k.value().to_vec(), v.value().to_vec()));
         }
         Ok((stamp, out))
+    }
+
+    /// Which read of the repositories the commits are (`crate::source::kept`); none when the
+    /// commits are not one finished read.
+    pub fn commits_stamp(&self) -> Result<Option<Vec<u8>>> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let stamp = txn.open_table(STAMP).map_err(|e| self.error(e))?;
+        let row = stamp.get(COMMITS_ROW).map_err(|e| self.error(e))?;
+        Ok(row.map(|g| g.value().to_vec()))
     }
 
     /// Starts a write transaction; nothing is visible to readers until [`StoreWriter::commit`].
@@ -450,7 +462,7 @@ impl StoreWriter<'_> {
         Ok(())
     }
 
-    /// Removes every commit (the git stage stores them again on each build).
+    /// Removes every commit (before the git stage stores them again).
     pub fn clear_commits(&mut self) -> Result<()> {
         self.txn
             .delete_table(COMMITS)
@@ -484,13 +496,23 @@ impl StoreWriter<'_> {
     /// Sets (or, with `None`, clears) the stamp the ledgers were made under: cleared before
     /// an import changes anything, set in the transaction that completes it.
     pub fn put_stamp(&mut self, stamp: Option<&[u8]>) -> Result<()> {
+        self.put_stamp_row(STAMP_ROW, stamp)
+    }
+
+    /// Sets (or, with `None`, clears) which read of the repositories the commits are: cleared
+    /// with the commits before the git stage stores them again, set once it has.
+    pub fn put_commits_stamp(&mut self, stamp: Option<&[u8]>) -> Result<()> {
+        self.put_stamp_row(COMMITS_ROW, stamp)
+    }
+
+    fn put_stamp_row(&mut self, row: &str, stamp: Option<&[u8]>) -> Result<()> {
         let mut t = self
             .txn
             .open_table(STAMP)
             .map_err(|e| self.store.error(e))?;
         match stamp {
-            Some(v) => t.insert(STAMP_ROW, v).map(drop),
-            None => t.remove(STAMP_ROW).map(drop),
+            Some(v) => t.insert(row, v).map(drop),
+            None => t.remove(row).map(drop),
         }
         .map_err(|e| self.store.error(e))?;
         Ok(())

@@ -351,7 +351,6 @@ fn update(
 
     let mut writer = store.writer()?;
     writer.put_stamp(None)?;
-    writer.clear_commits()?;
     for key in &removed {
         writer.remove_ledger(key)?;
     }

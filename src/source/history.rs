@@ -18,7 +18,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::keys::split_key;
 use crate::model::Timestamp;
@@ -26,7 +26,7 @@ use crate::source::releases::Version;
 use crate::source::shipped::{self, Compare};
 
 /// What listings and cross-links need to know about one commit.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CommitInfo {
     /// Full hex id.
     pub id: String,
@@ -89,7 +89,7 @@ impl CommitInfo {
 }
 
 /// A branch.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Branch {
     /// Its name (`master`, `b2_15`), without `refs/heads/` or `refs/remotes/origin/`.
     pub name: String,
@@ -102,7 +102,7 @@ pub struct Branch {
 }
 
 /// A release: one version, possibly under several tag names.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Release {
     /// Canonical name (`2.15.0`).
     pub name: String,
@@ -183,6 +183,106 @@ pub struct History {
     sorted_ids: Vec<(String, u32)>,
     words: usize,
     bits: Vec<u64>,
+}
+
+/// A [`History`] as the build cache keeps it between builds (`super::kept`): every field,
+/// including those the templates never see (each commit's reference candidates, each
+/// release's version and compare view), so that the history read back is the one saved.
+/// Only the history as the git stage returns it is saved: what linking adds is not in it.
+#[derive(Serialize, Deserialize)]
+pub struct SavedHistory {
+    commits: Vec<CommitInfo>,
+    candidates: Vec<Vec<(String, bool)>>,
+    branches: Vec<Branch>,
+    releases: Vec<Release>,
+    versions: Vec<Vec<u64>>,
+    compares: Vec<Option<SavedCompare>>,
+    missing_parents: usize,
+    sorted_ids: Vec<(String, u32)>,
+    words: usize,
+    bits: Vec<u64>,
+}
+
+/// A release's compare view as [`SavedHistory`] keeps it.
+#[derive(Serialize, Deserialize)]
+struct SavedCompare {
+    ahead: Vec<u32>,
+    behind: Vec<u32>,
+}
+
+impl History {
+    /// The history as the build cache keeps it. Called on the git stage's result, before
+    /// linking fills in what cites what.
+    pub fn to_saved(&self) -> SavedHistory {
+        SavedHistory {
+            commits: self.commits.clone(),
+            candidates: self.commits.iter().map(|c| c.candidates.clone()).collect(),
+            branches: self.branches.clone(),
+            releases: self.releases.clone(),
+            versions: self.releases.iter().map(|r| r.version.0.clone()).collect(),
+            compares: self
+                .releases
+                .iter()
+                .map(|r| {
+                    r.compare.as_ref().map(|c| SavedCompare {
+                        ahead: c.ahead.clone(),
+                        behind: c.behind.clone(),
+                    })
+                })
+                .collect(),
+            missing_parents: self.missing_parents,
+            sorted_ids: self.sorted_ids.clone(),
+            words: self.words,
+            bits: self.bits.clone(),
+        }
+    }
+
+    /// The history [`History::to_saved`] saved; `None` when the parts do not fit together (a
+    /// damaged or foreign file), so the caller reads the repositories instead.
+    pub fn from_saved(saved: SavedHistory) -> Option<History> {
+        let SavedHistory {
+            mut commits,
+            candidates,
+            branches,
+            mut releases,
+            versions,
+            compares,
+            missing_parents,
+            sorted_ids,
+            words,
+            bits,
+        } = saved;
+        let n = commits.len();
+        let fits = candidates.len() == n
+            && versions.len() == releases.len()
+            && compares.len() == releases.len()
+            && sorted_ids.len() == n
+            && bits.len() == n * words;
+        if !fits {
+            return None;
+        }
+        for (c, candidates) in commits.iter_mut().zip(candidates) {
+            c.candidates = candidates;
+        }
+        for ((r, version), compare) in releases.iter_mut().zip(versions).zip(compares) {
+            r.version = Version(version);
+            r.compare = compare.map(|c| Compare {
+                ahead: c.ahead,
+                behind: c.behind,
+            });
+        }
+        Some(History {
+            commits,
+            branches,
+            releases,
+            missing_parents,
+            by_issue: HashMap::new(),
+            stats: LinkStats::default(),
+            sorted_ids,
+            words,
+            bits,
+        })
+    }
 }
 
 impl History {

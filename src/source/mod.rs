@@ -22,6 +22,7 @@
 mod commit;
 mod diff;
 pub mod history;
+pub mod kept;
 pub mod references;
 pub mod releases;
 pub mod shipped;
@@ -64,7 +65,7 @@ pub const DEFAULT_DIFF_CAP: usize = 64 * 1024;
 const CONTEXT: u32 = 3;
 
 /// What the git read did, for the build summary.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct GitReport {
     /// Repositories read.
     pub repositories: usize,
@@ -88,11 +89,24 @@ pub struct GitReport {
     pub diff_time: Duration,
     /// Things worth telling the archive keeper (refs skipped, objects missing).
     pub notes: Vec<String>,
+    /// The history and the store's commits were kept from the last build, whose read of the
+    /// same repositories (refs, shallow boundary, mailmap) under the same program and
+    /// configuration they are ([`kept`]): nothing was walked or diffed.
+    pub kept: bool,
 }
 
 impl GitReport {
     /// One line for the build's progress: commits, branches, tags, releases, diffs.
     pub fn summary(&self) -> String {
+        if self.kept {
+            return format!(
+                "{} on {}, {}, {}; kept from the last build (the repositories' refs unchanged)",
+                count(self.commits as u64, "commit"),
+                count_as(self.branches as u64, "branch", "branches"),
+                count(self.tags as u64, "tag"),
+                count(self.releases as u64, "release"),
+            );
+        }
         format!(
             "{} on {}, {}, {}; diffs {} computed, {} cached (walk {:.1}s, diffs {:.1}s)",
             count(self.commits as u64, "commit"),

@@ -25,7 +25,7 @@ pub const DEFAULT_NOT_RELEASE_TAGS: &[&str] =
     &[r"^v?\d+[._]\d+(?:[._]\d+)*[._](?:[5-9]\d|[1-9]\d{2,})(?:[._]\d+)*$"];
 
 /// A version: numeric components, compared numerically with trailing zeros ignored.
-#[derive(Clone, Debug, Eq)]
+#[derive(Clone, Debug, Default, Eq)]
 pub struct Version(pub Vec<u64>);
 
 impl Version {

@@ -498,7 +498,10 @@ fn a_rebuild_reads_diffs_from_the_cache_and_changes_nothing() {
     let (f, first) = built("");
     assert_eq!(first.git.diffs_computed, 13, "{:?}", first.git);
     let before = read_tree(&f.site.join("public"));
+    // Without the kept history the repositories are read again, the diffs from the cache.
+    std::fs::remove_file(f.site.join(".hindsight-cache/git-history.json")).unwrap();
     let second = build(&f.site).unwrap();
+    assert!(!second.git.kept, "{:?}", second.git);
     assert_eq!(second.git.diffs_computed, 0, "{:?}", second.git);
     assert_eq!(second.git.diffs_cached, 13);
     let after = read_tree(&f.site.join("public"));
@@ -636,4 +639,84 @@ fn diffs_have_line_numbers_file_anchors_and_path_histories() {
     assert!(c6.contains("id=\"file-lustre-big-c-"), "{c6}");
     assert!(!c6.contains("class=\"history\""), "{c6}");
     assert_links_resolve(&f.site);
+}
+
+#[test]
+fn the_history_is_kept_while_the_repository_reads_the_same() {
+    let f = fixture("");
+    // A second, larger export, so that editing the first is an update of the store (import
+    // starts afresh when half the archive's bytes changed).
+    let long = "<p>Padding so that this export holds most of the archive's bytes.</p>".repeat(60);
+    let more: Vec<JiraIssue> = (0..8)
+        .map(|i| JiraIssue {
+            key: [
+                "LU-10", "LU-11", "LU-12", "LU-13", "LU-14", "LU-15", "LU-16", "LU-17",
+            ][i],
+            id: 2000 + i as u32,
+            summary: "Filler",
+            description: &long,
+            fix_versions: &[],
+        })
+        .collect();
+    std::fs::write(f.site.join("jira/LU-page-1.xml"), jira_export(&more)).unwrap();
+    let first = build(&f.site).unwrap();
+    assert!(!first.git.kept, "{:?}", first.git);
+    let public = f.site.join("public");
+    let before = read_tree(&public);
+
+    // Same refs: the history and the store's commits are the last build's, the site the same.
+    let kept = build(&f.site).unwrap();
+    assert!(kept.git.kept, "{:?}", kept.git);
+    assert_eq!(kept.git.commits, 13);
+    assert_eq!(kept.git.diffs_computed + kept.git.diffs_cached, 0);
+    assert_eq!(kept.git.notes, first.git.notes);
+    assert_eq!(kept.references, first.references);
+    assert_eq!(kept.write.written, 0, "{:?}", kept.write);
+    assert!(read_tree(&public) == before);
+
+    // An export changed: import updates the store, whose commits stay; the commit page citing
+    // the issue shows its new summary, as a build that read the repository again would.
+    let export = f.site.join("jira/LU-page-0.xml");
+    let text = std::fs::read_to_string(&export).unwrap();
+    std::fs::write(
+        &export,
+        text.replace("Reads return stale data", "Reads return old data"),
+    )
+    .unwrap();
+    let edited = build(&f.site).unwrap();
+    assert!(edited.git.kept, "{:?}", edited.git);
+    assert!(f.commit_page("c2").contains("Reads return old data"));
+    let after_edit = read_tree(&public);
+    std::fs::remove_file(f.site.join(".hindsight-cache/git-history.json")).unwrap();
+    let read_again = build(&f.site).unwrap();
+    assert!(!read_again.git.kept);
+    assert_eq!(read_again.write.written, 0, "{:?}", read_again.write);
+    assert!(read_tree(&public) == after_edit);
+
+    // A new commit: the repository is read again.
+    let mut repo = Repo::open(&f.repo);
+    repo.git(&["checkout", "-q", "master"]);
+    let new = repo.commit("LU-3 misc: one more\n", &[("NEW", "new\n")]);
+    let grown = build(&f.site).unwrap();
+    assert!(!grown.git.kept, "{:?}", grown.git);
+    assert_eq!(grown.git.commits, 14);
+    assert!(f.exists(&commit_path(&new)));
+
+    // A fresh store (the cache's archive removed) has no commits to keep.
+    std::fs::remove_file(f.site.join(".hindsight-cache/archive.redb")).unwrap();
+    let fresh = build(&f.site).unwrap();
+    assert!(!fresh.git.kept, "{:?}", fresh.git);
+    assert_eq!(fresh.git.commits, 14);
+    assert_eq!(fresh.write.written, 0, "{:?}", fresh.write);
+
+    // A changed mailmap in the worktree changes who wrote what, with the same refs.
+    let kept_again = build(&f.site).unwrap();
+    assert!(kept_again.git.kept);
+    std::fs::write(
+        f.repo.join(".mailmap"),
+        "Other Name <proper@example.com> <old@example.com>\n",
+    )
+    .unwrap();
+    let remapped = build(&f.site).unwrap();
+    assert!(!remapped.git.kept, "{:?}", remapped.git);
 }
