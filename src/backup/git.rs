@@ -429,9 +429,17 @@ fn missing_objects(repo: &gix::Repository, refs: &BTreeMap<String, ObjectId>) ->
                 let tree = obj.into_tree();
                 if let Ok(decoded) = tree.decode() {
                     for entry in &decoded.entries {
-                        // Submodule commits live in other repositories.
-                        if !entry.mode.is_commit() {
+                        if entry.mode.is_tree() {
                             todo.push(entry.oid.to_owned());
+                        } else if entry.mode.is_commit() {
+                            // Submodule commits live in other repositories.
+                        } else {
+                            // A blob is only looked up, never inflated: every version of
+                            // every file of the history is behind these entries.
+                            let id = entry.oid.to_owned();
+                            if seen.insert(id) && !repo.has_object(id) {
+                                missing.insert(id);
+                            }
                         }
                     }
                 }

@@ -347,6 +347,61 @@ fn a_shallow_source_is_published_and_reported_incomplete() {
 }
 
 #[test]
+fn a_partial_clone_is_reported_with_the_objects_git_says_it_lacks() {
+    let (dir, site, mut repo) = example_with_history();
+    // History with several versions of a file and a subfolder, so that blobs and trees of
+    // older commits are behind the tips.
+    for i in 0..3 {
+        repo.commit(
+            &format!("LU-{} llite: step {i}\n", 200 + i),
+            &[
+                ("llite/rw.c", &format!("int rw = {i};\n")),
+                ("lustre/tests/deep/t.sh", &format!("echo {i}\n")),
+            ],
+        );
+    }
+    git(&repo.dir, &["config", "uploadpack.allowFilter", "true"]);
+    let partial = dir.path().join("partial.git");
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            "--filter=blob:none",
+            &format!("file://{}", repo.dir.display()),
+            partial.to_str().unwrap(),
+        ],
+    );
+    // What git itself says the clone lacks: every blob of the history.
+    let listed = git(
+        &partial,
+        &["rev-list", "--objects", "--all", "--missing=print"],
+    );
+    let lacking: Vec<&str> = listed.lines().filter_map(|l| l.strip_prefix('?')).collect();
+    assert!(lacking.len() >= 8, "{listed}");
+    let text = std::fs::read_to_string(site.join("hindsight.toml"))
+        .unwrap()
+        .replace(
+            &repo.dir.display().to_string(),
+            &partial.display().to_string(),
+        );
+    std::fs::write(site.join("hindsight.toml"), text).unwrap();
+    let report = build(&site).unwrap();
+    let notes = report.backup.notes.join("\n");
+    assert!(
+        notes.contains(&format!(
+            "a partial clone: {} objects reachable from the published refs are missing",
+            lacking.len()
+        )),
+        "{notes}"
+    );
+    let mut shown: Vec<&str> = lacking.clone();
+    shown.sort_unstable();
+    assert!(notes.contains(shown[0]), "{notes}");
+}
+
+#[test]
 fn kept_exports_are_the_originals_and_never_what_the_site_withholds() {
     let (dir, site, _repo) = example_with_history();
     // A clean export beside the example's (which hold restricted items and an unpublished
