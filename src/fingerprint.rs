@@ -85,11 +85,7 @@ pub fn inputs(config: &Config, found: &Inputs, output: &Path, strict: bool) -> R
     tree_into(&mut h, &config.theme)?;
     tree_into(&mut h, &config.pages)?;
     for repo in &config.repositories {
-        field(&mut h, repo.path.as_os_str().as_encoded_bytes());
-        for (name, target) in crate::source::ref_targets(&repo.path)? {
-            field(&mut h, name.as_bytes());
-            field(&mut h, target.as_bytes());
-        }
+        refs_into(&mut h, &repo.path)?;
     }
     Ok(format!("{:032x}", h.digest128()))
 }
@@ -105,11 +101,7 @@ pub fn search(config: &Config, exports: &str) -> Result<u128> {
     field(&mut h, format!("{config:?}").as_bytes());
     field(&mut h, exports.as_bytes());
     for repo in &config.repositories {
-        field(&mut h, repo.path.as_os_str().as_encoded_bytes());
-        for (name, target) in crate::source::ref_targets(&repo.path)? {
-            field(&mut h, name.as_bytes());
-            field(&mut h, target.as_bytes());
-        }
+        refs_into(&mut h, &repo.path)?;
     }
     Ok(h.digest128())
 }
@@ -145,8 +137,18 @@ pub fn output(output: &Path) -> Result<Option<String>> {
     Ok(Some(format!("{:032x}", h.digest128())))
 }
 
+/// Adds a repository's path and every ref of it with what it points at.
+pub(crate) fn refs_into(h: &mut Xxh3, repo: &Path) -> Result<()> {
+    field(h, repo.as_os_str().as_encoded_bytes());
+    for (name, target) in crate::source::ref_targets(repo)? {
+        field(h, name.as_bytes());
+        field(h, target.as_bytes());
+    }
+    Ok(())
+}
+
 /// Adds `bytes` with their length, so that consecutive fields cannot run into each other.
-fn field(h: &mut Xxh3, bytes: &[u8]) {
+pub(crate) fn field(h: &mut Xxh3, bytes: &[u8]) {
     h.write_u64(bytes.len() as u64);
     h.write(bytes);
 }

@@ -24,9 +24,10 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::history::{History, SavedHistory};
 use super::references::References;
-use super::{read, ref_targets, GitReport};
+use super::{read, GitReport};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::fingerprint::{field, refs_into};
 use crate::observe::Observer;
 use crate::store::Store;
 
@@ -49,11 +50,7 @@ pub fn made_from(config: &Config, program: u128) -> Result<u128> {
     h.write_u128(program);
     field(&mut h, format!("{config:?}").as_bytes());
     for repo in &config.repositories {
-        field(&mut h, repo.path.as_os_str().as_encoded_bytes());
-        for (name, target) in ref_targets(&repo.path)? {
-            field(&mut h, name.as_bytes());
-            field(&mut h, target.as_bytes());
-        }
+        refs_into(&mut h, &repo.path)?;
         for file in [".git/shallow", "shallow", ".mailmap"] {
             let path = repo.path.join(file);
             match std::fs::read(&path) {
@@ -67,11 +64,6 @@ pub fn made_from(config: &Config, program: u128) -> Result<u128> {
         }
     }
     Ok(h.digest128())
-}
-
-fn field(h: &mut Xxh3, bytes: &[u8]) {
-    h.write_u64(bytes.len() as u64);
-    h.write(bytes);
 }
 
 /// The git stage: the last build's history when the repositories read the same
