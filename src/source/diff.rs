@@ -127,6 +127,18 @@ impl DiffCache {
         Ok(cache)
     }
 
+    /// How many commits the cache holds a record of.
+    pub fn records(&self) -> Result<u64> {
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(|e| cache_error(&self.path, e))?;
+        let table = txn
+            .open_table(DIFFS)
+            .map_err(|e| cache_error(&self.path, e))?;
+        redb::ReadableTableMetadata::len(&table).map_err(|e| cache_error(&self.path, e))
+    }
+
     /// The cached diff of a commit, with its text.
     pub fn get(&self, id: &str) -> Result<Option<DiffRecord>> {
         Ok(self.lookup(&[id], true)?.pop().flatten())

@@ -10,6 +10,9 @@
 //! shallow boundary (a deepened clone has the same refs and more history) and at a worktree's
 //! `.mailmap`; both are in the fingerprint ([`made_from`]).
 //!
+//! The diff cache must still hold a record of every commit (commit pages read their diffs
+//! from it): one removed since is filled again by a read.
+//!
 //! The history is saved as JSON in the build cache ([`RECORD`]); the store says which read its
 //! commits are (`Store::commits_stamp`), cleared with the commits before they are stored again
 //! and set once the read finished, so a killed build never leaves a stamp over half a read,
@@ -24,7 +27,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::history::{History, SavedHistory};
 use super::references::References;
-use super::{read, GitReport};
+use super::{read, DiffCache, GitReport};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::fingerprint::{field, refs_into};
@@ -81,7 +84,14 @@ pub fn read_or_keep(
     let made_from = format!("{:032x}", made_from(config, program)?);
     let record_file = config.cache.join(RECORD);
     if store.commits_stamp()?.as_deref() == Some(made_from.as_bytes()) {
-        if let Some((history, report)) = load(&record_file, &made_from) {
+        let kept = load(&record_file, &made_from).filter(|(history, _)| {
+            // Commit pages read their diffs from the diff cache: a cache removed since
+            // (or replaced, being unreadable) is filled again by reading the repositories.
+            DiffCache::open(&config.cache)
+                .and_then(|d| d.records())
+                .is_ok_and(|n| n >= history.commits.len() as u64)
+        });
+        if let Some((history, report)) = kept {
             let report = GitReport {
                 kept: true,
                 walk_time: started.elapsed(),

@@ -693,6 +693,15 @@ fn the_history_is_kept_while_the_repository_reads_the_same() {
     assert_eq!(read_again.write.written, 0, "{:?}", read_again.write);
     assert!(read_tree(&public) == after_edit);
 
+    // The diff cache removed: commit pages need it, so the repository is read again and the
+    // diffs made anew.
+    std::fs::remove_file(f.site.join(".hindsight-cache/git-diffs.redb")).unwrap();
+    let rediffed = build(&f.site).unwrap();
+    assert!(!rediffed.git.kept, "{:?}", rediffed.git);
+    assert_eq!(rediffed.git.diffs_computed, 13, "{:?}", rediffed.git);
+    assert_eq!(rediffed.write.written, 0, "{:?}", rediffed.write);
+    assert!(build(&f.site).unwrap().git.kept);
+
     // A new commit: the repository is read again.
     let mut repo = Repo::open(&f.repo);
     repo.git(&["checkout", "-q", "master"]);
