@@ -20,6 +20,7 @@ use xxhash_rust::xxh3::Xxh3;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::inputs::Inputs;
+use crate::source::kept::{field, refs_into};
 
 /// What the build cache remembers of the last successful build.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,22 +136,6 @@ pub fn output(output: &Path) -> Result<Option<String>> {
     let mut h = Xxh3::new();
     tree_into(&mut h, output)?;
     Ok(Some(format!("{:032x}", h.digest128())))
-}
-
-/// Adds a repository's path and every ref of it with what it points at.
-pub(crate) fn refs_into(h: &mut Xxh3, repo: &Path) -> Result<()> {
-    field(h, repo.as_os_str().as_encoded_bytes());
-    for (name, target) in crate::source::ref_targets(repo)? {
-        field(h, name.as_bytes());
-        field(h, target.as_bytes());
-    }
-    Ok(())
-}
-
-/// Adds `bytes` with their length, so that consecutive fields cannot run into each other.
-pub(crate) fn field(h: &mut Xxh3, bytes: &[u8]) {
-    h.write_u64(bytes.len() as u64);
-    h.write(bytes);
 }
 
 /// Adds a file's path, size and modification time (or its absence).

@@ -27,10 +27,9 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::history::{History, SavedHistory};
 use super::references::References;
-use super::{read, DiffCache, GitReport};
+use super::{read, ref_targets, DiffCache, GitReport};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::fingerprint::{field, refs_into};
 use crate::observe::Observer;
 use crate::store::Store;
 
@@ -67,6 +66,23 @@ pub fn made_from(config: &Config, program: u128) -> Result<u128> {
         }
     }
     Ok(h.digest128())
+}
+
+/// Adds a repository's path and every ref of it with what it points at (also what the
+/// build's and the search index's fingerprints see of a repository).
+pub(crate) fn refs_into(h: &mut Xxh3, repo: &Path) -> Result<()> {
+    field(h, repo.as_os_str().as_encoded_bytes());
+    for (name, target) in ref_targets(repo)? {
+        field(h, name.as_bytes());
+        field(h, target.as_bytes());
+    }
+    Ok(())
+}
+
+/// Adds `bytes` with their length, so that consecutive fields cannot run into each other.
+pub(crate) fn field(h: &mut Xxh3, bytes: &[u8]) {
+    h.write_u64(bytes.len() as u64);
+    h.write(bytes);
 }
 
 /// The git stage: the last build's history when the repositories read the same
