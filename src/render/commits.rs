@@ -652,30 +652,25 @@ impl Renderer<'_> {
             .collect();
         jobs.sort_unstable();
         // A commit is listed on the page of every path it changed, and those pages share a
-        // depth: its row is made (and written as JSON) once, not once per path.
-        let shared_root = root_of(&path_page("", 1));
+        // depth (`path_page`): its row is made (and written as JSON) once, not once per path.
+        let root = root_of(&path_page("", 1));
         let rows: Vec<OnceLock<Box<RawValue>>> = (0..self.history().commits.len())
             .map(|_| OnceLock::new())
             .collect();
-        let row = |i: u32, root: &str| -> Box<RawValue> {
-            serde_json::value::to_raw_value(&self.commit_row(i, root))
-                .expect("a commit row serializes")
-        };
         jobs.par_iter().try_for_each(|&(path, page)| {
             let file = path_page(path, page);
-            let root = root_of(&file);
+            debug_assert_eq!(root_of(&file), root);
             let list = &paths[path];
             let (members, total) = page_of(list, page, size);
-            let made: Vec<Box<RawValue>>;
-            let items: Vec<&RawValue> = if root == shared_root {
-                members
-                    .iter()
-                    .map(|&i| &**rows[i as usize].get_or_init(|| row(i, &root)))
-                    .collect()
-            } else {
-                made = members.iter().map(|&i| row(i, &root)).collect();
-                made.iter().map(|r| &**r).collect()
-            };
+            let items: Vec<&RawValue> = members
+                .iter()
+                .map(|&i| {
+                    &**rows[i as usize].get_or_init(|| {
+                        serde_json::value::to_raw_value(&self.commit_row(i, &root))
+                            .expect("a commit row serializes")
+                    })
+                })
+                .collect();
             // The pages of one path share a folder.
             let href = |p: usize| {
                 let f = path_page(path, p);

@@ -129,14 +129,18 @@ impl DiffCache {
 
     /// How many commits the cache holds a record of.
     pub fn records(&self) -> Result<u64> {
+        let table = self.table()?;
+        redb::ReadableTableMetadata::len(&table).map_err(|e| cache_error(&self.path, e))
+    }
+
+    /// The table of records, in a read transaction of its own.
+    fn table(&self) -> Result<redb::ReadOnlyTable<&'static [u8], &'static [u8]>> {
         let txn = self
             .db
             .begin_read()
             .map_err(|e| cache_error(&self.path, e))?;
-        let table = txn
-            .open_table(DIFFS)
-            .map_err(|e| cache_error(&self.path, e))?;
-        redb::ReadableTableMetadata::len(&table).map_err(|e| cache_error(&self.path, e))
+        txn.open_table(DIFFS)
+            .map_err(|e| cache_error(&self.path, e))
     }
 
     /// The cached diff of a commit, with its text.
@@ -153,13 +157,7 @@ impl DiffCache {
     /// the diffstat only (what the walk needs to know a commit is done). An id that is not
     /// hex has no record.
     pub(super) fn lookup(&self, ids: &[&str], with_text: bool) -> Result<Vec<Option<DiffRecord>>> {
-        let txn = self
-            .db
-            .begin_read()
-            .map_err(|e| cache_error(&self.path, e))?;
-        let table = txn
-            .open_table(DIFFS)
-            .map_err(|e| cache_error(&self.path, e))?;
+        let table = self.table()?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let Ok(oid) = ObjectId::from_hex(id.as_bytes()) else {
