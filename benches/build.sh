@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Build benchmark: generates an archive with examples/gen-archive.rs (deterministic, --seed 42),
-# then times a cold build and an unchanged rebuild with `hindsight build --timings`, printing
-# per stage the wall time and peak memory, the output's files and bytes, issues per second and,
-# when the archive has a git repository, commits per second.
+# then times with `hindsight build --timings` a cold build, an unchanged rebuild, a forced
+# rebuild (`--force`) beside its floor (`cp -r` of the site on the same disk, as a ratio), and a
+# nightly's rebuild (10 issues' summaries changed in each of 3 JIRA XML export files, then
+# changed back), printing per stage the wall time and peak memory, the output's files and
+# bytes, the files each rebuild wrote, issues per second and, when the archive has a git
+# repository, commits per second.
+#
+# The cold build starts with the last run's output and cache moved aside, not deleted: ext4
+# slows the creation of files right after a large deletion (`recently_deleted` inode checks),
+# which made cold figures vary by tens of seconds. What was moved aside is removed at the end.
 #
 #   benches/build.sh [ISSUES] [WORKDIR]            e.g. benches/build.sh 100000 /tmp/bench
 #   benches/build.sh [--work DIR] GEN-OPTIONS...   e.g. benches/build.sh --lustre
@@ -82,16 +89,46 @@ run_build() {
   fi
 }
 
-rm -rf "$work/public" "$work/.hindsight-cache"
+aside=$work/.aside
+rm -rf "$aside"
+mkdir -p "$aside"
+trap 'rm -rf "$aside"' EXIT
+for d in public .hindsight-cache; do
+  if [ -e "$work/$d" ]; then mv "$work/$d" "$aside/"; fi
+done
 run_build "cold build"
+cold=$wall
 files=$(find "$work/public" -type f | wc -l)
 dirs=$(find "$work/public" -type d | wc -l)
 bytes=$(du -sb "$work/public" | cut -f1)
 echo "   output: $files files, $dirs folders, $((bytes / 1000000)) MB"
 
 run_build "unchanged rebuild"
+written() { grep -E '^ *write ' "$work/err.txt" | grep -oE '[0-9]+ files? changed, [0-9]+ unchanged, [0-9]+ removed' || echo "nothing written"; }
 if "$bin" build --help 2>&1 | grep -q -- --force; then
   run_build "forced rebuild (--force, warm cache)" --force
+  forced=$wall
+  # The floor of a forced rebuild: copying the site on the same disk.
+  sync
+  rm -rf "$aside/copy"
+  /usr/bin/time -f '%e' -o "$work/time.txt" cp -r "$work/public" "$aside/copy"
+  floor=$(cat "$work/time.txt")
+  rm -rf "$aside/copy"
+  echo "== cp -r of the site: ${floor}s; forced/floor $(awk -v a="$forced" -v b="$floor" 'BEGIN{printf "%.2f", a/b}')"
+fi
+
+# A nightly: 10 issues' summaries changed in each of 3 JIRA XML export files (the files a
+# harvest rewrites), then changed back (that rebuild is run but not reported).
+xml=()
+while IFS= read -r f; do xml+=("$f"); done < <(grep -l '<summary>' "$work"/exports/*/*.xml 2>/dev/null | sort | head -12)
+if [ ${#xml[@]} -ge 3 ]; then
+  picked=("${xml[1]}" "${xml[$(( ${#xml[@]} / 2 ))]}" "${xml[$(( ${#xml[@]} - 1 ))]}")
+  perl -0pi -e 's{(<key id="\d+">[A-Z]+-(\d+)</key>\s*<summary>)}{ ($2 % 100 == 7 && $n++ < 10) ? "$1nightly: " : $1 }ge; $n = 0' "${picked[@]}"
+  echo "   $(grep -o '<summary>nightly: ' "${picked[@]}" | wc -l) summaries changed in ${#picked[@]} export files"
+  run_build "nightly rebuild"
+  echo "   $(written); nightly/cold $(awk -v a="$wall" -v b="$cold" 'BEGIN{printf "%.2f", a/b}')"
+  perl -0pi -e 's{(<summary>)nightly: }{$1}g' "${picked[@]}"
+  run_build "changed back" >/dev/null
 fi
 
 # The backup's share of the site, and checking a copy: `hindsight verify` beside the floor of
