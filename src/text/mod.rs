@@ -11,18 +11,13 @@ pub mod html;
 pub mod wiki;
 
 /// Escapes text for an HTML element or a double-quoted attribute (`&`, `<`, `>`, `"`, `'`).
+///
+/// It is the templates' escaper (every `{{ value }}` of every page goes through it), so it
+/// copies runs of plain text at once ([`escape_into`]): pushing a character at a time was 4.6%
+/// of a forced Lustre-scale build.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
+    escape_into(&mut out, text);
     out
 }
 
@@ -109,10 +104,18 @@ mod tests {
     fn escape_and_decode_round_trip() {
         for t in ["", "plain", "<a href=\"x\">'&'</a>", "é<ü> &amp; &#39;"] {
             assert_eq!(decode_entities(&escape(t)), t);
-            let mut out = String::new();
-            escape_into(&mut out, t);
-            assert_eq!(out, escape(t));
         }
+    }
+
+    #[test]
+    fn escape_replaces_the_five_characters_and_keeps_the_rest() {
+        assert_eq!(escape(""), "");
+        assert_eq!(escape("a<b>&\"c'd"), "a&lt;b&gt;&amp;&quot;c&#39;d");
+        // Multi-byte characters next to escaped ones, at both ends.
+        assert_eq!(escape("<é日本>ü&"), "&lt;é日本&gt;ü&amp;");
+        let mut out = String::from("kept ");
+        escape_into(&mut out, "x<y");
+        assert_eq!(out, "kept x&lt;y");
     }
 
     #[test]
