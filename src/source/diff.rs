@@ -398,8 +398,6 @@ pub(super) fn diff_all(
     Ok(())
 }
 
-/// Bytes of decoded objects each diff thread keeps (gix's object cache).
-const OBJECT_CACHE_BYTES: usize = 24 << 20;
 /// Bytes of decoded delta bases all diff threads keep together, shared out among them.
 const PACK_CACHE_TOTAL: usize = 128 << 20;
 
@@ -428,12 +426,13 @@ impl Worker {
             let _ = cfg.set_value(&gix::config::tree::Diff::ALGORITHM, "histogram");
             let _ = cfg.commit();
         }
-        // Per worker: decoded objects (trees and blobs shared by neighbouring commits) and
-        // delta bases, the latter in an LRU capped by bytes only: the Lustre history's blobs
+        // Per worker: delta bases, in an LRU capped by bytes only: the Lustre history's blobs
         // sit at the end of delta chains dozens deep, and a cache of 64 entries (gix's static
         // list) missed so often that the diff pass spent a third of its time inflating the
-        // same bases again (cold Lustre diff pass: 61 s with it, 42 s with this one).
-        repo.object_cache_size(Some(OBJECT_CACHE_BYTES));
+        // same bases again (cold Lustre diff pass: 61 s with it, 42 s with this one). No cache
+        // of whole objects: with the bases cached it saved nothing (34.0 s without one, 34.4 s
+        // with 24 MB, 33.5 s with 96 MB) and cost its size and a copy of every object read.
+        repo.object_cache_size(None);
         let pack_cache = pack_cache_bytes(rayon::current_num_threads());
         repo.objects.set_pack_cache(move || {
             Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
