@@ -5,7 +5,7 @@
 //!
 //! ```sh
 //! cargo run --release --example search-stage -- --config hindsight.toml [--runs 3] [--staging]
-//!     [--terms-mb N] [--records-mb N]
+//!     [--terms-mb N] [--records-mb N] [--kept]
 //! ```
 //!
 //! Import, git and link run once (into a scratch store; the git stage uses the config's diff
@@ -17,7 +17,11 @@
 //! folder beside the config's output (compared with the published site, as a forced rebuild
 //! does), abandoned after each run. `--terms-mb` and `--records-mb` set the stage's memory
 //! budgets (the term map's estimated size, the documents' records and texts) in place of a
-//! build's defaults; each run prints the process's peak resident memory so far.
+//! build's defaults; each run prints the process's peak resident memory so far. The analysed
+//! index a build keeps in its cache (`hindsight::SEARCH_KEPT`, in a scratch cache here) is
+//! removed before each run, so every run analyses every document, unless `--kept`: then runs
+//! after the first continue it, with nothing to analyse (what a rebuild with unchanged issues
+//! but a changed export costs).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -99,6 +103,7 @@ fn main() -> Result<()> {
     let mut config = PathBuf::from("hindsight.toml");
     let mut runs = 3usize;
     let mut staging = false;
+    let mut kept = false;
     let (mut terms_mb, mut records_mb) = (None::<usize>, None::<usize>);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -106,6 +111,7 @@ fn main() -> Result<()> {
             "--config" => config = args.next().context("--config FILE")?.into(),
             "--runs" => runs = args.next().context("--runs N")?.parse()?,
             "--staging" => staging = true,
+            "--kept" => kept = true,
             "--terms-mb" => terms_mb = Some(args.next().context("--terms-mb N")?.parse()?),
             "--records-mb" => records_mb = Some(args.next().context("--records-mb N")?.parse()?),
             _ => bail!("unknown argument {a}"),
@@ -150,6 +156,12 @@ fn main() -> Result<()> {
 
     let mut times = Vec::new();
     for run in 1..=runs {
+        if !kept {
+            let dir = config.cache.join(hindsight::SEARCH_KEPT);
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)?;
+            }
+        }
         let load_before = load();
         let started = Instant::now();
         let (report, files, digest) = if staging {

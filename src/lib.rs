@@ -342,6 +342,10 @@ pub const MANIFEST_FILE: &str = "site-manifest.tsv";
 /// The build-cache folder the search index spills into while it is built (removed after).
 pub const SEARCH_SPILL: &str = "search-spill";
 
+/// The build-cache folder where the analysed search index is kept between builds, so that a
+/// rebuild analyses only the documents that changed.
+pub const SEARCH_KEPT: &str = "search-index";
+
 /// The memory a build's search stage may use: the default budgets, and what does not fit
 /// them waits in the build cache ([`SEARCH_SPILL`]) until the index is written.
 pub fn search_memory(config: &Config) -> search::index::Memory {
@@ -353,7 +357,9 @@ pub fn search_memory(config: &Config) -> search::index::Memory {
 
 /// The search stage of a build: the linked issues, then the commits, each as the site
 /// publishes it, indexed into the static search index under `search/` through `sink`, within
-/// `memory`. Public so that `examples/search-stage.rs` times exactly what a build runs.
+/// `memory`, continuing the analysed index kept in the build cache ([`SEARCH_KEPT`]): only
+/// documents that changed since it was kept are analysed. Public so that
+/// `examples/search-stage.rs` times exactly what a build runs.
 pub fn search_stage(
     config: &Config,
     linked: &link::Linked,
@@ -364,6 +370,10 @@ pub fn search_stage(
     let options = search::Options {
         bug_prefix: config.bug_prefix().map(str::to_string),
         memory: memory.clone(),
+        kept: Some(search::KeptAt {
+            dir: config.cache.join(SEARCH_KEPT),
+            program: fingerprint::program(),
+        }),
     };
     search::remove_old_index(&config.cache)?;
     // The producer reads the store (one thread); the documents are made on every core.

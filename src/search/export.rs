@@ -195,30 +195,35 @@ pub(crate) fn export(
     sink: &dyn PageSink,
     options: &super::Options,
 ) -> Result<SearchReport> {
-    let n = index.heads.len();
-    u32::try_from(n).map_err(|_| err("more than 4 billion documents"))?;
+    let slots = index.heads.len();
+    u32::try_from(slots).map_err(|_| err("more than 4 billion documents"))?;
     let mut out = Out {
         sink,
         report: SearchReport::default(),
     };
 
-    // Documents: their order.
+    // Documents (the live slots): their order.
     let heads = &index.heads;
-    let mut by_ord: Vec<u32> = (0..n as u32).collect();
+    let mut by_ord: Vec<u32> = (0..slots as u32)
+        .filter(|&s| heads[s as usize].alive)
+        .collect();
+    let n = by_ord.len();
     by_ord.par_sort_by(|&a, &b| doc_order(&heads[a as usize], &heads[b as usize]));
-    let mut ord_of = vec![0u32; n];
+    let mut ord_of = vec![DEAD; slots];
     for (o, &d) in by_ord.iter().enumerate() {
         ord_of[d as usize] = o as u32;
     }
     out.report.docs = n as u64;
 
-    // Records, eight documents per shard, and texts, packed, in document order.
+    // Records, eight documents per shard, and texts, packed, in document order; the facets.
     let mut texts = TextPacker::default();
+    let mut facets = Facets::default();
     let mut buf = Vec::new();
     for (s, chunk) in by_ord.chunks(DOCS_PER_SHARD).enumerate() {
         let mut recs: Vec<serde_json::Value> = Vec::with_capacity(chunk.len());
         for (i, &g) in chunk.iter().enumerate() {
             let (m, text) = index.body(&index.heads[g as usize], &mut buf)?;
+            facets.add(&m);
             let x = texts.add(&mut out, s * DOCS_PER_SHARD + i, text)?;
             let mut rec =
                 serde_json::json!([m.kind, m.key, m.title, m.path, m.status, m.itype, m.year, x]);
@@ -237,7 +242,7 @@ pub(crate) fn export(
         out.put(&bucket("d", s), &json(&recs))?;
     }
     texts.flush(&mut out)?;
-    std::mem::take(&mut index.facets).write(&mut out)?;
+    facets.write(&mut out)?;
 
     // Document lengths (BM25F: the title weighs TITLE_WEIGHT), summed in document order.
     let heads = &index.heads;
@@ -246,8 +251,9 @@ pub(crate) fn export(
     } else {
         (by_ord.iter().map(|&g| heads[g as usize].dl).sum::<f64>() / n as f64).max(1.0)
     };
-    // Per document, what its postings need: its number in the document order, and BM25's
-    // length normalisation `K1 * (1 - B + B * dl / avgdl)`.
+    // Per slot, what its postings need: its number in the document order ([`DEAD`] for a dead
+    // slot, whose postings are skipped), and BM25's length normalisation
+    // `K1 * (1 - B + B * dl / avgdl)`.
     let at: Vec<(u32, f64)> = heads
         .iter()
         .zip(&ord_of)
@@ -256,6 +262,8 @@ pub(crate) fn export(
     drop(by_ord);
     drop(ord_of);
     out.report.spilled_runs = index.spilled_runs();
+    out.report.analysed = index.analysed();
+    let mut kept = index.prepare_kept()?;
     let mut terms = index.terms()?;
     index.heads = Vec::new();
     let scale = Scale::new(n as u64);
@@ -263,18 +271,31 @@ pub(crate) fn export(
     // The dictionary, in code point order: each batch of terms encoded on every core, then
     // written in order (the writer numbers the files).
     let mut dict = DictWriter::new();
-    let encode = |(name, postings): (Box<str>, Vec<u32>)| -> (Box<str>, u64, Vec<String>) {
+    // A term only dead slots held is not in the index.
+    let encode = |(name, postings): (Box<str>, Vec<u32>)| -> Option<(Box<str>, u64, Vec<String>)> {
         if is_filter(&name) {
-            let mut filter_docs: Vec<u32> = postings.iter().map(|&d| at[d as usize].0).collect();
+            let mut filter_docs: Vec<u32> = postings
+                .iter()
+                .map(|&d| at[d as usize].0)
+                .filter(|&o| o != DEAD)
+                .collect();
             filter_docs.sort_unstable();
             filter_docs.dedup();
+            if filter_docs.is_empty() {
+                return None;
+            }
             let chunks = filter_chunks(&filter_docs, n);
-            (name, filter_docs.len() as u64, chunks)
+            Some((name, filter_docs.len() as u64, chunks))
         } else {
-            let df = (postings.len() / 2) as u64;
-            let idf = idf(n as u64, df);
-            let mut impacts: Vec<(u32, u32)> = postings
+            let live = postings
                 .chunks_exact(2)
+                .filter(|p| at[p[0] as usize].0 != DEAD);
+            let df = live.clone().count() as u64;
+            if df == 0 {
+                return None;
+            }
+            let idf = idf(n as u64, df);
+            let mut impacts: Vec<(u32, u32)> = live
                 .map(|p| {
                     let ((ord, knorm), tf) = (at[p[0] as usize], p[1] as f64);
                     let s = idf * tf * (K1 + 1.0) / (tf + knorm);
@@ -282,7 +303,7 @@ pub(crate) fn export(
                 })
                 .collect();
             impacts.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            (name, df, impact_chunks(&impacts))
+            Some((name, df, impact_chunks(&impacts)))
         }
     };
     // While one batch is written, the next is encoded.
@@ -291,7 +312,12 @@ pub(crate) fn export(
         let mut batch = Vec::with_capacity(TERM_BATCH);
         while batch.len() < TERM_BATCH {
             match terms.next_term()? {
-                Some(t) => batch.push(t),
+                Some(t) => {
+                    if let Some(kept) = kept.as_mut() {
+                        kept.tee(&t.0, &t.1)?;
+                    }
+                    batch.push(t)
+                }
                 None => break,
             }
         }
@@ -299,7 +325,7 @@ pub(crate) fn export(
             break;
         }
         let (next, written) = rayon::join(
-            || batch.into_par_iter().map(encode).collect::<Vec<_>>(),
+            || batch.into_par_iter().filter_map(encode).collect::<Vec<_>>(),
             || -> Result<()> {
                 for (term, df, chunks) in encoded {
                     dict.add(&mut out, &term, df, chunks)?;
@@ -338,8 +364,14 @@ pub(crate) fn export(
         }
     );
     out.put("root", &root)?;
+    if let Some(kept) = kept {
+        kept.commit()?;
+    }
     Ok(out.report)
 }
+
+/// The document number of a dead slot (see [`super::state`]).
+const DEAD: u32 = u32::MAX;
 
 /// Packs the texts of consecutive documents into text shards of about [`TEXT_PACK`] bytes.
 #[derive(Default)]
@@ -399,20 +431,6 @@ impl Facets {
             let e = self.acc.entry(field).or_default().entry(term).or_default();
             e.0 += 1;
             *e.1.entry(value).or_default() += 1;
-        }
-    }
-
-    /// Adds the counts of `other` (documents counted elsewhere) to these.
-    pub(crate) fn merge(&mut self, other: Facets) {
-        for (field, terms) in other.acc {
-            let mine = self.acc.entry(field).or_default();
-            for (term, (count, spellings)) in terms {
-                let e = mine.entry(term).or_default();
-                e.0 += count;
-                for (spelling, n) in spellings {
-                    *e.1.entry(spelling).or_default() += n;
-                }
-            }
         }
     }
 
@@ -745,7 +763,8 @@ mod tests {
         batch: usize,
         memory: &crate::search::index::Memory,
     ) -> BTreeMap<String, Vec<u8>> {
-        let index = Index::build_in_batches(docs().into_iter(), &Some, batch, memory).unwrap();
+        let index =
+            Index::build_in_batches(docs().into_iter(), &Some, batch, memory, None).unwrap();
         let files = Files::default();
         let report = export(index, &files, &Default::default()).unwrap();
         // Runs are written exactly when the term map outgrows its budget and there is a folder.
@@ -792,6 +811,205 @@ mod tests {
             ..tight
         };
         assert_same(&whole, &export_with(4, &some));
+    }
+
+    /// The export of `docs` made from nothing, in memory.
+    fn fresh(docs: &[SearchDoc]) -> BTreeMap<String, Vec<u8>> {
+        let index =
+            Index::build_in_batches(docs.iter().cloned(), &Some, 7, &Default::default(), None)
+                .unwrap();
+        let files = Files::default();
+        export(index, &files, &Default::default()).unwrap();
+        files.0.into_inner().unwrap()
+    }
+
+    /// The export of `docs` continuing the index kept in `kept`; the documents analysed.
+    fn continued(
+        docs: &[SearchDoc],
+        kept: &std::path::Path,
+        memory: &crate::search::index::Memory,
+    ) -> (BTreeMap<String, Vec<u8>>, u64) {
+        continued_by(docs, kept, memory, 7)
+    }
+
+    /// [`continued`] by the program whose identity is `program`.
+    fn continued_by(
+        docs: &[SearchDoc],
+        kept: &std::path::Path,
+        memory: &crate::search::index::Memory,
+        program: u128,
+    ) -> (BTreeMap<String, Vec<u8>>, u64) {
+        let at = crate::search::KeptAt {
+            dir: kept.to_path_buf(),
+            program,
+        };
+        let index =
+            Index::build_in_batches(docs.iter().cloned(), &Some, 5, memory, Some(&at)).unwrap();
+        let files = Files::default();
+        let report = export(index, &files, &Default::default()).unwrap();
+        (files.0.into_inner().unwrap(), report.analysed)
+    }
+
+    /// Documents with the titles of `docs()` changed where `i % every == at`.
+    fn changed(every: usize, at: usize, mark: &str) -> Vec<SearchDoc> {
+        let mut v = docs();
+        for (i, d) in v.iter_mut().enumerate() {
+            if i % every == at {
+                d.title = format!("{mark} {}", d.title);
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn a_kept_index_continued_exports_what_a_fresh_one_does() {
+        let tmp = tempfile::tempdir().unwrap();
+        let kept = tmp.path().join("kept");
+        let mem = Default::default();
+        // From nothing: every document analysed.
+        let all = docs();
+        let (got, analysed) = continued(&all, &kept, &mem);
+        assert_same(&got, &fresh(&all));
+        assert_eq!(analysed, 40);
+        // Unchanged: none analysed, the same bytes.
+        let (got, analysed) = continued(&all, &kept, &mem);
+        assert_same(&got, &fresh(&all));
+        assert_eq!(analysed, 0);
+        // Three titles changed, two documents gone, one new: four analysed.
+        let mut next = changed(13, 4, "evicted");
+        next.remove(31);
+        next.remove(9);
+        let mut new = docs()[0].clone();
+        new.key = "LU-400".into();
+        new.path = "issues/LU/0/LU-400.html".into();
+        new.body = vec!["a brand new osc_lock_cancel word".into()];
+        next.push(new);
+        let (got, analysed) = continued(&next, &kept, &mem);
+        assert_same(&got, &fresh(&next));
+        assert_eq!(analysed, 4);
+        // Back as it was: the changed ones analysed again (the delta merged with the last).
+        let (got, analysed) = continued(&all, &kept, &mem);
+        assert_same(&got, &fresh(&all));
+        assert_eq!(analysed, 5);
+        // Documents in another order: nothing analysed.
+        let mut shuffled = all.clone();
+        shuffled.reverse();
+        assert_eq!(continued(&shuffled, &kept, &mem).1, 0);
+        // No documents at all, then all again.
+        assert_same(&continued(&[], &kept, &mem).0, &fresh(&[]));
+        assert_same(&continued(&all, &kept, &mem).0, &fresh(&all));
+    }
+
+    #[test]
+    fn a_kept_index_starts_again_when_it_is_mostly_changes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let kept = tmp.path().join("kept");
+        let mem = Default::default();
+        assert_eq!(continued(&docs(), &kept, &mem).1, 40);
+        // Each round changes four documents and changes back the last round's four: their old
+        // slots die. Past a quarter of the live slots dead (or a delta a quarter of the base),
+        // the next build analyses every document again.
+        let mut analysed = Vec::new();
+        for round in 0..6 {
+            let next = changed(10, round, &format!("round{round}"));
+            let (got, n) = continued(&next, &kept, &mem);
+            assert_same(&got, &fresh(&next));
+            analysed.push(n);
+        }
+        assert_eq!(analysed[..2], [4, 8]);
+        assert!(analysed[2..].iter().all(|&n| n == 8 || n == 40));
+        assert!(analysed.contains(&40), "{analysed:?}");
+    }
+
+    #[test]
+    fn a_kept_index_that_does_not_read_back_is_made_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let kept = tmp.path().join("kept");
+        let mem = Default::default();
+        let all = docs();
+        continued(&all, &kept, &mem);
+        // What a killed build leaves: a run no `docs` names, records past the kept ones.
+        std::fs::write(kept.join("run-99"), b"half a run").unwrap();
+        let mut records = std::fs::OpenOptions::new()
+            .append(true)
+            .open(kept.join("records"))
+            .unwrap();
+        std::io::Write::write_all(&mut records, b"garbage").unwrap();
+        let next = changed(7, 1, "again");
+        let (got, analysed) = continued(&next, &kept, &mem);
+        assert_same(&got, &fresh(&next));
+        assert_eq!(analysed, 6);
+        assert!(
+            !kept.join("run-99").exists(),
+            "a killed build's run is removed"
+        );
+        // Another program: everything analysed again, the same export; then it continues.
+        let (got, analysed) = continued_by(&next, &kept, &mem, 8);
+        assert_same(&got, &fresh(&next));
+        assert_eq!(analysed, 40);
+        assert_eq!(continued_by(&next, &kept, &mem, 8).1, 0);
+        assert_eq!(continued(&next, &kept, &mem).1, 40);
+        // A damaged `docs`: everything analysed again, the same export.
+        let docs_file = kept.join("docs");
+        let mut bytes = std::fs::read(&docs_file).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x40;
+        std::fs::write(&docs_file, bytes).unwrap();
+        let (got, analysed) = continued(&next, &kept, &mem);
+        assert_same(&got, &fresh(&next));
+        assert_eq!(analysed, 40);
+        // A run shorter than `docs` says: the same.
+        let run = std::fs::read_dir(&kept)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("run-"))
+            .unwrap();
+        let len = std::fs::metadata(&run).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&run)
+            .unwrap()
+            .set_len(len - 1)
+            .unwrap();
+        let (got, analysed) = continued(&all, &kept, &mem);
+        assert_same(&got, &fresh(&all));
+        assert_eq!(analysed, 40);
+    }
+
+    #[test]
+    fn a_kept_index_within_a_tight_budget_exports_the_same() {
+        let tmp = tempfile::tempdir().unwrap();
+        let kept = tmp.path().join("kept");
+        // Every batch makes a run, records go to the file at once: in the build that starts
+        // from nothing and in those that continue it.
+        let tight = crate::search::index::Memory {
+            spill: None,
+            terms: 1,
+            records: 1,
+        };
+        let all = docs();
+        let runs = || {
+            let mut names: Vec<String> = std::fs::read_dir(&kept)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("run-"))
+                .collect();
+            names.sort();
+            names
+        };
+        assert_same(&continued(&all, &kept, &tight).0, &fresh(&all));
+        // The runs of every batch, merged as the terms were exported, are one base run.
+        let base = runs();
+        assert_eq!(base.len(), 1, "{base:?}");
+        for round in 0..2 {
+            let next = changed(9, round, "tight");
+            let (got, analysed) = continued(&next, &kept, &tight);
+            assert_same(&got, &fresh(&next));
+            assert_eq!(analysed, [5, 10][round]);
+            // The base, and the delta merged from this build's runs and the last delta.
+            assert_eq!(runs().len(), 2, "{:?}", runs());
+            assert!(runs().contains(&base[0]));
+        }
     }
 
     #[test]

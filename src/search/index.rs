@@ -17,11 +17,11 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::export::Facets;
 use super::query::{self, key_term};
-use super::spill::{self, Merge, Place, Records, Run, SpillDir};
+use super::spill::{self, Merge, Place, Posting, Records, Run, RunWriter, SpillDir};
+use super::state::{self, Kept, RunFile};
 use super::tokenize::{pair_term_into, tokenize_borrowed};
-use super::{DocKind, SearchDoc};
+use super::{DocKind, KeptAt, SearchDoc};
 use crate::error::Result;
 
 /// Bytes of a document's text kept for its snippets (the text shard); a match further in still
@@ -196,7 +196,28 @@ pub(crate) struct Head {
     /// Its length, the title weighed [`TITLE_WEIGHT`] times: `TITLE_WEIGHT * fieldnorm(title
     /// tokens) + fieldnorm(body tokens)`.
     pub dl: f64,
-    body: Place,
+    pub(crate) body: Place,
+    /// The digest of the document it was analysed from ([`state::digest`]).
+    pub digest: u128,
+    /// Whether the document is in the index: a slot of the kept index whose document changed
+    /// or went is dead, its postings skipped.
+    pub alive: bool,
+}
+
+impl Head {
+    /// A dead slot of the kept index ([`super::state`]).
+    pub(crate) fn dead() -> Head {
+        Head {
+            kind: 0,
+            year: None,
+            key: "".into(),
+            path: "".into(),
+            dl: 0.0,
+            body: (0, 0),
+            digest: 0,
+            alive: false,
+        }
+    }
 }
 
 /// How much of the index stays in memory, and where the rest goes: the term map is written
@@ -290,12 +311,11 @@ pub(crate) fn is_filter(term: &str) -> bool {
 
 /// The documents and their terms, ready to export.
 pub(crate) struct Index {
-    /// Documents, numbered in the order they came.
+    /// Documents by slot: the kept index's first (dead ones included), then those added, in
+    /// the order they came.
     pub heads: Vec<Head>,
     /// Their records and texts, where [`Head`] says.
     records: Records,
-    /// Per filter field, the values and their counts.
-    pub facets: Facets,
     /// The part of the term map in memory.
     shards: Vec<TermMap>,
     /// Its estimated size in bytes.
@@ -304,15 +324,35 @@ pub(crate) struct Index {
     runs: Vec<Run>,
     memory: Memory,
     spill: Option<SpillDir>,
+    /// The kept index's documents, when this index continues it: those unchanged are not
+    /// analysed again.
+    kept: Option<Kept>,
+    /// Where the index is kept for the next build, when it is.
+    keep: Option<Keep>,
+    /// Slots that came from the kept index.
+    from_kept: usize,
+    /// Times the term map outgrew its budget and was written out.
+    spilled: u64,
+}
+
+/// What the index keeps for the next build besides its documents ([`super::state`]).
+struct Keep {
+    /// The program that keeps it.
+    program: u128,
+    /// The runs of the kept index this one continues (none when it starts from nothing).
+    base: Vec<RunFile>,
+    delta: Vec<RunFile>,
+    /// What [`Index::finish`] made of them: the runs the next build reads (when it starts
+    /// from nothing, the base run is written by the export: [`state::Pending::tee`]).
+    now: Option<(Vec<RunFile>, Vec<RunFile>)>,
 }
 
 /// A run of consecutive documents of a batch, analysed by one task: the documents, their
-/// records as the spill keeps them, their facets, and their terms `(document in the run,
-/// term, weighted frequency or 0)` by shard.
+/// records as the spill keeps them, and their terms `(document in the run, term, weighted
+/// frequency or 0)` by shard.
 struct Batch {
     heads: Vec<(Head, std::ops::Range<usize>)>,
     records: Vec<u8>,
-    facets: Facets,
     by_shard: Vec<ShardPart>,
 }
 
@@ -410,12 +450,15 @@ const NAME_COST: usize = 8;
 impl Index {
     /// Makes each item a document with `convert` (`None`: no document) and adds it, numbered
     /// in the order the items come; items are converted and analysed in batches, on every core.
+    /// With `kept`, the index continues the one kept in that folder (documents unchanged since
+    /// are not analysed again) and is kept there for the next build ([`super::state`]).
     pub(crate) fn build<T: Send>(
         items: impl Iterator<Item = T>,
         convert: &(impl Fn(T) -> Option<SearchDoc> + Sync),
         memory: &Memory,
+        kept: Option<&KeptAt>,
     ) -> Result<Index> {
-        Index::build_in_batches(items, convert, BATCH, memory)
+        Index::build_in_batches(items, convert, BATCH, memory, kept)
     }
 
     /// [`Index::build`] with batches of `batch` items (tests check that the export does not
@@ -425,17 +468,23 @@ impl Index {
         convert: &(impl Fn(T) -> Option<SearchDoc> + Sync),
         batch: usize,
         memory: &Memory,
+        kept: Option<&KeptAt>,
     ) -> Result<Index> {
-        let spill = memory.spill.as_deref().map(SpillDir::create).transpose()?;
-        let mut index = Index {
-            heads: Vec::new(),
-            records: Records::new(memory.records),
-            facets: Facets::default(),
-            shards: (0..SHARDS).map(|_| TermMap::default()).collect(),
-            held: 0,
-            runs: Vec::new(),
-            memory: memory.clone(),
-            spill,
+        let mut index = match kept {
+            None => Index {
+                heads: Vec::new(),
+                records: Records::new(memory.records),
+                shards: (0..SHARDS).map(|_| TermMap::default()).collect(),
+                held: 0,
+                runs: Vec::new(),
+                memory: memory.clone(),
+                spill: memory.spill.as_deref().map(SpillDir::create).transpose()?,
+                kept: None,
+                keep: None,
+                from_kept: 0,
+                spilled: 0,
+            },
+            Some(at) => Index::resume(at, memory)?,
         };
         let mut pending = Vec::with_capacity(batch);
         for item in items {
@@ -445,7 +494,110 @@ impl Index {
             }
         }
         index.add(pending, convert)?;
+        index.finish()?;
         Ok(index)
+    }
+
+    /// An index that continues the one kept at `at`, or starts there from nothing.
+    fn resume(at: &KeptAt, memory: &Memory) -> Result<Index> {
+        let dir = at.dir.as_path();
+        let (files, heads) = match state::load(dir, at.program)? {
+            Some(saved) => (saved.files, saved.heads),
+            None => (state::Files::default(), Vec::new()),
+        };
+        let spill = SpillDir::keep(dir, files.next_run)?;
+        let records = Records::open(&dir.join(state::RECORDS), files.records_len, memory.records)?;
+        Ok(Index {
+            kept: (!heads.is_empty()).then(|| Kept::new(&heads)),
+            from_kept: heads.len(),
+            spilled: 0,
+            heads,
+            records,
+            shards: (0..SHARDS).map(|_| TermMap::default()).collect(),
+            held: 0,
+            runs: Vec::new(),
+            memory: memory.clone(),
+            spill: Some(spill),
+            keep: Some(Keep {
+                program: at.program,
+                base: files.base,
+                delta: files.delta,
+                now: None,
+            }),
+        })
+    }
+
+    /// After the last document: the kept index's slots whose documents were not found
+    /// unchanged are dead; and when the index is kept and continues one, what this build
+    /// analysed (its runs and what is still in memory) is merged with the earlier delta into
+    /// the new delta run, dead postings dropped. (An index kept from nothing is written whole
+    /// as one base run while it is exported: [`Index::prepare_kept`].)
+    fn finish(&mut self) -> Result<()> {
+        if let Some(kept) = self.kept.take() {
+            let old = kept.len();
+            for (slot, head) in self.heads.iter_mut().enumerate().take(old) {
+                if head.alive && !kept.seen(slot) {
+                    *head = Head::dead();
+                }
+            }
+        }
+        let (Some(keep), Some(dir)) = (self.keep.as_mut(), self.spill.as_mut()) else {
+            return Ok(());
+        };
+        if keep.base.is_empty() {
+            keep.now = Some((Vec::new(), Vec::new()));
+            return Ok(());
+        }
+        let memory: Vec<Posting> = sorted(std::mem::take(&mut self.shards))
+            .into_iter()
+            .map(|t| (t.name, t.postings))
+            .collect();
+        self.held = 0;
+        let folder = dir.path().to_path_buf();
+        let open = |r: &RunFile| Run::open(&folder.join(&r.name));
+        let mut sources = keep.delta.iter().map(open).collect::<Result<Vec<_>>>()?;
+        sources.extend(std::mem::take(&mut self.runs));
+        let mut merge = Merge::new(sources, memory)?;
+        let alive: Vec<bool> = self.heads.iter().map(|h| h.alive).collect();
+        let delta = spill::write_run_from(dir, || {
+            while let Some((name, postings)) = merge.next_term()? {
+                let live = live_postings(&name, postings, &alive);
+                if !live.is_empty() {
+                    return Ok(Some((name, live)));
+                }
+            }
+            Ok(None)
+        })?;
+        let base = keep.base.iter().map(open).collect::<Result<Vec<_>>>()?;
+        keep.now = Some((
+            base.iter().map(state::run_file).collect::<Result<_>>()?,
+            vec![state::run_file(&delta)?],
+        ));
+        self.runs = base.into_iter().chain([delta]).collect();
+        Ok(())
+    }
+
+    /// When the index is kept: what the next build reads, put in force by
+    /// [`state::Pending::commit`] once the export succeeded; when it started from nothing,
+    /// every term the export takes from [`Index::terms`] is to be written into its base run
+    /// ([`state::Pending::tee`]). Call before the heads are dropped.
+    pub(crate) fn prepare_kept(&mut self) -> Result<Option<state::Pending>> {
+        let (Some(keep), Some(dir)) = (self.keep.as_mut(), self.spill.as_mut()) else {
+            return Ok(None);
+        };
+        let (base, delta) = keep.now.take().expect("a kept index is finished");
+        let tee = match keep.base.is_empty() {
+            true => Some(RunWriter::new(dir)?),
+            false => None,
+        };
+        let files = state::Files {
+            next_run: dir.next_run(),
+            base,
+            delta,
+            records_len: self.records.flush()?,
+        };
+        let pending = state::Pending::new(dir.path(), keep.program, files, &self.heads, tee);
+        Ok(Some(pending))
     }
 
     fn add<T: Send>(
@@ -461,6 +613,7 @@ impl Index {
             .len()
             .div_ceil(4 * rayon::current_num_threads())
             .max(1);
+        let kept = self.kept.as_ref();
         let runs: Vec<Batch> = batch
             .into_par_iter()
             .chunks(run_len)
@@ -468,17 +621,20 @@ impl Index {
                 let mut run = Batch {
                     heads: Vec::new(),
                     records: Vec::new(),
-                    facets: Facets::default(),
                     by_shard: (0..SHARDS).map(|_| ShardPart::default()).collect(),
                 };
                 let mut terms = DocTerms::default();
                 for d in items.into_iter().filter_map(convert) {
+                    let digest = state::digest(&d);
+                    if kept.is_some_and(|k| k.unchanged(&d.path, digest)) {
+                        continue;
+                    }
                     let local = run.heads.len() as u32;
-                    let (head, meta, text) = analyse(d, &mut terms);
+                    let (mut head, meta, text) = analyse(d, &mut terms);
+                    head.digest = digest;
                     for (term, hash, tf) in terms.iter() {
                         run.by_shard[shard_of(hash)].push(local, term, tf);
                     }
-                    run.facets.add(&meta);
                     let start = run.records.len();
                     meta.encode(&text, &mut run.records);
                     run.heads.push((head, start..run.records.len()));
@@ -502,7 +658,6 @@ impl Index {
                     .push(self.spill.as_ref(), &run.records[range])?;
                 self.heads.push(head);
             }
-            self.facets.merge(run.facets);
         }
         let added: usize = self
             .shards
@@ -540,6 +695,7 @@ impl Index {
                 );
                 let terms = sorted(shards).into_iter().map(|t| (t.name, t.postings));
                 self.runs.push(spill::write_run(dir, terms)?);
+                self.spilled += 1;
                 self.held = 0;
             }
         }
@@ -554,9 +710,14 @@ impl Index {
         self.shards.iter().map(|m| m.capacity() * slot).sum()
     }
 
+    /// How many documents were analysed (the others were kept as the last build analysed them).
+    pub(crate) fn analysed(&self) -> u64 {
+        (self.heads.len() - self.from_kept) as u64
+    }
+
     /// How many times the term map was written out.
     pub(crate) fn spilled_runs(&self) -> u64 {
-        self.runs.len() as u64
+        self.spilled
     }
 
     /// The record and text of a document, by its head.
@@ -578,6 +739,24 @@ impl Index {
             .collect();
         Merge::new(std::mem::take(&mut self.runs), memory)
     }
+}
+
+/// The postings of `name` whose documents are alive: `[doc, tf]` pairs of a word, documents of a
+/// filter term ([`TermMap`]).
+pub(crate) fn live_postings(name: &str, mut postings: Vec<u32>, alive: &[bool]) -> Vec<u32> {
+    if is_filter(name) {
+        postings.retain(|&d| alive[d as usize]);
+    } else {
+        let mut w = 0;
+        for r in 0..postings.len() / 2 {
+            if alive[postings[2 * r] as usize] {
+                postings.copy_within(2 * r..2 * r + 2, w);
+                w += 2;
+            }
+        }
+        postings.truncate(w);
+    }
+    postings
 }
 
 /// The terms of the shards, in code point order.
@@ -685,6 +864,8 @@ fn analyse(d: SearchDoc, terms: &mut DocTerms) -> (Head, Meta, String) {
         path: meta.path.as_str().into(),
         dl,
         body: (0, 0),
+        digest: 0,
+        alive: true,
     };
     (head, meta, text)
 }

@@ -5,7 +5,8 @@
 //! * [`tokenize`]: the analyzer for code and logs, identical in Rust and in the client.
 //! * [`query`](mod@query): the query language (words, `"phrases"`, `prefix*`, `field:value`
 //!   filters, keys), shared by the client and the terminal.
-//! * [`index`]: the documents analysed into an in-memory inverted index, on every core.
+//! * [`index`]: the documents analysed into an in-memory inverted index, on every core;
+//!   `state`: that index kept in the build cache, so a rebuild analyses only what changed.
 //! * [`export`]: the static index (format described there).
 
 pub mod client;
@@ -14,6 +15,7 @@ pub mod export;
 pub mod index;
 pub mod query;
 mod spill;
+mod state;
 pub mod tokenize;
 
 use std::path::Path;
@@ -91,6 +93,10 @@ pub struct SearchReport {
     /// Times the term map outgrew its memory budget and was written to disk while the index
     /// was built (merged back when it was exported).
     pub spilled_runs: u64,
+    /// Documents analysed for this index: the others were unchanged since the build that
+    /// analysed them, which the build cache kept.
+    #[serde(default)]
+    pub analysed: u64,
     /// Whether the published index was kept as it was, its documents' inputs unchanged (the
     /// counts are then those of the build that made it).
     #[serde(default)]
@@ -108,8 +114,12 @@ impl SearchReport {
             true => "; kept as published (the documents' inputs are unchanged)",
             false => "",
         };
+        let analysed = match self.kept {
+            false if self.analysed < self.docs => format!(" ({} analysed)", self.analysed),
+            _ => String::new(),
+        };
         format!(
-            "{}, {}, {}, {:.1} MB (loaded before a query: {} bytes){spilled}{kept}",
+            "{}{analysed}, {}, {}, {:.1} MB (loaded before a query: {} bytes){spilled}{kept}",
             count(self.docs, "document"),
             count(self.terms, "term"),
             count(self.files, "file"),
@@ -127,6 +137,20 @@ pub struct Options {
     pub bug_prefix: Option<String>,
     /// How much of the index may stay in memory while it is built, and where the rest goes.
     pub memory: index::Memory,
+    /// Where the analysed index is kept between builds, so that documents unchanged since
+    /// the last build are not analysed again; it takes the place of `memory.spill`. None:
+    /// everything is analysed, nothing is kept.
+    pub kept: Option<KeptAt>,
+}
+
+/// Where the analysed index is kept between builds ([`Options::kept`]), and by which program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeptAt {
+    /// A folder of the build cache.
+    pub dir: std::path::PathBuf,
+    /// The identity of the running program: an index another program kept is not continued
+    /// (its analysis may differ), but made again.
+    pub program: u128,
 }
 
 /// Indexes `docs` and writes the static index under `search/` through `sink`.
@@ -139,7 +163,7 @@ pub fn build(
     options: &Options,
 ) -> crate::error::Result<SearchReport> {
     export::export(
-        index::Index::build(docs, &Some, &options.memory)?,
+        index::Index::build(docs, &Some, &options.memory, options.kept.as_ref())?,
         sink,
         options,
     )
@@ -160,7 +184,12 @@ pub fn build_streaming<T: Send>(
         let convert = &convert;
         let indexer = s.spawn(move || {
             export::export(
-                index::Index::build(rx.into_iter(), convert, &options.memory)?,
+                index::Index::build(
+                    rx.into_iter(),
+                    convert,
+                    &options.memory,
+                    options.kept.as_ref(),
+                )?,
                 sink,
                 options,
             )

@@ -5,8 +5,9 @@
 //! dictionary is written.
 //!
 //! Everything lives in one folder the caller names (in the build cache), made empty when the
-//! index starts and removed when it is dropped. Nothing in it outlives a build or is read by
-//! another one; its format is this module's alone.
+//! index starts and removed when it is dropped; or, for the index kept between builds
+//! ([`super::state`]), in the kept index's folder, where runs and records stay. The format is
+//! this module's alone.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -17,25 +18,45 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// The folder the index spills into; removed with everything in it when dropped.
+/// The folder the index spills into; removed with everything in it when dropped, unless it is
+/// the kept index's ([`SpillDir::keep`]).
 pub(crate) struct SpillDir {
     path: PathBuf,
     runs: usize,
+    keep: bool,
 }
 
 impl SpillDir {
     /// Makes `path` an empty folder (what a killed build left there is removed).
     pub fn create(path: &Path) -> Result<SpillDir> {
-        match std::fs::remove_dir_all(path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io(path, e)),
-        }
+        remove_dir(path)?;
         std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
         Ok(SpillDir {
             path: path.to_path_buf(),
             runs: 0,
+            keep: false,
         })
+    }
+
+    /// The kept index's folder `path` (made if missing), whose runs outlive the build: nothing
+    /// in it is removed, and runs are numbered from `next` on (`run-<n>`).
+    pub fn keep(path: &Path, next: usize) -> Result<SpillDir> {
+        std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+        Ok(SpillDir {
+            path: path.to_path_buf(),
+            runs: next.saturating_sub(1),
+            keep: true,
+        })
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The number the next run written will have.
+    pub fn next_run(&self) -> usize {
+        self.runs + 1
     }
 
     fn file(&self, name: &str) -> Result<(File, PathBuf)> {
@@ -53,7 +74,18 @@ impl SpillDir {
 impl Drop for SpillDir {
     fn drop(&mut self) {
         // Nothing reads it again; a folder that cannot be removed is cleared by the next build.
-        let _ = std::fs::remove_dir_all(&self.path);
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// Removes the folder `path` and everything in it, if it is there.
+pub(crate) fn remove_dir(path: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(path, e)),
     }
 }
 
@@ -101,6 +133,26 @@ impl<'a> Cursor<'a> {
             }
             shift += 7;
         }
+    }
+
+    /// The next byte.
+    pub fn byte(&mut self) -> std::result::Result<u8, Damaged> {
+        let b = *self.bytes.get(self.at).ok_or(Damaged)?;
+        self.at += 1;
+        Ok(b)
+    }
+
+    /// The next `N` bytes.
+    pub fn array<const N: usize>(&mut self) -> std::result::Result<[u8; N], Damaged> {
+        let end = self.at.checked_add(N).ok_or(Damaged)?;
+        let a = self.bytes.get(self.at..end).ok_or(Damaged)?;
+        self.at = end;
+        Ok(a.try_into().expect("N bytes"))
+    }
+
+    /// Whether every byte was read.
+    pub fn at_end(&self) -> bool {
+        self.at == self.bytes.len()
     }
 
     /// The next string.
@@ -153,6 +205,25 @@ impl Records {
         }
     }
 
+    /// Records appended to the file `path`, whose first `len` bytes are records already (the
+    /// kept index's: anything past them, which a killed build appended, is cut off).
+    pub fn open(path: &Path, len: u64, limit: usize) -> Result<Records> {
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .and_then(|f| f.set_len(len).map(|()| f))
+            .map_err(|e| Error::io(path, e))?;
+        Ok(Records {
+            buf: Vec::new(),
+            flushed: len,
+            file: Some((file, path.to_path_buf())),
+            limit,
+        })
+    }
+
     /// Appends a record; where it is.
     pub fn push(&mut self, dir: Option<&SpillDir>, record: &[u8]) -> Result<Place> {
         let place = (
@@ -160,17 +231,25 @@ impl Records {
             u32::try_from(record.len()).expect("a record is smaller than 4 GB"),
         );
         self.buf.extend_from_slice(record);
-        if let Some(dir) = dir.filter(|_| self.buf.len() >= self.limit) {
-            if self.file.is_none() {
-                self.file = Some(dir.file("records")?);
+        if self.buf.len() >= self.limit {
+            match (&self.file, dir) {
+                (Some(_), _) => {}
+                (None, Some(dir)) => self.file = Some(dir.file("records")?),
+                (None, None) => return Ok(place),
             }
-            let (file, path) = self.file.as_ref().expect("opened above");
-            file.write_all_at(&self.buf, self.flushed)
-                .map_err(|e| Error::io(path, e))?;
-            self.flushed += self.buf.len() as u64;
-            self.buf.clear();
+            self.flush()?;
         }
         Ok(place)
+    }
+
+    /// Writes the records still in memory to the file (there must be one); the file's length.
+    pub fn flush(&mut self) -> Result<u64> {
+        let (file, path) = self.file.as_ref().expect("records flushed have a file");
+        file.write_all_at(&self.buf, self.flushed)
+            .map_err(|e| Error::io(path, e))?;
+        self.flushed += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(self.flushed)
     }
 
     /// The record at `place`, into `out`.
@@ -193,31 +272,93 @@ pub(crate) type Posting = (Box<str>, Vec<u32>);
 
 /// Writes `terms` (in code point order) as a sorted run file in `dir`; the run to merge.
 pub(crate) fn write_run(dir: &mut SpillDir, terms: impl Iterator<Item = Posting>) -> Result<Run> {
-    dir.runs += 1;
-    let (file, path) = dir.file(&format!("run-{}", dir.runs))?;
-    let mut w = BufWriter::with_capacity(1 << 20, file);
-    let mut rec = Vec::new();
-    for (name, postings) in terms {
-        rec.clear();
-        put_str(&mut rec, &name);
-        put_varint(&mut rec, postings.len() as u64);
-        for p in postings {
-            put_varint(&mut rec, u64::from(p));
-        }
-        w.write_all(&(rec.len() as u32).to_le_bytes())
-            .and_then(|()| w.write_all(&rec))
-            .map_err(|e| Error::io(&path, e))?;
+    let mut terms = terms.map(Ok);
+    write_run_from(dir, || terms.next().transpose())
+}
+
+/// [`write_run`] of the terms `next` gives until `None` (a merge of runs, for one).
+pub(crate) fn write_run_from(
+    dir: &mut SpillDir,
+    mut next: impl FnMut() -> Result<Option<Posting>>,
+) -> Result<Run> {
+    let mut w = RunWriter::new(dir)?;
+    while let Some((name, postings)) = next()? {
+        w.add(&name, &postings)?;
     }
-    let file = w
-        .into_inner()
-        .map_err(|e| Error::io(&path, e.into_error()))?;
-    Ok(Run { file, path })
+    w.finish()
+}
+
+/// A run being written, term after term in code point order.
+pub(crate) struct RunWriter {
+    w: BufWriter<File>,
+    path: PathBuf,
+    rec: Vec<u8>,
+}
+
+impl RunWriter {
+    /// The next run of `dir`.
+    pub fn new(dir: &mut SpillDir) -> Result<RunWriter> {
+        dir.runs += 1;
+        let (file, path) = dir.file(&format!("run-{}", dir.runs))?;
+        Ok(RunWriter {
+            w: BufWriter::with_capacity(1 << 20, file),
+            path,
+            rec: Vec::new(),
+        })
+    }
+
+    /// Appends a term and its postings.
+    pub fn add(&mut self, name: &str, postings: &[u32]) -> Result<()> {
+        let rec = &mut self.rec;
+        rec.clear();
+        put_str(rec, name);
+        put_varint(rec, postings.len() as u64);
+        for &p in postings {
+            put_varint(rec, u64::from(p));
+        }
+        self.w
+            .write_all(&(rec.len() as u32).to_le_bytes())
+            .and_then(|()| self.w.write_all(rec))
+            .map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// The run written.
+    pub fn finish(self) -> Result<Run> {
+        let path = self.path;
+        let file = self
+            .w
+            .into_inner()
+            .map_err(|e| Error::io(&path, e.into_error()))?;
+        Ok(Run { file, path })
+    }
 }
 
 /// A sorted run of the term map on disk.
 pub(crate) struct Run {
     file: File,
     path: PathBuf,
+}
+
+impl Run {
+    /// The run file at `path` (one the kept index wrote in an earlier build).
+    pub fn open(path: &Path) -> Result<Run> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        Ok(Run {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Its file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Its size in bytes.
+    pub fn len(&self) -> Result<u64> {
+        let meta = self.file.metadata().map_err(|e| Error::io(&self.path, e))?;
+        Ok(meta.len())
+    }
 }
 
 /// Where the merge takes terms from: a run on disk, or the part of the term map still in

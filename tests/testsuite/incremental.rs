@@ -223,6 +223,10 @@ fn the_search_index_is_kept_whole_while_its_documents_inputs_are_unchanged() {
     let (_dir, site) = example();
     let first = build_unforced(&site);
     assert!(!first.search.kept, "nothing to keep on a first build");
+    assert_eq!(
+        first.search.analysed, first.search.docs,
+        "every document analysed"
+    );
     let search_files = |s: &BTreeMap<String, (u64, i128, Vec<u8>)>| {
         s.iter()
             .filter(|(p, _)| p.starts_with("search/"))
@@ -262,6 +266,9 @@ fn the_search_index_is_kept_whole_while_its_documents_inputs_are_unchanged() {
     touch(&site);
     let mended = build_unforced(&site);
     assert!(!mended.search.kept);
+    // Made from the analysed index the build cache kept: no document analysed again.
+    assert_eq!(mended.search.analysed, 0, "{:?}", mended.search);
+    assert_eq!(mended.search.docs, first.search.docs);
     let after = search_files(&snapshot(&site.join("public")));
     assert_eq!(after["search/root.js"].2, before["search/root.js"].2);
 
@@ -277,6 +284,8 @@ fn the_search_index_is_kept_whole_while_its_documents_inputs_are_unchanged() {
     std::fs::write(&page, text.replace(old, "ldlm: cancel storm, quokka")).unwrap();
     let changed = build_unforced(&site);
     assert!(!changed.search.kept);
+    // Only the changed issue's document was analysed.
+    assert_eq!(changed.search.analysed, 1, "{:?}", changed.search);
     let answer = hindsight::search::query(&site.join("public"), "quokka", 5).unwrap();
     assert_eq!(
         answer.results.first().map(|r| r.key.as_str()),
