@@ -272,7 +272,9 @@ pub(crate) fn export(
     // written in order (the writer numbers the files).
     let mut dict = DictWriter::new();
     // A term only dead slots held is not in the index.
-    let encode = |(name, postings): (Box<str>, Vec<u32>)| -> Option<(Box<str>, u64, Vec<String>)> {
+    let encode = |scratch: &mut Scratch,
+                  (name, postings): (Box<str>, Vec<u32>)|
+     -> Option<(Box<str>, u64, Vec<String>)> {
         if is_filter(&name) {
             let mut filter_docs: Vec<u32> = postings
                 .iter()
@@ -294,16 +296,8 @@ pub(crate) fn export(
             if df == 0 {
                 return None;
             }
-            let idf = idf(n as u64, df);
-            let mut impacts: Vec<(u32, u32)> = live
-                .map(|p| {
-                    let ((ord, knorm), tf) = (at[p[0] as usize], p[1] as f64);
-                    let s = idf * tf * (K1 + 1.0) / (tf + knorm);
-                    (scale.q(s), ord)
-                })
-                .collect();
-            impacts.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            Some((name, df, impact_chunks(&impacts)))
+            let keys = impact_keys(live, &at, idf(n as u64, df), &scale, scratch);
+            Some((name, df, impact_chunks(keys)))
         }
     };
     // While one batch is written, the next is encoded.
@@ -325,7 +319,13 @@ pub(crate) fn export(
             break;
         }
         let (next, written) = rayon::join(
-            || batch.into_par_iter().filter_map(encode).collect::<Vec<_>>(),
+            || {
+                batch
+                    .into_par_iter()
+                    .map_init(Scratch::default, encode)
+                    .flatten_iter()
+                    .collect::<Vec<_>>()
+            },
             || -> Result<()> {
                 for (term, df, chunks) in encoded {
                     dict.add(&mut out, &term, df, chunks)?;
@@ -461,25 +461,83 @@ impl Facets {
     }
 }
 
-/// Postings of a word: `(impact, doc)` best first, cut into chunks of growing size.
-fn impact_chunks(postings: &[(u32, u32)]) -> Vec<String> {
+/// What encoding a word's postings reuses from one term to the next, one per thread: the
+/// postings' sort keys, and the impacts of (frequency, length normalisation) pairs seen in
+/// the term (a word in many documents meets the same pairs again and again).
+#[derive(Default)]
+struct Scratch {
+    keys: Vec<u64>,
+    memo: rustc_hash::FxHashMap<(u32, u64), u32>,
+}
+
+/// Postings past which a term's impacts are looked up in [`Scratch::memo`] before they are
+/// computed (a logarithm each).
+const MEMO_MIN: usize = 32;
+
+/// A word's live postings `[doc, tf]` as sort keys: the impact level (higher first), then the
+/// document number, in one number ([`key_q`], [`key_doc`]), sorted: best first, documents in
+/// order within a level. `idf` is the term's.
+fn impact_keys<'a>(
+    live: impl Iterator<Item = &'a [u32]> + Clone,
+    at: &[(u32, f64)],
+    idf: f64,
+    scale: &Scale,
+    scratch: &'a mut Scratch,
+) -> &'a [u64] {
+    let Scratch { keys, memo } = scratch;
+    keys.clear();
+    let size = live.clone().size_hint().1.unwrap_or(0);
+    if size >= MEMO_MIN {
+        memo.clear();
+    }
+    for p in live {
+        let ((ord, knorm), tf) = (at[p[0] as usize], p[1]);
+        let q = |tf: u32| {
+            let tf = tf as f64;
+            scale.q(idf * tf * (K1 + 1.0) / (tf + knorm))
+        };
+        let q = match size >= MEMO_MIN {
+            true => *memo.entry((tf, knorm.to_bits())).or_insert_with(|| q(tf)),
+            false => q(tf),
+        };
+        keys.push(u64::from(QMAX - q) << 32 | u64::from(ord));
+    }
+    keys.sort_unstable();
+    keys
+}
+
+/// The impact level of a sort key of [`impact_keys`].
+fn key_q(key: u64) -> u32 {
+    QMAX - (key >> 32) as u32
+}
+
+/// The document of a sort key of [`impact_keys`].
+fn key_doc(key: u64) -> u32 {
+    key as u32
+}
+
+/// Postings of a word: sort keys of [`impact_keys`] (best first), cut into chunks of growing
+/// size.
+fn impact_chunks(postings: &[u64]) -> Vec<String> {
     let mut chunks = Vec::new();
     let mut chunk = String::new();
+    let mut body = String::new();
     let mut target = CHUNK0;
     let mut i = 0;
     while i < postings.len() {
-        let q = postings[i].0;
+        let q = key_q(postings[i]);
         // One segment piece: docs with impact q, as many as fit.
-        let mut body = String::new();
-        let first = postings[i].1;
+        body.clear();
+        let first = key_doc(postings[i]);
         let mut prev = first;
         let mut j = i + 1;
-        while j < postings.len() && postings[j].0 == q {
+        while j < postings.len() && key_q(postings[j]) == q {
             if chunk.len() + body.len() + 8 >= target {
                 break;
             }
-            vlq(&mut body, (postings[j].1 - prev - 1) as u64);
-            prev = postings[j].1;
+            let doc = key_doc(postings[j]);
+            vlq(&mut body, (doc - prev - 1) as u64);
+            prev = doc;
             j += 1;
         }
         chunk.push(B64[q as usize] as char);
@@ -1077,10 +1135,13 @@ mod tests {
 
     #[test]
     fn chunks_keep_impact_order_and_grow() {
-        let postings: Vec<(u32, u32)> = (0..20_000u32).map(|d| (63 - d % 64, d)).collect();
-        let mut sorted = postings.clone();
-        sorted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let chunks = impact_chunks(&sorted);
+        let mut keys: Vec<u64> = (0..20_000u32)
+            .map(|d| u64::from(QMAX - (63 - d % 64)) << 32 | u64::from(d))
+            .collect();
+        keys.sort_unstable();
+        assert_eq!((key_q(keys[0]), key_doc(keys[0])), (63, 0));
+        assert_eq!((key_q(keys[1]), key_doc(keys[1])), (63, 64));
+        let chunks = impact_chunks(&keys);
         assert!(chunks.len() > 2);
         assert!(chunks[0].len() <= CHUNK0 + 16);
         assert!(chunks.iter().all(|c| c.len() <= CHUNK_MAX + 16));
