@@ -158,26 +158,53 @@ fn meta_into(h: &mut Xxh3, meta: &std::fs::Metadata) {
     h.write_u64(meta.ino());
 }
 
-/// Adds every file under `dir` (sorted), by relative path, size, modification time and inode;
-/// a missing folder adds a marker.
+/// Adds every file under `dir` by relative path, size, modification time and inode (a missing
+/// folder adds a marker): the digest of the folder ([`folder_digest`]), made on every core.
 fn tree_into(h: &mut Xxh3, dir: &Path) -> Result<()> {
     if !dir.exists() {
         h.write_u8(0);
         return Ok(());
     }
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|e| Error::walk(dir, e))?;
-        if entry.file_type().is_dir() {
-            continue;
-        }
-        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-        let bytes = rel.as_os_str().as_encoded_bytes();
-        h.write_u64(bytes.len() as u64);
-        h.write(bytes);
-        let meta = entry.metadata().map_err(|e| Error::walk(entry.path(), e))?;
-        meta_into(h, &meta);
-    }
+    h.write_u8(1);
+    h.write_u128(folder_digest(dir)?);
     Ok(())
+}
+
+/// The digest of a folder: of its entries in name order, each its name and either its size,
+/// modification time and inode (a file, or a link, not followed) or the digest of its own
+/// entries (a folder). Entries are read on every core, so a site of 170,000 files is
+/// fingerprinted in a fraction of a sequential walk's time.
+fn folder_digest(dir: &Path) -> Result<u128> {
+    use rayon::prelude::*;
+    let mut entries = std::fs::read_dir(dir)
+        .and_then(|r| r.collect::<std::io::Result<Vec<_>>>())
+        .map_err(|e| Error::io(dir, e))?;
+    entries.sort_by_key(|e| e.file_name());
+    let digests = entries
+        .par_iter()
+        .map(|entry| -> Result<u128> {
+            let mut h = Xxh3::new();
+            let name = entry.file_name();
+            let bytes = name.as_encoded_bytes();
+            h.write_u64(bytes.len() as u64);
+            h.write(bytes);
+            let path = entry.path();
+            let kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
+            if kind.is_dir() {
+                h.write_u8(2);
+                h.write_u128(folder_digest(&path)?);
+            } else {
+                let meta = entry.metadata().map_err(|e| Error::io(&path, e))?;
+                meta_into(&mut h, &meta);
+            }
+            Ok(h.digest128())
+        })
+        .collect::<Result<Vec<u128>>>()?;
+    let mut h = Xxh3::new();
+    for d in digests {
+        h.write_u128(d);
+    }
+    Ok(h.digest128())
 }
 
 #[cfg(test)]
@@ -200,7 +227,19 @@ mod tests {
         assert_ne!(output(&site).unwrap().unwrap(), first);
         let second = output(&site).unwrap().unwrap();
         std::fs::write(site.join("b.html"), "").unwrap();
-        assert_ne!(output(&site).unwrap().unwrap(), second);
+        let third = output(&site).unwrap().unwrap();
+        assert_ne!(third, second);
+        // Renamed, or moved to another folder, with the same inode and time: a change too.
+        std::fs::rename(site.join("a/x.html"), site.join("a/z.html")).unwrap();
+        let fourth = output(&site).unwrap().unwrap();
+        assert_ne!(fourth, third);
+        std::fs::create_dir_all(site.join("c/d")).unwrap();
+        std::fs::rename(site.join("a/z.html"), site.join("c/d/z.html")).unwrap();
+        let fifth = output(&site).unwrap().unwrap();
+        assert_ne!(fifth, fourth);
+        // A file deep down rewritten: seen through every folder above it.
+        std::fs::write(site.join("c/d/z.html"), "two").unwrap();
+        assert_ne!(output(&site).unwrap().unwrap(), fifth);
     }
 
     #[test]
