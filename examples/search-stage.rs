@@ -146,7 +146,7 @@ fn main() -> Result<()> {
     let manifest = config.cache.join(hindsight::MANIFEST_FILE);
     config.cache = scratch.path().join("cache");
     std::fs::create_dir_all(&config.cache)?;
-    let mut memory = hindsight::search_memory(&config);
+    let mut memory = hindsight::search_memory();
     if let Some(mb) = terms_mb {
         memory.terms = mb << 20;
     }

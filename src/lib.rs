@@ -339,20 +339,14 @@ fn check_up_to_date(config: &Config, options: &BuildOptions, output: &Path) -> R
 /// The published site's manifest (each file's hash and stat) in the build cache.
 pub const MANIFEST_FILE: &str = "site-manifest.tsv";
 
-/// The build-cache folder the search index spills into while it is built (removed after).
-pub const SEARCH_SPILL: &str = "search-spill";
-
 /// The build-cache folder where the analysed search index is kept between builds, so that a
 /// rebuild analyses only the documents that changed.
 pub const SEARCH_KEPT: &str = "search-index";
 
-/// The memory a build's search stage may use: the default budgets, and what does not fit
-/// them waits in the build cache ([`SEARCH_SPILL`]) until the index is written.
-pub fn search_memory(config: &Config) -> search::index::Memory {
-    search::index::Memory {
-        spill: Some(config.cache.join(SEARCH_SPILL)),
-        ..Default::default()
-    }
+/// The memory a build's search stage may use: the default budgets. What does not fit them
+/// goes to the folder where the analysed index is kept ([`SEARCH_KEPT`]).
+pub fn search_memory() -> search::index::Memory {
+    search::index::Memory::default()
 }
 
 /// The search stage of a build: the linked issues, then the commits, each as the site
@@ -443,7 +437,7 @@ fn search_or_keep(
         sink: staging,
         made_from,
     };
-    let report = search_stage(config, linked, &sink, observer, &search_memory(config))?;
+    let report = search_stage(config, linked, &sink, observer, &search_memory())?;
     let record = SearchRecord {
         made_from: format!("{made_from:032x}"),
         report: report.clone(),

@@ -224,7 +224,8 @@ impl Head {
 /// out as a sorted run each time its estimated size passes `terms` bytes, and the documents'
 /// records and texts go to a file past `records` bytes, both in the folder `spill` (a
 /// build-cache folder, emptied first and removed after). Without a folder everything stays
-/// in memory (tests, and tools that index a handful of documents).
+/// in memory (tests, and tools that index a handful of documents). An index kept between
+/// builds ([`super::Options::kept`]) writes both to its own folder instead, where they stay.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Memory {
     /// Where the index may write what does not fit.

@@ -207,15 +207,15 @@ pub fn build_streaming<T: Send>(
     })
 }
 
-/// Removes the tantivy index that builds before issue #19 kept in the build cache
-/// (`<cache>/search/`): nothing reads it any more, and it was as large as the static index.
+/// Removes what earlier builds left in the build cache and nothing reads any more: the
+/// tantivy index of builds before issue #19 (`<cache>/search/`, as large as the static index),
+/// and the folder the index spilled into before it was kept (`<cache>/search-spill/`, left
+/// behind by a killed build).
 pub fn remove_old_index(cache_dir: &Path) -> crate::error::Result<()> {
-    let dir = cache_dir.join("search");
-    match std::fs::remove_dir_all(&dir) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(crate::error::Error::io(&dir, e)),
+    for old in ["search", "search-spill"] {
+        spill::remove_dir(&cache_dir.join(old))?;
     }
+    Ok(())
 }
 
 /// Runs `query` (the language of the site's search box) over the static index of the site

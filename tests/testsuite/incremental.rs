@@ -292,3 +292,35 @@ fn the_search_index_is_kept_whole_while_its_documents_inputs_are_unchanged() {
         Some("LU-4423")
     );
 }
+
+#[test]
+fn what_older_builds_left_in_the_cache_goes_and_the_analysed_index_is_kept() {
+    let (_dir, site) = example();
+    let cache = site.join(".hindsight-cache");
+    // The tantivy index of builds before issue #19, and a killed build's spill folder.
+    for old in ["search", "search-spill"] {
+        std::fs::create_dir_all(cache.join(old)).unwrap();
+        std::fs::write(cache.join(old).join("run-1"), "left behind").unwrap();
+    }
+    let first = build_unforced(&site);
+    assert!(!cache.join("search").exists());
+    assert!(!cache.join("search-spill").exists());
+    // The analysed index, for the next build: what names the rest, the records, one run.
+    let kept = cache.join(hindsight::SEARCH_KEPT);
+    let mut names: Vec<String> = std::fs::read_dir(&kept)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names[0], "docs");
+    assert_eq!(names[1], "records");
+    assert!(names[2].starts_with("run-"), "{names:?}");
+    assert_eq!(first.search.analysed, first.search.docs);
+    // Removed by hand: the next build analyses every document again, and writes the same index.
+    std::fs::remove_dir_all(&kept).unwrap();
+    let before = read_tree(&site.join("public"));
+    let again = build(&site).unwrap();
+    assert_eq!(again.search.analysed, again.search.docs);
+    assert_eq!(read_tree(&site.join("public")), before);
+}
