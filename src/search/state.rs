@@ -182,8 +182,12 @@ fn files_match(dir: &Path, saved: &Saved) -> bool {
         && size(RECORDS).is_some_and(|len| len >= saved.files.records_len)
 }
 
-/// Whether continuing costs less than starting again: few dead slots, a small delta.
+/// Whether continuing costs less than starting again: few dead slots, a small delta. (A
+/// `docs` without a base run is not one this module writes: it starts again too.)
 fn worth_continuing(saved: &Saved) -> bool {
+    if saved.files.base.is_empty() {
+        return false;
+    }
     let live = saved.heads.iter().filter(|h| h.alive).count();
     let dead = saved.heads.len() - live;
     let base: u64 = saved.files.base.iter().map(|r| r.len).sum();
@@ -478,6 +482,37 @@ mod tests {
         for len in [0, 5, bytes.len() - 9, bytes.len() - 1] {
             assert!(decode(&bytes[..len], 42).is_err(), "length {len}");
         }
+    }
+
+    #[test]
+    fn an_index_is_continued_while_its_changes_are_small() {
+        let run = |len| RunFile {
+            name: "run-1".into(),
+            len,
+        };
+        let with = |base: Vec<RunFile>, delta: Vec<RunFile>, live: u32, dead: usize| Saved {
+            files: Files {
+                next_run: 3,
+                base,
+                delta,
+                records_len: 0,
+            },
+            heads: (0..live)
+                .map(|i| head(i, None))
+                .chain((0..dead).map(|_| Head::dead()))
+                .collect(),
+        };
+        assert!(worth_continuing(&with(vec![run(100)], vec![run(25)], 8, 2)));
+        // A quarter of the live slots dead, or a delta past a quarter of the base: again.
+        assert!(!worth_continuing(&with(vec![run(100)], vec![], 8, 3)));
+        assert!(!worth_continuing(&with(
+            vec![run(100)],
+            vec![run(26)],
+            8,
+            0
+        )));
+        // No base run: not a `docs` this module writes.
+        assert!(!worth_continuing(&with(vec![], vec![], 8, 0)));
     }
 
     #[test]
