@@ -25,6 +25,7 @@ use hindsight::{Config, Quiet};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<()> {
+    hindsight::no_transparent_huge_pages();
     let mut config = PathBuf::from("hindsight.toml");
     let mut runs = 3usize;
     let mut args = std::env::args().skip(1);

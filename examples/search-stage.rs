@@ -100,6 +100,7 @@ fn peak() -> String {
 }
 
 fn main() -> Result<()> {
+    hindsight::no_transparent_huge_pages();
     let mut config = PathBuf::from("hindsight.toml");
     let mut runs = 3usize;
     let mut staging = false;

@@ -343,6 +343,21 @@ pub const MANIFEST_FILE: &str = "site-manifest.tsv";
 /// rebuild analyses only the documents that changed.
 pub const SEARCH_KEPT: &str = "search-index";
 
+/// Turns transparent huge pages off for this process (Linux; elsewhere it does nothing).
+///
+/// mimalloc asks for huge pages on its arenas, and it gives memory a build freed back to the
+/// system: each later touch of it then makes the kernel zero a whole 2 MB page. That zeroing
+/// was 44% of the search stage's samples in a profile of a cold 15,000-issue build, whose
+/// system time fell from 3.3–5.5 s to 1.3–1.6 s and whose peak from 540 to 500 MB without huge
+/// pages. The binary calls this first thing, as do the examples that time its stages.
+pub fn no_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and touches only this process's flags.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 /// The memory a build's search stage may use: the default budgets. What does not fit them
 /// goes to the folder where the analysed index is kept ([`SEARCH_KEPT`]).
 pub fn search_memory() -> search::index::Memory {

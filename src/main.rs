@@ -154,6 +154,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    hindsight::no_transparent_huge_pages();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
