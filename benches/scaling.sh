@@ -10,7 +10,11 @@
 # wall time, peak memory and stage times, and at the end the curve: each size's cold time and
 # peak beside the previous size's, as ratios.
 #
-#   benches/scaling.sh [SIZE...] [--work DIR]      e.g. benches/scaling.sh 10000 100000
+#   benches/scaling.sh [SIZE...] [--work DIR] [--lean]    e.g. benches/scaling.sh 10000 100000
+#
+# --lean builds sites without per-issue JSON and redirect stubs (`issue_json = false`,
+# `redirect_stubs = false`: a USB stick's site), a third of the files: a million issues then
+# need about 45 GB of disk instead of 90.
 #
 # Needs /usr/bin/time (Debian package `time`) and perl. Binaries from $CARGO_TARGET_DIR
 # (default target/). A 1,000,000-issue archive takes ~7.4 GB of XML and its site ~11.5 GB.
@@ -19,8 +23,10 @@ cd "$(dirname "$0")/.."
 
 sizes=()
 work=/tmp/hindsight-scaling
+lean=
 while [ $# -gt 0 ]; do
   case $1 in
+    --lean) lean=1; shift ;;
     --work) work=$2; shift 2 ;;
     --work=*) work=${1#--work=}; shift ;;
     *) sizes+=("$1"); shift ;;
@@ -61,6 +67,10 @@ for n in "${sizes[@]}"; do
     mkdir -p "$work"
     "$gen" --seed 42 --issues "$n" "$dir" >/dev/null 2>"$dir.gen.txt" || { cat "$dir.gen.txt"; exit 1; }
     rm -f "$dir.gen.txt"
+  fi
+  if [ -n "$lean" ] && ! grep -q '^issue_json' "$dir/hindsight.toml"; then
+    # Top-level keys, so before the first table of the generated config.
+    sed -i '1a issue_json = false\nredirect_stubs = false' "$dir/hindsight.toml"
   fi
   echo "== $n issues ($(du -sm "$dir/exports" | cut -f1) MB of exports, load $(cut -d' ' -f1 /proc/loadavg))"
   rm -rf "$dir/public" "$dir/.hindsight-cache"
