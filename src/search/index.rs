@@ -615,6 +615,8 @@ impl Index {
             .div_ceil(4 * rayon::current_num_threads())
             .max(1);
         let kept = self.kept.as_ref();
+        // Only an index kept for the next build needs its documents' digests.
+        let keeping = self.keep.is_some();
         let runs: Vec<Batch> = batch
             .into_par_iter()
             .chunks(run_len)
@@ -626,7 +628,7 @@ impl Index {
                 };
                 let mut terms = DocTerms::default();
                 for d in items.into_iter().filter_map(convert) {
-                    let digest = state::digest(&d);
+                    let digest = if keeping { state::digest(&d) } else { 0 };
                     if kept.is_some_and(|k| k.unchanged(&d.path, digest)) {
                         continue;
                     }

@@ -79,19 +79,17 @@ pub(crate) struct Saved {
 /// The digest of everything a document's analysis depends on: every field of it.
 pub(crate) fn digest(d: &SearchDoc) -> u128 {
     let mut h = Xxh3::new();
-    let mut s = |x: &str| {
-        h.update(&(x.len() as u64).to_le_bytes());
+    let num = |h: &mut Xxh3, n: u64| h.update(&n.to_le_bytes());
+    let text = |h: &mut Xxh3, x: &str| {
+        num(h, x.len() as u64);
         h.update(x.as_bytes());
     };
-    s(d.kind.as_str());
-    s(&d.key);
-    s(&d.title);
-    s(&d.path);
+    for x in [d.kind.as_str(), &d.key, &d.title, &d.path] {
+        text(&mut h, x);
+    }
     for o in [&d.status, &d.project, &d.issue_type] {
-        match o {
-            Some(x) => s(x),
-            None => s("\u{0}none"),
-        }
+        num(&mut h, u64::from(o.is_some()));
+        text(&mut h, o.as_deref().unwrap_or_default());
     }
     for list in [
         &d.components,
@@ -100,12 +98,12 @@ pub(crate) fn digest(d: &SearchDoc) -> u128 {
         &d.labels,
         &d.body,
     ] {
-        s(&list.len().to_string());
+        num(&mut h, list.len() as u64);
         for x in list {
-            s(x);
+            text(&mut h, x);
         }
     }
-    s(&format!("{:?}", d.year));
+    num(&mut h, d.year.map_or(0, |y| (y as i64 as u64) << 1 | 1));
     h.digest128()
 }
 
