@@ -9,13 +9,16 @@
 //!
 //! Each run opens a fresh, empty archive store in a scratch folder (as a build does: the store
 //! is rebuilt every build) and uses the config's own build cache for the diffs, so the first
-//! run may compute diffs and the next ones read them. Prints one line per run and the median.
+//! run may compute diffs and the next ones read them. Prints one line per run and the median,
+//! and the digest of every commit's cached diff (stat and text, in id order), which a change
+//! to the diff pass that is meant to keep the output must keep.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use hindsight::source::references::References;
+use hindsight::source::DiffCache;
 use hindsight::store::Store;
 use hindsight::{Config, Quiet};
 
@@ -43,10 +46,11 @@ fn main() -> Result<()> {
         let store = Store::create(&scratch.path().join(format!("store-{run}.redb")))?;
         let started = Instant::now();
         let references = References::from_config(&config)?;
-        let (_, report) = hindsight::source::read(&config, &references, &store, &Quiet)?;
+        let (history, report) = hindsight::source::read(&config, &references, &store, &Quiet)?;
         let total = started.elapsed();
+        let digest = diffs_digest(&config, &history)?;
         println!(
-            "run {run}: {:.2} s (walk {:.2} s, diffs {:.2} s): {}",
+            "run {run}: {:.2} s (walk {:.2} s, diffs {:.2} s): {}; diffs digest {digest:016x}",
             total.as_secs_f64(),
             report.walk_time.as_secs_f64(),
             report.diff_time.as_secs_f64(),
@@ -67,4 +71,23 @@ fn main() -> Result<()> {
             .join(" ")
     );
     Ok(())
+}
+
+/// The XXH3 digest of every commit's cached diff record (stat and text), in id order.
+fn diffs_digest(config: &Config, history: &hindsight::source::history::History) -> Result<u64> {
+    let cache = DiffCache::open(&config.cache)?;
+    let mut ids: Vec<&str> = history.commits.iter().map(|c| c.id.as_str()).collect();
+    ids.sort_unstable();
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for block in ids.chunks(512) {
+        for (id, record) in block.iter().zip(cache.get_many(block)?) {
+            hasher.update(id.as_bytes());
+            if let Some(r) = record {
+                hasher.update(&serde_json::to_vec(&r.stat)?);
+                hasher.update(r.text.as_bytes());
+                hasher.update(&[u8::from(r.truncated), u8::from(r.unavailable)]);
+            }
+        }
+    }
+    Ok(hasher.digest())
 }
