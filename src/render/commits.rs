@@ -602,7 +602,7 @@ impl Renderer<'_> {
             };
             for ((commit, page, mut view, digest), diff) in todo.into_iter().zip(diffs) {
                 self.attach_diff(&mut view, &commit, diff, &cc);
-                let mut context = page.context();
+                let mut context = page.context_without("commit");
                 context.insert("commit", &view);
                 let html = self.render("commit.html", &context)?;
                 sink.put_made_from(&commit_path(&commit.id), digest, html.as_bytes())?;
@@ -876,6 +876,7 @@ fn diff_html(text: &str, heads: &[FileHead]) -> (String, usize) {
     let mut in_header = false;
     let mut open: Option<&str> = None;
     let mut numbers = LineNumbers::default();
+    let mut digits = itoa::Buffer::new();
     // The current file's text and number columns.
     let (mut body, mut olds, mut news) = (String::new(), String::new(), String::new());
     let finish = |out: &mut String, body: &mut String, olds: &mut String, news: &mut String| {
@@ -927,7 +928,7 @@ fn diff_html(text: &str, heads: &[FileHead]) -> (String, usize) {
         let (old, new) = numbers.next(line);
         for (column, n) in [(&mut olds, old), (&mut news, new)] {
             if let Some(n) = n {
-                column.push_str(&n.to_string());
+                column.push_str(digits.format(n));
             }
             column.push('\n');
         }

@@ -32,9 +32,11 @@ pub(super) struct Page {
     hash: Xxh3,
     /// The JSON of the value being hashed (reused: one allocation per page, not per value).
     json: Vec<u8>,
-    /// The context as a JSON object, `{"key":value,...}` without its closing brace; a key put
-    /// twice appears twice and the later value wins, as with `tera::Context::insert`.
-    object: Vec<u8>,
+    /// The JSON of every value put into the context, one after the other.
+    values: Vec<u8>,
+    /// Each key put, with where its value's JSON is in `values`; a key put twice appears
+    /// twice and the later value wins, as with `tera::Context::insert`.
+    keys: Vec<(String, std::ops::Range<usize>)>,
 }
 
 impl Page {
@@ -45,7 +47,8 @@ impl Page {
         Page {
             hash,
             json: Vec::new(),
-            object: vec![b'{'],
+            values: Vec::new(),
+            keys: Vec::new(),
         }
     }
 
@@ -55,21 +58,31 @@ impl Page {
         self.field(key.as_bytes());
         self.value(value);
         self.hash.write_u8(0xff);
-        if self.object.len() > 1 {
-            self.object.push(b',');
-        }
-        let _ = serde_json::to_writer(&mut self.object, key);
-        self.object.push(b':');
-        self.object.extend_from_slice(&self.json);
+        let start = self.values.len();
+        self.values.extend_from_slice(&self.json);
+        self.keys.push((key.to_string(), start..self.values.len()));
     }
 
     /// The template's context: every value put in, as the template sees it.
     pub(super) fn context(&self) -> tera::Context {
-        let mut object = self.object.clone();
-        object.push(b'}');
-        let value: serde_json::Value =
-            serde_json::from_slice(&object).expect("the context is JSON this page wrote");
-        tera::Context::from_value(value).expect("the context is a JSON object")
+        self.context_without("")
+    }
+
+    /// The template's context without the value of `key`, which the caller is about to put
+    /// in again, complete (a view whose costly parts were left out of the digest): its JSON
+    /// is not read back into values only to be replaced.
+    pub(super) fn context_without(&self, key: &str) -> tera::Context {
+        let mut object = serde_json::Map::new();
+        for (k, range) in &self.keys {
+            if k == key {
+                continue;
+            }
+            let value: serde_json::Value = serde_json::from_slice(&self.values[range.clone()])
+                .expect("the context is JSON this page wrote");
+            object.insert(k.clone(), value);
+        }
+        tera::Context::from_value(serde_json::Value::Object(object))
+            .expect("the context is a JSON object")
     }
 
     /// Adds to the digest something the page will show that its context does not hold yet.
@@ -98,7 +111,8 @@ impl Page {
         let mut page = Page {
             hash: self.hash.clone(),
             json: Vec::new(),
-            object: Vec::new(),
+            values: Vec::new(),
+            keys: Vec::new(),
         };
         let answers: Vec<(&str, Option<String>)> = lookups
             .iter()
@@ -275,5 +289,10 @@ mod tests {
         t.insert("items", &3);
         assert_eq!(p.context(), t);
         assert_eq!(Page::new(0).context(), tera::Context::new());
+        // Without a key, then the key put in again: the same context.
+        let mut without = p.context_without("row");
+        assert!(!without.contains_key("row"));
+        without.insert("row", &row);
+        assert_eq!(without, t);
     }
 }

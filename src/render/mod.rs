@@ -575,7 +575,7 @@ impl<'a> Renderer<'a> {
             view.fill_texts(self, issue, &ctx);
             let asked = lookups.asked();
             let digest = c.digest_with("issue.html", &asked, self.linked);
-            let mut context = c.context();
+            let mut context = c.context_without("issue");
             context.insert("issue", &view);
             let html = self.render("issue.html", &context)?;
             sink.put_made_from(&page_path, digest, html.as_bytes())?;

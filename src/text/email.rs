@@ -65,15 +65,11 @@ fn candidate_spans(text: &str) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
     let local = |b: u8| b.is_ascii_alphanumeric() || b"!#$&'*+/=?^_`{|}~-.".contains(&b);
     let mut spans: Vec<(usize, usize)> = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
+    for i in memchr::memchr2_iter(b'@', b'%', bytes) {
         let sep = match bytes[i] {
             b'@' => 1,
-            b'%' if bytes[i..].starts_with(b"%40") => 3,
-            _ => {
-                i += 1;
-                continue;
-            }
+            _ if bytes[i..].starts_with(b"%40") => 3,
+            _ => continue,
         };
         let mut start = i;
         while start > 0 && local(bytes[start - 1]) {
@@ -87,11 +83,15 @@ fn candidate_spans(text: &str) -> Vec<(usize, usize)> {
                 break;
             }
         }
+        // No local part or no domain (a diff's `@@` hunk header): nothing the pattern can
+        // match.
+        if start == i || end == i + sep {
+            continue;
+        }
         match spans.last_mut() {
             Some(last) if start <= last.1 => last.1 = last.1.max(end),
             _ => spans.push((start, end)),
         }
-        i += sep;
     }
     spans
 }
@@ -488,6 +488,7 @@ mod tests {
             "履歷請寄至hr@example.com.tw谢谢",
             "image@2x.png user@host:~$ git@github.com:a/b.git",
             "@@@ a@ @b.org a@@b.org",
+            "@@ -1,3 +1,4 @@ x@y.org\n@@ -9 +9 @@\n-a%40@b.org %40c.org",
             "Signed-off-by: A <a@b.org>\nReviewed-by: C <c.d+e@f-g.example.co.uk>",
             "",
             "no separator here",

@@ -22,23 +22,49 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Appends `text` escaped as [`escape`] does, copying runs of plain bytes at once: diffs and
-/// long comments are most of a page.
+/// long comments are most of a page. Eight bytes are tested at a time for the five characters
+/// (a word with none of them, most of any text, is passed over without looking at its bytes).
 pub fn escape_into(out: &mut String, text: &str) {
+    let bytes = text.as_bytes();
     let mut last = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let rep = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.push_str(&text[last..i]);
-        out.push_str(rep);
-        last = i + 1;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(word) = bytes.get(i..i + 8) {
+            if !holds_escaped(u64::from_le_bytes(word.try_into().expect("eight bytes"))) {
+                i += 8;
+                continue;
+            }
+        }
+        for at in i..(i + 8).min(bytes.len()) {
+            let rep = match bytes[at] {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                b'"' => "&quot;",
+                b'\'' => "&#39;",
+                _ => continue,
+            };
+            // The five are ASCII, so `at` is a character boundary.
+            out.push_str(&text[last..at]);
+            out.push_str(rep);
+            last = at + 1;
+        }
+        i += 8;
     }
     out.push_str(&text[last..]);
+}
+
+/// Whether any byte of `word` is one of the five characters [`escape`] replaces (a byte equal
+/// to `c` is a zero byte of `word ^ c…c`, found with the usual has-a-zero-byte test, which
+/// is exact for "any").
+fn holds_escaped(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |c: u8| {
+        let x = word ^ (ONES * u64::from(c));
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
+    (zero_byte(b'&') | zero_byte(b'<') | zero_byte(b'>') | zero_byte(b'"') | zero_byte(b'\'')) != 0
 }
 
 /// Decodes the character references of HTML text or an attribute value: the named ones that
@@ -116,6 +142,44 @@ mod tests {
         let mut out = String::from("kept ");
         escape_into(&mut out, "x<y");
         assert_eq!(out, "kept x&lt;y");
+    }
+
+    #[test]
+    fn escape_matches_a_character_at_a_time() {
+        let naive = |t: &str| {
+            t.chars()
+                .map(|c| match c {
+                    '&' => "&amp;".to_string(),
+                    '<' => "&lt;".to_string(),
+                    '>' => "&gt;".to_string(),
+                    '"' => "&quot;".to_string(),
+                    '\'' => "&#39;".to_string(),
+                    c => c.to_string(),
+                })
+                .collect::<String>()
+        };
+        let pieces = [
+            "a", "<", "é", "&", "日本", "\"", "'", ">", "xxxxxxx", "\u{80}", "\n",
+        ];
+        // Every special character at every offset of a word, among multi-byte characters.
+        for n in 0..300usize {
+            let mut t = String::new();
+            let mut k = n;
+            for _ in 0..(n % 23) {
+                t.push_str(pieces[k % pieces.len()]);
+                k = k / 3 + 7 * (k % 5) + 1;
+            }
+            assert_eq!(escape(&t), naive(&t), "{t:?}");
+        }
+        for c in ['&', '<', '>', '"', '\''] {
+            for at in 0..17 {
+                let mut t = "y".repeat(17);
+                t.replace_range(at..at + 1, &c.to_string());
+                assert_eq!(escape(&t), naive(&t), "{t:?}");
+            }
+        }
+        assert!(!holds_escaped(u64::from_le_bytes(*b"plain te")));
+        assert!(holds_escaped(u64::from_le_bytes(*b"plain t'")));
     }
 
     #[test]
