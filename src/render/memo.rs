@@ -65,16 +65,20 @@ impl Page {
 
     /// The template's context: every value put in, as the template sees it.
     pub(super) fn context(&self) -> tera::Context {
-        self.context_without("")
+        self.context_skipping(None)
     }
 
     /// The template's context without the value of `key`, which the caller is about to put
     /// in again, complete (a view whose costly parts were left out of the digest): its JSON
     /// is not read back into values only to be replaced.
     pub(super) fn context_without(&self, key: &str) -> tera::Context {
+        self.context_skipping(Some(key))
+    }
+
+    fn context_skipping(&self, skip: Option<&str>) -> tera::Context {
         let mut object = serde_json::Map::new();
         for (k, range) in &self.keys {
-            if k == key {
+            if skip == Some(k.as_str()) {
                 continue;
             }
             let value: serde_json::Value = serde_json::from_slice(&self.values[range.clone()])
