@@ -477,10 +477,11 @@ impl Worker {
         }
         // Delta bases, in an LRU capped by bytes only (shared by the repository's threads): the
         // Lustre history's blobs sit at the end of delta chains dozens deep, and a cache of 64
-        // entries (gix's static list) missed so often that the diff pass spent a third of its time inflating the
-        // same bases again (cold Lustre diff pass: 61 s with it, 42 s with this one). No cache
-        // of whole objects: with the bases cached it saved nothing (34.0 s without one, 34.4 s
-        // with 24 MB, 33.5 s with 96 MB) and cost its size and a copy of every object read.
+        // entries (gix's static list) missed so often that the diff pass spent a third of its
+        // time inflating the same bases again (cold Lustre diff pass: 61 s with it, 42 s with
+        // an LRU). No cache of whole objects: with the bases cached it saved nothing (34.0 s
+        // without one, 34.4 s with 24 MB, 33.5 s with 96 MB) and cost its size and a copy of
+        // every object read.
         repo.object_cache_size(None);
         repo.objects
             .set_pack_cache(move || Box::new(pack_cache.clone()));
@@ -972,7 +973,7 @@ pub(super) fn file_diff(
     let a_line = |k: u32| a[(k - first_line) as usize];
     let b_line = |k: u32| b[(k - first_line) as usize];
     // The window reaches CONTEXT lines past the last hunk, or the end of the old text.
-    let a_end = first_line + a.len() as u32;
+    let window_end = first_line + a.len() as u32;
     let hunks: Vec<Hunk> = diff
         .hunks()
         .map(|h| Hunk {
@@ -993,7 +994,7 @@ pub(super) fn file_diff(
         let lead = first.before.start.min(CONTEXT);
         let b_start = first.before.start - lead;
         let a_start = first.after.start - lead;
-        let trail = (a_end - last.before.end).min(CONTEXT);
+        let trail = (window_end - last.before.end).min(CONTEXT);
         let b_end = last.before.end + trail;
         let a_end = last.after.end + trail;
         let range = |start: u32, len: u32| match len {
