@@ -88,6 +88,15 @@ export function assert(cond, msg) {
   if (!cond) throw new Error(msg);
 }
 
+// Waits until the page's location ends in `hash` (a same-page jump updates the URL a moment after
+// the key press or click that caused it) and resolves to the final URL.
+export async function settledHash(page, hash) {
+  try {
+    await page.waitForFunction((h) => location.hash === h, hash, { timeout: 5000 });
+  } catch (e) { /* the caller's assertion reports the URL it found */ }
+  return page.evaluate(() => location.href);
+}
+
 export function summary() {
   console.log(`${passes} passed, ${failures} failed`);
   return failures === 0 ? 0 : 1;

@@ -4,7 +4,7 @@
 // Usage: node theme.mjs SITE_DIR ISSUE_PAGE (an issue page with comments, relative to SITE_DIR)
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, fileUrl, check, assert, summary } from './lib.mjs';
+import { launch, fileUrl, check, assert, settledHash, summary } from './lib.mjs';
 
 const [root, issuePage] = process.argv.slice(2);
 
@@ -189,7 +189,8 @@ await check('Tab reaches the skip link first, and it jumps to the content', asyn
   const visible = await page.evaluate(() => document.activeElement.getBoundingClientRect().left >= 0);
   assert(visible, 'the focused skip link is off screen');
   await page.keyboard.press('Enter');
-  assert(page.url().endsWith('#main'), `skip link led to ${page.url()}`);
+  const landed = await settledHash(page, '#main');
+  assert(landed.endsWith('#main'), `skip link led to ${landed}`);
   await context.close();
 });
 
@@ -211,7 +212,8 @@ await check('every comment has an id and a permalink to it', async () => {
   // Following one scrolls to the comment and highlights it.
   const last = r[r.length - 1];
   await page.click(`#${last.id} a.permalink`);
-  assert(page.url().endsWith(`#${last.id}`), `URL after permalink click: ${page.url()}`);
+  const after = await settledHash(page, `#${last.id}`);
+  assert(after.endsWith(`#${last.id}`), `URL after permalink click: ${after}`);
   const targeted = await page.evaluate((id) => document.querySelector(`#${id}`).matches(':target'), last.id);
   assert(targeted, 'the comment is not :target after following its permalink');
   await context.close();
