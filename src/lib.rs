@@ -385,29 +385,40 @@ pub fn search_stage(
         }),
     };
     search::remove_old_index(&config.cache)?;
-    // The producer reads the store (one thread); the documents are made on every core.
+    // The producer reads the store's records (one thread); one whose document the kept index
+    // holds is known by the record's bytes and not decoded. The others are decoded and made
+    // documents on every core.
     enum Item {
-        Issue(Box<model::Issue>),
-        Commit(Box<model::Commit>),
+        Issue(Vec<u8>),
+        Commit(Vec<u8>),
     }
-    let convert = |item: Item| match item {
-        Item::Issue(issue) => {
-            let path = format!("{}.html", keys::issue_path(&issue.key));
-            search::docs::issue_doc(&issue, &path)
-        }
-        Item::Commit(commit) => {
-            let path = keys::commit_path(&commit.id);
-            Some(search::docs::commit_doc(&commit, &path))
-        }
+    let prepared = linked.prepare_digest();
+    let identify = |item: &Item| match item {
+        Item::Issue(record) => Some(search::docs::issue_identity(record, prepared)),
+        Item::Commit(record) => Some(search::docs::commit_identity(record)),
     };
-    search::build_streaming(sink, &options, convert, |emit| {
-        linked.for_each_issue(|issue| {
-            emit(Item::Issue(Box::new(issue)));
+    let convert = |item: Item| -> Result<Option<search::SearchDoc>> {
+        Ok(match item {
+            Item::Issue(record) => {
+                let issue = linked.issue_from_record(&record)?;
+                let path = format!("{}.html", keys::issue_path(&issue.key));
+                search::docs::issue_doc(&issue, &path)
+            }
+            Item::Commit(record) => {
+                let commit = linked.store.decode_commit(&record)?;
+                let path = keys::commit_path(&commit.id);
+                Some(search::docs::commit_doc(&commit, &path))
+            }
+        })
+    };
+    search::build_streaming(sink, &options, identify, convert, |emit| {
+        linked.store.for_each_issue_record(|record| {
+            emit(Item::Issue(record.to_vec()));
             observer.advance(1);
             Ok(())
         })?;
-        linked.store.for_each_commit(|commit| {
-            emit(Item::Commit(Box::new(commit)));
+        linked.store.for_each_commit_record(|record| {
+            emit(Item::Commit(record.to_vec()));
             Ok(())
         })
     })

@@ -188,13 +188,25 @@ impl Store {
 
     /// Calls `f` with every issue, in key order (`LU-999` before `LU-1000`), one at a time.
     pub fn for_each_issue(&self, mut f: impl FnMut(Issue) -> Result<()>) -> Result<()> {
+        self.for_each_issue_record(|record| f(self.decode(record)?))
+    }
+
+    /// Calls `f` with every issue's stored record, in key order, undecoded: a stage that
+    /// already made something of an issue can tell it by the record's bytes (they change
+    /// exactly when the stored issue does) and decode only the others ([`Store::decode_issue`]).
+    pub fn for_each_issue_record(&self, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
         let txn = self.db.begin_read().map_err(|e| self.error(e))?;
         let table = txn.open_table(ISSUES).map_err(|e| self.error(e))?;
         for entry in table.iter().map_err(|e| self.error(e))? {
             let (_, value) = entry.map_err(|e| self.error(e))?;
-            f(self.decode(value.value())?)?;
+            f(value.value())?;
         }
         Ok(())
+    }
+
+    /// The issue in a record of [`Store::for_each_issue_record`].
+    pub fn decode_issue(&self, record: &[u8]) -> Result<Issue> {
+        self.decode(record)
     }
 
     /// Every issue key, in key order.
@@ -272,19 +284,28 @@ impl Store {
 
     /// Calls `f` with every commit, in id order.
     pub fn for_each_commit(&self, mut f: impl FnMut(Commit) -> Result<()>) -> Result<()> {
+        self.for_each_commit_record(|record| f(self.decode_commit(record)?))
+    }
+
+    /// Calls `f` with every commit's stored record, in id order, undecoded (see
+    /// [`Store::for_each_issue_record`]).
+    pub fn for_each_commit_record(&self, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
         let txn = self.db.begin_read().map_err(|e| self.error(e))?;
         let table = txn.open_table(COMMITS).map_err(|e| self.error(e))?;
         for entry in table.iter().map_err(|e| self.error(e))? {
             let (_, value) = entry.map_err(|e| self.error(e))?;
-            f(
-                serde_json::from_slice(value.value()).map_err(|e| Error::Store {
-                    path: self.path.clone(),
-                    what: "corrupt commit record".into(),
-                    source: e.into(),
-                })?,
-            )?;
+            f(value.value())?;
         }
         Ok(())
+    }
+
+    /// The commit in a record of [`Store::for_each_commit_record`].
+    pub fn decode_commit(&self, record: &[u8]) -> Result<Commit> {
+        serde_json::from_slice(record).map_err(|e| Error::Store {
+            path: self.path.clone(),
+            what: "corrupt commit record".into(),
+            source: e.into(),
+        })
     }
 
     /// One commit by full id.

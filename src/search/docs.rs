@@ -51,6 +51,30 @@ pub fn issue_doc(issue: &Issue, path: &str) -> Option<SearchDoc> {
     })
 }
 
+/// The identity ([`super::Identity`]) of the document [`issue_doc`] makes of an issue, from
+/// the issue's record in the archive store (`record`: its bytes change exactly when the
+/// stored issue does, and the page path is a function of its key) and `prepared`, the digest
+/// of what preparing it for publishing adds (the display names its comments are shown under,
+/// among others: `Linked::prepare_digest`).
+pub fn issue_identity(record: &[u8], prepared: u128) -> u128 {
+    use std::hash::Hasher;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.write(b"issue document\0");
+    h.write_u128(prepared);
+    h.write(record);
+    h.digest128()
+}
+
+/// The identity ([`super::Identity`]) of the document [`commit_doc`] makes of a commit, from
+/// the commit's record in the archive store (its page path is a function of its id).
+pub fn commit_identity(record: &[u8]) -> u128 {
+    use std::hash::Hasher;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.write(b"commit document\0");
+    h.write(record);
+    h.digest128()
+}
+
 /// The search document of a commit whose page is at `path`.
 pub fn commit_doc(commit: &Commit, path: &str) -> SearchDoc {
     let mut body = Vec::new();

@@ -821,8 +821,15 @@ mod tests {
         batch: usize,
         memory: &crate::search::index::Memory,
     ) -> BTreeMap<String, Vec<u8>> {
-        let index =
-            Index::build_in_batches(docs().into_iter(), &Some, batch, memory, None).unwrap();
+        let index = Index::build_in_batches(
+            docs().into_iter(),
+            &|_| None,
+            &|d| Ok(Some(d)),
+            batch,
+            memory,
+            None,
+        )
+        .unwrap();
         let files = Files::default();
         let report = export(index, &files, &Default::default()).unwrap();
         // Runs are written exactly when the term map outgrows its budget and there is a folder.
@@ -873,9 +880,15 @@ mod tests {
 
     /// The export of `docs` made from nothing, in memory.
     fn fresh(docs: &[SearchDoc]) -> BTreeMap<String, Vec<u8>> {
-        let index =
-            Index::build_in_batches(docs.iter().cloned(), &Some, 7, &Default::default(), None)
-                .unwrap();
+        let index = Index::build_in_batches(
+            docs.iter().cloned(),
+            &|_| None,
+            &|d| Ok(Some(d)),
+            7,
+            &Default::default(),
+            None,
+        )
+        .unwrap();
         let files = Files::default();
         export(index, &files, &Default::default()).unwrap();
         files.0.into_inner().unwrap()
@@ -901,8 +914,15 @@ mod tests {
             dir: kept.to_path_buf(),
             program,
         };
-        let index =
-            Index::build_in_batches(docs.iter().cloned(), &Some, 5, memory, Some(&at)).unwrap();
+        let index = Index::build_in_batches(
+            docs.iter().cloned(),
+            &|_| None,
+            &|d| Ok(Some(d)),
+            5,
+            memory,
+            Some(&at),
+        )
+        .unwrap();
         let files = Files::default();
         let report = export(index, &files, &Default::default()).unwrap();
         (files.0.into_inner().unwrap(), report.analysed)
@@ -956,6 +976,54 @@ mod tests {
         // No documents at all, then all again.
         assert_same(&continued(&[], &kept, &mem).0, &fresh(&[]));
         assert_same(&continued(&all, &kept, &mem).0, &fresh(&all));
+    }
+
+    #[test]
+    fn items_known_by_their_identity_are_not_made_again() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let tmp = tempfile::tempdir().unwrap();
+        let at = crate::search::KeptAt {
+            dir: tmp.path().join("kept"),
+            program: 7,
+        };
+        // Items are (identity, document); the documents made are counted.
+        let run = |docs: &[SearchDoc]| {
+            let made = AtomicU64::new(0);
+            let items = docs.iter().map(|d| {
+                (
+                    xxhash_rust::xxh3::xxh3_128(format!("{d:?}").as_bytes()),
+                    d.clone(),
+                )
+            });
+            let index = Index::build_in_batches(
+                items,
+                &|item: &(u128, SearchDoc)| Some(item.0),
+                &|(_, d)| {
+                    made.fetch_add(1, Ordering::Relaxed);
+                    Ok(Some(d))
+                },
+                5,
+                &Default::default(),
+                Some(&at),
+            )
+            .unwrap();
+            let files = Files::default();
+            let report = export(index, &files, &Default::default()).unwrap();
+            assert_eq!(report.analysed, made.load(Ordering::Relaxed));
+            (files.0.into_inner().unwrap(), report.analysed)
+        };
+        let all = docs();
+        let (got, made) = run(&all);
+        assert_same(&got, &fresh(&all));
+        assert_eq!(made, 40);
+        let (got, made) = run(&all);
+        assert_same(&got, &fresh(&all));
+        assert_eq!(made, 0, "nothing made when every identity is held");
+        let mut next = changed(13, 4, "evicted");
+        next.remove(9);
+        let (got, made) = run(&next);
+        assert_same(&got, &fresh(&next));
+        assert_eq!(made, 3, "only the changed items are made");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use super::query::{self, key_term};
 use super::spill::{self, Merge, Place, Posting, Records, Run, RunWriter, SpillDir};
 use super::state::{self, Kept, RunFile};
 use super::tokenize::{pair_term_into, tokenize_borrowed};
-use super::{DocKind, KeptAt, SearchDoc};
+use super::{DocKind, Identity, KeptAt, SearchDoc};
 use crate::error::Result;
 
 /// Bytes of a document's text kept for its snippets (the text shard); a match further in still
@@ -197,7 +197,8 @@ pub(crate) struct Head {
     /// tokens) + fieldnorm(body tokens)`.
     pub dl: f64,
     pub(crate) body: Place,
-    /// The digest of the document it was analysed from ([`state::digest`]).
+    /// The digest of the document it was analysed from ([`state::digest`]), or of what it
+    /// was made from when that was known before it was made ([`Identity`]).
     pub digest: u128,
     /// Whether the document is in the index: a slot of the kept index whose document changed
     /// or went is dead, its postings skipped.
@@ -453,20 +454,26 @@ impl Index {
     /// in the order the items come; items are converted and analysed in batches, on every core.
     /// With `kept`, the index continues the one kept in that folder (documents unchanged since
     /// are not analysed again) and is kept there for the next build ([`super::state`]).
+    ///
+    /// `identify` may tell an item's [`Identity`] without making its document: a kept index
+    /// then skips the item when it holds that identity, and records the identity in place of
+    /// the document's digest.
     pub(crate) fn build<T: Send>(
         items: impl Iterator<Item = T>,
-        convert: &(impl Fn(T) -> Option<SearchDoc> + Sync),
+        identify: &(impl Fn(&T) -> Identity + Sync),
+        convert: &(impl Fn(T) -> Result<Option<SearchDoc>> + Sync),
         memory: &Memory,
         kept: Option<&KeptAt>,
     ) -> Result<Index> {
-        Index::build_in_batches(items, convert, BATCH, memory, kept)
+        Index::build_in_batches(items, identify, convert, BATCH, memory, kept)
     }
 
     /// [`Index::build`] with batches of `batch` items (tests check that the export does not
     /// depend on it).
     pub(crate) fn build_in_batches<T: Send>(
         items: impl Iterator<Item = T>,
-        convert: &(impl Fn(T) -> Option<SearchDoc> + Sync),
+        identify: &(impl Fn(&T) -> Identity + Sync),
+        convert: &(impl Fn(T) -> Result<Option<SearchDoc>> + Sync),
         batch: usize,
         memory: &Memory,
         kept: Option<&KeptAt>,
@@ -491,10 +498,10 @@ impl Index {
         for item in items {
             pending.push(item);
             if pending.len() >= batch {
-                index.add(std::mem::take(&mut pending), convert)?;
+                index.add(std::mem::take(&mut pending), identify, convert)?;
             }
         }
-        index.add(pending, convert)?;
+        index.add(pending, identify, convert)?;
         index.finish()?;
         Ok(index)
     }
@@ -604,7 +611,8 @@ impl Index {
     fn add<T: Send>(
         &mut self,
         batch: Vec<T>,
-        convert: &(impl Fn(T) -> Option<SearchDoc> + Sync),
+        identify: &(impl Fn(&T) -> Identity + Sync),
+        convert: &(impl Fn(T) -> Result<Option<SearchDoc>> + Sync),
     ) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
@@ -620,18 +628,32 @@ impl Index {
         let runs: Vec<Batch> = batch
             .into_par_iter()
             .chunks(run_len)
-            .map(|items| {
+            .map(|items| -> Result<Batch> {
                 let mut run = Batch {
                     heads: Vec::new(),
                     records: Vec::new(),
                     by_shard: (0..SHARDS).map(|_| ShardPart::default()).collect(),
                 };
                 let mut terms = DocTerms::default();
-                for d in items.into_iter().filter_map(convert) {
-                    let digest = if keeping { state::digest(&d) } else { 0 };
-                    if kept.is_some_and(|k| k.unchanged(&d.path, digest)) {
-                        continue;
+                for item in items {
+                    let identity = if keeping { identify(&item) } else { None };
+                    if let (Some(k), Some(id)) = (kept, identity) {
+                        if k.holds(id) {
+                            continue;
+                        }
                     }
+                    let Some(d) = convert(item)? else { continue };
+                    let digest = match identity {
+                        Some(id) => id,
+                        None if keeping => {
+                            let digest = state::digest(&d);
+                            if kept.is_some_and(|k| k.unchanged(&d.path, digest)) {
+                                continue;
+                            }
+                            digest
+                        }
+                        None => 0,
+                    };
                     let local = run.heads.len() as u32;
                     let (mut head, meta, text) = analyse(d, &mut terms);
                     head.digest = digest;
@@ -642,9 +664,9 @@ impl Index {
                     meta.encode(&text, &mut run.records);
                     run.heads.push((head, start..run.records.len()));
                 }
-                run
+                Ok(run)
             })
-            .collect();
+            .collect::<Result<_>>()?;
         // Each shard takes its part of every run, in order, so postings are in document order.
         let mut parts: Vec<Vec<(u32, ShardPart)>> = (0..SHARDS)
             .map(|_| Vec::with_capacity(runs.len()))

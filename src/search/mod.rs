@@ -153,6 +153,14 @@ pub struct KeptAt {
     pub program: u128,
 }
 
+/// What the index is told of an item before its document is made: a digest of everything
+/// the document is made from (the item's identity). A kept index skips an item whose
+/// identity it holds, unchanged, without making its document: making an issue's means
+/// decoding the issue and converting all its texts to plain text, most of what reading the
+/// archive for the index costs when a few issues changed. `None`: the document's own digest
+/// is compared once it is made. A kind of item has an identity always or never.
+pub type Identity = Option<u128>;
+
 /// Indexes `docs` and writes the static index under `search/` through `sink`.
 ///
 /// The static index is a deterministic function of the set of documents: it does not depend on
@@ -163,7 +171,13 @@ pub fn build(
     options: &Options,
 ) -> crate::error::Result<SearchReport> {
     export::export(
-        index::Index::build(docs, &Some, &options.memory, options.kept.as_ref())?,
+        index::Index::build(
+            docs,
+            &|_| None,
+            &|d| Ok(Some(d)),
+            &options.memory,
+            options.kept.as_ref(),
+        )?,
         sink,
         options,
     )
@@ -173,19 +187,23 @@ pub fn build(
 /// `for_each_issue`): `produce` gets an `emit` function and runs on the calling thread while
 /// the index is built on others, through a bounded channel, so items stream. Each item is made
 /// a document (or none) by `convert`, which runs on every core, so the producer only reads.
+/// `identify` tells an item's [`Identity`] (on every core too), so that a kept index skips an
+/// item it holds unchanged before `convert` makes its document.
 pub fn build_streaming<T: Send>(
     sink: &dyn crate::render::PageSink,
     options: &Options,
-    convert: impl Fn(T) -> Option<SearchDoc> + Sync,
+    identify: impl Fn(&T) -> Identity + Sync,
+    convert: impl Fn(T) -> crate::error::Result<Option<SearchDoc>> + Sync,
     produce: impl FnOnce(&mut dyn FnMut(T)) -> crate::error::Result<()>,
 ) -> crate::error::Result<SearchReport> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<T>(4096);
     std::thread::scope(|s| {
-        let convert = &convert;
+        let (identify, convert) = (&identify, &convert);
         let indexer = s.spawn(move || {
             export::export(
                 index::Index::build(
                     rx.into_iter(),
+                    identify,
                     convert,
                     &options.memory,
                     options.kept.as_ref(),

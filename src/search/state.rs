@@ -111,6 +111,9 @@ pub(crate) fn digest(d: &SearchDoc) -> u128 {
 pub(crate) struct Kept {
     /// Slot by the hash of the document's path (a document's identity: no two share a page).
     slots: FxHashMap<u128, u32>,
+    /// Slot by digest, for items known by their [`super::Identity`] before their documents
+    /// are made.
+    by_digest: FxHashMap<u128, u32>,
     digests: Vec<u128>,
     seen: Vec<AtomicBool>,
 }
@@ -124,8 +127,15 @@ impl Kept {
             .filter(|(_, h)| h.alive)
             .map(|(slot, h)| (xxh3_128(h.path.as_bytes()), slot as u32))
             .collect();
+        let by_digest = heads
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.alive)
+            .map(|(slot, h)| (h.digest, slot as u32))
+            .collect();
         Kept {
             slots,
+            by_digest,
             digests: heads.iter().map(|h| h.digest).collect(),
             seen: heads.iter().map(|_| AtomicBool::new(false)).collect(),
         }
@@ -139,6 +149,15 @@ impl Kept {
                 !self.seen[slot as usize].swap(true, Ordering::Relaxed)
             }
             _ => false,
+        }
+    }
+
+    /// Whether a document whose [`super::Identity`] is `digest` is held unchanged (then its
+    /// slot is marked seen, once).
+    pub fn holds(&self, digest: u128) -> bool {
+        match self.by_digest.get(&digest) {
+            Some(&slot) => !self.seen[slot as usize].swap(true, Ordering::Relaxed),
+            None => false,
         }
     }
 

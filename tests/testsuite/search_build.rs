@@ -130,12 +130,18 @@ fn restricted_content_never_reaches_the_index() {
 fn streaming_build_equals_iterator_build() {
     let (a, ra) = build(fixture_docs());
     let b = MemSink::default();
-    let rb = search::build_streaming(&b, &Default::default(), Some, |emit| {
-        for d in fixture_docs() {
-            emit(d);
-        }
-        Ok(())
-    })
+    let rb = search::build_streaming(
+        &b,
+        &Default::default(),
+        |_| None,
+        |d| Ok(Some(d)),
+        |emit| {
+            for d in fixture_docs() {
+                emit(d);
+            }
+            Ok(())
+        },
+    )
     .unwrap();
     assert_eq!(ra, rb);
     assert!(a.0.into_inner().unwrap() == b.0.into_inner().unwrap());
