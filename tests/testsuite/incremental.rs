@@ -296,6 +296,42 @@ fn the_search_index_is_kept_whole_while_its_documents_inputs_are_unchanged() {
 }
 
 #[test]
+fn a_new_display_name_reaches_the_search_documents_of_issues_whose_records_did_not_change() {
+    let (_dir, site) = example();
+    build_unforced(&site);
+    // `plarsen` comments on two dozen issues under their login alone; the people directory
+    // names them from the one issue they reported. Renaming them there changes that issue's
+    // record only, and the documents of every issue they commented on.
+    let page = site.join("exports/jira/LU-page-0.xml");
+    let text = std::fs::read_to_string(&page).unwrap();
+    let old = r#"<reporter username="plarsen">Pia Larsen</reporter>"#;
+    assert!(text.contains(old));
+    let new = r#"<reporter username="plarsen">Pia Quokkalarsen</reporter>"#;
+    std::fs::write(&page, text.replace(old, new)).unwrap();
+    let changed = build_unforced(&site);
+    assert!(
+        changed.search.analysed > 10,
+        "the commenters' issues were analysed again: {:?}",
+        changed.search
+    );
+    let answer = hindsight::search::query(&site.join("public"), "quokkalarsen", 50).unwrap();
+    let keys: Vec<&str> = answer.results.iter().map(|r| r.key.as_str()).collect();
+    assert!(keys.contains(&"LU-13599"), "{keys:?}");
+    // The index is the one a build from nothing makes.
+    let search_files = |root: &Path| {
+        snapshot(root)
+            .into_iter()
+            .filter(|(p, _)| p.starts_with("search/"))
+            .map(|(p, v)| (p, v.2))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let incremental = search_files(&site.join("public"));
+    std::fs::remove_dir_all(site.join(".hindsight-cache")).unwrap();
+    build(&site).unwrap();
+    assert!(incremental == search_files(&site.join("public")));
+}
+
+#[test]
 fn what_older_builds_left_in_the_cache_goes_and_the_analysed_index_is_kept() {
     let (_dir, site) = example();
     let cache = site.join(".hindsight-cache");
