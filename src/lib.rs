@@ -392,9 +392,8 @@ pub fn search_stage(
         Issue(Vec<u8>),
         Commit(Vec<u8>),
     }
-    let prepared = linked.prepare_digest();
     let identify = |item: &Item| match item {
-        Item::Issue(record) => Some(search::docs::issue_identity(record, prepared)),
+        Item::Issue(record) => search::docs::issue_identity(record, &linked.people),
         Item::Commit(record) => Some(search::docs::commit_identity(record)),
     };
     let convert = |item: Item| -> Result<Option<search::SearchDoc>> {

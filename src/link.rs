@@ -247,28 +247,6 @@ impl Linked {
         Ok(issue)
     }
 
-    /// The digest of everything [`Linked::prepare`] adds to a stored issue: the people
-    /// directory (display names) and the dropped keys (links removed). With a stored record's
-    /// bytes it identifies the issue as published.
-    pub fn prepare_digest(&self) -> u128 {
-        use std::hash::Hasher;
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
-        for (login, name) in &self.people {
-            for s in [login, name] {
-                h.write_u64(s.len() as u64);
-                h.write(s.as_bytes());
-            }
-        }
-        h.write_u8(0xff);
-        let mut dropped: Vec<&String> = self.dropped.iter().collect();
-        dropped.sort_unstable();
-        for key in dropped {
-            h.write_u64(key.len() as u64);
-            h.write(key.as_bytes());
-        }
-        h.digest128()
-    }
-
     /// Makes an issue ready for publishing: display names resolved, and links, sub-tasks and a
     /// parent that point at dropped issues removed.
     fn prepare(&self, issue: &mut Issue) {

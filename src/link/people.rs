@@ -159,13 +159,15 @@ pub fn name_key(name: &str) -> String {
 /// The name a person is shown under: their display name, else the people directory's name for
 /// their login, else the login.
 pub fn resolved_name(people: &People, p: &Person) -> String {
-    if !p.display.is_empty() {
-        return p.display.clone();
+    resolved(people, &p.login, &p.display).to_string()
+}
+
+/// [`resolved_name`] of the person with `login` and the display name `display`.
+pub fn resolved<'a>(people: &'a People, login: &'a str, display: &'a str) -> &'a str {
+    if !display.is_empty() {
+        return display;
     }
-    people
-        .get(&p.login)
-        .cloned()
-        .unwrap_or_else(|| p.login.clone())
+    people.get(login).map_or(login, String::as_str)
 }
 
 /// Trailers whose value names a person (`Reviewed-by: Jane Roe <jroe@…>`): commit pages link
