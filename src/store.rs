@@ -188,15 +188,24 @@ impl Store {
 
     /// Calls `f` with every issue, in key order (`LU-999` before `LU-1000`), one at a time.
     pub fn for_each_issue(&self, mut f: impl FnMut(Issue) -> Result<()>) -> Result<()> {
-        self.for_each_issue_record(|record| f(self.decode(record)?))
+        self.for_each_issue_record(|record| f(self.decode_issue(record)?))
     }
 
     /// Calls `f` with every issue's stored record, in key order, undecoded: a stage that
     /// already made something of an issue can tell it by the record's bytes (they change
     /// exactly when the stored issue does) and decode only the others ([`Store::decode_issue`]).
-    pub fn for_each_issue_record(&self, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+    pub fn for_each_issue_record(&self, f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        self.for_each_record(ISSUES, f)
+    }
+
+    /// Calls `f` with every value of `table`, in key order.
+    fn for_each_record(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        mut f: impl FnMut(&[u8]) -> Result<()>,
+    ) -> Result<()> {
         let txn = self.db.begin_read().map_err(|e| self.error(e))?;
-        let table = txn.open_table(ISSUES).map_err(|e| self.error(e))?;
+        let table = txn.open_table(table).map_err(|e| self.error(e))?;
         for entry in table.iter().map_err(|e| self.error(e))? {
             let (_, value) = entry.map_err(|e| self.error(e))?;
             f(value.value())?;
@@ -206,7 +215,11 @@ impl Store {
 
     /// The issue in a record of [`Store::for_each_issue_record`].
     pub fn decode_issue(&self, record: &[u8]) -> Result<Issue> {
-        self.decode(record)
+        serde_json::from_slice(record).map_err(|e| Error::Store {
+            path: self.path.clone(),
+            what: "corrupt issue record".into(),
+            source: e.into(),
+        })
     }
 
     /// Every issue key, in key order.
@@ -226,7 +239,7 @@ impl Store {
         let found = table
             .get(sort_key(key).as_str())
             .map_err(|e| self.error(e))?;
-        found.map(|v| self.decode(v.value())).transpose()
+        found.map(|v| self.decode_issue(v.value())).transpose()
     }
 
     /// Several issues by key, in one read transaction (cheaper than one [`Store::issue`] each).
@@ -239,7 +252,7 @@ impl Store {
                 .get(sort_key(key).as_str())
                 .map_err(|e| self.error(e))?
             {
-                out.push(self.decode(v.value())?);
+                out.push(self.decode_issue(v.value())?);
             }
         }
         Ok(out)
@@ -289,14 +302,8 @@ impl Store {
 
     /// Calls `f` with every commit's stored record, in id order, undecoded (see
     /// [`Store::for_each_issue_record`]).
-    pub fn for_each_commit_record(&self, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
-        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
-        let table = txn.open_table(COMMITS).map_err(|e| self.error(e))?;
-        for entry in table.iter().map_err(|e| self.error(e))? {
-            let (_, value) = entry.map_err(|e| self.error(e))?;
-            f(value.value())?;
-        }
-        Ok(())
+    pub fn for_each_commit_record(&self, f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        self.for_each_record(COMMITS, f)
     }
 
     /// The commit in a record of [`Store::for_each_commit_record`].
@@ -322,14 +329,6 @@ impl Store {
                 })
             })
             .transpose()
-    }
-
-    fn decode(&self, bytes: &[u8]) -> Result<Issue> {
-        serde_json::from_slice(bytes).map_err(|e| Error::Store {
-            path: self.path.clone(),
-            what: "corrupt issue record".into(),
-            source: e.into(),
-        })
     }
 
     fn error(&self, e: impl Into<crate::error::Cause>) -> Error {
@@ -380,7 +379,7 @@ impl StoreWriter<'_> {
                 .map(|g| g.value().to_vec()),
         };
         if let Some(existing) = holder {
-            let other: Issue = self.store.decode(&existing)?;
+            let other: Issue = self.store.decode_issue(&existing)?;
             let origins = self.txn.open_table(ORIGINS).map_err(|e| err(e.into()))?;
             let origin = origins
                 .get(format!("{}\0{}", other.source, other.id).as_str())
