@@ -10,9 +10,11 @@
 pub mod people;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::Hasher;
 use std::sync::Arc;
 
 use serde::Serialize;
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::Config;
 use crate::error::Result;
@@ -226,15 +228,31 @@ impl Linked {
     pub fn issues(&self, keys: &[String]) -> Result<Vec<Issue>> {
         let mut issues = self.store.issues(keys)?;
         for issue in &mut issues {
-            self.prepare(issue);
+            self.prepare(issue, &mut Xxh3::new());
         }
         Ok(issues)
+    }
+
+    /// [`Linked::issues`], each with a digest of everything the published issue is made of:
+    /// its stored record and what [`Linked::prepare`] put in or took out. Equal digests mean
+    /// equal published issues, so what is made of the issue alone (its JSON file) can be
+    /// known unchanged without being made.
+    pub fn issues_with_digests(&self, keys: &[String]) -> Result<Vec<(Issue, u128)>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for (record, mut issue) in self.store.issues_with_records(keys)? {
+            let mut h = Xxh3::new();
+            h.write_u64(record.len() as u64);
+            h.write(&record);
+            self.prepare(&mut issue, &mut h);
+            out.push((issue, h.digest128()));
+        }
+        Ok(out)
     }
 
     /// Calls `f` with every issue of the store in key order, as published.
     pub fn for_each_issue(&self, mut f: impl FnMut(Issue) -> Result<()>) -> Result<()> {
         self.store.for_each_issue(|mut issue| {
-            self.prepare(&mut issue);
+            self.prepare(&mut issue, &mut Xxh3::new());
             f(issue)
         })
     }
@@ -243,39 +261,42 @@ impl Linked {
     /// [`Linked::prepare`]).
     pub fn issue_from_record(&self, record: &[u8]) -> Result<Issue> {
         let mut issue = self.store.decode_issue(record)?;
-        self.prepare(&mut issue);
+        self.prepare(&mut issue, &mut Xxh3::new());
         Ok(issue)
     }
 
     /// Makes an issue ready for publishing: display names resolved, and links, sub-tasks and a
-    /// parent that point at dropped issues removed.
-    fn prepare(&self, issue: &mut Issue) {
-        let resolve = |p: &mut Person| {
+    /// parent that point at dropped issues removed. Everything it decides (each name it puts
+    /// in, each key it keeps) goes into `made`, so that the stored record and `made` together
+    /// tell the published issue ([`Linked::issues_with_digests`]).
+    fn prepare(&self, issue: &mut Issue, made: &mut Xxh3) {
+        let mut resolve = |p: &mut Person| {
             if p.display.is_empty() {
                 p.display = self.display_name(p);
             }
+            made.write_u64(p.display.len() as u64);
+            made.write(p.display.as_bytes());
         };
-        issue.assignee.as_mut().map(resolve);
-        issue.reporter.as_mut().map(resolve);
-        for c in &mut issue.comments {
-            c.author.as_mut().map(resolve);
-        }
-        for a in &mut issue.attachments {
-            a.author.as_mut().map(resolve);
-        }
-        for h in &mut issue.history {
-            h.author.as_mut().map(resolve);
-        }
-        for w in &mut issue.worklogs {
-            w.author.as_mut().map(resolve);
-        }
-        issue.links.retain(|l| !self.dropped.contains(&l.target));
-        issue.subtasks.retain(|k| !self.dropped.contains(k));
-        if issue
-            .parent
-            .as_ref()
-            .is_some_and(|p| self.dropped.contains(p))
-        {
+        let people = (issue.assignee.iter_mut())
+            .chain(issue.reporter.iter_mut())
+            .chain(issue.comments.iter_mut().filter_map(|c| c.author.as_mut()))
+            .chain(
+                issue
+                    .attachments
+                    .iter_mut()
+                    .filter_map(|a| a.author.as_mut()),
+            )
+            .chain(issue.history.iter_mut().filter_map(|h| h.author.as_mut()))
+            .chain(issue.worklogs.iter_mut().filter_map(|w| w.author.as_mut()));
+        people.for_each(&mut resolve);
+        let mut kept = |key: &String| {
+            let keep = !self.dropped.contains(key);
+            made.write_u8(keep as u8);
+            keep
+        };
+        issue.links.retain(|l| kept(&l.target));
+        issue.subtasks.retain(&mut kept);
+        if issue.parent.as_ref().is_some_and(|p| !kept(p)) {
             issue.parent = None;
         }
     }
@@ -292,12 +313,16 @@ pub fn link(imported: Imported, history: History, config: &Config) -> Result<Lin
     linked.attach_history(history, config);
     if !linked.history.commits.is_empty() {
         let h = &linked.history;
-        linked.store.for_each_commit(|c| {
-            if let Some(i) = h.index_of(&c.id) {
-                gather.commit(i, &c);
-            }
-            Ok(())
-        })?;
+        let store = &linked.store;
+        store.map_commit_records(
+            |record| store.decode_commit(record),
+            |c| {
+                if let Some(i) = h.index_of(&c.id) {
+                    gather.commit(i, &c);
+                }
+                Ok(())
+            },
+        )?;
     }
     linked.persons = gather.finish();
     Ok(linked)
@@ -313,7 +338,14 @@ fn link_issues(imported: Imported) -> Result<(Linked, people::Gather)> {
     let mut mentions: Vec<(String, String)> = Vec::new();
     let mut names = Names::default();
     let mut gather = people::Gather::default();
-    store.for_each_issue(|issue| {
+    // Decoding is most of the pass: the pool decodes (and finds the mentions) while this
+    // thread folds, in key order.
+    let decode = |record: &[u8]| {
+        let issue = store.decode_issue(record)?;
+        let mentioned = mentioned_keys(&issue);
+        Ok((issue, mentioned))
+    };
+    store.map_issue_records(decode, |(issue, mentioned)| {
         gather.issue(issues.len() as u32, &issue, &people);
         let mut summary = IssueSummary::of(&issue, &mut names);
         if let Some(p) = &issue.assignee {
@@ -332,7 +364,7 @@ fn link_issues(imported: Imported) -> Result<(Linked, people::Gather)> {
         if summary.is_open() {
             p.open += 1;
         }
-        for target in mentioned_keys(&issue) {
+        for target in mentioned {
             if target != issue.key {
                 mentions.push((target, issue.key.clone()));
             }

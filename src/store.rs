@@ -198,6 +198,90 @@ impl Store {
         self.for_each_record(ISSUES, f)
     }
 
+    /// Calls `map` on every issue's stored record on every core and `fold` on what it made,
+    /// in key order: a pass whose cost is decoding (link's) takes a fraction of the time
+    /// [`Store::for_each_issue`] takes, and still sees the issues in order.
+    ///
+    /// One thread reads the records in batches; the pool maps a batch while `fold` takes the
+    /// previous one. Must not be called from the pool's own threads' work that the pool
+    /// waits for (it waits on the pool).
+    pub fn map_issue_records<T: Send>(
+        &self,
+        map: impl Fn(&[u8]) -> Result<T> + Sync,
+        fold: impl FnMut(T) -> Result<()> + Send,
+    ) -> Result<()> {
+        self.map_records(ISSUES, map, fold)
+    }
+
+    /// [`Store::map_issue_records`] for the commits' records.
+    pub fn map_commit_records<T: Send>(
+        &self,
+        map: impl Fn(&[u8]) -> Result<T> + Sync,
+        fold: impl FnMut(T) -> Result<()> + Send,
+    ) -> Result<()> {
+        self.map_records(COMMITS, map, fold)
+    }
+
+    fn map_records<T: Send>(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        map: impl Fn(&[u8]) -> Result<T> + Sync,
+        mut fold: impl FnMut(T) -> Result<()> + Send,
+    ) -> Result<()> {
+        use rayon::prelude::*;
+        /// Records per batch: enough to keep every core busy between two hand-overs.
+        const BATCH: usize = 512;
+        let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+        std::thread::scope(|scope| {
+            let reader = scope.spawn(move || {
+                let mut batch = Vec::with_capacity(BATCH);
+                let mut stopped = false;
+                let read = self.for_each_record(table, |record| {
+                    if stopped {
+                        return Ok(());
+                    }
+                    batch.push(record.to_vec());
+                    if batch.len() == BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        // The receiver is gone only when the fold failed: its error is the one
+                        // returned.
+                        stopped = batches.send(full).is_err();
+                    }
+                    Ok(())
+                });
+                if !batch.is_empty() && !stopped {
+                    let _ = batches.send(batch);
+                }
+                read
+            });
+            let mut pending: Vec<T> = Vec::new();
+            let mut mapped: Result<()> = (|| {
+                for batch in &received {
+                    let (made, folded) = rayon::join(
+                        || batch.par_iter().map(|r| map(r)).collect::<Result<Vec<T>>>(),
+                        || {
+                            std::mem::take(&mut pending)
+                                .into_iter()
+                                .try_for_each(&mut fold)
+                        },
+                    );
+                    folded?;
+                    pending = made?;
+                }
+                pending.drain(..).try_for_each(&mut fold)
+            })();
+            drop(received);
+            let read = match reader.join() {
+                Ok(read) => read,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            if mapped.is_ok() {
+                mapped = read;
+            }
+            mapped
+        })
+    }
+
     /// Calls `f` with every value of `table`, in key order.
     fn for_each_record(
         &self,
@@ -240,6 +324,25 @@ impl Store {
             .get(sort_key(key).as_str())
             .map_err(|e| self.error(e))?;
         found.map(|v| self.decode_issue(v.value())).transpose()
+    }
+
+    /// [`Store::issues`], each with its stored record (whose bytes change exactly when the
+    /// stored issue does).
+    pub fn issues_with_records(&self, keys: &[String]) -> Result<Vec<(Vec<u8>, Issue)>> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(ISSUES).map_err(|e| self.error(e))?;
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(v) = table
+                .get(sort_key(key).as_str())
+                .map_err(|e| self.error(e))?
+            {
+                let record = v.value().to_vec();
+                let issue = self.decode_issue(&record)?;
+                out.push((record, issue));
+            }
+        }
+        Ok(out)
     }
 
     /// Several issues by key, in one read transaction (cheaper than one [`Store::issue`] each).

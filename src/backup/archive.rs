@@ -8,7 +8,7 @@
 //! (`{"kind": "file", "path": "attachments/LU/12/12345/trace.log"}`); one over the size cap is
 //! named as withheld with its size, so a site rebuilt from the backup lists it the same way.
 //!
-//! A tracker's file is a sequence of zstd frames, each the compression (zstd level 9,
+//! A tracker's file is a sequence of zstd frames, each the compression (zstd level 3,
 //! content checksum on) of a chunk of whole lines, in key order; the chunks end at boundaries
 //! the issues' keys decide ([`chunks`]). Concatenated frames are one zstd stream (RFC 8878),
 //! so `zstd -dc jira.ndjson.zst` and any zstd library's streaming decoder give the whole
@@ -30,10 +30,11 @@ pub const ARCHIVE_FOLDER: &str = "data/archive";
 /// Where in the bag the attachment files are (`data/attachments/…`, the site's own paths).
 pub const ATTACHMENTS_ROOT: &str = "data";
 
-/// The zstd level: small enough that the archive costs a fraction of the site, and fast
-/// enough to compress a Lustre-size archive on a cold build (a rebuild compresses only the
-/// chunks that changed).
-const LEVEL: i32 = 9;
+/// The zstd level: zstd's default, about five times faster than level 9 for 16% more bytes
+/// (70 MB of NDJSON from 15,435 generated issues: 0.28 s and 14.5 MB against 1.48 s and
+/// 12.5 MB with the `zstd` tool), which is still a fraction of the site; a rebuild compresses
+/// only the chunks that changed.
+const LEVEL: i32 = 3;
 
 /// What the archive copy holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -18,6 +18,7 @@ pub mod releases;
 pub mod templates;
 
 use std::collections::BTreeMap;
+use std::hash::Hasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
@@ -390,8 +391,8 @@ impl<'a> Renderer<'a> {
         let keys: Vec<&str> = self.linked.issues.iter().map(|s| s.key.as_str()).collect();
         keys.par_chunks(CHUNK).try_for_each(|chunk| {
             let owned: Vec<String> = chunk.iter().map(|k| k.to_string()).collect();
-            for issue in self.linked.issues(&owned)? {
-                self.render_issue(&issue, sink)?;
+            for (issue, made_from) in self.linked.issues_with_digests(&owned)? {
+                self.render_issue(&issue, made_from, sink)?;
                 other.fetch_add(1, Ordering::Relaxed);
             }
             progress.advance(chunk.len() as u64);
@@ -516,7 +517,9 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn render_issue(&self, issue: &Issue, sink: &dyn PageSink) -> Result<()> {
+    /// The issue's page and, when the site publishes them, its JSON; `made_from` is the
+    /// digest of the published issue ([`Linked::issues_with_digests`]).
+    fn render_issue(&self, issue: &Issue, made_from: u128, sink: &dyn PageSink) -> Result<()> {
         let path = crate::keys::issue_path(&issue.key);
         let root = root_of(&path);
         // Attachment files first, so text can link to them.
@@ -581,6 +584,32 @@ impl<'a> Renderer<'a> {
             sink.put_made_from(&page_path, digest, html.as_bytes())?;
             sink.remember_lookups(&page_path, asked);
         }
+        if !self.config.issue_json {
+            return Ok(());
+        }
+        // The JSON is the published issue with the attachments' outcomes, serialized by this
+        // program: known unchanged from their digests, without being made.
+        let json_path = format!("{path}.json");
+        let json_made_from = {
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            h.write(b"issue json\0");
+            h.write_u128(self.salt);
+            h.write_u128(made_from);
+            for outcome in &files {
+                match outcome {
+                    attachments::Outcome::Written(p) => {
+                        h.write_u8(1);
+                        h.write_u64(p.len() as u64);
+                        h.write(p.as_bytes());
+                    }
+                    attachments::Outcome::Skipped(_) => h.write_u8(0),
+                }
+            }
+            h.digest128()
+        };
+        if sink.keep(&json_path, json_made_from)? {
+            return Ok(());
+        }
         // The published JSON points at the site's copy instead of carrying the bytes.
         let mut published;
         let issue = if issue.attachments.iter().any(|a| a.content.is_some()) || !files.is_empty() {
@@ -597,15 +626,12 @@ impl<'a> Renderer<'a> {
         } else {
             issue
         };
-        if !self.config.issue_json {
-            return Ok(());
-        }
         let mut json = serde_json::to_vec_pretty(issue).map_err(|e| Error::Json {
             what: format!("issue {}", issue.key),
             source: e,
         })?;
         json.push(b'\n');
-        sink.put(&format!("{path}.json"), &json)
+        sink.put_made_from(&json_path, json_made_from, &json)
     }
 
     /// The browse page, facet indexes and listings (`listings.rs`), and the home page;

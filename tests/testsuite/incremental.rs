@@ -326,9 +326,60 @@ fn a_new_display_name_reaches_the_search_documents_of_issues_whose_records_did_n
             .collect::<BTreeMap<_, _>>()
     };
     let incremental = search_files(&site.join("public"));
+    // So is the JSON of an issue they only commented on.
+    let json = std::fs::read_to_string(site.join("public/issues/LU/0/LU-12.json")).unwrap();
+    assert!(
+        json.contains("Pia Quokkalarsen"),
+        "LU-12.json names the new name"
+    );
+    let everything = read_tree(&site.join("public"));
     std::fs::remove_dir_all(site.join(".hindsight-cache")).unwrap();
     build(&site).unwrap();
     assert!(incremental == search_files(&site.join("public")));
+    assert!(everything == read_tree(&site.join("public")));
+}
+
+/// `neutral_issue` with a link to `target`, and, when `private`, only for a private audience.
+fn neutral_linked_issue(number: u64, target: &str, private: bool) -> String {
+    let visibility = match private {
+        true => ",\"visibility\":{\"kind\":\"private\"}",
+        false => "",
+    };
+    format!(
+        "{{\"source\":\"nd\",\"id\":\"{number}\",\"key\":\"LU-{number}\",\"project\":{{\"key\":\"LU\",\"name\":\"Lustre\"}},\"summary\":\"issue {number}\",\"status\":\"Open\",\"created\":\"2020-01-01T00:00:00Z\",\"links\":[{{\"kind\":\"Related\",\"description\":\"relates to\",\"direction\":\"outward\",\"target\":\"{target}\"}}]{visibility}}}\n"
+    )
+}
+
+#[test]
+fn an_issues_json_loses_a_link_to_an_issue_no_longer_published() {
+    let (_dir, site) = example();
+    let config = site.join("hindsight.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = format!("{text}\n[[tracker]]\nname = \"nd\"\npaths = [\"nd.ndjson\"]\n");
+    std::fs::write(&config, &text).unwrap();
+    let json = site.join("public/issues/LU/900/LU-900001.json");
+    let both = |private| {
+        neutral_linked_issue(900_001, "LU-900002", false)
+            + &neutral_linked_issue(900_002, "LU-900001", private)
+    };
+    std::fs::write(site.join("nd.ndjson"), both(false)).unwrap();
+    build_unforced(&site);
+    assert!(std::fs::read_to_string(&json)
+        .unwrap()
+        .contains("LU-900002"));
+
+    // LU-900002 becomes private: LU-900001's record is the same, its link goes.
+    std::fs::write(site.join("nd.ndjson"), both(true)).unwrap();
+    build_unforced(&site);
+    assert!(!std::fs::read_to_string(&json)
+        .unwrap()
+        .contains("LU-900002"));
+
+    let (_dir2, clean) = example();
+    std::fs::write(clean.join("hindsight.toml"), &text).unwrap();
+    std::fs::write(clean.join("nd.ndjson"), both(true)).unwrap();
+    build(&clean).unwrap();
+    assert!(read_tree(&clean.join("public")) == read_tree(&site.join("public")));
 }
 
 #[test]
