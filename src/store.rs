@@ -702,6 +702,51 @@ mod tests {
     }
 
     #[test]
+    fn records_mapped_on_every_core_are_folded_in_key_order_and_errors_stop_the_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("a.redb")).unwrap();
+        let mut w = store.writer().unwrap();
+        // More than two batches, so that batches are read, mapped and folded at once.
+        for n in 1..=1300u32 {
+            let i = issue(&n.to_string(), &format!("LU-{n}"), "2020-01-01T00:00:00Z", "s");
+            w.put_issue(&i, "t").unwrap();
+        }
+        w.commit().unwrap();
+        let decode = |record: &[u8]| Ok(store.decode_issue(record)?.key);
+        let mut keys = Vec::new();
+        store
+            .map_issue_records(decode, |key| {
+                keys.push(key);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(keys, store.issue_keys().unwrap());
+
+        // A failed map or fold is the pass's error, whichever batch it is in.
+        let failing = |record: &[u8]| {
+            let key = store.decode_issue(record)?.key;
+            match key == "LU-777" {
+                true => Err(Error::Panicked { stage: "map" }),
+                false => Ok(key),
+            }
+        };
+        let err = store.map_issue_records(failing, |_| Ok(())).unwrap_err();
+        assert!(matches!(err, Error::Panicked { stage: "map" }), "{err}");
+        let mut folded = 0;
+        let err = store
+            .map_issue_records(decode, |key| {
+                folded += 1;
+                match key == "LU-5" {
+                    true => Err(Error::Panicked { stage: "fold" }),
+                    false => Ok(()),
+                }
+            })
+            .unwrap_err();
+        assert!(matches!(err, Error::Panicked { stage: "fold" }), "{err}");
+        assert_eq!(folded, 5);
+    }
+
+    #[test]
     fn a_key_held_by_two_ids_is_refused_naming_the_first() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::create(&dir.path().join("a.redb")).unwrap();
