@@ -708,7 +708,12 @@ mod tests {
         let mut w = store.writer().unwrap();
         // More than two batches, so that batches are read, mapped and folded at once.
         for n in 1..=1300u32 {
-            let i = issue(&n.to_string(), &format!("LU-{n}"), "2020-01-01T00:00:00Z", "s");
+            let i = issue(
+                &n.to_string(),
+                &format!("LU-{n}"),
+                "2020-01-01T00:00:00Z",
+                "s",
+            );
             w.put_issue(&i, "t").unwrap();
         }
         w.commit().unwrap();

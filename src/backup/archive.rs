@@ -79,24 +79,54 @@ pub fn stage(
     let mut copy = ArchiveCopy::default();
     let (trackers, files) = chunks::compress_streams(&cache, |sender| {
         let mut trackers: BTreeMap<String, Tracker> = BTreeMap::new();
-        linked.for_each_issue(|mut issue| {
-            keep_attachments(config, inputs, root, sink, &mut issue, &mut copy, notes)?;
+        // Decoding and serialising the issues is most of the pass: done on every core, in a
+        // pool of its own (the build's pool waits for the chunks to compress), while this
+        // thread cuts the lines into chunks in key order.
+        let decoders = rayon::ThreadPoolBuilder::new()
+            .num_threads(rayon::current_num_threads())
+            .build()
+            .map_err(|e| Error::io(&cache_dir, std::io::Error::other(e)))?;
+        let line_of = |issue: &Issue| -> Result<Vec<u8>> {
+            serde_json::to_vec(issue).map_err(|e| Error::Json {
+                what: format!("issue {}", issue.key),
+                source: e,
+            })
+        };
+        let read = |record: &[u8]| -> Result<Read> {
+            let issue = linked.issue_from_record(record)?;
+            Ok(match issue.attachments.is_empty() {
+                true => Read::Line {
+                    line: line_of(&issue)?,
+                    key: issue.key,
+                    source: issue.source,
+                },
+                false => Read::WithAttachments(Box::new(issue)),
+            })
+        };
+        let cut = |read: Read| -> Result<()> {
+            let (key, source, line) = match read {
+                Read::Line { key, source, line } => (key, source, line),
+                Read::WithAttachments(mut issue) => {
+                    keep_attachments(config, inputs, root, sink, &mut issue, &mut copy, notes)?;
+                    let line = line_of(&issue)?;
+                    (issue.key, issue.source, line)
+                }
+            };
             let stream = trackers.len();
             let tracker = trackers
-                .entry(issue.source.clone())
+                .entry(source)
                 .or_insert_with(|| Tracker::new(stream));
             tracker.issues += 1;
-            let chunk = tracker.cutter.push(&issue.key, |line| {
-                serde_json::to_writer(line, &issue).map_err(|e| Error::Json {
-                    what: format!("issue {}", issue.key),
-                    source: e,
-                })
+            let chunk = tracker.cutter.push(&key, |out| {
+                out.extend_from_slice(&line);
+                Ok(())
             })?;
             match chunk {
                 Some(chunk) => sender.send(tracker.stream, chunk),
                 None => Ok(()),
             }
-        })?;
+        };
+        decoders.install(|| linked.store.map_issue_records(read, cut))?;
         for tracker in trackers.values_mut() {
             if let Some(chunk) = std::mem::take(&mut tracker.cutter).finish() {
                 sender.send(tracker.stream, chunk)?;
@@ -119,6 +149,17 @@ pub fn stage(
     cache.prune()?;
     copy.chunks = cache.counts();
     Ok(copy)
+}
+
+/// An issue as the archive copy needs it: its line, made on any core, or, when it has
+/// attachments to put into the bag first, the issue.
+enum Read {
+    Line {
+        key: String,
+        source: String,
+        line: Vec<u8>,
+    },
+    WithAttachments(Box<Issue>),
 }
 
 /// A tracker's file being made: its stream of chunks, the chunk being filled, its issues.

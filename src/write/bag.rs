@@ -77,7 +77,7 @@ pub fn payload_files<'a>(
         if !rel.starts_with("data/") {
             continue;
         }
-        manifest.push_str(&super::manifest::hex(sha));
+        super::manifest::push_hex(&mut manifest, sha);
         manifest.push_str("  ");
         manifest.push_str(&encode_path(rel));
         manifest.push('\n');
@@ -113,7 +113,7 @@ pub fn tag_manifest<'a>(
         {
             continue;
         }
-        out.push_str(&super::manifest::hex(sha));
+        super::manifest::push_hex(&mut out, sha);
         out.push_str("  ");
         out.push_str(&encode_path(rel));
         out.push('\n');
@@ -130,7 +130,7 @@ pub fn sha256sums<'a>(
     for (path, sha, _) in files {
         if keep(path) {
             out.reserve(path.len() + 67);
-            out.push_str(&super::manifest::hex(sha));
+            super::manifest::push_hex(&mut out, sha);
             out.push_str("  ");
             out.push_str(path);
             out.push('\n');

@@ -49,8 +49,10 @@ impl Stat {
             .map(|m| Stat::of(&m))
     }
 
-    fn text(&self) -> String {
-        format!("{}:{}:{}", self.size, self.ino, self.mtime)
+    /// Appends `size:ino:mtime`, as the manifest writes a stat.
+    fn push_text(&self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = write!(out, "{}:{}:{}", self.size, self.ino, self.mtime);
     }
 
     fn parse(text: &str) -> Option<Stat> {
@@ -307,22 +309,34 @@ impl Manifest {
             writeln!(out, "{HEADER}")?;
             writeln!(out, "{}", self.output.to_string_lossy())?;
             let mut lookups = self.lookups.iter().peekable();
+            // One line at a time in one buffer: a million files' lines are made without an
+            // allocation each.
+            let mut line = String::new();
             for (i, (path, e)) in self.files().enumerate() {
-                let source = e.source.map_or_else(|| "-".to_string(), |s| s.text());
-                let made_from = e
-                    .made_from
-                    .map_or_else(|| "-".to_string(), |d| format!("{d:032x}"));
+                line.clear();
+                push_hex(&mut line, &e.sha256);
+                line.push('\t');
+                e.stat.push_text(&mut line);
+                line.push('\t');
+                match e.source {
+                    Some(s) => s.push_text(&mut line),
+                    None => line.push('-'),
+                }
+                line.push('\t');
+                match e.made_from {
+                    Some(d) => push_hex(&mut line, &d.to_be_bytes()),
+                    None => line.push('-'),
+                }
+                line.push('\t');
                 // A JSON list of strings holds no tab or line break.
-                let asked = match lookups.next_if(|l| l.0 == i) {
-                    Some(l) => l.1.of(&self.text),
-                    None => "-",
-                };
-                writeln!(
-                    out,
-                    "{}\t{}\t{source}\t{made_from}\t{asked}\t{path}",
-                    hex(&e.sha256),
-                    e.stat.text()
-                )?;
+                match lookups.next_if(|l| l.0 == i) {
+                    Some(l) => line.push_str(l.1.of(&self.text)),
+                    None => line.push('-'),
+                }
+                line.push('\t');
+                line.push_str(path);
+                line.push('\n');
+                out.write_all(line.as_bytes())?;
             }
             Ok(())
         })
@@ -513,23 +527,39 @@ fn parse_line(line: &str) -> Option<(&str, Entry, Option<&str>)> {
 
 /// Lower-case hexadecimal.
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
+    push_hex(&mut s, bytes);
     s
+}
+
+/// Appends `bytes` in lower-case hexadecimal: the manifests and checksum files write one
+/// SHA-256 per file of the site, hundreds of thousands per build.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
 }
 
 /// The 32 bytes a 64-digit hexadecimal SHA-256 stands for.
 pub fn unhex(text: &str) -> Option<[u8; 32]> {
+    fn digit(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let text = text.as_bytes();
     if text.len() != 64 {
         return None;
     }
     let mut out = [0u8; 32];
-    for (i, chunk) in text.as_bytes().chunks(2).enumerate() {
-        let s = std::str::from_utf8(chunk).ok()?;
-        out[i] = u8::from_str_radix(s, 16).ok()?;
+    for (o, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+        *o = digit(pair[0])? << 4 | digit(pair[1])?;
     }
     Some(out)
 }
@@ -677,5 +707,11 @@ mod tests {
         assert_eq!(&text[..8], "0001feff");
         assert_eq!(unhex(&text).unwrap().to_vec(), bytes);
         assert!(unhex("zz").is_none());
+        assert!(unhex(&format!("{}g", &text[..63])).is_none());
+        assert_eq!(unhex(&text.to_uppercase()).unwrap().to_vec(), bytes);
+        // A page's digest is written as `{:032x}` writes it.
+        for d in [0u128, 1, 0xfeed << 64, u128::MAX] {
+            assert_eq!(hex(&d.to_be_bytes()), format!("{d:032x}"));
+        }
     }
 }
