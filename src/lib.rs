@@ -243,7 +243,12 @@ pub fn build(
     drop(renderer);
     drop(diffs);
     drop(linked);
-    if let Some(site) = fingerprint::output(&output)? {
+    // What the writer published, as a walk of the site would find it.
+    let site = match write_report.fingerprint.clone() {
+        Some(site) => Some(site),
+        None => fingerprint::output(&output)?,
+    };
+    if let Some(site) = site {
         fingerprint::save(
             &config.cache,
             &fingerprint::BuildState {

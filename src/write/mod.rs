@@ -47,7 +47,7 @@ const SHARE_AT: usize = 4096;
 const JOURNAL_HEADER: &str = "hindsight journal 1";
 
 /// Counts of what a build wrote.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WriteReport {
     /// Files whose bytes changed or were new.
     pub written: u64,
@@ -57,6 +57,9 @@ pub struct WriteReport {
     pub removed: u64,
     /// Bytes of all files in the new site.
     pub bytes: u64,
+    /// The published site's fingerprint ([`crate::fingerprint::output`]), known from what
+    /// was placed where, when the writer keeps a manifest.
+    pub fingerprint: Option<String>,
 }
 
 impl WriteReport {
@@ -176,6 +179,7 @@ impl Staging {
             unchanged: self.unchanged.load(Ordering::Relaxed),
             removed: 0,
             bytes: self.bytes.load(Ordering::Relaxed),
+            fingerprint: None,
         };
         let files = self.files.into_inner().unwrap_or_else(|e| e.into_inner());
         let site = files
@@ -185,8 +189,9 @@ impl Staging {
             fs::rename(&self.staging, &self.output).map_err(|e| Error::io(&self.output, e))?;
         } else {
             let staged = site.staged().map(str::to_string).collect();
-            let removed = files_under(&self.output)?
+            let removed = crate::fingerprint::files_under(&self.output)?
                 .into_iter()
+                .map(|(path, _)| path)
                 .filter(|p| !site.contains(p))
                 .collect::<Vec<_>>();
             report.removed = removed.len() as u64;
@@ -198,6 +203,7 @@ impl Staging {
             // The build has succeeded: from here on, a killed build is completed by the next.
             if let Some(file) = &self.manifest_file {
                 site.save(file)?;
+                report.fingerprint = Some(site.fingerprint());
             }
             journal.apply(&self.output, &self.staging)?;
             finish(&self.staging, &self.journal)?;
@@ -205,6 +211,7 @@ impl Staging {
         }
         if let Some(file) = &self.manifest_file {
             site.save(file)?;
+            report.fingerprint = Some(site.fingerprint());
         }
         Ok(report)
     }
@@ -685,24 +692,6 @@ fn finish(staging: &Path, journal: &Path) -> Result<()> {
     }
 }
 
-/// Every file under `root`, as site paths (`/`-separated), read from the folders alone.
-fn files_under(root: &Path) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for entry in walkdir::WalkDir::new(root).min_depth(1) {
-        let entry = entry.map_err(|e| Error::walk(root, e))?;
-        if entry.file_type().is_dir() {
-            continue;
-        }
-        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        let parts: Vec<String> = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        out.push(parts.join("/"));
-    }
-    Ok(out)
-}
-
 /// The SHA-256 of a file's bytes, read in large blocks.
 pub fn hash_file(path: &Path) -> Result<[u8; 32]> {
     let mut file = fs::File::open(path).map_err(|e| Error::io(path, e))?;
@@ -828,6 +817,38 @@ mod tests {
         assert_eq!(fs::metadata(out.join("a/b.html")).unwrap().ino(), inode);
         assert_eq!(fs::read(out.join("c.html")).unwrap(), b"new");
         assert!(!dir.path().join(".public.hindsight-staging").exists());
+    }
+
+    #[test]
+    fn the_writers_fingerprint_is_the_one_a_walk_of_the_published_site_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let manifest = dir.path().join("cache/manifest");
+        let walked = || crate::fingerprint::output(&out).unwrap();
+        // A fresh site (the staging folder renamed into place).
+        let s = Staging::begin(&out, Some(&manifest)).unwrap();
+        s.put("a.html", b"aaaa").unwrap();
+        s.put("d/e/f.html", b"f").unwrap();
+        s.put("d/g.html", b"g").unwrap();
+        let report = s.commit(&[]).unwrap();
+        assert_eq!(report.fingerprint, walked());
+
+        // A rebuild through the journal: one file kept, one replaced, one new, one gone, and
+        // a stray file removed.
+        fs::write(out.join("d/stray.txt"), b"not ours").unwrap();
+        let s = Staging::begin(&out, Some(&manifest)).unwrap();
+        s.put("a.html", b"aaaa").unwrap();
+        s.put("d/e/f.html", b"F!").unwrap();
+        s.put("h/i.html", b"i").unwrap();
+        let report = s.commit(&[]).unwrap();
+        assert_eq!(report.removed, 2);
+        assert_eq!(report.fingerprint, walked());
+        assert!(report.fingerprint.is_some());
+
+        // Without a manifest the writer does not know it; the build walks the site.
+        let s = Staging::begin(&out, None).unwrap();
+        s.put("a.html", b"aaaa").unwrap();
+        assert_eq!(s.commit(&[]).unwrap().fingerprint, None);
     }
 
     #[test]
