@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::inputs::Inputs;
 use crate::source::kept::{field, refs_into};
-use crate::write::manifest::Stat;
+use crate::write;
 
 /// What the build cache remembers of the last successful build.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,68 +129,16 @@ pub fn cache(config: &Config) -> String {
 }
 
 /// The fingerprint of the site in `output`: every file's path, size, modification time and
-/// inode ([`files_fingerprint`] of [`files_under`]). `None` when there is no output.
+/// inode ([`write::files_fingerprint`] of [`write::files_under`]). `None` when there is no
+/// output.
 pub fn output(output: &Path) -> Result<Option<String>> {
     if !output.is_dir() {
         return Ok(None);
     }
-    let files = files_under(output)?;
-    Ok(Some(files_fingerprint(
+    let files = write::files_under(output)?;
+    Ok(Some(write::files_fingerprint(
         files.iter().map(|(path, stat)| (path.as_str(), *stat)),
     )))
-}
-
-/// The fingerprint of a site that holds exactly `files` (site path and stat, in path order,
-/// as [`files_under`] lists them): what [`output`] finds in it. The writer knows it from the
-/// manifest of what it published, without walking the site again.
-pub fn files_fingerprint<'a>(files: impl Iterator<Item = (&'a str, Stat)>) -> String {
-    let mut h = Xxh3::new();
-    h.write(b"site files\0");
-    for (path, stat) in files {
-        h.write_u64(path.len() as u64);
-        h.write(path.as_bytes());
-        h.write_u64(stat.size);
-        h.write_u64(stat.ino);
-        h.write_i128(stat.mtime);
-    }
-    format!("{:032x}", h.digest128())
-}
-
-/// Every entry under `root` that is not a folder (files, and links not followed), by site
-/// path (`issues/LU/4/LU-4423.html`), with its stat, in path order. Folders are read on every
-/// core: a site of 400,000 files is listed in a fraction of a sequential walk's time.
-pub fn files_under(root: &Path) -> Result<Vec<(String, Stat)>> {
-    use rayon::prelude::*;
-    fn walk(dir: &Path, prefix: &str) -> Result<Vec<(String, Stat)>> {
-        let mut files = Vec::new();
-        let mut folders = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-            let entry = entry.map_err(|e| Error::io(dir, e))?;
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            let rel = match prefix {
-                "" => name.into_owned(),
-                _ => format!("{prefix}/{name}"),
-            };
-            let path = entry.path();
-            let kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
-            if kind.is_dir() {
-                folders.push((path, rel));
-            } else {
-                let meta = entry.metadata().map_err(|e| Error::io(&path, e))?;
-                files.push((rel, Stat::of(&meta)));
-            }
-        }
-        let nested = folders
-            .par_iter()
-            .map(|(path, rel)| walk(path, rel))
-            .collect::<Result<Vec<_>>>()?;
-        files.extend(nested.into_iter().flatten());
-        Ok(files)
-    }
-    let mut files = walk(root, "")?;
-    files.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    Ok(files)
 }
 
 /// Adds a file's path, size and modification time (or its absence).

@@ -300,10 +300,10 @@ impl Manifest {
     }
 
     /// The fingerprint of the site as this manifest has it
-    /// ([`crate::fingerprint::files_fingerprint`]): the one a walk of the published site
-    /// finds while nothing else touches it.
+    /// ([`super::files_fingerprint`]): the one a walk of the published site finds while
+    /// nothing else touches it.
     pub fn fingerprint(&self) -> String {
-        crate::fingerprint::files_fingerprint(self.files().map(|(path, e)| (path, e.stat)))
+        super::files_fingerprint(self.files().map(|(path, e)| (path, e.stat)))
     }
 
     /// Writes the manifest to `file` (atomically: a killed build leaves the old one or none).

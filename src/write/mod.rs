@@ -189,7 +189,7 @@ impl Staging {
             fs::rename(&self.staging, &self.output).map_err(|e| Error::io(&self.output, e))?;
         } else {
             let staged = site.staged().map(str::to_string).collect();
-            let removed = crate::fingerprint::files_under(&self.output)?
+            let removed = files_under(&self.output)?
                 .into_iter()
                 .map(|(path, _)| path)
                 .filter(|p| !site.contains(p))
@@ -690,6 +690,60 @@ fn finish(staging: &Path, journal: &Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(Error::io(journal, e)),
     }
+}
+
+/// The fingerprint of a site that holds exactly `files` (site path and stat, in path order,
+/// as [`files_under`] lists them): what [`crate::fingerprint::output`] finds in
+/// it. The writer knows it from the
+/// manifest of what it published, without walking the site again.
+pub fn files_fingerprint<'a>(files: impl Iterator<Item = (&'a str, Stat)>) -> String {
+    use std::hash::Hasher;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.write(b"site files\0");
+    for (path, stat) in files {
+        h.write_u64(path.len() as u64);
+        h.write(path.as_bytes());
+        h.write_u64(stat.size);
+        h.write_u64(stat.ino);
+        h.write_i128(stat.mtime);
+    }
+    format!("{:032x}", h.digest128())
+}
+
+/// Every entry under `root` that is not a folder (files, and links not followed), by site
+/// path (`issues/LU/4/LU-4423.html`), with its stat, in path order. Folders are read on every
+/// core: a site of 400,000 files is listed in a fraction of a sequential walk's time.
+pub fn files_under(root: &Path) -> Result<Vec<(String, Stat)>> {
+    fn walk(dir: &Path, prefix: &str) -> Result<Vec<(String, Stat)>> {
+        let mut files = Vec::new();
+        let mut folders = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+            let entry = entry.map_err(|e| Error::io(dir, e))?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let rel = match prefix {
+                "" => name.into_owned(),
+                _ => format!("{prefix}/{name}"),
+            };
+            let path = entry.path();
+            let kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
+            if kind.is_dir() {
+                folders.push((path, rel));
+            } else {
+                let meta = entry.metadata().map_err(|e| Error::io(&path, e))?;
+                files.push((rel, Stat::of(&meta)));
+            }
+        }
+        let nested = folders
+            .par_iter()
+            .map(|(path, rel)| walk(path, rel))
+            .collect::<Result<Vec<_>>>()?;
+        files.extend(nested.into_iter().flatten());
+        Ok(files)
+    }
+    let mut files = walk(root, "")?;
+    files.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(files)
 }
 
 /// The SHA-256 of a file's bytes, read in large blocks.
