@@ -552,22 +552,40 @@ fn stage_site(
 ) -> Result<(RenderReport, search::SearchReport, backup::BackupReport)> {
     let observer = timer.observer;
     let pages = (linked.issues.len() + linked.history.commits.len()) as u64;
-    // Rendering creates most of the site's files, and a disk that creates a file in a tenth
-    // of a millisecond leaves a core idle for much of it: the search index is made meanwhile
-    // (a cold Lustre-scale build: 8 s less than one after the other).
-    let (render_report, search_report) = timer.run_together(
-        Some(pages + linked.issues.len() as u64),
-        Stage {
-            name: "render",
-            run: Box::new(|| renderer.render_all(staging, observer)),
-            summary: RenderReport::summary,
-        },
-        Stage {
-            name: "search",
-            run: Box::new(|| search_or_keep(config, import, linked, staging, observer)),
-            summary: search::SearchReport::summary,
-        },
-    )?;
+    // A first build creates every file of the site, and a disk that takes a tenth of a
+    // millisecond to create one leaves a core idle for much of rendering: the search index is
+    // made meanwhile (a cold Lustre-scale build: 7 s less than one after the other). A
+    // rebuild creates few files, and the two stages only contend for the cores (a
+    // 100,000-issue nightly: 0.6 s more), so they run one after the other.
+    let (render_report, search_report) = if staging.is_fresh() {
+        timer.run_together(
+            Some(pages + linked.issues.len() as u64),
+            Stage {
+                name: "render",
+                run: Box::new(|| renderer.render_all(staging, observer)),
+                summary: RenderReport::summary,
+            },
+            Stage {
+                name: "search",
+                run: Box::new(|| search_or_keep(config, import, linked, staging, observer)),
+                summary: search::SearchReport::summary,
+            },
+        )?
+    } else {
+        let render_report = timer.run(
+            "render",
+            Some(pages),
+            || renderer.render_all(staging, observer),
+            RenderReport::summary,
+        )?;
+        let search_report = timer.run(
+            "search",
+            Some(linked.issues.len() as u64),
+            || search_or_keep(config, import, linked, staging, observer),
+            search::SearchReport::summary,
+        )?;
+        (render_report, search_report)
+    };
     let backup_report = timer.run(
         "backup",
         None,

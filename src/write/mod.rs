@@ -216,6 +216,12 @@ impl Staging {
         Ok(report)
     }
 
+    /// Whether there is no published site yet: every file of this build is created (the
+    /// staging folder becomes the output), none kept.
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
+    }
+
     /// Abandons the build: the staging folder is removed, the output is untouched.
     pub fn abandon(self) -> Result<()> {
         remove_if_present(&self.staging)
