@@ -277,18 +277,7 @@ impl Linked {
             made.write_u64(p.display.len() as u64);
             made.write(p.display.as_bytes());
         };
-        let people = (issue.assignee.iter_mut())
-            .chain(issue.reporter.iter_mut())
-            .chain(issue.comments.iter_mut().filter_map(|c| c.author.as_mut()))
-            .chain(
-                issue
-                    .attachments
-                    .iter_mut()
-                    .filter_map(|a| a.author.as_mut()),
-            )
-            .chain(issue.history.iter_mut().filter_map(|h| h.author.as_mut()))
-            .chain(issue.worklogs.iter_mut().filter_map(|w| w.author.as_mut()));
-        people.for_each(&mut resolve);
+        issue.people_mut().for_each(&mut resolve);
         let mut kept = |key: &String| {
             let keep = !self.dropped.contains(key);
             made.write_u8(keep as u8);

@@ -616,6 +616,23 @@ pub struct Issue {
     pub visibility: Visibility,
 }
 
+impl Issue {
+    /// The people of the issue in their roles: assignee, reporter, and the authors of its
+    /// comments, attachments, history entries and worklogs (not the list of `assignees`).
+    pub fn people_mut(&mut self) -> impl Iterator<Item = &mut Person> {
+        (self.assignee.iter_mut())
+            .chain(self.reporter.iter_mut())
+            .chain(self.comments.iter_mut().filter_map(|c| c.author.as_mut()))
+            .chain(
+                self.attachments
+                    .iter_mut()
+                    .filter_map(|a| a.author.as_mut()),
+            )
+            .chain(self.history.iter_mut().filter_map(|h| h.author.as_mut()))
+            .chain(self.worklogs.iter_mut().filter_map(|w| w.author.as_mut()))
+    }
+}
+
 /// A git identity with the time and offset it signed at.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Signature {

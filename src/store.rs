@@ -329,24 +329,23 @@ impl Store {
     /// [`Store::issues`], each with its stored record (whose bytes change exactly when the
     /// stored issue does).
     pub fn issues_with_records(&self, keys: &[String]) -> Result<Vec<(Vec<u8>, Issue)>> {
-        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
-        let table = txn.open_table(ISSUES).map_err(|e| self.error(e))?;
-        let mut out = Vec::with_capacity(keys.len());
-        for key in keys {
-            if let Some(v) = table
-                .get(sort_key(key).as_str())
-                .map_err(|e| self.error(e))?
-            {
-                let record = v.value().to_vec();
-                let issue = self.decode_issue(&record)?;
-                out.push((record, issue));
-            }
-        }
-        Ok(out)
+        self.issue_records_by_key(keys, |record| {
+            Ok((record.to_vec(), self.decode_issue(record)?))
+        })
     }
 
     /// Several issues by key, in one read transaction (cheaper than one [`Store::issue`] each).
     pub fn issues(&self, keys: &[String]) -> Result<Vec<Issue>> {
+        self.issue_records_by_key(keys, |record| self.decode_issue(record))
+    }
+
+    /// What `f` makes of the stored records of the issues of `keys` (those the store has),
+    /// read in one transaction.
+    fn issue_records_by_key<T>(
+        &self,
+        keys: &[String],
+        mut f: impl FnMut(&[u8]) -> Result<T>,
+    ) -> Result<Vec<T>> {
         let txn = self.db.begin_read().map_err(|e| self.error(e))?;
         let table = txn.open_table(ISSUES).map_err(|e| self.error(e))?;
         let mut out = Vec::with_capacity(keys.len());
@@ -355,7 +354,7 @@ impl Store {
                 .get(sort_key(key).as_str())
                 .map_err(|e| self.error(e))?
             {
-                out.push(self.decode_issue(v.value())?);
+                out.push(f(v.value())?);
             }
         }
         Ok(out)

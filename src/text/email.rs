@@ -215,21 +215,10 @@ pub fn mask_person(p: &mut Person) {
 /// Masks every e-mail address anywhere in an issue: every string of it, and every name of a
 /// map, whatever field holds it, so a field added to the model later is covered too.
 pub fn mask_issue(issue: &mut Issue) {
-    for p in issue
-        .assignee
-        .iter_mut()
-        .chain(issue.reporter.iter_mut())
-        .chain(issue.assignees.iter_mut())
-        .chain(issue.comments.iter_mut().filter_map(|c| c.author.as_mut()))
-        .chain(
-            issue
-                .attachments
-                .iter_mut()
-                .filter_map(|a| a.author.as_mut()),
-        )
-        .chain(issue.history.iter_mut().filter_map(|h| h.author.as_mut()))
-        .chain(issue.worklogs.iter_mut().filter_map(|w| w.author.as_mut()))
-    {
+    for p in issue.assignees.iter_mut() {
+        p.email = None;
+    }
+    for p in issue.people_mut() {
         p.email = None;
     }
     let Ok(mut value) = serde_json::to_value(&*issue) else {
