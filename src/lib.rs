@@ -300,41 +300,48 @@ impl Timer<'_> {
         Ok(value)
     }
 
-    /// Runs stages `a` and `b` at once, each on its own thread: stages that write many files
-    /// wait on the disk, and another stage's computing fills that time. They are shown as one
-    /// stage while they run (`total` items for both) and reported one after the other, each
-    /// with its own time. The first error (`a`'s before `b`'s) is the one returned, once both
-    /// have ended.
-    fn run_together<A: Send, B: Send>(
+    /// Runs stage `a`, then stage `c`, on this thread, and stage `b` on another at the same
+    /// time: stages that write many files wait on the disk, and another stage's computing
+    /// fills that time. They are shown as one stage while they run (`total` items for all)
+    /// and reported one after the other (`a`, `b`, `c`), each with its own time. `c` runs only
+    /// when `a` succeeded; the first error (`a`'s, then `b`'s, then `c`'s) is the one
+    /// returned, once the other thread has ended too.
+    fn run_together<A: Send, B: Send, C: Send>(
         &mut self,
         total: Option<u64>,
         a: Stage<'_, A>,
         b: Stage<'_, B>,
-    ) -> Result<(A, B)> {
+        c: Stage<'_, C>,
+    ) -> Result<(A, B, C)> {
         fn timed<T>(run: impl FnOnce() -> Result<T>) -> (Result<T>, Duration) {
             let started = Instant::now();
             let value = run();
             (value, started.elapsed())
         }
         self.observer
-            .stage_started(&format!("{} and {}", a.name, b.name), total);
-        let ((value_a, elapsed_a), (value_b, elapsed_b)) = std::thread::scope(|scope| {
+            .stage_started(&format!("{}, {} and {}", a.name, b.name, c.name), total);
+        let ((value_a, elapsed_a), (value_b, elapsed_b), then) = std::thread::scope(|scope| {
             let other = scope.spawn(|| timed(b.run));
             let first = timed(a.run);
+            let then = first.0.is_ok().then(|| timed(c.run));
             match other.join() {
-                Ok(second) => (first, second),
+                Ok(second) => (first, second, then),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         });
         let (value_a, value_b) = (value_a?, value_b?);
+        // `a` succeeded, so `c` ran.
+        let (value_c, elapsed_c) = then.ok_or(Error::Panicked { stage: c.name })?;
+        let value_c = value_c?;
         for (name, summary, elapsed) in [
             (a.name, (a.summary)(&value_a), elapsed_a),
             (b.name, (b.summary)(&value_b), elapsed_b),
+            (c.name, (c.summary)(&value_c), elapsed_c),
         ] {
             self.observer.stage_finished(name, &summary, elapsed);
             self.stages.push((name, elapsed));
         }
-        Ok((value_a, value_b))
+        Ok((value_a, value_b, value_c))
     }
 }
 
@@ -554,11 +561,13 @@ fn stage_site(
     let pages = (linked.issues.len() + linked.history.commits.len()) as u64;
     // A first build creates every file of the site, and a disk that takes a tenth of a
     // millisecond to create one leaves a core idle for much of rendering: the search index is
-    // made meanwhile (a cold Lustre-scale build: 7 s less than one after the other). A
-    // rebuild creates few files, and the two stages only contend for the cores (a
-    // 100,000-issue nightly: 0.6 s more), so they run one after the other.
-    let (render_report, search_report) = if staging.is_fresh() {
-        timer.run_together(
+    // made meanwhile, and the backup once rendering is done (a cold Lustre-scale build: 7 s
+    // less than one after the other with render and search). A rebuild creates few files,
+    // and the stages only contend for the cores (a 100,000-issue nightly: 0.6 s more), so
+    // they run one after the other.
+    let backup = || backup::stage(config, found, linked, import, staging);
+    if staging.is_fresh() {
+        return timer.run_together(
             Some(pages + linked.issues.len() as u64),
             Stage {
                 name: "render",
@@ -570,28 +579,26 @@ fn stage_site(
                 run: Box::new(|| search_or_keep(config, import, linked, staging, observer)),
                 summary: search::SearchReport::summary,
             },
-        )?
-    } else {
-        let render_report = timer.run(
-            "render",
-            Some(pages),
-            || renderer.render_all(staging, observer),
-            RenderReport::summary,
-        )?;
-        let search_report = timer.run(
-            "search",
-            Some(linked.issues.len() as u64),
-            || search_or_keep(config, import, linked, staging, observer),
-            search::SearchReport::summary,
-        )?;
-        (render_report, search_report)
-    };
-    let backup_report = timer.run(
-        "backup",
-        None,
-        || backup::stage(config, found, linked, import, staging),
-        backup::BackupReport::summary,
+            Stage {
+                name: "backup",
+                run: Box::new(backup),
+                summary: backup::BackupReport::summary,
+            },
+        );
+    }
+    let render_report = timer.run(
+        "render",
+        Some(pages),
+        || renderer.render_all(staging, observer),
+        RenderReport::summary,
     )?;
+    let search_report = timer.run(
+        "search",
+        Some(linked.issues.len() as u64),
+        || search_or_keep(config, import, linked, staging, observer),
+        search::SearchReport::summary,
+    )?;
+    let backup_report = timer.run("backup", None, backup, backup::BackupReport::summary)?;
     Ok((render_report, search_report, backup_report))
 }
 
@@ -626,7 +633,7 @@ mod tests {
             observer: &told,
             stages: Vec::new(),
         };
-        let both = timer
+        let all = timer
             .run_together(
                 Some(3),
                 Stage {
@@ -639,18 +646,29 @@ mod tests {
                     run: Box::new(|| Ok("two".to_string())),
                     summary: |s| s.clone(),
                 },
+                Stage {
+                    name: "c",
+                    run: Box::new(|| Ok(3u8)),
+                    summary: |n| format!("{n}"),
+                },
             )
             .unwrap();
-        assert_eq!(both, (1, "two".to_string()));
+        assert_eq!(all, (1, "two".to_string(), 3));
         assert_eq!(
             *told.0.lock().unwrap(),
-            ["start a and b Some(3)", "end a: 1 thing", "end b: two"]
+            [
+                "start a, b and c Some(3)",
+                "end a: 1 thing",
+                "end b: two",
+                "end c: 3"
+            ]
         );
         let names: Vec<&str> = timer.stages.iter().map(|s| s.0).collect();
-        assert_eq!(names, ["a", "b"]);
+        assert_eq!(names, ["a", "b", "c"]);
 
-        // A failing stage does not stop the other one; its error is the one returned.
-        let other_ran = AtomicBool::new(false);
+        // A failing stage does not stop the other thread's; its error is the one returned,
+        // and the stage after it on its thread does not run.
+        let (other_ran, after_ran) = (AtomicBool::new(false), AtomicBool::new(false));
         let failed = timer.run_together(
             None,
             Stage {
@@ -666,9 +684,18 @@ mod tests {
                 }),
                 summary: |_: &()| String::new(),
             },
+            Stage {
+                name: "c",
+                run: Box::new(|| {
+                    after_ran.store(true, Ordering::Relaxed);
+                    Ok(())
+                }),
+                summary: |_: &()| String::new(),
+            },
         );
         assert!(matches!(failed, Err(Error::Panicked { stage: "a" })));
         assert!(other_ran.load(Ordering::Relaxed));
-        assert_eq!(timer.stages.len(), 2, "failed stages are not recorded");
+        assert!(!after_ran.load(Ordering::Relaxed));
+        assert_eq!(timer.stages.len(), 3, "failed stages are not recorded");
     }
 }
