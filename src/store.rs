@@ -235,21 +235,21 @@ impl Store {
         std::thread::scope(|scope| {
             let reader = scope.spawn(move || {
                 let mut batch = Vec::with_capacity(BATCH);
-                let mut stopped = false;
                 let read = self.for_each_record(table, |record| {
-                    if stopped {
-                        return Ok(());
-                    }
                     batch.push(record.to_vec());
                     if batch.len() == BATCH {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                        // The receiver is gone only when the fold failed: its error is the one
-                        // returned.
-                        stopped = batches.send(full).is_err();
+                        // The receiver is gone only when the map or the fold failed: the read
+                        // stops here, and that error is the one returned.
+                        if batches.send(full).is_err() {
+                            return Err(Error::Panicked {
+                                stage: "store reader",
+                            });
+                        }
                     }
                     Ok(())
                 });
-                if !batch.is_empty() && !stopped {
+                if read.is_ok() && !batch.is_empty() {
                     let _ = batches.send(batch);
                 }
                 read
