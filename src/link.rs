@@ -238,15 +238,14 @@ impl Linked {
     /// equal published issues, so what is made of the issue alone (its JSON file) can be
     /// known unchanged without being made.
     pub fn issues_with_digests(&self, keys: &[String]) -> Result<Vec<(Issue, u128)>> {
-        let mut out = Vec::with_capacity(keys.len());
-        for (record, mut issue) in self.store.issues_with_records(keys)? {
+        self.store.issue_records_by_key(keys, |record| {
+            let mut issue = self.store.decode_issue(record)?;
             let mut h = Xxh3::new();
             h.write_u64(record.len() as u64);
-            h.write(&record);
+            h.write(record);
             self.prepare(&mut issue, &mut h);
-            out.push((issue, h.digest128()));
-        }
-        Ok(out)
+            Ok((issue, h.digest128()))
+        })
     }
 
     /// Calls `f` with every issue of the store in key order, as published.

@@ -326,22 +326,15 @@ impl Store {
         found.map(|v| self.decode_issue(v.value())).transpose()
     }
 
-    /// [`Store::issues`], each with its stored record (whose bytes change exactly when the
-    /// stored issue does).
-    pub fn issues_with_records(&self, keys: &[String]) -> Result<Vec<(Vec<u8>, Issue)>> {
-        self.issue_records_by_key(keys, |record| {
-            Ok((record.to_vec(), self.decode_issue(record)?))
-        })
-    }
-
     /// Several issues by key, in one read transaction (cheaper than one [`Store::issue`] each).
     pub fn issues(&self, keys: &[String]) -> Result<Vec<Issue>> {
         self.issue_records_by_key(keys, |record| self.decode_issue(record))
     }
 
     /// What `f` makes of the stored records of the issues of `keys` (those the store has),
-    /// read in one transaction.
-    fn issue_records_by_key<T>(
+    /// read in one transaction: a caller that needs more than the issue (a digest of the
+    /// record, whose bytes change exactly when the stored issue does) takes it from there.
+    pub fn issue_records_by_key<T>(
         &self,
         keys: &[String],
         mut f: impl FnMut(&[u8]) -> Result<T>,
