@@ -565,13 +565,24 @@ fn stage_site(
     // less than one after the other with render and search). A rebuild creates few files,
     // and the stages only contend for the cores (a 100,000-issue nightly: 0.6 s more), so
     // they run one after the other.
-    let backup = || backup::stage(config, found, linked, import, staging);
+    // Render hands the backup its digests of the published issues (see
+    // `RenderReport::published`), which need not outlive the stage.
+    let published = std::sync::OnceLock::<Vec<Option<u128>>>::new();
+    let render = || {
+        let mut report = renderer.render_all(staging, observer)?;
+        let _ = published.set(std::mem::take(&mut report.published));
+        Ok(report)
+    };
+    let backup = || {
+        let published = published.get().map_or(&[][..], Vec::as_slice);
+        backup::stage(config, found, linked, published, import, staging)
+    };
     if staging.is_fresh() {
         return timer.run_together(
             Some(pages + linked.issues.len() as u64),
             Stage {
                 name: "render",
-                run: Box::new(|| renderer.render_all(staging, observer)),
+                run: Box::new(render),
                 summary: RenderReport::summary,
             },
             Stage {
@@ -586,12 +597,7 @@ fn stage_site(
             },
         );
     }
-    let render_report = timer.run(
-        "render",
-        Some(pages),
-        || renderer.render_all(staging, observer),
-        RenderReport::summary,
-    )?;
+    let render_report = timer.run("render", Some(pages), render, RenderReport::summary)?;
     let search_report = timer.run(
         "search",
         Some(linked.issues.len() as u64),

@@ -71,6 +71,10 @@ pub struct IssueSummary {
     pub assignee: Option<Name>,
     /// Votes, for the listings' column.
     pub votes: Option<u32>,
+    /// The tracker the issue was imported from (its `source`), for the backup to know which
+    /// tracker's archive file holds the issue without reading it.
+    #[serde(skip)]
+    pub source: Name,
 }
 
 /// Gives each distinct name one shared allocation.
@@ -114,6 +118,7 @@ impl IssueSummary {
             comments: issue.comments.len(),
             assignee: None,
             votes: issue.votes,
+            source: names.get(&issue.source),
         }
     }
 

@@ -213,6 +213,22 @@ impl Store {
         self.map_records(ISSUES, map, fold)
     }
 
+    /// [`Store::map_issue_records`] for the issues from the first key to the last of each of
+    /// `ranges` (both included; ranges in key order, not overlapping): a pass that knows what
+    /// it made of the other issues reads only these.
+    pub fn map_issue_records_between<T: Send>(
+        &self,
+        ranges: &[(&str, &str)],
+        map: impl Fn(&[u8]) -> Result<T> + Sync,
+        fold: impl FnMut(T) -> Result<()> + Send,
+    ) -> Result<()> {
+        let ranges: Vec<(String, String)> = ranges
+            .iter()
+            .map(|(first, last)| (sort_key(first), sort_key(last)))
+            .collect();
+        self.map_records_in(ISSUES, Some(&ranges), map, fold)
+    }
+
     /// [`Store::map_issue_records`] for the commits' records.
     pub fn map_commit_records<T: Send>(
         &self,
@@ -226,6 +242,18 @@ impl Store {
         &self,
         table: TableDefinition<&str, &[u8]>,
         map: impl Fn(&[u8]) -> Result<T> + Sync,
+        fold: impl FnMut(T) -> Result<()> + Send,
+    ) -> Result<()> {
+        self.map_records_in(table, None, map, fold)
+    }
+
+    /// [`Store::map_records`] over the records whose keys are in `ranges` (first and last
+    /// stored key, both included), or all of them.
+    fn map_records_in<T: Send>(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        ranges: Option<&[(String, String)]>,
+        map: impl Fn(&[u8]) -> Result<T> + Sync,
         mut fold: impl FnMut(T) -> Result<()> + Send,
     ) -> Result<()> {
         use rayon::prelude::*;
@@ -235,7 +263,7 @@ impl Store {
         std::thread::scope(|scope| {
             let reader = scope.spawn(move || {
                 let mut batch = Vec::with_capacity(BATCH);
-                let read = self.for_each_record(table, |record| {
+                let read = self.for_each_record_in(table, ranges, |record| {
                     batch.push(record.to_vec());
                     if batch.len() == BATCH {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
@@ -286,13 +314,36 @@ impl Store {
     fn for_each_record(
         &self,
         table: TableDefinition<&str, &[u8]>,
+        f: impl FnMut(&[u8]) -> Result<()>,
+    ) -> Result<()> {
+        self.for_each_record_in(table, None, f)
+    }
+
+    /// Calls `f` with the values of `table` whose keys are in `ranges` (first and last key,
+    /// both included), or with all of them, in key order.
+    fn for_each_record_in(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        ranges: Option<&[(String, String)]>,
         mut f: impl FnMut(&[u8]) -> Result<()>,
     ) -> Result<()> {
         let txn = self.db.begin_read().map_err(|e| self.error(e))?;
         let table = txn.open_table(table).map_err(|e| self.error(e))?;
-        for entry in table.iter().map_err(|e| self.error(e))? {
-            let (_, value) = entry.map_err(|e| self.error(e))?;
-            f(value.value())?;
+        let Some(ranges) = ranges else {
+            for entry in table.iter().map_err(|e| self.error(e))? {
+                let (_, value) = entry.map_err(|e| self.error(e))?;
+                f(value.value())?;
+            }
+            return Ok(());
+        };
+        for (first, last) in ranges {
+            let range = table
+                .range(first.as_str()..=last.as_str())
+                .map_err(|e| self.error(e))?;
+            for entry in range {
+                let (_, value) = entry.map_err(|e| self.error(e))?;
+                f(value.value())?;
+            }
         }
         Ok(())
     }

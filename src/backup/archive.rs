@@ -16,7 +16,10 @@
 
 use std::collections::BTreeMap;
 
+use xxhash_rust::xxh3::xxh3_128;
+
 use super::chunks::{self, ChunkCache, Cutter};
+use super::spans::{self, Span, SpanIndex};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::inputs::Inputs;
@@ -50,6 +53,9 @@ pub struct ArchiveCopy {
     /// Chunks of the archive files compressed by this build, and chunks whose compressed
     /// frame the build cache had (see [`chunks`]).
     pub chunks: (u64, u64),
+    /// Issues read and serialised by this build; the others were in spans known unchanged
+    /// since the last build ([`spans`]), whose frames were put back as they were.
+    pub read: u64,
 }
 
 /// The archive file of a tracker: `data/archive/<name>.ndjson.zst`, the name reduced to
@@ -63,22 +69,49 @@ pub fn file_of(source: &str) -> String {
 
 /// Writes the archive and its attachments into the bag at `root` (`backup`).
 ///
-/// Each tracker's file is compressed chunk by chunk ([`chunks`]): only the chunks whose issues
-/// changed since the last build are compressed again, on every core, while the issues are
-/// read; the rest come from the build cache.
+/// Each tracker's file is compressed chunk by chunk ([`chunks`]): a span of issues whose
+/// published digests (`published`, render's, in the order of [`Linked::issues`]) are those of
+/// a span of the last build is sent as the frame that span made, without its issues being
+/// read ([`spans`]); the others are read and serialised on every core, and their chunks
+/// compressed again unless the cache has their bytes' frame.
 pub fn stage(
     config: &Config,
     inputs: &Inputs,
     linked: &Linked,
+    published: &[Option<u128>],
     root: &str,
     sink: &dyn PageSink,
     notes: &mut Vec<String>,
 ) -> Result<ArchiveCopy> {
     let cache_dir = config.cache.join(chunks::CACHE_FOLDER);
     let cache = ChunkCache::open(&cache_dir, LEVEL)?;
+    let mut index = SpanIndex::load(&config.cache.join(spans::INDEX_FILE));
+    let spans = spans::spans(&linked.issues, published);
+    let known: Vec<Option<(u128, u64)>> = spans
+        .iter()
+        .map(|s| {
+            s.identity
+                .and_then(|id| index.chunk_of(id))
+                .filter(|&(digest, len)| cache.has(digest, len))
+        })
+        .collect();
+    // The issues to read: those of the spans not known, as ranges of keys.
+    let mut unknown: Vec<u32> = spans
+        .iter()
+        .zip(&known)
+        .filter(|(_, k)| k.is_none())
+        .flat_map(|(s, _)| s.positions.iter().copied())
+        .collect();
+    unknown.sort_unstable();
+    let ranges = key_ranges(&unknown, linked);
+    let mut span_of = vec![0u32; linked.issues.len()];
+    for (n, s) in spans.iter().enumerate() {
+        for &p in &s.positions {
+            span_of[p as usize] = n as u32;
+        }
+    }
     let mut copy = ArchiveCopy::default();
     let (trackers, files) = chunks::compress_streams(&cache, |sender| {
-        let mut trackers: BTreeMap<String, Tracker> = BTreeMap::new();
         // Decoding and serialising the issues is most of the pass: done on every core, in a
         // pool of its own (the build's pool waits for the chunks to compress), while this
         // thread cuts the lines into chunks in key order.
@@ -86,53 +119,47 @@ pub fn stage(
             .num_threads(rayon::current_num_threads())
             .build()
             .map_err(|e| Error::io(&cache_dir, std::io::Error::other(e)))?;
-        let line_of = |issue: &Issue| -> Result<Vec<u8>> {
-            serde_json::to_vec(issue).map_err(|e| Error::Json {
-                what: format!("issue {}", issue.key),
-                source: e,
-            })
-        };
         let read = |record: &[u8]| -> Result<Read> {
             let issue = linked.issue_from_record(record)?;
             Ok(match issue.attachments.is_empty() {
                 true => Read::Line {
                     line: line_of(&issue)?,
                     key: issue.key,
-                    source: issue.source,
                 },
                 false => Read::WithAttachments(Box::new(issue)),
             })
         };
-        let cut = |read: Read| -> Result<()> {
-            let (key, source, line) = match read {
-                Read::Line { key, source, line } => (key, source, line),
-                Read::WithAttachments(mut issue) => {
-                    keep_attachments(config, inputs, root, sink, &mut issue, &mut copy, notes)?;
-                    let line = line_of(&issue)?;
-                    (issue.key, issue.source, line)
-                }
-            };
-            let stream = trackers.len();
-            let tracker = trackers
-                .entry(source)
-                .or_insert_with(|| Tracker::new(stream));
-            tracker.issues += 1;
-            let chunk = tracker.cutter.push(&key, |out| {
-                out.extend_from_slice(&line);
-                Ok(())
-            })?;
-            match chunk {
-                Some(chunk) => sender.send(tracker.stream, chunk),
-                None => Ok(()),
-            }
+        let mut cutting = Cutting {
+            config,
+            inputs,
+            root,
+            sink,
+            linked,
+            cache: &cache,
+            sender,
+            read: &read,
+            spans: &spans,
+            known: &known,
+            span_of: &span_of,
+            next_span: 0,
+            trackers: BTreeMap::new(),
+            index: &mut index,
+            copy: &mut copy,
+            notes,
         };
-        decoders.install(|| linked.store.map_issue_records(read, cut))?;
-        for tracker in trackers.values_mut() {
-            if let Some(chunk) = std::mem::take(&mut tracker.cutter).finish() {
-                sender.send(tracker.stream, chunk)?;
-            }
+        let mut positions = unknown.iter();
+        decoders.install(|| {
+            linked
+                .store
+                .map_issue_records_between(&ranges, read, |read| match positions.next() {
+                    Some(&p) => cutting.line(p, read),
+                    None => Err(not_linked(&cache_dir)),
+                })
+        })?;
+        if positions.next().is_some() {
+            return Err(not_linked(&cache_dir));
         }
-        Ok(trackers)
+        cutting.finish()
     })?;
     for (source, tracker) in trackers {
         let file = file_of(&source);
@@ -147,26 +174,198 @@ pub fn stage(
     }
     drop(files);
     cache.prune()?;
+    index.save()?;
     copy.chunks = cache.counts();
     Ok(copy)
+}
+
+/// The error of a store whose issues are not the ones link saw: a bug, never a wrong archive.
+fn not_linked(cache_dir: &std::path::Path) -> Error {
+    Error::io(
+        cache_dir,
+        std::io::Error::other("the store's issues are not the linked ones"),
+    )
+}
+
+/// The ranges of keys (first and last, both included) of the issues at `positions` (in
+/// order): one per run of consecutive positions.
+fn key_ranges<'a>(positions: &[u32], linked: &'a Linked) -> Vec<(&'a str, &'a str)> {
+    let key = |p: u32| linked.issues[p as usize].key.as_str();
+    let mut ranges = Vec::new();
+    let mut run: Option<(u32, u32)> = None;
+    for &p in positions {
+        run = match run {
+            Some((first, last)) if p == last + 1 => Some((first, p)),
+            Some((first, last)) => {
+                ranges.push((key(first), key(last)));
+                Some((p, p))
+            }
+            None => Some((p, p)),
+        };
+    }
+    ranges.extend(run.map(|(first, last)| (key(first), key(last))));
+    ranges
+}
+
+/// An issue's line in the archive: the issue as published, as JSON.
+fn line_of(issue: &Issue) -> Result<Vec<u8>> {
+    serde_json::to_vec(issue).map_err(|e| Error::Json {
+        what: format!("issue {}", issue.key),
+        source: e,
+    })
+}
+
+/// The archive files being cut into chunks, in key order: the lines of the issues read, and
+/// the frames of the spans known unchanged in their places.
+struct Cutting<'a, 's> {
+    config: &'a Config,
+    inputs: &'a Inputs,
+    root: &'a str,
+    sink: &'a dyn PageSink,
+    linked: &'a Linked,
+    cache: &'a ChunkCache,
+    sender: &'s mut chunks::ChunkSender,
+    read: &'a (dyn Fn(&[u8]) -> Result<Read> + Sync),
+    spans: &'a [Span],
+    /// Per span, the chunk the last build made of it (its frame cached), if known.
+    known: &'a [Option<(u128, u64)>],
+    /// Per issue, its span.
+    span_of: &'a [u32],
+    /// The first span not passed yet.
+    next_span: usize,
+    trackers: BTreeMap<String, Tracker>,
+    index: &'a mut SpanIndex,
+    copy: &'a mut ArchiveCopy,
+    notes: &'a mut Vec<String>,
+}
+
+impl Cutting<'_, '_> {
+    /// Takes the issue at position `p`, read: first the known spans before it.
+    fn line(&mut self, p: u32, read: Read) -> Result<()> {
+        self.known_before(p)?;
+        self.cut(p, read)
+    }
+
+    /// Sends the frames of the known spans that start before position `p`.
+    fn known_before(&mut self, p: u32) -> Result<()> {
+        while let Some(span) = self.spans.get(self.next_span).filter(|s| s.first() < p) {
+            let n = self.next_span;
+            self.next_span += 1;
+            let Some((digest, len)) = self.known[n] else {
+                continue;
+            };
+            match self.cache.frame_of(digest, len) {
+                Some(frame) => {
+                    let tracker = tracker(&mut self.trackers, &span.tracker);
+                    tracker.issues += span.positions.len() as u64;
+                    self.sender.send_frame(tracker.stream, frame)?;
+                    if let Some(identity) = span.identity {
+                        self.index.record(identity, digest, len);
+                    }
+                }
+                // The entry was damaged after all: its issues are read now.
+                None => {
+                    let keys: Vec<String> = span
+                        .positions
+                        .iter()
+                        .map(|&p| self.linked.issues[p as usize].key.clone())
+                        .collect();
+                    let reads = self.linked.store.issue_records_by_key(&keys, self.read)?;
+                    if reads.len() != keys.len() {
+                        return Err(not_linked(&self.config.cache));
+                    }
+                    for (&p, read) in span.positions.iter().zip(reads) {
+                        self.cut(p, read)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the line of the issue at position `p` to its tracker's chunk; at the end of its
+    /// span, sends the chunk and notes which chunk the span made.
+    fn cut(&mut self, p: u32, read: Read) -> Result<()> {
+        let (key, line) = match read {
+            Read::Line { key, line } => (key, line),
+            Read::WithAttachments(mut issue) => {
+                keep_attachments(
+                    self.config,
+                    self.inputs,
+                    self.root,
+                    self.sink,
+                    &mut issue,
+                    self.copy,
+                    self.notes,
+                )?;
+                let line = line_of(&issue)?;
+                (issue.key, line)
+            }
+        };
+        self.copy.read += 1;
+        let n = self.span_of[p as usize] as usize;
+        let span = &self.spans[n];
+        let tracker = tracker(&mut self.trackers, &span.tracker);
+        tracker.issues += 1;
+        if tracker.span != Some(n) {
+            tracker.span = Some(n);
+            tracker.made.clear();
+        }
+        let mut chunks = Vec::new();
+        chunks.extend(tracker.cutter.push(&key, |out| {
+            out.extend_from_slice(&line);
+            Ok(())
+        })?);
+        if p == span.last() {
+            chunks.extend(std::mem::take(&mut tracker.cutter).finish());
+        }
+        for chunk in chunks {
+            tracker.made.push((xxh3_128(&chunk), chunk.len() as u64));
+            self.sender.send(tracker.stream, chunk)?;
+        }
+        if p == span.last() {
+            if let (Some(identity), [(digest, len)]) = (span.identity, tracker.made.as_slice()) {
+                self.index.record(identity, *digest, *len);
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the known spans after the last issue read; the trackers' files are complete.
+    fn finish(mut self) -> Result<BTreeMap<String, Tracker>> {
+        self.known_before(u32::MAX)?;
+        for tracker in self.trackers.values_mut() {
+            if let Some(chunk) = std::mem::take(&mut tracker.cutter).finish() {
+                self.sender.send(tracker.stream, chunk)?;
+            }
+        }
+        Ok(self.trackers)
+    }
+}
+
+/// The tracker `source` of `trackers`, added (with the next stream) when it is new.
+fn tracker<'t>(trackers: &'t mut BTreeMap<String, Tracker>, source: &str) -> &'t mut Tracker {
+    let stream = trackers.len();
+    trackers
+        .entry(source.to_string())
+        .or_insert_with(|| Tracker::new(stream))
 }
 
 /// An issue as the archive copy needs it: its line, made on any core, or, when it has
 /// attachments to put into the bag first, the issue.
 enum Read {
-    Line {
-        key: String,
-        source: String,
-        line: Vec<u8>,
-    },
+    Line { key: String, line: Vec<u8> },
     WithAttachments(Box<Issue>),
 }
 
-/// A tracker's file being made: its stream of chunks, the chunk being filled, its issues.
+/// A tracker's file being made: its stream of chunks, the chunk being filled, its issues, and
+/// the chunks made of its current span.
 struct Tracker {
     stream: usize,
     cutter: Cutter,
     issues: u64,
+    span: Option<usize>,
+    made: Vec<(u128, u64)>,
 }
 
 impl Tracker {
@@ -175,6 +374,8 @@ impl Tracker {
             stream,
             cutter: Cutter::default(),
             issues: 0,
+            span: None,
+            made: Vec::new(),
         }
     }
 }

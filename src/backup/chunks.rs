@@ -151,6 +151,26 @@ impl ChunkCache {
         Ok(frame)
     }
 
+    /// Whether the cache has an entry for the chunk with `digest` and `len` bytes (whole or
+    /// not: [`ChunkCache::frame_of`] tells).
+    pub fn has(&self, digest: u128, len: u64) -> bool {
+        fs::metadata(self.dir.join(self.entry_name(digest)))
+            .is_ok_and(|m| m.is_file() && m.len() > ENTRY_HEADER as u64 && len > 0)
+    }
+
+    /// The cached frame of the chunk with `digest` and `len` bytes, when its entry is whole:
+    /// a chunk known unchanged without being made again ([`super::spans`]).
+    pub fn frame_of(&self, digest: u128, len: u64) -> Option<Vec<u8>> {
+        let name = self.entry_name(digest);
+        let frame = read_entry(&self.dir.join(&name), digest, usize::try_from(len).ok()?)?;
+        self.used
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name);
+        self.reused.fetch_add(1, Ordering::Relaxed);
+        Some(frame)
+    }
+
     /// Removes every entry (and leftover temporary file) this build did not use; returns how
     /// many.
     pub fn prune(&self) -> Result<u64> {
@@ -239,7 +259,13 @@ fn compress(chunk: &[u8], level: i32) -> std::io::Result<Vec<u8>> {
 struct Job {
     stream: usize,
     seq: u64,
-    chunk: Vec<u8>,
+    piece: Piece,
+}
+
+/// A chunk to compress, or the frame of one known unchanged.
+enum Piece {
+    Chunk(Vec<u8>),
+    Frame(Vec<u8>),
 }
 
 /// Where the reading thread hands its chunks, in order per stream.
@@ -253,12 +279,22 @@ impl ChunkSender {
     /// Hands the next chunk of `stream` (streams are numbered from 0) to the workers; waits
     /// while [`IN_FLIGHT`] chunks are waiting already.
     pub fn send(&mut self, stream: usize, chunk: Vec<u8>) -> Result<()> {
+        self.send_piece(stream, Piece::Chunk(chunk))
+    }
+
+    /// Hands the next chunk of `stream` as its frame, already compressed (from
+    /// [`ChunkCache::frame_of`]), to be put in its place.
+    pub fn send_frame(&mut self, stream: usize, frame: Vec<u8>) -> Result<()> {
+        self.send_piece(stream, Piece::Frame(frame))
+    }
+
+    fn send_piece(&mut self, stream: usize, piece: Piece) -> Result<()> {
         if self.next.len() <= stream {
             self.next.resize(stream + 1, 0);
         }
         let seq = self.next[stream];
         self.next[stream] += 1;
-        self.jobs.send(Job { stream, seq, chunk }).map_err(|_| {
+        self.jobs.send(Job { stream, seq, piece }).map_err(|_| {
             // The workers stopped on an error of their own, which is the one reported.
             Error::io(
                 &self.dir,
@@ -305,8 +341,10 @@ pub fn compress_streams<T: Send>(
             (produced, sender.next.len())
         });
         let written: Result<()> = waiting.into_iter().par_bridge().try_for_each(|job| {
-            let frame = cache.frame(&job.chunk)?;
-            drop(job.chunk);
+            let frame = match job.piece {
+                Piece::Chunk(chunk) => cache.frame(&chunk)?,
+                Piece::Frame(frame) => frame,
+            };
             assembler
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())

@@ -20,6 +20,7 @@ pub mod exports;
 pub mod git;
 pub mod private;
 pub mod restore;
+pub mod spans;
 
 use crate::config::Config;
 use crate::error::Result;
@@ -70,8 +71,9 @@ impl BackupReport {
             let issues: u64 = a.trackers.iter().map(|t| t.2).sum();
             let (compressed, reused) = a.chunks;
             parts.push(format!(
-                "{BAG_ROOT}/: {}, {} ({} compressed, {} kept from the cache)",
+                "{BAG_ROOT}/: {} ({} read), {} ({} compressed, {} kept from the cache)",
                 crate::observe::count(issues, "issue"),
+                a.read,
                 crate::observe::count(a.attachments, "attachment file"),
                 crate::observe::count(compressed, "archive chunk"),
                 reused
@@ -92,10 +94,13 @@ impl BackupReport {
 }
 
 /// Puts the backup into the site through `sink`, as `config`'s `[backup]` table asks.
+/// `published` is render's digest of each issue as published
+/// ([`RenderReport::published`](crate::render::RenderReport)), empty when unknown.
 pub fn stage(
     config: &Config,
     inputs: &Inputs,
     linked: &Linked,
+    published: &[Option<u128>],
     import: &crate::import::ImportReport,
     sink: &dyn PageSink,
 ) -> Result<BackupReport> {
@@ -112,7 +117,15 @@ pub fn stage(
     if !config.backup.archive {
         return Ok(report);
     }
-    let copy = archive::stage(config, inputs, linked, BAG_ROOT, sink, &mut report.notes)?;
+    let copy = archive::stage(
+        config,
+        inputs,
+        linked,
+        published,
+        BAG_ROOT,
+        sink,
+        &mut report.notes,
+    )?;
 
     report.exports = exports::stage(config, inputs, import, BAG_ROOT, sink)?;
     for (rel, bytes) in &inputs.theme.files {

@@ -189,6 +189,17 @@ pub fn publish(
     Ok(out)
 }
 
+/// Whether the archive has the bytes of none of `issue`'s attachments, and names no file for
+/// any of them (`outcomes` are [`publish`]'s): the backup's copy of the issue is then the
+/// issue as published, with no file, note or count beside it, so the issue's digest tells it
+/// ([`RenderReport::published`](crate::render::RenderReport)).
+pub fn none_to_keep(issue: &Issue, outcomes: &[Outcome]) -> bool {
+    issue.attachments.iter().zip(outcomes).all(|(a, outcome)| {
+        matches!(outcome, Outcome::Skipped(None))
+            && !matches!(a.content, Some(AttachmentContent::File { .. }))
+    })
+}
+
 /// The files an issue's attachments name in its tracker's attachments folder, under the cap,
 /// one entry per attachment (`None` for those carried by the export or not found), so the
 /// neutral export can carry their bytes.

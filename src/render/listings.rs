@@ -12,8 +12,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use std::hash::Hasher;
+
 use rayon::prelude::*;
 use serde::Serialize;
+use xxhash_rust::xxh3::Xxh3;
 
 use super::{page_of, root_of, slug, status_class, Renderer, TimeView, NONE};
 use crate::error::Result;
@@ -175,7 +178,71 @@ fn listing_row(linked: &Linked, s: &IssueSummary, root: &str) -> ListingRow {
     }
 }
 
+/// The digest of everything a listing shows of an issue: every field of its summary, and the
+/// assignee's person page (`assignee_href`). A listing page or data file is made from the
+/// digests of its rows, so a rebuild knows it unchanged without making its rows.
+fn row_digest(s: &IssueSummary, assignee_href: Option<&str>) -> u128 {
+    let mut h = Xxh3::new();
+    let text = |h: &mut Xxh3, t: &str| {
+        h.write_u64(t.len() as u64);
+        h.write(t.as_bytes());
+    };
+    let name = |h: &mut Xxh3, n: Option<&str>| {
+        h.write_u8(n.is_some() as u8);
+        text(h, n.unwrap_or_default());
+    };
+    let names = |h: &mut Xxh3, ns: &[Name]| {
+        h.write_u64(ns.len() as u64);
+        ns.iter().for_each(|n| text(h, n));
+    };
+    let time = |h: &mut Xxh3, t: &Option<crate::model::Timestamp>| match t {
+        Some(t) => {
+            h.write_u8(1);
+            h.write_i64(t.0.timestamp());
+            h.write_u32(t.0.timestamp_subsec_nanos());
+            h.write_i32(t.0.offset().local_minus_utc());
+        }
+        None => h.write_u8(0),
+    };
+    text(&mut h, &s.key);
+    text(&mut h, &s.project);
+    text(&mut h, &s.summary);
+    for n in [
+        &s.status,
+        &s.status_category,
+        &s.resolution,
+        &s.issue_type,
+        &s.priority,
+        &s.assignee,
+    ] {
+        name(&mut h, n.as_deref());
+    }
+    for ns in [&s.components, &s.fix_versions, &s.versions] {
+        names(&mut h, ns);
+    }
+    for t in [&s.created, &s.updated, &s.resolved] {
+        time(&mut h, t);
+    }
+    h.write_u64(s.comments as u64);
+    h.write_u64(s.votes.map_or(0, |v| u64::from(v) << 1 | 1));
+    name(&mut h, assignee_href);
+    h.digest128()
+}
+
 impl Renderer<'_> {
+    /// [`row_digest`] of every issue, in the order of [`Linked::issues`].
+    fn row_digests(&self) -> Vec<u128> {
+        let persons = &self.linked.persons;
+        self.linked
+            .issues
+            .par_iter()
+            .map(|s| {
+                let href = s.assignee.as_deref().and_then(|a| persons.href(a));
+                row_digest(s, href.as_deref())
+            })
+            .collect()
+    }
+
     /// The browse page, each facet's index and every facet value's listing pages and data
     /// file; returns the number of pages and the number of data files.
     pub(super) fn render_facet_listings(
@@ -185,6 +252,7 @@ impl Renderer<'_> {
     ) -> Result<(u64, u64)> {
         let mut pages_written = 0u64;
         let mut data_files = 0u64;
+        let rows = self.row_digests();
         let facet_links: Vec<_> = facets
             .iter()
             .map(|f| {
@@ -231,18 +299,30 @@ impl Renderer<'_> {
                 })
                 .collect();
             pages.par_iter().try_for_each(|(path, value, page)| {
-                self.render_listing(sink, facet, value, *page, path)
+                self.render_listing(sink, facet, value, *page, path, &rows)
             })?;
             pages_written += pages.len() as u64;
             facet.values.par_iter().try_for_each(|v| {
                 let path = format!("lists/{}/{}/{DATA_FILE}", facet.slug, v.slug);
+                let made_from = {
+                    let mut h = Xxh3::new();
+                    h.write(b"listing data\0");
+                    h.write_u128(self.salt);
+                    h.write_u64(self.config.page_size as u64);
+                    h.write_u64(v.members.len() as u64);
+                    v.members.iter().for_each(|&i| h.write_u128(rows[i]));
+                    h.digest128()
+                };
+                if self.kept(sink, &path, made_from)? {
+                    return Ok(());
+                }
                 let js = rows_js(
                     &self.linked.issues,
                     &v.members,
                     self.config.page_size,
                     &|name| self.linked.persons.href(name),
                 );
-                sink.put(&path, js.as_bytes())
+                sink.put_made_from(&path, made_from, js.as_bytes())
             })?;
             data_files += facet.values.len() as u64;
         }
@@ -256,15 +336,12 @@ impl Renderer<'_> {
         value: &FacetValue,
         page: usize,
         path: &str,
+        rows: &[u128],
     ) -> Result<()> {
         let root = root_of(path);
         let size = self.config.page_size;
         let issues = &self.linked.issues;
         let (members, total) = page_of(&value.members, page, size);
-        let items: Vec<_> = members
-            .iter()
-            .map(|&i| listing_row(self.linked, &issues[i], &root))
-            .collect();
         let page_href = |p: usize| {
             if p == 1 {
                 "index.html".to_string()
@@ -296,11 +373,24 @@ impl Renderer<'_> {
             &format!("{root}lists/{}/index.html", facet.slug),
         );
         c.insert("count", &value.members.len());
-        c.insert("items", &items);
         c.insert("columns", &Columns::of(issues, &value.members));
         c.insert("data_file", DATA_FILE);
         c.insert("pager", &pager);
-        self.emit(sink, path, "listing.html", &c)
+        // The rows are made only when the page is: their digests stand for them.
+        let row_digests: Vec<u128> = members.iter().map(|&i| rows[i]).collect();
+        c.depends_on("items", &row_digests);
+        let digest = c.digest("listing.html");
+        if self.kept(sink, path, digest)? {
+            return Ok(());
+        }
+        let items: Vec<_> = members
+            .iter()
+            .map(|&i| listing_row(self.linked, &issues[i], &root))
+            .collect();
+        let mut context = c.context();
+        context.insert("items", &items);
+        let html = self.render("listing.html", &context)?;
+        sink.put_made_from(path, digest, html.as_bytes())
     }
 }
 
@@ -513,6 +603,7 @@ mod tests {
             comments: 0,
             assignee: None,
             votes: None,
+            source: Name::from("jira"),
         };
         f(&mut s);
         s
@@ -520,6 +611,54 @@ mod tests {
 
     fn at(s: &str) -> Option<Timestamp> {
         Some(Timestamp(chrono::DateTime::parse_from_rfc3339(s).unwrap()))
+    }
+
+    #[test]
+    fn a_rows_digest_sees_everything_a_listing_shows() {
+        let base = summary("LU-1", |_| {});
+        let digest = |s: &IssueSummary| row_digest(s, None);
+        let changes: Vec<fn(&mut IssueSummary)> = vec![
+            |s| s.key = "LU-2".into(),
+            |s| s.project = "LUDOC".into(),
+            |s| s.summary.push('!'),
+            |s| s.status = Some("Open".into()),
+            |s| s.status_category = Some("done".into()),
+            |s| s.resolution = Some("Fixed".into()),
+            |s| s.issue_type = Some("Bug".into()),
+            |s| s.priority = Some("Minor".into()),
+            |s| s.components = vec!["lnet".into()],
+            |s| s.fix_versions = vec!["Lustre 2.10.0".into()],
+            |s| s.versions = vec!["Lustre 2.9.0".into()],
+            |s| s.created = at("2012-01-02T03:04:05+02:00"),
+            |s| s.updated = at("2012-01-02T03:04:05+02:00"),
+            |s| s.resolved = at("2012-01-02T03:04:05+02:00"),
+            |s| s.comments = 1,
+            |s| s.assignee = Some("Zoe Bell".into()),
+            |s| s.votes = Some(0),
+        ];
+        let mut seen = vec![digest(&base)];
+        for change in &changes {
+            let mut s = base.clone();
+            change(&mut s);
+            seen.push(digest(&s));
+        }
+        // The same instant written with another offset shows another original time.
+        let mut a = base.clone();
+        a.created = at("2012-01-02T01:04:05Z");
+        seen.push(digest(&a));
+        seen.push(row_digest(&base, Some("people/zoe-bell.html")));
+        // Moving a name from one field to the next is a change too.
+        let mut b = base.clone();
+        b.components = vec!["x".into()];
+        let mut c = base.clone();
+        c.fix_versions = vec!["x".into()];
+        seen.push(digest(&b));
+        seen.push(digest(&c));
+        let all = seen.len();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), all, "every change gives its own digest");
+        assert_eq!(digest(&base), digest(&base.clone()));
     }
 
     /// The data file's object, parsed back.

@@ -103,6 +103,13 @@ pub struct RenderReport {
     /// Wall time of each part of the stage (issue pages, commit pages, listings…), for
     /// `--timings`: where a slow render spends its time, without a profiler.
     pub parts: Vec<(&'static str, std::time::Duration)>,
+    /// Per issue of [`Linked::issues`](crate::link::Linked), in its order, the digest of the
+    /// issue as published ([`Linked::issues_with_digests`](crate::link::Linked), which the
+    /// pages were rendered from) and of the program, configuration and theme (`memo::salt`): the backup knows from them which archive chunks hold only
+    /// issues unchanged since the last build, without reading those issues again. `None` for
+    /// an issue with an attachment whose file the archive has or names (its copy in the
+    /// backup also depends on that file: [`attachments::none_to_keep`]).
+    pub published: Vec<Option<u128>>,
 }
 
 impl RenderReport {
@@ -389,15 +396,28 @@ impl<'a> Renderer<'a> {
         lap(&mut report, "static files and pages");
 
         let keys: Vec<&str> = self.linked.issues.iter().map(|s| s.key.as_str()).collect();
-        keys.par_chunks(CHUNK).try_for_each(|chunk| {
-            let owned: Vec<String> = chunk.iter().map(|k| k.to_string()).collect();
-            for (issue, made_from) in self.linked.issues_with_digests(&owned)? {
-                self.render_issue(&issue, made_from, sink)?;
-                other.fetch_add(1, Ordering::Relaxed);
-            }
-            progress.advance(chunk.len() as u64);
-            Ok::<(), Error>(())
-        })?;
+        let published = keys
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let owned: Vec<String> = chunk.iter().map(|k| k.to_string()).collect();
+                let mut published = Vec::with_capacity(chunk.len());
+                for (issue, made_from) in self.linked.issues_with_digests(&owned)? {
+                    let files = self.render_issue(&issue, made_from, sink)?;
+                    other.fetch_add(1, Ordering::Relaxed);
+                    let plain = attachments::none_to_keep(&issue, &files);
+                    published.push(plain.then(|| {
+                        let mut h = xxhash_rust::xxh3::Xxh3::new();
+                        h.write(b"published issue\0");
+                        h.write_u128(self.salt);
+                        h.write_u128(made_from);
+                        h.digest128()
+                    }));
+                }
+                progress.advance(chunk.len() as u64);
+                Ok::<_, Error>(published)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        report.published = published.into_iter().flatten().collect();
         report.issue_pages = keys.len() as u64;
         lap(&mut report, "issues");
         let (commit_pages, history_listings) = self.render_history(sink, progress)?;
@@ -518,8 +538,14 @@ impl<'a> Renderer<'a> {
     }
 
     /// The issue's page and, when the site publishes them, its JSON; `made_from` is the
-    /// digest of the published issue ([`Linked::issues_with_digests`]).
-    fn render_issue(&self, issue: &Issue, made_from: u128, sink: &dyn PageSink) -> Result<()> {
+    /// digest of the published issue ([`Linked::issues_with_digests`]). Returns what became
+    /// of its attachments.
+    fn render_issue(
+        &self,
+        issue: &Issue,
+        made_from: u128,
+        sink: &dyn PageSink,
+    ) -> Result<Vec<attachments::Outcome>> {
         let path = crate::keys::issue_path(&issue.key);
         let root = root_of(&path);
         // Attachment files first, so text can link to them.
@@ -585,7 +611,7 @@ impl<'a> Renderer<'a> {
             sink.remember_lookups(&page_path, asked);
         }
         if !self.config.issue_json {
-            return Ok(());
+            return Ok(files);
         }
         // The JSON is the published issue with the attachments' outcomes, serialized by this
         // program: known unchanged from their digests, without being made.
@@ -608,7 +634,7 @@ impl<'a> Renderer<'a> {
             h.digest128()
         };
         if sink.keep(&json_path, json_made_from)? {
-            return Ok(());
+            return Ok(files);
         }
         // The published JSON points at the site's copy instead of carrying the bytes.
         let mut published;
@@ -631,7 +657,8 @@ impl<'a> Renderer<'a> {
             source: e,
         })?;
         json.push(b'\n');
-        sink.put_made_from(&json_path, json_made_from, &json)
+        sink.put_made_from(&json_path, json_made_from, &json)?;
+        Ok(files)
     }
 
     /// The browse page, facet indexes and listings (`listings.rs`), and the home page;

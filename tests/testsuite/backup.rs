@@ -607,19 +607,25 @@ fn an_archive_of_many_chunks_compresses_what_changed_and_rebuilds_the_site() {
     let n = frames(&bytes) as u64;
     assert!(n > 2, "{n} frames");
     assert_eq!(report.backup.archive.as_ref().unwrap().chunks, (n, 0));
+    assert_eq!(report.backup.archive.as_ref().unwrap().read, 1500);
 
-    // Nothing changed: no chunk compressed, the archive file (and every other) left in place.
+    // Nothing changed: no chunk compressed, no issue read, the archive file (and every other)
+    // left in place.
     let report = build(&site).unwrap();
     assert_eq!(report.backup.archive.as_ref().unwrap().chunks, (0, n));
+    assert_eq!(report.backup.archive.as_ref().unwrap().read, 0);
     assert_eq!(report.write.written, 0, "{:?}", report.write);
 
-    // One issue changed: one chunk compressed again, the others from the cache.
+    // One issue changed: one chunk compressed again, the others from the cache; only the
+    // issues of its chunk were read.
     let export = site.join("exports/nd.ndjson");
     let text = std::fs::read_to_string(&export).unwrap();
     let text = text.replacen("Issue 700: the", "Issue 700: now the", 1);
     std::fs::write(&export, text).unwrap();
     let report = build(&site).unwrap();
     assert_eq!(report.backup.archive.as_ref().unwrap().chunks, (1, n - 1));
+    let read = report.backup.archive.as_ref().unwrap().read;
+    assert!(read > 0 && read < 1500 / 2, "{read} issues read");
     let mut ndjson = String::new();
     use std::io::Read;
     zstd::stream::read::Decoder::new(&std::fs::read(&archive_file).unwrap()[..])
@@ -636,4 +642,85 @@ fn an_archive_of_many_chunks_compresses_what_changed_and_rebuilds_the_site() {
     let rebuilt = dir.path().join("rebuilt");
     rebuild_from(&copy, &rebuilt);
     assert_rebuilt_same(&original, &rebuilt);
+}
+
+/// The whole site a build from nothing makes of `site`'s inputs (config, exports,
+/// attachments), in a folder of its own.
+fn built_from_nothing(site: &Path) -> BTreeMap<String, Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("site");
+    std::fs::create_dir_all(&fresh).unwrap();
+    std::fs::copy(site.join("hindsight.toml"), fresh.join("hindsight.toml")).unwrap();
+    for folder in ["exports", "attachments"] {
+        if site.join(folder).is_dir() {
+            copy_tree(&site.join(folder), &fresh.join(folder));
+        }
+    }
+    build(&fresh).unwrap();
+    read_tree(&fresh.join("public"))
+}
+
+#[test]
+fn an_attachment_file_that_comes_and_goes_reaches_the_archive_of_an_unchanged_issue() {
+    let (_dir, site) = many_issues(600);
+    let config = std::fs::read_to_string(site.join("hindsight.toml")).unwrap();
+    std::fs::write(
+        site.join("hindsight.toml"),
+        format!("{config}attachments = \"attachments\"\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(site.join("attachments")).unwrap();
+    // ND-300 names an attachment the archive has no file for.
+    let export = site.join("exports/nd.ndjson");
+    let text = std::fs::read_to_string(&export).unwrap();
+    let text = text.replacen(
+        "\"key\":\"ND-300\",",
+        "\"key\":\"ND-300\",\"attachments\":[{\"id\":\"77\",\"name\":\"trace.log\"}],",
+        1,
+    );
+    std::fs::write(&export, text).unwrap();
+    let archive = |site: &Path| {
+        let mut ndjson = String::new();
+        use std::io::Read;
+        let bytes = std::fs::read(site.join("public/backup/data/archive/nd.ndjson.zst")).unwrap();
+        zstd::stream::read::Decoder::new(&bytes[..])
+            .unwrap()
+            .read_to_string(&mut ndjson)
+            .unwrap();
+        ndjson
+            .lines()
+            .find(|l| l.contains("\"key\":\"ND-300\""))
+            .unwrap()
+            .to_string()
+    };
+    build(&site).unwrap();
+    assert!(!archive(&site).contains("\"kind\":\"file\""));
+    let report = build(&site).unwrap();
+    assert_eq!(report.backup.archive.as_ref().unwrap().read, 0);
+
+    // Its file appears in the attachments folder: the issue's record is the same, but its
+    // copy in the archive now names the file, which the bag carries.
+    let file = site.join("attachments/ND/10000/ND-300/77");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, "LustreError: 11-0: an error\n").unwrap();
+    let report = build(&site).unwrap();
+    let copy = report.backup.archive.as_ref().unwrap();
+    assert_eq!(copy.attachments, 1);
+    assert!(copy.read > 0, "the issue's span was read again");
+    assert!(
+        archive(&site).contains("\"kind\":\"file\""),
+        "{}",
+        archive(&site)
+    );
+    let published = read_tree(&site.join("public"));
+    assert!(published
+        .keys()
+        .any(|p| p.starts_with("backup/data/attachments/") && p.ends_with("trace.log")));
+    assert!(published == built_from_nothing(&site));
+
+    // And goes again.
+    std::fs::remove_file(&file).unwrap();
+    build(&site).unwrap();
+    assert!(!archive(&site).contains("\"kind\":\"file\""));
+    assert!(read_tree(&site.join("public")) == built_from_nothing(&site));
 }
