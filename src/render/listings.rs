@@ -180,8 +180,9 @@ fn listing_row(linked: &Linked, s: &IssueSummary, root: &str) -> ListingRow {
 
 /// The digest of everything a listing shows of an issue: every field of its summary, and the
 /// assignee's person page (`assignee_href`). A listing page or data file is made from the
-/// digests of its rows, so a rebuild knows it unchanged without making its rows.
-fn row_digest(s: &IssueSummary, assignee_href: Option<&str>) -> u128 {
+/// digests of its rows, so a rebuild knows it unchanged without making its rows (people
+/// pages too, [`super::people`]).
+pub(super) fn row_digest(s: &IssueSummary, assignee_href: Option<&str>) -> u128 {
     let mut h = Xxh3::new();
     let text = |h: &mut Xxh3, t: &str| {
         h.write_u64(t.len() as u64);
@@ -231,7 +232,7 @@ fn row_digest(s: &IssueSummary, assignee_href: Option<&str>) -> u128 {
 
 impl Renderer<'_> {
     /// [`row_digest`] of every issue, in the order of [`Linked::issues`].
-    fn row_digests(&self) -> Vec<u128> {
+    pub(super) fn row_digests(&self) -> Vec<u128> {
         let persons = &self.linked.persons;
         self.linked
             .issues
@@ -249,10 +250,10 @@ impl Renderer<'_> {
         &self,
         sink: &dyn PageSink,
         facets: &[Facet],
+        rows: &[u128],
     ) -> Result<(u64, u64)> {
         let mut pages_written = 0u64;
         let mut data_files = 0u64;
-        let rows = self.row_digests();
         let facet_links: Vec<_> = facets
             .iter()
             .map(|f| {
@@ -299,7 +300,7 @@ impl Renderer<'_> {
                 })
                 .collect();
             pages.par_iter().try_for_each(|(path, value, page)| {
-                self.render_listing(sink, facet, value, *page, path, &rows)
+                self.render_listing(sink, facet, value, *page, path, rows)
             })?;
             pages_written += pages.len() as u64;
             facet.values.par_iter().try_for_each(|v| {

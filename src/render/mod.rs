@@ -423,9 +423,13 @@ impl<'a> Renderer<'a> {
         let (commit_pages, history_listings) = self.render_history(sink, progress)?;
         report.commit_pages = commit_pages;
         lap(&mut report, "commits, paths, branches, releases");
-        let (listing_pages, data_files) = self.render_listings(sink)?;
+        // What listings and people pages show of each issue, as digests: a page whose rows'
+        // digests are the last build's is kept without its rows being made.
+        let rows = self.row_digests();
+        let (listing_pages, data_files) = self.render_listings(sink, &rows)?;
         lap(&mut report, "listings and home");
-        report.listing_pages = listing_pages + history_listings + self.render_people(sink)?;
+        report.listing_pages =
+            listing_pages + history_listings + self.render_people(sink, &rows)?;
         lap(&mut report, "people");
         other.fetch_add(data_files, Ordering::Relaxed);
         report.other_files = other.load(Ordering::Relaxed) - report.issue_pages;
@@ -663,10 +667,10 @@ impl<'a> Renderer<'a> {
 
     /// The browse page, facet indexes and listings (`listings.rs`), and the home page;
     /// returns the number of pages and of listing data files.
-    fn render_listings(&self, sink: &dyn PageSink) -> Result<(u64, u64)> {
+    fn render_listings(&self, sink: &dyn PageSink, rows: &[u128]) -> Result<(u64, u64)> {
         let issues = &self.linked.issues;
         let facets = facets(issues);
-        let (mut count, data_files) = self.render_facet_listings(sink, &facets)?;
+        let (mut count, data_files) = self.render_facet_listings(sink, &facets, rows)?;
 
         // Home page.
         let mut recent: Vec<&IssueSummary> = issues.iter().collect();

@@ -7,7 +7,10 @@
 //!
 //! [`person_ref`] is how every other page links a name: to the person's page, or to their row.
 
+use std::hash::Hasher;
+
 use serde::Serialize;
+use xxhash_rust::xxh3::Xxh3;
 
 use super::{root_of, status_class, Renderer, TimeView};
 use crate::error::Result;
@@ -125,13 +128,44 @@ fn person_page(slug: &str, page: usize) -> String {
 }
 
 impl Renderer<'_> {
-    /// The person index and every person's pages; returns the pages written.
-    pub(super) fn render_people(&self, sink: &dyn PageSink) -> Result<u64> {
+    /// What a people page shows of `a`, into `h`: its year, role and count, and its issue's
+    /// row ([`super::listings::row_digest`], from `rows`) or its commit.
+    fn activity_digest(&self, a: &Activity, rows: &[u128], h: &mut Xxh3) {
+        h.write_u64(a.year.map_or(0, |y| (y as i64 as u64) << 1 | 1));
+        h.write_u8(a.role.index() as u8);
+        h.write_u32(a.count);
+        match a.target {
+            Target::Issue(i) => {
+                h.write_u8(0);
+                h.write_u128(rows[i as usize]);
+            }
+            Target::Commit(i) => {
+                let c = &self.linked.history.commits[i as usize];
+                h.write_u8(1);
+                for text in [&c.id, &c.subject] {
+                    h.write_u64(text.len() as u64);
+                    h.write(text.as_bytes());
+                }
+                match &c.time {
+                    Some(t) => {
+                        h.write_i64(t.0.timestamp());
+                        h.write_u32(t.0.timestamp_subsec_nanos());
+                        h.write_i32(t.0.offset().local_minus_utc());
+                    }
+                    None => h.write_u8(0xff),
+                }
+            }
+        }
+    }
+
+    /// The person index and every person's pages; returns the pages written. `rows` are the
+    /// issues' row digests ([`Renderer::row_digests`]).
+    pub(super) fn render_people(&self, sink: &dyn PageSink, rows: &[u128]) -> Result<u64> {
         let persons = &self.linked.persons;
         if persons.is_empty() {
             return Ok(0);
         }
-        let mut n = self.render_people_index(sink)?;
+        let mut n = self.render_people_index(sink, rows)?;
         let size = self.config.page_size.max(1);
         let written: Vec<u64> = {
             use rayon::prelude::*;
@@ -139,19 +173,49 @@ impl Renderer<'_> {
                 .people
                 .par_iter()
                 .filter(|p| p.has_page())
-                .map(|p| self.render_person(p, size, sink))
+                .map(|p| self.render_person(p, size, sink, rows))
                 .collect::<Result<_>>()?
         };
         n += written.iter().sum::<u64>();
         Ok(n)
     }
 
-    fn render_people_index(&self, sink: &dyn PageSink) -> Result<u64> {
+    fn render_people_index(&self, sink: &dyn PageSink, rows: &[u128]) -> Result<u64> {
         let people = &self.linked.persons.people;
         let pages = people.len().div_ceil(INDEX_PAGE);
         for (k, chunk) in people.chunks(INDEX_PAGE).enumerate() {
             let path = PersonIndex::index_page(k * INDEX_PAGE);
             let root = root_of(&path);
+            let page_href = |i: usize| format!("{root}{}", PersonIndex::index_page(i * INDEX_PAGE));
+            let pager = serde_json::json!({
+                "current": k + 1,
+                "total": pages,
+                "prev": (k > 0).then(|| page_href(k - 1)),
+                "next": (k + 1 < pages).then(|| page_href(k + 1)),
+            });
+            let mut c = self.context(&root);
+            c.insert("total", &people.len());
+            c.insert("roles", &Role::ALL.map(count_label));
+            c.insert("pager", &pager);
+            // The rows are made only when the page is: the people's digests stand for them.
+            let mut h = Xxh3::new();
+            for p in chunk {
+                for text in [&p.name, &p.slug] {
+                    h.write_u64(text.len() as u64);
+                    h.write(text.as_bytes());
+                }
+                h.write_u8(p.has_page() as u8);
+                p.totals.iter().for_each(|&t| h.write_u64(t));
+                match p.activity.first().filter(|_| !p.has_page()) {
+                    Some(a) => self.activity_digest(a, rows, &mut h),
+                    None => h.write_u8(0xff),
+                }
+            }
+            c.depends_on("rows", &h.digest128());
+            let digest = c.digest("people.html");
+            if self.kept(sink, &path, digest)? {
+                continue;
+            }
             let rows: Vec<IndexRow> = chunk
                 .iter()
                 .map(|p| IndexRow {
@@ -170,25 +234,22 @@ impl Renderer<'_> {
                         }),
                 })
                 .collect();
-            let page_href = |i: usize| format!("{root}{}", PersonIndex::index_page(i * INDEX_PAGE));
-            let pager = serde_json::json!({
-                "current": k + 1,
-                "total": pages,
-                "prev": (k > 0).then(|| page_href(k - 1)),
-                "next": (k + 1 < pages).then(|| page_href(k + 1)),
-            });
-            let mut c = self.context(&root);
-            c.insert("rows", &rows);
-            c.insert("total", &people.len());
-            c.insert("roles", &Role::ALL.map(count_label));
-            c.insert("pager", &pager);
-            self.emit(sink, &path, "people.html", &c)?;
+            let mut context = c.context();
+            context.insert("rows", &rows);
+            let html = self.render("people.html", &context)?;
+            sink.put_made_from(&path, digest, html.as_bytes())?;
         }
         Ok(pages as u64)
     }
 
     /// One person's pages: `size` activities per page.
-    fn render_person(&self, p: &Contributor, size: usize, sink: &dyn PageSink) -> Result<u64> {
+    fn render_person(
+        &self,
+        p: &Contributor,
+        size: usize,
+        sink: &dyn PageSink,
+        rows: &[u128],
+    ) -> Result<u64> {
         let chunks: Vec<&[Activity]> = p.activity.chunks(size).collect();
         let total = chunks.len();
         // Where each year starts, and its counts per role.
@@ -233,6 +294,40 @@ impl Renderer<'_> {
                     counts: roles.iter().map(|&i| counts[i]).collect(),
                 })
                 .collect();
+            let page_href = |i: usize| format!("{root}{}", person_page(&p.slug, i));
+            let pager = super::pager(page, total, page_href);
+            let mut c = self.context(&root);
+            c.insert("name", &p.name);
+            c.insert("totals", &totals);
+            c.insert(
+                "year_roles",
+                &roles
+                    .iter()
+                    .map(|&i| count_label(Role::ALL[i]))
+                    .collect::<Vec<_>>(),
+            );
+            c.insert("years", &year_rows);
+            c.insert("pager", &pager);
+            // The groups are made only when the page is: the activities' digests (and whether
+            // the first year goes on from the page before) stand for them.
+            let mut h = Xxh3::new();
+            let before = k
+                .checked_sub(1)
+                .and_then(|b| chunks[b].last())
+                .map(|b| b.year);
+            h.write_u64(match before {
+                None => 0,
+                Some(None) => 1,
+                Some(Some(y)) => (y as i64 as u64) << 2 | 2,
+            });
+            for a in *chunk {
+                self.activity_digest(a, rows, &mut h);
+            }
+            c.depends_on("groups", &h.digest128());
+            let digest = c.digest("person.html");
+            if self.kept(sink, &path, digest)? {
+                continue;
+            }
             let mut groups: Vec<YearGroup> = Vec::new();
             for a in *chunk {
                 if groups
@@ -260,22 +355,10 @@ impl Renderer<'_> {
                 let section = group.sections.last_mut().expect("pushed above");
                 section.items.push(self.item(a, &root));
             }
-            let page_href = |i: usize| format!("{root}{}", person_page(&p.slug, i));
-            let pager = super::pager(page, total, page_href);
-            let mut c = self.context(&root);
-            c.insert("name", &p.name);
-            c.insert("totals", &totals);
-            c.insert(
-                "year_roles",
-                &roles
-                    .iter()
-                    .map(|&i| count_label(Role::ALL[i]))
-                    .collect::<Vec<_>>(),
-            );
-            c.insert("years", &year_rows);
-            c.insert("groups", &groups);
-            c.insert("pager", &pager);
-            self.emit(sink, &path, "person.html", &c)?;
+            let mut context = c.context();
+            context.insert("groups", &groups);
+            let html = self.render("person.html", &context)?;
+            sink.put_made_from(&path, digest, html.as_bytes())?;
         }
         Ok(total as u64)
     }

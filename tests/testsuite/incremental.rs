@@ -159,6 +159,20 @@ fn a_changed_issue_rewrites_only_the_files_whose_bytes_change() {
         changed.iter().any(|p| p.starts_with("search/")),
         "{changed:?}"
     );
+    // The listing pages and data files, and the people pages, that show the summary: kept by
+    // the digests of their rows until then, made again now.
+    let shows_new = |path: &&str| {
+        let bytes = &after[*path].2;
+        String::from_utf8_lossy(bytes).contains("lock cancel storm from the LRU after upgrading")
+    };
+    for (folder, ending) in [("lists/", ".html"), ("lists/", ".js"), ("people/", ".html")] {
+        assert!(
+            changed
+                .iter()
+                .any(|p| p.starts_with(folder) && p.ends_with(ending) && shows_new(p)),
+            "no {folder}…{ending} changed: {changed:?}"
+        );
+    }
     assert!(
         changed.len() * 4 < after.len(),
         "{} of {} files changed: {changed:?}",
