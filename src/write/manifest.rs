@@ -50,12 +50,13 @@ impl Stat {
     }
 
     /// Appends `size:ino:mtime`, as the manifest writes a stat.
-    fn push_text(&self, out: &mut String) {
+    pub(super) fn push_text(&self, out: &mut String) {
         use std::fmt::Write;
         let _ = write!(out, "{}:{}:{}", self.size, self.ino, self.mtime);
     }
 
-    fn parse(text: &str) -> Option<Stat> {
+    /// Reads a stat as [`Stat::push_text`] writes it.
+    pub(super) fn parse(text: &str) -> Option<Stat> {
         let mut parts = text.split(':');
         let stat = Stat {
             size: parts.next()?.parse().ok()?,

@@ -20,6 +20,7 @@
 //! anything else, so the site becomes the new one, whole.
 
 pub mod bag;
+mod folders;
 pub mod manifest;
 
 use std::collections::HashSet;
@@ -90,6 +91,9 @@ pub struct Staging {
     /// What the last build published, and where its manifest is kept.
     previous: Manifest,
     manifest_file: Option<PathBuf>,
+    /// The published site's folders as the last build left them, when recorded for its
+    /// manifest.
+    published_folders: Option<folders::Folders>,
     /// Every file of the new site so far, and what its pages looked up (see
     /// [`PageSink::lookups`]).
     files: Mutex<manifest::Builder>,
@@ -142,6 +146,12 @@ impl Staging {
             Some(file) if !fresh => Manifest::load(file, output),
             _ => Manifest::empty(output),
         };
+        let published_folders = match manifest_file {
+            Some(file) if !fresh => {
+                folders::Folders::load(&folders_file(file), output, &previous.fingerprint())
+            }
+            _ => None,
+        };
         Ok(Staging {
             output: output.to_path_buf(),
             staging,
@@ -153,6 +163,7 @@ impl Staging {
             folders: Default::default(),
             previous,
             manifest_file: manifest_file.map(Path::to_path_buf),
+            published_folders,
             files: Mutex::new(manifest::Builder::sharing(SHARE_AT as u64)),
             reuse_pages: true,
         })
@@ -189,11 +200,28 @@ impl Staging {
             fs::rename(&self.staging, &self.output).map_err(|e| Error::io(&self.output, e))?;
         } else {
             let staged = site.staged().map(str::to_string).collect();
-            let removed = files_under(&self.output)?
-                .into_iter()
-                .map(|(path, _)| path)
-                .filter(|p| !site.contains(p))
-                .collect::<Vec<_>>();
+            let removed = match &self.published_folders {
+                // What the last build published and this one does not, and the strays.
+                Some(folders) => {
+                    let mut removed: Vec<String> = self
+                        .previous
+                        .files()
+                        .map(|(path, _)| path)
+                        .filter(|p| !site.contains(p))
+                        .map(str::to_string)
+                        .collect();
+                    removed
+                        .extend(folders.strays(|p| site.contains(p) || self.previous.contains(p))?);
+                    removed.sort_unstable();
+                    removed.dedup();
+                    removed
+                }
+                None => files_under(&self.output)?
+                    .into_iter()
+                    .map(|(path, _)| path)
+                    .filter(|p| !site.contains(p))
+                    .collect::<Vec<_>>(),
+            };
             report.removed = removed.len() as u64;
             let journal = Journal {
                 moves: staged,
@@ -207,11 +235,17 @@ impl Staging {
             }
             journal.apply(&self.output, &self.staging)?;
             finish(&self.staging, &self.journal)?;
-            return Ok(report);
         }
         if let Some(file) = &self.manifest_file {
-            site.save(file)?;
-            report.fingerprint = Some(site.fingerprint());
+            if self.fresh {
+                site.save(file)?;
+                report.fingerprint = Some(site.fingerprint());
+            }
+            // Once the site is in place: a build killed before leaves a record that does not
+            // go with the manifest, and the next build walks the site.
+            let fingerprint = report.fingerprint.clone().unwrap_or_default();
+            folders::Folders::of_site(&self.output, fingerprint, site.files().map(|(p, _)| p))
+                .save(&folders_file(file))?;
         }
         Ok(report)
     }
@@ -685,6 +719,12 @@ fn recover(output: &Path, staging: &Path, journal: &Path) -> Result<()> {
         Journal::load(journal)?.apply(output, staging)?;
     }
     finish(staging, journal)
+}
+
+/// Where the record of the published site's folders ([`folders`]) is kept, beside the
+/// manifest.
+fn folders_file(manifest_file: &Path) -> PathBuf {
+    manifest_file.with_extension("folders")
 }
 
 /// Removes the staging folder, then the journal (in that order: a journal without its

@@ -1,0 +1,287 @@
+//! The published site's folders as the last build left them, so that the next build finds the
+//! files it must remove without listing every folder of the site.
+//!
+//! A file the new site no longer has is either one the last build published (its manifest
+//! names it) or a stray someone put into the site. Creating, removing or renaming an entry
+//! changes its folder's modification time, so only the folders whose stat changed since the
+//! last build recorded it are listed for strays (and, whole, any folder in them it did not
+//! record); at 405,524 files in 100,198 folders that is one `stat` per folder instead of a
+//! listing of every folder and a `stat` per file.
+//!
+//! A folder's time has the file system clock's granularity (a few milliseconds), so a file
+//! added just after the record was taken may leave the recorded time unchanged: a folder whose
+//! time is within [`RACY_NS`] of when the record was taken is listed anyway (as git does for
+//! the racily clean entries of its index). Those are mostly the folders the build itself
+//! just wrote into.
+//!
+//! The record belongs to one manifest (it carries the manifest's fingerprint): one left by a
+//! build killed before it was written, or by another site, is not used, and the site is
+//! walked whole.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::files_under;
+use super::manifest::Stat;
+use crate::error::{Error, Result};
+
+/// The first line of the record.
+const HEADER: &str = "hindsight site folders 1";
+
+/// A folder modified less than this long (nanoseconds) before its stat was recorded is
+/// listed by the next build whatever its stat says.
+pub const RACY_NS: i128 = 1_000_000_000;
+
+/// Every folder of a published site that holds a file, the site's root included, with its stat.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Folders {
+    output: PathBuf,
+    /// The fingerprint of the manifest of the site the stats were taken of.
+    manifest: String,
+    /// When the stats were taken (nanoseconds since the epoch; the build cache's, never the
+    /// site's).
+    taken: i128,
+    /// Site path (`""` for the root) and stat, in path order.
+    stats: Vec<(String, Stat)>,
+}
+
+/// The stat of the folder at `path`, if it is one.
+fn folder_stat(path: &Path) -> Option<Stat> {
+    std::fs::symlink_metadata(path)
+        .ok()
+        .filter(|m| m.is_dir())
+        .map(|m| Stat::of(&m))
+}
+
+/// `name` in the folder `folder` (site paths).
+fn child(folder: &str, name: &str) -> String {
+    match folder {
+        "" => name.to_string(),
+        _ => format!("{folder}/{name}"),
+    }
+}
+
+impl Folders {
+    /// The folders of the site in `output` that hold `files` (site paths), stat now; the
+    /// site's manifest has the fingerprint `manifest`.
+    pub fn of_site<'a>(
+        output: &Path,
+        manifest: String,
+        files: impl Iterator<Item = &'a str>,
+    ) -> Folders {
+        let mut folders: HashSet<&str> = HashSet::new();
+        folders.insert("");
+        for file in files {
+            let mut path = file;
+            while let Some((parent, _)) = path.rsplit_once('/') {
+                if !folders.insert(parent) {
+                    break;
+                }
+                path = parent;
+            }
+        }
+        let mut folders: Vec<&str> = folders.into_iter().collect();
+        folders.sort_unstable();
+        let taken = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128);
+        // A folder that cannot be read now is left out: the next build lists its parent.
+        let stats = folders
+            .par_iter()
+            .filter_map(|f| Some((f.to_string(), folder_stat(&output.join(f))?)))
+            .collect();
+        Folders {
+            output: output.to_path_buf(),
+            manifest,
+            taken,
+            stats,
+        }
+    }
+
+    /// The record kept in `file`, when it is whole and is of the site in `output` whose
+    /// manifest has the fingerprint `manifest`.
+    pub fn load(file: &Path, output: &Path, manifest: &str) -> Option<Folders> {
+        let text = std::fs::read_to_string(file).ok()?;
+        let mut lines = text.split_terminator('\n');
+        if lines.next()? != HEADER
+            || Path::new(lines.next()?) != output
+            || lines.next()? != manifest
+        {
+            return None;
+        }
+        let taken = lines.next()?.parse().ok()?;
+        let mut stats = Vec::new();
+        for line in lines {
+            let (stat, path) = line.split_once('\t')?;
+            stats.push((path.to_string(), Stat::parse(stat)?));
+        }
+        Some(Folders {
+            output: output.to_path_buf(),
+            manifest: manifest.to_string(),
+            taken,
+            stats,
+        })
+    }
+
+    /// Keeps the record in `file`, through a temporary file.
+    pub fn save(&self, file: &Path) -> Result<()> {
+        let mut text = String::with_capacity(64 + self.stats.len() * 64);
+        text.push_str(HEADER);
+        text.push('\n');
+        text.push_str(&self.output.to_string_lossy());
+        text.push('\n');
+        text.push_str(&self.manifest);
+        text.push('\n');
+        text.push_str(&self.taken.to_string());
+        text.push('\n');
+        for (path, stat) in &self.stats {
+            stat.push_text(&mut text);
+            text.push('\t');
+            text.push_str(path);
+            text.push('\n');
+        }
+        let temporary = file.with_extension("tmp");
+        std::fs::write(&temporary, text).map_err(|e| Error::io(&temporary, e))?;
+        std::fs::rename(&temporary, file).map_err(|e| Error::io(file, e))
+    }
+
+    /// Every file (or link) under the site that `known` does not know: listed from the
+    /// folders whose stat changed since it was recorded (or that were modified just before),
+    /// and from the folders in them that were not recorded, walked whole; in path order.
+    pub fn strays(&self, known: impl Fn(&str) -> bool + Sync) -> Result<Vec<String>> {
+        let recorded: HashSet<&str> = self.stats.iter().map(|(p, _)| p.as_str()).collect();
+        let listed: Vec<Vec<String>> = self
+            .stats
+            .par_iter()
+            .filter(|(path, stat)| {
+                stat.mtime + RACY_NS >= self.taken
+                    || folder_stat(&self.output.join(path)) != Some(*stat)
+            })
+            .map(|(folder, _)| self.entries(folder, &recorded))
+            .collect::<Result<_>>()?;
+        let mut strays: Vec<String> = listed.into_iter().flatten().filter(|p| !known(p)).collect();
+        strays.sort_unstable();
+        Ok(strays)
+    }
+
+    /// The files in `folder`, and under the folders in it that are not `recorded`.
+    fn entries(&self, folder: &str, recorded: &HashSet<&str>) -> Result<Vec<String>> {
+        let dir = self.output.join(folder);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            // Gone since: so are its files.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io(&dir, e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&dir, e))?;
+            let name = entry.file_name();
+            let path = child(folder, &name.to_string_lossy());
+            let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+            if !kind.is_dir() {
+                out.push(path);
+            } else if !recorded.contains(path.as_str()) {
+                let under = files_under(&entry.path())?;
+                out.extend(under.into_iter().map(|(p, _)| child(&path, &p)));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, path: &str) {
+        let file = root.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, path).unwrap();
+    }
+
+    /// Sets the time of every folder under `root` an hour back, as a site published long ago.
+    fn age(root: &Path) {
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for entry in walkdir::WalkDir::new(root) {
+            let entry = entry.unwrap();
+            if entry.file_type().is_dir() {
+                let dir = std::fs::File::open(entry.path()).unwrap();
+                dir.set_modified(past).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn strays_are_found_in_changed_folders_and_the_record_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("public");
+        let files = [
+            "index.html",
+            "issues/LU/0/LU-1.html",
+            "issues/LU/0/LU-2.html",
+        ];
+        for f in files {
+            write(&site, f);
+        }
+        // Put there before the record was taken, in a folder it records as it is.
+        write(&site, "issues/LU/0/LU-3.html.bak");
+        age(&site);
+        let folders = Folders::of_site(&site, "m1".into(), files.into_iter());
+        let paths: Vec<&str> = folders.stats.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["", "issues", "issues/LU", "issues/LU/0"]);
+        let record = dir.path().join("folders");
+        folders.save(&record).unwrap();
+        assert_eq!(Folders::load(&record, &site, "m1").as_ref(), Some(&folders));
+        assert_eq!(
+            Folders::load(&record, &site, "m2"),
+            None,
+            "another manifest's"
+        );
+        assert_eq!(
+            Folders::load(&record, dir.path(), "m1"),
+            None,
+            "another site's"
+        );
+
+        let known = |p: &str| files.contains(&p);
+        assert_eq!(folders.strays(known).unwrap(), Vec::<String>::new());
+        // Had the folder been modified just before the record was taken, its stat could not
+        // be trusted: it is listed.
+        let mtime = folders.stats[3].1.mtime;
+        let racy = Folders {
+            taken: mtime + RACY_NS / 2,
+            output: folders.output.clone(),
+            manifest: folders.manifest.clone(),
+            stats: folders.stats.clone(),
+        };
+        assert_eq!(racy.strays(known).unwrap(), ["issues/LU/0/LU-3.html.bak"]);
+        std::fs::remove_file(site.join("issues/LU/0/LU-3.html.bak")).unwrap();
+
+        // Strays: at the root, beside published files, in a new folder, deep in a new folder
+        // inside a recorded one.
+        write(&site, "notes.txt");
+        write(&site, "issues/LU/0/LU-2.html~");
+        write(&site, "extra/a/b.html");
+        write(&site, "issues/LU/new/deep/x.js");
+        // A published file removed by hand is not a stray.
+        std::fs::remove_file(site.join("issues/LU/0/LU-1.html")).unwrap();
+        assert_eq!(
+            folders.strays(known).unwrap(),
+            [
+                "extra/a/b.html",
+                "issues/LU/0/LU-2.html~",
+                "issues/LU/new/deep/x.js",
+                "notes.txt"
+            ]
+        );
+        // A recorded folder removed whole leaves nothing to find in it.
+        std::fs::remove_dir_all(site.join("issues")).unwrap();
+        assert_eq!(
+            folders.strays(known).unwrap(),
+            ["extra/a/b.html", "notes.txt"]
+        );
+    }
+}
