@@ -77,6 +77,34 @@ pub struct IssueSummary {
     pub source: Name,
 }
 
+#[cfg(test)]
+impl IssueSummary {
+    /// A summary with its key, its project (the key's prefix) and its tracker, and nothing
+    /// else: the start of the summaries unit tests need.
+    pub(crate) fn bare(key: &str, source: &str) -> IssueSummary {
+        IssueSummary {
+            key: key.into(),
+            project: Name::from(key.split('-').next().unwrap_or_default()),
+            summary: String::new(),
+            status: None,
+            status_category: None,
+            resolution: None,
+            issue_type: None,
+            priority: None,
+            components: vec![],
+            fix_versions: vec![],
+            versions: vec![],
+            created: None,
+            updated: None,
+            resolved: None,
+            comments: 0,
+            assignee: None,
+            votes: None,
+            source: Name::from(source),
+        }
+    }
+}
+
 /// Gives each distinct name one shared allocation.
 #[derive(Default)]
 struct Names(HashSet<Name>);

@@ -176,35 +176,12 @@ fn decode(bytes: &[u8]) -> Option<FxHashMap<u128, (u128, u64)>> {
 mod tests {
     use super::*;
 
-    fn issue(key: &str, source: &str) -> IssueSummary {
-        IssueSummary {
-            key: key.into(),
-            project: Name::from(key.split('-').next().unwrap()),
-            summary: String::new(),
-            status: None,
-            status_category: None,
-            resolution: None,
-            issue_type: None,
-            priority: None,
-            components: vec![],
-            fix_versions: vec![],
-            versions: vec![],
-            created: None,
-            updated: None,
-            resolved: None,
-            comments: 0,
-            assignee: None,
-            votes: None,
-            source: Name::from(source),
-        }
-    }
-
     /// 2,000 issues of one tracker and 30 of another between them, with their digests.
     fn archive() -> (Vec<IssueSummary>, Vec<Option<u128>>) {
         let mut issues: Vec<IssueSummary> = (1..=30)
-            .map(|n| issue(&format!("BZ-{n}"), "bugzilla"))
+            .map(|n| IssueSummary::bare(&format!("BZ-{n}"), "bugzilla"))
             .collect();
-        issues.extend((1..=2000).map(|n| issue(&format!("LU-{n}"), "jira")));
+        issues.extend((1..=2000).map(|n| IssueSummary::bare(&format!("LU-{n}"), "jira")));
         let digests = (0..issues.len() as u128).map(Some).collect();
         (issues, digests)
     }

@@ -586,26 +586,9 @@ mod tests {
     use crate::model::Timestamp;
 
     fn summary(key: &str, f: impl FnOnce(&mut IssueSummary)) -> IssueSummary {
-        let mut s = IssueSummary {
-            key: key.into(),
-            project: Name::from("LU"),
-            summary: format!("summary of {key}"),
-            status: None,
-            status_category: None,
-            resolution: None,
-            issue_type: None,
-            priority: None,
-            components: vec![],
-            fix_versions: vec![],
-            versions: vec![],
-            created: None,
-            updated: None,
-            resolved: None,
-            comments: 0,
-            assignee: None,
-            votes: None,
-            source: Name::from("jira"),
-        };
+        let mut s = IssueSummary::bare(key, "jira");
+        s.project = Name::from("LU");
+        s.summary = format!("summary of {key}");
         f(&mut s);
         s
     }
