@@ -16,8 +16,6 @@
 
 use std::collections::BTreeMap;
 
-use xxhash_rust::xxh3::xxh3_128;
-
 use super::chunks::{self, ChunkCache, Cutter};
 use super::spans::{self, Span, SpanIndex};
 use crate::config::Config;
@@ -320,8 +318,9 @@ impl Cutting<'_, '_> {
             chunks.extend(std::mem::take(&mut tracker.cutter).finish());
         }
         for chunk in chunks {
-            tracker.made.push((xxh3_128(&chunk), chunk.len() as u64));
-            self.sender.send(tracker.stream, chunk)?;
+            let len = chunk.len() as u64;
+            let digest = self.sender.send(tracker.stream, chunk)?;
+            tracker.made.push((digest, len));
         }
         if p == span.last() {
             if let (Some(identity), [(digest, len)]) = (span.identity, tracker.made.as_slice()) {
@@ -345,10 +344,11 @@ impl Cutting<'_, '_> {
 
 /// The tracker `source` of `trackers`, added (with the next stream) when it is new.
 fn tracker<'t>(trackers: &'t mut BTreeMap<String, Tracker>, source: &str) -> &'t mut Tracker {
-    let stream = trackers.len();
-    trackers
-        .entry(source.to_string())
-        .or_insert_with(|| Tracker::new(stream))
+    if !trackers.contains_key(source) {
+        let stream = trackers.len();
+        trackers.insert(source.to_string(), Tracker::new(stream));
+    }
+    trackers.get_mut(source).expect("inserted above")
 }
 
 /// An issue as the archive copy needs it: its line, made on any core, or, when it has

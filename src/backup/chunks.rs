@@ -134,7 +134,11 @@ impl ChunkCache {
     /// The zstd frame of `chunk`: the cached one when it is whole, else compressed (and
     /// cached).
     pub fn frame(&self, chunk: &[u8]) -> Result<Vec<u8>> {
-        let digest = xxh3_128(chunk);
+        self.frame_with_digest(chunk, xxh3_128(chunk))
+    }
+
+    /// [`ChunkCache::frame`] of a chunk whose digest (xxh3-128 of its bytes) the caller took.
+    fn frame_with_digest(&self, chunk: &[u8], digest: u128) -> Result<Vec<u8>> {
         let name = self.entry_name(digest);
         let path = self.dir.join(&name);
         self.used
@@ -262,9 +266,9 @@ struct Job {
     piece: Piece,
 }
 
-/// A chunk to compress, or the frame of one known unchanged.
+/// A chunk to compress (with its digest), or the frame of one known unchanged.
 enum Piece {
-    Chunk(Vec<u8>),
+    Chunk(Vec<u8>, u128),
     Frame(Vec<u8>),
 }
 
@@ -278,8 +282,12 @@ pub struct ChunkSender {
 impl ChunkSender {
     /// Hands the next chunk of `stream` (streams are numbered from 0) to the workers; waits
     /// while [`IN_FLIGHT`] chunks are waiting already.
-    pub fn send(&mut self, stream: usize, chunk: Vec<u8>) -> Result<()> {
-        self.send_piece(stream, Piece::Chunk(chunk))
+    ///
+    /// Returns the chunk's digest (xxh3-128 of its bytes), which names its frame in the cache.
+    pub fn send(&mut self, stream: usize, chunk: Vec<u8>) -> Result<u128> {
+        let digest = xxh3_128(&chunk);
+        self.send_piece(stream, Piece::Chunk(chunk, digest))?;
+        Ok(digest)
     }
 
     /// Hands the next chunk of `stream` as its frame, already compressed (from
@@ -342,7 +350,7 @@ pub fn compress_streams<T: Send>(
         });
         let written: Result<()> = waiting.into_iter().par_bridge().try_for_each(|job| {
             let frame = match job.piece {
-                Piece::Chunk(chunk) => cache.frame(&chunk)?,
+                Piece::Chunk(chunk, digest) => cache.frame_with_digest(&chunk, digest)?,
                 Piece::Frame(frame) => frame,
             };
             assembler
@@ -667,7 +675,7 @@ mod tests {
                     sender.send(0, chunk)?;
                 }
             }
-            b.try_for_each(|chunk| sender.send(0, chunk))
+            b.try_for_each(|chunk| sender.send(0, chunk).map(drop))
         })
         .expect("compresses");
         let read = |stream| fs::read(files.path(stream).expect("a stream")).expect("reads");

@@ -196,15 +196,6 @@ pub(super) fn row_digest(s: &IssueSummary, assignee_href: Option<&str>) -> u128 
         h.write_u64(ns.len() as u64);
         ns.iter().for_each(|n| text(h, n));
     };
-    let time = |h: &mut Xxh3, t: &Option<crate::model::Timestamp>| match t {
-        Some(t) => {
-            h.write_u8(1);
-            h.write_i64(t.0.timestamp());
-            h.write_u32(t.0.timestamp_subsec_nanos());
-            h.write_i32(t.0.offset().local_minus_utc());
-        }
-        None => h.write_u8(0),
-    };
     text(&mut h, &s.key);
     text(&mut h, &s.project);
     text(&mut h, &s.summary);
@@ -222,12 +213,25 @@ pub(super) fn row_digest(s: &IssueSummary, assignee_href: Option<&str>) -> u128 
         names(&mut h, ns);
     }
     for t in [&s.created, &s.updated, &s.resolved] {
-        time(&mut h, t);
+        time_digest(&mut h, t);
     }
     h.write_u64(s.comments as u64);
     h.write_u64(s.votes.map_or(0, |v| u64::from(v) << 1 | 1));
     name(&mut h, assignee_href);
     h.digest128()
+}
+
+/// Puts a time as the pages show it into `h`: the instant and the offset it was written with.
+pub(super) fn time_digest(h: &mut Xxh3, t: &Option<crate::model::Timestamp>) {
+    match t {
+        Some(t) => {
+            h.write_u8(1);
+            h.write_i64(t.0.timestamp());
+            h.write_u32(t.0.timestamp_subsec_nanos());
+            h.write_i32(t.0.offset().local_minus_utc());
+        }
+        None => h.write_u8(0),
+    }
 }
 
 impl Renderer<'_> {

@@ -146,14 +146,7 @@ impl Renderer<'_> {
                     h.write_u64(text.len() as u64);
                     h.write(text.as_bytes());
                 }
-                match &c.time {
-                    Some(t) => {
-                        h.write_i64(t.0.timestamp());
-                        h.write_u32(t.0.timestamp_subsec_nanos());
-                        h.write_i32(t.0.offset().local_minus_utc());
-                    }
-                    None => h.write_u8(0xff),
-                }
+                super::listings::time_digest(h, &c.time);
             }
         }
     }
