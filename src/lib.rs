@@ -507,7 +507,7 @@ fn search_or_keep(
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok());
     if let Some(record) = record.filter(|r| r.made_from == format!("{made_from:032x}")) {
-        if render::PageSink::keep_all(staging, "search/", made_from)?.is_some() {
+        if render::PageSink::keep_all(staging, "search/", "search/root.js", made_from)?.is_some() {
             return Ok(search::SearchReport {
                 kept: true,
                 ..record.report
@@ -531,7 +531,8 @@ fn search_or_keep(
     Ok(report)
 }
 
-/// A sink that records every file put through it as made from the digest `made_from`.
+/// A sink that records every file put through it as made from the digest `made_from`, unless
+/// it is put with its own (a leaf of the search index, which a later build keeps by it).
 struct MadeFrom<'a> {
     sink: &'a dyn render::PageSink,
     made_from: u128,
@@ -540,6 +541,14 @@ struct MadeFrom<'a> {
 impl render::PageSink for MadeFrom<'_> {
     fn put(&self, path: &str, bytes: &[u8]) -> Result<()> {
         self.sink.put_made_from(path, self.made_from, bytes)
+    }
+
+    fn put_made_from(&self, path: &str, made_from: u128, bytes: &[u8]) -> Result<()> {
+        self.sink.put_made_from(path, made_from, bytes)
+    }
+
+    fn keep(&self, path: &str, made_from: u128) -> Result<bool> {
+        self.sink.keep(path, made_from)
     }
 
     fn put_file(&self, path: &str, source: &std::path::Path) -> Result<()> {

@@ -62,10 +62,13 @@ pub trait PageSink: Sync {
     }
 
     /// Keeps every file the last build published under the folder `prefix` (`search/`) if
-    /// each was made from inputs with the digest `made_from` and is still as published, and
-    /// says how many it kept; keeps nothing (`None`) otherwise, or when there were none. For a
-    /// part of the site that is made whole from one set of inputs (the search index).
-    fn keep_all(&self, _prefix: &str, _made_from: u128) -> Result<Option<u64>> {
+    /// the file `anchor` among them was made from inputs with the digest `made_from` and every
+    /// one is still as published, and says how many it kept; keeps nothing (`None`)
+    /// otherwise, or when there were none. For a part of the site that is made whole from one
+    /// set of inputs (the search index), whose every build writes `anchor`: the last build's
+    /// files under `prefix` are the part that build made from those inputs, whatever each
+    /// file's own digest (a leaf of the search index kept by its own).
+    fn keep_all(&self, _prefix: &str, _anchor: &str, _made_from: u128) -> Result<Option<u64>> {
         Ok(None)
     }
 

@@ -71,7 +71,7 @@ pub struct StaticIndex {
     root: Root,
     /// Index files read so far, shared (a postings file is read once, not copied per chunk).
     files: RefCell<HashMap<String, std::rc::Rc<Value>>>,
-    leaves: RefCell<HashMap<usize, std::rc::Rc<Leaf>>>,
+    leaves: RefCell<HashMap<String, std::rc::Rc<Leaf>>>,
 }
 
 struct Root {
@@ -81,10 +81,10 @@ struct Root {
     g: usize,
     /// log2 of documents per filter block.
     fb: u32,
-    /// Fan-out and height of the term tree, and its top separators.
-    f: usize,
+    /// Height of the term tree, its top level's separators and their nodes' (or leaves') names.
     h: usize,
     t: Vec<String>,
+    c: Vec<String>,
     /// Score of each impact level.
     w: Vec<u64>,
     /// The Bugzilla key prefix, folded (`bz`), when the archive has one.
@@ -92,11 +92,12 @@ struct Root {
 }
 
 struct Entry {
+    /// The leaf it is in, whose files hold its postings.
+    leaf: std::rc::Rc<str>,
     term: String,
     df: u64,
-    inline: Option<String>,
-    file: usize,
-    slot: usize,
+    /// The first chunk of its postings.
+    first: String,
     extra: usize,
     base: usize,
 }
@@ -183,6 +184,14 @@ fn bucket(prefix: &str, i: usize) -> String {
     format!("{prefix}/{}/{}", i / 1000, i % 1000)
 }
 
+/// File `k` of leaf `name`: the leaf, then its postings files (`leafFile`).
+fn leaf_file(name: &str, k: usize) -> String {
+    match k {
+        0 => format!("l/{name}"),
+        k => format!("l/{name}-{k}"),
+    }
+}
+
 fn malformed(what: impl std::fmt::Display) -> Error {
     super::err(format!("malformed static index: {what}"))
 }
@@ -196,9 +205,9 @@ impl StaticIndex {
                 n: 0,
                 g: 1,
                 fb: 0,
-                f: 1,
                 h: 0,
                 t: Vec::new(),
+                c: Vec::new(),
                 w: Vec::new(),
                 bz: None,
             },
@@ -220,9 +229,9 @@ impl StaticIndex {
             n: num("n")? as usize,
             g: num("g")?.max(1) as usize,
             fb: num("fb")? as u32,
-            f: num("f")?.max(1) as usize,
             h: num("h")? as usize,
             t: strings(r.get("t")),
+            c: strings(r.get("c")),
             w: r.get("w")
                 .and_then(Value::as_array)
                 .map(|a| a.iter().filter_map(Value::as_u64).collect())
@@ -257,16 +266,6 @@ impl StaticIndex {
         Ok(v)
     }
 
-    fn strings(&self, id: &str) -> Result<Vec<String>> {
-        Ok(self
-            .get(id)?
-            .as_array()
-            .ok_or_else(|| malformed(id))?
-            .iter()
-            .map(|x| x.as_str().unwrap_or_default().to_string())
-            .collect())
-    }
-
     /// Index of the last separator <= term (0 if none).
     fn child(seps: &[String], term: &str) -> usize {
         let (mut lo, mut hi) = (0usize, seps.len().saturating_sub(1));
@@ -281,52 +280,75 @@ impl StaticIndex {
         lo
     }
 
-    fn leaf_index(&self, term: &str) -> Result<usize> {
-        let mut seps = self.root.t.clone();
-        let (mut h, mut base) = (self.root.h, 0usize);
+    /// A node of the term tree: its children's separators and names.
+    fn node(&self, name: &str) -> Result<(Vec<String>, Vec<String>)> {
+        let id = format!("n/{name}");
+        let v = self.get(&id)?;
+        let list = |i: usize| -> Result<Vec<String>> {
+            Ok(v.get(i)
+                .and_then(Value::as_array)
+                .ok_or_else(|| malformed(&id))?
+                .iter()
+                .map(|x| x.as_str().unwrap_or_default().to_string())
+                .collect())
+        };
+        let (seps, names) = (list(0)?, list(1)?);
+        if seps.len() != names.len() || seps.is_empty() {
+            return Err(malformed(&id));
+        }
+        Ok((seps, names))
+    }
+
+    /// The name of the leaf that holds `term` if the index has it (`leafName`).
+    fn leaf_name(&self, term: &str) -> Result<String> {
+        let (mut seps, mut names) = (self.root.t.clone(), self.root.c.clone());
+        let mut h = self.root.h;
         loop {
-            let i = base + Self::child(&seps, term);
+            let name = names
+                .get(Self::child(&seps, term))
+                .ok_or_else(|| malformed("a tree level without names"))?
+                .clone();
             if h == 0 {
-                return Ok(i);
+                return Ok(name);
             }
-            seps = self.strings(&bucket(&format!("n{h}"), i))?;
+            (seps, names) = self.node(&name)?;
             h -= 1;
-            base = i * self.root.f;
         }
     }
 
-    fn leaf(&self, i: usize) -> Result<std::rc::Rc<Leaf>> {
-        if let Some(l) = self.leaves.borrow().get(&i) {
+    fn leaf(&self, name: &str) -> Result<std::rc::Rc<Leaf>> {
+        if let Some(l) = self.leaves.borrow().get(name) {
             return Ok(l.clone());
         }
-        let data = self.get(&bucket("l", i))?;
-        let leaf = std::rc::Rc::new(parse_leaf(&data)?);
-        self.leaves.borrow_mut().insert(i, leaf.clone());
+        let data = self.get(&leaf_file(name, 0))?;
+        let leaf = std::rc::Rc::new(parse_leaf(&data, name)?);
+        self.leaves
+            .borrow_mut()
+            .insert(name.to_string(), leaf.clone());
         Ok(leaf)
     }
 
     fn lookup(&self, term: &str) -> Result<Option<std::rc::Rc<Entry>>> {
-        let leaf = self.leaf(self.leaf_index(term)?)?;
+        let leaf = self.leaf(&self.leaf_name(term)?)?;
         Ok(leaf.by_term.get(term).cloned())
     }
 
     /// Leaves that may hold terms starting with `p` (at most `max`).
-    fn prefix_leaves(&self, p: &str, max: usize) -> Result<Vec<usize>> {
+    fn prefix_leaves(&self, p: &str, max: usize) -> Result<Vec<String>> {
         let mut out = Vec::new();
-        self.walk(&self.root.t.clone(), self.root.h, 0, true, p, max, &mut out)?;
+        let (seps, names) = (self.root.t.clone(), self.root.c.clone());
+        self.walk((&seps, &names), self.root.h, true, p, max, &mut out)?;
         Ok(out)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn walk(
         &self,
-        seps: &[String],
+        (seps, names): (&[String], &[String]),
         h: usize,
-        base: usize,
         first: bool,
         p: &str,
         max: usize,
-        out: &mut Vec<usize>,
+        out: &mut Vec<String>,
     ) -> Result<bool> {
         let lo = if first { Self::child(seps, p) } else { 0 };
         let mut j = lo;
@@ -337,15 +359,17 @@ impl StaticIndex {
             if j > lo && !seps[j].starts_with(p) {
                 return Ok(false);
             }
-            let idx = base + j;
+            let name = names
+                .get(j)
+                .ok_or_else(|| malformed("a tree level without names"))?;
             let is_first = first && j == lo;
             j += 1;
             if h == 0 {
-                out.push(idx);
+                out.push(name.clone());
                 continue;
             }
-            let kids = self.strings(&bucket(&format!("n{h}"), idx))?;
-            if !self.walk(&kids, h - 1, idx * self.root.f, is_first, p, max, out)? {
+            let (seps, names) = self.node(name)?;
+            if !self.walk((&seps, &names), h - 1, is_first, p, max, out)? {
                 return Ok(false);
             }
         }
@@ -354,7 +378,7 @@ impl StaticIndex {
     fn expand(&self, stem: &str) -> Result<Vec<std::rc::Rc<Entry>>> {
         let mut found = Vec::new();
         for l in self.prefix_leaves(stem, 3)? {
-            for e in &self.leaf(l)?.terms {
+            for e in &self.leaf(&l)?.terms {
                 if e.term.len() > stem.len() && e.term.starts_with(stem) && !e.term.contains(':') {
                     found.push(e.clone());
                 }
@@ -367,17 +391,12 @@ impl StaticIndex {
 
     /// The k-th chunk (0-based) of a term's postings.
     fn chunk(&self, e: &Entry, k: usize) -> Result<String> {
-        let (id, slot) = if k == 0 {
-            if let Some(s) = &e.inline {
-                return Ok(s.clone());
-            }
-            (bucket("p", e.file), e.slot)
-        } else {
-            (bucket("p", e.base + k - 1), 0)
-        };
+        if k == 0 {
+            return Ok(e.first.clone());
+        }
         Ok(self
-            .get(&id)?
-            .get(slot)
+            .get(&leaf_file(&e.leaf, e.base + k - 1))?
+            .get(0)
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string())
@@ -486,7 +505,7 @@ impl StaticIndex {
         let mut entries = Vec::new();
         if key.1 {
             for l in self.prefix_leaves(&key.0, 1)? {
-                for e in &self.leaf(l)?.terms {
+                for e in &self.leaf(&l)?.terms {
                     if e.term.starts_with(&key.0) {
                         entries.push(e.clone());
                     }
@@ -965,7 +984,8 @@ impl StaticIndex {
 type Shown = (usize, Value, String);
 
 /// A leaf's terms (`parseLeaf`): front-coded in UTF-16 units, as JavaScript strings count.
-fn parse_leaf(data: &Value) -> Result<Leaf> {
+fn parse_leaf(data: &Value, name: &str) -> Result<Leaf> {
+    let leaf_name: std::rc::Rc<str> = name.into();
     let suffixes: Vec<u16> = data
         .get(0)
         .and_then(Value::as_str)
@@ -994,26 +1014,18 @@ fn parse_leaf(data: &Value) -> Result<Leaf> {
         t.extend_from_slice(&suffixes[at.min(end)..end]);
         at += slen;
         let df = rd.vlq();
-        let x = rd.vlq() as usize;
-        let (mut inline, mut file, mut slot) = (None, 0, 0);
-        if x.is_multiple_of(2) {
-            let n = x / 2;
-            let end = (rd.i + n).min(meta.len());
-            inline = Some(meta[rd.i.min(end)..end].to_string());
-            rd.i += n;
-        } else {
-            file = (x - 1) / 2;
-            slot = rd.vlq() as usize;
-        }
+        let n = rd.vlq() as usize;
+        let end = (rd.i + n).min(meta.len());
+        let first = meta[rd.i.min(end)..end].to_string();
+        rd.i += n;
         let extra = rd.vlq() as usize;
         let base = if extra > 0 { rd.vlq() as usize } else { 0 };
         let term = String::from_utf16_lossy(&t);
         let e = std::rc::Rc::new(Entry {
+            leaf: leaf_name.clone(),
             term: term.clone(),
             df,
-            inline,
-            file,
-            slot,
+            first,
             extra,
             base,
         });

@@ -3,30 +3,33 @@
 //! `hindsightSearch.load(id, data)`, so a browser loads them with `<script src>` over `file://`
 //! as well as over HTTP.
 //!
-//! # Format (version 2)
+//! # Format (version 3)
 //!
 //! Numbers are written as base64 VLQ (`A-Za-z0-9+/`, 5 bits per character, the sixth bit
 //! says "more follows", least significant group first). Documents are numbered in a fixed order
 //! (issues by key, then commits by year and hash), independent of input order and of the
 //! batches the index was built in.
 //!
-//! * `root.js` (id `root`): `{v, n, g, fb, lnmin, step, w, f, h, t}`: format version, number
+//! * `root.js` (id `root`): `{v, n, g, fb, lnmin, step, w, h, t, c}`: format version, number
 //!   of documents, documents per document shard, log2 of documents per filter block, the
 //!   impact scale (impact `q` stands for the BM25 score `exp(lnmin + q * step)`; `w[q]` is
-//!   that score as the readers add it, a whole number proportional to it), the fan-out and
-//!   height of the term tree, and the separators of the tree's top level. Its size depends on
-//!   the fan-out only, never on the number of documents.
-//! * `n<h>/<i/1000>/<i%1000>.js`: node `i` at height `h` of the term tree: the separators of its
-//!   children (child `j` of node `i` is node `i * f + j` one level down). Height 0 are leaves.
-//! * `l/<i/1000>/<i%1000>.js`: leaf `i`: `[suffixes, meta]`, its terms in code point order,
+//!   that score as the readers add it, a whole number proportional to it), the height of the
+//!   term tree, and its top level: the separators `t` and the names `c` of the nodes (the
+//!   leaves, at height 0) they lead to. BM25 takes the number of documents and their average
+//!   length rounded up to a few significant bits, so that a nightly's changes leave them, and
+//!   every impact, where they were.
+//! * `n/<name>.js` (id `n/<name>`): a node of the term tree: `[separators, names]` of its
+//!   children (nodes one level down, or leaves).
+//! * `l/<name>.js`: a leaf: `[suffixes, meta]`, its terms in code point order,
 //!   front-coded. `meta` holds per term: shared prefix length and suffix length (UTF-16 units),
-//!   document frequency, then `x`: even → the first chunk of postings inline (`x/2` characters
-//!   follow); odd → in file `p/` number `(x-1)/2` at slot `s` (next number); then the number of
-//!   further chunks `e` and, when `e > 0`, the file number of the second chunk (the others
-//!   follow, one file each).
-//! * `p/<i/1000>/<i%1000>.js`: an array of postings chunks (several small first chunks packed
-//!   in one file, or one large later chunk). Word terms: postings ordered by impact, best
-//!   first, as segments `q` (one character, 0..63), count, first document, then gaps minus one.
+//!   document frequency, then the length of the term's first chunk of postings and that
+//!   chunk, then the number of further chunks `e` and, when `e > 0`, the number of the file
+//!   of the second chunk (the others follow, one file each). File `k` of leaf `<name>` is
+//!   `l/<name>-<k>.js`. Leaves and nodes are cut where their terms' hashes say and named
+//!   after their first entry ([`super::dict`]), so a change of a few terms changes a few
+//!   files.
+//! * The leaf's postings files: `[chunk]`, one later chunk of a term's postings. Postings
+//!   chunks of word terms: postings ordered by impact, best first, as segments `q` (one character, 0..63), count, first document, then gaps minus one.
 //!   Phrase pairs (`"lock cancel`: two atoms next to each other, see
 //!   [`super::tokenize::pair_term`]) are word terms too, scored by BM25 as words are; they sort
 //!   before every word. A quoted phrase is matched by the documents that hold all its pairs.
@@ -51,29 +54,25 @@
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use xxhash_rust::xxh3::Xxh3;
 
+use super::dict::{self, leaf_file, Cutter, Layout, LeafJob, LeafRecord, LeafWriter};
 use super::index::{is_filter, Head, Index, Meta};
+use super::spill::Merge;
 use super::{err, SearchReport};
 use crate::error::Result;
 use crate::keys::natural_cmp;
 use crate::render::PageSink;
 
 /// Format version, in `root.js`.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 /// Texts of consecutive documents share a text shard until it holds this many bytes.
 pub const TEXT_PACK: usize = 8_000;
 /// Documents per document shard.
 pub const DOCS_PER_SHARD: usize = 8;
 /// log2 of documents per filter block.
 pub const FILTER_BLOCK_BITS: u32 = 16;
-/// Children per node of the term tree (and the most separators in `root.js`).
-pub const FANOUT: usize = 256;
-/// A leaf is closed once it holds this many characters.
-pub const LEAF_TARGET: usize = 6_000;
-/// First chunks smaller than this are kept inline in the leaf.
-pub const INLINE_MAX: usize = 48;
-/// A pack of first chunks is closed once it holds this many characters.
-pub const PACK_TARGET: usize = 4_000;
 /// Characters of the first chunk of a word's postings; each next chunk doubles, up to
 /// [`CHUNK_MAX`].
 pub const CHUNK0: usize = 2_000;
@@ -85,10 +84,15 @@ const QMAX: u32 = 63;
 const SCORE_RANGE: f64 = 4000.0;
 const K1: f64 = 1.2;
 const B: f64 = 0.75;
+/// Significant bits of the document count and of the average length BM25 is computed with
+/// ([`dict::sticky`]): a nightly's few changed or added documents mostly leave both, and so
+/// every impact, where they were.
+const N_BITS: i32 = 5;
+const AVGDL_BITS: i32 = 6;
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-fn vlq(out: &mut String, mut v: u64) {
+pub(crate) fn vlq(out: &mut String, mut v: u64) {
     loop {
         let d = (v & 31) as usize;
         v >>= 5;
@@ -109,7 +113,7 @@ fn script(id: &str, data: &str) -> Vec<u8> {
     format!("hindsightSearch.load({},{});\n", json(id), data).into_bytes()
 }
 
-fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+pub(crate) fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).expect("strings and numbers serialize")
 }
 
@@ -138,7 +142,7 @@ struct Scale {
 }
 
 impl Scale {
-    fn new(n: u64) -> Scale {
+    fn new(n: f64) -> Scale {
         let smax = idf(n, 1) * (K1 + 1.0);
         let lnmax = smax.ln();
         let lnmin = lnmax - SCORE_RANGE.ln();
@@ -165,8 +169,8 @@ impl Scale {
     }
 }
 
-fn idf(n: u64, df: u64) -> f64 {
-    let (n, df) = (n as f64, df as f64);
+fn idf(n: f64, df: u64) -> f64 {
+    let df = df as f64;
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
@@ -185,9 +189,6 @@ fn doc_order(a: &Head, b: &Head) -> std::cmp::Ordering {
         .then_with(|| natural_cmp(&a.key, &b.key))
         .then_with(|| a.path.cmp(&b.path))
 }
-
-/// Terms whose postings are encoded together, on every core, before they are written in order.
-const TERM_BATCH: usize = 8192;
 
 /// Writes the static index of `index` through `sink`.
 pub(crate) fn export(
@@ -216,6 +217,7 @@ pub(crate) fn export(
     out.report.docs = n as u64;
 
     // Records, eight documents per shard, and texts, packed, in document order; the facets.
+
     let mut texts = TextPacker::default();
     let mut facets = Facets::default();
     let mut buf = Vec::new();
@@ -244,13 +246,16 @@ pub(crate) fn export(
     texts.flush(&mut out)?;
     facets.write(&mut out)?;
 
-    // Document lengths (BM25F: the title weighs TITLE_WEIGHT), summed in document order.
+    // Document lengths (BM25F: the title weighs TITLE_WEIGHT), summed in document order; their
+    // average as BM25 takes it (sticky).
     let heads = &index.heads;
     let avgdl = if n == 0 {
         1.0
     } else {
         (by_ord.iter().map(|&g| heads[g as usize].dl).sum::<f64>() / n as f64).max(1.0)
     };
+    let avgdl = dict::sticky(avgdl, AVGDL_BITS);
+
     // Per slot, what its postings need: its number in the document order ([`DEAD`] for a dead
     // slot, whose postings are skipped), and BM25's length normalisation
     // `K1 * (1 - B + B * dl / avgdl)`.
@@ -263,111 +268,267 @@ pub(crate) fn export(
     drop(ord_of);
     out.report.spilled_runs = index.spilled_runs();
     out.report.analysed = index.analysed();
+    let last = index.layout.take();
     let mut kept = index.prepare_kept()?;
     let mut terms = index.terms()?;
     index.heads = Vec::new();
-    let scale = Scale::new(n as u64);
+    let n_sticky = dict::sticky(n as f64, N_BITS);
+    let scale = Scale::new(n_sticky);
 
-    // The dictionary, in code point order: each batch of terms encoded on every core, then
-    // written in order (the writer numbers the files).
-    let mut dict = DictWriter::new();
-    // A term only dead slots held is not in the index.
-    let encode = |scratch: &mut Scratch,
-                  (name, postings): (Box<str>, Vec<u32>)|
-     -> Option<(Box<str>, u64, Vec<String>)> {
-        if is_filter(&name) {
-            let mut filter_docs: Vec<u32> = postings
-                .iter()
-                .map(|&d| at[d as usize].0)
-                .filter(|&o| o != DEAD)
-                .collect();
-            filter_docs.sort_unstable();
-            filter_docs.dedup();
-            if filter_docs.is_empty() {
-                return None;
-            }
-            let chunks = filter_chunks(&filter_docs, n);
-            Some((name, filter_docs.len() as u64, chunks))
-        } else {
-            let live = postings
-                .chunks_exact(2)
-                .filter(|p| at[p[0] as usize].0 != DEAD);
-            let df = live.clone().count() as u64;
-            if df == 0 {
-                return None;
-            }
-            let keys = impact_keys(live, &at, idf(n as u64, df), &scale, scratch);
-            Some((name, df, impact_chunks(keys)))
-        }
+    // What the last build's leaves may be kept by: its BM25 parameters were these, and a slot
+    // whose document's number is not what it was then (a new, changed or gone document, or
+    // one the documents before it moved) changes every term it has.
+
+    let last = last
+        .filter(|l| l.n.to_bits() == n_sticky.to_bits() && l.avgdl.to_bits() == avgdl.to_bits());
+    let changed: Option<Vec<bool>> = last.as_ref().map(|l| {
+        at.iter()
+            .enumerate()
+            .map(|(slot, &(ord, _))| l.ords.get(slot).copied().unwrap_or(DEAD) != ord)
+            .collect()
+    });
+    let before: FxHashMap<u64, LeafRecord> = last
+        .map(|l| l.leaves.into_iter().map(|r| (r.first, r)).collect())
+        .unwrap_or_default();
+    let made = Maker {
+        at: &at,
+        live: n,
+        n: n_sticky,
+        scale: &scale,
+        before: &before,
+        sink,
     };
-    // While one batch is written, the next is encoded.
-    let mut encoded: Vec<(Box<str>, u64, Vec<String>)> = Vec::new();
+
+    // The dictionary, in code point order: the terms cut into leaves as they stream, each
+    // batch of leaves kept or encoded on every core while the next is gathered.
+    let mut cutter = Cutter::default();
+    let mut level: Vec<(String, String)> = Vec::new();
+    let mut leaves: Vec<LeafRecord> = Vec::new();
+    let mut ready: Vec<LeafJob> = Vec::new();
     loop {
-        let mut batch = Vec::with_capacity(TERM_BATCH);
-        while batch.len() < TERM_BATCH {
-            match terms.next_term()? {
-                Some(t) => {
-                    if let Some(kept) = kept.as_mut() {
-                        kept.tee(&t.0, &t.1)?;
-                    }
-                    batch.push(t)
-                }
-                None => break,
-            }
-        }
-        if batch.is_empty() && encoded.is_empty() {
-            break;
-        }
-        let (next, written) = rayon::join(
+        let jobs = std::mem::take(&mut ready);
+        let (next, done) = rayon::join(
+            || gather(&mut terms, &mut kept, &mut cutter, changed.as_deref(), &at),
             || {
-                batch
-                    .into_par_iter()
-                    .map_init(Scratch::default, encode)
-                    .flatten_iter()
-                    .collect::<Vec<_>>()
-            },
-            || -> Result<()> {
-                for (term, df, chunks) in encoded {
-                    dict.add(&mut out, &term, df, chunks)?;
-                }
-                Ok(())
+                jobs.into_par_iter()
+                    .map(|job| made.leaf(job))
+                    .collect::<Result<Vec<_>>>()
             },
         );
-        written?;
-        encoded = next;
+        for leaf in done? {
+            let r = leaf.record;
+            out.report.terms += u64::from(r.count);
+            out.report.files += u64::from(r.files);
+            out.report.bytes += r.bytes;
+            out.report.max_file_bytes = out.report.max_file_bytes.max(r.max);
+            out.report.leaves += 1;
+            out.report.leaves_kept += u64::from(leaf.kept);
+            level.push((leaf.sep, leaf.name));
+            leaves.push(r);
+        }
+        let (jobs, more) = next?;
+        if jobs.is_empty() && !more {
+            break;
+        }
+        ready = jobs;
     }
-    let (seps, leaves) = dict.finish(&mut out)?;
-    out.report.terms = dict.terms;
+    if level.is_empty() {
+        // An empty index still has one (empty) leaf, so the client needs no special case.
+        out.put(&leaf_file(EMPTY_LEAF, 0), "[\"\",\"\"]")?;
+        level.push((String::new(), EMPTY_LEAF.to_string()));
+    }
 
     // The term tree, bottom up, until the top level fits in the root.
-    let mut level = seps;
-    let mut h = 0;
-    debug_assert_eq!(level.len(), leaves);
-    while level.len() > FANOUT {
-        h += 1;
-        let mut up = Vec::new();
-        for (i, kids) in level.chunks(FANOUT).enumerate() {
-            out.put(&bucket(&format!("n{h}"), i), &json(kids))?;
-            up.push(kids[0].clone());
-        }
-        level = up;
-    }
+    let (h, top) = dict::tree(level, &mut |id, data| out.put(id, data))?;
+    let (seps, names): (Vec<String>, Vec<String>) = top.into_iter().unzip();
     let root = format!(
-        "{{\"v\":{FORMAT},\"n\":{n},\"g\":{DOCS_PER_SHARD},\"fb\":{FILTER_BLOCK_BITS},\"lnmin\":{:.6},\"step\":{:.6},\"w\":{},\"f\":{FANOUT},\"h\":{h},\"t\":{}{}}}",
+        "{{\"v\":{FORMAT},\"n\":{n},\"g\":{DOCS_PER_SHARD},\"fb\":{FILTER_BLOCK_BITS},\"lnmin\":{:.6},\"step\":{:.6},\"w\":{},\"h\":{h},\"t\":{},\"c\":{}{}}}",
         scale.lnmin,
         scale.step,
         json(&scale.weights()),
-        json(&level),
+        json(&seps),
+        json(&names),
         match &options.bug_prefix {
             Some(p) => format!(",\"bz\":{}", json(&super::tokenize::fold(p))),
             None => String::new(),
         }
     );
     out.put("root", &root)?;
+
     if let Some(kept) = kept {
-        kept.commit()?;
+        kept.commit(&Layout {
+            n: n_sticky,
+            avgdl,
+            ords: at.iter().map(|&(ord, _)| ord).collect(),
+            leaves,
+        })?;
     }
     Ok(out.report)
+}
+
+/// The name of the one leaf of an index without terms.
+const EMPTY_LEAF: &str = "empty";
+
+/// Terms gathered before the leaves they fill are made, at most (and at most this many
+/// postings numbers), so that memory stays bounded while leaves are made on every core.
+const TERM_BATCH: usize = 8192;
+const POSTINGS_BATCH: usize = 1 << 22;
+
+/// Gathers the next batch of leaves from the stream of terms (every term is also written to
+/// the kept index's base run when it starts one); false once the stream ended.
+///
+/// A term none of whose postings is alive is not in the index; when such a term changed (a
+/// slot of it is in `changed`), it left the leaf it was in.
+fn gather(
+    terms: &mut Merge,
+    kept: &mut Option<super::state::Pending>,
+    cutter: &mut Cutter,
+    changed: Option<&[bool]>,
+    at: &[(u32, f64)],
+) -> Result<(Vec<LeafJob>, bool)> {
+    let mut jobs = Vec::new();
+    let (mut count, mut volume) = (0, 0);
+    while count < TERM_BATCH && volume < POSTINGS_BATCH {
+        let Some((name, postings)) = terms.next_term()? else {
+            jobs.extend(cutter.finish());
+            return Ok((jobs, false));
+        };
+        if let Some(kept) = kept.as_mut() {
+            kept.tee(&name, &postings)?;
+        }
+        let step = if is_filter(&name) { 1 } else { 2 };
+        let mut df = 0u64;
+        let mut dirty = changed.is_none();
+        for &slot in postings.iter().step_by(step) {
+            df += u64::from(at[slot as usize].0 != DEAD);
+            if let Some(changed) = changed {
+                dirty |= changed[slot as usize];
+            }
+        }
+        if df == 0 {
+            if dirty {
+                cutter.left();
+            }
+            continue;
+        }
+        count += 1;
+        volume += postings.len();
+        jobs.extend(cutter.push((name, postings), df, dirty));
+    }
+    Ok((jobs, true))
+}
+
+/// What making a leaf needs: each slot's number and length normalisation, the impact scale,
+/// the last build's leaves by their first term, and where files go.
+struct Maker<'a> {
+    at: &'a [(u32, f64)],
+    /// Documents in the index.
+    live: usize,
+    n: f64,
+    scale: &'a Scale,
+    before: &'a FxHashMap<u64, LeafRecord>,
+    sink: &'a dyn PageSink,
+}
+
+/// A leaf made (or kept): its separator and name for the tree, and its record.
+struct Made {
+    sep: String,
+    name: String,
+    record: LeafRecord,
+    kept: bool,
+}
+
+impl Maker<'_> {
+    /// Keeps the leaf's files as the last build published them when none of its terms
+    /// changed; encodes and stores them otherwise.
+    fn leaf(&self, job: LeafJob) -> Result<Made> {
+        let count = job.terms.len() as u32;
+        let path = |k: usize| format!("search/{}.js", leaf_file(&job.name, k));
+        let mut kept = Vec::new();
+        let same = (self.before.get(&job.first))
+            .filter(|r| !job.dirty && r.last == job.last && r.count == count);
+
+        if let Some(r) = same {
+            for k in 0..r.files as usize {
+                kept.push(
+                    self.sink
+                        .keep(&path(k), LeafRecord::made_from(r.digest, k))?,
+                );
+            }
+            if kept.iter().all(|&k| k) {
+                return Ok(Made {
+                    sep: job.sep,
+                    name: job.name,
+                    record: *r,
+                    kept: true,
+                });
+            }
+        }
+        let mut writer = LeafWriter::default();
+        let mut scratch = Scratch::default();
+        for (term, postings) in job.terms {
+            let (df, chunks) = self.encode(&mut scratch, &term, postings);
+            writer.add(&term, df, chunks);
+        }
+        let scripts: Vec<Vec<u8>> = (writer.finish().iter().enumerate())
+            .map(|(k, data)| script(&leaf_file(&job.name, k), data))
+            .collect();
+        let mut h = Xxh3::new();
+        for s in &scripts {
+            h.update(&(s.len() as u64).to_le_bytes());
+            h.update(s);
+        }
+        let digest = h.digest128();
+        if kept.iter().any(|&k| k) && same.map(|r| r.digest) != Some(digest) {
+            return Err(err(format!(
+                "leaf {} of the kept index was kept in part but encodes differently",
+                job.name
+            )));
+        }
+        for (k, bytes) in scripts.iter().enumerate() {
+            if !kept.get(k).copied().unwrap_or(false) {
+                self.sink
+                    .put_made_from(&path(k), LeafRecord::made_from(digest, k), bytes)?;
+            }
+        }
+        Ok(Made {
+            sep: job.sep,
+            name: job.name,
+            record: LeafRecord {
+                first: job.first,
+                last: job.last,
+                count,
+                digest,
+                files: scripts.len() as u32,
+                bytes: scripts.iter().map(|s| s.len() as u64).sum(),
+                max: scripts.iter().map(|s| s.len() as u64).max().unwrap_or(0),
+            },
+            kept: false,
+        })
+    }
+
+    /// A term's document frequency and postings chunks (its live postings: dead slots are
+    /// skipped).
+    fn encode(&self, scratch: &mut Scratch, term: &str, postings: Vec<u32>) -> (u64, Vec<String>) {
+        let at = self.at;
+        if is_filter(term) {
+            let mut docs: Vec<u32> = postings
+                .iter()
+                .map(|&d| at[d as usize].0)
+                .filter(|&o| o != DEAD)
+                .collect();
+            docs.sort_unstable();
+            docs.dedup();
+            (docs.len() as u64, filter_chunks(&docs, self.live))
+        } else {
+            let live = postings
+                .chunks_exact(2)
+                .filter(|p| at[p[0] as usize].0 != DEAD);
+            let df = live.clone().count() as u64;
+            let keys = impact_keys(live, at, idf(self.n, df), self.scale, scratch);
+            (df, impact_chunks(keys))
+        }
+    }
 }
 
 /// The document number of a dead slot (see [`super::state`]).
@@ -604,157 +765,6 @@ fn filter_chunks(docs: &[u32], n: usize) -> Vec<String> {
         chunks.push(String::new());
     }
     chunks
-}
-
-fn utf16_len(s: &str) -> usize {
-    s.chars().map(char::len_utf16).sum()
-}
-
-/// Shared prefix of two strings in characters, returned as (bytes in `b`, UTF-16 units).
-///
-/// Compared byte by byte, then cut back to the start of the first character that differs (a
-/// boundary of `b` there is one of `a` too: the bytes before it are the same).
-fn shared_prefix(a: &str, b: &str) -> (usize, usize) {
-    let mut bytes = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
-    while !b.is_char_boundary(bytes) {
-        bytes -= 1;
-    }
-    let shared = &b[..bytes];
-    let units = if shared.is_ascii() {
-        bytes
-    } else {
-        utf16_len(shared)
-    };
-    (bytes, units)
-}
-
-/// Builds leaves and packs as terms arrive in order.
-struct DictWriter {
-    terms: u64,
-    // Current leaf.
-    suffixes: String,
-    meta: String,
-    first: Option<String>,
-    prev: String,
-    // Finished leaves: their separators.
-    seps: Vec<String>,
-    last_of_prev_leaf: Option<String>,
-    // Postings files.
-    next_file: usize,
-    pack: Vec<String>,
-    pack_id: Option<usize>,
-    pack_len: usize,
-}
-
-impl DictWriter {
-    fn new() -> DictWriter {
-        DictWriter {
-            terms: 0,
-            suffixes: String::new(),
-            meta: String::new(),
-            first: None,
-            prev: String::new(),
-            seps: Vec::new(),
-            last_of_prev_leaf: None,
-            next_file: 0,
-            pack: Vec::new(),
-            pack_id: None,
-            pack_len: 0,
-        }
-    }
-
-    fn add(&mut self, out: &mut Out<'_>, term: &str, df: u64, chunks: Vec<String>) -> Result<()> {
-        self.terms += 1;
-        if self.first.is_none() {
-            self.first = Some(term.to_string());
-            self.prev.clear();
-        }
-        let (pb, pu) = shared_prefix(&self.prev, term);
-        let suffix = &term[pb..];
-        vlq(&mut self.meta, pu as u64);
-        vlq(&mut self.meta, utf16_len(suffix) as u64);
-        vlq(&mut self.meta, df);
-        self.suffixes.push_str(suffix);
-        let mut chunks = chunks.into_iter();
-        let first = chunks.next().unwrap_or_default();
-        if first.len() <= INLINE_MAX {
-            vlq(&mut self.meta, 2 * first.len() as u64);
-            self.meta.push_str(&first);
-        } else {
-            if self.pack_id.is_none() || self.pack_len + first.len() > PACK_TARGET {
-                self.flush_pack(out)?;
-                self.pack_id = Some(self.next_file);
-                self.next_file += 1;
-            }
-            let id = self.pack_id.expect("a pack is open");
-            vlq(&mut self.meta, 2 * id as u64 + 1);
-            vlq(&mut self.meta, self.pack.len() as u64);
-            self.pack_len += first.len();
-            self.pack.push(first);
-        }
-        let rest: Vec<String> = chunks.collect();
-        vlq(&mut self.meta, rest.len() as u64);
-        if !rest.is_empty() {
-            vlq(&mut self.meta, self.next_file as u64);
-            for c in rest {
-                let id = self.next_file;
-                self.next_file += 1;
-                out.put(&bucket("p", id), &json(&[c]))?;
-            }
-        }
-        self.prev.clear();
-        self.prev.push_str(term);
-        if self.meta.len() + self.suffixes.len() >= LEAF_TARGET {
-            self.flush_leaf(out)?;
-        }
-        Ok(())
-    }
-
-    fn flush_pack(&mut self, out: &mut Out<'_>) -> Result<()> {
-        if let Some(id) = self.pack_id.take() {
-            out.put(&bucket("p", id), &json(&self.pack))?;
-        }
-        self.pack.clear();
-        self.pack_len = 0;
-        Ok(())
-    }
-
-    fn flush_leaf(&mut self, out: &mut Out<'_>) -> Result<()> {
-        let Some(first) = self.first.take() else {
-            return Ok(());
-        };
-        let sep = match &self.last_of_prev_leaf {
-            None => String::new(),
-            Some(last) => {
-                let (pb, _) = shared_prefix(last, &first);
-                let next = first[pb..].chars().next().map_or(0, char::len_utf8);
-                first[..pb + next].to_string()
-            }
-        };
-        let i = self.seps.len();
-        self.seps.push(sep);
-        out.put(
-            &bucket("l", i),
-            &json(&[
-                std::mem::take(&mut self.suffixes),
-                std::mem::take(&mut self.meta),
-            ]),
-        )?;
-        self.last_of_prev_leaf = Some(self.prev.clone());
-        Ok(())
-    }
-
-    fn finish(&mut self, out: &mut Out<'_>) -> Result<(Vec<String>, usize)> {
-        self.flush_leaf(out)?;
-        self.flush_pack(out)?;
-        if self.seps.is_empty() {
-            // An empty index still has one (empty) leaf, so the client needs no special case.
-            self.seps.push(String::new());
-            out.put(&bucket("l", 0), "[\"\",\"\"]")?;
-        }
-        let n = self.seps.len();
-        Ok((std::mem::take(&mut self.seps), n))
-    }
 }
 
 #[cfg(test)]
@@ -1102,6 +1112,144 @@ mod tests {
         assert_eq!(analysed, 40);
     }
 
+    /// A site the export writes into build after build, as the writer keeps one: what each
+    /// file was made from, so that a file the next export keeps is the one it published.
+    #[derive(Default)]
+    struct Site {
+        published: Published,
+        now: std::sync::Mutex<Published>,
+    }
+
+    /// Each file of a site, with what it was made from when it was put with that.
+    type Published = BTreeMap<String, (Option<u128>, Vec<u8>)>;
+
+    impl Site {
+        fn put_as(&self, path: &str, made_from: Option<u128>, bytes: &[u8]) -> Result<()> {
+            let old = self
+                .now
+                .lock()
+                .unwrap()
+                .insert(path.into(), (made_from, bytes.into()));
+            assert!(old.is_none(), "{path} put twice");
+            Ok(())
+        }
+
+        /// The files of this build, which the next one starts from.
+        fn next(self) -> (Site, BTreeMap<String, Vec<u8>>) {
+            let now = self.now.into_inner().unwrap();
+            let files = now
+                .iter()
+                .map(|(p, (_, b))| (p.clone(), b.clone()))
+                .collect();
+            let site = Site {
+                published: now,
+                ..Site::default()
+            };
+            (site, files)
+        }
+    }
+
+    impl PageSink for Site {
+        fn put(&self, path: &str, bytes: &[u8]) -> Result<()> {
+            self.put_as(path, None, bytes)
+        }
+
+        fn put_made_from(&self, path: &str, made_from: u128, bytes: &[u8]) -> Result<()> {
+            self.put_as(path, Some(made_from), bytes)
+        }
+
+        fn put_file(&self, _: &str, _: &std::path::Path) -> Result<()> {
+            unreachable!("the index has no attachments")
+        }
+
+        fn keep(&self, path: &str, made_from: u128) -> Result<bool> {
+            match self.published.get(path) {
+                Some((Some(m), bytes)) if *m == made_from => {
+                    self.put_as(path, Some(made_from), &bytes.clone())?;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        }
+    }
+
+    /// Documents with a few words of their own each, so that the dictionary has many leaves.
+    fn many_docs(n: usize) -> Vec<SearchDoc> {
+        (0..n)
+            .map(|i| {
+                let mut d = docs()[i % 40].clone();
+                d.key = format!("LU-{}", 1000 + i);
+                d.path = format!("issues/LU/1/LU-{}.html", 1000 + i);
+                d.body = vec![(0..12)
+                    .map(|j| format!("w{}x{j}", i * 7 % 97 + j * 31))
+                    .collect::<Vec<_>>()
+                    .join(" ")];
+                d
+            })
+            .collect()
+    }
+
+    #[test]
+    fn leaves_whose_terms_did_not_change_are_kept_as_published() {
+        let tmp = tempfile::tempdir().unwrap();
+        let at = crate::search::KeptAt {
+            dir: tmp.path().join("kept"),
+            program: 7,
+        };
+        let build = |docs: &[SearchDoc], site: Site| {
+            let index = Index::build_in_batches(
+                docs.iter().cloned(),
+                &|_| None,
+                &|d| Ok(Some(d)),
+                50,
+                &Default::default(),
+                Some(&at),
+            )
+            .unwrap();
+            let report = export(index, &site, &Default::default()).unwrap();
+            let (site, files) = site.next();
+            assert_same(&files, &fresh(docs));
+            (site, report)
+        };
+        let all = many_docs(2000);
+        let (site, r) = build(&all, Site::default());
+        assert!(r.leaves > 10, "{} leaves", r.leaves);
+        assert_eq!(r.leaves_kept, 0);
+        // Nothing changed: every leaf kept.
+        let (site, r) = build(&all, site);
+        assert_eq!(r.leaves_kept, r.leaves);
+        // A title changed: the leaves of its words and of the new word are made again.
+        let mut next = all.clone();
+        next[123].title = format!("nightly {}", next[123].title);
+        let (site, r) = build(&next, site);
+        assert!(r.leaves_kept > 0 && r.leaves_kept < r.leaves, "{r:?}");
+        // A document gone (the numbers of those after it move), one added.
+        next.remove(7);
+        let mut new = next[0].clone();
+        new.key = "LU-9999".into();
+        new.path = "issues/LU/9/LU-9999.html".into();
+        new.body = vec!["a brand new zzz_word".into()];
+        next.push(new);
+        let (mut site, _) = build(&next, site);
+        // A leaf whose file the site no longer says was made from what it was made from (a
+        // file changed by hand) is made again, the files of it that are kept stay.
+        let leaf = site
+            .published
+            .keys()
+            .find(|p| p.starts_with("search/l/"))
+            .unwrap()
+            .clone();
+        site.published.get_mut(&leaf).unwrap().0 = Some(1);
+        let (site, r) = build(&next, site);
+        assert_eq!(r.leaves_kept + 1, r.leaves);
+        // The last document gone (no other moves): its word leaves the dictionary.
+        next.pop();
+        let (site, r) = build(&next, site);
+        assert!(r.leaves_kept > 0 && r.leaves_kept < r.leaves, "{r:?}");
+        // Back to where it started.
+        build(&all, site);
+    }
+
     #[test]
     fn a_kept_index_within_a_tight_budget_exports_the_same() {
         let tmp = tempfile::tempdir().unwrap();
@@ -1173,7 +1321,7 @@ mod tests {
         ];
         for a in words {
             for b in words {
-                assert_eq!(shared_prefix(a, b), slow(a, b), "{a:?} {b:?}");
+                assert_eq!(dict::shared_prefix(a, b), slow(a, b), "{a:?} {b:?}");
             }
         }
     }

@@ -335,6 +335,9 @@ pub(crate) struct Index {
     from_kept: usize,
     /// Times the term map outgrew its budget and was written out.
     spilled: u64,
+    /// What the last build's dictionary was made of, when this index continues the one it
+    /// kept: the export keeps the leaves that did not change.
+    pub(crate) layout: Option<super::dict::Layout>,
 }
 
 /// What the index keeps for the next build besides its documents ([`super::state`]).
@@ -491,6 +494,7 @@ impl Index {
                 keep: None,
                 from_kept: 0,
                 spilled: 0,
+                layout: None,
             },
             Some(at) => Index::resume(at, memory)?,
         };
@@ -509,13 +513,14 @@ impl Index {
     /// An index that continues the one kept at `at`, or starts there from nothing.
     fn resume(at: &KeptAt, memory: &Memory) -> Result<Index> {
         let dir = at.dir.as_path();
-        let (files, heads) = match state::load(dir, at.program)? {
-            Some(saved) => (saved.files, saved.heads),
-            None => (state::Files::default(), Vec::new()),
+        let (files, heads, layout) = match state::load(dir, at.program)? {
+            Some(saved) => (saved.files, saved.heads, saved.layout),
+            None => (state::Files::default(), Vec::new(), None),
         };
         let spill = SpillDir::keep(dir, files.next_run)?;
         let records = Records::open(&dir.join(state::RECORDS), files.records_len, memory.records)?;
         Ok(Index {
+            layout: layout.filter(|_| !heads.is_empty()),
             kept: (!heads.is_empty()).then(|| Kept::new(&heads)),
             from_kept: heads.len(),
             spilled: 0,

@@ -10,6 +10,7 @@
 //! * [`export`]: the static index (format described there).
 
 pub mod client;
+mod dict;
 pub mod docs;
 pub mod export;
 pub mod index;
@@ -22,7 +23,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::observe::count;
+use crate::observe::{count, count_as};
 
 /// Whether a document is an issue or a commit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -97,6 +98,12 @@ pub struct SearchReport {
     /// analysed them, which the build cache kept.
     #[serde(default)]
     pub analysed: u64,
+    /// Leaves of the term dictionary ([`dict`]), and how many of them were kept as the last
+    /// build published them, none of their terms changed (neither encoded nor written again).
+    #[serde(default)]
+    pub leaves: u64,
+    #[serde(default)]
+    pub leaves_kept: u64,
     /// Whether the published index was kept as it was, its documents' inputs unchanged (the
     /// counts are then those of the build that made it).
     #[serde(default)]
@@ -118,8 +125,15 @@ impl SearchReport {
             false if self.analysed < self.docs => format!(" ({} analysed)", self.analysed),
             _ => String::new(),
         };
+        let leaves = match self.leaves_kept {
+            0 => String::new(),
+            k => format!(
+                "; {k} of {} kept as published",
+                count_as(self.leaves, "dictionary leaf", "dictionary leaves")
+            ),
+        };
         format!(
-            "{}{analysed}, {}, {}, {:.1} MB (loaded before a query: {} bytes){spilled}{kept}",
+            "{}{analysed}, {}, {}, {:.1} MB (loaded before a query: {} bytes){leaves}{spilled}{kept}",
             count(self.docs, "document"),
             count(self.terms, "term"),
             count(self.files, "file"),

@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::{xxh3_128, xxh3_64, Xxh3};
 
+use super::dict::{Layout, LeafRecord};
 use super::index::Head;
 use super::spill::{put_str, put_varint, remove_dir, Cursor, Damaged, Run, RunWriter};
 use super::SearchDoc;
@@ -40,7 +41,7 @@ const DOCS_NEW: &str = "docs.new";
 /// The records and texts.
 pub(crate) const RECORDS: &str = "records";
 /// The first bytes of `docs`, with the version of its layout.
-const MAGIC: &[u8] = b"hindsight kept search index 1\n";
+const MAGIC: &[u8] = b"hindsight kept search index 2\n";
 
 /// A run file of the kept index: its name in the folder and its size.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,6 +75,8 @@ pub(crate) struct Saved {
     pub files: Files,
     /// Per slot, the document's head (dead slots: `alive` false, no key or path).
     pub heads: Vec<Head>,
+    /// What the dictionary the export made of these documents was made of.
+    pub layout: Option<Layout>,
 }
 
 /// The digest of everything a document's analysis depends on: every field of it.
@@ -264,13 +267,14 @@ impl Pending {
         }
     }
 
-    /// Puts the new `docs` in force and removes the files it no longer names.
-    pub fn commit(mut self) -> Result<()> {
+    /// Puts the new `docs` in force, with the `layout` of the dictionary the export made, and
+    /// removes the files it no longer names.
+    pub fn commit(mut self, layout: &Layout) -> Result<()> {
         if let Some(w) = self.base.take() {
             let run = w.finish()?;
             self.files.base = vec![run_file(&run)?];
         }
-        let bytes = encode(&self.files, &self.heads, self.program);
+        let bytes = encode(&self.files, &self.heads, self.program, Some(layout));
         let (new, docs) = (self.dir.join(DOCS_NEW), self.dir.join(DOCS));
         std::fs::File::create(&new)
             .and_then(|mut f| f.write_all(&bytes))
@@ -293,9 +297,9 @@ pub(crate) fn run_file(run: &Run) -> Result<RunFile> {
     })
 }
 
-/// `docs`: [`MAGIC`], the program, the files, and the heads ([`encode_heads`]), then the
-/// XXH3-64 of all that.
-fn encode(files: &Files, heads: &[u8], program: u128) -> Vec<u8> {
+/// `docs`: [`MAGIC`], the program, the files, the heads ([`encode_heads`]) and the layout
+/// ([`encode_layout`]), then the XXH3-64 of all that.
+fn encode(files: &Files, heads: &[u8], program: u128, layout: Option<&Layout>) -> Vec<u8> {
     let mut out = MAGIC.to_vec();
     out.extend_from_slice(&program.to_le_bytes());
     put_varint(&mut out, files.next_run as u64);
@@ -308,6 +312,7 @@ fn encode(files: &Files, heads: &[u8], program: u128) -> Vec<u8> {
     }
     put_varint(&mut out, files.records_len);
     out.extend_from_slice(heads);
+    encode_layout(&mut out, layout);
     let sum = xxh3_64(&out);
     out.extend_from_slice(&sum.to_le_bytes());
     out
@@ -337,6 +342,69 @@ fn encode_heads(heads: &[Head]) -> Vec<u8> {
         put_varint(&mut out, u64::from(h.body.1));
     }
     out
+}
+
+/// The layout as `docs` holds it: whether there is one, the BM25 parameters, the number of
+/// each slot's document (plus one, 0 for a dead slot), then each leaf.
+fn encode_layout(out: &mut Vec<u8>, layout: Option<&Layout>) {
+    let Some(l) = layout else {
+        out.push(0);
+        return;
+    };
+    out.push(1);
+    out.extend_from_slice(&l.n.to_bits().to_le_bytes());
+    out.extend_from_slice(&l.avgdl.to_bits().to_le_bytes());
+    put_varint(out, l.ords.len() as u64);
+    for &o in &l.ords {
+        put_varint(out, u64::from(o).wrapping_add(1) & u64::from(u32::MAX));
+    }
+    put_varint(out, l.leaves.len() as u64);
+    for r in &l.leaves {
+        out.extend_from_slice(&r.first.to_le_bytes());
+        out.extend_from_slice(&r.last.to_le_bytes());
+        put_varint(out, u64::from(r.count));
+        out.extend_from_slice(&r.digest.to_le_bytes());
+        put_varint(out, u64::from(r.files));
+        put_varint(out, r.bytes);
+        put_varint(out, r.max);
+    }
+}
+
+/// What [`encode_layout`] wrote.
+fn decode_layout(c: &mut Cursor) -> std::result::Result<Option<Layout>, Damaged> {
+    if c.byte()? == 0 {
+        return Ok(None);
+    }
+    let float = |c: &mut Cursor| -> std::result::Result<f64, Damaged> {
+        Ok(f64::from_bits(u64::from_le_bytes(c.array()?)))
+    };
+    let u32_of = |v: u64| u32::try_from(v).map_err(|_| Damaged);
+    let n = float(c)?;
+    let avgdl = float(c)?;
+    let slots = c.varint()?;
+    let mut ords = Vec::new();
+    for _ in 0..slots {
+        ords.push(u32_of(c.varint()?)?.wrapping_sub(1));
+    }
+    let count = c.varint()?;
+    let mut leaves = Vec::new();
+    for _ in 0..count {
+        leaves.push(LeafRecord {
+            first: u64::from_le_bytes(c.array()?),
+            last: u64::from_le_bytes(c.array()?),
+            count: u32_of(c.varint()?)?,
+            digest: u128::from_le_bytes(c.array()?),
+            files: u32_of(c.varint()?)?,
+            bytes: c.varint()?,
+            max: c.varint()?,
+        });
+    }
+    Ok(Some(Layout {
+        n,
+        avgdl,
+        ords,
+        leaves,
+    }))
 }
 
 /// What [`encode`] wrote, if `bytes` are that whole and `program` wrote them.
@@ -407,6 +475,7 @@ fn decode(bytes: &[u8], program: u128) -> std::result::Result<Saved, Damaged> {
             _ => return Err(Damaged),
         });
     }
+    let layout = decode_layout(&mut c)?;
     if !c.at_end() {
         return Err(Damaged);
     }
@@ -418,6 +487,7 @@ fn decode(bytes: &[u8], program: u128) -> std::result::Result<Saved, Damaged> {
             records_len,
         },
         heads,
+        layout,
     })
 }
 
@@ -465,6 +535,20 @@ mod tests {
                 head(4, Some(-7)),
                 head(5, Some(i32::MIN)),
             ],
+            layout: Some(Layout {
+                n: 100_352.0,
+                avgdl: 123.5,
+                ords: vec![0, u32::MAX, 1, 2, 3],
+                leaves: vec![LeafRecord {
+                    first: 1 << 63,
+                    last: 5,
+                    count: 300,
+                    digest: u128::MAX - 1,
+                    files: 3,
+                    bytes: 9_000,
+                    max: 6_000,
+                }],
+            }),
         }
     }
 
@@ -481,14 +565,20 @@ mod tests {
                 x.alive,
             )
         };
-        a.files == b.files && a.heads.iter().map(h).eq(b.heads.iter().map(h))
+        a.files == b.files
+            && a.heads.iter().map(h).eq(b.heads.iter().map(h))
+            && a.layout == b.layout
     }
 
     #[test]
     fn docs_read_back_and_damage_is_found() {
-        let s = saved();
-        let bytes = encode(&s.files, &encode_heads(&s.heads), 42);
+        let mut s = saved();
+        let bytes = encode(&s.files, &encode_heads(&s.heads), 42, s.layout.as_ref());
         assert!(same(&decode(&bytes, 42).unwrap(), &s));
+        // Without a layout (a build whose export did not finish writing one): none read.
+        let without = encode(&s.files, &encode_heads(&s.heads), 42, None);
+        s.layout = None;
+        assert!(same(&decode(&without, 42).unwrap(), &s));
         // Another program's, a byte changed anywhere, cut short: not read.
         assert!(decode(&bytes, 43).is_err());
         for i in [0, MAGIC.len() + 3, bytes.len() / 2, bytes.len() - 1] {
@@ -518,6 +608,7 @@ mod tests {
                 .map(|i| head(i, None))
                 .chain((0..dead).map(|_| Head::dead()))
                 .collect(),
+            layout: None,
         };
         assert!(worth_continuing(&with(vec![run(100)], vec![run(25)], 8, 2)));
         // A quarter of the live slots dead, or a delta past a quarter of the base: again.

@@ -469,24 +469,25 @@ impl PageSink for Staging {
             .add_lookups(path, &lookups);
     }
 
-    /// Kept when every published file under `prefix` was made from the same inputs and is
-    /// still as published (its stat); checked for all before any is kept.
-    fn keep_all(&self, prefix: &str, made_from: u128) -> Result<Option<u64>> {
+    /// Kept when the published `anchor` was made from the same inputs and every published
+    /// file under `prefix` is still as published (its stat); checked for all before any is
+    /// kept.
+    fn keep_all(&self, prefix: &str, anchor: &str, made_from: u128) -> Result<Option<u64>> {
         if !self.reuse_pages || self.fresh {
             return Ok(None);
         }
         check_relative(prefix.trim_end_matches('/')).map_err(|e| Error::io(prefix, e))?;
+        let anchored = anchor.starts_with(prefix)
+            && (self.previous.get(anchor)).is_some_and(|e| e.made_from == Some(made_from));
+        if !anchored {
+            return Ok(None);
+        }
         let mut kept = Vec::new();
         for (path, entry) in self.previous.under(prefix) {
-            if entry.made_from != Some(made_from)
-                || Stat::read(&self.output.join(path)) != Some(entry.stat)
-            {
+            if Stat::read(&self.output.join(path)) != Some(entry.stat) {
                 return Ok(None);
             }
             kept.push((path, entry));
-        }
-        if kept.is_empty() {
-            return Ok(None);
         }
         for (path, entry) in &kept {
             self.kept(path, *entry)?;

@@ -50,7 +50,7 @@ fn empty_index_exports() {
     assert_eq!(r.docs, 0);
     let files = sink.0.into_inner().unwrap();
     assert!(files.contains_key("search/root.js"));
-    assert!(files.contains_key("search/l/0/0.js"));
+    assert!(files.contains_key("search/l/empty.js"));
 }
 
 #[test]

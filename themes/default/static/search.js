@@ -407,6 +407,8 @@
   }
 
   function bucket(prefix, i) { return prefix + '/' + Math.floor(i / 1000) + '/' + (i % 1000); }
+  // File k of a leaf: the leaf, then its postings files.
+  function leafFile(name, k) { return 'l/' + name + (k ? '-' + k : ''); }
 
   var H = window.hindsightSearch = window.hindsightSearch || {};
   var pending = Object.create(null);
@@ -462,38 +464,41 @@
     return lo;
   }
 
-  function leafIndex(term) {
+  // A node of the term tree: [separators, names] of its children.
+  function treeNode(name) { return get('n/' + name); }
+
+  function leafName(term) {
     return root().then(function (r) {
-      function down(seps, h, base) {
-        var i = base + child(seps, term);
-        if (h === 0) return i;
-        return get(bucket('n' + h, i)).then(function (kids) { return down(kids, h - 1, i * r.f); });
+      function down(seps, names, h) {
+        var name = names[child(seps, term)];
+        if (h === 0) return name;
+        return treeNode(name).then(function (kids) { return down(kids[0], kids[1], h - 1); });
       }
-      return down(r.t, r.h, 0);
+      return down(r.t, r.c, r.h);
     });
   }
 
   var leafCache = new Map();
-  function leaf(i) {
-    var p = leafCache.get(i);
+  function leaf(name) {
+    var p = leafCache.get(name);
     if (!p) {
-      p = get(bucket('l', i)).then(parseLeaf);
-      leafCache.set(i, p);
+      p = get(leafFile(name, 0)).then(function (data) { return parseLeaf(data, name); });
+      leafCache.set(name, p);
     }
     return p;
   }
 
-  function parseLeaf(data) {
+  function parseLeaf(data, name) {
     var suffixes = data[0], rd = new Reader(data[1]), at = 0, prev = '';
     var terms = [], byTerm = new Map();
     while (!rd.done()) {
       var plen = rd.vlq(), slen = rd.vlq();
       var t = prev.slice(0, plen) + suffixes.slice(at, at + slen);
       at += slen;
-      var e = { term: t, df: rd.vlq() };
-      var x = rd.vlq();
-      if (x % 2 === 0) { e.inline = rd.s.substr(rd.i, x / 2); rd.i += x / 2; }
-      else { e.file = (x - 1) / 2; e.slot = rd.vlq(); }
+      var e = { leaf: name, term: t, df: rd.vlq() };
+      var n = rd.vlq();
+      e.first = rd.s.substr(rd.i, n);
+      rd.i += n;
       e.extra = rd.vlq();
       if (e.extra > 0) e.base = rd.vlq();
       terms.push(e);
@@ -504,29 +509,29 @@
   }
 
   function lookup(term) {
-    return leafIndex(term).then(leaf).then(function (l) { return l.byTerm.get(term) || null; });
+    return leafName(term).then(leaf).then(function (l) { return l.byTerm.get(term) || null; });
   }
 
   // Leaves that may hold terms starting with p (at most max).
   function prefixLeaves(p, max) {
     return root().then(function (r) {
       var out = [];
-      function walk(seps, h, base, first) {
+      function walk(seps, names, h, first) {
         var lo = first ? child(seps, p) : 0;
         var j = lo;
         function step() {
           if (j >= seps.length || out.length >= max) return Promise.resolve(true);
           if (j > lo && seps[j].slice(0, p.length) !== p) return Promise.resolve(false);
-          var idx = base + j, isFirst = first && j === lo;
+          var name = names[j], isFirst = first && j === lo;
           j++;
-          if (h === 0) { out.push(idx); return step(); }
-          return get(bucket('n' + h, idx)).then(function (kids) {
-            return walk(kids, h - 1, idx * r.f, isFirst);
+          if (h === 0) { out.push(name); return step(); }
+          return treeNode(name).then(function (kids) {
+            return walk(kids[0], kids[1], h - 1, isFirst);
           }).then(function (more) { return more ? step() : false; });
         }
         return step();
       }
-      return walk(r.t, r.h, 0, true).then(function () { return out; });
+      return walk(r.t, r.c, r.h, true).then(function () { return out; });
     });
   }
 
@@ -547,11 +552,8 @@
 
   // The k-th chunk (0-based) of a term's postings, as a string.
   function chunk(e, k) {
-    if (k === 0) {
-      if (e.inline !== undefined) return Promise.resolve(e.inline);
-      return get(bucket('p', e.file)).then(function (a) { return a[e.slot]; });
-    }
-    return get(bucket('p', e.base + k - 1)).then(function (a) { return a[0]; });
+    if (k === 0) return Promise.resolve(e.first);
+    return get(leafFile(e.leaf, e.base + k - 1)).then(function (a) { return a[0]; });
   }
 
   function decodeImpacts(s, out) {
