@@ -35,15 +35,16 @@ const V = {}; for (let i = 0; i < 64; i++) V[B64[i]] = i;
 const dfs = [];
 const pairs = []; // phrase pair terms ("lock cancel), in indexes that have them
 for (const d of fs.readdirSync(path.join(root, 'search/l'))) {
-  for (const f of fs.readdirSync(path.join(root, 'search/l', d))) {
+  // Leaves are `l/<2 hex>/<14 hex>.js`; `<name>-<k>.js` beside them are their postings files.
+  for (const f of fs.readdirSync(path.join(root, 'search/l', d)).filter((f) => !f.includes('-'))) {
     const [suffixes, meta] = readScript(path.join(root, 'search/l', d, f));
     let i = 0, at = 0, prev = '';
     const vlq = () => { let v = 0, m = 1, x; do { x = V[meta[i++]]; v += (x & 31) * m; m *= 32; } while (x >= 32); return v; };
     while (i < meta.length) {
       const pl = vlq(), sl = vlq();
       const t = prev.slice(0, pl) + suffixes.slice(at, at + sl); at += sl; prev = t;
-      const df = vlq(), x = vlq();
-      if (x % 2 === 0) i += x / 2; else vlq();
+      const df = vlq(), first = vlq();
+      i += first;
       if (vlq() > 0) vlq();
       if (/^[a-z]{3,}$/.test(t)) dfs.push([t, df]);
       else if (/^"[a-z]{3,} [a-z]{3,}$/.test(t)) pairs.push([t.slice(1), df]);

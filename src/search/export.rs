@@ -278,7 +278,6 @@ pub(crate) fn export(
     // What the last build's leaves may be kept by: its BM25 parameters were these, and a slot
     // whose document's number is not what it was then (a new, changed or gone document, or
     // one the documents before it moved) changes every term it has.
-
     let last = last
         .filter(|l| l.n.to_bits() == n_sticky.to_bits() && l.avgdl.to_bits() == avgdl.to_bits());
     let changed: Option<Vec<bool>> = last.as_ref().map(|l| {
