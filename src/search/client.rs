@@ -216,6 +216,15 @@ impl StaticIndex {
         };
         let r = index.get("root")?;
         let num = |k: &str| r.get(k).and_then(Value::as_u64).ok_or_else(|| malformed(k));
+        let version = num("v")?;
+        if version != u64::from(super::export::FORMAT) {
+            return Err(super::err(format!(
+                "{} holds a search index of format {version}, and this program reads format {}: \
+                 build the site again with it (or search it with the program that built it)",
+                site.display(),
+                super::export::FORMAT
+            )));
+        }
         let strings = |v: Option<&Value>| -> Vec<String> {
             v.and_then(Value::as_array)
                 .map(|a| {

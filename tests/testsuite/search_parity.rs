@@ -274,4 +274,14 @@ fn the_terminal_searches_any_copy_of_a_site() {
     assert_eq!(code, Some(0));
     assert!(stderr.contains("not a filter"), "{stderr}");
     assert!(!Path::new(&dir.path().join("hindsight.toml")).exists());
+    // A copy whose index another version of the format wrote: said so, not misread.
+    let root = copy.join("search/root.js");
+    let text = std::fs::read_to_string(&root).unwrap();
+    std::fs::write(&root, text.replacen("{\"v\":3,", "{\"v\":2,", 1)).unwrap();
+    let (code, _, stderr) = run(&["lock"]);
+    assert_ne!(code, Some(0));
+    assert!(
+        stderr.contains("search index of format 2, and this program reads format 3"),
+        "{stderr}"
+    );
 }
