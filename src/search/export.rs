@@ -7,7 +7,7 @@
 //!
 //! Numbers are written as base64 VLQ (`A-Za-z0-9+/`, 5 bits per character, the sixth bit
 //! says "more follows", least significant group first). Documents are numbered in a fixed order
-//! (issues by key, then commits by year and hash), independent of input order and of the
+//! (by year, then issues by key before commits by hash), independent of input order and of the
 //! batches the index was built in.
 //!
 //! * `root.js` (id `root`): `{v, n, g, fb, lnmin, step, w, h, t, c}`: format version, number
@@ -55,7 +55,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 use super::dict::{self, leaf_file, Cutter, Layout, LeafJob, LeafRecord, LeafWriter};
 use super::index::{is_filter, Head, Index, Meta};
@@ -174,18 +174,15 @@ fn idf(n: f64, df: u64) -> f64 {
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
-/// Issues by key (numbers compared as numbers), then commits by year and key; the path
-/// breaks ties (two documents never share a page).
+/// By year (documents without one first), then issues by key (numbers compared as numbers)
+/// before commits by key; the path breaks ties (two documents never share a page). A
+/// nightly's new issues and commits are of the current year, so they are numbered among the
+/// last: the documents of earlier years keep their numbers, and the dictionary's leaves that
+/// hold only those are kept ([`super::dict`]).
 fn doc_order(a: &Head, b: &Head) -> std::cmp::Ordering {
-    a.kind
-        .cmp(&b.kind)
-        .then_with(|| {
-            if a.kind == 1 {
-                a.year.cmp(&b.year)
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        })
+    a.year
+        .cmp(&b.year)
+        .then(a.kind.cmp(&b.kind))
         .then_with(|| natural_cmp(&a.key, &b.key))
         .then_with(|| a.path.cmp(&b.path))
 }
@@ -269,6 +266,7 @@ pub(crate) fn export(
     out.report.spilled_runs = index.spilled_runs();
     out.report.analysed = index.analysed();
     let last = index.layout.take();
+    let left = std::mem::take(&mut index.left);
     let mut kept = index.prepare_kept()?;
     let mut terms = index.terms()?;
     index.heads = Vec::new();
@@ -307,7 +305,12 @@ pub(crate) fn export(
     loop {
         let jobs = std::mem::take(&mut ready);
         let (next, done) = rayon::join(
-            || gather(&mut terms, &mut kept, &mut cutter, changed.as_deref(), &at),
+            || {
+                let changed = changed
+                    .as_deref()
+                    .map(|slots| Changed { slots, left: &left });
+                gather(&mut terms, &mut kept, &mut cutter, changed, &at)
+            },
             || {
                 jobs.into_par_iter()
                     .map(|job| made.leaf(job))
@@ -373,16 +376,25 @@ const EMPTY_LEAF: &str = "empty";
 const TERM_BATCH: usize = 8192;
 const POSTINGS_BATCH: usize = 1 << 22;
 
+/// What changed since the last build's dictionary: per slot, whether its document's number
+/// did; and the terms that lost postings of a document that changed or went, which the kept
+/// index dropped before the export could see them ([`Index::left`]).
+#[derive(Clone, Copy)]
+struct Changed<'a> {
+    slots: &'a [bool],
+    left: &'a rustc_hash::FxHashSet<u64>,
+}
+
 /// Gathers the next batch of leaves from the stream of terms (every term is also written to
 /// the kept index's base run when it starts one); false once the stream ended.
 ///
 /// A term none of whose postings is alive is not in the index; when such a term changed (a
-/// slot of it is in `changed`), it left the leaf it was in.
+/// slot of it changed), it left the leaf it was in.
 fn gather(
     terms: &mut Merge,
     kept: &mut Option<super::state::Pending>,
     cutter: &mut Cutter,
-    changed: Option<&[bool]>,
+    changed: Option<Changed>,
     at: &[(u32, f64)],
 ) -> Result<(Vec<LeafJob>, bool)> {
     let mut jobs = Vec::new();
@@ -397,11 +409,14 @@ fn gather(
         }
         let step = if is_filter(&name) { 1 } else { 2 };
         let mut df = 0u64;
-        let mut dirty = changed.is_none();
+        let mut dirty = match changed {
+            None => true,
+            Some(c) => !c.left.is_empty() && c.left.contains(&xxh3_64(name.as_bytes())),
+        };
         for &slot in postings.iter().step_by(step) {
             df += u64::from(at[slot as usize].0 != DEAD);
-            if let Some(changed) = changed {
-                dirty |= changed[slot as usize];
+            if let Some(c) = changed {
+                dirty |= c.slots[slot as usize];
             }
         }
         if df == 0 {
@@ -1228,6 +1243,8 @@ mod tests {
         new.key = "LU-9999".into();
         new.path = "issues/LU/9/LU-9999.html".into();
         new.body = vec!["a brand new zzz_word".into()];
+        // Of a year after every other: numbered last.
+        new.year = Some(2030);
         next.push(new);
         let (mut site, _) = build(&next, site);
         // A leaf whose file the site no longer says was made from what it was made from (a

@@ -338,6 +338,10 @@ pub(crate) struct Index {
     /// What the last build's dictionary was made of, when this index continues the one it
     /// kept: the export keeps the leaves that did not change.
     pub(crate) layout: Option<super::dict::Layout>,
+    /// The hashes of the terms whose postings in the delta name a document that changed or
+    /// went in this build: dropped from the delta, those postings are not there for the
+    /// export to see that the term changed.
+    pub(crate) left: rustc_hash::FxHashSet<u64>,
 }
 
 /// What the index keeps for the next build besides its documents ([`super::state`]).
@@ -495,6 +499,7 @@ impl Index {
                 from_kept: 0,
                 spilled: 0,
                 layout: None,
+                left: Default::default(),
             },
             Some(at) => Index::resume(at, memory)?,
         };
@@ -520,6 +525,7 @@ impl Index {
         let spill = SpillDir::keep(dir, files.next_run)?;
         let records = Records::open(&dir.join(state::RECORDS), files.records_len, memory.records)?;
         Ok(Index {
+            left: Default::default(),
             layout: layout.filter(|_| !heads.is_empty()),
             kept: (!heads.is_empty()).then(|| Kept::new(&heads)),
             from_kept: heads.len(),
@@ -543,9 +549,11 @@ impl Index {
     /// After the last document: the kept index's slots whose documents were not found
     /// unchanged are dead; and when the index is kept and continues one, what this build
     /// analysed (its runs and what is still in memory) is merged with the earlier delta into
-    /// the new delta run, dead postings dropped. (An index kept from nothing is written whole
+    /// the new delta run, dead postings dropped; the terms that lose postings of slots that
+    /// die in this build are noted in [`Index::left`]. (An index kept from nothing is written whole
     /// as one base run while it is exported: [`Index::prepare_kept`].)
     fn finish(&mut self) -> Result<()> {
+        let was_alive: Vec<bool> = self.heads.iter().map(|h| h.alive).collect();
         if let Some(kept) = self.kept.take() {
             let old = kept.len();
             for (slot, head) in self.heads.iter_mut().enumerate().take(old) {
@@ -572,8 +580,14 @@ impl Index {
         sources.extend(std::mem::take(&mut self.runs));
         let mut merge = Merge::new(sources, memory)?;
         let alive: Vec<bool> = self.heads.iter().map(|h| h.alive).collect();
+        let left = &mut self.left;
         let delta = spill::write_run_from(dir, || {
             while let Some((name, postings)) = merge.next_term()? {
+                let step = if is_filter(&name) { 1 } else { 2 };
+                let dying = |&s: &u32| was_alive[s as usize] && !alive[s as usize];
+                if postings.iter().step_by(step).any(dying) {
+                    left.insert(xxh3_64(name.as_bytes()));
+                }
                 let live = live_postings(&name, postings, &alive);
                 if !live.is_empty() {
                     return Ok(Some((name, live)));
