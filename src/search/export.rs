@@ -459,6 +459,12 @@ impl Maker<'_> {
         let count = job.terms.len() as u32;
         let path = |k: usize| format!("search/{}.js", leaf_file(&job.name, k));
         let mut kept = Vec::new();
+        // The last build's leaf with the same first term is this leaf again when none of this
+        // one's terms changed and it has the same last term and as many terms. A term new to
+        // the index has postings of a changed slot (it is dirty); a term that went is either
+        // seen going (`Cutter::left`) or, its postings all dropped from the kept delta, not
+        // seen at all: then the range from the first term to the last holds one term fewer,
+        // or the cut moved and the last term differs.
         let same = (self.before.get(&job.first))
             .filter(|r| !job.dirty && r.last == job.last && r.count == count);
 
