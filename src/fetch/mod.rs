@@ -22,7 +22,7 @@
 //!
 //! One harvest per folder at a time: `<folder>/.hindsight-fetch/lock` is locked (advisory, on
 //! the open file, so a killed run leaves no stale lock) for the whole run, and a second one
-//! fails at once with [`FetchError::Locked`].
+//! fails within half a second with [`FetchError::Locked`].
 //!
 //! Files are written atomically; the state file (see [`state`]) records the run's progress
 //! after each page, so a killed run continues where it stopped. A later run asks only for what

@@ -125,7 +125,8 @@ impl State {
 
 /// Takes the folder's harvest lock, `<folder>/.hindsight-fetch/lock` (an advisory lock on
 /// the open file, released when the returned file is dropped or the process dies), or fails
-/// at once with [`FetchError::Locked`] when another harvest holds it. The file itself stays:
+/// within half a second with [`FetchError::Locked`] when another harvest holds it. The file
+/// itself stays:
 /// removing it would let two runs lock two different files of one name.
 pub(crate) fn lock(tracker: &str, folder: &Path) -> Result<std::fs::File, FetchError> {
     let dir = folder.join(STATE_DIR);
@@ -137,15 +138,30 @@ pub(crate) fn lock(tracker: &str, folder: &Path) -> Result<std::fs::File, FetchE
         .write(true)
         .open(&path)
         .map_err(|e| FetchError::io(tracker, &path, e))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(FetchError::Locked {
-            tracker: tracker.to_string(),
-            folder: folder.to_path_buf(),
-        }),
-        Err(std::fs::TryLockError::Error(e)) => Err(FetchError::io(tracker, &path, e)),
+    // A lock is an open file's: a process forked by another thread of this one (to run git,
+    // say) holds a copy of the descriptor, and so the lock, until it execs, even after this
+    // process closed its own. Such a lock is gone within milliseconds; another harvest's is
+    // not. So a refused lock is asked for again for a moment before the harvest gives up.
+    for attempt in 0.. {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if attempt < LOCK_ATTEMPTS => {
+                std::thread::sleep(LOCK_RETRY);
+            }
+            Err(std::fs::TryLockError::WouldBlock) => break,
+            Err(std::fs::TryLockError::Error(e)) => return Err(FetchError::io(tracker, &path, e)),
+        }
     }
+    Err(FetchError::Locked {
+        tracker: tracker.to_string(),
+        folder: folder.to_path_buf(),
+    })
 }
+
+/// How many times, and how far apart, a refused harvest lock is asked for again (half a
+/// second in all: see [`lock`]).
+const LOCK_ATTEMPTS: u32 = 20;
+const LOCK_RETRY: std::time::Duration = std::time::Duration::from_millis(25);
 
 /// Removes the temporary files a killed run left in the state folder (they are never read:
 /// a file is only ever renamed into place whole).
