@@ -125,13 +125,19 @@ struct Out<'a> {
 impl Out<'_> {
     fn put(&mut self, id: &str, data: &str) -> Result<()> {
         let bytes = script(id, data);
-        self.report.files += 1;
-        self.report.bytes += bytes.len() as u64;
-        self.report.max_file_bytes = self.report.max_file_bytes.max(bytes.len() as u64);
+        let len = bytes.len() as u64;
+        self.count(1, len, len);
         if id == "root" {
             self.report.root_bytes = bytes.len() as u64;
         }
         self.sink.put(&format!("search/{id}.js"), &bytes)
+    }
+
+    /// Counts `files` files of `bytes` in all, the largest of `max`, into the report.
+    fn count(&mut self, files: u64, bytes: u64, max: u64) {
+        self.report.files += files;
+        self.report.bytes += bytes;
+        self.report.max_file_bytes = self.report.max_file_bytes.max(max);
     }
 }
 
@@ -313,16 +319,14 @@ pub(crate) fn export(
             },
             || {
                 jobs.into_par_iter()
-                    .map(|job| made.leaf(job))
+                    .map_init(Scratch::default, |scratch, job| made.leaf(job, scratch))
                     .collect::<Result<Vec<_>>>()
             },
         );
         for leaf in done? {
             let r = leaf.record;
             out.report.terms += u64::from(r.count);
-            out.report.files += u64::from(r.files);
-            out.report.bytes += r.bytes;
-            out.report.max_file_bytes = out.report.max_file_bytes.max(r.max);
+            out.count(u64::from(r.files), r.bytes, r.max);
             out.report.leaves += 1;
             out.report.leaves_kept += u64::from(leaf.kept);
             level.push((leaf.sep, leaf.name));
@@ -455,7 +459,7 @@ struct Made {
 impl Maker<'_> {
     /// Keeps the leaf's files as the last build published them when none of its terms
     /// changed; encodes and stores them otherwise.
-    fn leaf(&self, job: LeafJob) -> Result<Made> {
+    fn leaf(&self, job: LeafJob, scratch: &mut Scratch) -> Result<Made> {
         let count = job.terms.len() as u32;
         let path = |k: usize| format!("search/{}.js", leaf_file(&job.name, k));
         let mut kept = Vec::new();
@@ -485,9 +489,8 @@ impl Maker<'_> {
             }
         }
         let mut writer = LeafWriter::default();
-        let mut scratch = Scratch::default();
         for (term, postings) in job.terms {
-            let (df, chunks) = self.encode(&mut scratch, &term, postings);
+            let (df, chunks) = self.encode(scratch, &term, postings);
             writer.add(&term, df, chunks);
         }
         let scripts: Vec<Vec<u8>> = (writer.finish().iter().enumerate())
