@@ -55,7 +55,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+use xxhash_rust::xxh3::Xxh3;
 
 use super::dict::{self, leaf_file, Cutter, Layout, LeafJob, LeafRecord, LeafWriter};
 use super::index::{is_filter, Head, Index, Meta};
@@ -284,10 +284,15 @@ pub(crate) fn export(
     // one the documents before it moved) changes every term it has.
     let last = last
         .filter(|l| l.n.to_bits() == n_sticky.to_bits() && l.avgdl.to_bits() == avgdl.to_bits());
-    let changed: Option<Vec<bool>> = last.as_ref().map(|l| {
+    let last_ords: Option<Vec<u32>> = last.as_ref().map(|l| {
+        (0..at.len())
+            .map(|slot| l.ords.get(slot).copied().unwrap_or(DEAD))
+            .collect()
+    });
+    let changed: Option<Vec<bool>> = last_ords.as_ref().map(|ords| {
         at.iter()
-            .enumerate()
-            .map(|(slot, &(ord, _))| l.ords.get(slot).copied().unwrap_or(DEAD) != ord)
+            .zip(ords)
+            .map(|(&(ord, _), &was)| was != ord)
             .collect()
     });
     let before: FxHashMap<u64, LeafRecord> = last
@@ -308,14 +313,29 @@ pub(crate) fn export(
     let mut level: Vec<(String, String)> = Vec::new();
     let mut leaves: Vec<LeafRecord> = Vec::new();
     let mut ready: Vec<LeafJob> = Vec::new();
+    let changed = changed
+        .as_deref()
+        .zip(last_ords.as_deref())
+        .map(|(slots, last)| Changed {
+            slots,
+            last,
+            left: &left,
+            n: n_sticky,
+            scale: &scale,
+        });
+    let mut compare = Compare::default();
     loop {
         let jobs = std::mem::take(&mut ready);
         let (next, done) = rayon::join(
             || {
-                let changed = changed
-                    .as_deref()
-                    .map(|slots| Changed { slots, left: &left });
-                gather(&mut terms, &mut kept, &mut cutter, changed, &at)
+                gather(
+                    &mut terms,
+                    &mut kept,
+                    &mut cutter,
+                    changed,
+                    &at,
+                    &mut compare,
+                )
             },
             || {
                 jobs.into_par_iter()
@@ -381,12 +401,96 @@ const TERM_BATCH: usize = 8192;
 const POSTINGS_BATCH: usize = 1 << 22;
 
 /// What changed since the last build's dictionary: per slot, whether its document's number
-/// did; and the terms that lost postings of a document that changed or went, which the kept
-/// index dropped before the export could see them ([`Index::left`]).
+/// did, and what it was; the terms that lost postings of a document that changed or went,
+/// which the kept index dropped before the export could see them ([`Index::left`]); and the
+/// BM25 parameters both builds share, by which a term's postings are weighed.
 #[derive(Clone, Copy)]
 struct Changed<'a> {
     slots: &'a [bool],
-    left: &'a rustc_hash::FxHashSet<u64>,
+    last: &'a [u32],
+    left: &'a super::index::Left,
+    n: f64,
+    scale: &'a Scale,
+}
+
+/// Room for [`Changed::term`] to compare a term's changed postings in, reused term after term.
+#[derive(Default)]
+struct Compare {
+    was: Vec<u64>,
+    now: Vec<u64>,
+}
+
+impl Changed<'_> {
+    /// Whether the term with `postings` (of `df` live documents) encodes differently from the
+    /// last build: its postings in slots whose number did not change encode as they did, so
+    /// only those of the others are compared, as the last build numbered and weighed them
+    /// against as this one does. A changed document's new slot holds its new postings and its
+    /// old slot (dead now) its old ones, with its old length; the same number and impact
+    /// level in both is the same posting. The old postings the kept delta dropped come from
+    /// [`Changed::left`]; a term whose dropped postings were not held is changed.
+    fn term(
+        &self,
+        name: &str,
+        postings: &[u32],
+        df: u64,
+        at: &[(u32, f64)],
+        c: &mut Compare,
+    ) -> bool {
+        let Some(dropped) = self.left.of(name) else {
+            return true;
+        };
+        let filter = is_filter(name);
+        let step = if filter { 1 } else { 2 };
+        c.was.clear();
+        c.now.clear();
+        // The impact level is computed only once the document frequency is known to be the
+        // last build's: the postings are gathered first as (tf, slot).
+        for p in postings
+            .chunks_exact(step)
+            .chain(dropped.chunks_exact(step))
+        {
+            let slot = p[0] as usize;
+            if !self.slots[slot] {
+                continue;
+            }
+            let tf = if filter { 0 } else { p[1] };
+            let pair = u64::from(tf) << 32 | slot as u64;
+            if self.last[slot] != DEAD {
+                c.was.push(pair);
+            }
+            if at[slot].0 != DEAD {
+                c.now.push(pair);
+            }
+        }
+        if c.was.len() != c.now.len() {
+            // Another document frequency.
+            return true;
+        }
+        if c.was.is_empty() {
+            return false;
+        }
+        // The same document frequency, so the same idf: each posting as its number and level.
+        let idf = idf(self.n, df);
+        let key = |pair: u64, ord: u32| {
+            let (tf, slot) = ((pair >> 32) as u32, pair as u32 as usize);
+            let q = if filter {
+                0
+            } else {
+                let tf = f64::from(tf);
+                self.scale.q(idf * tf * (K1 + 1.0) / (tf + at[slot].1))
+            };
+            u64::from(ord) << 32 | u64::from(q)
+        };
+        for p in c.was.iter_mut() {
+            *p = key(*p, self.last[*p as u32 as usize]);
+        }
+        for p in c.now.iter_mut() {
+            *p = key(*p, at[*p as u32 as usize].0);
+        }
+        c.was.sort_unstable();
+        c.now.sort_unstable();
+        c.was != c.now
+    }
 }
 
 /// Gathers the next batch of leaves from the stream of terms (every term is also written to
@@ -400,6 +504,7 @@ fn gather(
     cutter: &mut Cutter,
     changed: Option<Changed>,
     at: &[(u32, f64)],
+    compare: &mut Compare,
 ) -> Result<(Vec<LeafJob>, bool)> {
     let mut jobs = Vec::new();
     let (mut count, mut volume) = (0, 0);
@@ -413,16 +518,15 @@ fn gather(
         }
         let step = if is_filter(&name) { 1 } else { 2 };
         let mut df = 0u64;
-        let mut dirty = match changed {
-            None => true,
-            Some(c) => !c.left.is_empty() && c.left.contains(&xxh3_64(name.as_bytes())),
-        };
+        let mut touched = false;
         for &slot in postings.iter().step_by(step) {
             df += u64::from(at[slot as usize].0 != DEAD);
-            if let Some(c) = changed {
-                dirty |= c.slots[slot as usize];
-            }
+            touched |= changed.is_some_and(|c| c.slots[slot as usize]);
         }
+        let dirty = match changed {
+            None => true,
+            Some(c) => (touched || !c.left.is_empty()) && c.term(&name, &postings, df, at, compare),
+        };
         if df == 0 {
             if dirty {
                 cutter.left();
@@ -1241,11 +1345,18 @@ mod tests {
         // Nothing changed: every leaf kept.
         let (site, r) = build(&all, site);
         assert_eq!(r.leaves_kept, r.leaves);
-        // A title changed: the leaves of its words and of the new word are made again.
+        // A title changed: the leaf of the new word is made again, and those of the words
+        // whose impact level moved with the document's length; not those of every word the
+        // document has (that made 23 of these 37 leaves again).
         let mut next = all.clone();
         next[123].title = format!("nightly {}", next[123].title);
         let (site, r) = build(&next, site);
-        assert!(r.leaves_kept > 0 && r.leaves_kept < r.leaves, "{r:?}");
+        assert!(r.leaves_kept > 0 && r.leaves_kept + 3 >= r.leaves, "{r:?}");
+        // And back: the changed document's postings, dropped from the kept delta, are weighed
+        // against the old ones as well (without them every leaf of its words was made again).
+        let (site, r) = build(&all, site);
+        assert!(r.leaves_kept > 0 && r.leaves_kept + 3 >= r.leaves, "{r:?}");
+        let (site, _) = build(&next, site);
         // A document gone (the numbers of those after it move), one added.
         next.remove(7);
         let mut new = next[0].clone();

@@ -338,10 +338,45 @@ pub(crate) struct Index {
     /// What the last build's dictionary was made of, when this index continues the one it
     /// kept: the export keeps the leaves that did not change.
     pub(crate) layout: Option<super::dict::Layout>,
-    /// The hashes of the terms whose postings in the delta name a document that changed or
-    /// went in this build: dropped from the delta, those postings are not there for the
-    /// export to see that the term changed.
-    pub(crate) left: rustc_hash::FxHashSet<u64>,
+    /// The postings in the delta of documents that changed or went in this build: dropped
+    /// from the delta, they are not there for the export to see what the term lost.
+    pub(crate) left: Left,
+}
+
+/// Per term, the postings the rewritten delta dropped because their documents changed or went
+/// in this build (`[doc, tf]` pairs of a word, documents of a filter), for the export to
+/// weigh against what replaced them. Past [`LEFT_HELD`] numbers, a term's postings are no
+/// longer held, only that it lost some (it is then taken as changed).
+#[derive(Default)]
+pub(crate) struct Left {
+    terms: rustc_hash::FxHashMap<Box<str>, Option<Vec<u32>>>,
+    held: usize,
+}
+
+/// Numbers [`Left`] holds at most: 16 MB.
+const LEFT_HELD: usize = 1 << 22;
+
+impl Left {
+    /// Notes that `name` lost `dropped`.
+    fn add(&mut self, name: &str, dropped: Vec<u32>) {
+        let held = (self.held + dropped.len() <= LEFT_HELD).then_some(dropped);
+        self.held += held.as_ref().map_or(0, Vec::len);
+        self.terms.insert(name.into(), held);
+    }
+
+    /// Whether no term lost postings the export cannot see.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// What `name` lost: nothing (`Some` of none), those postings, or `None` when they were
+    /// not held.
+    pub(crate) fn of(&self, name: &str) -> Option<&[u32]> {
+        match self.terms.get(name) {
+            None => Some(&[]),
+            Some(held) => held.as_deref(),
+        }
+    }
 }
 
 /// What the index keeps for the next build besides its documents ([`super::state`]).
@@ -558,7 +593,12 @@ impl Index {
             let old = kept.len();
             for (slot, head) in self.heads.iter_mut().enumerate().take(old) {
                 if head.alive && !kept.seen(slot) {
-                    *head = Head::dead();
+                    // Its length stays for this build's export, which weighs the postings the
+                    // slot had against what replaced them.
+                    *head = Head {
+                        dl: head.dl,
+                        ..Head::dead()
+                    };
                 }
             }
         }
@@ -586,7 +626,12 @@ impl Index {
                 let step = if is_filter(&name) { 1 } else { 2 };
                 let dying = |&s: &u32| was_alive[s as usize] && !alive[s as usize];
                 if postings.iter().step_by(step).any(dying) {
-                    left.insert(xxh3_64(name.as_bytes()));
+                    let dropped = (postings.chunks(step))
+                        .filter(|p| dying(&p[0]))
+                        .flatten()
+                        .copied()
+                        .collect();
+                    left.add(&name, dropped);
                 }
                 let live = live_postings(&name, postings, &alive);
                 if !live.is_empty() {
@@ -917,6 +962,21 @@ fn analyse(d: SearchDoc, terms: &mut DocTerms) -> (Head, Meta, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn left_postings_are_held_within_the_budget() {
+        let mut left = Left::default();
+        assert!(left.is_empty());
+        assert_eq!(left.of("lock"), Some(&[][..]));
+        left.add("lock", vec![3, 1, 9, 2]);
+        assert_eq!(left.of("lock"), Some(&[3, 1, 9, 2][..]));
+        left.held = LEFT_HELD - 1;
+        left.add("ldlm", vec![4, 1]);
+        // Not held: the term is known to have lost some, not which.
+        assert_eq!(left.of("ldlm"), None);
+        assert_eq!(left.of("lock"), Some(&[3, 1, 9, 2][..]));
+        assert!(!left.is_empty());
+    }
     use crate::keys::natural_cmp;
 
     #[test]
