@@ -441,21 +441,24 @@ pub fn search_stage(
         }),
     };
     search::remove_old_index(&config.cache)?;
-    // The producer reads the store's records (one thread); one whose document the kept index
-    // holds is known by the record's bytes and not decoded. The others are decoded and made
-    // documents on every core.
+    // An issue whose document the kept index holds is known by the digest link took of it as
+    // published, and not read again; the others are read, decoded and made documents on
+    // every core. The producer reads the commits' records (one thread), known by their bytes.
     enum Item {
-        Issue(Vec<u8>),
+        Issue(usize),
         Commit(Vec<u8>),
     }
     let identify = |item: &Item| match item {
-        Item::Issue(record) => search::docs::issue_identity(record, &linked.people),
+        Item::Issue(i) => Some(search::docs::issue_identity(linked.published[*i])),
         Item::Commit(record) => Some(search::docs::commit_identity(record)),
     };
     let convert = |item: Item| -> Result<Option<search::SearchDoc>> {
         Ok(match item {
-            Item::Issue(record) => {
-                let issue = linked.issue_from_record(&record)?;
+            Item::Issue(i) => {
+                let key = std::slice::from_ref(&linked.issues[i].key);
+                let Some((issue, _)) = linked.issues_with_digests(key)?.pop() else {
+                    return Ok(None);
+                };
                 let path = format!("{}.html", keys::issue_path(&issue.key));
                 search::docs::issue_doc(&issue, &path)
             }
@@ -467,11 +470,10 @@ pub fn search_stage(
         })
     };
     search::build_streaming(sink, &options, identify, convert, |emit| {
-        linked.store.for_each_issue_record(|record| {
-            emit(Item::Issue(record.to_vec()));
+        for i in 0..linked.issues.len() {
+            emit(Item::Issue(i));
             observer.advance(1);
-            Ok(())
-        })?;
+        }
         linked.store.for_each_commit_record(|record| {
             emit(Item::Commit(record.to_vec()));
             Ok(())

@@ -182,9 +182,14 @@ pub struct Linked {
     pub people: People,
     /// Everyone named in the issues and the history, with what they did ([`people`]).
     pub persons: people::PersonIndex,
-    /// Every published issue, in key order ([`crate::keys::compare_keys`]), which
-    /// [`Linked::issue`] searches.
+    /// Every published issue, in key order ([`crate::keys::compare_keys`]).
     pub issues: Vec<IssueSummary>,
+    /// Where each of `issues` is, by key: what [`Linked::issue`] looks up.
+    by_key: KeyIndex,
+    /// Per issue (in the order of `issues`), the digest of the issue as published: its
+    /// stored record and what preparing it decided, as [`Linked::issues_with_digests`] gives
+    /// it. A stage that made something of an issue alone can tell it unchanged by this.
+    pub published: Vec<u128>,
     /// Projects with published issues, by key.
     pub projects: BTreeMap<String, ProjectSummary>,
     /// Keys dropped at import: links to them are removed, mentions stay plain text.
@@ -227,7 +232,7 @@ impl Linked {
 
     /// The summary of a published issue.
     pub fn issue(&self, key: &str) -> Option<&IssueSummary> {
-        find(&self.issues, key).map(|i| &self.issues[i])
+        self.by_key.find(&self.issues, key).map(|i| &self.issues[i])
     }
 
     /// The display name of a person, resolving logins and `JIRAUSER…` keys through the people
@@ -272,12 +277,7 @@ impl Linked {
     /// known unchanged without being made.
     pub fn issues_with_digests(&self, keys: &[String]) -> Result<Vec<(Issue, u128)>> {
         self.store.issue_records_by_key(keys, |record| {
-            let mut issue = self.store.decode_issue(record)?;
-            let mut h = Xxh3::new();
-            h.write_u64(record.len() as u64);
-            h.write(record);
-            self.prepare(&mut issue, &mut h);
-            Ok((issue, h.digest128()))
+            published(&self.store, &self.people, &self.dropped, record)
         })
     }
 
@@ -302,25 +302,46 @@ impl Linked {
     /// in, each key it keeps) goes into `made`, so that the stored record and `made` together
     /// tell the published issue ([`Linked::issues_with_digests`]).
     fn prepare(&self, issue: &mut Issue, made: &mut Xxh3) {
-        let mut resolve = |p: &mut Person| {
-            if p.display.is_empty() {
-                p.display = self.display_name(p);
-            }
-            made.write_u64(p.display.len() as u64);
-            made.write(p.display.as_bytes());
-        };
-        issue.people_mut().for_each(&mut resolve);
-        let mut kept = |key: &String| {
-            let keep = !self.dropped.contains(key);
-            made.write_u8(keep as u8);
-            keep
-        };
-        issue.links.retain(|l| kept(&l.target));
-        issue.subtasks.retain(&mut kept);
-        if issue.parent.as_ref().is_some_and(|p| !kept(p)) {
-            issue.parent = None;
-        }
+        prepare(&self.people, &self.dropped, issue, made);
     }
+}
+
+/// [`Linked::prepare`], with the people directory and the dropped keys it resolves against.
+fn prepare(people: &People, dropped: &HashSet<String>, issue: &mut Issue, made: &mut Xxh3) {
+    let mut resolve = |p: &mut Person| {
+        if p.display.is_empty() {
+            p.display = people::resolved_name(people, p);
+        }
+        made.write_u64(p.display.len() as u64);
+        made.write(p.display.as_bytes());
+    };
+    issue.people_mut().for_each(&mut resolve);
+    let mut kept = |key: &String| {
+        let keep = !dropped.contains(key);
+        made.write_u8(keep as u8);
+        keep
+    };
+    issue.links.retain(|l| kept(&l.target));
+    issue.subtasks.retain(&mut kept);
+    if issue.parent.as_ref().is_some_and(|p| !kept(p)) {
+        issue.parent = None;
+    }
+}
+
+/// The issue of a stored `record`, prepared for publishing, and its digest as published (see
+/// [`Linked::issues_with_digests`]).
+fn published(
+    store: &Store,
+    people: &People,
+    dropped: &HashSet<String>,
+    record: &[u8],
+) -> Result<(Issue, u128)> {
+    let mut issue = store.decode_issue(record)?;
+    let mut h = Xxh3::new();
+    h.write_u64(record.len() as u64);
+    h.write(record);
+    prepare(people, dropped, &mut issue, &mut h);
+    Ok((issue, h.digest128()))
 }
 
 /// Builds the in-memory indexes from the store in one streaming pass.
@@ -359,14 +380,17 @@ fn link_issues(imported: Imported) -> Result<(Linked, people::Gather)> {
     let mut mentions: Vec<(String, String)> = Vec::new();
     let mut names = Names::default();
     let mut gather = people::Gather::default();
-    // Decoding is most of the pass: the pool decodes (and finds the mentions) while this
+    let mut published_digests = Vec::new();
+    // Decoding is most of the pass: the pool decodes, prepares (as pages will show the issue:
+    // what is folded here reads nothing preparing changes) and finds the mentions while this
     // thread folds, in key order.
     let decode = |record: &[u8]| {
-        let issue = store.decode_issue(record)?;
+        let (issue, digest) = published(&store, &people, &dropped, record)?;
         let mentioned = mentioned_keys(&issue);
-        Ok((issue, mentioned))
+        Ok((issue, mentioned, digest))
     };
-    store.map_issue_records(decode, |(issue, mentioned)| {
+    store.map_issue_records(decode, |(issue, mentioned, digest)| {
+        published_digests.push(digest);
         gather.issue(issues.len() as u32, &issue, &people);
         let mut summary = IssueSummary::of(&issue, &mut names);
         if let Some(p) = &issue.assignee {
@@ -396,9 +420,10 @@ fn link_issues(imported: Imported) -> Result<(Linked, people::Gather)> {
     debug_assert!(issues
         .windows(2)
         .all(|w| crate::keys::compare_keys(&w[0].key, &w[1].key).is_lt()));
+    let by_key = KeyIndex::new(&issues);
     let mut mentioned_by: HashMap<String, Vec<String>> = HashMap::new();
     for (target, from) in mentions {
-        if find(&issues, &target).is_some() {
+        if by_key.find(&issues, &target).is_some() {
             mentioned_by.entry(target).or_default().push(from);
         }
     }
@@ -411,6 +436,8 @@ fn link_issues(imported: Imported) -> Result<(Linked, people::Gather)> {
         people,
         persons: Default::default(),
         issues,
+        by_key,
+        published: published_digests,
         projects,
         dropped,
         mentioned_by,
@@ -419,11 +446,33 @@ fn link_issues(imported: Imported) -> Result<(Linked, people::Gather)> {
     Ok((linked, gather))
 }
 
-/// The position of `key` in `issues` (in key order).
-fn find(issues: &[IssueSummary], key: &str) -> Option<usize> {
-    issues
-        .binary_search_by(|s| crate::keys::compare_keys(&s.key, key))
-        .ok()
+/// The issues' positions by key, each held as a number in a table hashed by key: every link,
+/// mention and reference of every page is looked up (a 100,000-issue rebuild asks millions
+/// of times), and a binary search by [`crate::keys::compare_keys`] splits two keys per step.
+#[derive(Default)]
+struct KeyIndex(hashbrown::HashTable<u32>);
+
+impl KeyIndex {
+    fn new(issues: &[IssueSummary]) -> KeyIndex {
+        let mut table = hashbrown::HashTable::with_capacity(issues.len());
+        for (i, s) in issues.iter().enumerate() {
+            table.insert_unique(key_hash(&s.key), i as u32, |&j| {
+                key_hash(&issues[j as usize].key)
+            });
+        }
+        KeyIndex(table)
+    }
+
+    /// The position of `key` in `issues`, the issues this index was made of.
+    fn find(&self, issues: &[IssueSummary], key: &str) -> Option<usize> {
+        self.0
+            .find(key_hash(key), |&j| issues[j as usize].key == key)
+            .map(|&j| j as usize)
+    }
+}
+
+fn key_hash(key: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(key.as_bytes())
 }
 
 /// Keys an issue's text mentions (description, environment, comments).
@@ -459,5 +508,75 @@ impl Resolve for Linked {
         Some(crate::keys::commit_path(
             &self.history.commits[i as usize].id,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Comment, IssueLink};
+
+    fn person(login: &str, display: &str) -> Person {
+        Person {
+            login: login.into(),
+            display: display.into(),
+            ..Default::default()
+        }
+    }
+
+    fn issue() -> Issue {
+        Issue {
+            key: "LU-7".into(),
+            summary: "ldlm: lock cancel storm".into(),
+            comments: vec![
+                Comment {
+                    id: "1".into(),
+                    author: Some(person("plarsen", "")),
+                    ..Default::default()
+                },
+                Comment {
+                    id: "2".into(),
+                    author: None,
+                    ..Default::default()
+                },
+            ],
+            links: vec![IssueLink {
+                target: "LU-3".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_published_digest_follows_the_record_and_what_preparing_decides() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::create(&tmp.path().join("a.redb")).unwrap();
+        let record = serde_json::to_vec(&issue()).unwrap();
+        let (mut people, mut dropped) = (People::new(), HashSet::new());
+        let digest = |people: &People, dropped: &HashSet<String>, record: &[u8]| {
+            published(&store, people, dropped, record).unwrap()
+        };
+        let (prepared, base) = digest(&people, &dropped, &record);
+        assert_eq!(prepared.comments[0].author.as_ref().unwrap().display, "plarsen");
+        assert_eq!(digest(&people, &dropped, &record).1, base);
+        // Someone the issue does not name joins the directory: the same issue is published.
+        people.insert("jroe".into(), "Jane Roe".into());
+        assert_eq!(digest(&people, &dropped, &record).1, base);
+        // The directory names a commenter: the published issue changes, and so does its digest.
+        people.insert("plarsen".into(), "Pia Larsen".into());
+        let (prepared, named) = digest(&people, &dropped, &record);
+        assert_eq!(prepared.comments[0].author.as_ref().unwrap().display, "Pia Larsen");
+        assert_ne!(named, base);
+        // The issue it links to is dropped: the link goes, and the digest changes.
+        dropped.insert("LU-3".into());
+        let (prepared, unlinked) = digest(&people, &dropped, &record);
+        assert!(prepared.links.is_empty());
+        assert_ne!(unlinked, named);
+        // Another record: another digest.
+        let mut other = issue();
+        other.summary.push('!');
+        let other = serde_json::to_vec(&other).unwrap();
+        assert_ne!(digest(&people, &dropped, &other).1, unlinked);
     }
 }

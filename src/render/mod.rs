@@ -588,7 +588,9 @@ impl<'a> Renderer<'a> {
         }
         let mut c = self.context(&root);
         c.insert("issue", &view);
-        c.depends_on("texts", &IssueTexts::of(issue));
+        // The texts are the published issue's, which its digest stands for: hashing that
+        // instead of the texts themselves spares a rebuild serialising every comment again.
+        c.depends_on("texts", &made_from);
         c.depends_on("anchors", &anchors);
         c.depends_on("repository", &github);
         let kept = match sink.lookups(&page_path) {
@@ -742,29 +744,6 @@ impl<'a> Renderer<'a> {
         self.emit(sink, "index.html", "index.html", &c)?;
         count += 1;
         Ok((count, data_files))
-    }
-}
-
-/// The texts of an issue as its page turns them into HTML: what that HTML is made from,
-/// besides the page's anchors and the archive's answers to what the texts look up.
-#[derive(Serialize)]
-struct IssueTexts<'i> {
-    description: Option<&'i Text>,
-    environment: Option<&'i Text>,
-    comments: Vec<(&'i str, &'i Text)>,
-}
-
-impl<'i> IssueTexts<'i> {
-    fn of(issue: &'i Issue) -> Self {
-        IssueTexts {
-            description: issue.description.as_ref(),
-            environment: issue.environment.as_ref(),
-            comments: issue
-                .comments
-                .iter()
-                .map(|c| (c.id.as_str(), &c.body))
-                .collect(),
-        }
     }
 }
 

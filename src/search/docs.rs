@@ -2,8 +2,6 @@
 //! Restricted issues give no document and restricted comments are left out, so nothing
 //! restricted reaches the index (the store already holds e-mail addresses masked).
 
-use crate::import::People;
-use crate::link::people::resolved;
 use crate::model::{Commit, Issue, Markup, Text};
 use crate::text::html::html_to_text;
 
@@ -54,54 +52,15 @@ pub fn issue_doc(issue: &Issue, path: &str) -> Option<SearchDoc> {
 }
 
 /// The identity ([`super::Identity`]) of the document [`issue_doc`] makes of an issue, from
-/// the issue's record in the archive store (`record`: its bytes change exactly when the
-/// stored issue does, and the page path is a function of its key) and the one thing preparing
-/// it for publishing adds that the document shows: the names its comments' authors are shown
-/// under, resolved with the people directory `people` as preparing does (a name the directory
-/// gives a login changes the documents of the issues that login commented on, and no others).
-/// Only the comments' authors are read from the record. `None` for a record that does not
-/// read as an issue (making its document reports why).
-pub fn issue_identity(record: &[u8], people: &People) -> Option<u128> {
+/// the issue's digest as published (`published`: its stored record and what preparing it
+/// decided, [`crate::link::Linked::published`]), of which the document is a function (the
+/// page path is one of its key).
+pub fn issue_identity(published: u128) -> u128 {
     use std::hash::Hasher;
-    let authors: CommentAuthors = serde_json::from_slice(record).ok()?;
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.write(b"issue document\0");
-    h.write_u64(record.len() as u64);
-    h.write(record);
-    for c in &authors.comments {
-        match &c.author {
-            Some(p) => {
-                let name = resolved(people, &p.login, &p.display);
-                h.write_u64(name.len() as u64);
-                h.write(name.as_bytes());
-            }
-            None => h.write_u64(u64::MAX),
-        }
-    }
-    Some(h.digest128())
-}
-
-/// The authors of an issue's comments, as a stored issue's JSON has them (the fields of
-/// [`Issue::comments`], [`crate::model::Comment::author`] and [`crate::model::Person`]); the
-/// rest of the issue is skipped, not built.
-#[derive(serde::Deserialize)]
-struct CommentAuthors<'a> {
-    #[serde(default, borrow)]
-    comments: Vec<CommentAuthor<'a>>,
-}
-
-#[derive(serde::Deserialize)]
-struct CommentAuthor<'a> {
-    #[serde(default, borrow)]
-    author: Option<AuthorName<'a>>,
-}
-
-#[derive(serde::Deserialize)]
-struct AuthorName<'a> {
-    #[serde(default, borrow)]
-    login: std::borrow::Cow<'a, str>,
-    #[serde(default, borrow)]
-    display: std::borrow::Cow<'a, str>,
+    h.write_u128(published);
+    h.digest128()
 }
 
 /// The identity ([`super::Identity`]) of the document [`commit_doc`] makes of a commit, from
@@ -156,91 +115,5 @@ fn push_text(body: &mut Vec<String>, t: &Text) {
     };
     if !s.trim().is_empty() {
         body.push(s);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{Comment, Person};
-
-    fn person(login: &str, display: &str) -> Person {
-        Person {
-            login: login.into(),
-            display: display.into(),
-            ..Default::default()
-        }
-    }
-
-    fn issue() -> Issue {
-        Issue {
-            key: "LU-7".into(),
-            summary: "ldlm: lock cancel storm".into(),
-            comments: vec![
-                Comment {
-                    id: "1".into(),
-                    author: Some(person("plarsen", "")),
-                    ..Default::default()
-                },
-                Comment {
-                    id: "2".into(),
-                    author: None,
-                    ..Default::default()
-                },
-                Comment {
-                    id: "3".into(),
-                    author: Some(person("", "Wei \"W\" Liang")),
-                    ..Default::default()
-                },
-            ],
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn the_comment_authors_are_read_as_the_whole_record_has_them() {
-        let record = serde_json::to_vec(&issue()).unwrap();
-        let authors: CommentAuthors = serde_json::from_slice(&record).unwrap();
-        let read: Vec<Option<(String, String)>> = authors
-            .comments
-            .iter()
-            .map(|c| {
-                c.author
-                    .as_ref()
-                    .map(|a| (a.login.to_string(), a.display.to_string()))
-            })
-            .collect();
-        let whole: Vec<Option<(String, String)>> = issue()
-            .comments
-            .iter()
-            .map(|c| {
-                c.author
-                    .as_ref()
-                    .map(|a| (a.login.clone(), a.display.clone()))
-            })
-            .collect();
-        assert_eq!(read, whole);
-    }
-
-    #[test]
-    fn an_issue_identity_follows_its_record_and_its_commenters_names_only() {
-        let record = serde_json::to_vec(&issue()).unwrap();
-        let mut people = People::new();
-        let base = issue_identity(&record, &people).unwrap();
-        assert_eq!(issue_identity(&record, &people), Some(base));
-        // Someone the comments do not name joins the directory: the same identity.
-        people.insert("jroe".into(), "Jane Roe".into());
-        assert_eq!(issue_identity(&record, &people), Some(base));
-        // The directory names a commenter: the document changes, and so does the identity.
-        people.insert("plarsen".into(), "Pia Larsen".into());
-        let named = issue_identity(&record, &people).unwrap();
-        assert_ne!(named, base);
-        // Another record: another identity.
-        let mut other = issue();
-        other.summary.push('!');
-        let other = serde_json::to_vec(&other).unwrap();
-        assert_ne!(issue_identity(&other, &people), Some(named));
-        // Not an issue's JSON: no identity.
-        assert_eq!(issue_identity(b"{\"comments\": 5}", &people), None);
     }
 }
