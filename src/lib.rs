@@ -155,64 +155,51 @@ pub fn build(
     fingerprint::forget(&config.cache)?;
     let found = check.inputs;
 
-    let store = config.cache.join("archive.redb");
-    let imported = timer.run(
-        "import",
-        None,
-        || {
-            import::import(
-                config,
-                &found,
-                &store,
-                options.strict,
-                fingerprint::program(),
-            )
-        },
-        |i| i.report.summary(),
-    )?;
-    let import_report = imported.report.clone();
-
-    let (history, git_report) = if config.repositories.is_empty() {
-        Default::default()
-    } else {
-        timer.run(
-            "git",
-            None,
-            || {
-                let references = source::references::References::from_config(config)?;
-                source::kept::read_or_keep(
-                    config,
-                    &references,
-                    &imported.store,
-                    observer,
-                    fingerprint::program(),
-                )
-            },
-            |(_, report)| report.summary(),
-        )?
+    // The published site's manifest is read (and a killed build's journal completed) on
+    // another thread while the archive is imported and linked, which never read the output.
+    let manifest_file = config.cache.join(MANIFEST_FILE);
+    let (loaded, begun) = std::thread::scope(|scope| {
+        let begun = scope.spawn(|| Staging::begin(&output, Some(&manifest_file)));
+        let loaded = load(config, options, &found, &mut timer);
+        let begun = begun
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (loaded, begun)
+    });
+    // The load's error first: it is the build's own (the output's would follow from it).
+    let staging = match begun {
+        Ok(staging) => staging,
+        Err(e) => return Err(loaded.err().unwrap_or(e)),
     };
-
-    let linked = timer.run(
-        "link",
-        None,
-        || link::link(imported, history, config),
-        link::Linked::summary,
-    )?;
+    // From here on a failure removes the staging folder; the published site is never touched.
+    let abandon = |e: Error, staging: Staging| {
+        let _ = staging.abandon();
+        Err(e)
+    };
+    let (linked, import_report, git_report) = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => return abandon(e, staging),
+    };
+    let staging = staging.reuse_pages(!options.force);
     let references = linked.history.stats;
 
     let diffs = match linked.history.commits.is_empty() {
         true => None,
-        false => Some(source::DiffCache::open(&config.cache)?),
+        false => match source::DiffCache::open(&config.cache) {
+            Ok(diffs) => Some(diffs),
+            Err(e) => return abandon(e, staging),
+        },
     };
-    let renderer = render::Renderer::new(
+    let renderer = match render::Renderer::new(
         config,
         &linked,
         &found,
         diffs.as_ref(),
         fingerprint::program(),
-    )?;
-    let staging = Staging::begin(&output, Some(&config.cache.join(MANIFEST_FILE)))?
-        .reuse_pages(!options.force);
+    ) {
+        Ok(renderer) => renderer,
+        Err(e) => return abandon(e, staging),
+    };
     // Everything that fills the staging folder; on any failure it is removed and the
     // published site was never touched (a failure to clean up must not hide the real error).
     let staged = stage_site(
@@ -272,6 +259,61 @@ pub fn build(
         write: write_report,
         stages: timer.stages,
     })
+}
+
+/// The archive loaded: the exports imported into the store, the repositories read, and both
+/// linked; with the import's and the git stage's reports.
+fn load(
+    config: &Config,
+    options: &BuildOptions,
+    found: &inputs::Inputs,
+    timer: &mut Timer,
+) -> Result<(link::Linked, ImportReport, source::GitReport)> {
+    let observer = timer.observer;
+    let store = config.cache.join("archive.redb");
+    let imported = timer.run(
+        "import",
+        None,
+        || {
+            import::import(
+                config,
+                found,
+                &store,
+                options.strict,
+                fingerprint::program(),
+            )
+        },
+        |i| i.report.summary(),
+    )?;
+    let import_report = imported.report.clone();
+
+    let (history, git_report) = if config.repositories.is_empty() {
+        Default::default()
+    } else {
+        timer.run(
+            "git",
+            None,
+            || {
+                let references = source::references::References::from_config(config)?;
+                source::kept::read_or_keep(
+                    config,
+                    &references,
+                    &imported.store,
+                    observer,
+                    fingerprint::program(),
+                )
+            },
+            |(_, report)| report.summary(),
+        )?
+    };
+
+    let linked = timer.run(
+        "link",
+        None,
+        || link::link(imported, history, config),
+        link::Linked::summary,
+    )?;
+    Ok((linked, import_report, git_report))
 }
 
 /// Runs the build's stages one after another, timing each and telling the observer when it

@@ -558,7 +558,10 @@ mod tests {
             published(&store, people, dropped, record).unwrap()
         };
         let (prepared, base) = digest(&people, &dropped, &record);
-        assert_eq!(prepared.comments[0].author.as_ref().unwrap().display, "plarsen");
+        assert_eq!(
+            prepared.comments[0].author.as_ref().unwrap().display,
+            "plarsen"
+        );
         assert_eq!(digest(&people, &dropped, &record).1, base);
         // Someone the issue does not name joins the directory: the same issue is published.
         people.insert("jroe".into(), "Jane Roe".into());
@@ -566,7 +569,10 @@ mod tests {
         // The directory names a commenter: the published issue changes, and so does its digest.
         people.insert("plarsen".into(), "Pia Larsen".into());
         let (prepared, named) = digest(&people, &dropped, &record);
-        assert_eq!(prepared.comments[0].author.as_ref().unwrap().display, "Pia Larsen");
+        assert_eq!(
+            prepared.comments[0].author.as_ref().unwrap().display,
+            "Pia Larsen"
+        );
         assert_ne!(named, base);
         // The issue it links to is dropped: the link goes, and the digest changes.
         dropped.insert("LU-3".into());

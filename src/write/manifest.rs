@@ -451,9 +451,12 @@ impl Builder {
     fn sort(&mut self) {
         if self.sorted < self.rows.len() {
             let text = &self.text;
-            // A stable sort finds the sorted prefix in one pass and merges the new rows in.
+            // A stable sort finds the sorted prefix in one pass and merges the new rows in
+            // (rayon's, on every core: a rebuild's 400,000 rows come in the order pages were
+            // made).
+            use rayon::slice::ParallelSliceMut;
             self.rows
-                .sort_by(|a, b| a.path.of(text).cmp(b.path.of(text)));
+                .par_sort_by(|a, b| a.path.of(text).cmp(b.path.of(text)));
             self.sorted = self.rows.len();
         }
     }
