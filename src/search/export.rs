@@ -59,7 +59,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::dict::{self, leaf_file, Cutter, Layout, LeafJob, LeafRecord, LeafWriter};
 use super::index::{is_filter, Head, Index, Meta};
-use super::spill::Merge;
+use super::spill::{Merge, Posting};
 use super::{err, SearchReport};
 use crate::error::Result;
 use crate::keys::natural_cmp;
@@ -324,40 +324,52 @@ pub(crate) fn export(
             scale: &scale,
         });
     let mut compare = Compare::default();
-    loop {
-        let jobs = std::mem::take(&mut ready);
-        let (next, done) = rayon::join(
-            || {
-                gather(
-                    &mut terms,
-                    &mut kept,
-                    &mut cutter,
-                    changed,
-                    &at,
-                    &mut compare,
-                )
-            },
-            || {
-                jobs.into_par_iter()
-                    .map_init(Scratch::default, |scratch, job| made.leaf(job, scratch))
-                    .collect::<Result<Vec<_>>>()
-            },
-        );
-        for leaf in done? {
-            let r = leaf.record;
-            out.report.terms += u64::from(r.count);
-            out.count(u64::from(r.files), r.bytes, r.max);
-            out.report.leaves += 1;
-            out.report.leaves_kept += u64::from(leaf.kept);
-            level.push((leaf.sep, leaf.name));
-            leaves.push(r);
+    // The runs are read and merged on a thread of their own, a batch of terms ahead: the
+    // merge is most of what gathering costs, and a rebuild makes few leaves, so the cores are
+    // otherwise free.
+    std::thread::scope(|scope| -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        scope.spawn(move || read_ahead(&mut terms, tx));
+        let mut terms = Incoming {
+            rx,
+            batch: Vec::new().into_iter(),
+        };
+        loop {
+            let jobs = std::mem::take(&mut ready);
+            let (next, done) = rayon::join(
+                || {
+                    gather(
+                        &mut terms,
+                        &mut kept,
+                        &mut cutter,
+                        changed,
+                        &at,
+                        &mut compare,
+                    )
+                },
+                || {
+                    jobs.into_par_iter()
+                        .map_init(Scratch::default, |scratch, job| made.leaf(job, scratch))
+                        .collect::<Result<Vec<_>>>()
+                },
+            );
+            for leaf in done? {
+                let r = leaf.record;
+                out.report.terms += u64::from(r.count);
+                out.count(u64::from(r.files), r.bytes, r.max);
+                out.report.leaves += 1;
+                out.report.leaves_kept += u64::from(leaf.kept);
+                level.push((leaf.sep, leaf.name));
+                leaves.push(r);
+            }
+            let (jobs, more) = next?;
+            if jobs.is_empty() && !more {
+                break;
+            }
+            ready = jobs;
         }
-        let (jobs, more) = next?;
-        if jobs.is_empty() && !more {
-            break;
-        }
-        ready = jobs;
-    }
+        Ok(())
+    })?;
     if level.is_empty() {
         // An empty index still has one (empty) leaf, so the client needs no special case.
         out.put(&leaf_file(EMPTY_LEAF, 0), "[\"\",\"\"]")?;
@@ -493,13 +505,68 @@ impl Changed<'_> {
     }
 }
 
+/// Terms read ahead, at most (and at most this many postings numbers), per batch handed from
+/// the thread that merges the runs to the one that gathers leaves.
+const READ_BATCH: usize = 4096;
+const READ_POSTINGS: usize = 1 << 20;
+
+/// Merges the runs into batches of terms for [`Incoming`], until the last term or an error
+/// (sent too), or until the gathering side hangs up.
+fn read_ahead(terms: &mut Merge, tx: std::sync::mpsc::SyncSender<Result<Vec<Posting>>>) {
+    loop {
+        let (mut batch, mut volume) = (Vec::with_capacity(READ_BATCH), 0);
+        let mut end = false;
+        while batch.len() < READ_BATCH && volume < READ_POSTINGS {
+            match terms.next_term() {
+                Ok(Some(term)) => {
+                    volume += term.1.len();
+                    batch.push(term);
+                }
+                Ok(None) => {
+                    end = true;
+                    break;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+        if tx.send(Ok(batch)).is_err() || end {
+            return;
+        }
+    }
+}
+
+/// The merged terms as [`read_ahead`] hands them over.
+struct Incoming {
+    rx: std::sync::mpsc::Receiver<Result<Vec<Posting>>>,
+    batch: std::vec::IntoIter<Posting>,
+}
+
+impl Incoming {
+    /// The next term and its postings; `None` after the last.
+    fn next_term(&mut self) -> Result<Option<Posting>> {
+        loop {
+            if let Some(term) = self.batch.next() {
+                return Ok(Some(term));
+            }
+            match self.rx.recv() {
+                Ok(batch) => self.batch = batch?.into_iter(),
+                // The reader ended: after the last batch (or its error, already received).
+                Err(_) => return Ok(None),
+            }
+        }
+    }
+}
+
 /// Gathers the next batch of leaves from the stream of terms (every term is also written to
 /// the kept index's base run when it starts one); false once the stream ended.
 ///
 /// A term none of whose postings is alive is not in the index; when such a term changed (a
 /// slot of it changed), it left the leaf it was in.
 fn gather(
-    terms: &mut Merge,
+    terms: &mut Incoming,
     kept: &mut Option<super::state::Pending>,
     cutter: &mut Cutter,
     changed: Option<Changed>,
