@@ -73,7 +73,15 @@ impl Folders {
     ) -> Folders {
         let mut folders: HashSet<&str> = HashSet::new();
         folders.insert("");
+        // Files in path order come folder by folder: a file in the folder of the one before
+        // adds nothing.
+        let mut previous = None;
         for file in files {
+            let folder = file.rsplit_once('/').map(|(parent, _)| parent);
+            if folder.is_some() && folder == previous {
+                continue;
+            }
+            previous = folder;
             let mut path = file;
             while let Some((parent, _)) = path.rsplit_once('/') {
                 if !folders.insert(parent) {

@@ -293,6 +293,11 @@ impl Manifest {
             .map(|r| r.path.of(&self.text))
     }
 
+    /// Every file's path, in path order (byte order).
+    pub fn paths(&self) -> impl Iterator<Item = &str> + '_ {
+        self.rows.iter().map(|r| r.path.of(&self.text))
+    }
+
     /// Every file with its entry, in path order.
     pub fn files(&self) -> impl Iterator<Item = (&str, Entry)> + '_ {
         self.rows

@@ -203,13 +203,7 @@ impl Staging {
             let removed = match &self.published_folders {
                 // What the last build published and this one does not, and the strays.
                 Some(folders) => {
-                    let mut removed: Vec<String> = self
-                        .previous
-                        .files()
-                        .map(|(path, _)| path)
-                        .filter(|p| !site.contains(p))
-                        .map(str::to_string)
-                        .collect();
+                    let mut removed = gone(self.previous.paths(), site.paths());
                     removed
                         .extend(folders.strays(|p| site.contains(p) || self.previous.contains(p))?);
                     removed.sort_unstable();
@@ -894,9 +888,37 @@ fn remove_if_present(path: &Path) -> Result<()> {
     }
 }
 
+/// The paths of `old` that `new` lacks, both in path order: one walk of the two, where a
+/// lookup of each old path in the new manifest took a binary search (400,000 of them in a
+/// rebuild of a 100,000-issue site).
+fn gone<'a>(old: impl Iterator<Item = &'a str>, new: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut new = new.peekable();
+    let mut gone = Vec::new();
+    for path in old {
+        while new.next_if(|n| *n < path).is_some() {}
+        if new.next_if(|n| *n == path).is_none() {
+            gone.push(path.to_string());
+        }
+    }
+    gone
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gone_paths_are_those_the_new_site_lacks() {
+        let old = ["a/1.html", "a/2.html", "b.html", "c/x.js", "z"];
+        let new = ["a/0.html", "a/2.html", "c/x.js", "c/y.js"];
+        assert_eq!(
+            gone(old.into_iter(), new.into_iter()),
+            ["a/1.html", "b.html", "z"]
+        );
+        assert_eq!(gone(old.into_iter(), old.into_iter()), Vec::<String>::new());
+        assert_eq!(gone([].into_iter(), new.into_iter()), Vec::<String>::new());
+        assert_eq!(gone(new.into_iter(), [].into_iter()), new);
+    }
     use std::os::unix::fs::MetadataExt;
 
     #[test]
