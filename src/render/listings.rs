@@ -10,7 +10,7 @@
 //! per-listing tables that are themselves in sort order, so sorting by a named column is a
 //! comparison of numbers. [`rows_js`] is its format's one writer.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use std::hash::Hasher;
 
@@ -403,7 +403,7 @@ impl Renderer<'_> {
 /// them; rows hold a name's position in it.
 struct NameTable {
     names: Vec<Name>,
-    index: HashMap<Name, usize>,
+    index: rustc_hash::FxHashMap<Name, usize>,
 }
 
 impl NameTable {
@@ -413,7 +413,7 @@ impl NameTable {
         field: impl Fn(&'a IssueSummary) -> Vec<&'a Name>,
         order: impl Fn(&str, &str) -> std::cmp::Ordering,
     ) -> Self {
-        let mut seen: HashSet<&Name> = HashSet::new();
+        let mut seen: rustc_hash::FxHashSet<&Name> = Default::default();
         let mut names: Vec<Name> = Vec::new();
         for s in rows {
             for n in field(s) {
@@ -543,40 +543,71 @@ pub(super) fn rows_js(
     out.push_str(",\"assignee-href\":");
     out.push_str(&json(&hrefs));
     out.push_str(",\"rows\":[");
+    // The rows (most of the file: a project's listing has every issue) are written straight
+    // into it, each field as JSON, without a string made per field.
+    let mut out = out.into_bytes();
+    let mut at: Vec<i64> = Vec::new();
     for (i, s) in rows().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
-        out.push_str("\n[");
-        let list = |t: &NameTable, names: &[Name]| {
-            let mut at: Vec<i64> = names.iter().map(|n| t.at(Some(n))).collect();
+        out.extend_from_slice(b"\n[");
+        push_json(&mut out, s.key.as_str());
+        out.push(b',');
+        push_json(&mut out, s.summary.as_str());
+        for n in [
+            status.at(s.status.as_ref()),
+            types.at(s.issue_type.as_ref()),
+            priorities.at(s.priority.as_ref()),
+        ] {
+            out.push(b',');
+            push_number(&mut out, Some(n));
+        }
+        for t in [&s.created, &s.updated] {
+            out.push(b',');
+            push_number(&mut out, t.map(|t| t.unix()));
+        }
+        out.push(b',');
+        push_number(&mut out, s.votes.map(i64::from));
+        for (table, names) in [(&components, &s.components), (&fixes, &s.fix_versions)] {
+            at.clear();
+            at.extend(names.iter().map(|n| table.at(Some(n))));
             at.sort_unstable();
             at.dedup();
-            json(&at)
-        };
-        let time = |t: &Option<crate::model::Timestamp>| json(&t.map(|t| t.unix()));
-        let fields = [
-            json(&s.key.as_str()),
-            json(&s.summary.as_str()),
-            status.at(s.status.as_ref()).to_string(),
-            types.at(s.issue_type.as_ref()).to_string(),
-            priorities.at(s.priority.as_ref()).to_string(),
-            time(&s.created),
-            time(&s.updated),
-            json(&s.votes),
-            list(&components, &s.components),
-            list(&fixes, &s.fix_versions),
-            assignees.at(s.assignee.as_ref()).to_string(),
-        ];
-        out.push_str(&fields.join(","));
-        if !path_from_key(&s.key) {
-            out.push(',');
-            out.push_str(&json(&s.path().as_str()));
+            out.extend_from_slice(b",[");
+            for (k, &n) in at.iter().enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                push_number(&mut out, Some(n));
+            }
+            out.push(b']');
         }
-        out.push(']');
+        out.push(b',');
+        push_number(&mut out, Some(assignees.at(s.assignee.as_ref())));
+        if !path_from_key(&s.key) {
+            out.push(b',');
+            push_json(&mut out, s.path().as_str());
+        }
+        out.push(b']');
     }
-    out.push_str("]};\n");
-    out
+    out.extend_from_slice(b"]};\n");
+    String::from_utf8(out).expect("a listing's data is JSON written from strings")
+}
+
+/// Appends `v` as JSON (serde_json cannot fail on the strings given).
+fn push_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
+    if serde_json::to_writer(&mut *out, v).is_err() {
+        out.extend_from_slice(b"null");
+    }
+}
+
+/// Appends a whole number, or `null`.
+fn push_number(out: &mut Vec<u8>, n: Option<i64>) {
+    match n {
+        Some(n) => out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
+        None => out.extend_from_slice(b"null"),
+    }
 }
 
 /// JSON text of a value (serde_json cannot fail on the strings, numbers and lists given).
