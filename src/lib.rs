@@ -498,7 +498,7 @@ pub fn search_stage(
         Ok(match item {
             Item::Issue(i) => {
                 let key = std::slice::from_ref(&linked.issues[i].key);
-                let Some((issue, _)) = linked.issues_with_digests(key)?.pop() else {
+                let Some(issue) = linked.issues(key)?.pop() else {
                     return Ok(None);
                 };
                 let path = format!("{}.html", keys::issue_path(&issue.key));

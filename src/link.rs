@@ -471,7 +471,6 @@ fn lighten(issue: &mut Issue) {
 /// The issues' positions by key, each held as a number in a table hashed by key: every link,
 /// mention and reference of every page is looked up (a 100,000-issue rebuild asks millions
 /// of times), and a binary search by [`crate::keys::compare_keys`] splits two keys per step.
-#[derive(Default)]
 struct KeyIndex(hashbrown::HashTable<u32>);
 
 impl KeyIndex {

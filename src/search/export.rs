@@ -279,20 +279,15 @@ pub(crate) fn export(
     let n_sticky = dict::sticky(n as f64, N_BITS);
     let scale = Scale::new(n_sticky);
 
-    // What the last build's leaves may be kept by: its BM25 parameters were these, and a slot
-    // whose document's number is not what it was then (a new, changed or gone document, or
-    // one the documents before it moved) changes every term it has.
+    // What the last build's leaves may be kept by: its BM25 parameters were these, and the
+    // terms with postings in a slot whose document's number is not what it was then (a new,
+    // changed or gone document, or one the documents before it moved) are weighed again
+    // against how the last build encoded them ([`Changed::term`]).
     let last = last
         .filter(|l| l.n.to_bits() == n_sticky.to_bits() && l.avgdl.to_bits() == avgdl.to_bits());
     let last_ords: Option<Vec<u32>> = last.as_ref().map(|l| {
         (0..at.len())
             .map(|slot| l.ords.get(slot).copied().unwrap_or(DEAD))
-            .collect()
-    });
-    let changed: Option<Vec<bool>> = last_ords.as_ref().map(|ords| {
-        at.iter()
-            .zip(ords)
-            .map(|(&(ord, _), &was)| was != ord)
             .collect()
     });
     let before: FxHashMap<u64, LeafRecord> = last
@@ -313,16 +308,12 @@ pub(crate) fn export(
     let mut level: Vec<(String, String)> = Vec::new();
     let mut leaves: Vec<LeafRecord> = Vec::new();
     let mut ready: Vec<LeafJob> = Vec::new();
-    let changed = changed
-        .as_deref()
-        .zip(last_ords.as_deref())
-        .map(|(slots, last)| Changed {
-            slots,
-            last,
-            left: &left,
-            n: n_sticky,
-            scale: &scale,
-        });
+    let changed = last_ords.as_deref().map(|last| Changed {
+        last,
+        left: &left,
+        n: n_sticky,
+        scale: &scale,
+    });
     let mut compare = Compare::default();
     // The runs are read and merged on a thread of their own, a batch of terms ahead: the
     // merge is most of what gathering costs, and a rebuild makes few leaves, so the cores are
@@ -412,13 +403,12 @@ const EMPTY_LEAF: &str = "empty";
 const TERM_BATCH: usize = 8192;
 const POSTINGS_BATCH: usize = 1 << 22;
 
-/// What changed since the last build's dictionary: per slot, whether its document's number
-/// did, and what it was; the terms that lost postings of a document that changed or went,
+/// What changed since the last build's dictionary: per slot, its document's number then (a
+/// slot whose number is another now changed); the terms that lost postings of a document that changed or went,
 /// which the kept index dropped before the export could see them ([`Index::left`]); and the
 /// BM25 parameters both builds share, by which a term's postings are weighed.
 #[derive(Clone, Copy)]
 struct Changed<'a> {
-    slots: &'a [bool],
     last: &'a [u32],
     left: &'a super::index::Left,
     n: f64,
@@ -433,6 +423,11 @@ struct Compare {
 }
 
 impl Changed<'_> {
+    /// Whether the document number of `slot` is not the last build's.
+    fn changed(&self, slot: usize, at: &[(u32, f64)]) -> bool {
+        self.last[slot] != at[slot].0
+    }
+
     /// Whether the term with `postings` (of `df` live documents) encodes differently from the
     /// last build: its postings in slots whose number did not change encode as they did, so
     /// only those of the others are compared, as the last build numbered and weighed them
@@ -462,7 +457,7 @@ impl Changed<'_> {
             .chain(dropped.chunks_exact(step))
         {
             let slot = p[0] as usize;
-            if !self.slots[slot] {
+            if !self.changed(slot, at) {
                 continue;
             }
             let tf = if filter { 0 } else { p[1] };
@@ -588,7 +583,7 @@ fn gather(
         let mut touched = false;
         for &slot in postings.iter().step_by(step) {
             df += u64::from(at[slot as usize].0 != DEAD);
-            touched |= changed.is_some_and(|c| c.slots[slot as usize]);
+            touched |= changed.is_some_and(|c| c.changed(slot as usize, at));
         }
         let dirty = match changed {
             None => true,

@@ -962,6 +962,7 @@ fn analyse(d: SearchDoc, terms: &mut DocTerms) -> (Head, Meta, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::natural_cmp;
 
     #[test]
     fn left_postings_are_held_within_the_budget() {
@@ -977,7 +978,6 @@ mod tests {
         assert_eq!(left.of("lock"), Some(&[3, 1, 9, 2][..]));
         assert!(!left.is_empty());
     }
-    use crate::keys::natural_cmp;
 
     #[test]
     fn natural_order() {

@@ -906,6 +906,7 @@ fn gone<'a>(old: impl Iterator<Item = &'a str>, new: impl Iterator<Item = &'a st
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::MetadataExt;
 
     #[test]
     fn gone_paths_are_those_the_new_site_lacks() {
@@ -919,7 +920,6 @@ mod tests {
         assert_eq!(gone([].into_iter(), new.into_iter()), Vec::<String>::new());
         assert_eq!(gone(new.into_iter(), [].into_iter()), new);
     }
-    use std::os::unix::fs::MetadataExt;
 
     #[test]
     fn unchanged_files_keep_their_inode_and_changed_ones_are_replaced() {
