@@ -13,7 +13,7 @@ use crate::inputs::{AttachmentFolder, FoundFile, Inputs};
 use crate::model::{Attachment, AttachmentContent, Issue};
 
 /// What became of one attachment.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Outcome {
     /// Written at this site-relative path.
     Written(String),
@@ -198,6 +198,20 @@ pub fn none_to_keep(issue: &Issue, outcomes: &[Outcome]) -> bool {
         matches!(outcome, Outcome::Skipped(None))
             && !matches!(a.content, Some(AttachmentContent::File { .. }))
     })
+}
+
+/// Whether what became of `issue`'s attachments (`outcomes`, [`publish`]'s) is a function of
+/// the issue and the configuration alone and left nothing beside the issue: no file was
+/// published, none is named, and no attachments folder was looked in. The issue's page and
+/// JSON are then known from the issue's digest, without the issue being read.
+pub fn settled_by_issue(
+    config: &Config,
+    inputs: &Inputs,
+    issue: &Issue,
+    outcomes: &[Outcome],
+) -> bool {
+    none_to_keep(issue, outcomes)
+        && (issue.attachments.is_empty() || folder_of(config, inputs, issue).is_none())
 }
 
 /// The files an issue's attachments name in its tracker's attachments folder, under the cap,

@@ -25,7 +25,7 @@ use super::releases::FixView;
 use super::{page_of, root_of, slug, Renderer, TimeView};
 use crate::error::{Error, Result};
 use crate::keys::{commit_path, looks_like_commit_id, split_key};
-use crate::model::{Commit, Issue, Signature};
+use crate::model::{Commit, Signature};
 use crate::observe::Observer;
 use crate::render::PageSink;
 use crate::source::history::{CommitInfo, History};
@@ -157,6 +157,16 @@ pub(super) struct Development {
     /// Commits citing the issue, ports of one change (same Change-Id) together.
     groups: Vec<PortGroup>,
     commits: usize,
+}
+
+impl Development {
+    /// The panel showing the tracker's fix versions beside where the fix shipped.
+    pub(super) fn with_fix_versions(self, fix_versions: &[String]) -> Self {
+        Development {
+            fix_versions: fix_versions.to_vec(),
+            ..self
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -789,9 +799,9 @@ impl Renderer<'_> {
     }
 
     /// The Development panel of an issue page: `None` when no commit cites the issue.
-    pub(super) fn development(&self, issue: &Issue, root: &str) -> Option<Development> {
+    pub(super) fn development(&self, key: &str, root: &str) -> Option<Development> {
         let h = self.history();
-        let commits = h.by_issue.get(&issue.key)?;
+        let commits = h.by_issue.get(key)?;
         // Ports of one change: the same Change-Id, or a message naming the original commit.
         let mut parent: Vec<usize> = (0..commits.len()).collect();
         fn find(parent: &mut [usize], mut x: usize) -> usize {
@@ -848,8 +858,8 @@ impl Renderer<'_> {
             })
             .collect();
         Some(Development {
-            fix: self.fix_view(&issue.key, root).unwrap_or_default(),
-            fix_versions: issue.fix_versions.clone(),
+            fix: self.fix_view(key, root).unwrap_or_default(),
+            fix_versions: Vec::new(),
             groups,
             commits: commits.len(),
         })

@@ -13,6 +13,11 @@
 //! diff as HTML, made from the commit's id) can be left out of the context until the page must
 //! be rendered; what it is made from that the context does not hold is hashed in its place
 //! ([`Page::depends_on`]).
+//!
+//! An issue page goes further: neither its view nor its texts' HTML go into its digest, but
+//! the digest of its published issue and the answers to the questions rendering it asked of
+//! the archive ([`Page::digest_with`], [`super::asked`]), so that a rebuild knows the page
+//! unchanged without reading its issue.
 
 use std::hash::Hasher;
 
@@ -21,7 +26,6 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::Config;
 use crate::inputs::Theme;
-use crate::text::html::Resolve;
 
 /// A page's template context, and the digest of everything put into it.
 ///
@@ -104,26 +108,32 @@ impl Page {
         hash.digest128()
     }
 
-    /// The digest of the page rendered with `template` when its texts looked up `lookups`
-    /// (see [`Lookups`]): each lookup with the answer the archive gives it now.
+    /// The digest of the page rendered with `template` when rendering it asked the archive
+    /// `questions` (see [`super::asked`]): each question with the answer `answer` gives it now.
     pub(super) fn digest_with(
         &self,
         template: &str,
-        lookups: &[String],
-        resolve: &dyn Resolve,
+        questions: &[String],
+        answer: &dyn Fn(&str) -> Option<String>,
     ) -> u128 {
-        let mut page = Page {
-            hash: self.hash.clone(),
-            json: Vec::new(),
-            values: Vec::new(),
-            keys: Vec::new(),
-        };
-        let answers: Vec<(&str, Option<String>)> = lookups
-            .iter()
-            .map(|l| (l.as_str(), answer(l, resolve)))
-            .collect();
-        page.depends_on("lookups", &answers);
-        page.digest(template)
+        let mut hash = self.hash.clone();
+        for question in questions {
+            hash.write_u64(question.len() as u64);
+            hash.write(question.as_bytes());
+            match answer(question) {
+                Some(a) => {
+                    hash.write_u8(1);
+                    hash.write_u64(a.len() as u64);
+                    hash.write(a.as_bytes());
+                }
+                None => hash.write_u8(0),
+            }
+        }
+        hash.write_u64(questions.len() as u64);
+        hash.write_u8(0xfd);
+        hash.write_u64(template.len() as u64);
+        hash.write(template.as_bytes());
+        hash.digest128()
     }
 
     /// Hashes `value` as JSON. Serialising it cannot fail where serialising it into the
@@ -139,60 +149,6 @@ impl Page {
     fn field(&mut self, bytes: &[u8]) {
         self.hash.write_u64(bytes.len() as u64);
         self.hash.write(bytes);
-    }
-}
-
-/// A [`Resolve`] that notes every question asked of it, so that a page whose texts were
-/// turned into HTML can be kept next time when the same questions get the same answers: a
-/// text's HTML is a function of the text, its page's anchors and these answers alone.
-pub(super) struct Lookups<'r> {
-    inner: &'r dyn Resolve,
-    asked: std::sync::Mutex<Vec<String>>,
-}
-
-impl<'r> Lookups<'r> {
-    /// Notes the questions asked of `inner`.
-    pub(super) fn new(inner: &'r dyn Resolve) -> Self {
-        Lookups {
-            inner,
-            asked: Default::default(),
-        }
-    }
-
-    /// The questions asked, each once, in the order first asked (`i:KEY`, `c:HEX`).
-    pub(super) fn asked(self) -> Vec<String> {
-        let mut asked = self.asked.into_inner().unwrap_or_else(|e| e.into_inner());
-        let mut seen = std::collections::HashSet::new();
-        asked.retain(|q| seen.insert(q.clone()));
-        asked
-    }
-
-    fn note(&self, question: String) {
-        self.asked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(question);
-    }
-}
-
-impl Resolve for Lookups<'_> {
-    fn issue_path(&self, key: &str) -> Option<String> {
-        self.note(format!("i:{key}"));
-        self.inner.issue_path(key)
-    }
-
-    fn commit_path(&self, hex: &str) -> Option<String> {
-        self.note(format!("c:{hex}"));
-        self.inner.commit_path(hex)
-    }
-}
-
-/// The answer `resolve` gives now to a question a [`Lookups`] noted.
-fn answer(question: &str, resolve: &dyn Resolve) -> Option<String> {
-    match question.split_once(':') {
-        Some(("i", key)) => resolve.issue_path(key),
-        Some(("c", hex)) => resolve.commit_path(hex),
-        _ => Some(format!("unknown question {question}")),
     }
 }
 
@@ -246,22 +202,25 @@ mod tests {
     }
 
     #[test]
-    fn a_page_with_texts_depends_on_the_answers_to_what_they_looked_up() {
-        let archive = |key: &str| (key == "LU-1").then(|| "issues/LU/0/LU-1".to_string());
-        let lookups = Lookups::new(&archive);
-        assert!(lookups.issue_path("LU-1").is_some());
-        assert!(lookups.issue_path("LU-2").is_none());
-        assert!(lookups.issue_path("LU-1").is_some());
-        assert_eq!(lookups.commit_path("abc1234"), None);
-        let asked = lookups.asked();
-        assert_eq!(asked, ["i:LU-1", "i:LU-2", "c:abc1234"]);
+    fn a_page_depends_on_the_answers_to_what_it_asked() {
+        let archive = |q: &str| (q == "i:LU-1").then(|| "issues/LU/0/LU-1".to_string());
+        let asked = ["i:LU-1".to_string(), "i:LU-2".to_string()];
         let mut p = Page::new(1);
         p.insert("title", "t");
         let before = p.digest_with("issue.html", &asked, &archive);
         assert_eq!(before, p.digest_with("issue.html", &asked, &archive));
         // LU-2 now exists: the text that mentions it would link it.
-        let grown = |key: &str| key.starts_with("LU-").then(|| format!("issues/LU/0/{key}"));
+        let grown = |q: &str| q.strip_prefix("i:").map(|key| format!("issues/LU/0/{key}"));
         assert_ne!(before, p.digest_with("issue.html", &asked, &grown));
+        // Another question, the same questions in another order, another template.
+        let other = ["i:LU-1".to_string(), "i:LU-3".to_string()];
+        assert_ne!(before, p.digest_with("issue.html", &other, &archive));
+        let swapped = [asked[1].clone(), asked[0].clone()];
+        assert_ne!(before, p.digest_with("issue.html", &swapped, &archive));
+        assert_ne!(before, p.digest_with("commit.html", &asked, &archive));
+        // No answer is not an empty answer.
+        let empty = |q: &str| Some(archive(q).unwrap_or_default());
+        assert_ne!(before, p.digest_with("issue.html", &asked, &empty));
         assert_ne!(before, p.digest("issue.html"));
     }
 

@@ -6,6 +6,7 @@
 //! relative (`root` is the way back to the site root from each page), so the site works from
 //! any folder and over `file://`.
 
+mod asked;
 pub mod attachments;
 pub mod chart;
 pub mod commits;
@@ -61,6 +62,12 @@ pub trait PageSink: Sync {
         Ok(false)
     }
 
+    /// [`keep`](Self::keep) for files that go together (an issue's page and its JSON): keeps
+    /// them all, or none when any of them would not be kept.
+    fn keep_together(&self, _files: &[(&str, u128)]) -> Result<bool> {
+        Ok(false)
+    }
+
     /// Keeps every file the last build published under the folder `prefix` (`search/`) if
     /// the file `anchor` among them was made from inputs with the digest `made_from` and every
     /// one is still as published, and says how many it kept; keeps nothing (`None`)
@@ -78,13 +85,13 @@ pub trait PageSink: Sync {
         self.put(path, bytes)
     }
 
-    /// What the texts of the page published at `path` looked up in the archive when it was
-    /// rendered (`memo::Lookups`), if the sink remembers.
+    /// What rendering the page published at `path` asked of the archive (`asked::Asking`),
+    /// if the sink remembers.
     fn lookups(&self, _path: &str) -> Option<Vec<String>> {
         None
     }
 
-    /// Remembers what the texts of the page at `path` looked up, for the next build.
+    /// Remembers what rendering the page at `path` asked of the archive, for the next build.
     fn remember_lookups(&self, _path: &str, _lookups: Vec<String>) {}
 }
 
@@ -101,6 +108,9 @@ pub struct RenderReport {
     pub other_files: u64,
     /// Pages whose inputs were those of the published page, kept without being rendered.
     pub kept_pages: u64,
+    /// Issues read from the store to render or check their pages: the others' pages were
+    /// kept by their questions' answers alone ([`asked`]).
+    pub issues_read: u64,
     /// Things the keeper should know (a part of the site that was skipped, and why).
     pub notes: Vec<String>,
     /// Wall time of each part of the stage (issue pages, commit pages, listings…), for
@@ -119,8 +129,8 @@ impl RenderReport {
     /// One line for the build's progress: pages of each kind.
     pub fn summary(&self) -> String {
         format!(
-            "{} issue pages, {} commit pages, {} listing pages, {} other files; {} unchanged since the last build (not rendered again)",
-            self.issue_pages, self.commit_pages, self.listing_pages, self.other_files, self.kept_pages
+            "{} issue pages ({} issues read), {} commit pages, {} listing pages, {} other files; {} unchanged since the last build (not rendered again)",
+            self.issue_pages, self.issues_read, self.commit_pages, self.listing_pages, self.other_files, self.kept_pages
         )
     }
 }
@@ -163,6 +173,16 @@ impl PageSink for Recording<'_> {
         let kept = self.inner.keep(path, made_from)?;
         if kept {
             self.record(path);
+        }
+        Ok(kept)
+    }
+
+    fn keep_together(&self, files: &[(&str, u128)]) -> Result<bool> {
+        let kept = self.inner.keep_together(files)?;
+        if kept {
+            for (path, _) in files {
+                self.record(path);
+            }
         }
         Ok(kept)
     }
@@ -210,6 +230,9 @@ pub struct Renderer<'a> {
     /// GitHub repositories in the archive (`owner/name` in lower case → key prefix), so that
     /// `owner/name#N` in any GitHub text reaches the issue's page.
     github_repos: BTreeMap<String, String>,
+    /// Per tracker, whether it has an attachments folder: what became of an issue's
+    /// attachments depends on it.
+    attachment_folders: Vec<bool>,
 }
 
 const CHUNK: usize = 256;
@@ -235,8 +258,14 @@ impl<'a> Renderer<'a> {
             .filter(|p| is_repository_name(&p.name))
             .map(|p| (p.name.to_ascii_lowercase(), p.key.clone()))
             .collect();
+        let attachment_folders = inputs
+            .trackers
+            .iter()
+            .map(|t| t.attachments.is_some())
+            .collect();
         Ok(Renderer {
             github_repos,
+            attachment_folders,
             config,
             inputs,
             diffs,
@@ -398,30 +427,53 @@ impl<'a> Renderer<'a> {
         other.fetch_add(1, Ordering::Relaxed);
         lap(&mut report, "static files and pages");
 
-        let keys: Vec<&str> = self.linked.issues.iter().map(|s| s.key.as_str()).collect();
-        let published = keys
+        let issues = &self.linked.issues;
+        let issues_read = AtomicU64::new(0);
+        let published = (0..issues.len())
+            .collect::<Vec<usize>>()
             .par_chunks(CHUNK)
             .map(|chunk| {
-                let owned: Vec<String> = chunk.iter().map(|k| k.to_string()).collect();
+                // An issue whose page the last build made from the same issue and the same
+                // answers is kept without being read; the others are read in one go.
                 let mut published = Vec::with_capacity(chunk.len());
-                for (issue, made_from) in self.linked.issues_with_digests(&owned)? {
-                    let files = self.render_issue(&issue, made_from, sink)?;
-                    other.fetch_add(1, Ordering::Relaxed);
-                    let plain = attachments::none_to_keep(&issue, &files);
-                    published.push(plain.then(|| {
-                        let mut h = xxhash_rust::xxh3::Xxh3::new();
-                        h.write(b"published issue\0");
-                        h.write_u128(self.salt);
-                        h.write_u128(made_from);
-                        h.digest128()
-                    }));
+                let mut read = Vec::new();
+                for &i in chunk {
+                    match self.keep_issue(i, sink)? {
+                        true => {
+                            published.push(Some(self.published_digest(self.linked.published[i])))
+                        }
+                        false => {
+                            read.push(issues[i].key.clone());
+                            published.push(None);
+                        }
+                    }
                 }
+                let mut unread = chunk
+                    .iter()
+                    .zip(&mut published)
+                    .filter(|(_, p)| p.is_none());
+                issues_read.fetch_add(read.len() as u64, Ordering::Relaxed);
+                let read = match read.is_empty() {
+                    true => Vec::new(),
+                    false => self.linked.issues_with_digests(&read)?,
+                };
+                for (issue, made_from) in read {
+                    let Some((&i, slot)) = unread.find(|(&i, _)| issues[i].key == issue.key) else {
+                        continue;
+                    };
+                    debug_assert_eq!(made_from, self.linked.published[i]);
+                    let files = self.render_issue(&issue, made_from, sink)?;
+                    let plain = attachments::none_to_keep(&issue, &files);
+                    *slot = plain.then(|| self.published_digest(made_from));
+                }
+                other.fetch_add(chunk.len() as u64, Ordering::Relaxed);
                 progress.advance(chunk.len() as u64);
                 Ok::<_, Error>(published)
             })
             .collect::<Result<Vec<_>>>()?;
         report.published = published.into_iter().flatten().collect();
-        report.issue_pages = keys.len() as u64;
+        report.issue_pages = issues.len() as u64;
+        report.issues_read = issues_read.into_inner();
         lap(&mut report, "issues");
         let (commit_pages, history_listings) = self.render_history(sink, progress)?;
         report.commit_pages = commit_pages;
@@ -544,9 +596,94 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// The digest by which the backup knows an issue as published ([`RenderReport::published`])
+    /// from the issue's own (`made_from`).
+    fn published_digest(&self, made_from: u128) -> u128 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.write(b"published issue\0");
+        h.write_u128(self.salt);
+        h.write_u128(made_from);
+        h.digest128()
+    }
+
+    /// Keeps the page and JSON of the `i`th issue as published, without reading the issue,
+    /// when the last build made them from the same published issue and its page's questions
+    /// get the answers they got then (see [`asked`]). A page whose attachments' outcomes were
+    /// not settled by its issue alone is never kept here: they are known only from the issue.
+    fn keep_issue(&self, i: usize, sink: &dyn PageSink) -> Result<bool> {
+        let path = crate::keys::issue_path(&self.linked.issues[i].key);
+        let page_path = format!("{path}.html");
+        let Some(questions) = sink.lookups(&page_path) else {
+            return Ok(false);
+        };
+        if questions.iter().any(|q| q == asked::ATTACHMENTS) {
+            return Ok(false);
+        }
+        let made_from = self.linked.published[i];
+        let root = root_of(&path);
+        let page = self.issue_page_digest(&root, made_from, &[], &questions);
+        let json_path = format!("{path}.json");
+        let json = self.issue_json_digest(made_from, &[]);
+        let files: &[(&str, u128)] = match self.config.issue_json {
+            true => &[(&page_path, page), (&json_path, json)],
+            false => &[(&page_path, page)],
+        };
+        if !sink.keep_together(files)? {
+            return Ok(false);
+        }
+        self.kept_pages.fetch_add(1, Ordering::Relaxed);
+        sink.remember_lookups(&page_path, questions);
+        Ok(true)
+    }
+
+    /// The digest of an issue's page: the published issue (`made_from`), what became of its
+    /// attachments (`files`, empty when the issue settles them:
+    /// [`attachments::settled_by_issue`]), which trackers have an attachments folder, the
+    /// page's frame at `root`, and the answers the archive gives
+    /// now to the `questions` rendering it asked. The view and the texts' HTML are functions
+    /// of these, and are not made to know it.
+    fn issue_page_digest(
+        &self,
+        root: &str,
+        made_from: u128,
+        files: &[attachments::Outcome],
+        questions: &[String],
+    ) -> u128 {
+        let mut c = self.context(root);
+        c.depends_on("issue", &made_from);
+        c.depends_on("attachments", files);
+        c.depends_on("repositories", &self.github_repos);
+        c.depends_on("attachment folders", &self.attachment_folders);
+        c.digest_with("issue.html", questions, &|q| asked::answer(self, root, q))
+    }
+
+    /// The digest of an issue's JSON: the published issue with what became of its
+    /// attachments, serialized by this program.
+    fn issue_json_digest(&self, made_from: u128, files: &[attachments::Outcome]) -> u128 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.write(b"issue json\0");
+        h.write_u128(self.salt);
+        h.write_u128(made_from);
+        for outcome in files {
+            match outcome {
+                attachments::Outcome::Written(p) => {
+                    h.write_u8(1);
+                    h.write_u64(p.len() as u64);
+                    h.write(p.as_bytes());
+                }
+                attachments::Outcome::Skipped(_) => h.write_u8(0),
+            }
+        }
+        h.digest128()
+    }
+
     /// The issue's page and, when the site publishes them, its JSON; `made_from` is the
     /// digest of the published issue ([`Linked::issues_with_digests`]). Returns what became
     /// of its attachments.
+    ///
+    /// A page whose issue settles its attachments
+    /// ([`attachments::settled_by_issue`]) can be kept without its issue being read
+    /// ([`Renderer::keep_issue`]); this is the way for the others, and for a changed issue.
     fn render_issue(
         &self,
         issue: &Issue,
@@ -558,66 +695,26 @@ impl<'a> Renderer<'a> {
         // Attachment files first, so text can link to them.
         let files = attachments::publish(self.config, self.inputs, issue, sink)?;
         self.record_attachments(issue, &path, &files);
-        let mut anchors = html::PageAnchors {
-            comments: issue.comments.iter().filter_map(|c| c.number).collect(),
-            ..Default::default()
-        };
-        for (a, outcome) in issue.attachments.iter().zip(&files) {
-            let href = match outcome {
-                attachments::Outcome::Written(p) => format!("{root}{p}"),
-                attachments::Outcome::Skipped(_) => format!("#attachment-{}", slug(&a.id)),
-            };
-            anchors.attachments.entry(a.id.clone()).or_insert(href);
-        }
-        let github = issue.repository.as_ref().map(|repo| html::GithubRefs {
-            repo: repo.clone(),
-            prefix: issue.project.key.clone(),
-            repos: self.github_repos.clone(),
-        });
-        // The page without its texts' HTML, and what that HTML is made from: the texts, the
-        // page's anchors, the repository's references, and what the texts look up in the
-        // archive. The published page is kept when the lookups it made last time get the
-        // same answers now.
         let page_path = format!("{path}.html");
-        let mut view = IssueView::new(self, issue, &root);
-        for (v, outcome) in view.attachments.iter_mut().zip(&files) {
-            match outcome {
-                attachments::Outcome::Written(p) => v.href = Some(format!("{root}{p}")),
-                attachments::Outcome::Skipped(note) => v.note.clone_from(note),
-            }
-        }
-        let mut c = self.context(&root);
-        c.insert("issue", &view);
-        // The texts are the published issue's, which its digest stands for: hashing that
-        // instead of the texts themselves spares a rebuild serialising every comment again.
-        c.depends_on("texts", &made_from);
-        c.depends_on("anchors", &anchors);
-        c.depends_on("repository", &github);
+        // Outcomes the issue's digest stands for are not hashed again: a page and JSON kept
+        // without their issue being read are known by the same digests.
+        let settled = attachments::settled_by_issue(self.config, self.inputs, issue, &files);
+        let outcomes: &[attachments::Outcome] = if settled { &[] } else { &files };
+        // The page is kept when the questions rendering it asked last time get the same
+        // answers now; else it is rendered, noting the questions.
         let kept = match sink.lookups(&page_path) {
-            Some(lookups) => {
-                let digest = c.digest_with("issue.html", &lookups, self.linked);
+            Some(questions) => {
+                let digest = self.issue_page_digest(&root, made_from, outcomes, &questions);
                 let kept = self.kept(sink, &page_path, digest)?;
                 if kept {
-                    sink.remember_lookups(&page_path, lookups);
+                    sink.remember_lookups(&page_path, questions);
                 }
                 kept
             }
             None => false,
         };
         if !kept {
-            let lookups = memo::Lookups::new(self.linked);
-            let mut ctx = self.link_context(&root);
-            ctx.resolve = &lookups;
-            ctx.page = Some(&anchors);
-            ctx.github = github.as_ref();
-            view.fill_texts(self, issue, &ctx);
-            let asked = lookups.asked();
-            let digest = c.digest_with("issue.html", &asked, self.linked);
-            let mut context = c.context_without("issue");
-            context.insert("issue", &view);
-            let html = self.render("issue.html", &context)?;
-            sink.put_made_from(&page_path, digest, html.as_bytes())?;
-            sink.remember_lookups(&page_path, asked);
+            self.render_issue_page(issue, made_from, &files, settled, &page_path, sink)?;
         }
         if !self.config.issue_json {
             return Ok(files);
@@ -625,23 +722,7 @@ impl<'a> Renderer<'a> {
         // The JSON is the published issue with the attachments' outcomes, serialized by this
         // program: known unchanged from their digests, without being made.
         let json_path = format!("{path}.json");
-        let json_made_from = {
-            let mut h = xxhash_rust::xxh3::Xxh3::new();
-            h.write(b"issue json\0");
-            h.write_u128(self.salt);
-            h.write_u128(made_from);
-            for outcome in &files {
-                match outcome {
-                    attachments::Outcome::Written(p) => {
-                        h.write_u8(1);
-                        h.write_u64(p.len() as u64);
-                        h.write(p.as_bytes());
-                    }
-                    attachments::Outcome::Skipped(_) => h.write_u8(0),
-                }
-            }
-            h.digest128()
-        };
+        let json_made_from = self.issue_json_digest(made_from, outcomes);
         if sink.keep(&json_path, json_made_from)? {
             return Ok(files);
         }
@@ -668,6 +749,64 @@ impl<'a> Renderer<'a> {
         json.push(b'\n');
         sink.put_made_from(&json_path, json_made_from, &json)?;
         Ok(files)
+    }
+
+    /// Renders an issue's page at `page_path`, asking the archive through an
+    /// [`asked::Asking`] and remembering its questions with the page.
+    fn render_issue_page(
+        &self,
+        issue: &Issue,
+        made_from: u128,
+        files: &[attachments::Outcome],
+        settled: bool,
+        page_path: &str,
+        sink: &dyn PageSink,
+    ) -> Result<()> {
+        let root = root_of(page_path);
+        let mut anchors = html::PageAnchors {
+            comments: issue.comments.iter().filter_map(|c| c.number).collect(),
+            ..Default::default()
+        };
+        for (a, outcome) in issue.attachments.iter().zip(files) {
+            let href = match outcome {
+                attachments::Outcome::Written(p) => format!("{root}{p}"),
+                attachments::Outcome::Skipped(_) => format!("#attachment-{}", slug(&a.id)),
+            };
+            anchors.attachments.entry(a.id.clone()).or_insert(href);
+        }
+        let github = issue.repository.as_ref().map(|repo| html::GithubRefs {
+            repo: repo.clone(),
+            prefix: issue.project.key.clone(),
+            repos: self.github_repos.clone(),
+        });
+        let ask = asked::Asking::new(self, &root);
+        let mut view = IssueView::new(&ask, self.config, issue, &root);
+        for (v, outcome) in view.attachments.iter_mut().zip(files) {
+            match outcome {
+                attachments::Outcome::Written(p) => v.href = Some(format!("{root}{p}")),
+                attachments::Outcome::Skipped(note) => v.note.clone_from(note),
+            }
+        }
+        let mut ctx = self.link_context(&root);
+        ctx.resolve = &ask;
+        ctx.page = Some(&anchors);
+        ctx.github = github.as_ref();
+        view.fill_texts(self, issue, &ctx);
+        let mut questions = ask.asked();
+        let outcomes = match settled {
+            true => &[][..],
+            false => {
+                questions.push(asked::ATTACHMENTS.to_string());
+                files
+            }
+        };
+        let digest = self.issue_page_digest(&root, made_from, outcomes, &questions);
+        let mut context = self.context(&root).context();
+        context.insert("issue", &view);
+        let html = self.render("issue.html", &context)?;
+        sink.put_made_from(page_path, digest, html.as_bytes())?;
+        sink.remember_lookups(page_path, questions);
+        Ok(())
     }
 
     /// The browse page, facet indexes and listings (`listings.rs`), and the home page;
@@ -1001,10 +1140,11 @@ impl IssueView {
 
     /// The view of `issue` without its texts' HTML (left empty: the page's digest is taken with
     /// the texts themselves; [`fill_texts`](Self::fill_texts) makes them when it renders).
-    fn new(r: &Renderer, issue: &Issue, root: &str) -> Self {
-        let linked = r.linked;
+    ///
+    /// It reaches the archive only through `ask`, which notes what the page depends on.
+    fn new(ask: &asked::Asking, config: &Config, issue: &Issue, root: &str) -> Self {
         let reference = |key: &str, with_summary: bool| {
-            let s = linked.issue(key);
+            let s = ask.issue(key);
             IssueRef {
                 key: key.to_string(),
                 href: s.map(|s| format!("{root}{}.html", s.path())),
@@ -1028,8 +1168,7 @@ impl IssueView {
                 .or_default()
                 .push(reference(&l.target, true));
         }
-        let person =
-            |p: &crate::model::Person| people::person_ref(linked, linked.display_name(p), root);
+        let person = |p: &crate::model::Person| ask.person(p);
         let name_of = |p: &Option<crate::model::Person>| p.as_ref().map(person);
         let description = issue.description.as_ref().filter(|t| !t.is_blank());
         let environment = issue.environment.as_ref().filter(|t| !t.is_blank());
@@ -1037,10 +1176,8 @@ impl IssueView {
             key: issue.key.clone(),
             summary: issue.summary.clone(),
             url: issue.url.clone(),
-            project_name: linked
-                .projects
-                .get(&issue.project.key)
-                .map(|p| p.name.as_str())
+            project_name: ask
+                .project_name(&issue.project.key)
                 .or(Some(issue.project.name.as_str()))
                 .filter(|n| !n.is_empty())
                 .unwrap_or(&issue.project.key)
@@ -1105,11 +1242,11 @@ impl IssueView {
                 .into_iter()
                 .map(|(description, items)| LinkGroup { description, items })
                 .collect(),
-            mentioned_by: linked
-                .mentioned_by
-                .get(&issue.key)
-                .map(|v| v.iter().map(|k| reference(k, true)).collect())
-                .unwrap_or_default(),
+            mentioned_by: ask
+                .mentioned_by(&issue.key)
+                .iter()
+                .map(|k| reference(k, true))
+                .collect(),
             description_html: description.map(|_| String::new()),
             environment_html: environment.map(|_| String::new()),
             comments: issue
@@ -1190,8 +1327,10 @@ impl IssueView {
                         .collect(),
                 })
                 .collect(),
-            development: r.development(issue, root),
-            json_href: r.config.issue_json.then(|| {
+            development: ask
+                .development(&issue.key)
+                .map(|d| d.with_fix_versions(&issue.fix_versions)),
+            json_href: config.issue_json.then(|| {
                 format!(
                     "{}.json",
                     issue.key.rsplit('/').next().unwrap_or(&issue.key)

@@ -505,6 +505,24 @@ impl PageSink for Staging {
         }
     }
 
+    fn keep_together(&self, files: &[(&str, u128)]) -> Result<bool> {
+        if !self.reuse_pages {
+            return Ok(false);
+        }
+        let mut published = Vec::with_capacity(files.len());
+        for &(path, made_from) in files {
+            check_relative(path).map_err(|e| Error::io(path, e))?;
+            match self.published_as_recorded(path) {
+                Some(prev) if prev.made_from == Some(made_from) => published.push(prev),
+                _ => return Ok(false),
+            }
+        }
+        for (&(path, _), prev) in files.iter().zip(published) {
+            self.kept(path, prev)?;
+        }
+        Ok(true)
+    }
+
     fn put_file(&self, path: &str, source: &Path) -> Result<()> {
         check_relative(path).map_err(|e| Error::io(path, e))?;
         let source_stat = Stat::read(source).ok_or_else(|| {

@@ -427,3 +427,79 @@ fn what_older_builds_left_in_the_cache_goes_and_the_analysed_index_is_kept() {
     assert_eq!(again.search.analysed, again.search.docs);
     assert_eq!(read_tree(&site.join("public")), before);
 }
+
+/// A neutral-format issue: its summary, its description, and the issues it links to.
+fn neutral(number: u64, summary: &str, description: &str, links: &[&str]) -> String {
+    let links: Vec<String> = links
+        .iter()
+        .map(|target| {
+            format!("{{\"kind\":\"Related\",\"description\":\"relates to\",\"direction\":\"outward\",\"target\":\"{target}\"}}")
+        })
+        .collect();
+    format!(
+        "{{\"source\":\"nd\",\"id\":\"{number}\",\"key\":\"LU-{number}\",\"project\":{{\"key\":\"LU\",\"name\":\"Lustre\"}},\"summary\":\"{summary}\",\"description\":{{\"markup\":\"plain\",\"content\":\"{description}\"}},\"reporter\":{{\"display\":\"Ann Lee\"}},\"status\":\"Open\",\"created\":\"2020-01-01T00:00:00Z\",\"links\":[{}]}}\n",
+        links.join(",")
+    )
+}
+
+#[test]
+fn an_issue_page_is_kept_unread_until_an_answer_it_asked_for_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    let config = "title = \"t\"\noutput = \"public\"\n\n[[tracker]]\nname = \"nd\"\npaths = [\"nd.ndjson\"]\n";
+    std::fs::write(site.join("hindsight.toml"), config).unwrap();
+    let page = |site: &Path| {
+        std::fs::read_to_string(site.join("public/issues/LU/900/LU-900001.html")).unwrap()
+    };
+    // Builds `issues`, checks the site against a build from nothing, and says how many issues
+    // were read to render or check their pages.
+    let step = |issues: &[String]| {
+        std::fs::write(site.join("nd.ndjson"), issues.concat()).unwrap();
+        let report = build_unforced(&site);
+        let clean_dir = tempfile::tempdir().unwrap();
+        let clean = clean_dir.path().join("site");
+        std::fs::create_dir_all(&clean).unwrap();
+        std::fs::write(clean.join("hindsight.toml"), config).unwrap();
+        std::fs::write(clean.join("nd.ndjson"), issues.concat()).unwrap();
+        build(&clean).unwrap();
+        assert!(read_tree(&clean.join("public")) == read_tree(&site.join("public")));
+        report.render.issues_read
+    };
+    // LU-900001 links LU-900002 and names LU-900004, which is not in the archive yet.
+    let a = neutral(900_001, "first", "See LU-900004.", &["LU-900002"]);
+    let b = |summary: &str| neutral(900_002, summary, "Nothing.", &[]);
+    let c = |summary: &str| neutral(900_003, summary, "Nothing.", &[]);
+    let d = |description: &str| neutral(900_004, "fourth", description, &[]);
+    assert_eq!(step(&[a.clone(), b("second"), c("third")]), 3);
+    let before = snapshot(&site.join("public"));
+    let path = "issues/LU/900/LU-900001.html";
+
+    // An issue LU-900001's page asks nothing about changes: the page is kept, unread.
+    assert_eq!(step(&[a.clone(), b("second"), c("third, again")]), 1);
+    let after = snapshot(&site.join("public"));
+    assert_eq!(after[path], before[path]);
+
+    // The issue it links changes its summary: its page shows the new one.
+    assert!(page(&site).contains("second"));
+    assert_eq!(
+        step(&[a.clone(), b("second, renamed"), c("third, again")]),
+        2
+    );
+    assert!(page(&site).contains("second, renamed"));
+
+    // The issue its text names arrives: the text links it.
+    assert!(!page(&site).contains("LU-900004.html"));
+    let all = |d: String| [a.clone(), b("second, renamed"), c("third, again"), d];
+    assert_eq!(step(&all(d("Nothing."))), 2);
+    assert!(page(&site).contains("LU-900004.html"));
+
+    // That issue's text names LU-900001: the page lists it among the issues that mention it.
+    assert!(!page(&site).contains("Mentioned in"));
+    assert_eq!(step(&all(d("Caused by LU-900001."))), 2);
+    assert!(page(&site).contains("Mentioned in"));
+
+    // Nothing changes: nothing is read.
+    let report = build_unforced(&site);
+    assert!(report.up_to_date);
+}
