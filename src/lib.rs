@@ -595,6 +595,10 @@ impl render::PageSink for MadeFrom<'_> {
         self.sink.keep(path, made_from)
     }
 
+    fn keep_sized(&self, path: &str, made_from: u128) -> Result<Option<u64>> {
+        self.sink.keep_sized(path, made_from)
+    }
+
     fn put_file(&self, path: &str, source: &std::path::Path) -> Result<()> {
         self.sink.put_file(path, source)
     }

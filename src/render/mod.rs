@@ -62,6 +62,12 @@ pub trait PageSink: Sync {
         Ok(false)
     }
 
+    /// [`keep`](Self::keep), saying the kept file's size (`None`: not kept), for a part of
+    /// the site that reports its bytes (the search index).
+    fn keep_sized(&self, _path: &str, _made_from: u128) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
     /// [`keep`](Self::keep) for files that go together (an issue's page and its JSON): keeps
     /// them all, or none when any of them would not be kept.
     fn keep_together(&self, _files: &[(&str, u128)]) -> Result<bool> {
@@ -172,6 +178,14 @@ impl PageSink for Recording<'_> {
     fn keep(&self, path: &str, made_from: u128) -> Result<bool> {
         let kept = self.inner.keep(path, made_from)?;
         if kept {
+            self.record(path);
+        }
+        Ok(kept)
+    }
+
+    fn keep_sized(&self, path: &str, made_from: u128) -> Result<Option<u64>> {
+        let kept = self.inner.keep_sized(path, made_from)?;
+        if kept.is_some() {
             self.record(path);
         }
         Ok(kept)

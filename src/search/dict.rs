@@ -186,6 +186,9 @@ pub(crate) struct Layout {
     pub ords: Vec<u32>,
     /// The leaves, in order.
     pub leaves: Vec<LeafRecord>,
+    /// The facet counts of the documents `ords` numbers (`None`: not known; the next build
+    /// counts every document's).
+    pub facets: Option<super::export::Facets>,
 }
 
 /// Writes the leaf's entries as terms come, in order: the leaf's data (with each term's first

@@ -124,13 +124,41 @@ struct Out<'a> {
 
 impl Out<'_> {
     fn put(&mut self, id: &str, data: &str) -> Result<()> {
+        self.put_made_from(id, None, data)
+    }
+
+    /// [`put`](Self::put) for a file made from inputs with the digest `made_from`, which a
+    /// later build may [`keep`](Self::keep) it by.
+    fn put_made_from(&mut self, id: &str, made_from: Option<u128>, data: &str) -> Result<()> {
         let bytes = script(id, data);
         let len = bytes.len() as u64;
         self.count(1, len, len);
         if id == "root" {
             self.report.root_bytes = bytes.len() as u64;
         }
-        self.sink.put(&format!("search/{id}.js"), &bytes)
+        let path = format!("search/{id}.js");
+        match made_from {
+            Some(made_from) => self.sink.put_made_from(&path, made_from, &bytes),
+            None => self.sink.put(&path, &bytes),
+        }
+    }
+
+    /// Keeps the published file `id` when it was made from inputs with the digest
+    /// `made_from`, counting it as written.
+    fn keep(&mut self, id: &str, made_from: Option<u128>) -> Result<bool> {
+        let Some(made_from) = made_from else {
+            return Ok(false);
+        };
+        match self
+            .sink
+            .keep_sized(&format!("search/{id}.js"), made_from)?
+        {
+            Some(size) => {
+                self.count(1, size, size);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     /// Counts `files` files of `bytes` in all, the largest of `max`, into the report.
@@ -219,17 +247,45 @@ pub(crate) fn export(
     }
     out.report.docs = n as u64;
 
-    // Records, eight documents per shard, and texts, packed, in document order; the facets.
-
-    let mut texts = TextPacker::default();
-    let mut facets = Facets::default();
+    // Records, eight documents per shard, and texts, packed, in document order. A shard
+    // whose documents (and, for records, their text shards) are those the last build wrote it
+    // with is kept by its digest without them being read: texts are packed by their lengths,
+    // which the heads hold.
+    let program = index.kept_by();
+    let packs = text_packs(by_ord.iter().map(|&g| heads[g as usize].text_len as usize));
+    let mut x_of = vec![0u32; n];
+    for (p, range) in packs.iter().enumerate() {
+        x_of[range.clone()].fill(p as u32);
+    }
     let mut buf = Vec::new();
-    for (s, chunk) in by_ord.chunks(DOCS_PER_SHARD).enumerate() {
-        let mut recs: Vec<serde_json::Value> = Vec::with_capacity(chunk.len());
-        for (i, &g) in chunk.iter().enumerate() {
-            let (m, text) = index.body(&index.heads[g as usize], &mut buf)?;
-            facets.add(&m);
-            let x = texts.add(&mut out, s * DOCS_PER_SHARD + i, text)?;
+    for (p, range) in packs.iter().enumerate() {
+        let id = bucket("x", p);
+        let docs = &by_ord[range.clone()];
+        let digest =
+            program.map(|program| shard_digest(program, "x", range.start, docs, heads, &[]));
+        if out.keep(&id, digest)? {
+            continue;
+        }
+        let mut data = format!("[{}", range.start);
+        for &g in docs {
+            let (_, text) = index.body(&heads[g as usize], &mut buf)?;
+            data.push(',');
+            data.push_str(&json(&text));
+        }
+        data.push(']');
+        out.put_made_from(&id, digest, &data)?;
+    }
+    for (s, docs) in by_ord.chunks(DOCS_PER_SHARD).enumerate() {
+        let id = bucket("d", s);
+        let first = s * DOCS_PER_SHARD;
+        let xs = &x_of[first..first + docs.len()];
+        let digest = program.map(|program| shard_digest(program, "d", first, docs, heads, xs));
+        if out.keep(&id, digest)? {
+            continue;
+        }
+        let mut recs: Vec<serde_json::Value> = Vec::with_capacity(docs.len());
+        for (&g, &x) in docs.iter().zip(xs) {
+            let (m, _) = index.body(&heads[g as usize], &mut buf)?;
             let mut rec =
                 serde_json::json!([m.kind, m.key, m.title, m.path, m.status, m.itype, m.year, x]);
             // What a phrase may stand in beyond the title and the text: the components and
@@ -244,10 +300,39 @@ pub(crate) fn export(
             }
             recs.push(rec);
         }
-        out.put(&bucket("d", s), &json(&recs))?;
+        out.put_made_from(&id, digest, &json(&recs))?;
     }
-    texts.flush(&mut out)?;
-    facets.write(&mut out)?;
+    drop(x_of);
+
+    // The facets: the last build's counts, without the documents gone since and with those
+    // come since, when the index was continued; else every document's.
+    let last_facets = index
+        .layout
+        .as_ref()
+        .and_then(|l| Some((l.facets.clone()?, &l.ords)));
+    let facets = match last_facets {
+        Some((mut facets, last_ords)) => {
+            for (slot, head) in heads.iter().enumerate() {
+                let was = last_ords.get(slot).is_some_and(|&o| o != DEAD);
+                if was != head.alive {
+                    let (m, _) = index.body(head, &mut buf)?;
+                    match head.alive {
+                        true => facets.add(&m),
+                        false => facets.sub(&m),
+                    }
+                }
+            }
+            facets
+        }
+        None => {
+            let mut facets = Facets::default();
+            for &g in &by_ord {
+                facets.add(&index.body(&heads[g as usize], &mut buf)?.0);
+            }
+            facets
+        }
+    };
+    facets.clone().write(&mut out)?;
 
     // Document lengths (BM25F: the title weighs TITLE_WEIGHT), summed in document order; their
     // average as BM25 takes it (sticky).
@@ -390,6 +475,7 @@ pub(crate) fn export(
             avgdl,
             ords: at.iter().map(|&(ord, _)| ord).collect(),
             leaves,
+            facets: Some(facets),
         })?;
     }
     Ok(out.report)
@@ -723,64 +809,108 @@ impl Maker<'_> {
 /// The document number of a dead slot (see [`super::state`]).
 const DEAD: u32 = u32::MAX;
 
-/// Packs the texts of consecutive documents into text shards of about [`TEXT_PACK`] bytes.
-#[derive(Default)]
-struct TextPacker {
-    next: usize,
-    first: usize,
-    texts: Vec<String>,
-    bytes: usize,
+/// The text shards of documents whose texts are `lens` bytes long, in document order: each
+/// the documents it holds, consecutive, up to [`TEXT_PACK`] bytes (a longer text alone).
+fn text_packs(lens: impl Iterator<Item = usize>) -> Vec<std::ops::Range<usize>> {
+    let mut packs = Vec::new();
+    let (mut start, mut bytes, mut end) = (0, 0, 0);
+    for len in lens {
+        if end > start && bytes + len > TEXT_PACK {
+            packs.push(start..end);
+            start = end;
+            bytes = 0;
+        }
+        bytes += len;
+        end += 1;
+    }
+    if end > start {
+        packs.push(start..end);
+    }
+    packs
 }
 
-impl TextPacker {
-    /// Adds the text of document `ord` (documents come in order); returns its shard.
-    fn add(&mut self, out: &mut Out<'_>, ord: usize, text: String) -> Result<usize> {
-        if !self.texts.is_empty() && self.bytes + text.len() > TEXT_PACK {
-            self.flush(out)?;
+/// What a document or text shard is made from: the program, which shard, the number of its
+/// first document, and each document (its digest, which its record and text are functions
+/// of, its key and page) with, in a document shard, its text shard (`xs`).
+fn shard_digest(
+    program: u128,
+    kind: &str,
+    first: usize,
+    docs: &[u32],
+    heads: &[Head],
+    xs: &[u32],
+) -> u128 {
+    let mut h = Xxh3::new();
+    h.update(b"search shard\0");
+    h.update(&program.to_le_bytes());
+    h.update(kind.as_bytes());
+    h.update(&(first as u64).to_le_bytes());
+    h.update(&(docs.len() as u64).to_le_bytes());
+    for &g in docs {
+        let d = &heads[g as usize];
+        h.update(&d.digest.to_le_bytes());
+        for s in [&d.key, &d.path] {
+            h.update(&(s.len() as u64).to_le_bytes());
+            h.update(s.as_bytes());
         }
-        if self.texts.is_empty() {
-            self.first = ord;
-        }
-        self.bytes += text.len();
-        self.texts.push(text);
-        Ok(self.next)
     }
-
-    fn flush(&mut self, out: &mut Out<'_>) -> Result<()> {
-        if self.texts.is_empty() {
-            return Ok(());
-        }
-        let mut data = format!("[{}", self.first);
-        for t in self.texts.drain(..) {
-            data.push(',');
-            data.push_str(&json(&t));
-        }
-        data.push(']');
-        out.put(&bucket("x", self.next), &data)?;
-        self.next += 1;
-        self.bytes = 0;
-        Ok(())
+    for &x in xs {
+        h.update(&x.to_le_bytes());
     }
+    h.digest128()
 }
 
 /// Per filter field, per value (as its filter term), the documents counted and the spellings
 /// seen, for `facets.js`.
-#[derive(Default)]
+///
+/// Kept with the analysed index ([`Layout::facets`]), so that a rebuild counts only the
+/// documents that came or went.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Facets {
-    acc: BTreeMap<&'static str, BTreeMap<String, FacetValue>>,
+    pub(crate) acc: BTreeMap<String, BTreeMap<String, FacetValue>>,
 }
 
 /// Documents with a facet value, and how often each spelling of it was seen.
-type FacetValue = (u64, BTreeMap<String, u64>);
+pub(crate) type FacetValue = (u64, BTreeMap<String, u64>);
 
 impl Facets {
     /// Counts the facet values of a document.
     pub(crate) fn add(&mut self, m: &Meta) {
         for (field, value) in m.facets() {
             let term = super::query::filter_term(field, &value);
-            let e = self.acc.entry(field).or_default().entry(term).or_default();
+            let values = match self.acc.get_mut(field) {
+                Some(values) => values,
+                None => self.acc.entry(field.to_string()).or_default(),
+            };
+            let e = values.entry(term).or_default();
             e.0 += 1;
             *e.1.entry(value).or_default() += 1;
+        }
+    }
+
+    /// Takes out the facet values of a document [`add`](Self::add) counted: what is left is
+    /// what counting the other documents gives.
+    pub(crate) fn sub(&mut self, m: &Meta) {
+        for (field, value) in m.facets() {
+            let term = super::query::filter_term(field, &value);
+            let Some(values) = self.acc.get_mut(field) else {
+                continue;
+            };
+            if let Some(e) = values.get_mut(&term) {
+                e.0 = e.0.saturating_sub(1);
+                if let Some(n) = e.1.get_mut(&value) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        e.1.remove(&value);
+                    }
+                }
+                if e.0 == 0 {
+                    values.remove(&term);
+                }
+            }
+            if values.is_empty() {
+                self.acc.remove(field);
+            }
         }
     }
 
@@ -805,7 +935,7 @@ impl Facets {
                 vals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             }
             vals.truncate(1000);
-            obj.insert(field.to_string(), serde_json::json!(vals));
+            obj.insert(field, serde_json::json!(vals));
         }
         out.put("facets", &json(&obj))
     }
@@ -1307,6 +1437,8 @@ mod tests {
     struct Site {
         published: Published,
         now: std::sync::Mutex<Published>,
+        /// The files this build kept.
+        kept: std::sync::Mutex<Vec<String>>,
     }
 
     /// Each file of a site, with what it was made from when it was put with that.
@@ -1352,12 +1484,17 @@ mod tests {
         }
 
         fn keep(&self, path: &str, made_from: u128) -> Result<bool> {
+            Ok(self.keep_sized(path, made_from)?.is_some())
+        }
+
+        fn keep_sized(&self, path: &str, made_from: u128) -> Result<Option<u64>> {
             match self.published.get(path) {
                 Some((Some(m), bytes)) if *m == made_from => {
                     self.put_as(path, Some(made_from), &bytes.clone())?;
-                    Ok(true)
+                    self.kept.lock().unwrap().push(path.to_string());
+                    Ok(Some(bytes.len() as u64))
                 }
-                _ => Ok(false),
+                _ => Ok(None),
             }
         }
     }
@@ -1445,6 +1582,61 @@ mod tests {
         let (site, r) = build(&next, site);
         assert!(r.leaves_kept > 0 && r.leaves_kept < r.leaves, "{r:?}");
         // Back to where it started.
+        build(&all, site);
+    }
+
+    #[test]
+    fn document_and_text_shards_of_unchanged_documents_are_kept_unread() {
+        let tmp = tempfile::tempdir().unwrap();
+        let at = crate::search::KeptAt {
+            dir: tmp.path().join("kept"),
+            program: 7,
+        };
+        // Builds `docs` into `site`; the document and text shards made again, and the report.
+        let build = |docs: &[SearchDoc], site: Site| {
+            let index = Index::build_in_batches(
+                docs.iter().cloned(),
+                &|_| None,
+                &|d| Ok(Some(d)),
+                50,
+                &Default::default(),
+                Some(&at),
+            )
+            .unwrap();
+            let report = export(index, &site, &Default::default()).unwrap();
+            let kept = std::mem::take(&mut *site.kept.lock().unwrap());
+            let (site, files) = site.next();
+            assert_same(&files, &fresh(docs));
+            let made = |folder: &str| {
+                let all = files.keys().filter(|p| p.starts_with(folder)).count();
+                all - kept.iter().filter(|p| p.starts_with(folder)).count()
+            };
+            let made = (made("search/d/"), made("search/x/"));
+            (site, made, report)
+        };
+        let all = many_docs(2000);
+        let (site, made, _) = build(&all, Site::default());
+        assert!(made.0 == 250 && made.1 > 10, "{made:?}");
+        // Nothing changed: every shard kept.
+        let (site, made, _) = build(&all, site);
+        assert_eq!(made, (0, 0));
+        // A title changed: the document's shard and its text's.
+        let mut next = all.clone();
+        next[123].title = format!("nightly {}", next[123].title);
+        let (site, made, _) = build(&next, site);
+        assert_eq!(made, (1, 1));
+        // A status changed: its count in the facets moves (the site is compared with a build
+        // from nothing in `build`).
+        next[500].status = Some("Reopened".into());
+        let (site, made, _) = build(&next, site);
+        assert_eq!(made, (1, 1));
+        // A text grew: the shards of the documents after it are packed otherwise.
+        next[1999].body.push("more words at the end".into());
+        let (site, made, _) = build(&next, site);
+        assert!(made.1 >= 1, "{made:?}");
+        // A document gone: those after it are numbered again.
+        next.remove(0);
+        let (site, _, _) = build(&next, site);
         build(&all, site);
     }
 

@@ -197,6 +197,9 @@ pub(crate) struct Head {
     /// tokens) + fieldnorm(body tokens)`.
     pub dl: f64,
     pub(crate) body: Place,
+    /// The bytes of its text, by which the text shards are packed: known without reading the
+    /// text ([`super::export`]).
+    pub text_len: u32,
     /// The digest of the document it was analysed from ([`state::digest`]), or of what it
     /// was made from when that was known before it was made ([`Identity`]).
     pub digest: u128,
@@ -215,6 +218,7 @@ impl Head {
             path: "".into(),
             dl: 0.0,
             body: (0, 0),
+            text_len: 0,
             digest: 0,
             alive: false,
         }
@@ -594,9 +598,11 @@ impl Index {
             for (slot, head) in self.heads.iter_mut().enumerate().take(old) {
                 if head.alive && !kept.seen(slot) {
                     // Its length stays for this build's export, which weighs the postings the
-                    // slot had against what replaced them.
+                    // slot had against what replaced them, and its record, whose facets it
+                    // takes out of the last build's counts.
                     *head = Head {
                         dl: head.dl,
+                        body: head.body,
                         ..Head::dead()
                     };
                 }
@@ -805,6 +811,12 @@ impl Index {
     }
 
     /// How many times the term map was written out.
+    /// The program that keeps the index for the next build, when it is kept: what the
+    /// export's files are made from besides their documents.
+    pub(crate) fn kept_by(&self) -> Option<u128> {
+        self.keep.as_ref().map(|k| k.program)
+    }
+
     pub(crate) fn spilled_runs(&self) -> u64 {
         self.spilled
     }
@@ -953,6 +965,7 @@ fn analyse(d: SearchDoc, terms: &mut DocTerms) -> (Head, Meta, String) {
         path: meta.path.as_str().into(),
         dl,
         body: (0, 0),
+        text_len: u32::try_from(text.len()).unwrap_or(u32::MAX),
         digest: 0,
         alive: true,
     };

@@ -29,6 +29,7 @@ use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::{xxh3_128, xxh3_64, Xxh3};
 
 use super::dict::{Layout, LeafRecord};
+use super::export::Facets;
 use super::index::Head;
 use super::spill::{put_str, put_varint, remove_dir, Cursor, Damaged, Run, RunWriter};
 use super::SearchDoc;
@@ -41,7 +42,7 @@ const DOCS_NEW: &str = "docs.new";
 /// The records and texts.
 pub(crate) const RECORDS: &str = "records";
 /// The first bytes of `docs`, with the version of its layout.
-const MAGIC: &[u8] = b"hindsight kept search index 2\n";
+const MAGIC: &[u8] = b"hindsight kept search index 3\n";
 
 /// A run file of the kept index: its name in the folder and its size.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -340,6 +341,7 @@ fn encode_heads(heads: &[Head]) -> Vec<u8> {
         out.extend_from_slice(&h.dl.to_bits().to_le_bytes());
         put_varint(&mut out, h.body.0);
         put_varint(&mut out, u64::from(h.body.1));
+        put_varint(&mut out, u64::from(h.text_len));
     }
     out
 }
@@ -368,6 +370,49 @@ fn encode_layout(out: &mut Vec<u8>, layout: Option<&Layout>) {
         put_varint(out, r.bytes);
         put_varint(out, r.max);
     }
+    let Some(facets) = &l.facets else {
+        out.push(0);
+        return;
+    };
+    out.push(1);
+    put_varint(out, facets.acc.len() as u64);
+    for (field, values) in &facets.acc {
+        put_str(out, field);
+        put_varint(out, values.len() as u64);
+        for (term, (count, spellings)) in values {
+            put_str(out, term);
+            put_varint(out, *count);
+            put_varint(out, spellings.len() as u64);
+            for (spelling, n) in spellings {
+                put_str(out, spelling);
+                put_varint(out, *n);
+            }
+        }
+    }
+}
+
+/// The facet counts [`encode_layout`] wrote.
+fn decode_facets(c: &mut Cursor) -> std::result::Result<Option<Facets>, Damaged> {
+    if c.byte()? == 0 {
+        return Ok(None);
+    }
+    let mut facets = Facets::default();
+    for _ in 0..c.varint()? {
+        let field = c.str()?.to_string();
+        let mut values = std::collections::BTreeMap::new();
+        for _ in 0..c.varint()? {
+            let term = c.str()?.to_string();
+            let count = c.varint()?;
+            let mut spellings = std::collections::BTreeMap::new();
+            for _ in 0..c.varint()? {
+                let spelling = c.str()?.to_string();
+                spellings.insert(spelling, c.varint()?);
+            }
+            values.insert(term, (count, spellings));
+        }
+        facets.acc.insert(field, values);
+    }
+    Ok(Some(facets))
 }
 
 /// What [`encode_layout`] wrote.
@@ -399,11 +444,13 @@ fn decode_layout(c: &mut Cursor) -> std::result::Result<Option<Layout>, Damaged>
             max: c.varint()?,
         });
     }
+    let facets = decode_facets(c)?;
     Ok(Some(Layout {
         n,
         avgdl,
         ords,
         leaves,
+        facets,
     }))
 }
 
@@ -461,6 +508,7 @@ fn decode(bytes: &[u8], program: u128) -> std::result::Result<Saved, Damaged> {
                 let dl = f64::from_bits(u64::from_le_bytes(c.array()?));
                 let at = c.varint()?;
                 let len = u32::try_from(c.varint()?).map_err(|_| Damaged)?;
+                let text_len = u32::try_from(c.varint()?).map_err(|_| Damaged)?;
                 Head {
                     kind,
                     year,
@@ -468,6 +516,7 @@ fn decode(bytes: &[u8], program: u128) -> std::result::Result<Saved, Damaged> {
                     path,
                     dl,
                     body: (at, len),
+                    text_len,
                     digest,
                     alive: true,
                 }
@@ -503,6 +552,7 @@ mod tests {
             path: format!("issues/LU/0/LU-{i}.html").into(),
             dl: 17.5 + f64::from(i),
             body: (u64::from(i) * 1000, i),
+            text_len: i * 3,
             digest: u128::from(i) << 70 | 5,
             alive: true,
         }
@@ -548,6 +598,17 @@ mod tests {
                     bytes: 9_000,
                     max: 6_000,
                 }],
+                facets: Some(Facets {
+                    acc: [(
+                        "status".to_string(),
+                        [(
+                            "status:open".to_string(),
+                            (3, [("Open".to_string(), 2), ("open".to_string(), 1)].into()),
+                        )]
+                        .into(),
+                    )]
+                    .into(),
+                }),
             }),
         }
     }
@@ -561,6 +622,7 @@ mod tests {
                 x.path.clone(),
                 x.dl.to_bits(),
                 x.body,
+                x.text_len,
                 x.digest,
                 x.alive,
             )

@@ -492,16 +492,20 @@ impl PageSink for Staging {
     /// Kept when the manifest says the published file was made from the same inputs and the
     /// file is still as it was published (its stat); nothing is rendered, hashed or read.
     fn keep(&self, path: &str, made_from: u128) -> Result<bool> {
+        Ok(self.keep_sized(path, made_from)?.is_some())
+    }
+
+    fn keep_sized(&self, path: &str, made_from: u128) -> Result<Option<u64>> {
         if !self.reuse_pages {
-            return Ok(false);
+            return Ok(None);
         }
         check_relative(path).map_err(|e| Error::io(path, e))?;
         match self.published_as_recorded(path) {
             Some(prev) if prev.made_from == Some(made_from) => {
                 self.kept(path, prev)?;
-                Ok(true)
+                Ok(Some(prev.stat.size))
             }
-            _ => Ok(false),
+            _ => Ok(None),
         }
     }
 
