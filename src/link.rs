@@ -14,17 +14,17 @@ use std::hash::Hasher;
 use std::sync::Arc;
 
 use serde::Serialize;
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::{xxh3_128, Xxh3};
 
 use crate::config::Config;
 use crate::error::Result;
 use crate::import::{Imported, People};
-use crate::keys::{issue_path, split_key};
+use crate::keys::issue_path;
 use crate::model::{Issue, Person, Timestamp};
 use crate::observe::count;
 use crate::source::history::{CommitInfo, History};
 use crate::source::shipped::subsystem;
-use crate::store::Store;
+use crate::store::{Skeleton, Store};
 use crate::text::html::Resolve;
 
 /// A name shared by many issues (a status, a component, a version), stored once.
@@ -337,11 +337,18 @@ fn published(
     record: &[u8],
 ) -> Result<(Issue, u128)> {
     let mut issue = store.decode_issue(record)?;
+    let digest = prepared(people, dropped, &mut issue, xxh3_128(record));
+    Ok((issue, digest))
+}
+
+/// Prepares `issue`, whose stored record has the digest `record`, and says its digest as
+/// published: what [`published`] gives for the record, and what link's pass gives for the
+/// record's [`Skeleton`] (which names the same people and keys in the same places).
+fn prepared(people: &People, dropped: &HashSet<String>, issue: &mut Issue, record: u128) -> u128 {
     let mut h = Xxh3::new();
-    h.write_u64(record.len() as u64);
-    h.write(record);
-    prepare(people, dropped, &mut issue, &mut h);
-    Ok((issue, h.digest128()))
+    h.write_u128(record);
+    prepare(people, dropped, issue, &mut h);
+    h.digest128()
 }
 
 /// Builds the in-memory indexes from the store in one streaming pass.
@@ -381,16 +388,21 @@ fn link_issues(imported: Imported) -> Result<(Linked, people::Gather)> {
     let mut names = Names::default();
     let mut gather = people::Gather::default();
     let mut published_digests = Vec::new();
-    // Decoding is most of the pass: the pool decodes, prepares (as pages will show the issue:
-    // what is folded here reads nothing preparing changes) and finds the mentions while this
-    // thread folds, in key order.
-    let decode = |record: &[u8]| {
-        let (mut issue, digest) = published(&store, &people, &dropped, record)?;
-        let mentioned = mentioned_keys(&issue);
+    // The pass reads the issues' skeletons (their records without the texts: see
+    // `Skeleton`), not their records. Decoding is most of it: the pool decodes and prepares
+    // (as pages will show the issue: what is folded here reads nothing preparing changes)
+    // while this thread folds, in key order.
+    let decode = |bytes: &[u8]| {
+        let Skeleton {
+            record,
+            mentions,
+            mut issue,
+        } = Skeleton::decode(&store, bytes)?;
+        let digest = prepared(&people, &dropped, &mut issue, record);
         lighten(&mut issue);
-        Ok((issue, mentioned, digest))
+        Ok((issue, mentions, digest))
     };
-    store.map_issue_records(decode, |(issue, mentioned, digest)| {
+    store.map_issue_skeletons(decode, |(issue, mentioned, digest)| {
         published_digests.push(digest);
         gather.issue(issues.len() as u32, &issue, &people);
         let mut summary = IssueSummary::of(&issue, &mut names);
@@ -497,25 +509,6 @@ fn key_hash(key: &str) -> u64 {
 }
 
 /// Keys an issue's text mentions (description, environment, comments).
-fn mentioned_keys(issue: &Issue) -> Vec<String> {
-    let mut out = Vec::new();
-    let texts = issue
-        .description
-        .iter()
-        .chain(issue.environment.iter())
-        .chain(issue.comments.iter().map(|c| &c.body));
-    for text in texts {
-        for m in crate::keys::key_pattern().find_iter(&text.content) {
-            if split_key(m.as_str()).is_some() {
-                out.push(m.as_str().to_string());
-            }
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
 impl Resolve for Linked {
     fn issue_path(&self, key: &str) -> Option<String> {
         self.issue(key).map(|s| s.path())
@@ -569,9 +562,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_lightened_issue_folds_as_the_whole_one() {
-        use crate::model::{Attachment, HistoryEntry, Markup, Project, Text, Timestamp};
+    /// An issue with every field link reads, and people in every place preparing resolves.
+    fn whole_issue() -> Issue {
+        use crate::model::{Attachment, HistoryEntry, Markup, Project, Text, Timestamp, Worklog};
         let t = |s: &str| Timestamp(chrono::DateTime::parse_from_rfc3339(s).unwrap());
         let mut whole = issue();
         whole.project = Project {
@@ -598,8 +591,27 @@ mod tests {
         whole.assignees = vec![person("wliang", "Wei Liang")];
         whole.comments[0].created = Some(t("2023-01-01T00:00:00+00:00"));
         whole.comments[0].body = Text::new(Markup::Plain, "LU-11 again");
-        whole.history = vec![HistoryEntry::default()];
-        whole.attachments = vec![Attachment::default()];
+        whole.history = vec![HistoryEntry {
+            author: Some(person("hwu", "")),
+            ..Default::default()
+        }];
+        whole.attachments = vec![Attachment {
+            author: Some(person("akim", "")),
+            ..Default::default()
+        }];
+        whole.worklogs = vec![Worklog {
+            author: Some(person("wlog", "")),
+            comment: Some(Text::new(Markup::Plain, "LU-12 took a day")),
+            ..Default::default()
+        }];
+        whole.parent = Some("LU-2".into());
+        whole.subtasks = vec!["LU-8".into(), "LU-9".into()];
+        whole
+    }
+
+    #[test]
+    fn a_lightened_issue_folds_as_the_whole_one() {
+        let whole = whole_issue();
         let mut light = whole.clone();
         lighten(&mut light);
         assert!(light.description.is_none() && light.history.is_empty());
@@ -615,6 +627,50 @@ mod tests {
             )
         };
         assert_eq!(fold(&light), fold(&whole));
+    }
+
+    #[test]
+    fn a_skeleton_is_published_as_its_record_is() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::create(&tmp.path().join("a.redb")).unwrap();
+        let whole = whole_issue();
+        let record = serde_json::to_vec(&whole).unwrap();
+        let skeleton = Skeleton::of(&whole, &record);
+        assert_eq!(skeleton.mentions, ["LU-11", "LU-3", "LU-9"]);
+        assert!(skeleton.issue.description.is_none());
+        let mut people = People::new();
+        let mut dropped = HashSet::new();
+        for step in 0..4 {
+            match step {
+                1 => drop(people.insert("hwu".into(), "Hui Wu".into())),
+                2 => drop(dropped.insert("LU-9".into())),
+                3 => drop(dropped.insert("LU-2".into())),
+                _ => {}
+            }
+            let (from_record, digest) = published(&store, &people, &dropped, &record).unwrap();
+            let mut from_skeleton = skeleton.issue.clone();
+            let by_skeleton = prepared(&people, &dropped, &mut from_skeleton, skeleton.record);
+            assert_eq!(by_skeleton, digest, "step {step}");
+            let named = |i: &Issue| {
+                let mut i = i.clone();
+                i.people_mut()
+                    .map(|p| p.display.clone())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(named(&from_skeleton), named(&from_record));
+            assert_eq!(
+                (
+                    &from_skeleton.links,
+                    &from_skeleton.subtasks,
+                    &from_skeleton.parent
+                ),
+                (
+                    &from_record.links,
+                    &from_record.subtasks,
+                    &from_record.parent
+                )
+            );
+        }
     }
 
     #[test]

@@ -16,6 +16,8 @@ use crate::model::{Commit, Issue};
 
 /// Sort key → issue JSON.
 const ISSUES: TableDefinition<&str, &[u8]> = TableDefinition::new("issues");
+/// Sort key → the issue's [`Skeleton`], written with its record.
+const SKELETONS: TableDefinition<&str, &[u8]> = TableDefinition::new("issue-skeletons");
 /// `source NUL id` → (updated seconds, sort key): the de-duplication index.
 const IDS: TableDefinition<&str, (i64, &str)> = TableDefinition::new("ids");
 /// `source NUL id` → where the issue was read (file and position), to name both issues of a
@@ -97,6 +99,9 @@ impl Store {
         w.txn.open_table(FILES).map_err(|e| store_error(path, e))?;
         w.txn.open_table(STAMP).map_err(|e| store_error(path, e))?;
         w.txn.open_table(ISSUES).map_err(|e| store_error(path, e))?;
+        w.txn
+            .open_table(SKELETONS)
+            .map_err(|e| store_error(path, e))?;
         w.txn.open_table(IDS).map_err(|e| store_error(path, e))?;
         w.txn
             .open_table(ORIGINS)
@@ -124,7 +129,7 @@ impl Store {
             path: path.to_path_buf(),
         };
         let txn = store.db.begin_read().map_err(|e| store.error(e))?;
-        for table in [ISSUES, COMMITS] {
+        for table in [ISSUES, SKELETONS, COMMITS] {
             txn.open_table(table).map_err(|e| store.error(e))?;
         }
         txn.open_table(IDS).map_err(|e| store.error(e))?;
@@ -211,6 +216,17 @@ impl Store {
         fold: impl FnMut(T) -> Result<()> + Send,
     ) -> Result<()> {
         self.map_records(ISSUES, map, fold)
+    }
+
+    /// [`Store::map_issue_records`] over the issues' [`Skeleton`]s (encoded: [`Skeleton::decode`]
+    /// reads one), in key order: what a pass that needs neither the texts nor the details of
+    /// the issues reads, a fraction of their records' bytes.
+    pub fn map_issue_skeletons<T: Send>(
+        &self,
+        map: impl Fn(&[u8]) -> Result<T> + Sync,
+        fold: impl FnMut(T) -> Result<()> + Send,
+    ) -> Result<()> {
+        self.map_records(SKELETONS, map, fold)
     }
 
     /// [`Store::map_issue_records`] for the issues from the first key to the last of each of
@@ -554,6 +570,17 @@ impl StoreWriter<'_> {
         issues
             .insert(key.as_str(), json.as_slice())
             .map_err(|e| err(e.into()))?;
+        let mut skeletons = self.txn.open_table(SKELETONS).map_err(|e| err(e.into()))?;
+        if let Some((_, old_key)) = &previous {
+            skeletons
+                .remove(old_key.as_str())
+                .map_err(|e| err(e.into()))?;
+        }
+        let skeleton = Skeleton::of(issue, &json).encode();
+        skeletons
+            .insert(key.as_str(), skeleton.as_slice())
+            .map_err(|e| err(e.into()))?;
+        drop(skeletons);
         ids.insert(id_key.as_str(), (updated, key.as_str()))
             .map_err(|e| err(e.into()))?;
         drop((ids, issues));
@@ -611,6 +638,11 @@ impl StoreWriter<'_> {
             .remove(sort_key.as_str())
             .map_err(|e| self.store.error(e))?;
         drop(issues);
+        let mut skeletons = self.txn.open_table(SKELETONS).map_err(err)?;
+        skeletons
+            .remove(sort_key.as_str())
+            .map_err(|e| self.store.error(e))?;
+        drop(skeletons);
         let mut origins = self.txn.open_table(ORIGINS).map_err(err)?;
         origins
             .remove(id_key.as_str())
@@ -690,9 +722,147 @@ impl StoreWriter<'_> {
     }
 }
 
+/// What a pass over every issue that needs neither its texts nor its details reads of a
+/// stored issue (the linking pass: summaries, people, mentions, and the digest of the issue
+/// as published), kept beside its record and written with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Skeleton {
+    /// The digest of the issue's stored record (`xxh3_128`), which stands for the whole of it.
+    pub record: u128,
+    /// The issue keys its texts (description, environment, comments) name, sorted, once each.
+    pub mentions: Vec<String>,
+    /// The issue without its texts and what no index reads (`Skeleton::of`): every person
+    /// it names, in place, its links, and its fields.
+    pub issue: Issue,
+}
+
+impl Skeleton {
+    /// The skeleton of `issue`, whose stored record is `record`.
+    pub fn of(issue: &Issue, record: &[u8]) -> Skeleton {
+        let texts = (issue.description.iter().chain(&issue.environment))
+            .chain(issue.comments.iter().map(|c| &c.body));
+        let mut mentions = Vec::new();
+        for text in texts {
+            for m in crate::keys::key_pattern().find_iter(&text.content) {
+                if crate::keys::split_key(m.as_str()).is_some() {
+                    mentions.push(m.as_str().to_string());
+                }
+            }
+        }
+        mentions.sort();
+        mentions.dedup();
+        let mut bare = issue.clone();
+        bare.description = None;
+        bare.environment = None;
+        for c in &mut bare.comments {
+            c.body = Default::default();
+            c.reactions = Default::default();
+            c.tags = Vec::new();
+        }
+        for h in &mut bare.history {
+            h.changes = Vec::new();
+        }
+        for a in &mut bare.attachments {
+            a.content = None;
+            a.description = None;
+        }
+        for w in &mut bare.worklogs {
+            w.comment = None;
+        }
+        bare.custom_fields = Vec::new();
+        bare.extra = Default::default();
+        bare.version_details = Default::default();
+        bare.label_colors = Default::default();
+        Skeleton {
+            record: xxhash_rust::xxh3::xxh3_128(record),
+            mentions,
+            issue: bare,
+        }
+    }
+
+    /// The bytes the store keeps: the record's digest, then the mentions and the issue as
+    /// JSON.
+    fn encode(&self) -> Vec<u8> {
+        let mut out = self.record.to_le_bytes().to_vec();
+        serde_json::to_writer(&mut out, &(&self.mentions, &self.issue))
+            .expect("an issue serializes");
+        out
+    }
+
+    /// The skeleton in bytes [`Store::map_issue_skeletons`] gave.
+    pub fn decode(store: &Store, bytes: &[u8]) -> Result<Skeleton> {
+        let (digest, json) = bytes
+            .split_first_chunk::<16>()
+            .ok_or_else(|| store.error("an issue skeleton shorter than its digest"))?;
+        let (mentions, issue): (Vec<String>, Issue) =
+            serde_json::from_slice(json).map_err(|e| store.error(e))?;
+        Ok(Skeleton {
+            record: u128::from_le_bytes(*digest),
+            mentions,
+            issue,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_issue_is_stored_with_its_skeleton_and_taken_out_with_it() {
+        use crate::model::{Comment, Markup, Text};
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::create(&tmp.path().join("a.redb")).unwrap();
+        let mut issue = Issue {
+            source: "jira".into(),
+            id: "10".into(),
+            key: "LU-10".into(),
+            description: Some(Text::new(Markup::Plain, "after LU-4, see LU-2 and LU-4")),
+            comments: vec![Comment {
+                id: "1".into(),
+                body: Text::new(Markup::Plain, "LU-5"),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let skeletons = |store: &Store| {
+            let mut all = Vec::new();
+            store
+                .map_issue_skeletons(
+                    |b| Skeleton::decode(store, b),
+                    |s| {
+                        all.push(s);
+                        Ok(())
+                    },
+                )
+                .unwrap();
+            all
+        };
+        let mut w = store.writer().unwrap();
+        w.put_issue(&issue, "a.xml:1").unwrap();
+        w.commit().unwrap();
+        let record = serde_json::to_vec(&issue).unwrap();
+        let got = skeletons(&store);
+        assert_eq!(got, [Skeleton::of(&issue, &record)]);
+        assert_eq!(got[0].mentions, ["LU-2", "LU-4", "LU-5"]);
+        assert!(got[0].issue.description.is_none());
+        assert!(got[0].issue.comments[0].body.content.is_empty());
+        // A newer copy replaces both; taking the issue out takes both.
+        issue.updated = Some(crate::model::Timestamp(
+            chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00+00:00").unwrap(),
+        ));
+        issue.key = "LU-11".into();
+        let mut w = store.writer().unwrap();
+        w.put_issue(&issue, "b.xml:1").unwrap();
+        w.commit().unwrap();
+        let got = skeletons(&store);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].issue.key, "LU-11");
+        let mut w = store.writer().unwrap();
+        w.remove_issue("jira", "10").unwrap();
+        w.commit().unwrap();
+        assert!(skeletons(&store).is_empty());
+    }
     use crate::model::{Project, Timestamp};
 
     fn issue(id: &str, key: &str, updated: &str, summary: &str) -> Issue {
