@@ -37,6 +37,9 @@ const FILES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("import-files"
 const STAMP: TableDefinition<&str, &[u8]> = TableDefinition::new("import-stamp");
 const STAMP_ROW: &str = "import";
 const COMMITS_ROW: &str = "commits";
+/// The export files' stats with the hashes of their bytes, as import last found them (see
+/// `crate::import::ledger::Hashed`).
+const FILE_STATS_ROW: &str = "file-stats";
 
 /// What [`Store::ledgers`] reads: the stamp, and (file key, ledger) pairs.
 pub type Ledgers = (Option<Vec<u8>>, Vec<(Vec<u8>, Vec<u8>)>);
@@ -162,9 +165,18 @@ impl Store {
     /// Which read of the repositories the commits are (`crate::source::kept`); none when the
     /// commits are not one finished read.
     pub fn commits_stamp(&self) -> Result<Option<Vec<u8>>> {
+        self.stamp_row(COMMITS_ROW)
+    }
+
+    /// What import recorded of the export files' stats and hashes, if it did.
+    pub fn file_stats(&self) -> Result<Option<Vec<u8>>> {
+        self.stamp_row(FILE_STATS_ROW)
+    }
+
+    fn stamp_row(&self, row: &str) -> Result<Option<Vec<u8>>> {
         let txn = self.db.begin_read().map_err(|e| self.error(e))?;
         let stamp = txn.open_table(STAMP).map_err(|e| self.error(e))?;
-        let row = stamp.get(COMMITS_ROW).map_err(|e| self.error(e))?;
+        let row = stamp.get(row).map_err(|e| self.error(e))?;
         Ok(row.map(|g| g.value().to_vec()))
     }
 
@@ -701,6 +713,11 @@ impl StoreWriter<'_> {
     /// with the commits before the git stage stores them again, set once it has.
     pub fn put_commits_stamp(&mut self, stamp: Option<&[u8]>) -> Result<()> {
         self.put_stamp_row(COMMITS_ROW, stamp)
+    }
+
+    /// Records the export files' stats and hashes (see [`Store::file_stats`]).
+    pub fn put_file_stats(&mut self, stats: &[u8]) -> Result<()> {
+        self.put_stamp_row(FILE_STATS_ROW, Some(stats))
     }
 
     fn put_stamp_row(&mut self, row: &str, stamp: Option<&[u8]>) -> Result<()> {

@@ -140,6 +140,72 @@ pub fn shown_path(key: &[u8]) -> String {
     String::from_utf8_lossy(path).into_owned()
 }
 
+/// What a file's stat says of its bytes without reading them: size, modification and change
+/// times (seconds and nanoseconds), inode. The up-to-date check trusts the same.
+pub type FileStat = (u64, i64, i64, i64, i64, u64);
+
+/// The stat of the file at `path`, if it has one.
+pub fn file_stat(path: &Path) -> Option<FileStat> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((
+        m.len(),
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec(),
+        m.ino(),
+    ))
+}
+
+/// The hashes of export files as import last found them, by file key ([`key`]) with the
+/// file's stat then: a file whose stat is the same has the same bytes, and is not read to be
+/// hashed again.
+#[derive(Debug, Default)]
+pub struct Hashed(std::collections::HashMap<Vec<u8>, (FileStat, String)>);
+
+impl Hashed {
+    /// What [`Hashed::encode`] wrote (nothing known from anything else).
+    pub fn decode(bytes: Option<&[u8]>) -> Hashed {
+        let rows: Vec<(String, FileStat, String)> = bytes.and_then(decode).unwrap_or_default();
+        Hashed(
+            rows.into_iter()
+                .filter_map(|(key, stat, hash)| Some((from_hex(&key)?, (stat, hash))))
+                .collect(),
+        )
+    }
+
+    /// The files' keys, stats and hashes, for the store.
+    pub fn encode(rows: impl Iterator<Item = (Vec<u8>, FileStat, String)>) -> Option<Vec<u8>> {
+        let rows: Vec<(String, FileStat, String)> = rows
+            .map(|(key, stat, hash)| (key.iter().map(|b| format!("{b:02x}")).collect(), stat, hash))
+            .collect();
+        encode(&rows)
+    }
+
+    /// The hash of the file `key` at `path`, and its stat before it was read: the one known
+    /// when the stat is the one it was known with, else its bytes hashed.
+    pub fn hash(&self, key: &[u8], path: &Path) -> Result<(Option<FileStat>, String)> {
+        let stat = file_stat(path);
+        match (stat, self.0.get(key)) {
+            (Some(now), Some((then, hash))) if now == *then => Ok((stat, hash.clone())),
+            _ => Ok((stat, file_hash(path)?)),
+        }
+    }
+}
+
+fn from_hex(hex: &str) -> Option<Vec<u8>> {
+    hex.len()
+        .is_multiple_of(2)
+        .then(|| {
+            (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+                .collect()
+        })
+        .flatten()
+}
+
 /// The hash of a file's bytes (xxh3, 128 bits, in hex), read in blocks.
 pub fn file_hash(path: &Path) -> Result<String> {
     let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
@@ -176,6 +242,28 @@ mod tests {
     fn a_key_names_its_file_as_messages_show_it() {
         let path = Path::new("exports/jira/LU-page-0.xml");
         assert_eq!(shown_path(&key(12, path)), path.display().to_string());
+    }
+
+    #[test]
+    fn a_file_whose_stat_is_the_one_recorded_is_not_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.xml");
+        std::fs::write(&a, "<rss/>").unwrap();
+        let key = key(0, &a);
+        let (stat, hash) = Hashed::default().hash(&key, &a).unwrap();
+        assert_eq!(hash, file_hash(&a).unwrap());
+        // What was recorded for this stat is what it is taken to hold (here, a hash no bytes
+        // give: proof the file was not read).
+        let rows = [(key.clone(), stat.unwrap(), "recorded".to_string())];
+        let known = Hashed::decode(Hashed::encode(rows.into_iter()).as_deref());
+        assert_eq!(known.hash(&key, &a).unwrap().1, "recorded");
+        assert_eq!(known.hash(&super::key(1, &a), &a).unwrap().1, hash);
+        // The file written again: its stat moved, its bytes are read.
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::fs::write(&a, "<rss></rss>").unwrap();
+        assert_eq!(known.hash(&key, &a).unwrap().1, file_hash(&a).unwrap());
+        // Anything else recorded: nothing known.
+        assert!(Hashed::decode(Some(b"not json")).0.is_empty());
     }
 
     #[test]

@@ -198,12 +198,31 @@ pub fn import(
             });
         }
     }
-    let hashes = jobs
+    // The store an earlier build left, if there is one this program can open: its ledgers
+    // may spare reading the files that did not change, and what it recorded of the files'
+    // stats spares reading them to know it.
+    let existing = store_path
+        .is_file()
+        .then(|| Store::open(store_path).ok())
+        .flatten();
+    let known = ledger::Hashed::decode(
+        existing
+            .as_ref()
+            .and_then(|s| s.file_stats().ok().flatten())
+            .as_deref(),
+    );
+    let (stats, hashes): (Vec<Option<ledger::FileStat>>, Vec<String>) = jobs
         .par_iter()
-        .map(|job| ledger::file_hash(&job.path))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|job| known.hash(&ledger::key(job.tracker, &job.path), &job.path))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .unzip();
+    let hashed = Hashed {
+        hashes: &hashes,
+        stats: &stats,
+    };
     let stamp = Stamp::of(config, program);
-    if let Some(imported) = update(config, &jobs, &hashes, &stamp, store_path, strict)? {
+    if let Some(imported) = update(config, &jobs, hashed, &stamp, existing, strict)? {
         return Ok(imported);
     }
     let store = Store::create(store_path)?;
@@ -221,12 +240,20 @@ pub fn import(
         },
         &mut ledgers,
     )?;
-    let (report, people) = finish(&store, writer, &jobs, &hashes, ledgers, &every, stamp)?;
+    let (report, people) = finish(&store, writer, &jobs, hashed, ledgers, &every, stamp)?;
     Ok(Imported {
         store,
         people,
         report,
     })
+}
+
+/// Per export file (in the order of the jobs), the hash of its bytes and its stat before it
+/// was hashed.
+#[derive(Clone, Copy)]
+struct Hashed<'a> {
+    hashes: &'a [String],
+    stats: &'a [Option<ledger::FileStat>],
 }
 
 /// One export file to read: its tracker's place in the config, its path, its tracker.
@@ -256,15 +283,13 @@ struct Reading<'a, 'c> {
 fn update(
     config: &Config,
     jobs: &[Job],
-    hashes: &[String],
+    hashed: Hashed,
     stamp: &Stamp,
-    store_path: &Path,
+    store: Option<Store>,
     strict: bool,
 ) -> Result<Option<Imported>> {
-    if !store_path.is_file() {
-        return Ok(None);
-    }
-    let Ok(store) = Store::open(store_path) else {
+    let hashes = hashed.hashes;
+    let Some(store) = store else {
         return Ok(None);
     };
     let Ok((Some(last), files)) = store.ledgers() else {
@@ -384,7 +409,7 @@ fn update(
         },
         &mut ledgers,
     )?;
-    let (report, people) = finish(&store, writer, jobs, hashes, ledgers, &read, stamp.clone())?;
+    let (report, people) = finish(&store, writer, jobs, hashed, ledgers, &read, stamp.clone())?;
     Ok(Some(Imported {
         store,
         people,
@@ -417,11 +442,19 @@ fn finish(
     store: &Store,
     mut writer: StoreWriter<'_>,
     jobs: &[Job],
-    hashes: &[String],
+    hashed: Hashed,
     mut ledgers: Vec<FileLedger>,
     read: &[usize],
     stamp: Stamp,
 ) -> Result<(ImportReport, People)> {
+    let hashes = hashed.hashes;
+    let stats = jobs.iter().zip(hashed.stats).zip(hashes);
+    let stats = stats.filter_map(|((job, stat), hash)| {
+        Some((ledger::key(job.tracker, &job.path), (*stat)?, hash.clone()))
+    });
+    if let Some(bytes) = ledger::Hashed::encode(stats) {
+        writer.put_file_stats(&bytes)?;
+    }
     let mut reusable = true;
     for &i in read {
         ledgers[i].hash.clone_from(&hashes[i]);
