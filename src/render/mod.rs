@@ -564,17 +564,22 @@ impl<'a> Renderer<'a> {
         self.config.bug_prefix()
     }
 
+    /// Whether the old `attachment.cgi?id=N` addresses of the issue's attachments are led
+    /// somewhere ([`Renderer::record_attachments`]): those of a Bugzilla issue are.
+    fn redirects_attachments(&self, issue: &Issue) -> bool {
+        !issue.attachments.is_empty()
+            && self.bug_prefix().is_some_and(|prefix| {
+                issue
+                    .key
+                    .strip_prefix(prefix)
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some()
+            })
+    }
+
     /// Notes where `attachment.cgi?id=N` should lead for the attachments of a Bugzilla issue.
     fn record_attachments(&self, issue: &Issue, path: &str, files: &[attachments::Outcome]) {
-        let Some(prefix) = self.bug_prefix() else {
-            return;
-        };
-        if issue
-            .key
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.strip_prefix('-'))
-            .is_none()
-        {
+        if !self.redirects_attachments(issue) {
             return;
         }
         let mut targets = self
@@ -712,7 +717,10 @@ impl<'a> Renderer<'a> {
         let page_path = format!("{path}.html");
         // Outcomes the issue's digest stands for are not hashed again: a page and JSON kept
         // without their issue being read are known by the same digests.
-        let settled = attachments::settled_by_issue(self.config, self.inputs, issue, &files);
+        // (A page whose attachments' old addresses are led to it is read every build, for
+        // the redirects to know them.)
+        let settled = attachments::settled_by_issue(self.config, self.inputs, issue, &files)
+            && !self.redirects_attachments(issue);
         let outcomes: &[attachments::Outcome] = if settled { &[] } else { &files };
         // The page is kept when the questions rendering it asked last time get the same
         // answers now; else it is rendered, noting the questions.

@@ -503,3 +503,44 @@ fn an_issue_page_is_kept_unread_until_an_answer_it_asked_for_changes() {
     let report = build_unforced(&site);
     assert!(report.up_to_date);
 }
+
+#[test]
+fn a_kept_bugzilla_page_still_leads_its_old_attachment_addresses() {
+    // An attachment the export lists without its bytes: its old `attachment.cgi?id=` address
+    // leads to its entry on the issue's page, in a rebuild that keeps the page as in a clean
+    // build.
+    let (_dir, site) = example();
+    let bugs = site.join("exports/bugzilla/lustre-bugs.xml");
+    let text = std::fs::read_to_string(&bugs).unwrap();
+    let start = text.find("<data encoding=\"base64\">").unwrap();
+    let end = text[start..].find("</data>").unwrap() + start + "</data>".len();
+    let text = format!("{}{}", &text[..start], &text[end..]);
+    std::fs::write(&bugs, &text).unwrap();
+    build_unforced(&site);
+    let shim = |site: &Path| {
+        let mut all = String::new();
+        for (path, bytes) in read_tree(&site.join("public")) {
+            if path.contains("attachment") && !path.starts_with("attachments/") {
+                all.push_str(&path);
+                all.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        }
+        all
+    };
+    assert!(shim(&site).contains("#attachment-567"), "{}", shim(&site));
+
+    // Another issue changes: the Bugzilla issue's page is kept.
+    let page = site.join("exports/jira/LU-page-0.xml");
+    let jira = std::fs::read_to_string(&page).unwrap();
+    let old = "ldlm: lock cancel storm from LRU after upgrade to 2.5, clients evicted";
+    std::fs::write(&page, jira.replace(old, "ldlm: lock cancel storm")).unwrap();
+    let report = build_unforced(&site);
+    assert!(report.render.kept_pages > 0);
+    assert!(shim(&site).contains("#attachment-567"), "{}", shim(&site));
+
+    let (_dir2, clean) = example();
+    std::fs::write(clean.join("exports/bugzilla/lustre-bugs.xml"), &text).unwrap();
+    std::fs::copy(&page, clean.join("exports/jira/LU-page-0.xml")).unwrap();
+    build(&clean).unwrap();
+    assert!(read_tree(&clean.join("public")) == read_tree(&site.join("public")));
+}
