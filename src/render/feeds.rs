@@ -20,13 +20,21 @@ pub fn recent<'a>(
     issues: impl Iterator<Item = &'a IssueSummary>,
     n: usize,
 ) -> Vec<&'a IssueSummary> {
-    let mut v: Vec<_> = issues.collect();
-    v.sort_by(|a, b| {
+    let newest = |a: &&IssueSummary, b: &&IssueSummary| {
         b.updated
             .cmp(&a.updated)
             .then_with(|| compare_keys(&a.key, &b.key))
-    });
-    v.truncate(n);
+    };
+    let mut v: Vec<_> = issues.collect();
+    // The `n` newest first, then only they in order (keys are unique: the order is total).
+    if n == 0 {
+        return Vec::new();
+    }
+    if v.len() > n {
+        v.select_nth_unstable_by(n - 1, newest);
+        v.truncate(n);
+    }
+    v.sort_by(newest);
     v
 }
 
@@ -157,6 +165,36 @@ pub fn robots(base_url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_newest_issues_come_first_ties_by_key() {
+        let t = |s: &str| {
+            Some(crate::model::Timestamp(
+                chrono::DateTime::parse_from_rfc3339(s).unwrap(),
+            ))
+        };
+        let issues: Vec<IssueSummary> = (0..50)
+            .map(|i| {
+                let mut s = IssueSummary::bare(&format!("LU-{}", (i * 37) % 50), "jira");
+                s.updated = match i % 4 {
+                    0 => None,
+                    k => t(&format!("2020-0{k}-01T00:00:00+00:00")),
+                };
+                s
+            })
+            .collect();
+        let mut all: Vec<&IssueSummary> = issues.iter().collect();
+        all.sort_by(|a, b| {
+            b.updated
+                .cmp(&a.updated)
+                .then_with(|| compare_keys(&a.key, &b.key))
+        });
+        let keys = |v: &[&IssueSummary]| v.iter().map(|s| s.key.clone()).collect::<Vec<_>>();
+        for n in [0, 1, 7, 20, 50, 80] {
+            let got = recent(issues.iter(), n);
+            assert_eq!(keys(&got), keys(&all[..n.min(50)]), "n = {n}");
+        }
+    }
 
     #[test]
     fn a_large_site_gets_a_sitemap_index() {

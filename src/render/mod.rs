@@ -28,7 +28,6 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::inputs::{Inputs, PageSource};
-use crate::keys::compare_keys;
 use crate::link::{IssueSummary, Linked};
 use crate::model::{Issue, Markup, Text, Timestamp};
 use crate::observe::Observer;
@@ -839,10 +838,10 @@ impl<'a> Renderer<'a> {
         let (mut count, data_files) = self.render_facet_listings(sink, &facets, rows)?;
 
         // Home page.
-        let mut recent: Vec<&IssueSummary> = issues.iter().collect();
-        recent.sort_by(|a, b| b.updated.cmp(&a.updated).then(compare_keys(&a.key, &b.key)));
-        recent.truncate(20);
-        let recent: Vec<_> = recent.into_iter().map(|s| row(s, "")).collect();
+        let recent: Vec<_> = feeds::recent(issues.iter(), 20)
+            .into_iter()
+            .map(|s| row(s, ""))
+            .collect();
         let projects: Vec<_> = self
             .linked
             .projects
