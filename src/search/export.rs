@@ -250,44 +250,66 @@ pub(crate) fn export(
     // Records, eight documents per shard, and texts, packed, in document order. A shard
     // whose documents (and, for records, their text shards) are those the last build wrote it
     // with is kept by its digest without them being read: texts are packed by their lengths,
-    // which the heads hold.
+    // which the heads hold. The others' documents are read once, for both.
     let program = index.kept_by();
     let packs = text_packs(by_ord.iter().map(|&g| heads[g as usize].text_len as usize));
     let mut x_of = vec![0u32; n];
     for (p, range) in packs.iter().enumerate() {
         x_of[range.clone()].fill(p as u32);
     }
-    let mut buf = Vec::new();
+    let mut pack_digests = Vec::with_capacity(packs.len());
+    let mut make_pack = Vec::with_capacity(packs.len());
     for (p, range) in packs.iter().enumerate() {
-        let id = bucket("x", p);
         let docs = &by_ord[range.clone()];
         let digest =
             program.map(|program| shard_digest(program, "x", range.start, docs, heads, &[]));
-        if out.keep(&id, digest)? {
-            continue;
-        }
-        let mut data = format!("[{}", range.start);
-        for &g in docs {
-            let (_, text) = index.body(&heads[g as usize], &mut buf)?;
-            data.push(',');
-            data.push_str(&json(&text));
-        }
-        data.push(']');
-        out.put_made_from(&id, digest, &data)?;
+        make_pack.push(!out.keep(&bucket("x", p), digest)?);
+        pack_digests.push(digest);
     }
+    let shards = by_ord.chunks(DOCS_PER_SHARD).count();
+    let mut shard_digests = Vec::with_capacity(shards);
+    let mut make_shard = Vec::with_capacity(shards);
     for (s, docs) in by_ord.chunks(DOCS_PER_SHARD).enumerate() {
-        let id = bucket("d", s);
         let first = s * DOCS_PER_SHARD;
         let xs = &x_of[first..first + docs.len()];
         let digest = program.map(|program| shard_digest(program, "d", first, docs, heads, xs));
-        if out.keep(&id, digest)? {
+        make_shard.push(!out.keep(&bucket("d", s), digest)?);
+        shard_digests.push(digest);
+    }
+    // The facets: the last build's counts, without the documents gone since and with those
+    // come since, when the index was continued; else every document's, counted as they are
+    // read here.
+    let mut facets = index.layout.as_ref().and_then(|l| l.facets.clone());
+    let count_all = facets.is_none();
+    let mut counted = Facets::default();
+    let mut buf = Vec::new();
+    let mut pack = String::new();
+    let mut recs: Vec<serde_json::Value> = Vec::with_capacity(DOCS_PER_SHARD);
+    for (o, &g) in by_ord.iter().enumerate() {
+        let (p, s) = (x_of[o] as usize, o / DOCS_PER_SHARD);
+        if !(make_pack[p] || make_shard[s] || count_all) {
             continue;
         }
-        let mut recs: Vec<serde_json::Value> = Vec::with_capacity(docs.len());
-        for (&g, &x) in docs.iter().zip(xs) {
-            let (m, _) = index.body(&heads[g as usize], &mut buf)?;
-            let mut rec =
-                serde_json::json!([m.kind, m.key, m.title, m.path, m.status, m.itype, m.year, x]);
+        let (m, text) = index.body(&heads[g as usize], &mut buf)?;
+        if count_all {
+            counted.add(&m);
+        }
+        if make_pack[p] {
+            if pack.is_empty() {
+                pack = format!("[{o}");
+            }
+            pack.push(',');
+            pack.push_str(&json(&text));
+            if o + 1 == packs[p].end {
+                pack.push(']');
+                out.put_made_from(&bucket("x", p), pack_digests[p], &pack)?;
+                pack.clear();
+            }
+        }
+        if make_shard[s] {
+            let mut rec = serde_json::json!([
+                m.kind, m.key, m.title, m.path, m.status, m.itype, m.year, x_of[o]
+            ]);
             // What a phrase may stand in beyond the title and the text: the components and
             // labels (indexed with the body), and whether the text was cut.
             let more: Vec<&String> = m.components.iter().chain(&m.labels).collect();
@@ -299,19 +321,16 @@ pub(crate) fn export(
                 }
             }
             recs.push(rec);
+            if o + 1 == n || (o + 1) % DOCS_PER_SHARD == 0 {
+                out.put_made_from(&bucket("d", s), shard_digests[s], &json(&recs))?;
+                recs.clear();
+            }
         }
-        out.put_made_from(&id, digest, &json(&recs))?;
     }
     drop(x_of);
-
-    // The facets: the last build's counts, without the documents gone since and with those
-    // come since, when the index was continued; else every document's.
-    let last_facets = index
-        .layout
-        .as_ref()
-        .and_then(|l| Some((l.facets.clone()?, &l.ords)));
-    let facets = match last_facets {
-        Some((mut facets, last_ords)) => {
+    let facets = match facets.take() {
+        Some(mut facets) => {
+            let last_ords = index.layout.as_ref().map_or(&[][..], |l| &l.ords[..]);
             for (slot, head) in heads.iter().enumerate() {
                 let was = last_ords.get(slot).is_some_and(|&o| o != DEAD);
                 if was != head.alive {
@@ -324,13 +343,7 @@ pub(crate) fn export(
             }
             facets
         }
-        None => {
-            let mut facets = Facets::default();
-            for &g in &by_ord {
-                facets.add(&index.body(&heads[g as usize], &mut buf)?.0);
-            }
-            facets
-        }
+        None => counted,
     };
     facets.clone().write(&mut out)?;
 
