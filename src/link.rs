@@ -463,13 +463,7 @@ fn link_issues(imported: Imported) -> Result<(Linked, people::Gather)> {
 /// attachments, fields and worklogs), so that they are dropped on the pool thread that made
 /// them: dropping whole issues was a third of the folding thread's time.
 fn lighten(issue: &mut Issue) {
-    issue.description = None;
-    issue.environment = None;
-    for c in &mut issue.comments {
-        c.body = Default::default();
-        c.reactions = Default::default();
-        c.tags = Vec::new();
-    }
+    issue.drop_texts();
     issue.history = Vec::new();
     issue.attachments = Vec::new();
     issue.custom_fields = Vec::new();

@@ -617,6 +617,18 @@ pub struct Issue {
 }
 
 impl Issue {
+    /// Takes out the issue's texts (description, environment, and each comment's body, with
+    /// its reactions and tags), keeping who wrote what when: for passes that read only that.
+    pub fn drop_texts(&mut self) {
+        self.description = None;
+        self.environment = None;
+        for c in &mut self.comments {
+            c.body = Default::default();
+            c.reactions = Default::default();
+            c.tags = Vec::new();
+        }
+    }
+
     /// The people of the issue in their roles: assignee, reporter, and the authors of its
     /// comments, attachments, history entries and worklogs (not the list of `assignees`).
     pub fn people_mut(&mut self) -> impl Iterator<Item = &mut Person> {

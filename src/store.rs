@@ -769,13 +769,7 @@ impl Skeleton {
         mentions.sort();
         mentions.dedup();
         let mut bare = issue.clone();
-        bare.description = None;
-        bare.environment = None;
-        for c in &mut bare.comments {
-            c.body = Default::default();
-            c.reactions = Default::default();
-            c.tags = Vec::new();
-        }
+        bare.drop_texts();
         for h in &mut bare.history {
             h.changes = Vec::new();
         }

@@ -1528,6 +1528,30 @@ mod tests {
             .collect()
     }
 
+    /// Exports `docs`, analysed into the index kept at `at`, into `site`; checks the files
+    /// against a build from nothing; returns the site for the next build, its files, the
+    /// paths it kept and the report.
+    fn export_into(
+        docs: &[SearchDoc],
+        site: Site,
+        at: &crate::search::KeptAt,
+    ) -> (Site, BTreeMap<String, Vec<u8>>, Vec<String>, SearchReport) {
+        let index = Index::build_in_batches(
+            docs.iter().cloned(),
+            &|_| None,
+            &|d| Ok(Some(d)),
+            50,
+            &Default::default(),
+            Some(at),
+        )
+        .unwrap();
+        let report = export(index, &site, &Default::default()).unwrap();
+        let kept = std::mem::take(&mut *site.kept.lock().unwrap());
+        let (site, files) = site.next();
+        assert_same(&files, &fresh(docs));
+        (site, files, kept, report)
+    }
+
     #[test]
     fn leaves_whose_terms_did_not_change_are_kept_as_published() {
         let tmp = tempfile::tempdir().unwrap();
@@ -1536,18 +1560,7 @@ mod tests {
             program: 7,
         };
         let build = |docs: &[SearchDoc], site: Site| {
-            let index = Index::build_in_batches(
-                docs.iter().cloned(),
-                &|_| None,
-                &|d| Ok(Some(d)),
-                50,
-                &Default::default(),
-                Some(&at),
-            )
-            .unwrap();
-            let report = export(index, &site, &Default::default()).unwrap();
-            let (site, files) = site.next();
-            assert_same(&files, &fresh(docs));
+            let (site, _, _, report) = export_into(docs, site, &at);
             (site, report)
         };
         let all = many_docs(2000);
@@ -1607,19 +1620,7 @@ mod tests {
         };
         // Builds `docs` into `site`; the document and text shards made again, and the report.
         let build = |docs: &[SearchDoc], site: Site| {
-            let index = Index::build_in_batches(
-                docs.iter().cloned(),
-                &|_| None,
-                &|d| Ok(Some(d)),
-                50,
-                &Default::default(),
-                Some(&at),
-            )
-            .unwrap();
-            let report = export(index, &site, &Default::default()).unwrap();
-            let kept = std::mem::take(&mut *site.kept.lock().unwrap());
-            let (site, files) = site.next();
-            assert_same(&files, &fresh(docs));
+            let (site, files, kept, report) = export_into(docs, site, &at);
             let made = |folder: &str| {
                 let all = files.keys().filter(|p| p.starts_with(folder)).count();
                 all - kept.iter().filter(|p| p.starts_with(folder)).count()
