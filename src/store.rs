@@ -38,7 +38,7 @@ const STAMP: TableDefinition<&str, &[u8]> = TableDefinition::new("import-stamp")
 const STAMP_ROW: &str = "import";
 const COMMITS_ROW: &str = "commits";
 /// The export files' stats with the hashes of their bytes, as import last found them (see
-/// `crate::import::ledger::Hashed`).
+/// `crate::import::ledger::KnownHashes`).
 const FILE_STATS_ROW: &str = "file-stats";
 
 /// What [`Store::ledgers`] reads: the stamp, and (file key, ledger) pairs.

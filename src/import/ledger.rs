@@ -162,13 +162,13 @@ pub fn file_stat(path: &Path) -> Option<FileStat> {
 /// file's stat then: a file whose stat is the same has the same bytes, and is not read to be
 /// hashed again.
 #[derive(Debug, Default)]
-pub struct Hashed(std::collections::HashMap<Vec<u8>, (FileStat, String)>);
+pub struct KnownHashes(std::collections::HashMap<Vec<u8>, (FileStat, String)>);
 
-impl Hashed {
-    /// What [`Hashed::encode`] wrote (nothing known from anything else).
-    pub fn decode(bytes: Option<&[u8]>) -> Hashed {
+impl KnownHashes {
+    /// What [`KnownHashes::encode`] wrote (nothing known from anything else).
+    pub fn decode(bytes: Option<&[u8]>) -> KnownHashes {
         let rows: Vec<(String, FileStat, String)> = bytes.and_then(decode).unwrap_or_default();
-        Hashed(
+        KnownHashes(
             rows.into_iter()
                 .filter_map(|(key, stat, hash)| Some((from_hex(&key)?, (stat, hash))))
                 .collect(),
@@ -250,12 +250,12 @@ mod tests {
         let a = dir.path().join("a.xml");
         std::fs::write(&a, "<rss/>").unwrap();
         let key = key(0, &a);
-        let (stat, hash) = Hashed::default().hash(&key, &a).unwrap();
+        let (stat, hash) = KnownHashes::default().hash(&key, &a).unwrap();
         assert_eq!(hash, file_hash(&a).unwrap());
         // What was recorded for this stat is what it is taken to hold (here, a hash no bytes
         // give: proof the file was not read).
         let rows = [(key.clone(), stat.unwrap(), "recorded".to_string())];
-        let known = Hashed::decode(Hashed::encode(rows.into_iter()).as_deref());
+        let known = KnownHashes::decode(KnownHashes::encode(rows.into_iter()).as_deref());
         assert_eq!(known.hash(&key, &a).unwrap().1, "recorded");
         assert_eq!(known.hash(&super::key(1, &a), &a).unwrap().1, hash);
         // The file written again: its stat moved, its bytes are read.
@@ -263,7 +263,7 @@ mod tests {
         std::fs::write(&a, "<rss></rss>").unwrap();
         assert_eq!(known.hash(&key, &a).unwrap().1, file_hash(&a).unwrap());
         // Anything else recorded: nothing known.
-        assert!(Hashed::decode(Some(b"not json")).0.is_empty());
+        assert!(KnownHashes::decode(Some(b"not json")).0.is_empty());
     }
 
     #[test]

@@ -205,7 +205,7 @@ pub fn import(
         .is_file()
         .then(|| Store::open(store_path).ok())
         .flatten();
-    let known = ledger::Hashed::decode(
+    let known = ledger::KnownHashes::decode(
         existing
             .as_ref()
             .and_then(|s| s.file_stats().ok().flatten())
@@ -217,7 +217,7 @@ pub fn import(
         .collect::<Result<Vec<_>>>()?
         .into_iter()
         .unzip();
-    let hashed = Hashed {
+    let hashed = Hashes {
         hashes: &hashes,
         stats: &stats,
     };
@@ -251,7 +251,7 @@ pub fn import(
 /// Per export file (in the order of the jobs), the hash of its bytes and its stat before it
 /// was hashed.
 #[derive(Clone, Copy)]
-struct Hashed<'a> {
+struct Hashes<'a> {
     hashes: &'a [String],
     stats: &'a [Option<ledger::FileStat>],
 }
@@ -283,7 +283,7 @@ struct Reading<'a, 'c> {
 fn update(
     config: &Config,
     jobs: &[Job],
-    hashed: Hashed,
+    hashed: Hashes,
     stamp: &Stamp,
     store: Option<Store>,
     strict: bool,
@@ -442,7 +442,7 @@ fn finish(
     store: &Store,
     mut writer: StoreWriter<'_>,
     jobs: &[Job],
-    hashed: Hashed,
+    hashed: Hashes,
     mut ledgers: Vec<FileLedger>,
     read: &[usize],
     stamp: Stamp,
@@ -452,7 +452,7 @@ fn finish(
     let stats = stats.filter_map(|((job, stat), hash)| {
         Some((ledger::key(job.tracker, &job.path), (*stat)?, hash.clone()))
     });
-    if let Some(bytes) = ledger::Hashed::encode(stats) {
+    if let Some(bytes) = ledger::KnownHashes::encode(stats) {
         writer.put_file_stats(&bytes)?;
     }
     let mut reusable = true;

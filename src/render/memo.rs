@@ -93,6 +93,17 @@ impl Page {
             .expect("the context is a JSON object")
     }
 
+    /// A page whose digest starts as this one's, without its context: for digests taken on
+    /// top of a shared frame (every issue page's context but its issue), which is not copied.
+    pub(super) fn digest_only(&self) -> Page {
+        Page {
+            hash: self.hash.clone(),
+            json: Vec::new(),
+            values: Vec::new(),
+            keys: Vec::new(),
+        }
+    }
+
     /// Adds to the digest something the page will show that its context does not hold yet.
     pub(super) fn depends_on<T: Serialize + ?Sized>(&mut self, what: &str, value: &T) {
         self.field(what.as_bytes());

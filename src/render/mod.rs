@@ -98,6 +98,10 @@ pub trait PageSink: Sync {
 
     /// Remembers what rendering the page at `path` asked of the archive, for the next build.
     fn remember_lookups(&self, _path: &str, _lookups: Vec<String>) {}
+
+    /// Remembers for the next build what the published page at `path`, kept, asked of the
+    /// archive when it was rendered ([`lookups`](Self::lookups) gave them), as they are.
+    fn keep_lookups(&self, _path: &str) {}
 }
 
 /// Counts of what render produced.
@@ -212,6 +216,10 @@ impl PageSink for Recording<'_> {
     fn remember_lookups(&self, path: &str, lookups: Vec<String>) {
         self.inner.remember_lookups(path, lookups)
     }
+
+    fn keep_lookups(&self, path: &str) {
+        self.inner.keep_lookups(path)
+    }
 }
 
 /// A Markdown page of the site (`pages/about.md` → `about.html`).
@@ -249,6 +257,24 @@ pub struct Renderer<'a> {
 }
 
 const CHUNK: usize = 256;
+
+/// The frames of issue pages (their context without the issue: [`Renderer::context`]) by
+/// the way back to the root, made once for the pages of a chunk that share it.
+#[derive(Default)]
+struct Frames(Vec<(String, Page)>);
+
+impl Frames {
+    fn of(&mut self, r: &Renderer, root: &str) -> &Page {
+        let i = match self.0.iter().position(|(at, _)| at == root) {
+            Some(i) => i,
+            None => {
+                self.0.push((root.to_string(), r.context(root)));
+                self.0.len() - 1
+            }
+        };
+        &self.0[i].1
+    }
+}
 
 impl<'a> Renderer<'a> {
     /// Loads the theme and the Markdown pages.
@@ -450,8 +476,9 @@ impl<'a> Renderer<'a> {
                 // answers is kept without being read; the others are read in one go.
                 let mut published = Vec::with_capacity(chunk.len());
                 let mut read = Vec::new();
+                let mut frames = Frames::default();
                 for &i in chunk {
-                    match self.keep_issue(i, sink)? {
+                    match self.keep_issue(i, &mut frames, sink)? {
                         true => {
                             published.push(Some(self.published_digest(self.linked.published[i])))
                         }
@@ -628,7 +655,7 @@ impl<'a> Renderer<'a> {
     /// when the last build made them from the same published issue and its page's questions
     /// get the answers they got then (see [`asked`]). A page whose attachments' outcomes were
     /// not settled by its issue alone is never kept here: they are known only from the issue.
-    fn keep_issue(&self, i: usize, sink: &dyn PageSink) -> Result<bool> {
+    fn keep_issue(&self, i: usize, frames: &mut Frames, sink: &dyn PageSink) -> Result<bool> {
         let path = crate::keys::issue_path(&self.linked.issues[i].key);
         let page_path = format!("{path}.html");
         let Some(questions) = sink.lookups(&page_path) else {
@@ -639,7 +666,8 @@ impl<'a> Renderer<'a> {
         }
         let made_from = self.linked.published[i];
         let root = root_of(&path);
-        let page = self.issue_page_digest(&root, made_from, &[], &questions);
+        let frame = frames.of(self, &root);
+        let page = self.issue_page_digest(frame, &root, made_from, &[], &questions);
         let json_path = format!("{path}.json");
         let json = self.issue_json_digest(made_from, &[]);
         let files: &[(&str, u128)] = match self.config.issue_json {
@@ -650,7 +678,7 @@ impl<'a> Renderer<'a> {
             return Ok(false);
         }
         self.kept_pages.fetch_add(1, Ordering::Relaxed);
-        sink.remember_lookups(&page_path, questions);
+        sink.keep_lookups(&page_path);
         Ok(true)
     }
 
@@ -662,12 +690,13 @@ impl<'a> Renderer<'a> {
     /// of these, and are not made to know it.
     fn issue_page_digest(
         &self,
+        frame: &Page,
         root: &str,
         made_from: u128,
         files: &[attachments::Outcome],
         questions: &[String],
     ) -> u128 {
-        let mut c = self.context(root);
+        let mut c = frame.digest_only();
         c.depends_on("issue", &made_from);
         c.depends_on("attachments", files);
         c.depends_on("repositories", &self.github_repos);
@@ -723,19 +752,26 @@ impl<'a> Renderer<'a> {
         let outcomes: &[attachments::Outcome] = if settled { &[] } else { &files };
         // The page is kept when the questions rendering it asked last time get the same
         // answers now; else it is rendered, noting the questions.
+        let frame = self.context(&root);
         let kept = match sink.lookups(&page_path) {
             Some(questions) => {
-                let digest = self.issue_page_digest(&root, made_from, outcomes, &questions);
+                let digest = self.issue_page_digest(&frame, &root, made_from, outcomes, &questions);
                 let kept = self.kept(sink, &page_path, digest)?;
                 if kept {
-                    sink.remember_lookups(&page_path, questions);
+                    sink.keep_lookups(&page_path);
                 }
                 kept
             }
             None => false,
         };
         if !kept {
-            self.render_issue_page(issue, made_from, &files, settled, &page_path, sink)?;
+            let (html, mut questions) = self.render_issue_page(issue, &files, &frame, &root)?;
+            if !settled {
+                questions.push(asked::ATTACHMENTS.to_string());
+            }
+            let digest = self.issue_page_digest(&frame, &root, made_from, outcomes, &questions);
+            sink.put_made_from(&page_path, digest, html.as_bytes())?;
+            sink.remember_lookups(&page_path, questions);
         }
         if !self.config.issue_json {
             return Ok(files);
@@ -772,18 +808,15 @@ impl<'a> Renderer<'a> {
         Ok(files)
     }
 
-    /// Renders an issue's page at `page_path`, asking the archive through an
-    /// [`asked::Asking`] and remembering its questions with the page.
+    /// An issue's page (its `frame` around the issue's view, at `root`) and the questions
+    /// rendering it asked of the archive, through an [`asked::Asking`].
     fn render_issue_page(
         &self,
         issue: &Issue,
-        made_from: u128,
         files: &[attachments::Outcome],
-        settled: bool,
-        page_path: &str,
-        sink: &dyn PageSink,
-    ) -> Result<()> {
-        let root = root_of(page_path);
+        frame: &Page,
+        root: &str,
+    ) -> Result<(String, Vec<String>)> {
         let mut anchors = html::PageAnchors {
             comments: issue.comments.iter().filter_map(|c| c.number).collect(),
             ..Default::default()
@@ -800,34 +833,22 @@ impl<'a> Renderer<'a> {
             prefix: issue.project.key.clone(),
             repos: self.github_repos.clone(),
         });
-        let ask = asked::Asking::new(self, &root);
-        let mut view = IssueView::new(&ask, self.config, issue, &root);
+        let ask = asked::Asking::new(self, root);
+        let mut view = IssueView::new(&ask, self.config, issue, root);
         for (v, outcome) in view.attachments.iter_mut().zip(files) {
             match outcome {
                 attachments::Outcome::Written(p) => v.href = Some(format!("{root}{p}")),
                 attachments::Outcome::Skipped(note) => v.note.clone_from(note),
             }
         }
-        let mut ctx = self.link_context(&root);
+        let mut ctx = self.link_context(root);
         ctx.resolve = &ask;
         ctx.page = Some(&anchors);
         ctx.github = github.as_ref();
         view.fill_texts(self, issue, &ctx);
-        let mut questions = ask.asked();
-        let outcomes = match settled {
-            true => &[][..],
-            false => {
-                questions.push(asked::ATTACHMENTS.to_string());
-                files
-            }
-        };
-        let digest = self.issue_page_digest(&root, made_from, outcomes, &questions);
-        let mut context = self.context(&root).context();
+        let mut context = frame.context();
         context.insert("issue", &view);
-        let html = self.render("issue.html", &context)?;
-        sink.put_made_from(page_path, digest, html.as_bytes())?;
-        sink.remember_lookups(page_path, questions);
-        Ok(())
+        Ok((self.render("issue.html", &context)?, ask.asked()))
     }
 
     /// The browse page, facet indexes and listings (`listings.rs`), and the home page;

@@ -279,7 +279,7 @@ pub(crate) fn export(
     // The facets: the last build's counts, without the documents gone since and with those
     // come since, when the index was continued; else every document's, counted as they are
     // read here.
-    let mut facets = index.layout.as_ref().and_then(|l| l.facets.clone());
+    let facets = index.layout.as_ref().and_then(|l| l.facets.clone());
     let count_all = facets.is_none();
     let mut counted = Facets::default();
     let mut buf = Vec::new();
@@ -328,7 +328,7 @@ pub(crate) fn export(
         }
     }
     drop(x_of);
-    let facets = match facets.take() {
+    let facets = match facets {
         Some(mut facets) => {
             let last_ords = index.layout.as_ref().map_or(&[][..], |l| &l.ords[..]);
             for (slot, head) in heads.iter().enumerate() {
@@ -345,7 +345,7 @@ pub(crate) fn export(
         }
         None => counted,
     };
-    facets.clone().write(&mut out)?;
+    facets.write(&mut out)?;
 
     // Document lengths (BM25F: the title weighs TITLE_WEIGHT), summed in document order; their
     // average as BM25 takes it (sticky).
@@ -927,28 +927,26 @@ impl Facets {
         }
     }
 
-    fn write(self, out: &mut Out<'_>) -> Result<()> {
-        let acc = self.acc;
+    fn write(&self, out: &mut Out<'_>) -> Result<()> {
         let mut obj = serde_json::Map::new();
-        for (field, terms) in acc {
-            let mut vals: Vec<(String, u64)> = terms
-                .into_values()
+        for (field, terms) in &self.acc {
+            let mut vals: Vec<(&str, u64)> = terms
+                .values()
                 .map(|(count, spellings)| {
                     let best = spellings
-                        .into_iter()
-                        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-                        .map(|x| x.0)
-                        .unwrap_or_default();
-                    (best, count)
+                        .iter()
+                        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                        .map_or("", |x| x.0.as_str());
+                    (best, *count)
                 })
                 .collect();
             if field == "year" {
-                vals.sort_by(|a, b| b.0.cmp(&a.0));
+                vals.sort_by(|a, b| b.0.cmp(a.0));
             } else {
-                vals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                vals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
             }
             vals.truncate(1000);
-            obj.insert(field, serde_json::json!(vals));
+            obj.insert(field.clone(), serde_json::json!(vals));
         }
         out.put("facets", &json(&obj))
     }

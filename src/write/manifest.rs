@@ -277,11 +277,16 @@ impl Manifest {
         self.row(path).is_some()
     }
 
-    /// What the texts of the page at `path` looked up in the archive when it was rendered.
+    /// What rendering the page at `path` asked of the archive.
     pub fn lookups(&self, path: &str) -> Option<Vec<String>> {
+        serde_json::from_str(self.lookups_json(path)?).ok()
+    }
+
+    /// [`Manifest::lookups`] as the manifest holds them (JSON).
+    pub fn lookups_json(&self, path: &str) -> Option<&str> {
         let row = self.row(path)?;
         let i = self.lookups.binary_search_by_key(&row, |l| l.0).ok()?;
-        serde_json::from_str(self.lookups[i].1.of(&self.text)).ok()
+        Some(self.lookups[i].1.of(&self.text))
     }
 
     /// The files the build that made this manifest wrote to its staging folder, in path
@@ -446,7 +451,9 @@ impl Builder {
         self.add_lookups_json(path, &json);
     }
 
-    fn add_lookups_json(&mut self, path: &str, json: &str) {
+    /// [`Builder::add_lookups`] for lookups already as JSON (a kept page's, as the last
+    /// manifest held them).
+    pub fn add_lookups_json(&mut self, path: &str, json: &str) {
         let path = Span::push(&mut self.text, path);
         let json = Span::push(&mut self.text, json);
         self.lookups.push((path, json));

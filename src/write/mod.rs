@@ -463,6 +463,15 @@ impl PageSink for Staging {
             .add_lookups(path, &lookups);
     }
 
+    fn keep_lookups(&self, path: &str) {
+        if let Some(json) = self.previous.lookups_json(path) {
+            self.files
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .add_lookups_json(path, json);
+        }
+    }
+
     /// Kept when the published `anchor` was made from the same inputs and every published
     /// file under `prefix` is still as published (its stat); checked for all before any is
     /// kept.
