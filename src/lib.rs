@@ -599,6 +599,10 @@ impl render::PageSink for MadeFrom<'_> {
         self.sink.keep_sized(path, made_from)
     }
 
+    fn keep_together(&self, files: &[(&str, u128)]) -> Result<bool> {
+        self.sink.keep_together(files)
+    }
+
     fn put_file(&self, path: &str, source: &std::path::Path) -> Result<()> {
         self.sink.put_file(path, source)
     }

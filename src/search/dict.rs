@@ -48,11 +48,18 @@ fn estimate(term: &str, df: u64) -> usize {
 /// the first two a folder (lower case: the site may be copied to a file system that ignores
 /// case). Two names that would be the same are told apart by a suffix, in order.
 fn name_of(first: &[u8], used: &mut FxHashSet<String>) -> String {
+    let name = unused_name(first, used);
+    used.insert(name.clone());
+    name
+}
+
+/// The name [`name_of`] gives next to the leaf or node whose first entry is `first`.
+fn unused_name(first: &[u8], used: &FxHashSet<String>) -> String {
     let h = xxh3_64(first);
     let base = format!("{:02x}/{:014x}", h >> 56, h & ((1 << 56) - 1));
     let mut name = base.clone();
     let mut k = 1;
-    while !used.insert(name.clone()) {
+    while used.contains(&name) {
         name = format!("{base}z{k}");
         k += 1;
     }
@@ -77,12 +84,18 @@ pub(crate) struct LeafJob {
     /// The hashes of its first and last terms.
     pub first: u64,
     pub last: u64,
+    /// Where, in the kept index's base run, the first term not before its first starts.
+    pub at: u64,
+    /// The last build's leaf it is, kept without its terms being read (then it has none).
+    pub kept: Option<LeafRecord>,
 }
 
 /// Cuts the stream of terms into leaves.
 #[derive(Default)]
 pub(crate) struct Cutter {
     terms: Vec<Posted>,
+    /// Where the first of `terms` is in the base run (see [`LeafJob::at`]).
+    at: u64,
     estimate: usize,
     dirty: bool,
     last_of_previous: Option<Box<str>>,
@@ -90,9 +103,12 @@ pub(crate) struct Cutter {
 }
 
 impl Cutter {
-    /// Adds a term in the index (`df` live documents; `dirty`: see [`LeafJob::dirty`]); the
-    /// leaf it closes, if it does.
-    pub fn push(&mut self, term: Posted, df: u64, dirty: bool) -> Option<LeafJob> {
+    /// Adds a term in the index (`df` live documents; `dirty`: see [`LeafJob::dirty`]; `at`:
+    /// see [`LeafJob::at`]); the leaf it closes, if it does.
+    pub fn push(&mut self, term: Posted, df: u64, dirty: bool, at: u64) -> Option<LeafJob> {
+        if self.terms.is_empty() {
+            self.at = at;
+        }
         self.estimate += estimate(&term.0, df);
         self.dirty |= dirty;
         let cut = xxh3_64(term.0.as_bytes()) & LEAF_CUT == 0 && self.estimate >= LEAF_MIN;
@@ -106,6 +122,48 @@ impl Cutter {
         self.dirty = true;
     }
 
+    /// Whether it holds no term and no sign of one that left: the next term starts a leaf as
+    /// it would after any leaf the cutter closed, so a leaf the last build cut there with
+    /// the same terms is cut the same way now.
+    pub fn is_clear(&self) -> bool {
+        self.terms.is_empty() && !self.dirty
+    }
+
+    /// The file name the leaf starting with `first` gets if it is the next.
+    pub fn next_name(&self, first: &str) -> String {
+        unused_name(first.as_bytes(), &self.used)
+    }
+
+    /// The last build's leaf `r`, none of whose terms changed, taken whole while the cutter
+    /// is clear ([`Cutter::is_clear`]): the leaf closes where it did then.
+    pub fn keep(&mut self, r: &LeafRecord) -> LeafJob {
+        debug_assert!(self.is_clear());
+        let job = LeafJob {
+            name: name_of(r.first_term.as_bytes(), &mut self.used),
+            sep: self.sep(&r.first_term),
+            terms: Vec::new(),
+            dirty: false,
+            first: r.first,
+            last: r.last,
+            at: r.at,
+            kept: Some(r.clone()),
+        };
+        self.last_of_previous = Some(r.last_term.clone());
+        job
+    }
+
+    /// The separator of a leaf starting with `first` after the leaf before it.
+    fn sep(&self, first: &str) -> String {
+        match &self.last_of_previous {
+            None => String::new(),
+            Some(last) => {
+                let (pb, _) = shared_prefix(last, first);
+                let next = first[pb..].chars().next().map_or(0, char::len_utf8);
+                first[..pb + next].to_string()
+            }
+        }
+    }
+
     /// The last leaf, if terms are left.
     pub fn finish(&mut self) -> Option<LeafJob> {
         (!self.terms.is_empty()).then(|| self.close())
@@ -114,14 +172,7 @@ impl Cutter {
     fn close(&mut self) -> LeafJob {
         let terms = std::mem::take(&mut self.terms);
         let first = &terms[0].0;
-        let sep = match &self.last_of_previous {
-            None => String::new(),
-            Some(last) => {
-                let (pb, _) = shared_prefix(last, first);
-                let next = first[pb..].chars().next().map_or(0, char::len_utf8);
-                first[..pb + next].to_string()
-            }
-        };
+        let sep = self.sep(first);
         let last = terms[terms.len() - 1].0.clone();
         let job = LeafJob {
             name: name_of(first.as_bytes(), &mut self.used),
@@ -130,6 +181,8 @@ impl Cutter {
             last: xxh3_64(last.as_bytes()),
             terms,
             dirty: std::mem::take(&mut self.dirty),
+            at: self.at,
+            kept: None,
         };
         self.last_of_previous = Some(last);
         self.estimate = 0;
@@ -146,12 +199,18 @@ pub(crate) fn leaf_file(name: &str, k: usize) -> String {
 }
 
 /// What a build made of a leaf, kept for the next build.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct LeafRecord {
     /// The hashes of its first and last terms, and how many terms it has.
     pub first: u64,
     pub last: u64,
     pub count: u32,
+    /// Its first and last terms, by which the next build knows the leaf holds none of the
+    /// terms that changed, and cuts after it as this build did.
+    pub first_term: Box<str>,
+    pub last_term: Box<str>,
+    /// See [`LeafJob::at`].
+    pub at: u64,
     /// The digest of its files' bytes.
     pub digest: u128,
     /// How many files it has, their bytes, the largest.
@@ -319,7 +378,7 @@ mod tests {
         let mut c = Cutter::default();
         let mut out = Vec::new();
         for t in terms {
-            out.extend(c.push((t.as_str().into(), vec![0, 1]), 1, dirty(t)));
+            out.extend(c.push((t.as_str().into(), vec![0, 1]), 1, dirty(t), 0));
         }
         out.extend(c.finish());
         out
@@ -358,7 +417,7 @@ mod tests {
     #[test]
     fn a_term_that_left_marks_its_leaf() {
         let mut c = Cutter::default();
-        assert!(c.push(("a".into(), vec![0, 1]), 1, false).is_none());
+        assert!(c.push(("a".into(), vec![0, 1]), 1, false, 0).is_none());
         c.left();
         let leaf = c.finish().unwrap();
         assert!(leaf.dirty);

@@ -388,9 +388,25 @@ pub(crate) fn export(
             .map(|slot| l.ords.get(slot).copied().unwrap_or(DEAD))
             .collect()
     });
-    let before: FxHashMap<u64, LeafRecord> = last
-        .map(|l| l.leaves.into_iter().map(|r| (r.first, r)).collect())
-        .unwrap_or_default();
+    // The last build's leaves none of whose terms may have changed are skipped unread when
+    // every document that stayed kept its number: a leaf's terms then have the postings they
+    // had, and it is cut as it was ([`Skip`]).
+    let changed_terms = index.changed.take();
+    let last_leaves: Vec<LeafRecord> = last.map(|l| l.leaves).unwrap_or_default();
+    let numbers_stayed = last_ords.as_deref().is_some_and(|last| {
+        last.iter()
+            .zip(&at)
+            .all(|(&was, &(now, _))| was == DEAD || now == DEAD || was == now)
+    });
+    let mut skip = match (&changed_terms, &kept) {
+        (Some(changed), Some(pending)) if numbers_stayed && !pending.tees() => Some(Skip {
+            leaves: &last_leaves,
+            changed,
+            sink,
+        }),
+        _ => None,
+    };
+    let before: FxHashMap<u64, &LeafRecord> = last_leaves.iter().map(|r| (r.first, r)).collect();
     let made = Maker {
         at: &at,
         live: n,
@@ -416,12 +432,18 @@ pub(crate) fn export(
     // The runs are read and merged on a thread of their own, a batch of terms ahead: the
     // merge is most of what gathering costs, and a rebuild makes few leaves, so the cores are
     // otherwise free.
+    // When leaves are skipped, the terms are read on this thread, which seeks past them.
     std::thread::scope(|scope| -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(2);
-        scope.spawn(move || read_ahead(&mut terms, tx));
-        let mut terms = Incoming {
-            rx,
-            batch: Vec::new().into_iter(),
+        let mut terms = match skip {
+            Some(_) => Incoming::Direct(terms),
+            None => {
+                let (tx, rx) = std::sync::mpsc::sync_channel(2);
+                scope.spawn(move || read_ahead(&mut terms, tx));
+                Incoming::Ahead {
+                    rx,
+                    batch: Vec::new().into_iter(),
+                }
+            }
         };
         loop {
             let jobs = std::mem::take(&mut ready);
@@ -432,6 +454,7 @@ pub(crate) fn export(
                         &mut kept,
                         &mut cutter,
                         changed,
+                        skip.as_mut(),
                         &at,
                         &mut compare,
                     )
@@ -448,6 +471,7 @@ pub(crate) fn export(
                 out.count(u64::from(r.files), r.bytes, r.max);
                 out.report.leaves += 1;
                 out.report.leaves_kept += u64::from(leaf.kept);
+                out.report.leaves_unread += u64::from(leaf.unread);
                 level.push((leaf.sep, leaf.name));
                 leaves.push(r);
             }
@@ -606,14 +630,14 @@ const READ_POSTINGS: usize = 1 << 20;
 
 /// Merges the runs into batches of terms for [`Incoming`], until the last term or an error
 /// (sent too), or until the gathering side hangs up.
-fn read_ahead(terms: &mut Merge, tx: std::sync::mpsc::SyncSender<Result<Vec<Posting>>>) {
+fn read_ahead(terms: &mut Merge, tx: std::sync::mpsc::SyncSender<Result<Vec<(Posting, u64)>>>) {
     loop {
         let (mut batch, mut volume) = (Vec::with_capacity(READ_BATCH), 0);
         let mut end = false;
         while batch.len() < READ_BATCH && volume < READ_POSTINGS {
-            match terms.next_term() {
+            match terms.next_term_at() {
                 Ok(Some(term)) => {
-                    volume += term.1.len();
+                    volume += term.0 .1.len();
                     batch.push(term);
                 }
                 Ok(None) => {
@@ -632,25 +656,97 @@ fn read_ahead(terms: &mut Merge, tx: std::sync::mpsc::SyncSender<Result<Vec<Post
     }
 }
 
-/// The merged terms as [`read_ahead`] hands them over.
-struct Incoming {
-    rx: std::sync::mpsc::Receiver<Result<Vec<Posting>>>,
-    batch: std::vec::IntoIter<Posting>,
+/// The merged terms, each with where the base run's first term not before it starts
+/// ([`Merge::next_term_at`]): as [`read_ahead`] hands them over, or from the merge itself.
+enum Incoming {
+    Ahead {
+        rx: std::sync::mpsc::Receiver<Result<Vec<(Posting, u64)>>>,
+        batch: std::vec::IntoIter<(Posting, u64)>,
+    },
+    Direct(Merge),
 }
 
 impl Incoming {
-    /// The next term and its postings; `None` after the last.
-    fn next_term(&mut self) -> Result<Option<Posting>> {
+    /// The next term and its postings, and its place; `None` after the last.
+    fn next_term(&mut self) -> Result<Option<(Posting, u64)>> {
+        let (rx, batch) = match self {
+            Incoming::Direct(merge) => return merge.next_term_at(),
+            Incoming::Ahead { rx, batch } => (rx, batch),
+        };
         loop {
-            if let Some(term) = self.batch.next() {
+            if let Some(term) = batch.next() {
                 return Ok(Some(term));
             }
-            match self.rx.recv() {
-                Ok(batch) => self.batch = batch?.into_iter(),
+            match rx.recv() {
+                Ok(b) => *batch = b?.into_iter(),
                 // The reader ended: after the last batch (or its error, already received).
                 Err(_) => return Ok(None),
             }
         }
+    }
+}
+
+/// The last build's leaves, skipped unread where none of their terms may have changed: the
+/// terms from a leaf's first to the next leaf's first are those of the last build, with the
+/// postings they had, when none of the terms that may have changed ([`Index::changed`]) is
+/// among them and every document that stayed kept its number. Such a leaf, reached with the
+/// cutter clear ([`Cutter::is_clear`]), is cut as it was and encodes as it did: its files are
+/// kept as published and the merge seeks past its terms in the base run.
+struct Skip<'a> {
+    /// The last build's leaves, in order.
+    leaves: &'a [LeafRecord],
+    /// The terms that may have changed, in code point order.
+    changed: &'a [Box<str>],
+    sink: &'a dyn PageSink,
+}
+
+impl Skip<'_> {
+    /// Whether leaf `i` holds none of the terms that may have changed.
+    fn clean(&self, i: usize) -> bool {
+        let first = &*self.leaves[i].first_term;
+        let next = self.changed.partition_point(|t| **t < *first);
+        match (self.changed.get(next), self.leaves.get(i + 1)) {
+            (None, _) => true,
+            (Some(t), Some(after)) => **t >= *after.first_term,
+            (Some(_), None) => false,
+        }
+    }
+
+    /// Keeps the files of leaf `i` as the last build published them under `name`, all or
+    /// none; whether it did.
+    fn keep(&self, i: usize, name: &str) -> Result<bool> {
+        let r = &self.leaves[i];
+        let paths: Vec<String> = (0..r.files as usize)
+            .map(|k| format!("search/{}.js", leaf_file(name, k)))
+            .collect();
+        let files: Vec<(&str, u128)> = (paths.iter().enumerate())
+            .map(|(k, p)| (p.as_str(), LeafRecord::made_from(r.digest, k)))
+            .collect();
+        self.sink.keep_together(&files)
+    }
+
+    /// With the cutter clear and the term `name` next: the last build's leaves from the one
+    /// that starts with `name`, as long as each is clean and kept, taken into `jobs`; then
+    /// where to go on (`Some(None)`: past the last term). `None` when no leaf was skipped.
+    fn from(
+        &self,
+        name: &str,
+        cutter: &mut Cutter,
+        jobs: &mut Vec<LeafJob>,
+    ) -> Result<Option<Option<&LeafRecord>>> {
+        let Ok(mut i) = self.leaves.binary_search_by(|r| (*r.first_term).cmp(name)) else {
+            return Ok(None);
+        };
+        let start = i;
+        while i < self.leaves.len() && self.clean(i) {
+            let r = &self.leaves[i];
+            if !self.keep(i, &cutter.next_name(&r.first_term))? {
+                break;
+            }
+            jobs.push(cutter.keep(r));
+            i += 1;
+        }
+        Ok((i > start).then(|| self.leaves.get(i)))
     }
 }
 
@@ -659,22 +755,41 @@ impl Incoming {
 ///
 /// A term none of whose postings is alive is not in the index; when such a term changed (a
 /// slot of it changed), it left the leaf it was in.
+#[allow(clippy::too_many_arguments)]
 fn gather(
     terms: &mut Incoming,
     kept: &mut Option<super::state::Pending>,
     cutter: &mut Cutter,
     changed: Option<Changed>,
+    skip: Option<&mut Skip>,
     at: &[(u32, f64)],
     compare: &mut Compare,
 ) -> Result<(Vec<LeafJob>, bool)> {
     let mut jobs = Vec::new();
     let (mut count, mut volume) = (0, 0);
     while count < TERM_BATCH && volume < POSTINGS_BATCH {
-        let Some((name, postings)) = terms.next_term()? else {
+        let Some(((name, postings), mut base_at)) = terms.next_term()? else {
             jobs.extend(cutter.finish());
             return Ok((jobs, false));
         };
+        if let (Some(skip), Incoming::Direct(merge)) = (skip.as_deref(), &mut *terms) {
+            if cutter.is_clear() {
+                if let Some(next) = skip.from(&name, cutter, &mut jobs)? {
+                    match next {
+                        Some(r) => merge.skip_to(&r.first_term, r.at)?,
+                        None => {
+                            merge.skip_rest();
+                            return Ok((jobs, false));
+                        }
+                    }
+                    continue;
+                }
+            }
+        }
         if let Some(kept) = kept.as_mut() {
+            if let Some(p) = kept.tee_position() {
+                base_at = p;
+            }
             kept.tee(&name, &postings)?;
         }
         let step = if is_filter(&name) { 1 } else { 2 };
@@ -696,7 +811,7 @@ fn gather(
         }
         count += 1;
         volume += postings.len();
-        jobs.extend(cutter.push((name, postings), df, dirty));
+        jobs.extend(cutter.push((name, postings), df, dirty, base_at));
     }
     Ok((jobs, true))
 }
@@ -709,7 +824,7 @@ struct Maker<'a> {
     live: usize,
     n: f64,
     scale: &'a Scale,
-    before: &'a FxHashMap<u64, LeafRecord>,
+    before: &'a FxHashMap<u64, &'a LeafRecord>,
     sink: &'a dyn PageSink,
 }
 
@@ -719,12 +834,24 @@ struct Made {
     name: String,
     record: LeafRecord,
     kept: bool,
+    /// Kept without its terms being read ([`Skip`]).
+    unread: bool,
 }
 
 impl Maker<'_> {
     /// Keeps the leaf's files as the last build published them when none of its terms
     /// changed; encodes and stores them otherwise.
     fn leaf(&self, job: LeafJob, scratch: &mut Scratch) -> Result<Made> {
+        if let Some(record) = job.kept {
+            // Skipped unread, its files kept already.
+            return Ok(Made {
+                sep: job.sep,
+                name: job.name,
+                record,
+                kept: true,
+                unread: true,
+            });
+        }
         let count = job.terms.len() as u32;
         let path = |k: usize| format!("search/{}.js", leaf_file(&job.name, k));
         let mut kept = Vec::new();
@@ -748,11 +875,17 @@ impl Maker<'_> {
                 return Ok(Made {
                     sep: job.sep,
                     name: job.name,
-                    record: *r,
+                    record: LeafRecord {
+                        at: job.at,
+                        ..(*r).clone()
+                    },
                     kept: true,
+                    unread: false,
                 });
             }
         }
+        let first_term = job.terms[0].0.clone();
+        let last_term = job.terms[job.terms.len() - 1].0.clone();
         let mut writer = LeafWriter::default();
         for (term, postings) in job.terms {
             let (df, chunks) = self.encode(scratch, &term, postings);
@@ -786,12 +919,16 @@ impl Maker<'_> {
                 first: job.first,
                 last: job.last,
                 count,
+                first_term,
+                last_term,
+                at: job.at,
                 digest,
                 files: scripts.len() as u32,
                 bytes: scripts.iter().map(|s| s.len() as u64).sum(),
                 max: scripts.iter().map(|s| s.len() as u64).max().unwrap_or(0),
             },
             kept: false,
+            unread: false,
         })
     }
 
@@ -1508,6 +1645,17 @@ mod tests {
                 _ => Ok(None),
             }
         }
+
+        fn keep_together(&self, files: &[(&str, u128)]) -> Result<bool> {
+            let published = |&(path, made_from): &(&str, u128)| matches!(self.published.get(path), Some((Some(m), _)) if *m == made_from);
+            if !files.iter().all(published) {
+                return Ok(false);
+            }
+            for &(path, made_from) in files {
+                self.keep(path, made_from)?;
+            }
+            Ok(true)
+        }
     }
 
     /// Documents with a few words of their own each, so that the dictionary has many leaves.
@@ -1575,6 +1723,11 @@ mod tests {
         next[123].title = format!("nightly {}", next[123].title);
         let (site, r) = build(&next, site);
         assert!(r.leaves_kept > 0 && r.leaves_kept + 3 >= r.leaves, "{r:?}");
+        // Those holding none of the document's old or new terms were not even read.
+        assert!(
+            r.leaves_unread > 0 && r.leaves_unread < r.leaves_kept,
+            "{r:?}"
+        );
         // And back: the changed document's postings, dropped from the kept delta, are weighed
         // against the old ones as well (without them every leaf of its words was made again).
         let (site, r) = build(&all, site);
@@ -1601,6 +1754,9 @@ mod tests {
         site.published.get_mut(&leaf).unwrap().0 = Some(1);
         let (site, r) = build(&next, site);
         assert_eq!(r.leaves_kept + 1, r.leaves);
+        // Nothing changed: every leaf skipped unread.
+        let (site, r) = build(&next, site);
+        assert_eq!((r.leaves_unread, r.leaves_kept), (r.leaves, r.leaves));
         // The last document gone (no other moves): its word leaves the dictionary.
         next.pop();
         let (site, r) = build(&next, site);

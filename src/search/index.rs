@@ -345,6 +345,12 @@ pub(crate) struct Index {
     /// The postings in the delta of documents that changed or went in this build: dropped
     /// from the delta, they are not there for the export to see what the term lost.
     pub(crate) left: Left,
+    /// The terms whose postings may differ from the last build's, in code point order, when
+    /// this index continues a kept one and they are known: those of the documents analysed in
+    /// this build and of those that went ([`record_terms`]). `None`: not known (a run was
+    /// spilled in this build, a document that went had its text cut, or most changed). The
+    /// export skips the last build's leaves that hold none of them without reading them.
+    pub(crate) changed: Option<Vec<Box<str>>>,
 }
 
 /// Per term, the postings the rewritten delta dropped because their documents changed or went
@@ -539,6 +545,7 @@ impl Index {
                 spilled: 0,
                 layout: None,
                 left: Default::default(),
+                changed: None,
             },
             Some(at) => Index::resume(at, memory)?,
         };
@@ -565,6 +572,7 @@ impl Index {
         let records = Records::open(&dir.join(state::RECORDS), files.records_len, memory.records)?;
         Ok(Index {
             left: Default::default(),
+            changed: None,
             layout: layout.filter(|_| !heads.is_empty()),
             kept: (!heads.is_empty()).then(|| Kept::new(&heads)),
             from_kept: heads.len(),
@@ -608,7 +616,7 @@ impl Index {
                 }
             }
         }
-        let (Some(keep), Some(dir)) = (self.keep.as_mut(), self.spill.as_mut()) else {
+        let (Some(keep), Some(_)) = (self.keep.as_mut(), self.spill.as_ref()) else {
             return Ok(());
         };
         if keep.base.is_empty() {
@@ -620,6 +628,10 @@ impl Index {
             .map(|t| (t.name, t.postings))
             .collect();
         self.held = 0;
+        self.changed = self.changed_terms(&was_alive, &memory)?;
+        let (Some(keep), Some(dir)) = (self.keep.as_mut(), self.spill.as_mut()) else {
+            return Ok(());
+        };
         let folder = dir.path().to_path_buf();
         let open = |r: &RunFile| Run::open(&folder.join(&r.name));
         let mut sources = keep.delta.iter().map(open).collect::<Result<Vec<_>>>()?;
@@ -659,6 +671,34 @@ impl Index {
     /// [`state::Pending::commit`] once the export succeeded; when it started from nothing,
     /// every term the export takes from [`Index::terms`] is to be written into its base run
     /// ([`state::Pending::tee`]). Call before the heads are dropped.
+    /// [`Index::changed`], from the slots alive before this build (`was_alive`) and the terms
+    /// of the documents analysed in it (`memory`), when they are all in memory.
+    fn changed_terms(
+        &self,
+        was_alive: &[bool],
+        memory: &[Posting],
+    ) -> Result<Option<Vec<Box<str>>>> {
+        let dying: Vec<usize> = (0..was_alive.len())
+            .filter(|&s| was_alive[s] && !self.heads[s].alive)
+            .collect();
+        let one_base = self.keep.as_ref().is_some_and(|k| k.base.len() == 1);
+        if !one_base || !self.runs.is_empty() || dying.len() * 8 > self.heads.len() {
+            return Ok(None);
+        }
+        let mut changed: Vec<Box<str>> = memory.iter().map(|t| t.0.clone()).collect();
+        let (mut buf, mut terms) = (Vec::new(), DocTerms::default());
+        for slot in dying {
+            let (meta, text) = self.body(&self.heads[slot], &mut buf)?;
+            if record_terms(&meta, &text, &mut terms).is_none() {
+                return Ok(None);
+            }
+            changed.extend(terms.iter().map(|(t, _, _)| t.into()));
+        }
+        changed.par_sort_unstable();
+        changed.dedup();
+        Ok(Some(changed))
+    }
+
     pub(crate) fn prepare_kept(&mut self) -> Result<Option<state::Pending>> {
         let (Some(keep), Some(dir)) = (self.keep.as_mut(), self.spill.as_mut()) else {
             return Ok(None);
@@ -906,6 +946,31 @@ fn analyse(d: SearchDoc, terms: &mut DocTerms) -> (Head, Meta, String) {
         versions: d.versions,
         labels: d.labels,
     };
+    let (title_tokens, body_tokens) =
+        analyse_terms(&meta, d.body.iter().map(String::as_str), terms);
+    let dl = TITLE_WEIGHT as f64 * fieldnorm(title_tokens) as f64 + fieldnorm(body_tokens) as f64;
+
+    let head = Head {
+        kind: meta.kind,
+        year: meta.year,
+        key: meta.key.as_str().into(),
+        path: meta.path.as_str().into(),
+        dl,
+        body: (0, 0),
+        text_len: u32::try_from(text.len()).unwrap_or(u32::MAX),
+        digest: 0,
+        alive: true,
+    };
+    (head, meta, text)
+}
+
+/// Adds to `terms` (emptied first) the terms of the document `meta` with the body `blocks`;
+/// says how many tokens its title and its body have.
+fn analyse_terms<'b>(
+    meta: &'b Meta,
+    blocks: impl Iterator<Item = &'b str>,
+    terms: &mut DocTerms,
+) -> (u32, u32) {
     terms.clear();
     let mut prev = String::new();
     let mut pair = String::new();
@@ -935,10 +1000,12 @@ fn analyse(d: SearchDoc, terms: &mut DocTerms) -> (Head, Meta, String) {
     }
     title_tokens += value(&meta.title, TITLE_W);
     let mut body_tokens = 0u32;
-    for b in d.body.iter().chain(&meta.components).chain(&meta.labels) {
+    for b in blocks.chain(meta.components.iter().map(String::as_str)) {
         body_tokens += value(b, 1);
     }
-    let dl = TITLE_WEIGHT as f64 * fieldnorm(title_tokens) as f64 + fieldnorm(body_tokens) as f64;
+    for b in &meta.labels {
+        body_tokens += value(b, 1);
+    }
 
     let mut filters = Vec::new();
     for (field, value) in meta.facets() {
@@ -957,24 +1024,61 @@ fn analyse(d: SearchDoc, terms: &mut DocTerms) -> (Head, Meta, String) {
     for t in &filters {
         terms.push(t, term_hash(t), 0);
     }
+    (title_tokens, body_tokens)
+}
 
-    let head = Head {
-        kind: meta.kind,
-        year: meta.year,
-        key: meta.key.as_str().into(),
-        path: meta.path.as_str().into(),
-        dl,
-        body: (0, 0),
-        text_len: u32::try_from(text.len()).unwrap_or(u32::MAX),
-        digest: 0,
-        alive: true,
-    };
-    (head, meta, text)
+/// The terms of the document a record of the index ([`Meta`] and text) was analysed from, or
+/// more (a pair of words across two of its blocks, which the text joins); `None` when its
+/// text was cut ([`Meta::cut`]): terms past the cut are not known. What a document that goes
+/// took out of the index, without its postings being read ([`super::export`]).
+fn record_terms(meta: &Meta, text: &str, terms: &mut DocTerms) -> Option<()> {
+    if meta.cut {
+        return None;
+    }
+    analyse_terms(meta, std::iter::once(text), terms);
+    Some(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_gives_back_every_term_of_its_document() {
+        // Blocks whose pairs would span the join, a negative number after a block break,
+        // whitespace of every kind, components and labels, versions with bare numbers.
+        let d = SearchDoc {
+            kind: DocKind::Issue,
+            key: "LU-4423".into(),
+            title: "ldlm_lock_cancel hangs".into(),
+            path: "issues/LU/4/LU-4423.html".into(),
+            body: vec![
+                "rc = -2 in\u{a0}osc_lru_shrink()".into(),
+                "-EIO\n\tfrom lustre/ldlm/ldlm_lock.c:123".into(),
+                "日本語のテキスト mixed".into(),
+            ],
+            status: Some("Closed".into()),
+            issue_type: Some("Bug".into()),
+            year: Some(2014),
+            project: Some("LU".into()),
+            components: vec!["ldlm".into()],
+            fix_versions: vec!["Lustre 2.15.3".into()],
+            versions: vec!["2.12.0".into()],
+            labels: vec!["llnl".into()],
+        };
+        let mut terms = DocTerms::default();
+        let (_, meta, text) = analyse(d, &mut terms);
+        let original: Vec<String> = terms.iter().map(|(t, _, _)| t.to_string()).collect();
+        assert!(original.len() > 30, "{original:?}");
+        record_terms(&meta, &text, &mut terms).unwrap();
+        let again: std::collections::HashSet<&str> = terms.iter().map(|(t, _, _)| t).collect();
+        for t in &original {
+            assert!(again.contains(t.as_str()), "{t} is lost");
+        }
+        // A text cut short does not say its terms.
+        let cut = Meta { cut: true, ..meta };
+        assert!(record_terms(&cut, &text, &mut terms).is_none());
+    }
     use crate::keys::natural_cmp;
 
     #[test]

@@ -104,6 +104,10 @@ pub struct SearchReport {
     pub leaves: u64,
     #[serde(default)]
     pub leaves_kept: u64,
+    /// Of the leaves kept, those whose terms were not even read: the last build's leaves that
+    /// hold none of the terms that may have changed ([`index`]'s `changed`).
+    #[serde(default)]
+    pub leaves_unread: u64,
     /// Whether the published index was kept as it was, its documents' inputs unchanged (the
     /// counts are then those of the build that made it).
     #[serde(default)]
@@ -128,8 +132,12 @@ impl SearchReport {
         let leaves = match self.leaves_kept {
             0 => String::new(),
             k => format!(
-                "; {k} of {} kept as published",
-                count_as(self.leaves, "dictionary leaf", "dictionary leaves")
+                "; {k} of {} kept as published{}",
+                count_as(self.leaves, "dictionary leaf", "dictionary leaves"),
+                match self.leaves_unread {
+                    0 => String::new(),
+                    u => format!(" ({u} unread)"),
+                }
             ),
         };
         format!(

@@ -293,6 +293,8 @@ pub(crate) struct RunWriter {
     w: BufWriter<File>,
     path: PathBuf,
     rec: Vec<u8>,
+    /// Bytes written so far: where the next term starts.
+    at: u64,
 }
 
 impl RunWriter {
@@ -304,7 +306,14 @@ impl RunWriter {
             w: BufWriter::with_capacity(1 << 20, file),
             path,
             rec: Vec::new(),
+            at: 0,
         })
+    }
+
+    /// Where the next term [`add`](Self::add)ed starts in the file (what [`Merge::skip_to`]
+    /// seeks to).
+    pub fn position(&self) -> u64 {
+        self.at
     }
 
     /// Appends a term and its postings.
@@ -316,6 +325,7 @@ impl RunWriter {
         for &p in postings {
             put_varint(rec, u64::from(p));
         }
+        self.at += 4 + rec.len() as u64;
         self.w
             .write_all(&(rec.len() as u32).to_le_bytes())
             .and_then(|()| self.w.write_all(rec))
@@ -368,15 +378,22 @@ enum Source {
         reader: BufReader<File>,
         path: PathBuf,
         rec: Vec<u8>,
+        /// Where the next record starts.
+        at: u64,
     },
     Memory(std::vec::IntoIter<Posting>),
 }
 
 impl Source {
     fn next(&mut self) -> Result<Option<Posting>> {
-        let (reader, path, rec) = match self {
+        let (reader, path, rec, at) = match self {
             Source::Memory(terms) => return Ok(terms.next()),
-            Source::Disk { reader, path, rec } => (reader, path, rec),
+            Source::Disk {
+                reader,
+                path,
+                rec,
+                at,
+            } => (reader, path, rec, at),
         };
         let mut len = [0u8; 4];
         match reader.read_exact(&mut len) {
@@ -386,6 +403,7 @@ impl Source {
         }
         rec.resize(u32::from_le_bytes(len) as usize, 0);
         reader.read_exact(rec).map_err(|e| Error::io(&*path, e))?;
+        *at += 4 + rec.len() as u64;
         let parse = || -> std::result::Result<Posting, Damaged> {
             let mut c = Cursor::new(rec);
             let name: Box<str> = c.str()?.into();
@@ -398,6 +416,28 @@ impl Source {
         };
         parse().map(Some).map_err(|Damaged| damaged(path))
     }
+
+    /// Where the next record starts (0 for the part in memory).
+    fn at(&self) -> u64 {
+        match self {
+            Source::Disk { at, .. } => *at,
+            Source::Memory(_) => 0,
+        }
+    }
+
+    /// Goes on from the record at `to`, for a run on disk (false for the part in memory).
+    fn seek(&mut self, to: u64) -> Result<bool> {
+        let Source::Disk {
+            reader, path, at, ..
+        } = self
+        else {
+            return Ok(false);
+        };
+        std::io::Seek::seek(reader, std::io::SeekFrom::Start(to))
+            .map_err(|e| Error::io(&*path, e))?;
+        *at = to;
+        Ok(true)
+    }
 }
 
 /// Every term of the runs and of the part in memory, in code point order, each once: the
@@ -409,6 +449,9 @@ pub(crate) struct Merge {
     heap: BinaryHeap<Reverse<(Box<str>, usize)>>,
     /// The postings of each source's term in the heap.
     pending: Vec<Vec<u32>>,
+    /// Where the first source's term in the heap starts in its file (its end when it has
+    /// none left).
+    first_at: u64,
 }
 
 impl Merge {
@@ -421,6 +464,7 @@ impl Merge {
                 reader: BufReader::with_capacity(1 << 20, file),
                 path,
                 rec: Vec::new(),
+                at: 0,
             });
         }
         sources.push(Source::Memory(memory.into_iter()));
@@ -428,6 +472,7 @@ impl Merge {
             pending: vec![Vec::new(); sources.len()],
             sources,
             heap: BinaryHeap::new(),
+            first_at: 0,
         };
         for i in 0..merge.sources.len() {
             merge.refill(i)?;
@@ -436,6 +481,9 @@ impl Merge {
     }
 
     fn refill(&mut self, i: usize) -> Result<()> {
+        if i == 0 {
+            self.first_at = self.sources[0].at();
+        }
         if let Some((name, postings)) = self.sources[i].next()? {
             self.pending[i] = postings;
             self.heap.push(Reverse((name, i)));
@@ -462,11 +510,55 @@ impl Merge {
         }
         Ok(Some((name, postings)))
     }
+
+    /// [`next_term`](Self::next_term), with where the first run's first term not before it
+    /// starts in that run's file: the place [`skip_to`](Self::skip_to) may come back to.
+    pub fn next_term_at(&mut self) -> Result<Option<(Posting, u64)>> {
+        let at = self.first_at;
+        Ok(self.next_term()?.map(|t| (t, at)))
+    }
+
+    /// Skips every term left: the merge ends.
+    pub fn skip_rest(&mut self) {
+        self.heap.clear();
+    }
+
+    /// Goes on from the term `name`: the first run (a run on disk) from its record at `at`
+    /// (where [`next_term_at`](Self::next_term_at) said a term not before `name` started),
+    /// every other source past its terms before `name`. The terms skipped are not merged.
+    pub fn skip_to(&mut self, name: &str, at: u64) -> Result<()> {
+        let sought = self.sources[0].seek(at)?;
+        for Reverse((term, i)) in std::mem::take(&mut self.heap).into_vec() {
+            if i == 0 && sought {
+                continue;
+            }
+            if *term >= *name {
+                self.heap.push(Reverse((term, i)));
+                continue;
+            }
+            loop {
+                match self.sources[i].next()? {
+                    None => break,
+                    Some((t, _)) if *t < *name => {}
+                    Some((t, postings)) => {
+                        self.pending[i] = postings;
+                        self.heap.push(Reverse((t, i)));
+                        break;
+                    }
+                }
+            }
+        }
+        if sought {
+            self.refill(0)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     fn terms(v: &[(&str, &[u32])]) -> Vec<Posting> {
         v.iter().map(|(n, p)| ((*n).into(), p.to_vec())).collect()
@@ -500,6 +592,54 @@ mod tests {
         let path = dir.path.clone();
         drop(dir);
         assert!(!path.exists(), "the spill folder is removed");
+    }
+
+    #[test]
+    fn a_merge_goes_on_from_a_place_it_gave_skipping_what_lies_before() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut dir = SpillDir::create(&tmp.path().join("spill")).unwrap();
+        let names = ["a", "b", "c", "d", "e", "f"];
+        let base: Vec<Posting> = (names.iter().enumerate())
+            .map(|(i, n)| ((*n).into(), vec![i as u32, 1]))
+            .collect();
+        let base = write_run(&mut dir, base.into_iter()).unwrap();
+        let delta = write_run(
+            &mut dir,
+            terms(&[("bb", &[9, 1]), ("c", &[9, 2]), ("ee", &[9, 3])]).into_iter(),
+        )
+        .unwrap();
+        let memory = terms(&[("b", &[10, 1]), ("f", &[10, 2])]);
+        // Where each term of the base run starts, as a full merge says.
+        let mut m = Merge::new(vec![base, delta], memory.clone()).unwrap();
+        let mut places = BTreeMap::new();
+        while let Some(((name, _), at)) = m.next_term_at().unwrap() {
+            places.insert(name.to_string(), at);
+        }
+        assert_eq!(places.len(), 8);
+        // "bb" is not in the base run: its place is the next base term's ("c").
+        assert_eq!(places["bb"], places["c"]);
+        assert!(places["a"] == 0 && places["c"] < places["d"]);
+        let reopen = |name| Run::open(&dir.path.join(name)).unwrap();
+        let mut m = Merge::new(vec![reopen("run-1"), reopen("run-2")], memory).unwrap();
+        assert_eq!(m.next_term().unwrap().unwrap().0.as_ref(), "a");
+        // From "d": "b", "bb" and "c" of every source are skipped, the rest merged as before.
+        m.skip_to("d", places["d"]).unwrap();
+        let mut rest = Vec::new();
+        while let Some(t) = m.next_term().unwrap() {
+            rest.push(t);
+        }
+        assert_eq!(
+            rest,
+            terms(&[
+                ("d", &[3, 1]),
+                ("e", &[4, 1]),
+                ("ee", &[9, 3]),
+                ("f", &[5, 1, 10, 2])
+            ])
+        );
+        // Past the end.
+        m.skip_rest();
+        assert!(m.next_term().unwrap().is_none());
     }
 
     #[test]

@@ -42,7 +42,7 @@ const DOCS_NEW: &str = "docs.new";
 /// The records and texts.
 pub(crate) const RECORDS: &str = "records";
 /// The first bytes of `docs`, with the version of its layout.
-const MAGIC: &[u8] = b"hindsight kept search index 3\n";
+const MAGIC: &[u8] = b"hindsight kept search index 4\n";
 
 /// A run file of the kept index: its name in the folder and its size.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -260,6 +260,17 @@ impl Pending {
         }
     }
 
+    /// Whether this index writes a base run (it starts from nothing).
+    pub fn tees(&self) -> bool {
+        self.base.is_some()
+    }
+
+    /// Where the next term [`tee`](Self::tee)d starts in the base run, when this index
+    /// writes one.
+    pub fn tee_position(&self) -> Option<u64> {
+        self.base.as_ref().map(RunWriter::position)
+    }
+
     /// Writes a term into the base run, when this index writes one.
     pub fn tee(&mut self, name: &str, postings: &[u32]) -> Result<()> {
         match self.base.as_mut() {
@@ -365,6 +376,9 @@ fn encode_layout(out: &mut Vec<u8>, layout: Option<&Layout>) {
         out.extend_from_slice(&r.first.to_le_bytes());
         out.extend_from_slice(&r.last.to_le_bytes());
         put_varint(out, u64::from(r.count));
+        put_str(out, &r.first_term);
+        put_str(out, &r.last_term);
+        put_varint(out, r.at);
         out.extend_from_slice(&r.digest.to_le_bytes());
         put_varint(out, u64::from(r.files));
         put_varint(out, r.bytes);
@@ -438,6 +452,9 @@ fn decode_layout(c: &mut Cursor) -> std::result::Result<Option<Layout>, Damaged>
             first: u64::from_le_bytes(c.array()?),
             last: u64::from_le_bytes(c.array()?),
             count: u32_of(c.varint()?)?,
+            first_term: c.str()?.into(),
+            last_term: c.str()?.into(),
+            at: c.varint()?,
             digest: u128::from_le_bytes(c.array()?),
             files: u32_of(c.varint()?)?,
             bytes: c.varint()?,
@@ -593,6 +610,9 @@ mod tests {
                     first: 1 << 63,
                     last: 5,
                     count: 300,
+                    first_term: "ldlm".into(),
+                    last_term: "lock|cancel".into(),
+                    at: 1 << 33,
                     digest: u128::MAX - 1,
                     files: 3,
                     bytes: 9_000,
