@@ -405,7 +405,8 @@ pub(crate) fn export(
             sink,
         }),
         _ => None,
-    };
+    }
+    .filter(Skip::worth_it);
     let before: FxHashMap<u64, &LeafRecord> = last_leaves.iter().map(|r| (r.first, r)).collect();
     let made = Maker {
         at: &at,
@@ -701,6 +702,16 @@ struct Skip<'a> {
 }
 
 impl Skip<'_> {
+    /// Whether enough leaves are clean for skipping to pay: a quarter. Skipping reads the runs
+    /// on the thread that cuts leaves; when the changed terms reach most leaves, reading them
+    /// a batch ahead on a thread of their own is faster (a 100,000-issue rebuild with 1,000
+    /// summaries changed, whose changed terms left 4.5% of the leaves clean: search 7.1 and
+    /// 7.8 s skipping, 6.4 and 5.7 s reading ahead).
+    fn worth_it(&self) -> bool {
+        let clean = (0..self.leaves.len()).filter(|&i| self.clean(i)).count();
+        clean * 4 >= self.leaves.len()
+    }
+
     /// Whether leaf `i` holds none of the terms that may have changed.
     fn clean(&self, i: usize) -> bool {
         let first = &*self.leaves[i].first_term;

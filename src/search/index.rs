@@ -686,14 +686,21 @@ impl Index {
             return Ok(None);
         }
         let mut changed: Vec<Box<str>> = memory.iter().map(|t| t.0.clone()).collect();
-        let (mut buf, mut terms) = (Vec::new(), DocTerms::default());
-        for slot in dying {
-            let (meta, text) = self.body(&self.heads[slot], &mut buf)?;
-            if record_terms(&meta, &text, &mut terms).is_none() {
-                return Ok(None);
-            }
-            changed.extend(terms.iter().map(|(t, _, _)| t.into()));
-        }
+        let gone: Option<Vec<Vec<Box<str>>>> = dying
+            .par_iter()
+            .map_init(
+                || (Vec::new(), DocTerms::default()),
+                |(buf, terms), &slot| -> Result<Option<Vec<Box<str>>>> {
+                    let (meta, text) = self.body(&self.heads[slot], buf)?;
+                    Ok(record_terms(&meta, &text, terms)
+                        .map(|()| terms.iter().map(|(t, _, _)| t.into()).collect()))
+                },
+            )
+            .collect::<Result<_>>()?;
+        let Some(gone) = gone else {
+            return Ok(None);
+        };
+        changed.extend(gone.into_iter().flatten());
         changed.par_sort_unstable();
         changed.dedup();
         Ok(Some(changed))
