@@ -564,6 +564,11 @@ mod tests {
         v.iter().map(|(n, p)| ((*n).into(), p.to_vec())).collect()
     }
 
+    /// The terms the merge has left.
+    fn rest(m: &mut Merge) -> Vec<Posting> {
+        std::iter::from_fn(|| m.next_term().unwrap()).collect()
+    }
+
     #[test]
     fn runs_merge_in_term_order_with_postings_in_run_order() {
         let tmp = tempfile::tempdir().unwrap();
@@ -575,12 +580,8 @@ mod tests {
         .unwrap();
         let b = write_run(&mut dir, terms(&[("b", &[5]), ("c", &[6, 7])]).into_iter()).unwrap();
         let mut m = Merge::new(vec![a, b], terms(&[("c", &[9]), ("d", &[10])])).unwrap();
-        let mut got = Vec::new();
-        while let Some(t) = m.next_term().unwrap() {
-            got.push(t);
-        }
         assert_eq!(
-            got,
+            rest(&mut m),
             terms(&[
                 ("a", &[0, 1]),
                 ("b", &[5]),
@@ -624,12 +625,8 @@ mod tests {
         assert_eq!(m.next_term().unwrap().unwrap().0.as_ref(), "a");
         // From "d": "b", "bb" and "c" of every source are skipped, the rest merged as before.
         m.skip_to("d", places["d"]).unwrap();
-        let mut rest = Vec::new();
-        while let Some(t) = m.next_term().unwrap() {
-            rest.push(t);
-        }
         assert_eq!(
-            rest,
+            rest(&mut m),
             terms(&[
                 ("d", &[3, 1]),
                 ("e", &[4, 1]),
