@@ -45,6 +45,16 @@ pub struct Folders {
     taken: i128,
     /// Site path (`""` for the root) and stat, in path order.
     stats: Vec<(String, Stat)>,
+    /// Once [`Folders::check`]ed: which recorded folders are to be listed, by row, and when
+    /// the check began.
+    checked: Option<(Vec<bool>, i128)>,
+}
+
+/// Now, in nanoseconds since the epoch.
+fn now_ns() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128)
 }
 
 /// The stat of the folder at `path`, if it is one.
@@ -64,12 +74,22 @@ fn child(folder: &str, name: &str) -> String {
 }
 
 impl Folders {
-    /// The folders of the site in `output` that hold `files` (site paths), stat now; the
-    /// site's manifest has the fingerprint `manifest`.
+    /// The folders of the site in `output` that hold `files` (site paths); the site's
+    /// manifest has the fingerprint `manifest`.
+    ///
+    /// Each folder is stat now, unless `since` (the record this build [`Folders::check`]ed
+    /// when it began) found it unchanged and `touched` (the folders the build moved files
+    /// into or removed files from, and every folder above them) does not name it: then its
+    /// stat is the one it had at that check, and the record is taken as of the check's
+    /// beginning. A folder changed since the check then differs from its record, and one
+    /// changed just before it is within [`RACY_NS`] of when the record was taken: the next
+    /// build lists both.
     pub fn of_site<'a>(
         output: &Path,
         manifest: String,
         files: impl Iterator<Item = &'a str>,
+        since: Option<&Folders>,
+        touched: &(dyn Fn(&str) -> bool + Sync),
     ) -> Folders {
         let mut folders: HashSet<&str> = HashSet::new();
         folders.insert("");
@@ -92,20 +112,54 @@ impl Folders {
         }
         let mut folders: Vec<&str> = folders.into_iter().collect();
         folders.sort_unstable();
-        let taken = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i128);
+        let carried = since.and_then(|s| Some((s, s.checked.as_ref()?)));
+        let taken = match carried {
+            Some((_, &(_, began))) => began,
+            None => now_ns(),
+        };
+        let unchanged = |folder: &str| -> Option<Stat> {
+            let (record, (changed, _)) = carried?;
+            let row = (record.stats)
+                .binary_search_by(|(p, _)| p.as_str().cmp(folder))
+                .ok()?;
+            (!changed[row] && !touched(folder)).then_some(record.stats[row].1)
+        };
         // A folder that cannot be read now is left out: the next build lists its parent.
         let stats = folders
             .par_iter()
-            .filter_map(|f| Some((f.to_string(), folder_stat(&output.join(f))?)))
+            .with_min_len(64)
+            .filter_map(|f| {
+                let stat = unchanged(f).or_else(|| folder_stat(&output.join(f)))?;
+                Some((f.to_string(), stat))
+            })
             .collect();
         Folders {
             output: output.to_path_buf(),
             manifest,
             taken,
             stats,
+            checked: None,
         }
+    }
+
+    /// Finds the recorded folders to list for strays: those whose stat changed since the
+    /// record was taken, or that were modified just before ([`RACY_NS`]). One `stat` per
+    /// folder, on every core; [`super::Staging::begin`] asks while the archive is imported.
+    pub fn check(&mut self) {
+        let began = now_ns();
+        self.checked = Some((self.changed(), began));
+    }
+
+    /// By row: whether the folder is to be listed, as it is now.
+    fn changed(&self) -> Vec<bool> {
+        self.stats
+            .par_iter()
+            .with_min_len(64)
+            .map(|(path, stat)| {
+                stat.mtime + RACY_NS >= self.taken
+                    || folder_stat(&self.output.join(path)) != Some(*stat)
+            })
+            .collect()
     }
 
     /// The record kept in `file`, when it is whole and is of the site in `output` whose
@@ -130,6 +184,7 @@ impl Folders {
             manifest: manifest.to_string(),
             taken,
             stats,
+            checked: None,
         })
     }
 
@@ -157,17 +212,17 @@ impl Folders {
 
     /// Every file (or link) under the site that `known` does not know: listed from the
     /// folders whose stat changed since it was recorded (or that were modified just before),
-    /// and from the folders in them that were not recorded, walked whole; in path order.
+    /// as [`Folders::check`] found them (checked now if it was not asked), and from the
+    /// folders in them that were not recorded, walked whole; in path order.
     pub fn strays(&self, known: impl Fn(&str) -> bool + Sync) -> Result<Vec<String>> {
+        let changed = match &self.checked {
+            Some((changed, _)) => changed,
+            None => &self.changed(),
+        };
         let recorded: HashSet<&str> = self.stats.iter().map(|(p, _)| p.as_str()).collect();
-        let listed: Vec<Vec<String>> = self
-            .stats
-            .par_iter()
-            .filter(|(path, stat)| {
-                stat.mtime + RACY_NS >= self.taken
-                    || folder_stat(&self.output.join(path)) != Some(*stat)
-            })
-            .map(|(folder, _)| self.entries(folder, &recorded))
+        let listed: Vec<Vec<String>> = (self.stats.par_iter().zip(changed))
+            .filter(|(_, &changed)| changed)
+            .map(|((folder, _), _)| self.entries(folder, &recorded))
             .collect::<Result<_>>()?;
         let mut strays: Vec<String> = listed.into_iter().flatten().filter(|p| !known(p)).collect();
         strays.sort_unstable();
@@ -237,7 +292,7 @@ mod tests {
         // Put there before the record was taken, in a folder it records as it is.
         write(&site, "issues/LU/0/LU-3.html.bak");
         age(&site);
-        let folders = Folders::of_site(&site, "m1".into(), files.into_iter());
+        let folders = Folders::of_site(&site, "m1".into(), files.into_iter(), None, &|_| true);
         let paths: Vec<&str> = folders.stats.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(paths, ["", "issues", "issues/LU", "issues/LU/0"]);
         let record = dir.path().join("folders");
@@ -264,6 +319,7 @@ mod tests {
             output: folders.output.clone(),
             manifest: folders.manifest.clone(),
             stats: folders.stats.clone(),
+            checked: None,
         };
         assert_eq!(racy.strays(known).unwrap(), ["issues/LU/0/LU-3.html.bak"]);
         std::fs::remove_file(site.join("issues/LU/0/LU-3.html.bak")).unwrap();
@@ -291,5 +347,64 @@ mod tests {
             folders.strays(known).unwrap(),
             ["extra/a/b.html", "notes.txt"]
         );
+    }
+    #[test]
+    fn a_record_taken_after_a_check_keeps_what_the_check_saw_of_folders_the_build_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("public");
+        let files = ["a/1.html", "b/1.html", "c/1.html", "d/1.html"];
+        for f in files {
+            write(&site, f);
+        }
+        age(&site);
+        let record = dir.path().join("folders");
+        Folders::of_site(&site, "m1".into(), files.into_iter(), None, &|_| true)
+            .save(&record)
+            .unwrap();
+        let mut published = Folders::load(&record, &site, "m1").unwrap();
+        // A stray put into `a` before the build began.
+        write(&site, "a/stray");
+        published.check();
+        let (_, began) = published.checked.clone().unwrap();
+        assert_eq!(
+            published.strays(|p| files.contains(&p)).unwrap(),
+            ["a/stray"]
+        );
+
+        // While the build ran: `b` written by it (touched), `c` by someone else; `d` left alone.
+        write(&site, "b/2.html");
+        write(&site, "c/late");
+        let touched = |f: &str| f.is_empty() || f == "b";
+        let next = Folders::of_site(
+            &site,
+            "m2".into(),
+            [
+                "a/1.html", "a/stray", "b/1.html", "b/2.html", "c/1.html", "d/1.html",
+            ]
+            .into_iter(),
+            Some(&published),
+            &touched,
+        );
+        assert_eq!(next.taken, began, "taken as of the check");
+        let stat = |f: &Folders, p: &str| f.stats.iter().find(|(q, _)| q == p).unwrap().1;
+        let now = |p: &str| folder_stat(&site.join(p)).unwrap();
+        assert_eq!(stat(&next, "b"), now("b"), "a touched folder is stat again");
+        assert_eq!(stat(&next, "a"), now("a"), "a changed folder is stat again");
+        assert_eq!(stat(&next, "d"), stat(&published, "d"), "carried");
+        assert_eq!(
+            stat(&next, "c"),
+            stat(&published, "c"),
+            "carried, as the check saw it"
+        );
+        assert_ne!(stat(&next, "c"), now("c"));
+
+        // The next build lists `c` (changed since the check) and finds what was put there.
+        next.save(&record).unwrap();
+        let mut later = Folders::load(&record, &site, "m2").unwrap();
+        later.check();
+        let known = [
+            "a/1.html", "a/stray", "b/1.html", "b/2.html", "c/1.html", "d/1.html",
+        ];
+        assert_eq!(later.strays(|p| known.contains(&p)).unwrap(), ["c/late"]);
     }
 }

@@ -255,21 +255,52 @@ impl Manifest {
             .ok()
     }
 
-    /// The entry of `path`, if the site has that file.
-    pub fn get(&self, path: &str) -> Option<Entry> {
-        self.row(path)
-            .map(|i| self.rows[i].entry.unpack(&self.sources))
+    /// Which files of the site in `output` are still as recorded (same stat), by row: one
+    /// `stat` per file, on every core. [`super::Staging::begin`] asks once, while the archive
+    /// is imported and linked, so that keeping a file later costs no system call.
+    pub fn still_as_recorded(&self, output: &Path) -> Vec<bool> {
+        use rayon::prelude::*;
+        self.rows
+            .par_iter()
+            .with_min_len(256)
+            .map(|r| {
+                Stat::read(&output.join(r.path.of(&self.text)))
+                    == Some(r.entry.unpack(&self.sources).stat)
+            })
+            .collect()
     }
 
-    /// Every file whose path starts with `prefix`, with its entry, in path order.
-    pub fn under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, Entry)> + 'a {
+    /// The row of `path` and its entry, if the site has that file.
+    pub fn get_row(&self, path: &str) -> Option<(usize, Entry)> {
+        self.row(path)
+            .map(|i| (i, self.rows[i].entry.unpack(&self.sources)))
+    }
+
+    /// Every file whose path starts with `prefix`, with its row and entry, in path order.
+    pub fn rows_under<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (usize, &'a str, Entry)> + 'a {
         let start = self
             .rows
             .partition_point(|r| r.path.of(&self.text) < prefix);
         self.rows[start..]
             .iter()
-            .map(|r| (r.path.of(&self.text), r.entry.unpack(&self.sources)))
-            .take_while(move |(path, _)| path.starts_with(prefix))
+            .enumerate()
+            .map(move |(i, r)| {
+                (
+                    start + i,
+                    r.path.of(&self.text),
+                    r.entry.unpack(&self.sources),
+                )
+            })
+            .take_while(move |(_, path, _)| path.starts_with(prefix))
+    }
+
+    /// The entry of `path`, if the site has that file.
+    pub fn get(&self, path: &str) -> Option<Entry> {
+        self.row(path)
+            .map(|i| self.rows[i].entry.unpack(&self.sources))
     }
 
     /// Whether the site has a file at `path`.
@@ -653,6 +684,45 @@ mod tests {
         assert!(Manifest::load(&file, &dir.path().join("other")).is_empty());
         std::fs::write(&file, "hindsight manifest 3\nx\nbroken").unwrap();
         assert!(Manifest::load(&file, Path::new("x")).is_empty());
+    }
+
+    #[test]
+    fn files_still_as_recorded_are_known_by_row_and_by_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("public");
+        std::fs::create_dir_all(site.join("a")).unwrap();
+        let mut b = Builder::default();
+        for path in ["a/kept", "a/edited", "a/gone", "b", "folder"] {
+            let file = site.join(path);
+            std::fs::write(&file, "abc").unwrap();
+            let entry = Entry {
+                stat: Stat::read(&file).unwrap(),
+                ..entry(1, 0, None, None)
+            };
+            assert!(b.add(path, &entry, Placed::Kept));
+        }
+        let m = b.finish(&site).unwrap();
+        // Edited in place (another size), removed, replaced by a folder.
+        std::fs::write(site.join("a/edited"), "abcd").unwrap();
+        std::fs::remove_file(site.join("a/gone")).unwrap();
+        std::fs::remove_file(site.join("folder")).unwrap();
+        std::fs::create_dir(site.join("folder")).unwrap();
+
+        let still = m.still_as_recorded(&site);
+        let by_path = |path: &str| still[m.get_row(path).unwrap().0];
+        assert!(by_path("a/kept"));
+        assert!(by_path("b"));
+        assert!(!by_path("a/edited"));
+        assert!(!by_path("a/gone"));
+        assert!(!by_path("folder"));
+        let under: Vec<(usize, &str)> = m.rows_under("a/").map(|(r, p, _)| (r, p)).collect();
+        assert_eq!(
+            under,
+            [(0, "a/edited"), (1, "a/gone"), (2, "a/kept")],
+            "rows in path order"
+        );
+        assert_eq!(m.rows_under("c").count(), 0);
+        assert_eq!(m.get_row("a/kept").unwrap().1, m.get("a/kept").unwrap());
     }
 
     #[test]

@@ -90,6 +90,9 @@ pub struct Staging {
     folders: Mutex<HashSet<PathBuf>>,
     /// What the last build published, and where its manifest is kept.
     previous: Manifest,
+    /// By row of `previous`: whether the published file was still as recorded (its stat)
+    /// when the build began.
+    as_recorded: Vec<bool>,
     manifest_file: Option<PathBuf>,
     /// The published site's folders as the last build left them, when recorded for its
     /// manifest.
@@ -146,12 +149,17 @@ impl Staging {
             Some(file) if !fresh => Manifest::load(file, output),
             _ => Manifest::empty(output),
         };
+        let as_recorded = previous.still_as_recorded(output);
         let published_folders = match manifest_file {
             Some(file) if !fresh => {
                 folders::Folders::load(&folders_file(file), output, &previous.fingerprint())
             }
             _ => None,
-        };
+        }
+        .map(|mut folders| {
+            folders.check();
+            folders
+        });
         Ok(Staging {
             output: output.to_path_buf(),
             staging,
@@ -162,6 +170,7 @@ impl Staging {
             bytes: AtomicU64::new(0),
             folders: Default::default(),
             previous,
+            as_recorded,
             manifest_file: manifest_file.map(Path::to_path_buf),
             published_folders,
             files: Mutex::new(manifest::Builder::sharing(SHARE_AT as u64)),
@@ -196,6 +205,8 @@ impl Staging {
         let site = files
             .finish(&self.output)
             .map_err(|path| produced_twice(&path))?;
+        // Every folder the journal moves a file into or removes one from, and those above.
+        let mut touched: HashSet<String> = HashSet::new();
         if self.fresh {
             fs::rename(&self.staging, &self.output).map_err(|e| Error::io(&self.output, e))?;
         } else {
@@ -221,6 +232,15 @@ impl Staging {
                 moves: staged,
                 removals: removed,
             };
+            for path in journal.moves.iter().chain(&journal.removals) {
+                let mut at = path.as_str();
+                while let Some((folder, _)) = at.rsplit_once('/') {
+                    if !touched.insert(folder.to_string()) {
+                        break;
+                    }
+                    at = folder;
+                }
+            }
             journal.save(&self.journal)?;
             // The build has succeeded: from here on, a killed build is completed by the next.
             if let Some(file) = &self.manifest_file {
@@ -238,8 +258,15 @@ impl Staging {
             // Once the site is in place: a build killed before leaves a record that does not
             // go with the manifest, and the next build walks the site.
             let fingerprint = report.fingerprint.clone().unwrap_or_default();
-            folders::Folders::of_site(&self.output, fingerprint, site.files().map(|(p, _)| p))
-                .save(&folders_file(file))?;
+            let touched = |folder: &str| folder.is_empty() || touched.contains(folder);
+            folders::Folders::of_site(
+                &self.output,
+                fingerprint,
+                site.files().map(|(p, _)| p),
+                self.published_folders.as_ref(),
+                &touched,
+            )
+            .save(&folders_file(file))?;
         }
         Ok(report)
     }
@@ -311,14 +338,14 @@ impl Staging {
         }
     }
 
-    /// The manifest's entry of the published `path` when the file is still as published
-    /// (same stat); nothing of it is read.
+    /// The manifest's entry of the published `path` when the file was still as published
+    /// (same stat) when the build began; nothing of it is read, and it is not stat again.
     fn published_as_recorded(&self, path: &str) -> Option<Entry> {
         if self.fresh {
             return None;
         }
-        let prev = self.previous.get(path)?;
-        (Stat::read(&self.output.join(path)) == Some(prev.stat)).then_some(prev)
+        let (row, prev) = self.previous.get_row(path)?;
+        self.as_recorded[row].then_some(prev)
     }
 
     /// Links another staged file with the same bytes, for large files.
@@ -486,8 +513,8 @@ impl PageSink for Staging {
             return Ok(None);
         }
         let mut kept = Vec::new();
-        for (path, entry) in self.previous.under(prefix) {
-            if Stat::read(&self.output.join(path)) != Some(entry.stat) {
+        for (row, path, entry) in self.previous.rows_under(prefix) {
+            if !self.as_recorded[row] {
                 return Ok(None);
             }
             kept.push((path, entry));
