@@ -351,9 +351,23 @@ impl<'a> Renderer<'a> {
             .map(|s| (s.key.clone(), s.path()))
             .collect();
         if self.config.redirect_stubs {
+            // A stub is made from its key and its issue's path alone: one published from the
+            // same is kept without being made or hashed again.
             keys.par_iter().try_for_each(|(key, path)| {
+                let made_from = {
+                    let mut h = xxhash_rust::xxh3::Xxh3::new();
+                    h.write(b"redirect stub\0");
+                    h.write_u128(self.salt);
+                    h.write_u64(key.len() as u64);
+                    h.write(key.as_bytes());
+                    h.write(path.as_bytes());
+                    h.digest128()
+                };
+                if sink.keep(&redirects::stub_path(key), made_from)? {
+                    return Ok(());
+                }
                 let (stub_path, html) = redirects::stub(key, path);
-                sink.put(&stub_path, html.as_bytes())
+                sink.put_made_from(&stub_path, made_from, html.as_bytes())
             })?;
             n += keys.len() as u64;
         }

@@ -31,7 +31,7 @@ const ISSUES: &str = "issues";
 /// them, a meta refresh (inside `<noscript>`, so that it cannot race the script) and a plain link
 /// lead to the issue.
 pub fn stub(key: &str, issue_path: &str) -> (String, String) {
-    let path = format!("browse/{key}/index.html");
+    let path = stub_path(key);
     let root = super::root_of(&path);
     let target = format!("{root}{issue_path}.html");
     let t = escape(&target);
@@ -45,6 +45,11 @@ pub fn stub(key: &str, issue_path: &str) -> (String, String) {
         k = escape(key),
     );
     (path, html)
+}
+
+/// Where the redirect stub of `key` is ([`stub`]).
+pub fn stub_path(key: &str) -> String {
+    format!("browse/{key}/index.html")
 }
 
 /// The shim page for a query-string URL such as `show_bug.cgi?id=N`, at `{name}/index.html`.
