@@ -430,10 +430,10 @@ impl Renderer<'_> {
         let (diff_html, sections) = if view.diffs_off || diff.text.is_empty() {
             (None, 0)
         } else {
-            let masked = if self.config.show_emails {
-                diff.text.clone()
-            } else {
-                mask_emails(&diff.text).into_owned()
+            // Borrowed unless an address was masked: a diff is not copied to be read.
+            let masked = match self.config.show_emails {
+                true => std::borrow::Cow::Borrowed(diff.text.as_str()),
+                false => mask_emails(&diff.text),
             };
             let (html, n) = diff_html(&masked, &heads);
             (Some(html), n)
