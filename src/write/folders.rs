@@ -348,6 +348,7 @@ mod tests {
             ["extra/a/b.html", "notes.txt"]
         );
     }
+
     #[test]
     fn a_record_taken_after_a_check_keeps_what_the_check_saw_of_folders_the_build_left_alone() {
         let dir = tempfile::tempdir().unwrap();
