@@ -65,6 +65,14 @@ fn folder_stat(path: &Path) -> Option<Stat> {
         .map(|m| Stat::of(&m))
 }
 
+/// The folders above site path `path`, nearest first, the root (`""`) not included.
+pub fn folders_above(path: &str) -> impl Iterator<Item = &str> {
+    fn parent(p: &str) -> Option<&str> {
+        p.rsplit_once('/').map(|(parent, _)| parent)
+    }
+    std::iter::successors(parent(path), |p| parent(p))
+}
+
 /// `name` in the folder `folder` (site paths).
 fn child(folder: &str, name: &str) -> String {
     match folder {
@@ -102,12 +110,10 @@ impl Folders {
                 continue;
             }
             previous = folder;
-            let mut path = file;
-            while let Some((parent, _)) = path.rsplit_once('/') {
+            for parent in folders_above(file) {
                 if !folders.insert(parent) {
                     break;
                 }
-                path = parent;
             }
         }
         let mut folders: Vec<&str> = folders.into_iter().collect();
@@ -350,6 +356,15 @@ mod tests {
     }
 
     #[test]
+    fn the_folders_above_a_path_come_nearest_first() {
+        assert_eq!(
+            folders_above("a/b/c.html").collect::<Vec<_>>(),
+            ["a/b", "a"]
+        );
+        assert_eq!(folders_above("index.html").count(), 0);
+    }
+
+    #[test]
     fn a_record_taken_after_a_check_keeps_what_the_check_saw_of_folders_the_build_left_alone() {
         let dir = tempfile::tempdir().unwrap();
         let site = dir.path().join("public");
@@ -376,13 +391,13 @@ mod tests {
         write(&site, "b/2.html");
         write(&site, "c/late");
         let touched = |f: &str| f.is_empty() || f == "b";
+        let known = [
+            "a/1.html", "a/stray", "b/1.html", "b/2.html", "c/1.html", "d/1.html",
+        ];
         let next = Folders::of_site(
             &site,
             "m2".into(),
-            [
-                "a/1.html", "a/stray", "b/1.html", "b/2.html", "c/1.html", "d/1.html",
-            ]
-            .into_iter(),
+            known.into_iter(),
             Some(&published),
             &touched,
         );
@@ -403,9 +418,6 @@ mod tests {
         next.save(&record).unwrap();
         let mut later = Folders::load(&record, &site, "m2").unwrap();
         later.check();
-        let known = [
-            "a/1.html", "a/stray", "b/1.html", "b/2.html", "c/1.html", "d/1.html",
-        ];
         assert_eq!(later.strays(|p| known.contains(&p)).unwrap(), ["c/late"]);
     }
 }

@@ -233,12 +233,10 @@ impl Staging {
                 removals: removed,
             };
             for path in journal.moves.iter().chain(&journal.removals) {
-                let mut at = path.as_str();
-                while let Some((folder, _)) = at.rsplit_once('/') {
+                for folder in folders::folders_above(path) {
                     if !touched.insert(folder.to_string()) {
                         break;
                     }
-                    at = folder;
                 }
             }
             journal.save(&self.journal)?;
