@@ -161,10 +161,21 @@ impl Serialize for Timestamp {
 
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        DateTime::parse_from_rfc3339(&s)
-            .map(Timestamp)
-            .map_err(serde::de::Error::custom)
+        /// Parses the string where the format holds it, without a copy (every stored issue
+        /// is read by every build: its dates are millions of strings).
+        struct Rfc3339;
+        impl serde::de::Visitor<'_> for Rfc3339 {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Timestamp, E> {
+                DateTime::parse_from_rfc3339(s)
+                    .map(Timestamp)
+                    .map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Rfc3339)
     }
 }
 

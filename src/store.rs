@@ -16,8 +16,9 @@ use crate::model::{Commit, Issue};
 
 /// Sort key → issue JSON.
 const ISSUES: TableDefinition<&str, &[u8]> = TableDefinition::new("issues");
-/// Sort key → the issue's [`Skeleton`], written with its record.
-const SKELETONS: TableDefinition<&str, &[u8]> = TableDefinition::new("issue-skeletons");
+/// Sort key → the issue's [`Skeleton`], written with its record. (The table's name changed
+/// with its encoding, JSON before: a store with the other one is not opened, but made anew.)
+const SKELETONS: TableDefinition<&str, &[u8]> = TableDefinition::new("issue-skeletons-msgpack");
 /// `source NUL id` → (updated seconds, sort key): the de-duplication index.
 const IDS: TableDefinition<&str, (i64, &str)> = TableDefinition::new("ids");
 /// `source NUL id` → where the issue was read (file and position), to name both issues of a
@@ -792,21 +793,24 @@ impl Skeleton {
     }
 
     /// The bytes the store keeps: the record's digest, then the mentions and the issue as
-    /// JSON.
+    /// MessagePack with named fields. Every build reads every issue's skeleton (the link
+    /// stage); MessagePack decodes in half the time JSON took (0.63–0.69 s against 1.23–1.62 s
+    /// for 100,000 generated issues on one core) and is a fifth smaller. Its fields are named,
+    /// as JSON's were, because the model skips empty optional fields when it serializes.
     fn encode(&self) -> Vec<u8> {
         let mut out = self.record.to_le_bytes().to_vec();
-        serde_json::to_writer(&mut out, &(&self.mentions, &self.issue))
+        rmp_serde::encode::write_named(&mut out, &(&self.mentions, &self.issue))
             .expect("an issue serializes");
         out
     }
 
     /// The skeleton in bytes [`Store::map_issue_skeletons`] gave.
     pub fn decode(store: &Store, bytes: &[u8]) -> Result<Skeleton> {
-        let (digest, json) = bytes
+        let (digest, packed) = bytes
             .split_first_chunk::<16>()
             .ok_or_else(|| store.error("an issue skeleton shorter than its digest"))?;
         let (mentions, issue): (Vec<String>, Issue) =
-            serde_json::from_slice(json).map_err(|e| store.error(e))?;
+            rmp_serde::from_slice(packed).map_err(|e| store.error(e))?;
         Ok(Skeleton {
             record: u128::from_le_bytes(*digest),
             mentions,
