@@ -187,7 +187,7 @@ pub(super) struct Done {
     id: String,
     /// The commit with its diffstat as the store keeps it, encoded by the worker (so the
     /// thread that owns the store's transaction only inserts).
-    json: Vec<u8>,
+    encoded: Vec<u8>,
     /// A newly computed record to store in the cache.
     record: Option<Vec<u8>>,
 }
@@ -303,13 +303,10 @@ pub(super) fn diff_all(
                                     Some(bytes)
                                 }
                             };
-                            let json = serde_json::to_vec(&commit).map_err(|e| Error::Json {
-                                what: format!("commit {}", commit.id),
-                                source: e,
-                            })?;
+                            let encoded = Store::encode_commit(&commit);
                             Ok(Done {
                                 id: commit.id,
-                                json,
+                                encoded,
                                 record,
                             })
                         })();
@@ -346,7 +343,7 @@ pub(super) fn diff_all(
                 store_w
                     .as_mut()
                     .unwrap()
-                    .put_commit_json(&done.id, &done.json)?;
+                    .put_commit_record(&done.id, &done.encoded)?;
                 if let Some(record) = &done.record {
                     if cache_w.is_none() {
                         // Durable commits: the cache must survive this build, and redb
