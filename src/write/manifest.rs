@@ -345,7 +345,7 @@ impl Manifest {
         };
         let parent = |row: &Row| {
             let path = row.path.of(&self.text);
-            path.rsplit_once('/').map_or(("", path), |(p, n)| (p, n))
+            path.rsplit_once('/').unwrap_or(("", path))
         };
         flags
             .par_chunks_mut(CHUNK)
