@@ -199,6 +199,11 @@ pub struct Linked {
     /// The source history, with its references to issues resolved (empty without
     /// repositories): resolved against the archive when linked.
     pub history: History,
+    /// The paths more than one commit of the history changed (either side of a rename), each
+    /// with those commits (positions in the history, in order): each has a history page.
+    /// Gathered in link's pass over the commit records, so that render does not read every
+    /// commit once more to find them.
+    pub file_histories: HashMap<String, Vec<u32>>,
 }
 
 impl Linked {
@@ -363,15 +368,28 @@ pub fn link(imported: Imported, history: History, config: &Config) -> Result<Lin
     if !linked.history.commits.is_empty() {
         let h = &linked.history;
         let store = &linked.store;
+        let mut paths: HashMap<String, Vec<u32>> = HashMap::new();
         store.map_commit_records(
             |record| store.decode_commit(record),
             |c| {
                 if let Some(i) = h.index_of(&c.id) {
                     gather.commit(i, &c);
+                    for s in c.diffstat {
+                        if let Some(old) = s.old_path.filter(|o| *o != s.path) {
+                            paths.entry(old).or_default().push(i);
+                        }
+                        paths.entry(s.path).or_default().push(i);
+                    }
                 }
                 Ok(())
             },
         )?;
+        paths.retain(|_, commits| {
+            commits.sort_unstable();
+            commits.dedup();
+            commits.len() > 1
+        });
+        linked.file_histories = paths;
     }
     linked.persons = gather.finish();
     Ok(linked)
@@ -455,6 +473,7 @@ fn link_issues(imported: Imported) -> Result<(Linked, people::Gather)> {
         dropped,
         mentioned_by,
         history: Default::default(),
+        file_histories: HashMap::new(),
     };
     Ok((linked, gather))
 }

@@ -196,8 +196,8 @@ pub(super) struct CommitContext<'a> {
     references: References,
     diffs: Option<&'a DiffCache>,
     /// The paths more than one commit changed, each with those commits (positions in the
-    /// history, newest first): they have a history page.
-    paths: HashMap<String, Vec<u32>>,
+    /// history, newest first): they have a history page ([`crate::link::Linked::file_histories`]).
+    paths: &'a HashMap<String, Vec<u32>>,
 }
 
 impl<'a> CommitContext<'a> {
@@ -205,7 +205,7 @@ impl<'a> CommitContext<'a> {
         Ok(CommitContext {
             references: References::from_config(r.config)?,
             diffs: r.diffs,
-            paths: HashMap::new(),
+            paths: &r.linked.file_histories,
         })
     }
 }
@@ -582,8 +582,7 @@ impl Renderer<'_> {
         if h.commits.is_empty() {
             return Ok((0, 0));
         }
-        let mut cc = CommitContext::new(self)?;
-        cc.paths = self.paths_changed_twice()?;
+        let cc = CommitContext::new(self)?;
         let pages = AtomicU64::new(0);
         // Chunks in id order (the store's and the cache's key order), each loaded and
         // rendered by one thread: both cores stay busy, memory stays bounded. Only the pages
@@ -620,34 +619,10 @@ impl Renderer<'_> {
             progress.advance(chunk.len() as u64);
             Ok::<(), Error>(())
         })?;
-        let paths = self.render_paths(&cc.paths, sink)?;
+        let paths = self.render_paths(cc.paths, sink)?;
         drop(cc);
         let listings = self.render_branches(sink)? + self.render_releases(sink)? + paths;
         Ok((pages.load(Ordering::Relaxed), listings))
-    }
-
-    /// The paths more than one commit of the history changed (either side of a rename), each
-    /// with those commits, newest first.
-    fn paths_changed_twice(&self) -> Result<HashMap<String, Vec<u32>>> {
-        let h = self.history();
-        let mut paths: HashMap<String, Vec<u32>> = HashMap::new();
-        self.linked.store.for_each_commit(|c| {
-            if let Some(i) = h.index_of(&c.id) {
-                for s in c.diffstat {
-                    if let Some(old) = s.old_path.filter(|o| *o != s.path) {
-                        paths.entry(old).or_default().push(i);
-                    }
-                    paths.entry(s.path).or_default().push(i);
-                }
-            }
-            Ok(())
-        })?;
-        paths.retain(|_, commits| {
-            commits.sort_unstable();
-            commits.dedup();
-            commits.len() > 1
-        });
-        Ok(paths)
     }
 
     /// Each path's history page (`paths/<bucket>/<hash>.html`, paginated): the commits that
