@@ -482,9 +482,9 @@ impl Store {
         self.for_each_record(COMMITS, f)
     }
 
-    /// A commit's record as the store keeps it: MessagePack with named fields. A nightly
-    /// build reads every commit three times (link, the file histories, the commit pages'
-    /// digests), and MessagePack decodes in about half JSON's time.
+    /// A commit's record as the store keeps it: MessagePack with named fields. Every build
+    /// reads every commit twice (link, and the commit pages' digests), and MessagePack
+    /// decodes in about half JSON's time.
     pub fn encode_commit(commit: &Commit) -> Vec<u8> {
         rmp_serde::to_vec_named(commit).expect("a commit serializes")
     }
