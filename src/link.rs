@@ -200,7 +200,7 @@ pub struct Linked {
     /// repositories): resolved against the archive when linked.
     pub history: History,
     /// The paths more than one commit of the history changed (either side of a rename), each
-    /// with those commits (positions in the history, in order): each has a history page.
+    /// with those commits (positions in the history, newest first): each has a history page.
     /// Gathered in link's pass over the commit records, so that render does not read every
     /// commit once more to find them.
     pub file_histories: HashMap<String, Vec<u32>>,

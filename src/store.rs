@@ -471,11 +471,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Calls `f` with every commit, in id order.
-    pub fn for_each_commit(&self, mut f: impl FnMut(Commit) -> Result<()>) -> Result<()> {
-        self.for_each_commit_record(|record| f(self.decode_commit(record)?))
-    }
-
     /// Calls `f` with every commit's stored record, in id order, undecoded (see
     /// [`Store::for_each_issue_record`]).
     pub fn for_each_commit_record(&self, f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
