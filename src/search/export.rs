@@ -59,7 +59,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::dict::{self, leaf_file, Cutter, Layout, LeafJob, LeafRecord, LeafWriter};
 use super::index::{is_filter, Head, Index, Meta};
-use super::spill::{Merge, Posting};
+use super::spill::{damaged, Damaged, Encoded, Merge, Posting, Run, RunStretch};
 use super::{err, SearchReport};
 use crate::error::Result;
 use crate::keys::natural_cmp;
@@ -372,6 +372,7 @@ pub(crate) fn export(
     let last = index.layout.take();
     let left = std::mem::take(&mut index.left);
     let mut kept = index.prepare_kept()?;
+    let run_paths = index.run_paths();
     let mut terms = index.terms()?;
     index.heads = Vec::new();
     let n_sticky = dict::sticky(n as f64, N_BITS);
@@ -398,10 +399,18 @@ pub(crate) fn export(
             .zip(&at)
             .all(|(&was, &(now, _))| was == DEAD || now == DEAD || was == now)
     });
-    let mut skip = match (&changed_terms, &kept) {
-        (Some(changed), Some(pending)) if numbers_stayed && !pending.tees() => Some(Skip {
+    let changed = last_ords.as_deref().map(|last| Changed {
+        last,
+        left: &left,
+        n: n_sticky,
+        scale: &scale,
+    });
+    let mut skip = match (&changed_terms, &kept, changed) {
+        (Some(terms), Some(pending), Some(c)) if numbers_stayed && !pending.tees() => Some(Skip {
             leaves: &last_leaves,
-            changed,
+            changed: terms,
+            probed: probe(&last_leaves, terms, &run_paths, c, &at)?,
+            probed_kept: 0,
             sink,
         }),
         _ => None,
@@ -423,12 +432,6 @@ pub(crate) fn export(
     let mut level: Vec<(String, String)> = Vec::new();
     let mut leaves: Vec<LeafRecord> = Vec::new();
     let mut ready: Vec<LeafJob> = Vec::new();
-    let changed = last_ords.as_deref().map(|last| Changed {
-        last,
-        left: &left,
-        n: n_sticky,
-        scale: &scale,
-    });
     let mut compare = Compare::default();
     // The runs are read and merged on a thread of their own, a batch of terms ahead: the
     // merge is most of what gathering costs, and a rebuild makes few leaves, so the cores are
@@ -484,6 +487,7 @@ pub(crate) fn export(
         }
         Ok(())
     })?;
+    out.report.leaves_probed = skip.as_ref().map_or(0, |s| s.probed_kept);
     if level.is_empty() {
         // An empty index still has one (empty) leaf, so the client needs no special case.
         out.put(&leaf_file(EMPTY_LEAF, 0), "[\"\",\"\"]")?;
@@ -698,6 +702,11 @@ struct Skip<'a> {
     leaves: &'a [LeafRecord],
     /// The terms that may have changed, in code point order.
     changed: &'a [Box<str>],
+    /// Per leaf, whether it holds some of those terms but each of them encodes as it did
+    /// ([`probe`]).
+    probed: Vec<bool>,
+    /// How many of those were kept.
+    probed_kept: u64,
     sink: &'a dyn PageSink,
 }
 
@@ -712,8 +721,11 @@ impl Skip<'_> {
         clean * 4 >= self.leaves.len()
     }
 
-    /// Whether leaf `i` holds none of the terms that may have changed.
+    /// Whether leaf `i` holds none of the terms that may have changed, or none that did.
     fn clean(&self, i: usize) -> bool {
+        if self.probed[i] {
+            return true;
+        }
         let first = &*self.leaves[i].first_term;
         let next = self.changed.partition_point(|t| **t < *first);
         match (self.changed.get(next), self.leaves.get(i + 1)) {
@@ -740,7 +752,7 @@ impl Skip<'_> {
     /// that starts with `name`, as long as each is clean and kept, taken into `jobs`; then
     /// where to go on (`Some(None)`: past the last term). `None` when no leaf was skipped.
     fn from(
-        &self,
+        &mut self,
         name: &str,
         cutter: &mut Cutter,
         jobs: &mut Vec<LeafJob>,
@@ -755,10 +767,106 @@ impl Skip<'_> {
                 break;
             }
             jobs.push(cutter.keep(r));
+            self.probed_kept += u64::from(self.probed[i]);
             i += 1;
         }
         Ok((i > start).then(|| self.leaves.get(i)))
     }
+}
+
+/// Which of the last build's leaves hold terms that may have changed ([`Index::changed`]) but
+/// none that encodes differently now ([`Changed::term`]). Only those terms' postings are
+/// decoded: from the stretch of the base run (`runs[0]`) the leaf was cut from (its records
+/// from the leaf's place, [`LeafRecord::at`], to the next leaf's), and from the later runs
+/// (the kept delta, small). So a leaf that merely shares words with a changed document is
+/// kept unread like a leaf that shares none: a document edited a little keeps its length's
+/// bucket, or moves its words' impacts too little for most of them to change level. Leaves
+/// are probed on every core; one that holds none of the terms is `false` here (it is clean
+/// anyway).
+fn probe(
+    leaves: &[LeafRecord],
+    terms: &[Box<str>],
+    runs: &[std::path::PathBuf],
+    changed: Changed,
+    at: &[(u32, f64)],
+) -> Result<Vec<bool>> {
+    let Some((base, later)) = runs.split_first() else {
+        return Ok(vec![false; leaves.len()]);
+    };
+    let mut delta: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
+    if !later.is_empty() {
+        let runs = later
+            .iter()
+            .map(|p| Run::open(p))
+            .collect::<Result<Vec<_>>>()?;
+        let mut merge = Merge::new(runs, Vec::new())?;
+        while let Some((name, postings)) = merge.next_term()? {
+            if let Ok(i) = terms.binary_search_by(|t| (**t).cmp(&*name)) {
+                delta.insert(&terms[i], postings);
+            }
+        }
+    }
+    let file = std::fs::File::open(base).map_err(|e| crate::error::Error::io(base, e))?;
+    let end = file
+        .metadata()
+        .map_err(|e| crate::error::Error::io(base, e))?
+        .len();
+    // Whether term `name`, with the base run's postings `encoded`, encodes differently.
+    let differs = |name: &str,
+                   encoded: Option<Encoded>,
+                   postings: &mut Vec<u32>,
+                   compare: &mut Compare|
+     -> Result<bool> {
+        postings.clear();
+        if let Some(e) = encoded {
+            e.decode_into(postings).map_err(|Damaged| damaged(base))?;
+        }
+        if let Some(d) = delta.get(name) {
+            postings.extend_from_slice(d);
+        }
+        let step = if is_filter(name) { 1 } else { 2 };
+        let df = postings
+            .iter()
+            .step_by(step)
+            .filter(|&&slot| at.get(slot as usize).is_some_and(|a| a.0 != DEAD))
+            .count() as u64;
+        Ok(changed.term(name, postings, df, at, compare))
+    };
+    (0..leaves.len())
+        .into_par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new(), Compare::default()),
+            |(buf, postings, compare), i| -> Result<bool> {
+                let leaf = &leaves[i];
+                let next = leaves.get(i + 1);
+                let lo = terms.partition_point(|t| **t < *leaf.first_term);
+                let hi = next.map_or(terms.len(), |n| {
+                    terms.partition_point(|t| **t < *n.first_term)
+                });
+                let to = next.map_or(end, |n| n.at);
+                if lo == hi || to < leaf.at {
+                    return Ok(false);
+                }
+                let stretch = RunStretch::read(&file, base, leaf.at, to, std::mem::take(buf))?;
+                let mut mine = terms[lo..hi].iter().peekable();
+                let mut dirty = false;
+                stretch.each(base, |name, encoded| {
+                    while let Some(t) = mine.next_if(|t| t.as_bytes() < name) {
+                        dirty = dirty || differs(t, None, postings, compare)?;
+                    }
+                    if let Some(t) = mine.next_if(|t| t.as_bytes() == name) {
+                        dirty = dirty || differs(t, Some(encoded), postings, compare)?;
+                    }
+                    Ok(!dirty && mine.peek().is_some())
+                })?;
+                for t in mine {
+                    dirty = dirty || differs(t, None, postings, compare)?;
+                }
+                *buf = stretch.into_buf();
+                Ok(!dirty)
+            },
+        )
+        .collect()
 }
 
 /// Gathers the next batch of leaves from the stream of terms (every term is also written to
@@ -772,7 +880,7 @@ fn gather(
     kept: &mut Option<super::state::Pending>,
     cutter: &mut Cutter,
     changed: Option<Changed>,
-    skip: Option<&mut Skip>,
+    mut skip: Option<&mut Skip>,
     at: &[(u32, f64)],
     compare: &mut Compare,
 ) -> Result<(Vec<LeafJob>, bool)> {
@@ -783,7 +891,7 @@ fn gather(
             jobs.extend(cutter.finish());
             return Ok((jobs, false));
         };
-        if let (Some(skip), Incoming::Direct(merge)) = (skip.as_deref(), &mut *terms) {
+        if let (Some(skip), Incoming::Direct(merge)) = (skip.as_deref_mut(), &mut *terms) {
             if cutter.is_clear() {
                 if let Some(next) = skip.from(&name, cutter, &mut jobs)? {
                     match next {
@@ -1734,11 +1842,10 @@ mod tests {
         next[123].title = format!("nightly {}", next[123].title);
         let (site, r) = build(&next, site);
         assert!(r.leaves_kept > 0 && r.leaves_kept + 3 >= r.leaves, "{r:?}");
-        // Those holding none of the document's old or new terms were not even read.
-        assert!(
-            r.leaves_unread > 0 && r.leaves_unread < r.leaves_kept,
-            "{r:?}"
-        );
+        // None of those kept was read whole: those holding none of the document's old or new
+        // terms are skipped, and those holding some whose postings encode as they did are
+        // probed for those terms only.
+        assert_eq!(r.leaves_unread, r.leaves_kept, "{r:?}");
         // And back: the changed document's postings, dropped from the kept delta, are weighed
         // against the old ones as well (without them every leaf of its words was made again).
         let (site, r) = build(&all, site);
@@ -1774,6 +1881,36 @@ mod tests {
         assert!(r.leaves_kept > 0 && r.leaves_kept < r.leaves, "{r:?}");
         // Back to where it started.
         build(&all, site);
+    }
+
+    #[test]
+    fn leaves_sharing_words_with_a_changed_document_are_probed_not_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let at = crate::search::KeptAt {
+            dir: tmp.path().join("kept"),
+            program: 7,
+        };
+        let build = |docs: &[SearchDoc], site: Site| {
+            let (site, _, _, report) = export_into(docs, site, &at);
+            (site, report)
+        };
+        let all = many_docs(2000);
+        let (site, r) = build(&all, Site::default());
+        assert!(r.leaves > 10, "{} leaves", r.leaves);
+        // One word of a document replaced by another: its length is the same, so its other
+        // words' postings encode as they did. The leaves holding them are kept after only
+        // those words were read from them; the word that went, the one that came and the
+        // pairs they made are what changed.
+        let mut next = all.clone();
+        next[123].body[0] = next[123].body[0].replacen("x5", "x5q", 1);
+        let (site, r) = build(&next, site);
+        assert!(r.leaves_probed > 0, "{r:?}");
+        assert_eq!(r.leaves_unread, r.leaves_kept, "{r:?}");
+        assert!(r.leaves_kept + 6 >= r.leaves, "{r:?}");
+        // And back, the changed document's old postings weighed from what the delta dropped.
+        let (_, r) = build(&all, site);
+        assert!(r.leaves_probed > 0, "{r:?}");
+        assert_eq!(r.leaves_unread, r.leaves_kept, "{r:?}");
     }
 
     #[test]

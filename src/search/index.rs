@@ -877,6 +877,12 @@ impl Index {
         })
     }
 
+    /// The files of the runs written out, in document order (before [`terms`](Self::terms)
+    /// takes them): the first is the kept index's base run when it continues one.
+    pub(crate) fn run_paths(&self) -> Vec<std::path::PathBuf> {
+        self.runs.iter().map(|r| r.path().to_path_buf()).collect()
+    }
+
     /// Every term with its postings, in code point order (the order of the dictionary): the
     /// runs written out and the part in memory, merged.
     pub(crate) fn terms(&mut self) -> Result<Merge> {

@@ -108,6 +108,10 @@ pub struct SearchReport {
     /// hold none of the terms that may have changed ([`index`]'s `changed`).
     #[serde(default)]
     pub leaves_unread: u64,
+    /// Of the leaves kept unread, those that hold terms that may have changed, found to
+    /// encode as they did by reading those terms alone (`export`'s probe).
+    #[serde(default)]
+    pub leaves_probed: u64,
     /// Whether the published index was kept as it was, its documents' inputs unchanged (the
     /// counts are then those of the build that made it).
     #[serde(default)]
@@ -134,9 +138,10 @@ impl SearchReport {
             k => format!(
                 "; {k} of {} kept as published{}",
                 count_as(self.leaves, "dictionary leaf", "dictionary leaves"),
-                match self.leaves_unread {
-                    0 => String::new(),
-                    u => format!(" ({u} unread)"),
+                match (self.leaves_unread, self.leaves_probed) {
+                    (0, _) => String::new(),
+                    (u, 0) => format!(" ({u} unread)"),
+                    (u, p) => format!(" ({u} unread, {p} of them probed)"),
                 }
             ),
         };

@@ -157,11 +157,16 @@ impl<'a> Cursor<'a> {
 
     /// The next string.
     pub fn str(&mut self) -> std::result::Result<&'a str, Damaged> {
+        std::str::from_utf8(self.bytes()?).map_err(|_| Damaged)
+    }
+
+    /// The next string's bytes, not checked as UTF-8.
+    pub fn bytes(&mut self) -> std::result::Result<&'a [u8], Damaged> {
         let len = usize::try_from(self.varint()?).map_err(|_| Damaged)?;
         let end = self.at.checked_add(len).ok_or(Damaged)?;
         let s = self.bytes.get(self.at..end).ok_or(Damaged)?;
         self.at = end;
-        std::str::from_utf8(s).map_err(|_| Damaged)
+        Ok(s)
     }
 }
 
@@ -169,7 +174,7 @@ impl<'a> Cursor<'a> {
 #[derive(Debug)]
 pub(crate) struct Damaged;
 
-fn damaged(path: &Path) -> Error {
+pub(crate) fn damaged(path: &Path) -> Error {
     Error::io(
         path,
         std::io::Error::new(
@@ -340,6 +345,72 @@ impl RunWriter {
             .into_inner()
             .map_err(|e| Error::io(&path, e.into_error()))?;
         Ok(Run { file, path })
+    }
+}
+
+/// The records of a run in `[from, to)` of its file, read at once: what asks only a few of
+/// a stretch's terms for their postings ([`super::export`]'s probe of the last build's
+/// leaves) reads the names of the others without decoding their postings.
+pub(crate) struct RunStretch {
+    bytes: Vec<u8>,
+}
+
+impl RunStretch {
+    /// Reads `[from, to)` of the run file `file` (at `path`), which must start and end at
+    /// records' boundaries ([`RunWriter::position`]), into `buf`'s room.
+    pub fn read(file: &File, path: &Path, from: u64, to: u64, buf: Vec<u8>) -> Result<RunStretch> {
+        let mut bytes = buf;
+        let len = usize::try_from(to.saturating_sub(from)).map_err(|_| damaged(path))?;
+        bytes.clear();
+        bytes.resize(len, 0);
+        file.read_exact_at(&mut bytes, from)
+            .map_err(|e| Error::io(path, e))?;
+        Ok(RunStretch { bytes })
+    }
+
+    /// Each record in order, until `each` says to stop (`false`): its term's name, as UTF-8
+    /// bytes not checked (code point order is their order), and its postings, still encoded
+    /// ([`Encoded::decode_into`]).
+    pub fn each(
+        &self,
+        path: &Path,
+        mut each: impl FnMut(&[u8], Encoded) -> Result<bool>,
+    ) -> Result<()> {
+        let mut rest = &self.bytes[..];
+        while !rest.is_empty() {
+            let (len, body) = rest.split_at_checked(4).ok_or_else(|| damaged(path))?;
+            let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+            let (rec, after) = body.split_at_checked(len).ok_or_else(|| damaged(path))?;
+            let mut c = Cursor::new(rec);
+            let name = c.bytes().map_err(|Damaged| damaged(path))?;
+            if !each(name, Encoded { rest: c })? {
+                break;
+            }
+            rest = after;
+        }
+        Ok(())
+    }
+
+    /// Its buffer, for the next stretch.
+    pub fn into_buf(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+/// A term's postings as a run holds them.
+pub(crate) struct Encoded<'a> {
+    rest: Cursor<'a>,
+}
+
+impl Encoded<'_> {
+    /// Appends the postings to `out`.
+    pub fn decode_into(mut self, out: &mut Vec<u32>) -> std::result::Result<(), Damaged> {
+        let n = usize::try_from(self.rest.varint()?).map_err(|_| Damaged)?;
+        out.reserve(n.min(self.rest.bytes.len()));
+        for _ in 0..n {
+            out.push(u32::try_from(self.rest.varint()?).map_err(|_| Damaged)?);
+        }
+        Ok(())
     }
 }
 
@@ -558,6 +629,51 @@ impl Merge {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stretch_of_a_run_gives_its_records_from_where_the_writer_said() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut dir = SpillDir::create(&tmp.path().join("spill")).unwrap();
+        let mut w = RunWriter::new(&mut dir).unwrap();
+        let terms: Vec<(String, Vec<u32>)> = (0..50)
+            .map(|i| (format!("t{i:02}"), (0..i).map(|k| k * 300).collect()))
+            .collect();
+        let mut places = Vec::new();
+        for (name, postings) in &terms {
+            places.push(w.position());
+            w.add(name, postings).unwrap();
+        }
+        let run = w.finish().unwrap();
+        let end = run.len().unwrap();
+        let file = File::open(run.path()).unwrap();
+        // Records 10 to 19, each decoded.
+        let stretch =
+            RunStretch::read(&file, run.path(), places[10], places[20], Vec::new()).unwrap();
+        let mut seen = Vec::new();
+        stretch
+            .each(run.path(), |name, encoded| {
+                let mut postings = Vec::new();
+                encoded.decode_into(&mut postings).unwrap();
+                seen.push((String::from_utf8(name.to_vec()).unwrap(), postings));
+                Ok(true)
+            })
+            .unwrap();
+        assert_eq!(seen, terms[10..20]);
+        // To the end, stopping where told; the buffer is reused.
+        let stretch =
+            RunStretch::read(&file, run.path(), places[45], end, stretch.into_buf()).unwrap();
+        let mut names = Vec::new();
+        stretch
+            .each(run.path(), |name, _| {
+                names.push(name.to_vec());
+                Ok(names.len() < 3)
+            })
+            .unwrap();
+        assert_eq!(names, [b"t45".to_vec(), b"t46".to_vec(), b"t47".to_vec()]);
+        // A stretch that does not end at a record's end is damaged, not misread.
+        let cut = RunStretch::read(&file, run.path(), places[45], end - 1, Vec::new()).unwrap();
+        assert!(cut.each(run.path(), |_, _| Ok(true)).is_err());
+    }
     use std::collections::BTreeMap;
 
     fn terms(v: &[(&str, &[u32])]) -> Vec<Posting> {
