@@ -158,6 +158,8 @@ pub fn build(
     // The published site's manifest is read (and a killed build's journal completed) on
     // another thread while the archive is imported and linked, which never read the output.
     let manifest_file = config.cache.join(MANIFEST_FILE);
+    // The text manifest that programs before the binary one kept: unread now, so gone.
+    let _ = std::fs::remove_file(config.cache.join("site-manifest.tsv"));
     let (loaded, begun) = std::thread::scope(|scope| {
         let begun = scope.spawn(|| Staging::begin(&output, Some(&manifest_file)));
         let loaded = load(config, options, &found, &mut timer);
@@ -441,7 +443,7 @@ fn check_up_to_date(config: &Config, options: &BuildOptions, output: &Path) -> R
 }
 
 /// The published site's manifest (each file's hash and stat) in the build cache.
-pub const MANIFEST_FILE: &str = "site-manifest.tsv";
+pub const MANIFEST_FILE: &str = "site-manifest.bin";
 
 /// The build-cache folder where the analysed search index is kept between builds, so that a
 /// rebuild analyses only the documents that changed.

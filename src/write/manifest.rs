@@ -13,6 +13,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHasher;
@@ -253,8 +254,6 @@ impl Packed {
     }
 }
 
-const HEADER: &str = "hindsight manifest 3";
-
 impl Manifest {
     /// The manifest of a site at `output` that has no files yet.
     pub fn empty(output: &Path) -> Manifest {
@@ -271,24 +270,73 @@ impl Manifest {
     }
 
     fn read(file: &Path, output: &Path) -> Option<Manifest> {
-        use std::io::BufRead;
-        let mut lines = std::io::BufReader::new(std::fs::File::open(file).ok()?).lines();
-        if lines.next()?.ok()? != HEADER {
+        let bytes = std::fs::read(file).ok()?;
+        let manifest = Manifest::decode(&bytes)?;
+        (manifest.output == output).then(|| manifest.indexed())
+    }
+
+    /// The manifest [`Manifest::encode`] wrote into `bytes`; `None` for bytes it did not
+    /// write (another format, a file cut short or damaged: its checksum differs), or that
+    /// break what a manifest holds (paths out of order or twice, a place outside its text).
+    fn decode(bytes: &[u8]) -> Option<Manifest> {
+        let body = bytes.strip_prefix(MAGIC)?;
+        let (body, sum) = body.split_at_checked(body.len().checked_sub(8)?)?;
+        if xxhash_rust::xxh3::xxh3_64(body).to_le_bytes() != sum {
             return None;
         }
-        if Path::new(&lines.next()?.ok()?) != output {
-            return None;
+        let mut r = Reader(body);
+        let output = PathBuf::from(String::from_utf8(r.bytes()?.to_vec()).ok()?);
+        let text = String::from_utf8(r.bytes()?.to_vec()).ok()?;
+        let span = |r: &mut Reader| -> Option<Span> {
+            let at = usize::try_from(r.u64()?).ok()?;
+            let len = r.u32()?;
+            text.get(at..at.checked_add(len as usize)?)?;
+            Some(Span { at, len })
+        };
+        let n = r.count(ROW_BYTES)?;
+        let mut rows = Vec::with_capacity(n);
+        for _ in 0..n {
+            let path = span(&mut r)?;
+            let entry = Packed {
+                sha256: r.array()?,
+                size: r.u64()?,
+                ino: r.u64()?,
+                mtime_secs: r.u64()? as i64,
+                made_from: [r.u64()?, r.u64()?],
+                mtime_nanos: r.u32()?,
+                source: r.u32()?,
+            };
+            rows.push(Row { path, entry });
         }
-        let mut builder = Builder::default();
-        for line in lines {
-            let line = line.ok()?;
-            let (path, entry, asked) = parse_line(&line)?;
-            builder.add_row(path, &entry);
-            if let Some(asked) = asked {
-                builder.add_lookups_json(path, asked);
-            }
+        let n = r.count(32)?;
+        let mut sources = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (size, ino) = (r.u64()?, r.u64()?);
+            let mtime = i128::from_le_bytes(r.array()?);
+            sources.push(Stat { size, ino, mtime });
         }
-        builder.finish(output).ok().map(Manifest::indexed)
+        let n = r.count(20)?;
+        let mut lookups = Vec::with_capacity(n);
+        for _ in 0..n {
+            let row = usize::try_from(r.u64()?).ok()?;
+            lookups.push((row, span(&mut r)?));
+        }
+        let in_order = rows
+            .windows(2)
+            .all(|w| w[0].path.of(&text) < w[1].path.of(&text));
+        let sourced = rows
+            .iter()
+            .all(|r| r.entry.source == NO_SOURCE || (r.entry.source as usize) < sources.len());
+        let asked = lookups.windows(2).all(|w| w[0].0 < w[1].0)
+            && lookups.last().is_none_or(|l| l.0 < rows.len());
+        (r.0.is_empty() && in_order && sourced && asked).then_some(Manifest {
+            output,
+            text,
+            rows,
+            sources,
+            lookups,
+            by_path: None,
+        })
     }
 
     /// The manifest with its rows indexed by path ([`Manifest::by_path`]).
@@ -450,42 +498,85 @@ impl Manifest {
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
-        // Written as it is made: a million files' lines are hundreds of megabytes.
         super::replace_file_with(file, |out| {
-            writeln!(out, "{HEADER}")?;
-            writeln!(out, "{}", self.output.to_string_lossy())?;
-            let mut lookups = self.lookups.iter().peekable();
-            // One line at a time in one buffer: a million files' lines are made without an
-            // allocation each.
-            let mut line = String::new();
-            for (i, (path, e)) in self.files().enumerate() {
-                line.clear();
-                push_hex(&mut line, &e.sha256);
-                line.push('\t');
-                e.stat.push_text(&mut line);
-                line.push('\t');
-                match e.source {
-                    Some(s) => s.push_text(&mut line),
-                    None => line.push('-'),
-                }
-                line.push('\t');
-                match e.made_from {
-                    Some(d) => push_hex(&mut line, &d.to_be_bytes()),
-                    None => line.push('-'),
-                }
-                line.push('\t');
-                // A JSON list of strings holds no tab or line break.
-                match lookups.next_if(|l| l.0 == i) {
-                    Some(l) => line.push_str(l.1.of(&self.text)),
-                    None => line.push('-'),
-                }
-                line.push('\t');
-                line.push_str(path);
-                line.push('\n');
-                out.write_all(line.as_bytes())?;
-            }
-            Ok(())
+            let mut out = Summing {
+                out,
+                sum: xxhash_rust::xxh3::Xxh3::new(),
+            };
+            out.out.write_all(MAGIC)?;
+            self.encode(&mut out)?;
+            let sum = out.sum.digest();
+            out.out.write_all(&sum.to_le_bytes())
         })
+    }
+
+    /// The manifest as [`Manifest::decode`] reads it, after its magic: the site's folder,
+    /// the text of the paths and the lookups (only theirs: a builder's text holds more),
+    /// then the rows, the sources and the lookups as fixed-size records, little-endian.
+    fn encode(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let output = self.output.to_string_lossy();
+        put_bytes(out, output.as_bytes())?;
+        let text_len: usize = (self.rows.iter().map(|r| r.path))
+            .chain(self.lookups.iter().map(|l| l.1))
+            .map(|s| s.len as usize)
+            .sum();
+        out.write_all(&(text_len as u64).to_le_bytes())?;
+        let mut at = 0usize;
+        let mut place = |s: Span| {
+            let placed = Span { at, len: s.len };
+            at += s.len as usize;
+            placed
+        };
+        let paths: Vec<Span> = self.rows.iter().map(|r| place(r.path)).collect();
+        let asked: Vec<Span> = self.lookups.iter().map(|l| place(l.1)).collect();
+        let mut buf = Vec::with_capacity(1 << 16);
+        for s in self
+            .rows
+            .iter()
+            .map(|r| r.path)
+            .chain(self.lookups.iter().map(|l| l.1))
+        {
+            buf.extend_from_slice(s.of(&self.text).as_bytes());
+            if buf.len() >= 1 << 16 {
+                out.write_all(&buf)?;
+                buf.clear();
+            }
+        }
+        out.write_all(&buf)?;
+        buf.clear();
+        buf.extend_from_slice(&(self.rows.len() as u64).to_le_bytes());
+        for (row, path) in self.rows.iter().zip(&paths) {
+            let e = &row.entry;
+            put_span(&mut buf, *path);
+            buf.extend_from_slice(&e.sha256);
+            for n in [
+                e.size,
+                e.ino,
+                e.mtime_secs as u64,
+                e.made_from[0],
+                e.made_from[1],
+            ] {
+                buf.extend_from_slice(&n.to_le_bytes());
+            }
+            buf.extend_from_slice(&(e.mtime_nanos & !STAGED).to_le_bytes());
+            buf.extend_from_slice(&e.source.to_le_bytes());
+            if buf.len() >= 1 << 16 {
+                out.write_all(&buf)?;
+                buf.clear();
+            }
+        }
+        buf.extend_from_slice(&(self.sources.len() as u64).to_le_bytes());
+        for s in &self.sources {
+            buf.extend_from_slice(&s.size.to_le_bytes());
+            buf.extend_from_slice(&s.ino.to_le_bytes());
+            buf.extend_from_slice(&s.mtime.to_le_bytes());
+        }
+        buf.extend_from_slice(&(self.lookups.len() as u64).to_le_bytes());
+        for (l, span) in self.lookups.iter().zip(&asked) {
+            buf.extend_from_slice(&(l.0 as u64).to_le_bytes());
+            put_span(&mut buf, *span);
+        }
+        out.write_all(&buf)
     }
 
     /// Forgets the manifest kept in `file` (before a build that may change the site).
@@ -644,37 +735,73 @@ impl Builder {
     }
 }
 
-/// One line: path, entry, and the page's lookups when it has them.
-fn parse_line(line: &str) -> Option<(&str, Entry, Option<&str>)> {
-    let mut parts = line.splitn(6, '\t');
-    let sha256 = unhex(parts.next()?)?;
-    let stat = Stat::parse(parts.next()?)?;
-    let source = match parts.next()? {
-        "-" => None,
-        s => Some(Stat::parse(s)?),
-    };
-    let made_from = match parts.next()? {
-        "-" => None,
-        d if d.len() == 32 => Some(u128::from_str_radix(d, 16).ok()?),
-        _ => return None,
-    };
-    let lookups = match parts.next()? {
-        "-" => None,
-        // Kept as it is: read when the page is rendered again (unreadable: it is rendered).
-        list if list.starts_with('[') => Some(list),
-        _ => return None,
-    };
-    let path = parts.next()?;
-    Some((
-        path,
-        Entry {
-            sha256,
-            stat,
-            source,
-            made_from,
-        },
-        lookups,
-    ))
+/// What a manifest file starts with: its format's name and version.
+const MAGIC: &[u8] = b"hindsight manifest 4\n";
+
+/// Bytes of a row in a manifest file: its path's place (8 + 4), the hash (32), size, inode,
+/// seconds, the digest (8 each, the digest twice), nanoseconds and source (4 each).
+const ROW_BYTES: usize = 12 + 32 + 5 * 8 + 2 * 4;
+
+/// Writes `bytes` with their length first.
+fn put_bytes(out: &mut dyn Write, bytes: &[u8]) -> std::io::Result<()> {
+    out.write_all(&(bytes.len() as u64).to_le_bytes())?;
+    out.write_all(bytes)
+}
+
+/// Appends where a string is in the text.
+fn put_span(buf: &mut Vec<u8>, s: Span) {
+    buf.extend_from_slice(&(s.at as u64).to_le_bytes());
+    buf.extend_from_slice(&s.len.to_le_bytes());
+}
+
+/// A writer that sums what goes through it.
+struct Summing<'a> {
+    out: &'a mut dyn Write,
+    sum: xxhash_rust::xxh3::Xxh3,
+}
+
+impl Write for Summing<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.sum.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Reads back a manifest file's numbers and strings, `None` past its end.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (a, rest) = self.0.split_first_chunk::<N>()?;
+        self.0 = rest;
+        Some(*a)
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        self.array().map(u64::from_le_bytes)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        self.array().map(u32::from_le_bytes)
+    }
+
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let len = usize::try_from(self.u64()?).ok()?;
+        let (b, rest) = self.0.split_at_checked(len)?;
+        self.0 = rest;
+        Some(b)
+    }
+
+    /// A count of records of `size` bytes each, no more than the bytes left can hold.
+    fn count(&mut self, size: usize) -> Option<usize> {
+        let n = usize::try_from(self.u64()?).ok()?;
+        (n <= self.0.len() / size).then_some(n)
+    }
 }
 
 /// Lower-case hexadecimal.
@@ -688,10 +815,15 @@ pub fn hex(bytes: &[u8]) -> String {
 /// SHA-256 per file of the site, hundreds of thousands per build.
 pub fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(bytes.len() * 2);
-    for &b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
+    // A SHA-256 at a time, as ASCII bytes, appended as one string.
+    for part in bytes.chunks(32) {
+        let mut digits = [0u8; 64];
+        for (pair, &b) in digits.chunks_exact_mut(2).zip(part) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 15)];
+        }
+        let digits = &digits[..part.len() * 2];
+        out.push_str(std::str::from_utf8(digits).expect("hexadecimal digits are ASCII"));
     }
 }
 
@@ -780,7 +912,7 @@ mod tests {
         );
         assert_eq!(back.lookups("z"), None);
         assert!(Manifest::load(&file, &dir.path().join("other")).is_empty());
-        std::fs::write(&file, "hindsight manifest 3\nx\nbroken").unwrap();
+        std::fs::write(&file, "hindsight manifest 4\nx\nbroken").unwrap();
         assert!(Manifest::load(&file, Path::new("x")).is_empty());
     }
 
@@ -900,14 +1032,43 @@ mod tests {
     }
 
     #[test]
-    fn a_manifest_file_naming_one_path_twice_is_not_trusted() {
+    fn a_manifest_file_damaged_or_naming_one_path_twice_is_not_trusted() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("m");
-        let line = format!("{}\t1:2:3\t-\t-\t-\tx.html\n", "ab".repeat(32));
-        std::fs::write(&file, format!("{HEADER}\n/out\n{line}{line}")).unwrap();
+        let mut b = Builder::default();
+        b.add("x.html", &entry(1, 5, None, None), Placed::Kept);
+        b.add("y.html", &entry(2, 5, None, None), Placed::Staged);
+        b.finish(Path::new("/out")).unwrap().save(&file).unwrap();
+        let good = std::fs::read(&file).unwrap();
+        let back = Manifest::load(&file, Path::new("/out"));
+        assert_eq!(back.len(), 2);
+        assert_eq!(
+            back.staged().count(),
+            0,
+            "a saved manifest holds no staging"
+        );
+        // With its checksum made again, a file naming `x.html` twice is read, and refused.
+        let at = good.windows(6).position(|w| w == b"y.html").unwrap();
+        let mut twice = good.clone();
+        twice[at] = b'x';
+        let body = twice.len() - 8;
+        let sum = xxhash_rust::xxh3::xxh3_64(&twice[MAGIC.len()..body]);
+        twice[body..].copy_from_slice(&sum.to_le_bytes());
+        std::fs::write(&file, &twice).unwrap();
         assert!(Manifest::load(&file, Path::new("/out")).is_empty());
-        std::fs::write(&file, format!("{HEADER}\n/out\n{line}")).unwrap();
-        assert_eq!(Manifest::load(&file, Path::new("/out")).len(), 1);
+        // A byte changed, a file cut short, another format: not read.
+        let mut flipped = good.clone();
+        flipped[at + 1] ^= 1;
+        for bad in [
+            flipped,
+            good[..good.len() - 1].to_vec(),
+            b"hindsight manifest 3\n".to_vec(),
+        ] {
+            std::fs::write(&file, &bad).unwrap();
+            assert!(Manifest::load(&file, Path::new("/out")).is_empty());
+        }
+        std::fs::write(&file, &good).unwrap();
+        assert_eq!(Manifest::load(&file, Path::new("/out")).len(), 2);
     }
 
     #[test]
