@@ -425,14 +425,19 @@ fn link_issues(imported: Imported) -> Result<(Linked, people::Gather)> {
         gather.issue(issues.len() as u32, &issue, &people);
         let mut summary = IssueSummary::of(&issue, &mut names);
         if let Some(p) = &issue.assignee {
-            summary.assignee = Some(names.get(&people::resolved_name(&people, p)));
+            summary.assignee = Some(names.get(people::resolved(&people, &p.login, &p.display)));
+        }
+        if !projects.contains_key(&*summary.project) {
+            let key = summary.project.to_string();
+            let project = ProjectSummary {
+                key: key.clone(),
+                ..Default::default()
+            };
+            projects.insert(key, project);
         }
         let p = projects
-            .entry(summary.project.to_string())
-            .or_insert_with(|| ProjectSummary {
-                key: summary.project.to_string(),
-                ..Default::default()
-            });
+            .get_mut(&*summary.project)
+            .expect("the project was inserted");
         if p.name.is_empty() {
             p.name.clone_from(&issue.project.name);
         }

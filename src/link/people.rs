@@ -121,7 +121,7 @@ pub struct PersonIndex {
 impl PersonIndex {
     /// The person a display name names, if they did anything the pages list.
     pub fn get(&self, name: &str) -> Option<&Contributor> {
-        let i = *self.by_name.get(&name_key(name))?;
+        let i = *self.by_name.get(&*name_key_of(name))?;
         Some(&self.people[i as usize])
     }
 
@@ -136,7 +136,7 @@ impl PersonIndex {
     /// Site-relative link for a display name: their page, or their row of the index when they
     /// have no page; `None` for a name that is nobody's in the index.
     pub fn href(&self, name: &str) -> Option<String> {
-        let i = *self.by_name.get(&name_key(name))? as usize;
+        let i = *self.by_name.get(&*name_key_of(name))? as usize;
         let p = &self.people[i];
         Some(if p.has_page() {
             format!("people/{}.html", p.slug)
@@ -153,7 +153,26 @@ impl PersonIndex {
 
 /// A display name as people are told apart: runs of whitespace are one space, ends trimmed.
 pub fn name_key(name: &str) -> String {
-    name.split_whitespace().collect::<Vec<_>>().join(" ")
+    name_key_of(name).into_owned()
+}
+
+/// [`name_key`], borrowed when the name is its own key (most are): the link pass asks for
+/// the key of every reporter, assignee and comment author, half a million names at 100,000
+/// issues.
+fn name_key_of(name: &str) -> std::borrow::Cow<'_, str> {
+    let mut after_space = true;
+    let normal = name.chars().all(|c| {
+        let ok = match c {
+            ' ' => !after_space,
+            c => !c.is_whitespace(),
+        };
+        after_space = c == ' ';
+        ok
+    }) && !after_space;
+    match normal || name.is_empty() {
+        true => std::borrow::Cow::Borrowed(name),
+        false => std::borrow::Cow::Owned(name.split_whitespace().collect::<Vec<_>>().join(" ")),
+    }
 }
 
 /// The name a person is shown under: their display name, else the people directory's name for
@@ -207,40 +226,66 @@ pub(crate) struct Gather {
 
 impl Gather {
     fn add(&mut self, name: &str, year: Option<i32>, role: Role, target: Target) {
-        let key = name_key(name);
+        let key = name_key_of(name);
         if key.is_empty() {
             return;
         }
-        self.by_name.entry(key).or_default().push(Activity {
+        let activity = Activity {
             year,
             role,
             target,
             count: 1,
-        });
+        };
+        // Looked up by the borrowed key: a name seen before (nearly every one) costs no
+        // allocation.
+        match self.by_name.get_mut(&*key) {
+            Some(acts) => acts.push(activity),
+            None => {
+                self.by_name.insert(key.into_owned(), vec![activity]);
+            }
+        }
     }
 
     /// Notes who reported, is assigned to and commented on the published issue at `position`.
     pub(crate) fn issue(&mut self, position: u32, issue: &Issue, people: &People) {
         let target = Target::Issue(position);
         let created = issue.created.as_ref().map(|t| t.year());
+        let name = |p: &'_ Person| resolved(people, &p.login, &p.display).to_owned();
         if let Some(p) = &issue.reporter {
-            self.add(&resolved_name(people, p), created, Role::Reported, target);
+            self.add(
+                resolved(people, &p.login, &p.display),
+                created,
+                Role::Reported,
+                target,
+            );
         }
-        let mut assignees: Vec<String> = issue
-            .assignee
-            .iter()
-            .chain(&issue.assignees)
-            .map(|p| name_key(&resolved_name(people, p)))
-            .collect();
-        assignees.sort();
-        assignees.dedup();
-        for name in assignees {
-            self.add(&name, created, Role::Assigned, target);
+        if issue.assignees.is_empty() {
+            if let Some(p) = &issue.assignee {
+                self.add(
+                    resolved(people, &p.login, &p.display),
+                    created,
+                    Role::Assigned,
+                    target,
+                );
+            }
+        } else {
+            let mut assignees: Vec<String> = issue
+                .assignee
+                .iter()
+                .chain(&issue.assignees)
+                .map(|p| name_key(&name(p)))
+                .collect();
+            assignees.sort();
+            assignees.dedup();
+            for name in assignees {
+                self.add(&name, created, Role::Assigned, target);
+            }
         }
         for c in &issue.comments {
             if let Some(p) = &c.author {
                 let year = c.created.as_ref().map(|t| t.year()).or(created);
-                self.add(&resolved_name(people, p), year, Role::Commented, target);
+                let name = resolved(people, &p.login, &p.display);
+                self.add(name, year, Role::Commented, target);
             }
         }
     }
@@ -373,6 +418,31 @@ fn base_slug(name: &str) -> String {
 mod tests {
     use super::*;
     use crate::model::{Comment, Signature, Text, Timestamp, Trailer};
+
+    #[test]
+    fn a_name_is_its_own_key_only_when_its_whitespace_is_single_spaces_inside() {
+        for name in [
+            "Jane Roe",
+            "",
+            "Ünïcode Nämé",
+            " Jane Roe",
+            "Jane Roe ",
+            "Jane  Roe",
+            "Jane\tRoe",
+            "Jane\u{a0}Roe",
+            "   ",
+            "x",
+        ] {
+            let key = name_key_of(name);
+            assert_eq!(
+                key,
+                name.split_whitespace().collect::<Vec<_>>().join(" "),
+                "{name:?}"
+            );
+            let borrowed = matches!(key, std::borrow::Cow::Borrowed(_));
+            assert_eq!(borrowed, key == name, "{name:?}");
+        }
+    }
 
     fn at(year: i32) -> Option<Timestamp> {
         let t = chrono::DateTime::parse_from_rfc3339(&format!("{year}-06-01T12:00:00+00:00"));
