@@ -417,8 +417,11 @@ pub(crate) fn export(
     }
     .filter(Skip::worth_it);
     let before: FxHashMap<u64, &LeafRecord> = last_leaves.iter().map(|r| (r.first, r)).collect();
+    let (slots, norms) = slots_by_norm(&at);
     let made = Maker {
         at: &at,
+        slots: &slots,
+        norms: &norms,
         live: n,
         n: n_sticky,
         scale: &scale,
@@ -939,6 +942,10 @@ fn gather(
 /// the last build's leaves by their first term, and where files go.
 struct Maker<'a> {
     at: &'a [(u32, f64)],
+    /// Per slot, its number and the index of its length normalisation in `norms`
+    /// ([`slots_by_norm`]): what weighing a posting reads, half the bytes of `at`.
+    slots: &'a [(u32, u32)],
+    norms: &'a [f64],
     /// Documents in the index.
     live: usize,
     n: f64,
@@ -1069,7 +1076,13 @@ impl Maker<'_> {
                 .chunks_exact(2)
                 .filter(|p| at[p[0] as usize].0 != DEAD);
             let df = live.clone().count() as u64;
-            let keys = impact_keys(live, at, idf(self.n, df), self.scale, scratch);
+            let weigh = Weigh {
+                slots: self.slots,
+                norms: self.norms,
+                idf: idf(self.n, df),
+                scale: self.scale,
+            };
+            let keys = impact_keys(live, &weigh, scratch);
             (df, impact_chunks(keys))
         }
     }
@@ -1209,48 +1222,149 @@ impl Facets {
 }
 
 /// What encoding a word's postings reuses from one term to the next, one per thread: the
-/// postings' sort keys, and the impacts of (frequency, length normalisation) pairs seen in
-/// the term (a word in many documents meets the same pairs again and again).
+/// postings' sort keys, room to sort them, and the impact levels of (frequency, length
+/// normalisation) pairs met in the term, by [`Scratch::level`] (a word in many documents meets
+/// the same pairs again and again).
 #[derive(Default)]
 struct Scratch {
     keys: Vec<u64>,
-    memo: rustc_hash::FxHashMap<(u32, u64), u32>,
+    spare: Vec<u64>,
+    /// Per (normalisation, frequency below [`TF_MEMO`]): the level plus one, or 0 when not
+    /// met in this term yet; `met` lists the entries set, to clear after the term.
+    levels: Vec<u8>,
+    met: Vec<u32>,
 }
 
-/// Postings past which a term's impacts are looked up in [`Scratch::memo`] before they are
+/// Frequencies below which a posting's level is remembered within a term.
+const TF_MEMO: u32 = 32;
+
+/// Postings past which a term's levels are remembered ([`Scratch::levels`]) rather than each
 /// computed (a logarithm each).
 const MEMO_MIN: usize = 32;
 
+/// What weighs a word's postings: each slot's number and normalisation, and the word's idf.
+struct Weigh<'a> {
+    slots: &'a [(u32, u32)],
+    norms: &'a [f64],
+    idf: f64,
+    scale: &'a Scale,
+}
+
+impl Weigh<'_> {
+    /// The impact level of frequency `tf` in a document of normalisation `norm`.
+    fn level(&self, tf: u32, norm: u32) -> u32 {
+        let tf = f64::from(tf);
+        let knorm = self.norms[norm as usize];
+        self.scale.q(self.idf * tf * (K1 + 1.0) / (tf + knorm))
+    }
+}
+
+/// Per slot, its number and the index of its length normalisation among the distinct ones
+/// (`K1 * (1 - B + B * dl / avgdl)`, a function of the document's quantized length, so a few
+/// thousand at most); and those normalisations.
+fn slots_by_norm(at: &[(u32, f64)]) -> (Vec<(u32, u32)>, Vec<f64>) {
+    let mut index: FxHashMap<u64, u32> = FxHashMap::default();
+    let mut norms = Vec::new();
+    let slots = at
+        .iter()
+        .map(|&(ord, knorm)| {
+            let id = *index.entry(knorm.to_bits()).or_insert_with(|| {
+                norms.push(knorm);
+                (norms.len() - 1) as u32
+            });
+            (ord, id)
+        })
+        .collect();
+    (slots, norms)
+}
+
 /// A word's live postings `[doc, tf]` as sort keys: the impact level (higher first), then the
 /// document number, in one number ([`key_q`], [`key_doc`]), sorted: best first, documents in
-/// order within a level. `idf` is the term's.
+/// order within a level.
 fn impact_keys<'a>(
     live: impl Iterator<Item = &'a [u32]> + Clone,
-    at: &[(u32, f64)],
-    idf: f64,
-    scale: &Scale,
+    weigh: &Weigh,
     scratch: &'a mut Scratch,
 ) -> &'a [u64] {
-    let Scratch { keys, memo } = scratch;
+    let Scratch {
+        keys,
+        spare,
+        levels,
+        met,
+    } = scratch;
     keys.clear();
     let size = live.clone().size_hint().1.unwrap_or(0);
-    if size >= MEMO_MIN {
-        memo.clear();
+    let memo = size >= MEMO_MIN;
+    if memo && levels.len() < weigh.norms.len() * TF_MEMO as usize {
+        levels.resize(weigh.norms.len() * TF_MEMO as usize, 0);
     }
     for p in live {
-        let ((ord, knorm), tf) = (at[p[0] as usize], p[1]);
-        let q = |tf: u32| {
-            let tf = tf as f64;
-            scale.q(idf * tf * (K1 + 1.0) / (tf + knorm))
-        };
-        let q = match size >= MEMO_MIN {
-            true => *memo.entry((tf, knorm.to_bits())).or_insert_with(|| q(tf)),
-            false => q(tf),
+        let ((ord, norm), tf) = (weigh.slots[p[0] as usize], p[1]);
+        let q = match memo && tf < TF_MEMO {
+            true => {
+                let at = (norm * TF_MEMO + tf) as usize;
+                match levels[at] {
+                    0 => {
+                        let q = weigh.level(tf, norm);
+                        levels[at] = q as u8 + 1;
+                        met.push(at as u32);
+                        q
+                    }
+                    known => u32::from(known - 1),
+                }
+            }
+            false => weigh.level(tf, norm),
         };
         keys.push(u64::from(QMAX - q) << 32 | u64::from(ord));
     }
-    keys.sort_unstable();
+    for at in met.drain(..) {
+        levels[at as usize] = 0;
+    }
+    sort_keys(keys, spare);
     keys
+}
+
+/// Keys past which [`sort_keys`] counts instead of comparing.
+const RADIX_MIN: usize = 2048;
+
+/// Sorts sort keys of [`impact_keys`] (a level below 2^11 in the high half, a document number
+/// in the low): many of them (a word most documents have) by counting, digit by digit from the
+/// lowest, in a few passes instead of a comparison sort's log n; `spare` is room for a pass.
+fn sort_keys(keys: &mut Vec<u64>, spare: &mut Vec<u64>) {
+    if keys.len() < RADIX_MIN {
+        keys.sort_unstable();
+        return;
+    }
+    const DIGIT: u32 = 11;
+    let max_doc = keys.iter().map(|&k| k as u32).max().unwrap_or(0);
+    let doc_bits = u32::BITS - max_doc.leading_zeros();
+    let passes = (0..doc_bits)
+        .step_by(DIGIT as usize)
+        .map(|shift| (shift, (doc_bits - shift).min(DIGIT)))
+        .chain([(32, DIGIT)]);
+    spare.clear();
+    spare.resize(keys.len(), 0);
+    let mut counts = vec![0usize; 1 << DIGIT];
+    for (shift, width) in passes {
+        let mask = (1u64 << width) - 1;
+        let digit = |k: u64| ((k >> shift) & mask) as usize;
+        counts.iter_mut().for_each(|c| *c = 0);
+        for &k in keys.iter() {
+            counts[digit(k)] += 1;
+        }
+        let mut sum = 0;
+        for c in counts.iter_mut() {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for &k in keys.iter() {
+            let d = digit(k);
+            spare[counts[d]] = k;
+            counts[d] += 1;
+        }
+        std::mem::swap(keys, spare);
+    }
 }
 
 /// The impact level of a sort key of [`impact_keys`].
@@ -1881,6 +1995,29 @@ mod tests {
         assert!(r.leaves_kept > 0 && r.leaves_kept < r.leaves, "{r:?}");
         // Back to where it started.
         build(&all, site);
+    }
+
+    #[test]
+    fn many_sort_keys_are_counted_into_the_order_a_comparison_sort_gives() {
+        let mut spare = Vec::new();
+        for (n, docs) in [
+            (10usize, 50u32),
+            (5000, 3000),
+            (70_000, 1 << 21),
+            (RADIX_MIN, 1),
+        ] {
+            // Levels and documents spread by a multiplicative hash, some repeated.
+            let mut keys: Vec<u64> = (0..n as u64)
+                .map(|i| {
+                    let h = i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                    ((h >> 58) << 32) | ((h >> 20) % u64::from(docs))
+                })
+                .collect();
+            let mut want = keys.clone();
+            want.sort_unstable();
+            sort_keys(&mut keys, &mut spare);
+            assert_eq!(keys, want, "{n} keys");
+        }
     }
 
     #[test]
