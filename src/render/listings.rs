@@ -401,40 +401,59 @@ impl Renderer<'_> {
 
 /// A table of the distinct names of one field in a listing, in the order the listing sorts
 /// them; rows hold a name's position in it.
+///
+/// Link interns the names (one `Arc` per distinct name), so a name is found first by its
+/// address, hashed as one number, and only a name met under another address by its text: a
+/// listing of every issue asks about eight names a row.
 struct NameTable {
     names: Vec<Name>,
     index: rustc_hash::FxHashMap<Name, usize>,
+    by_address: rustc_hash::FxHashMap<usize, usize>,
+}
+
+/// The address of a name's text, by which an interned name is known.
+fn address(name: &Name) -> usize {
+    name.as_ptr() as usize
 }
 
 impl NameTable {
     /// The distinct names `field` gives over `rows`, ordered by `order`.
     fn new<'a>(
         rows: impl Iterator<Item = &'a IssueSummary>,
-        field: impl Fn(&'a IssueSummary) -> Vec<&'a Name>,
+        field: impl Fn(&'a IssueSummary, &mut dyn FnMut(&'a Name)),
         order: impl Fn(&str, &str) -> std::cmp::Ordering,
     ) -> Self {
+        let mut seen_at: rustc_hash::FxHashSet<usize> = Default::default();
         let mut seen: rustc_hash::FxHashSet<&Name> = Default::default();
         let mut names: Vec<Name> = Vec::new();
         for s in rows {
-            for n in field(s) {
-                if seen.insert(n) {
+            field(s, &mut |n| {
+                if seen_at.insert(address(n)) && seen.insert(n) {
                     names.push(n.clone());
                 }
-            }
+            });
         }
         names.sort_by(|a, b| order(a, b).then_with(|| a.cmp(b)));
-        let index = names
+        let index: rustc_hash::FxHashMap<Name, usize> = names
             .iter()
             .enumerate()
             .map(|(i, n)| (n.clone(), i))
             .collect();
-        NameTable { names, index }
+        let by_address = names.iter().enumerate().map(|(i, n)| (address(n), i)).collect();
+        NameTable {
+            names,
+            index,
+            by_address,
+        }
     }
 
     /// The position of `name`, or -1 for none.
     fn at(&self, name: Option<&Name>) -> i64 {
-        name.and_then(|n| self.index.get(n))
-            .map_or(-1, |&i| i as i64)
+        name.and_then(|n| {
+            (self.by_address.get(&address(n)))
+                .or_else(|| self.index.get(n))
+        })
+        .map_or(-1, |&i| i as i64)
     }
 }
 
@@ -492,7 +511,7 @@ pub(super) fn rows_js(
     person_href: &dyn Fn(&str) -> Option<String>,
 ) -> String {
     let rows = || members.iter().map(|&i| &issues[i]);
-    let mut category: HashMap<&Name, Option<&str>> = HashMap::new();
+    let mut category: rustc_hash::FxHashMap<&Name, Option<&str>> = Default::default();
     for s in rows() {
         if let Some(st) = &s.status {
             category.entry(st).or_insert(s.status_category.as_deref());
@@ -504,17 +523,19 @@ pub(super) fn rows_js(
         .collect();
     let status = NameTable::new(
         rows(),
-        |s| s.status.iter().collect(),
+        |s, add| s.status.iter().for_each(add),
         |a, b| {
             let cat = |n: &str| rank.get(n).copied().unwrap_or(0);
             cat(a).cmp(&cat(b)).then_with(|| natural_cmp(a, b))
         },
     );
-    let types = NameTable::new(rows(), |s| s.issue_type.iter().collect(), natural_cmp);
-    let priorities = NameTable::new(rows(), |s| s.priority.iter().collect(), priority_cmp);
-    let components = NameTable::new(rows(), |s| s.components.iter().collect(), natural_cmp);
-    let fixes = NameTable::new(rows(), |s| s.fix_versions.iter().collect(), natural_cmp);
-    let assignees = NameTable::new(rows(), |s| s.assignee.iter().collect(), people_cmp);
+    let types = NameTable::new(rows(), |s, add| s.issue_type.iter().for_each(add), natural_cmp);
+    let priorities =
+        NameTable::new(rows(), |s, add| s.priority.iter().for_each(add), priority_cmp);
+    let components =
+        NameTable::new(rows(), |s, add| s.components.iter().for_each(add), natural_cmp);
+    let fixes = NameTable::new(rows(), |s, add| s.fix_versions.iter().for_each(add), natural_cmp);
+    let assignees = NameTable::new(rows(), |s, add| s.assignee.iter().for_each(add), people_cmp);
 
     let mut out = String::with_capacity(64 + members.len() * 120);
     out.push_str("window.hindsightListing={\"v\":1,\"size\":");
