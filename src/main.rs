@@ -420,6 +420,12 @@ fn run(cli: Cli) -> hindsight::Result<ExitCode> {
                     .collect();
                 eprintln!("  render parts: {}", parts.join(", "));
             }
+            if timings && !report.write.parts.is_empty() {
+                let parts: Vec<String> = (report.write.parts.iter())
+                    .map(|(part, took)| format!("{part} {:.2}s", took.as_secs_f64()))
+                    .collect();
+                eprintln!("  write parts: {}", parts.join(", "));
+            }
             if report.up_to_date {
                 println!(
                     "{} is up to date: nothing changed since the last build (--force rebuilds)",

@@ -439,7 +439,11 @@ impl NameTable {
             .enumerate()
             .map(|(i, n)| (n.clone(), i))
             .collect();
-        let by_address = names.iter().enumerate().map(|(i, n)| (address(n), i)).collect();
+        let by_address = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (address(n), i))
+            .collect();
         NameTable {
             names,
             index,
@@ -449,11 +453,8 @@ impl NameTable {
 
     /// The position of `name`, or -1 for none.
     fn at(&self, name: Option<&Name>) -> i64 {
-        name.and_then(|n| {
-            (self.by_address.get(&address(n)))
-                .or_else(|| self.index.get(n))
-        })
-        .map_or(-1, |&i| i as i64)
+        name.and_then(|n| (self.by_address.get(&address(n))).or_else(|| self.index.get(n)))
+            .map_or(-1, |&i| i as i64)
     }
 }
 
@@ -529,12 +530,26 @@ pub(super) fn rows_js(
             cat(a).cmp(&cat(b)).then_with(|| natural_cmp(a, b))
         },
     );
-    let types = NameTable::new(rows(), |s, add| s.issue_type.iter().for_each(add), natural_cmp);
-    let priorities =
-        NameTable::new(rows(), |s, add| s.priority.iter().for_each(add), priority_cmp);
-    let components =
-        NameTable::new(rows(), |s, add| s.components.iter().for_each(add), natural_cmp);
-    let fixes = NameTable::new(rows(), |s, add| s.fix_versions.iter().for_each(add), natural_cmp);
+    let types = NameTable::new(
+        rows(),
+        |s, add| s.issue_type.iter().for_each(add),
+        natural_cmp,
+    );
+    let priorities = NameTable::new(
+        rows(),
+        |s, add| s.priority.iter().for_each(add),
+        priority_cmp,
+    );
+    let components = NameTable::new(
+        rows(),
+        |s, add| s.components.iter().for_each(add),
+        natural_cmp,
+    );
+    let fixes = NameTable::new(
+        rows(),
+        |s, add| s.fix_versions.iter().for_each(add),
+        natural_cmp,
+    );
     let assignees = NameTable::new(rows(), |s, add| s.assignee.iter().for_each(add), people_cmp);
 
     let mut out = String::with_capacity(64 + members.len() * 120);

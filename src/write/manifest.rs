@@ -701,6 +701,41 @@ impl Builder {
             .map(|r| (r.path.of(&self.text), &r.entry.sha256, r.entry.size))
     }
 
+    /// [`Builder::files`] under `prefix` only (a bag's), found by a binary search.
+    pub fn files_under<'a>(
+        &'a mut self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a [u8; 32], u64)> + 'a {
+        self.sort();
+        let text = &self.text;
+        let start = self.rows.partition_point(|r| r.path.of(text) < prefix);
+        self.rows[start..]
+            .iter()
+            .map(move |r| (r.path.of(text), &r.entry.sha256, r.entry.size))
+            .take_while(move |(path, _, _)| path.starts_with(prefix))
+    }
+
+    /// [`Builder::files`] in runs of `run` files, in order, each run made on any core (what
+    /// `SHA256SUMS`, a line per file, is written from).
+    pub fn par_runs<T: Send>(
+        &mut self,
+        run: usize,
+        make: impl for<'a> Fn(&mut dyn Iterator<Item = (&'a str, &'a [u8; 32], u64)>) -> T + Sync,
+    ) -> Vec<T> {
+        use rayon::prelude::*;
+        self.sort();
+        let text = &self.text;
+        self.rows
+            .par_chunks(run.max(1))
+            .map(|rows| {
+                let mut files = rows
+                    .iter()
+                    .map(|r| (r.path.of(text), &r.entry.sha256, r.entry.size));
+                make(&mut files)
+            })
+            .collect()
+    }
+
     /// The manifest of the site at `output`; the lookups of paths that are not files are
     /// dropped. `Err` with a path added twice (only [`Manifest::load`]'s lines can be).
     pub fn finish(mut self, output: &Path) -> std::result::Result<Manifest, String> {

@@ -61,6 +61,32 @@ pub struct WriteReport {
     /// The published site's fingerprint ([`crate::fingerprint::output`]), known from what
     /// was placed where, when the writer keeps a manifest.
     pub fingerprint: Option<String>,
+    /// How long each part of the commit took (`--timings` prints them).
+    pub parts: Vec<(&'static str, std::time::Duration)>,
+}
+
+/// The parts of a commit timed one after another.
+struct Parts {
+    parts: Vec<(&'static str, std::time::Duration)>,
+    since: std::time::Instant,
+}
+
+impl Default for Parts {
+    fn default() -> Self {
+        Parts {
+            parts: Vec::new(),
+            since: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Parts {
+    /// Notes that `part` ended now.
+    fn done(&mut self, part: &'static str) {
+        let now = std::time::Instant::now();
+        self.parts.push((part, now - self.since));
+        self.since = now;
+    }
 }
 
 impl WriteReport {
@@ -189,22 +215,33 @@ impl Staging {
     /// the published one (a rename when there was none; else through the journal), removes
     /// what the new site no longer has and keeps the new manifest.
     pub fn commit(self, bags: &[bag::Bag]) -> Result<WriteReport> {
+        let mut clock = Parts::default();
         for b in bags {
             self.finish_bag(b)?;
         }
-        let sums = self.with_files(|files| bag::sha256sums(files, |p| p != SUMS_FILE));
+        clock.done("bag manifests");
+        let sums = {
+            let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            files
+                .par_runs(16_384, |run| bag::sha256sums(run, |p| p != SUMS_FILE))
+                .concat()
+        };
         self.put(SUMS_FILE, sums.as_bytes())?;
+        drop(sums);
+        clock.done("SHA256SUMS");
         let mut report = WriteReport {
             written: self.written.load(Ordering::Relaxed),
             unchanged: self.unchanged.load(Ordering::Relaxed),
             removed: 0,
             bytes: self.bytes.load(Ordering::Relaxed),
             fingerprint: None,
+            parts: Vec::new(),
         };
         let files = self.files.into_inner().unwrap_or_else(|e| e.into_inner());
         let site = files
             .finish(&self.output)
             .map_err(|path| produced_twice(&path))?;
+        clock.done("manifest sorted");
         // Every folder the journal moves a file into or removes one from, and those above.
         let mut touched: HashSet<String> = HashSet::new();
         if self.fresh {
@@ -228,6 +265,7 @@ impl Staging {
                     .collect::<Vec<_>>(),
             };
             report.removed = removed.len() as u64;
+            clock.done("removals found");
             let journal = Journal {
                 moves: staged,
                 removals: removed,
@@ -240,13 +278,16 @@ impl Staging {
                 }
             }
             journal.save(&self.journal)?;
+            clock.done("journal saved");
             // The build has succeeded: from here on, a killed build is completed by the next.
             if let Some(file) = &self.manifest_file {
                 site.save(file)?;
                 report.fingerprint = Some(site.fingerprint());
             }
+            clock.done("manifest saved");
             journal.apply(&self.output, &self.staging)?;
             finish(&self.staging, &self.journal)?;
+            clock.done("journal applied");
         }
         if let Some(file) = &self.manifest_file {
             if self.fresh {
@@ -265,7 +306,9 @@ impl Staging {
                 &touched,
             )
             .save(&folders_file(file))?;
+            clock.done("folders recorded");
         }
+        report.parts = clock.parts;
         Ok(report)
     }
 
@@ -280,23 +323,20 @@ impl Staging {
         remove_if_present(&self.staging)
     }
 
-    /// What `f` makes of every file staged so far (path, SHA-256, size; in path order).
-    fn with_files<T>(
-        &self,
-        f: impl for<'a> FnOnce(&mut dyn Iterator<Item = (&'a str, &'a [u8; 32], u64)>) -> T,
-    ) -> T {
-        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        let mut sorted = files.files();
-        f(&mut sorted)
-    }
-
     /// Writes a bag's `manifest-sha256.txt`, `bag-info.txt` (with its `Payload-Oxum`) and
     /// `tagmanifest-sha256.txt` from the hashes of what was staged under it.
     fn finish_bag(&self, b: &bag::Bag) -> Result<()> {
-        let (manifest, info) = self.with_files(|files| bag::payload_files(b, files));
+        let prefix = b.prefix();
+        let (manifest, info) = {
+            let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            bag::payload_files(b, files.files_under(&prefix))
+        };
         self.put(&b.path(bag::MANIFEST), manifest.as_bytes())?;
         self.put(&b.path(bag::INFO), info.as_bytes())?;
-        let tags = self.with_files(|files| bag::tag_manifest(b, files));
+        let tags = {
+            let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            bag::tag_manifest(b, files.files_under(&prefix))
+        };
         self.put(&b.path(bag::TAG_MANIFEST), tags.as_bytes())
     }
 
