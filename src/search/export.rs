@@ -1223,7 +1223,7 @@ impl Facets {
 
 /// What encoding a word's postings reuses from one term to the next, one per thread: the
 /// postings' sort keys, room to sort them, and the impact levels of (frequency, length
-/// normalisation) pairs met in the term, by [`Scratch::level`] (a word in many documents meets
+/// normalisation) pairs met in the term, in `levels` (a word in many documents meets
 /// the same pairs again and again).
 #[derive(Default)]
 struct Scratch {
@@ -1931,20 +1931,39 @@ mod tests {
         (site, files, kept, report)
     }
 
-    #[test]
-    fn leaves_whose_terms_did_not_change_are_kept_as_published() {
-        let tmp = tempfile::tempdir().unwrap();
-        let at = crate::search::KeptAt {
+    /// Where a test's kept index is, in `tmp`.
+    fn kept_at(tmp: &tempfile::TempDir) -> crate::search::KeptAt {
+        crate::search::KeptAt {
             dir: tmp.path().join("kept"),
             program: 7,
-        };
-        let build = |docs: &[SearchDoc], site: Site| {
-            let (site, _, _, report) = export_into(docs, site, &at);
-            (site, report)
-        };
+        }
+    }
+
+    /// [`many_docs`] exported into an index kept in a new folder: the folder, the documents,
+    /// the site and the report.
+    fn first_of_many() -> (tempfile::TempDir, Vec<SearchDoc>, Site, SearchReport) {
+        let tmp = tempfile::tempdir().unwrap();
         let all = many_docs(2000);
-        let (site, r) = build(&all, Site::default());
+        let (site, r) = export_report(&all, Site::default(), &kept_at(&tmp));
         assert!(r.leaves > 10, "{} leaves", r.leaves);
+        (tmp, all, site, r)
+    }
+
+    /// [`export_into`]'s site and report.
+    fn export_report(
+        docs: &[SearchDoc],
+        site: Site,
+        at: &crate::search::KeptAt,
+    ) -> (Site, SearchReport) {
+        let (site, _, _, report) = export_into(docs, site, at);
+        (site, report)
+    }
+
+    #[test]
+    fn leaves_whose_terms_did_not_change_are_kept_as_published() {
+        let (tmp, all, site, r) = first_of_many();
+        let at = kept_at(&tmp);
+        let build = |docs: &[SearchDoc], site: Site| export_report(docs, site, &at);
         assert_eq!(r.leaves_kept, 0);
         // Nothing changed: every leaf kept.
         let (site, r) = build(&all, site);
@@ -2022,18 +2041,9 @@ mod tests {
 
     #[test]
     fn leaves_sharing_words_with_a_changed_document_are_probed_not_read() {
-        let tmp = tempfile::tempdir().unwrap();
-        let at = crate::search::KeptAt {
-            dir: tmp.path().join("kept"),
-            program: 7,
-        };
-        let build = |docs: &[SearchDoc], site: Site| {
-            let (site, _, _, report) = export_into(docs, site, &at);
-            (site, report)
-        };
-        let all = many_docs(2000);
-        let (site, r) = build(&all, Site::default());
-        assert!(r.leaves > 10, "{} leaves", r.leaves);
+        let (tmp, all, site, _) = first_of_many();
+        let at = kept_at(&tmp);
+        let build = |docs: &[SearchDoc], site: Site| export_report(docs, site, &at);
         // One word of a document replaced by another: its length is the same, so its other
         // words' postings encode as they did. The leaves holding them are kept after only
         // those words were read from them; the word that went, the one that came and the
