@@ -509,7 +509,8 @@ impl Store {
             .transpose()
     }
 
-    fn error(&self, e: impl Into<crate::error::Cause>) -> Error {
+    /// An error of this store (its path named), with `e` as its cause.
+    pub(crate) fn error(&self, e: impl Into<crate::error::Cause>) -> Error {
         store_error(&self.path, e)
     }
 }
@@ -519,6 +520,21 @@ fn store_error(path: &Path, e: impl Into<crate::error::Cause>) -> Error {
         path: path.to_path_buf(),
         what: String::new(),
         source: e.into(),
+    }
+}
+
+/// An issue as the store keeps it: its record and its [`Skeleton`], both encoded.
+pub struct EncodedIssue {
+    record: Vec<u8>,
+    skeleton: Vec<u8>,
+}
+
+impl EncodedIssue {
+    /// Encodes `issue` (as admitted) for [`StoreWriter::put_encoded_issue`].
+    pub fn of(issue: &Issue) -> serde_json::Result<EncodedIssue> {
+        let record = serde_json::to_vec(issue)?;
+        let skeleton = Skeleton::of(issue, &record).encode();
+        Ok(EncodedIssue { record, skeleton })
     }
 }
 
@@ -533,8 +549,21 @@ impl StoreWriter<'_> {
     /// whichever copy of one issue is newest, and refuses a different issue with a key already
     /// taken.
     pub fn put_issue(&mut self, issue: &Issue, origin: &str) -> Result<Put> {
+        let encoded = EncodedIssue::of(issue).map_err(|e| self.store.error(e))?;
+        self.put_encoded_issue(issue, &encoded, origin)
+    }
+
+    /// [`put_issue`](Self::put_issue) of an issue already encoded ([`EncodedIssue::of`] of
+    /// `issue`), so that import encodes on the threads that read the files while one thread
+    /// writes.
+    pub fn put_encoded_issue(
+        &mut self,
+        issue: &Issue,
+        encoded: &EncodedIssue,
+        origin: &str,
+    ) -> Result<Put> {
         let err = |e: redb::Error| self.store.error(e);
-        let json = serde_json::to_vec(issue).map_err(|e| self.store.error(e))?;
+        let json = &encoded.record;
         let updated = issue.updated.map(|t| t.unix()).unwrap_or(i64::MIN);
         let key = sort_key(&issue.key);
         let id_key = format!("{}\0{}", issue.source, issue.id);
@@ -592,9 +621,8 @@ impl StoreWriter<'_> {
                 .remove(old_key.as_str())
                 .map_err(|e| err(e.into()))?;
         }
-        let skeleton = Skeleton::of(issue, &json).encode();
         skeletons
-            .insert(key.as_str(), skeleton.as_slice())
+            .insert(key.as_str(), encoded.skeleton.as_slice())
             .map_err(|e| err(e.into()))?;
         drop(skeletons);
         ids.insert(id_key.as_str(), (updated, key.as_str()))

@@ -98,6 +98,17 @@ impl Withheld {
             || self.unpublished.values().any(|n| *n > 0)
     }
 
+    /// Adds `other`'s counts to these.
+    pub fn absorb(&mut self, other: Withheld) {
+        self.issues += other.issues;
+        self.comments += other.comments;
+        self.attachments += other.attachments;
+        self.worklogs += other.worklogs;
+        for (project, n) in other.unpublished {
+            *self.unpublished.entry(project).or_default() += n;
+        }
+    }
+
     /// Adds these counts to `report`'s.
     pub fn add_to(&self, report: &mut ImportReport) {
         report.restricted_issues += self.issues;

@@ -70,7 +70,7 @@ use crate::error::{Error, Result};
 use crate::inputs::Inputs;
 use crate::model::{Issue, Person};
 use crate::observe::{count, count_as};
-use crate::store::{Put, Store, StoreWriter};
+use crate::store::{EncodedIssue, Put, Store, StoreWriter};
 use ledger::{FileLedger, Held, Stamp, Withheld};
 use xxhash_rust::xxh3::Xxh3;
 
@@ -554,9 +554,23 @@ fn read_files<'s>(
                 let source = source_of(job.config, format);
                 let mut ordinal = 0u64;
                 let mut emit = |record: Record| {
-                    if matches!(record, Record::Issue(_)) {
-                        ordinal += 1;
-                    }
+                    let record = match record {
+                        Record::Issue(mut issue) => {
+                            ordinal += 1;
+                            // Admitted and encoded here, on the threads that read, so that
+                            // the one thread that writes the store only writes.
+                            let mut withheld = Withheld::default();
+                            let kept = admit(config, &mut issue, &mut withheld);
+                            let encoded = kept.then(|| EncodedIssue::of(&issue));
+                            Admitted::Issue {
+                                issue,
+                                withheld,
+                                encoded,
+                            }
+                        }
+                        Record::Person(p) => Admitted::Person(p),
+                        Record::Warning(w) => Admitted::Warning(w),
+                    };
                     // A closed channel means admission stopped on an error, which it returns.
                     let _ = tx.send(Arrival {
                         file,
@@ -589,13 +603,29 @@ fn read_files<'s>(
     })
 }
 
-/// A record on its way from a file's reader to admission.
+/// A record on its way from a file's reader to the store.
 struct Arrival {
     /// Index of the file in the import's jobs.
     file: usize,
     /// 1-based number of the issue within its file (for messages).
     ordinal: u64,
-    record: Record,
+    record: Admitted,
+}
+
+/// A [`Record`] as the reader's thread passes it on: an issue already admitted ([`admit`])
+/// and, when kept, encoded for the store.
+enum Admitted {
+    /// An issue: what admission withheld from it, and its encoding when it is kept (none:
+    /// dropped whole).
+    Issue {
+        issue: Box<Issue>,
+        withheld: Withheld,
+        encoded: Option<serde_json::Result<EncodedIssue>>,
+    },
+    /// As [`Record::Person`], not yet masked.
+    Person(Person),
+    /// As [`Record::Warning`].
+    Warning(Warning),
 }
 
 /// When a resolution was last set, by an issue's history: Bugzilla exports carry no resolution
@@ -665,7 +695,7 @@ fn admit_all<'s>(
     {
         let ledger = &mut ledgers[file];
         match record {
-            Record::Person(mut p) => {
+            Admitted::Person(mut p) => {
                 if !config.show_emails {
                     crate::text::email::mask_person(&mut p);
                 }
@@ -673,25 +703,30 @@ fn admit_all<'s>(
                     ledger.people.push((p.login, p.display));
                 }
             }
-            Record::Warning(w) => {
+            Admitted::Warning(w) => {
                 if strict {
                     return Err(Error::Strict(w));
                 }
                 ledger.warnings.push(w);
             }
-            Record::Issue(mut issue) => {
-                let kept = admit(config, &mut issue, &mut ledger.withheld);
+            Admitted::Issue {
+                issue,
+                withheld,
+                encoded,
+            } => {
+                ledger.withheld.absorb(withheld);
                 ledger.held.push(Held {
                     source: issue.source.clone(),
                     id: issue.id.clone(),
                     key: issue.key.clone(),
-                    kept,
+                    kept: encoded.is_some(),
                     comments: issue.comments.len(),
                 });
-                if !kept {
+                let Some(encoded) = encoded else {
                     writer.put_dropped(&issue.key)?;
                     continue;
-                }
+                };
+                let encoded = encoded.map_err(|e| store.error(e))?;
                 since_commit += 1;
                 if commit_every == Some(since_commit) {
                     writer.commit()?;
@@ -699,7 +734,7 @@ fn admit_all<'s>(
                     since_commit = 0;
                 }
                 let origin = describe_origin(&jobs[file].path, ordinal, &issue);
-                match writer.put_issue(&issue, &origin)? {
+                match writer.put_encoded_issue(&issue, &encoded, &origin)? {
                     // Counted from the ledgers, over every file.
                     Put::Inserted | Put::Replaced | Put::KeptExisting => {}
                     Put::KeyConflict(other) => {
