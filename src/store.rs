@@ -14,8 +14,10 @@ use crate::error::{Error, Result};
 use crate::keys::sort_key;
 use crate::model::{Commit, Issue};
 
-/// Sort key → issue JSON.
-const ISSUES: TableDefinition<&str, &[u8]> = TableDefinition::new("issues");
+/// Sort key → the issue's record: MessagePack with named fields (the model leaves empty
+/// optional fields out), which every build decodes two or three times. (The table's name
+/// changed with its encoding, JSON before: a store of JSON records is made anew.)
+const ISSUES: TableDefinition<&str, &[u8]> = TableDefinition::new("issues-msgpack");
 /// Sort key → the issue's [`Skeleton`], written with its record. (The table's name changed
 /// with its encoding, JSON before: a store with the other one is not opened, but made anew.)
 const SKELETONS: TableDefinition<&str, &[u8]> = TableDefinition::new("issue-skeletons-msgpack");
@@ -378,9 +380,14 @@ impl Store {
         Ok(())
     }
 
+    /// An issue's record as the store keeps it ([`Store::decode_issue`] reads it back).
+    pub fn encode_issue(issue: &Issue) -> Vec<u8> {
+        rmp_serde::to_vec_named(issue).expect("an issue serializes")
+    }
+
     /// The issue in a record of [`Store::for_each_issue_record`].
     pub fn decode_issue(&self, record: &[u8]) -> Result<Issue> {
-        serde_json::from_slice(record).map_err(|e| Error::Store {
+        rmp_serde::from_slice(record).map_err(|e| Error::Store {
             path: self.path.clone(),
             what: "corrupt issue record".into(),
             source: e.into(),
@@ -509,8 +516,7 @@ impl Store {
             .transpose()
     }
 
-    /// An error of this store (its path named), with `e` as its cause.
-    pub(crate) fn error(&self, e: impl Into<crate::error::Cause>) -> Error {
+    fn error(&self, e: impl Into<crate::error::Cause>) -> Error {
         store_error(&self.path, e)
     }
 }
@@ -531,10 +537,10 @@ pub struct EncodedIssue {
 
 impl EncodedIssue {
     /// Encodes `issue` (as admitted) for [`StoreWriter::put_encoded_issue`].
-    pub fn of(issue: &Issue) -> serde_json::Result<EncodedIssue> {
-        let record = serde_json::to_vec(issue)?;
+    pub fn of(issue: &Issue) -> EncodedIssue {
+        let record = Store::encode_issue(issue);
         let skeleton = Skeleton::of(issue, &record).encode();
-        Ok(EncodedIssue { record, skeleton })
+        EncodedIssue { record, skeleton }
     }
 }
 
@@ -549,8 +555,7 @@ impl StoreWriter<'_> {
     /// whichever copy of one issue is newest, and refuses a different issue with a key already
     /// taken.
     pub fn put_issue(&mut self, issue: &Issue, origin: &str) -> Result<Put> {
-        let encoded = EncodedIssue::of(issue).map_err(|e| self.store.error(e))?;
-        self.put_encoded_issue(issue, &encoded, origin)
+        self.put_encoded_issue(issue, &EncodedIssue::of(issue), origin)
     }
 
     /// [`put_issue`](Self::put_issue) of an issue already encoded ([`EncodedIssue::of`] of
@@ -886,7 +891,7 @@ mod tests {
         let mut w = store.writer().unwrap();
         w.put_issue(&issue, "a.xml:1").unwrap();
         w.commit().unwrap();
-        let record = serde_json::to_vec(&issue).unwrap();
+        let record = Store::encode_issue(&issue);
         let got = skeletons(&store);
         assert_eq!(got, [Skeleton::of(&issue, &record)]);
         assert_eq!(got[0].mentions, ["LU-2", "LU-4", "LU-5"]);

@@ -620,7 +620,7 @@ enum Admitted {
     Issue {
         issue: Box<Issue>,
         withheld: Withheld,
-        encoded: Option<serde_json::Result<EncodedIssue>>,
+        encoded: Option<EncodedIssue>,
     },
     /// As [`Record::Person`], not yet masked.
     Person(Person),
@@ -726,7 +726,6 @@ fn admit_all<'s>(
                     writer.put_dropped(&issue.key)?;
                     continue;
                 };
-                let encoded = encoded.map_err(|e| store.error(e))?;
                 since_commit += 1;
                 if commit_every == Some(since_commit) {
                     writer.commit()?;
