@@ -458,8 +458,11 @@ fn rewrite(html: &str, ctx: &LinkContext, link_urls: bool) -> String {
                 } else if ctx.github.is_some() && (tag == "</code>" || tag == "</pre>") {
                     in_code = in_code.saturating_sub(1);
                     out.push_str(tag);
-                } else {
+                } else if tag.contains(" class=\"\"") {
                     out.push_str(&tag.replace(" class=\"\"", ""));
+                } else {
+                    // Most tags: copied as they are, without a new string each.
+                    out.push_str(tag);
                 }
             }
             found => {
