@@ -568,7 +568,7 @@ impl StoreWriter<'_> {
         origin: &str,
     ) -> Result<Put> {
         let err = |e: redb::Error| self.store.error(e);
-        let json = &encoded.record;
+        let record = &encoded.record;
         let updated = issue.updated.map(|t| t.unix()).unwrap_or(i64::MIN);
         let key = sort_key(&issue.key);
         let id_key = format!("{}\0{}", issue.source, issue.id);
@@ -606,19 +606,19 @@ impl StoreWriter<'_> {
         }
         let mut outcome = Put::Inserted;
         if let Some((old_time, old_key)) = &previous {
-            let old_json = issues
+            let old_record = issues
                 .get(old_key.as_str())
                 .map_err(|e| err(e.into()))?
                 .map(|g| g.value().to_vec())
                 .unwrap_or_default();
-            if (updated, json.as_slice()) <= (*old_time, old_json.as_slice()) {
+            if (updated, record.as_slice()) <= (*old_time, old_record.as_slice()) {
                 return Ok(Put::KeptExisting);
             }
             issues.remove(old_key.as_str()).map_err(|e| err(e.into()))?;
             outcome = Put::Replaced;
         }
         issues
-            .insert(key.as_str(), json.as_slice())
+            .insert(key.as_str(), record.as_slice())
             .map_err(|e| err(e.into()))?;
         let mut skeletons = self.txn.open_table(SKELETONS).map_err(|e| err(e.into()))?;
         if let Some((_, old_key)) = &previous {

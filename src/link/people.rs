@@ -250,30 +250,22 @@ impl Gather {
     pub(crate) fn issue(&mut self, position: u32, issue: &Issue, people: &People) {
         let target = Target::Issue(position);
         let created = issue.created.as_ref().map(|t| t.year());
-        let name = |p: &'_ Person| resolved(people, &p.login, &p.display).to_owned();
+        // The name a person is shown under, borrowed: no allocation per person.
+        fn who<'a>(people: &'a People, p: &'a Person) -> &'a str {
+            resolved(people, &p.login, &p.display)
+        }
         if let Some(p) = &issue.reporter {
-            self.add(
-                resolved(people, &p.login, &p.display),
-                created,
-                Role::Reported,
-                target,
-            );
+            self.add(who(people, p), created, Role::Reported, target);
         }
         if issue.assignees.is_empty() {
             if let Some(p) = &issue.assignee {
-                self.add(
-                    resolved(people, &p.login, &p.display),
-                    created,
-                    Role::Assigned,
-                    target,
-                );
+                self.add(who(people, p), created, Role::Assigned, target);
             }
         } else {
-            let mut assignees: Vec<String> = issue
-                .assignee
-                .iter()
+            // Several assignees (GitHub): each once, however often the issue names them.
+            let mut assignees: Vec<String> = (issue.assignee.iter())
                 .chain(&issue.assignees)
-                .map(|p| name_key(&name(p)))
+                .map(|p| name_key(who(people, p)))
                 .collect();
             assignees.sort();
             assignees.dedup();
@@ -284,8 +276,7 @@ impl Gather {
         for c in &issue.comments {
             if let Some(p) = &c.author {
                 let year = c.created.as_ref().map(|t| t.year()).or(created);
-                let name = resolved(people, &p.login, &p.display);
-                self.add(name, year, Role::Commented, target);
+                self.add(who(people, p), year, Role::Commented, target);
             }
         }
     }

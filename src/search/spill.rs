@@ -478,11 +478,8 @@ impl Source {
         let parse = || -> std::result::Result<Posting, Damaged> {
             let mut c = Cursor::new(rec);
             let name: Box<str> = c.str()?.into();
-            let n = usize::try_from(c.varint()?).map_err(|_| Damaged)?;
-            let mut postings = Vec::with_capacity(n.min(rec.len()));
-            for _ in 0..n {
-                postings.push(u32::try_from(c.varint()?).map_err(|_| Damaged)?);
-            }
+            let mut postings = Vec::new();
+            Encoded { rest: c }.decode_into(&mut postings)?;
             Ok((name, postings))
         };
         parse().map(Some).map_err(|Damaged| damaged(path))
@@ -629,6 +626,7 @@ impl Merge {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     #[test]
     fn a_stretch_of_a_run_gives_its_records_from_where_the_writer_said() {
@@ -674,7 +672,6 @@ mod tests {
         let cut = RunStretch::read(&file, run.path(), places[45], end - 1, Vec::new()).unwrap();
         assert!(cut.each(run.path(), |_, _| Ok(true)).is_err());
     }
-    use std::collections::BTreeMap;
 
     fn terms(v: &[(&str, &[u32])]) -> Vec<Posting> {
         v.iter().map(|(n, p)| ((*n).into(), p.to_vec())).collect()

@@ -129,10 +129,7 @@ pub fn sha256sums<'a>(
     let mut out = String::new();
     for (path, sha, _) in files {
         if keep(path) {
-            if out.capacity() - out.len() < path.len() + 67 {
-                // Grown by a quarter of a million lines' room at a time, not line by line.
-                out.reserve((path.len() + 67).max(out.len() / 4).max(1 << 20));
-            }
+            out.reserve(path.len() + 67);
             super::manifest::push_hex(&mut out, sha);
             out.push_str("  ");
             out.push_str(path);

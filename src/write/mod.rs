@@ -221,7 +221,7 @@ impl Staging {
         }
         clock.done("bag manifests");
         let sums = {
-            let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            let mut files = self.staged();
             files
                 .par_runs(16_384, |run| bag::sha256sums(run, |p| p != SUMS_FILE))
                 .concat()
@@ -328,13 +328,13 @@ impl Staging {
     fn finish_bag(&self, b: &bag::Bag) -> Result<()> {
         let prefix = b.prefix();
         let (manifest, info) = {
-            let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            let mut files = self.staged();
             bag::payload_files(b, files.files_under(&prefix))
         };
         self.put(&b.path(bag::MANIFEST), manifest.as_bytes())?;
         self.put(&b.path(bag::INFO), info.as_bytes())?;
         let tags = {
-            let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            let mut files = self.staged();
             bag::tag_manifest(b, files.files_under(&prefix))
         };
         self.put(&b.path(bag::TAG_MANIFEST), tags.as_bytes())
@@ -366,10 +366,16 @@ impl Staging {
         Ok(())
     }
 
+    /// The new site's files so far. A thread that panicked while holding them cannot have left
+    /// a half-added file (each is added in one call), so a poisoned lock is taken as it is.
+    fn staged(&self) -> std::sync::MutexGuard<'_, manifest::Builder> {
+        self.files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Adds `path` to the new site, placed as `placed` says; a path produced twice is a bug of
     /// the build, refused.
     fn record(&self, path: &str, entry: Entry, placed: Placed) -> Result<()> {
-        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let mut files = self.staged();
         match files.add(path, &entry, placed) {
             true => Ok(()),
             false => Err(produced_twice(path)),
@@ -596,7 +602,7 @@ impl PageSink for Staging {
             }
         }
         // Recorded under one lock (a page and its JSON, most often).
-        let mut staged = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let mut staged = self.staged();
         for (&(path, _), prev) in files.iter().zip(&published) {
             if !staged.add(path, prev, Placed::Kept) {
                 return Err(produced_twice(path));
@@ -1012,6 +1018,7 @@ fn gone<'a>(old: impl Iterator<Item = &'a str>, new: impl Iterator<Item = &'a st
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::MetadataExt;
 
     #[test]
     fn only_plain_relative_site_paths_pass() {
@@ -1043,7 +1050,6 @@ mod tests {
             assert!(check_relative(bad).is_err(), "{bad:?}");
         }
     }
-    use std::os::unix::fs::MetadataExt;
 
     #[test]
     fn gone_paths_are_those_the_new_site_lacks() {
