@@ -14,7 +14,6 @@
 use std::path::PathBuf;
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::query::{self, key_term};
@@ -264,21 +263,222 @@ impl Meta {
     }
 }
 
-/// The term map: each term's postings, in the order documents were numbered. A word or pair
-/// term (no `:`) holds `[doc, tf, doc, tf, …]`, `tf` its frequency in the title times
-/// [`TITLE_W`] plus its frequency in the body; a filter term (`status:open`, `key:lu-1`: every
-/// filter term has a `:`, which no word or pair ever holds, as the tokenizer separates at it)
-/// holds `[doc, doc, …]`.
-type TermMap = FxHashMap<Box<str>, Vec<u32>>;
+/// One shard of the term map: each of its terms' postings, in the order documents were
+/// numbered. A word or pair term (no `:`) holds `[doc, tf, doc, tf, …]`, `tf` its frequency in
+/// the title times [`TITLE_W`] plus its frequency in the body; a filter term (`status:open`,
+/// `key:lu-1`: every filter term has a `:`, which no word or pair ever holds, as the tokenizer
+/// separates at it) holds `[doc, doc, …]`.
+///
+/// Most terms of an archive occur in one document (a pair of words, an identifier), so a term
+/// costs no allocation of its own: its name is in one of the shard's blocks of names, its
+/// first posting in its slot, and only a term in more documents has a vector, of the later
+/// postings as varints (each document as the step from the one before), a quarter of their
+/// bytes as numbers. Terms are found by the hash their document already took ([`term_hash`]),
+/// kept in the slot. The slots and names are kept in blocks of a fixed size, so what the
+/// shard holds is what it allocated (a vector that doubles holds up to twice its length), and
+/// its size is known without asking the allocator.
+#[derive(Default)]
+struct TermShard {
+    /// The slots' numbers, by their terms' hashes.
+    table: hashbrown::HashTable<u32>,
+    /// The slots, [`SLOT_BLOCK`] to a block.
+    slots: Vec<Vec<Slot>>,
+    /// The terms' names one after another, in blocks of [`NAME_BLOCK`] bytes (or one name's).
+    names: Vec<String>,
+    /// The postings of the terms in more than one document after their first, as varints.
+    more: Vec<Vec<u8>>,
+    /// Bytes allocated for `more`'s vectors.
+    more_bytes: usize,
+}
 
-/// A term and its postings (see [`TermMap`]), and its first eight bytes as a number, which
-/// sort as the terms do when they differ.
-struct Term {
-    prefix: u64,
-    /// The term.
-    name: Box<str>,
-    /// Its postings.
-    postings: Vec<u32>,
+/// Slots to a block of [`TermShard::slots`].
+const SLOT_BLOCK: usize = 1 << 10;
+/// Bytes to a block of [`TermShard::names`].
+const NAME_BLOCK: usize = 1 << 16;
+
+/// A term of a [`TermShard`]: where its name is (block `name >> 16`, from byte `name &
+/// 0xffff`), its length and hash, its first document and frequency (0 for a filter term), its
+/// last document, and its later postings `more[more]` (or none).
+struct Slot {
+    hash: u64,
+    name: u32,
+    len: u32,
+    first: [u32; 2],
+    last: u32,
+    more: u32,
+}
+
+/// [`Slot::more`] of a term in one document.
+const ONE: u32 = u32::MAX;
+
+impl TermShard {
+    /// Adds `doc` (with `tf`, unless 0: a filter term) to the postings of `name`, whose hash is
+    /// `hash`; `doc` follows every document the term holds.
+    fn add(&mut self, hash: u64, name: &str, doc: u32, tf: u32) {
+        let TermShard {
+            table,
+            slots,
+            names,
+            more,
+            more_bytes,
+        } = self;
+        let found = table.find(hash, |&i| {
+            let s = slot_in(slots, i);
+            s.hash == hash && name_of(names, s) == name
+        });
+        let Some(&i) = found else {
+            if names
+                .last()
+                .is_none_or(|b| b.capacity() - b.len() < name.len())
+            {
+                names.push(String::with_capacity(NAME_BLOCK.max(name.len())));
+            }
+            let blocks = names.len();
+            let at = names.last_mut().expect("a block was pushed");
+            let place = ((blocks - 1) << 16 | at.len()) as u32;
+            at.push_str(name);
+            if slots.last().is_none_or(|b| b.len() == SLOT_BLOCK) {
+                slots.push(Vec::with_capacity(SLOT_BLOCK));
+            }
+            let blocks = slots.len();
+            let block = slots.last_mut().expect("a block was pushed");
+            let count = (blocks - 1) * SLOT_BLOCK + block.len();
+            block.push(Slot {
+                hash,
+                name: place,
+                len: name.len() as u32,
+                first: [doc, tf],
+                last: doc,
+                more: ONE,
+            });
+            let index = u32::try_from(count).expect("a shard has under 4 billion terms");
+            table.insert_unique(hash, index, |&i| slot_in(slots, i).hash);
+            return;
+        };
+        let slot = &mut slots[i as usize / SLOT_BLOCK][i as usize % SLOT_BLOCK];
+        if slot.more == ONE {
+            slot.more = u32::try_from(more.len()).expect("a shard has under 4 billion terms");
+            more.push(Vec::new());
+        }
+        let v = &mut more[slot.more as usize];
+        let before = v.capacity();
+        spill::put_varint(v, u64::from(doc - slot.last));
+        if tf != 0 {
+            spill::put_varint(v, u64::from(tf));
+        }
+        slot.last = doc;
+        *more_bytes += v.capacity() - before;
+    }
+
+    /// The slots, in the order their terms came.
+    fn slots(&self) -> impl Iterator<Item = &Slot> {
+        self.slots.iter().flatten()
+    }
+
+    /// The slot numbered `i`.
+    fn slot(&self, i: u32) -> &Slot {
+        slot_in(&self.slots, i)
+    }
+
+    /// The name of `slot`.
+    fn name(&self, slot: &Slot) -> &str {
+        name_of(&self.names, slot)
+    }
+
+    /// The postings of `slot`, into `out` (emptied first).
+    fn postings_into(&self, slot: &Slot, out: &mut Vec<u32>) {
+        out.clear();
+        let word = slot.first[1] != 0;
+        out.push(slot.first[0]);
+        if word {
+            out.push(slot.first[1]);
+        }
+        if slot.more == ONE {
+            return;
+        }
+        let mut c = spill::Cursor::new(&self.more[slot.more as usize]);
+        let mut doc = slot.first[0];
+        while !c.at_end() {
+            doc += c.varint().expect("the shard's own varints") as u32;
+            out.push(doc);
+            if word {
+                out.push(c.varint().expect("the shard's own varints") as u32);
+            }
+        }
+    }
+
+    /// Bytes it holds: its tables and blocks, and its postings vectors as allocated.
+    fn bytes(&self) -> usize {
+        self.table.capacity() * (std::mem::size_of::<u32>() + 1)
+            + self.slots.len() * SLOT_BLOCK * std::mem::size_of::<Slot>()
+            + self.names.iter().map(String::capacity).sum::<usize>()
+            + self.more.capacity() * std::mem::size_of::<Vec<u8>>()
+            + self.more_bytes
+    }
+}
+
+/// The slot numbered `i` of `slots` ([`TermShard::slots`]).
+fn slot_in(slots: &[Vec<Slot>], i: u32) -> &Slot {
+    &slots[i as usize / SLOT_BLOCK][i as usize % SLOT_BLOCK]
+}
+
+/// The name of `slot` in `names` ([`TermShard::names`]).
+fn name_of<'a>(names: &'a [String], slot: &Slot) -> &'a str {
+    let block = &names[(slot.name >> 16) as usize];
+    let start = (slot.name & 0xffff) as usize;
+    &block[start..start + slot.len as usize]
+}
+
+/// The terms of `shards` in code point order, as (shard, slot) pairs.
+fn term_order(shards: &[TermShard]) -> Vec<(u32, u32)> {
+    let mut keys: Vec<(u128, u32, u32)> = shards
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(s, shard)| {
+            shard.slots().enumerate().map(move |(i, slot)| {
+                // The first sixteen bytes as a number sort as the terms do when they differ
+                // (no term holds a zero byte).
+                let name = shard.name(slot).as_bytes();
+                let mut prefix = [0u8; 16];
+                let n = name.len().min(16);
+                prefix[..n].copy_from_slice(&name[..n]);
+                (u128::from_be_bytes(prefix), s as u32, i as u32)
+            })
+        })
+        .collect();
+    let name = |&(_, s, i): &(u128, u32, u32)| {
+        let shard = &shards[s as usize];
+        shard.name(shard.slot(i))
+    };
+    keys.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| name(a).cmp(name(b))));
+    keys.into_iter().map(|(_, s, i)| (s, i)).collect()
+}
+
+/// The terms of `shards` with their postings, in code point order.
+fn sorted(shards: &[TermShard]) -> Vec<Posting> {
+    term_order(shards)
+        .into_par_iter()
+        .map(|(s, i)| {
+            let shard = &shards[s as usize];
+            let slot = shard.slot(i);
+            let mut postings = Vec::new();
+            shard.postings_into(slot, &mut postings);
+            (shard.name(slot).into(), postings)
+        })
+        .collect()
+}
+
+/// Writes the terms of `shards` to a new run of `dir`, in code point order.
+fn write_shards(dir: &mut SpillDir, shards: &[TermShard]) -> Result<Run> {
+    let mut w = RunWriter::new(dir)?;
+    let mut postings = Vec::new();
+    for (s, i) in term_order(shards) {
+        let shard = &shards[s as usize];
+        let slot = shard.slot(i);
+        shard.postings_into(slot, &mut postings);
+        w.add(shard.name(slot), &postings)?;
+    }
+    w.finish()
 }
 
 /// The terms of a run of documents that go to one shard of the term map: their names one
@@ -289,28 +489,28 @@ struct Term {
 #[derive(Default)]
 struct ShardPart {
     names: String,
-    terms: Vec<(u32, u32, u32)>,
+    terms: Vec<(u64, u32, u32, u32)>,
 }
 
 impl ShardPart {
-    fn push(&mut self, doc: u32, term: &str, tf: u32) {
+    fn push(&mut self, doc: u32, term: &str, hash: u64, tf: u32) {
         self.names.push_str(term);
         let end = u32::try_from(self.names.len()).expect("a run's terms are under 4 GB");
-        self.terms.push((doc, end, tf));
+        self.terms.push((hash, doc, end, tf));
     }
 
-    /// (document in the run, term, weighted frequency or 0), in the order they came.
-    fn iter(&self) -> impl Iterator<Item = (u32, &str, u32)> {
+    /// (document in the run, term, its hash, weighted frequency or 0), in the order they came.
+    fn iter(&self) -> impl Iterator<Item = (u32, &str, u64, u32)> {
         let mut start = 0;
-        self.terms.iter().map(move |&(doc, end, tf)| {
+        self.terms.iter().map(move |&(hash, doc, end, tf)| {
             let name = &self.names[start as usize..end as usize];
             start = end;
-            (doc, name, tf)
+            (doc, name, hash, tf)
         })
     }
 }
 
-/// Whether `term` is a filter term (see [`TermMap`]).
+/// Whether `term` is a filter term (see [`TermShard`]).
 pub(crate) fn is_filter(term: &str) -> bool {
     term.contains(':')
 }
@@ -323,9 +523,7 @@ pub(crate) struct Index {
     /// Their records and texts, where [`Head`] says.
     records: Records,
     /// The part of the term map in memory.
-    shards: Vec<TermMap>,
-    /// Its estimated size in bytes.
-    held: usize,
+    shards: Vec<TermShard>,
     /// The parts written out, in document order.
     runs: Vec<Run>,
     memory: Memory,
@@ -498,9 +696,6 @@ impl DocTerms {
     }
 }
 
-/// Bytes the allocator spends on a term's name beyond its length rounded up to 8.
-const NAME_COST: usize = 8;
-
 impl Index {
     /// Makes each item a document with `convert` (`None`: no document) and adds it, numbered
     /// in the order the items come; items are converted and analysed in batches, on every core.
@@ -534,8 +729,7 @@ impl Index {
             None => Index {
                 heads: Vec::new(),
                 records: Records::new(memory.records),
-                shards: (0..SHARDS).map(|_| TermMap::default()).collect(),
-                held: 0,
+                shards: (0..SHARDS).map(|_| TermShard::default()).collect(),
                 runs: Vec::new(),
                 memory: memory.clone(),
                 spill: memory.spill.as_deref().map(SpillDir::create).transpose()?,
@@ -579,8 +773,7 @@ impl Index {
             spilled: 0,
             heads,
             records,
-            shards: (0..SHARDS).map(|_| TermMap::default()).collect(),
-            held: 0,
+            shards: (0..SHARDS).map(|_| TermShard::default()).collect(),
             runs: Vec::new(),
             memory: memory.clone(),
             spill: Some(spill),
@@ -623,11 +816,7 @@ impl Index {
             keep.now = Some((Vec::new(), Vec::new()));
             return Ok(());
         }
-        let memory: Vec<Posting> = sorted(std::mem::take(&mut self.shards))
-            .into_iter()
-            .map(|t| (t.name, t.postings))
-            .collect();
-        self.held = 0;
+        let memory: Vec<Posting> = sorted(&std::mem::take(&mut self.shards));
         self.changed = self.changed_terms(&was_alive, &memory)?;
         let (Some(keep), Some(dir)) = (self.keep.as_mut(), self.spill.as_mut()) else {
             return Ok(());
@@ -775,7 +964,7 @@ impl Index {
                     let (mut head, meta, text) = analyse(d, &mut terms);
                     head.digest = digest;
                     for (term, hash, tf) in terms.iter() {
-                        run.by_shard[shard_of(hash)].push(local, term, tf);
+                        run.by_shard[shard_of(hash)].push(local, term, hash, tf);
                     }
                     let start = run.records.len();
                     meta.encode(&text, &mut run.records);
@@ -801,55 +990,33 @@ impl Index {
                 self.heads.push(head);
             }
         }
-        let added: usize = self
-            .shards
+        self.shards
             .par_iter_mut()
             .zip(parts)
-            .map(|(map, part)| {
-                let mut added = 0;
+            .for_each(|(shard, part)| {
                 for (base, terms) in part {
-                    for (local, term, tf) in terms.iter() {
+                    for (local, term, hash, tf) in terms.iter() {
                         debug_assert_eq!(tf == 0, is_filter(term));
-                        let postings = match map.get_mut(term) {
-                            Some(p) => p,
-                            None => {
-                                added += NAME_COST + term.len().next_multiple_of(8);
-                                map.entry(term.into()).or_default()
-                            }
-                        };
-                        let before = postings.capacity();
-                        postings.push(base + local);
-                        if tf != 0 {
-                            postings.push(tf);
-                        }
-                        added += (postings.capacity() - before) * 4;
+                        shard.add(hash, term, base + local, tf);
                     }
                 }
-                added
-            })
-            .sum();
-        self.held += added;
-        if self.held + self.table_bytes() > self.memory.terms {
+            });
+        if self.term_bytes() > self.memory.terms {
             if let Some(dir) = self.spill.as_mut() {
                 let shards = std::mem::replace(
                     &mut self.shards,
-                    (0..SHARDS).map(|_| TermMap::default()).collect(),
+                    (0..SHARDS).map(|_| TermShard::default()).collect(),
                 );
-                let terms = sorted(shards).into_iter().map(|t| (t.name, t.postings));
-                self.runs.push(spill::write_run(dir, terms)?);
+                self.runs.push(write_shards(dir, &shards)?);
                 self.spilled += 1;
-                self.held = 0;
             }
         }
         Ok(())
     }
 
-    /// Bytes of the term map's tables: their slots (a name and a postings vector, and a
-    /// control byte each), counted by capacity, as allocated. The names and postings are
-    /// counted in `held` as they grow.
-    fn table_bytes(&self) -> usize {
-        let slot = std::mem::size_of::<(Box<str>, Vec<u32>)>() + 1;
-        self.shards.iter().map(|m| m.capacity() * slot).sum()
+    /// Bytes the term map holds ([`TermShard::bytes`]).
+    fn term_bytes(&self) -> usize {
+        self.shards.iter().map(TermShard::bytes).sum()
     }
 
     /// How many documents were analysed (the others were kept as the last build analysed them).
@@ -886,17 +1053,13 @@ impl Index {
     /// Every term with its postings, in code point order (the order of the dictionary): the
     /// runs written out and the part in memory, merged.
     pub(crate) fn terms(&mut self) -> Result<Merge> {
-        let shards = std::mem::take(&mut self.shards);
-        let memory = sorted(shards)
-            .into_iter()
-            .map(|t| (t.name, t.postings))
-            .collect();
+        let memory = sorted(&std::mem::take(&mut self.shards));
         Merge::new(std::mem::take(&mut self.runs), memory)
     }
 }
 
 /// The postings of `name` whose documents are alive: `[doc, tf]` pairs of a word, documents of a
-/// filter term ([`TermMap`]).
+/// filter term ([`TermShard`]).
 pub(crate) fn live_postings(name: &str, mut postings: Vec<u32>, alive: &[bool]) -> Vec<u32> {
     if is_filter(name) {
         postings.retain(|&d| alive[d as usize]);
@@ -911,29 +1074,6 @@ pub(crate) fn live_postings(name: &str, mut postings: Vec<u32>, alive: &[bool]) 
         postings.truncate(w);
     }
     postings
-}
-
-/// The terms of the shards, in code point order.
-fn sorted(shards: Vec<TermMap>) -> Vec<Term> {
-    let mut terms: Vec<Term> = shards
-        .into_par_iter()
-        .flat_map_iter(|m| {
-            m.into_iter().map(|(name, postings)| {
-                let mut prefix = [0u8; 8];
-                let n = name.len().min(8);
-                prefix[..n].copy_from_slice(&name.as_bytes()[..n]);
-                Term {
-                    prefix: u64::from_be_bytes(prefix),
-                    name,
-                    postings,
-                }
-            })
-        })
-        .collect();
-    // A prefix that sorts first belongs to a term that does; equal prefixes compare the
-    // whole terms.
-    terms.par_sort_unstable_by(|a, b| a.prefix.cmp(&b.prefix).then_with(|| a.name.cmp(&b.name)));
-    terms
 }
 
 /// A document's record, text, length and terms: its key and title (the title field, weighed
@@ -1055,6 +1195,40 @@ fn record_terms(meta: &Meta, text: &str, terms: &mut DocTerms) -> Option<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shard_gives_back_each_terms_postings_in_code_point_order() {
+        let mut shard = TermShard::default();
+        // More terms than a block of slots holds, names past a block of names, a term in one
+        // document, in two, in many; words with frequencies and filter terms without.
+        let long = "x".repeat(NAME_BLOCK - 3);
+        let mut want: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
+        for doc in 0..3000u32 {
+            let mut terms = vec![(format!("w{doc}"), 1 + doc % 3), ("common".into(), 7)];
+            if doc % 100 == 0 {
+                terms.push(("status:open".into(), 0));
+                terms.push((format!("{long}{}", doc / 100), 300_000));
+            }
+            if doc % 1000 == 0 {
+                terms.push(("rare".into(), 2));
+            }
+            for (name, tf) in terms {
+                shard.add(term_hash(&name), &name, doc * 1000, tf);
+                let postings = want.entry(name).or_default();
+                postings.push(doc * 1000);
+                if tf != 0 {
+                    postings.push(tf);
+                }
+            }
+        }
+        let shards = [shard, TermShard::default()];
+        let got: Vec<(String, Vec<u32>)> = sorted(&shards)
+            .into_iter()
+            .map(|(name, postings)| (name.into(), postings))
+            .collect();
+        assert_eq!(got, want.into_iter().collect::<Vec<_>>());
+        assert!(shards[0].slots.len() > 1 && shards[0].names.len() > 1);
+    }
 
     #[test]
     fn a_record_gives_back_every_term_of_its_document() {

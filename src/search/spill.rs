@@ -276,12 +276,14 @@ impl Records {
 pub(crate) type Posting = (Box<str>, Vec<u32>);
 
 /// Writes `terms` (in code point order) as a sorted run file in `dir`; the run to merge.
+#[cfg(test)]
 pub(crate) fn write_run(dir: &mut SpillDir, terms: impl Iterator<Item = Posting>) -> Result<Run> {
     let mut terms = terms.map(Ok);
     write_run_from(dir, || terms.next().transpose())
 }
 
-/// [`write_run`] of the terms `next` gives until `None` (a merge of runs, for one).
+/// Writes the terms `next` gives until `None` (a merge of runs, in code point order) as a
+/// sorted run file in `dir`; the run to merge.
 pub(crate) fn write_run_from(
     dir: &mut SpillDir,
     mut next: impl FnMut() -> Result<Option<Posting>>,
