@@ -33,6 +33,21 @@ fn email_pattern() -> &'static Regex {
     })
 }
 
+/// [`email_pattern`] for a stretch of ASCII text, where it matches exactly what that pattern
+/// matches: a letter or digit class there is `[a-z0-9]` (case folded), and the non-ASCII
+/// top-level label can not occur. Without Unicode classes the regex runs on its fast engines;
+/// the Unicode pattern's captures ran on a backtracker that clears a bit per state and byte
+/// for each stretch, a tenth of the import's time on generated archives.
+fn ascii_email_pattern() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?i)([a-z0-9!#$&'*+/=?^_`{|}~-][a-z0-9.!#$&'*+/=?^_`{|}~-]*)(@|%40)((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:xn--[a-z0-9-]{1,59}|[a-z]{2,63}))",
+        )
+        .unwrap()
+    })
+}
+
 /// Obfuscated addresses: `a [at] b.org`, `a (at) b (dot) org`, `a AT b DOT org`,
 /// `a at b dot org`. The spelt-out form without brackets needs ` dot ` and a well-known
 /// top-level domain, so that prose (`look at this dot product`) is left alone.
@@ -132,7 +147,12 @@ pub fn mask_emails(text: &str) -> Cow<'_, str> {
         let mut last = 0;
         let mut changed = false;
         for (from, to) in candidate_spans(text) {
-            for c in email_pattern().captures_iter(&text[from..to]) {
+            let span = &text[from..to];
+            let pattern = match span.is_ascii() {
+                true => ascii_email_pattern(),
+                false => email_pattern(),
+            };
+            for c in pattern.captures_iter(span) {
                 let whole = c.get(0).expect("a match has a whole");
                 let (start, end) = (from + whole.start(), from + whole.end());
                 if !is_address(text, end, &c[3]) {
@@ -430,6 +450,42 @@ mod tests {
     ];
 
     #[test]
+    fn the_ascii_pattern_matches_what_the_unicode_one_does_on_ascii_text() {
+        let matches = |re: &Regex, text: &str| -> Vec<Vec<Option<(usize, usize)>>> {
+            re.captures_iter(text)
+                .map(|c| c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect())
+                .collect()
+        };
+        // Every ASCII case, and strings made of the characters the patterns care about.
+        let mut texts: Vec<String> = CASES
+            .iter()
+            .map(|(text, _)| text.to_string())
+            .filter(|t| t.is_ascii())
+            .collect();
+        let alphabet = b"aZ9.-_@%40x+n-~ :KkSs\t";
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            let len = 1 + (seed >> 58) as usize;
+            let text: String = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize] as char
+                })
+                .collect();
+            texts.push(text);
+        }
+        for text in &texts {
+            assert_eq!(
+                matches(ascii_email_pattern(), text),
+                matches(email_pattern(), text),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
     fn the_table_of_real_world_cases() {
         assert!(CASES.len() >= 80, "{}", CASES.len());
         let mut failures = Vec::new();
@@ -457,7 +513,12 @@ mod tests {
     fn span_matches(text: &str) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
         for (from, to) in candidate_spans(text) {
-            for c in email_pattern().captures_iter(&text[from..to]) {
+            let span = &text[from..to];
+            let pattern = match span.is_ascii() {
+                true => ascii_email_pattern(),
+                false => email_pattern(),
+            };
+            for c in pattern.captures_iter(span) {
                 let w = c.get(0).unwrap();
                 if is_address(text, from + w.end(), &c[3]) {
                     out.push((from + w.start(), from + w.end()));
