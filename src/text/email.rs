@@ -19,18 +19,21 @@ use regex::Regex;
 
 use crate::model::{Issue, Person};
 
+/// The regex `pattern`, compiled once into `cell`.
+fn compiled(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).expect("the pattern compiles"))
+}
+
 /// A plain address: an ASCII local part, then a domain of labels (IDN labels allowed) with a
 /// letter-only top-level label (or an `xn--` one). No `\b` at the start: a word boundary is
 /// not seen between CJK text and a Latin letter, and the leftmost match already takes the
 /// whole local part.
 fn email_pattern() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(
-            r"(?i)([a-z0-9!#$&'*+/=?^_`{|}~-][a-z0-9.!#$&'*+/=?^_`{|}~-]*)(@|%40)((?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+(?:xn--[a-z0-9-]{1,59}|[a-z]{2,63}|[\p{L}&&[^\x00-\x7F]]{2,63}))",
-        )
-        .unwrap()
-    })
+    compiled(
+        &RE,
+        r"(?i)([a-z0-9!#$&'*+/=?^_`{|}~-][a-z0-9.!#$&'*+/=?^_`{|}~-]*)(@|%40)((?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+(?:xn--[a-z0-9-]{1,59}|[a-z]{2,63}|[\p{L}&&[^\x00-\x7F]]{2,63}))",
+    )
 }
 
 /// [`email_pattern`] for a stretch of ASCII text, where it matches exactly what that pattern
@@ -40,12 +43,10 @@ fn email_pattern() -> &'static Regex {
 /// for each stretch, a tenth of the import's time on generated archives.
 fn ascii_email_pattern() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(
-            r"(?i)([a-z0-9!#$&'*+/=?^_`{|}~-][a-z0-9.!#$&'*+/=?^_`{|}~-]*)(@|%40)((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:xn--[a-z0-9-]{1,59}|[a-z]{2,63}))",
-        )
-        .unwrap()
-    })
+    compiled(
+        &RE,
+        r"(?i)([a-z0-9!#$&'*+/=?^_`{|}~-][a-z0-9.!#$&'*+/=?^_`{|}~-]*)(@|%40)((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:xn--[a-z0-9-]{1,59}|[a-z]{2,63}))",
+    )
 }
 
 /// Obfuscated addresses: `a [at] b.org`, `a (at) b (dot) org`, `a AT b DOT org`,
@@ -53,12 +54,10 @@ fn ascii_email_pattern() -> &'static Regex {
 /// top-level domain, so that prose (`look at this dot product`) is left alone.
 fn obfuscated_pattern() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(
-            r"(?i)\b([a-z0-9][a-z0-9._+-]*)(?:\s*[\[({<]\s*at\s*[\])}>]\s*([a-z0-9-]+(?:\s*(?:[\[({<]\s*dot\s*[\])}>]|\.)\s*[a-z0-9-]+)+)|\s+at\s+([a-z0-9-]+(?:\s+dot\s+[a-z0-9-]+)*\s+dot\s+(?:com|org|net|edu|gov|mil|int|info|biz|io|de|uk|fr|jp|cn|tw|ru|ca|au|nl|se|no|fi|dk|ch|at|be|it|es|pl|cz|kr|in|br|us|eu))\b)",
-        )
-        .unwrap()
-    })
+    compiled(
+        &RE,
+        r"(?i)\b([a-z0-9][a-z0-9._+-]*)(?:\s*[\[({<]\s*at\s*[\])}>]\s*([a-z0-9-]+(?:\s*(?:[\[({<]\s*dot\s*[\])}>]|\.)\s*[a-z0-9-]+)+)|\s+at\s+([a-z0-9-]+(?:\s+dot\s+[a-z0-9-]+)*\s+dot\s+(?:com|org|net|edu|gov|mil|int|info|biz|io|de|uk|fr|jp|cn|tw|ru|ca|au|nl|se|no|fi|dk|ch|at|be|it|es|pl|cz|kr|in|br|us|eu))\b)",
+    )
 }
 
 /// Top-level labels that are file extensions, never domains: `dump@v2.tar.gz` is a file.
