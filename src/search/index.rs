@@ -327,15 +327,17 @@ impl TermShard {
             s.hash == hash && name_of(names, s) == name
         });
         let Some(&i) = found else {
+            // A block starts a new name below NAME_BLOCK, so where it starts fits 16 bits.
             if names
                 .last()
-                .is_none_or(|b| b.capacity() - b.len() < name.len())
+                .is_none_or(|b| b.len() + name.len() > NAME_BLOCK)
             {
                 names.push(String::with_capacity(NAME_BLOCK.max(name.len())));
             }
             let blocks = names.len();
             let at = names.last_mut().expect("a block was pushed");
-            let place = ((blocks - 1) << 16 | at.len()) as u32;
+            let place = u32::try_from((blocks - 1) << 16 | at.len())
+                .expect("a shard's names are under 4 GB");
             at.push_str(name);
             if slots.last().is_none_or(|b| b.len() == SLOT_BLOCK) {
                 slots.push(Vec::with_capacity(SLOT_BLOCK));
