@@ -470,15 +470,33 @@ fn sorted(shards: &[TermShard]) -> Vec<Posting> {
         .collect()
 }
 
-/// Writes the terms of `shards` to a new run of `dir`, in code point order.
+/// Terms whose records one task encodes for [`write_shards`].
+const ENCODE_CHUNK: usize = 1 << 14;
+
+/// Writes the terms of `shards` to a new run of `dir`, in code point order. Their records are
+/// encoded on every core, a few chunks per thread at a time, and written in order: the
+/// documents wait while the map is written, so one thread writing it left the others idle.
 fn write_shards(dir: &mut SpillDir, shards: &[TermShard]) -> Result<Run> {
     let mut w = RunWriter::new(dir)?;
-    let mut postings = Vec::new();
-    for (s, i) in term_order(shards) {
-        let shard = &shards[s as usize];
-        let slot = shard.slot(i);
-        shard.postings_into(slot, &mut postings);
-        w.add(shard.name(slot), &postings)?;
+    let order = term_order(shards);
+    let stretch = ENCODE_CHUNK * 2 * rayon::current_num_threads();
+    for terms in order.chunks(stretch) {
+        let encoded: Vec<Vec<u8>> = terms
+            .par_chunks(ENCODE_CHUNK)
+            .map(|terms| {
+                let (mut out, mut postings) = (Vec::new(), Vec::new());
+                for &(s, i) in terms {
+                    let shard = &shards[s as usize];
+                    let slot = shard.slot(i);
+                    shard.postings_into(slot, &mut postings);
+                    spill::encode_record(&mut out, shard.name(slot), &postings);
+                }
+                out
+            })
+            .collect();
+        for records in &encoded {
+            w.add_encoded(records)?;
+        }
     }
     w.finish()
 }

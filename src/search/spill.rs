@@ -295,6 +295,20 @@ pub(crate) fn write_run_from(
     w.finish()
 }
 
+/// Appends a term and its postings to `out` as a run holds them: the record's length, then its
+/// name and postings ([`RunWriter::add`]).
+pub(crate) fn encode_record(out: &mut Vec<u8>, name: &str, postings: &[u32]) {
+    let len_at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    put_str(out, name);
+    put_varint(out, postings.len() as u64);
+    for &p in postings {
+        put_varint(out, u64::from(p));
+    }
+    let len = u32::try_from(out.len() - len_at - 4).expect("a term's record is under 4 GB");
+    out[len_at..len_at + 4].copy_from_slice(&len.to_le_bytes());
+}
+
 /// A run being written, term after term in code point order.
 pub(crate) struct RunWriter {
     w: BufWriter<File>,
@@ -325,17 +339,19 @@ impl RunWriter {
 
     /// Appends a term and its postings.
     pub fn add(&mut self, name: &str, postings: &[u32]) -> Result<()> {
-        let rec = &mut self.rec;
+        let mut rec = std::mem::take(&mut self.rec);
         rec.clear();
-        put_str(rec, name);
-        put_varint(rec, postings.len() as u64);
-        for &p in postings {
-            put_varint(rec, u64::from(p));
-        }
-        self.at += 4 + rec.len() as u64;
+        encode_record(&mut rec, name, postings);
+        let written = self.add_encoded(&rec);
+        self.rec = rec;
+        written
+    }
+
+    /// Appends records [`encode_record`] wrote, one after another (made on other threads).
+    pub fn add_encoded(&mut self, records: &[u8]) -> Result<()> {
+        self.at += records.len() as u64;
         self.w
-            .write_all(&(rec.len() as u32).to_le_bytes())
-            .and_then(|()| self.w.write_all(rec))
+            .write_all(records)
             .map_err(|e| Error::io(&self.path, e))
     }
 
