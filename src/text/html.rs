@@ -320,10 +320,17 @@ const MISSING_IMAGE: &str = "<span class=\"image-missing\">[image not in this ar
 
 /// Sanitises tracker HTML and rewrites its links for this site.
 pub fn tracker_html(html: &str, ctx: &LinkContext) -> String {
-    let clean = sanitizer().clean(html).to_string();
+    // Serialised straight into one buffer (its `Display` serialises into one, then copies).
+    let mut bytes = Vec::with_capacity(html.len() + 64);
+    // Writing into memory does not fail, and html5ever writes UTF-8.
+    let _ = sanitizer().clean(html).write_to(&mut bytes);
+    let mut clean = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     // An image whose (remote) source was dropped is left as a bare `<img>`: nothing to see and
-    // nothing to read aloud. Say in words that there was one.
-    let clean = clean.replace("<img>", MISSING_IMAGE);
+    // nothing to read aloud. Say in words that there was one (the text is copied only then).
+    if clean.contains("<img>") {
+        clean = clean.replace("<img>", MISSING_IMAGE);
+    }
     rewrite(&clean, ctx, false)
 }
 
