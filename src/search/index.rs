@@ -312,6 +312,11 @@ struct Slot {
 const ONE: u32 = u32::MAX;
 
 impl TermShard {
+    /// An empty term map: [`SHARDS`] empty shards.
+    fn empty_map() -> Vec<TermShard> {
+        (0..SHARDS).map(|_| TermShard::default()).collect()
+    }
+
     /// Adds `doc` (with `tf`, unless 0: a filter term) to the postings of `name`, whose hash is
     /// `hash`; `doc` follows every document the term holds.
     fn add(&mut self, hash: u64, name: &str, doc: u32, tf: u32) {
@@ -749,7 +754,7 @@ impl Index {
             None => Index {
                 heads: Vec::new(),
                 records: Records::new(memory.records),
-                shards: (0..SHARDS).map(|_| TermShard::default()).collect(),
+                shards: TermShard::empty_map(),
                 runs: Vec::new(),
                 memory: memory.clone(),
                 spill: memory.spill.as_deref().map(SpillDir::create).transpose()?,
@@ -793,7 +798,7 @@ impl Index {
             spilled: 0,
             heads,
             records,
-            shards: (0..SHARDS).map(|_| TermShard::default()).collect(),
+            shards: TermShard::empty_map(),
             runs: Vec::new(),
             memory: memory.clone(),
             spill: Some(spill),
@@ -1023,10 +1028,7 @@ impl Index {
             });
         if self.term_bytes() > self.memory.terms {
             if let Some(dir) = self.spill.as_mut() {
-                let shards = std::mem::replace(
-                    &mut self.shards,
-                    (0..SHARDS).map(|_| TermShard::default()).collect(),
-                );
+                let shards = std::mem::replace(&mut self.shards, TermShard::empty_map());
                 self.runs.push(write_shards(dir, &shards)?);
                 self.spilled += 1;
             }

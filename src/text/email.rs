@@ -51,6 +51,15 @@ fn ascii_email_pattern() -> &'static Regex {
     )
 }
 
+/// The address pattern for a candidate stretch: the ASCII one where it is all ASCII (it matches
+/// the same there, faster), else the Unicode one.
+fn span_pattern(span: &str) -> &'static Regex {
+    match span.is_ascii() {
+        true => ascii_email_pattern(),
+        false => email_pattern(),
+    }
+}
+
 /// Obfuscated addresses: `a [at] b.org`, `a (at) b (dot) org`, `a AT b DOT org`,
 /// `a at b dot org`. The spelt-out form without brackets needs ` dot ` and a well-known
 /// top-level domain, so that prose (`look at this dot product`) is left alone.
@@ -149,11 +158,7 @@ pub fn mask_emails(text: &str) -> Cow<'_, str> {
         let mut changed = false;
         for (from, to) in candidate_spans(text) {
             let span = &text[from..to];
-            let pattern = match span.is_ascii() {
-                true => ascii_email_pattern(),
-                false => email_pattern(),
-            };
-            for c in pattern.captures_iter(span) {
+            for c in span_pattern(span).captures_iter(span) {
                 let whole = c.get(0).expect("a match has a whole");
                 let (start, end) = (from + whole.start(), from + whole.end());
                 if !is_address(text, end, &c[3]) {
@@ -520,11 +525,7 @@ mod tests {
         let mut out = Vec::new();
         for (from, to) in candidate_spans(text) {
             let span = &text[from..to];
-            let pattern = match span.is_ascii() {
-                true => ascii_email_pattern(),
-                false => email_pattern(),
-            };
-            for c in pattern.captures_iter(span) {
+            for c in span_pattern(span).captures_iter(span) {
                 let w = c.get(0).unwrap();
                 if is_address(text, from + w.end(), &c[3]) {
                     out.push((from + w.start(), from + w.end()));
