@@ -188,7 +188,7 @@ fn not_linked(cache_dir: &std::path::Path) -> Error {
 /// The ranges of keys (first and last, both included) of the issues at `positions` (in
 /// order): one per run of consecutive positions.
 fn key_ranges<'a>(positions: &[u32], linked: &'a Linked) -> Vec<(&'a str, &'a str)> {
-    let key = |p: u32| linked.issues[p as usize].key.as_str();
+    let key = |p: u32| linked.issues[p as usize].key.as_ref();
     let mut ranges = Vec::new();
     let mut run: Option<(u32, u32)> = None;
     for &p in positions {
@@ -266,7 +266,7 @@ impl Cutting<'_, '_> {
                     let keys: Vec<String> = span
                         .positions
                         .iter()
-                        .map(|&p| self.linked.issues[p as usize].key.clone())
+                        .map(|&p| self.linked.issues[p as usize].key.to_string())
                         .collect();
                     let reads = self.linked.store.issue_records_by_key(&keys, self.read)?;
                     if reads.len() != keys.len() {

@@ -72,17 +72,51 @@ pub enum Target {
     Commit(u32),
 }
 
-/// One thing a person did, in one year.
+/// One thing a person did, in one year: 16 bytes, since an archive holds several per issue
+/// (600,000 at 100,000 issues) for the whole build. The year and the target are read through
+/// [`Activity::year`] and [`Activity::target`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Activity {
-    /// The year it happened (UTC), when known.
-    pub year: Option<i32>,
-    /// What they did.
-    pub role: Role,
-    /// To what.
-    pub target: Target,
+    /// The target: an issue's position, or a commit's with [`COMMIT`] set.
+    target: u32,
     /// How many times (comments on one issue in one year; 1 otherwise).
     pub count: u32,
+    /// The year it happened (UTC), when known (timestamps have four-digit years).
+    year: Option<i16>,
+    /// What they did.
+    pub role: Role,
+}
+
+/// The bit of [`Activity`]'s target that says it is a commit.
+const COMMIT: u32 = 1 << 31;
+
+impl Activity {
+    /// One activity; a year beyond four digits is kept as unknown (timestamps have none).
+    fn new(year: Option<i32>, role: Role, target: Target, count: u32) -> Activity {
+        let target = match target {
+            Target::Issue(i) => i & !COMMIT,
+            Target::Commit(i) => i | COMMIT,
+        };
+        Activity {
+            target,
+            count,
+            year: year.and_then(|y| i16::try_from(y).ok()),
+            role,
+        }
+    }
+
+    /// The year it happened (UTC), when known.
+    pub fn year(&self) -> Option<i32> {
+        self.year.map(i32::from)
+    }
+
+    /// What it is about.
+    pub fn target(&self) -> Target {
+        match self.target & COMMIT {
+            0 => Target::Issue(self.target),
+            _ => Target::Commit(self.target & !COMMIT),
+        }
+    }
 }
 
 /// A person as the people pages show them.
@@ -230,12 +264,7 @@ impl Gather {
         if key.is_empty() {
             return;
         }
-        let activity = Activity {
-            year,
-            role,
-            target,
-            count: 1,
-        };
+        let activity = Activity::new(year, role, target, 1);
         // Looked up by the borrowed key: a name seen before (nearly every one) costs no
         // allocation.
         match self.by_name.get_mut(&*key) {
@@ -342,11 +371,11 @@ fn contributor(name: String, mut acts: Vec<Activity>) -> Contributor {
     // Newest year first, undated last; then role; then newest first (issues by key, commits
     // by their place in the history, which is newest first).
     let order = |a: &Activity| {
-        let target = match a.target {
+        let target = match a.target() {
             Target::Issue(i) => (0, u32::MAX - i),
             Target::Commit(i) => (1, i),
         };
-        (a.year.map_or(i64::MAX, |y| -(y as i64)), a.role, target)
+        (a.year().map_or(i64::MAX, |y| -(y as i64)), a.role, target)
     };
     acts.sort_by_key(order);
     let mut merged: Vec<Activity> = Vec::with_capacity(acts.len());
@@ -542,7 +571,7 @@ mod tests {
         let index = g.finish();
         let sam = index.get("Sam Grant").unwrap();
         assert_eq!(sam.totals, [1, 0, 2, 1, 0, 0]);
-        let years: Vec<_> = sam.activity.iter().map(|a| (a.year, a.role)).collect();
+        let years: Vec<_> = sam.activity.iter().map(|a| (a.year(), a.role)).collect();
         assert_eq!(
             years,
             [

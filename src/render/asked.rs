@@ -93,13 +93,9 @@ impl<'r, 'a> Asking<'r, 'a> {
     }
 
     /// The issues whose texts mention `key`.
-    pub(super) fn mentioned_by(&self, key: &str) -> &'r [String] {
+    pub(super) fn mentioned_by(&self, key: &str) -> impl Iterator<Item = &'r str> {
         self.note("m:", key);
-        self.renderer
-            .linked
-            .mentioned_by
-            .get(key)
-            .map_or(&[], Vec::as_slice)
+        self.renderer.linked.mentioned_by(key)
     }
 
     /// The Development panel of the issue `key` (without the tracker's fix versions, which
@@ -136,7 +132,10 @@ pub(super) fn answer(renderer: &Renderer, root: &str, question: &str) -> Option<
         "u:" => linked.people.get(what).cloned(),
         "h:" => linked.persons.href(what),
         "P:" => linked.projects.get(what).map(|p| p.name.clone()),
-        "m:" => linked.mentioned_by.get(what).map(|keys| keys.join("\n")),
+        "m:" => {
+            let keys: Vec<&str> = linked.mentioned_by(what).collect();
+            (!keys.is_empty()).then(|| keys.join("\n"))
+        }
         "d:" => renderer
             .development(what, root)
             .map(|d| serde_json::to_string(&d).unwrap_or_default()),

@@ -248,7 +248,7 @@ impl Renderer<'_> {
         RefView {
             key: key.to_string(),
             href: s.map(|s| format!("{root}{}.html", s.path())),
-            summary: s.map(|s| s.summary.clone()),
+            summary: s.map(|s| s.summary.to_string()),
             done: s.is_some_and(|s| !s.is_open()),
         }
     }

@@ -53,9 +53,11 @@ pub(super) fn facets(issues: &[IssueSummary]) -> Vec<Facet> {
         ("type", "Type", |s| {
             vec![s.issue_type.clone().unwrap_or_else(|| NONE.into())]
         }),
-        ("component", "Component", |s| s.components.clone()),
-        ("fix-version", "Fix version", |s| s.fix_versions.clone()),
-        ("affects-version", "Affects version", |s| s.versions.clone()),
+        ("component", "Component", |s| s.components.to_vec()),
+        ("fix-version", "Fix version", |s| s.fix_versions.to_vec()),
+        ("affects-version", "Affects version", |s| {
+            s.versions.to_vec()
+        }),
         ("year", "Year created", |s| {
             s.created
                 .map(|t| vec![Name::from(t.year().to_string())])
@@ -164,9 +166,9 @@ fn listing_row(linked: &Linked, s: &IssueSummary, root: &str) -> ListingRow {
             .as_deref()
             .and_then(|a| linked.persons.href(a))
             .map(|h| format!("{root}{h}")),
-        key: s.key.clone(),
+        key: s.key.to_string(),
         href: format!("{root}{}.html", s.path()),
-        summary: s.summary.clone(),
+        summary: s.summary.to_string(),
         status: name(&s.status),
         status_class: status_class(s.status_category.as_deref()),
         issue_type: name(&s.issue_type),
@@ -588,9 +590,9 @@ pub(super) fn rows_js(
             out.push(b',');
         }
         out.extend_from_slice(b"\n[");
-        push_json(&mut out, s.key.as_str());
+        push_json(&mut out, &s.key);
         out.push(b',');
-        push_json(&mut out, s.summary.as_str());
+        push_json(&mut out, &s.summary);
         for n in [
             status.at(s.status.as_ref()),
             types.at(s.issue_type.as_ref()),
@@ -659,7 +661,7 @@ mod tests {
     fn summary(key: &str, f: impl FnOnce(&mut IssueSummary)) -> IssueSummary {
         let mut s = IssueSummary::bare(key, "jira");
         s.project = Name::from("LU");
-        s.summary = format!("summary of {key}");
+        s.summary = format!("summary of {key}").into();
         f(&mut s);
         s
     }
@@ -675,15 +677,15 @@ mod tests {
         let changes: Vec<fn(&mut IssueSummary)> = vec![
             |s| s.key = "LU-2".into(),
             |s| s.project = "LUDOC".into(),
-            |s| s.summary.push('!'),
+            |s| s.summary = format!("{}!", s.summary).into(),
             |s| s.status = Some("Open".into()),
             |s| s.status_category = Some("done".into()),
             |s| s.resolution = Some("Fixed".into()),
             |s| s.issue_type = Some("Bug".into()),
             |s| s.priority = Some("Minor".into()),
-            |s| s.components = vec!["lnet".into()],
-            |s| s.fix_versions = vec!["Lustre 2.10.0".into()],
-            |s| s.versions = vec!["Lustre 2.9.0".into()],
+            |s| s.components = vec!["lnet".into()].into(),
+            |s| s.fix_versions = vec!["Lustre 2.10.0".into()].into(),
+            |s| s.versions = vec!["Lustre 2.9.0".into()].into(),
             |s| s.created = at("2012-01-02T03:04:05+02:00"),
             |s| s.updated = at("2012-01-02T03:04:05+02:00"),
             |s| s.resolved = at("2012-01-02T03:04:05+02:00"),
@@ -704,9 +706,9 @@ mod tests {
         seen.push(row_digest(&base, Some("people/zoe-bell.html")));
         // Moving a name from one field to the next is a change too.
         let mut b = base.clone();
-        b.components = vec!["x".into()];
+        b.components = vec!["x".into()].into();
         let mut c = base.clone();
-        c.fix_versions = vec!["x".into()];
+        c.fix_versions = vec!["x".into()].into();
         seen.push(digest(&b));
         seen.push(digest(&c));
         let all = seen.len();
@@ -733,8 +735,8 @@ mod tests {
                 s.status_category = Some("done".into());
                 s.issue_type = Some("Bug".into());
                 s.priority = Some("Minor".into());
-                s.components = vec!["lnet".into(), "ldlm".into()];
-                s.fix_versions = vec!["Lustre 2.10.0".into()];
+                s.components = vec!["lnet".into(), "ldlm".into()].into();
+                s.fix_versions = vec!["Lustre 2.10.0".into()].into();
                 s.created = at("2012-01-02T03:04:05+02:00");
                 s.updated = at("2013-01-01T00:00:00Z");
                 s.votes = Some(3);
@@ -745,7 +747,7 @@ mod tests {
                 s.status_category = Some("new".into());
                 s.issue_type = Some("Improvement".into());
                 s.priority = Some("Blocker".into());
-                s.fix_versions = vec!["Lustre 2.9.0".into()];
+                s.fix_versions = vec!["Lustre 2.9.0".into()].into();
                 s.assignee = Some("Andreas Dilger".into());
                 s.summary = "quotes \" and </script> stay text".into();
             }),
@@ -817,8 +819,8 @@ mod tests {
     #[test]
     fn data_file_of_a_subset_names_only_its_own_values() {
         let issues = vec![
-            summary("LU-1", |s| s.components = vec!["lnet".into()]),
-            summary("LU-2", |s| s.components = vec!["ldlm".into()]),
+            summary("LU-1", |s| s.components = vec!["lnet".into()].into()),
+            summary("LU-2", |s| s.components = vec!["ldlm".into()].into()),
         ];
         let v = parse(&rows_js(&issues, &[1], 50, &|_| None));
         assert_eq!(v["component"], serde_json::json!(["ldlm"]));

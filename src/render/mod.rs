@@ -348,7 +348,7 @@ impl<'a> Renderer<'a> {
             .issues
             .iter()
             .filter(|s| crate::keys::split_key(&s.key).is_some())
-            .map(|s| (s.key.clone(), s.path()))
+            .map(|s| (s.key.to_string(), s.path()))
             .collect();
         if self.config.redirect_stubs {
             // A stub is made from its key and its issue's path alone: one published from the
@@ -497,7 +497,7 @@ impl<'a> Renderer<'a> {
                             published.push(Some(self.published_digest(self.linked.published[i])))
                         }
                         false => {
-                            read.push(issues[i].key.clone());
+                            read.push(issues[i].key.to_string());
                             published.push(None);
                         }
                     }
@@ -512,7 +512,8 @@ impl<'a> Renderer<'a> {
                     false => self.linked.issues_with_digests(&read)?,
                 };
                 for (issue, made_from) in read {
-                    let Some((&i, slot)) = unread.find(|(&i, _)| issues[i].key == issue.key) else {
+                    let Some((&i, slot)) = unread.find(|(&i, _)| *issues[i].key == *issue.key)
+                    else {
                         continue;
                     };
                     debug_assert_eq!(made_from, self.linked.published[i]);
@@ -894,7 +895,7 @@ impl<'a> Renderer<'a> {
         c.insert("total_issues", &issues.len());
         c.insert(
             "total_comments",
-            &issues.iter().map(|s| s.comments).sum::<usize>(),
+            &issues.iter().map(|s| s.comments as usize).sum::<usize>(),
         );
         c.insert("total_commits", &self.linked.history.commits.len());
         c.insert("total_releases", &self.linked.history.releases.len());
@@ -992,9 +993,9 @@ struct Row {
 
 fn row(s: &IssueSummary, root: &str) -> Row {
     Row {
-        key: s.key.clone(),
+        key: s.key.to_string(),
         href: format!("{root}{}.html", s.path()),
-        summary: s.summary.clone(),
+        summary: s.summary.to_string(),
         status: s.status.as_deref().unwrap_or_default().to_string(),
         status_class: status_class(s.status_category.as_deref()),
         issue_type: s.issue_type.as_deref().unwrap_or_default().to_string(),
@@ -1204,7 +1205,7 @@ impl IssueView {
             IssueRef {
                 key: key.to_string(),
                 href: s.map(|s| format!("{root}{}.html", s.path())),
-                summary: s.filter(|_| with_summary).map(|s| s.summary.clone()),
+                summary: s.filter(|_| with_summary).map(|s| s.summary.to_string()),
                 done: s.is_some_and(|s| !s.is_open()),
             }
         };
@@ -1300,7 +1301,6 @@ impl IssueView {
                 .collect(),
             mentioned_by: ask
                 .mentioned_by(&issue.key)
-                .iter()
                 .map(|k| reference(k, true))
                 .collect(),
             description_html: description.map(|_| String::new()),

@@ -131,10 +131,10 @@ impl Renderer<'_> {
     /// What a people page shows of `a`, into `h`: its year, role and count, and its issue's
     /// row ([`super::listings::row_digest`], from `rows`) or its commit.
     fn activity_digest(&self, a: &Activity, rows: &[u128], h: &mut Xxh3) {
-        h.write_u64(a.year.map_or(0, |y| (y as i64 as u64) << 1 | 1));
+        h.write_u64(a.year().map_or(0, |y| (y as i64 as u64) << 1 | 1));
         h.write_u8(a.role.index() as u8);
         h.write_u32(a.count);
-        match a.target {
+        match a.target() {
             Target::Issue(i) => {
                 h.write_u8(0);
                 h.write_u128(rows[i as usize]);
@@ -249,8 +249,8 @@ impl Renderer<'_> {
         let mut years: Vec<(Option<i32>, usize, [u64; 6])> = Vec::new();
         for (k, chunk) in chunks.iter().enumerate() {
             for a in *chunk {
-                if years.last().is_none_or(|y| y.0 != a.year) {
-                    years.push((a.year, k + 1, [0; 6]));
+                if years.last().is_none_or(|y| y.0 != a.year()) {
+                    years.push((a.year(), k + 1, [0; 6]));
                 }
                 let counts = &mut years.last_mut().expect("pushed above").2;
                 counts[a.role.index()] += match a.role {
@@ -307,7 +307,7 @@ impl Renderer<'_> {
             let before = k
                 .checked_sub(1)
                 .and_then(|b| chunks[b].last())
-                .map(|b| b.year);
+                .map(|b| b.year());
             h.write_u64(match before {
                 None => 0,
                 Some(None) => 1,
@@ -325,12 +325,13 @@ impl Renderer<'_> {
             for a in *chunk {
                 if groups
                     .last()
-                    .is_none_or(|g| g.anchor != year_anchor(a.year))
+                    .is_none_or(|g| g.anchor != year_anchor(a.year()))
                 {
                     groups.push(YearGroup {
-                        anchor: year_anchor(a.year),
-                        label: year_label(a.year),
-                        continued: k > 0 && chunks[k - 1].last().is_some_and(|b| b.year == a.year),
+                        anchor: year_anchor(a.year()),
+                        label: year_label(a.year()),
+                        continued: k > 0
+                            && chunks[k - 1].last().is_some_and(|b| b.year() == a.year()),
                         sections: Vec::new(),
                     });
                 }
@@ -358,13 +359,13 @@ impl Renderer<'_> {
 
     /// The issue or commit an activity is about, as a row.
     fn item(&self, a: &Activity, root: &str) -> ItemView {
-        match a.target {
+        match a.target() {
             Target::Issue(i) => {
                 let s = &self.linked.issues[i as usize];
                 ItemView {
-                    label: s.key.clone(),
+                    label: s.key.to_string(),
                     href: format!("{root}{}.html", s.path()),
-                    title: s.summary.clone(),
+                    title: s.summary.to_string(),
                     commit: false,
                     status: s.status.as_deref().map(str::to_string),
                     status_class: status_class(s.status_category.as_deref()),

@@ -220,7 +220,10 @@ impl Renderer<'_> {
             named.sort();
             named.dedup();
             for name in named {
-                tracker_issues.entry(name).or_default().push(s.key.clone());
+                tracker_issues
+                    .entry(name)
+                    .or_default()
+                    .push(s.key.to_string());
             }
         }
         // Every release's issues: the tracker's and git's, in key order.
