@@ -409,12 +409,15 @@ pub fn link(imported: Imported, history: History, config: &Config) -> Result<Lin
 fn link_issues(imported: Imported) -> Result<(Linked, people::Gather)> {
     let Imported { store, people, .. } = imported;
     let dropped: HashSet<String> = store.dropped_keys()?.into_iter().collect();
-    let mut issues = Vec::new();
+    // Made to size (every stored issue is published): grown by doubling, the summaries took
+    // up to twice their bytes at link's peak.
+    let stored = usize::try_from(store.issue_count()?).unwrap_or_default();
+    let mut issues = Vec::with_capacity(stored);
     let mut projects: BTreeMap<String, ProjectSummary> = BTreeMap::new();
     let mut mentions: Vec<(String, u32)> = Vec::new();
     let mut names = Names::default();
     let mut gather = people::Gather::default();
-    let mut published_digests = Vec::new();
+    let mut published_digests = Vec::with_capacity(stored);
     // The pass reads the issues' skeletons (their records without the texts: see
     // `Skeleton`), not their records. Decoding is most of it: the pool decodes and prepares
     // (as pages will show the issue: what is folded here reads nothing preparing changes)

@@ -186,6 +186,8 @@ impl Staging {
             folders.check();
             folders
         });
+        let mut files = manifest::Builder::sharing(SHARE_AT as u64);
+        files.reserve_like(&previous);
         Ok(Staging {
             output: output.to_path_buf(),
             staging,
@@ -199,7 +201,7 @@ impl Staging {
             as_recorded,
             manifest_file: manifest_file.map(Path::to_path_buf),
             published_folders,
-            files: Mutex::new(manifest::Builder::sharing(SHARE_AT as u64)),
+            files: Mutex::new(files),
             reuse_pages: true,
         })
     }
