@@ -505,7 +505,7 @@ pub fn search_stage(
     let convert = |item: Item| -> Result<Option<search::SearchDoc>> {
         Ok(match item {
             Item::Issue(i) => {
-                let key = &[linked.issues[i].key.to_string()];
+                let key = std::slice::from_ref(&linked.issues[i].key);
                 let Some(issue) = linked.issues(key)?.pop() else {
                     return Ok(None);
                 };

@@ -277,7 +277,7 @@ impl Linked {
     }
 
     /// The issues of `keys` from the store, as published (see [`Linked::prepare`]).
-    pub fn issues(&self, keys: &[String]) -> Result<Vec<Issue>> {
+    pub fn issues(&self, keys: &[impl AsRef<str>]) -> Result<Vec<Issue>> {
         let mut issues = self.store.issues(keys)?;
         for issue in &mut issues {
             self.prepare(issue, &mut Xxh3::new());
@@ -289,7 +289,7 @@ impl Linked {
     /// its stored record and what [`Linked::prepare`] put in or took out. Equal digests mean
     /// equal published issues, so what is made of the issue alone (its JSON file) can be
     /// known unchanged without being made.
-    pub fn issues_with_digests(&self, keys: &[String]) -> Result<Vec<(Issue, u128)>> {
+    pub fn issues_with_digests(&self, keys: &[impl AsRef<str>]) -> Result<Vec<(Issue, u128)>> {
         self.store.issue_records_by_key(keys, |record| {
             published(&self.store, &self.people, &self.dropped, record)
         })
@@ -661,6 +661,76 @@ mod tests {
         whole.parent = Some("LU-2".into());
         whole.subtasks = vec!["LU-8".into(), "LU-9".into()];
         whole
+    }
+
+    #[test]
+    fn mentions_are_sorted_counted_and_each_pair_kept_once() {
+        let mentions = Mentions::new(vec![(2, 5), (0, 3), (2, 1), (2, 5), (0, 3), (4, 0)]);
+        assert_eq!(mentions.pairs, [(0, 3), (2, 1), (2, 5), (4, 0)]);
+        assert_eq!(mentions.targets, 3);
+        assert_eq!(mentions.of(0), [(0, 3)]);
+        assert_eq!(mentions.of(2), [(2, 1), (2, 5)]);
+        assert_eq!(mentions.of(4), [(4, 0)]);
+        // Mentioned by none: before, between and after the targets.
+        for target in [1, 3, 5, u32::MAX] {
+            assert!(mentions.of(target).is_empty(), "{target}");
+        }
+        let none = Mentions::new(Vec::new());
+        assert_eq!((none.of(0), none.targets), (&[][..], 0));
+    }
+
+    #[test]
+    fn an_issue_is_mentioned_by_the_others_in_key_order_each_once() {
+        use crate::model::{Markup, Project, Text};
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::create(&tmp.path().join("a.redb")).unwrap();
+        let stored = |id: &str, key: &str, description: &str, comment: &str| Issue {
+            source: "jira".into(),
+            id: id.into(),
+            key: key.into(),
+            project: Project {
+                key: "LU".into(),
+                ..Default::default()
+            },
+            description: Some(Text::new(Markup::Plain, description)),
+            comments: vec![Comment {
+                id: "1".into(),
+                body: Text::new(Markup::Plain, comment),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let mut w = store.writer().unwrap();
+        for issue in [
+            stored("4", "LU-100", "LU-1 again", "still LU-1"),
+            stored("2", "LU-2", "like LU-1; see LU-999", ""),
+            stored("1", "LU-1", "", ""),
+            stored("5", "LU-3", "", ""),
+            stored("3", "LU-10", "LU-10 is LU-1", "LU-10"),
+        ] {
+            w.put_issue(&issue, "t").unwrap();
+        }
+        w.commit().unwrap();
+        let imported = Imported {
+            store,
+            people: People::new(),
+            report: Default::default(),
+        };
+        let (linked, _) = link_issues(imported).unwrap();
+        let by = |key: &str| linked.mentioned_by(key).collect::<Vec<_>>();
+        // In key order (LU-2 before LU-10), not in the order of the keys' bytes nor of the
+        // store; LU-100 mentions LU-1 twice and is named once.
+        assert_eq!(by("LU-1"), ["LU-2", "LU-10", "LU-100"]);
+        // An issue's mentions of itself do not count.
+        assert!(by("LU-10").is_empty());
+        // Mentioned by none.
+        assert!(by("LU-3").is_empty());
+        assert!(by("LU-2").is_empty());
+        // Mentioned, but not published; and a key nobody has.
+        assert!(by("LU-999").is_empty());
+        assert!(by("XX-1").is_empty());
+        assert!(by("").is_empty());
+        assert_eq!(linked.mentions.targets, 1);
     }
 
     #[test]

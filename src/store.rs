@@ -415,7 +415,7 @@ impl Store {
     }
 
     /// Several issues by key, in one read transaction (cheaper than one [`Store::issue`] each).
-    pub fn issues(&self, keys: &[String]) -> Result<Vec<Issue>> {
+    pub fn issues(&self, keys: &[impl AsRef<str>]) -> Result<Vec<Issue>> {
         self.issue_records_by_key(keys, |record| self.decode_issue(record))
     }
 
@@ -424,7 +424,7 @@ impl Store {
     /// record, whose bytes change exactly when the stored issue does) takes it from there.
     pub fn issue_records_by_key<T>(
         &self,
-        keys: &[String],
+        keys: &[impl AsRef<str>],
         mut f: impl FnMut(&[u8]) -> Result<T>,
     ) -> Result<Vec<T>> {
         let txn = self.db.begin_read().map_err(|e| self.error(e))?;
@@ -432,7 +432,7 @@ impl Store {
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
             if let Some(v) = table
-                .get(sort_key(key).as_str())
+                .get(sort_key(key.as_ref()).as_str())
                 .map_err(|e| self.error(e))?
             {
                 out.push(f(v.value())?);

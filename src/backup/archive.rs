@@ -263,10 +263,10 @@ impl Cutting<'_, '_> {
                 }
                 // The entry was damaged after all: its issues are read now.
                 None => {
-                    let keys: Vec<String> = span
+                    let keys: Vec<&str> = span
                         .positions
                         .iter()
-                        .map(|&p| self.linked.issues[p as usize].key.to_string())
+                        .map(|&p| &*self.linked.issues[p as usize].key)
                         .collect();
                     let reads = self.linked.store.issue_records_by_key(&keys, self.read)?;
                     if reads.len() != keys.len() {

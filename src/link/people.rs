@@ -92,6 +92,9 @@ const COMMIT: u32 = 1 << 31;
 
 impl Activity {
     /// One activity; a year beyond four digits is kept as unknown (timestamps have none).
+    ///
+    /// Positions are below 2³¹ (a target's top bit says which kind it is): a larger one
+    /// loses its top bit, and keeps its kind.
     fn new(year: Option<i32>, role: Role, target: Target, count: u32) -> Activity {
         let target = match target {
             Target::Issue(i) => i & !COMMIT,
@@ -588,6 +591,63 @@ mod tests {
         let once = index.href("Once Only").unwrap();
         assert_eq!(once, "people/index.html#once-only");
         assert!(index.href("Nobody").is_none());
+    }
+
+    #[test]
+    fn an_activity_is_16_bytes() {
+        assert_eq!(std::mem::size_of::<Activity>(), 16);
+    }
+
+    #[test]
+    fn an_activity_keeps_its_year_when_it_fits_in_an_i16() {
+        let year = |y| Activity::new(y, Role::Reported, Target::Issue(0), 1).year();
+        for y in [2012, 1970, 0, -44, 9999, i16::MAX as i32, i16::MIN as i32] {
+            assert_eq!(year(Some(y)), Some(y), "{y}");
+        }
+        assert_eq!(year(None), None);
+        // Beyond an i16 the year is unknown, not wrapped or clamped.
+        for y in [i16::MAX as i32 + 1, i16::MIN as i32 - 1, i32::MAX, i32::MIN] {
+            assert_eq!(year(Some(y)), None, "{y}");
+        }
+    }
+
+    #[test]
+    fn an_activity_keeps_its_target_and_the_rest() {
+        let largest = (1 << 31) - 1;
+        for target in [
+            Target::Issue(0),
+            Target::Issue(7),
+            Target::Issue(largest),
+            Target::Commit(0),
+            Target::Commit(3),
+            Target::Commit(largest),
+        ] {
+            let a = Activity::new(Some(2012), Role::Commented, target, 5);
+            assert_eq!(a.target(), target);
+            assert_eq!(
+                (a.year(), a.role, a.count),
+                (Some(2012), Role::Commented, 5)
+            );
+        }
+        // An issue and a commit at the same position are different targets.
+        let issue = Activity::new(None, Role::Reviewed, Target::Issue(9), 1);
+        let commit = Activity::new(None, Role::Reviewed, Target::Commit(9), 1);
+        assert_ne!(issue, commit);
+    }
+
+    #[test]
+    fn a_position_beyond_31_bits_loses_its_top_bit_and_keeps_its_kind() {
+        let target = |t| Activity::new(None, Role::Authored, t, 1).target();
+        assert_eq!(target(Target::Issue(1 << 31)), Target::Issue(0));
+        assert_eq!(
+            target(Target::Issue(u32::MAX)),
+            Target::Issue((1 << 31) - 1)
+        );
+        assert_eq!(target(Target::Commit(1 << 31)), Target::Commit(0));
+        assert_eq!(
+            target(Target::Commit(u32::MAX)),
+            Target::Commit((1 << 31) - 1)
+        );
     }
 
     #[test]

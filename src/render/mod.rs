@@ -497,7 +497,7 @@ impl<'a> Renderer<'a> {
                             published.push(Some(self.published_digest(self.linked.published[i])))
                         }
                         false => {
-                            read.push(issues[i].key.to_string());
+                            read.push(&*issues[i].key);
                             published.push(None);
                         }
                     }
