@@ -44,6 +44,12 @@ pub const SUMS_FILE: &str = "SHA256SUMS";
 /// (an attachment in the site and in the backup is stored once).
 const SHARE_AT: usize = 4096;
 
+/// Threads that stat the published site's files and folders when a build begins
+/// ([`Staging::begin`]): the calls wait on the disk when the inodes are not cached, so more
+/// of them than cores keep it busy, and apart from the build's pool they leave its threads to
+/// import.
+const STAT_THREADS: usize = 8;
+
 /// The first line of a journal.
 const JOURNAL_HEADER: &str = "hindsight journal 1";
 
@@ -175,17 +181,32 @@ impl Staging {
             Some(file) if !fresh => Manifest::load(file, output),
             _ => Manifest::empty(output),
         };
-        let as_recorded = previous.still_as_recorded(output);
-        let published_folders = match manifest_file {
-            Some(file) if !fresh => {
-                folders::Folders::load(&folders_file(file), output, &previous.fingerprint())
+        let check = || {
+            let as_recorded = previous.still_as_recorded(output);
+            let published_folders = match manifest_file {
+                Some(file) if !fresh => {
+                    folders::Folders::load(&folders_file(file), output, &previous.fingerprint())
+                }
+                _ => None,
             }
-            _ => None,
-        }
-        .map(|mut folders| {
-            folders.check();
-            folders
-        });
+            .map(|mut folders| {
+                folders.check();
+                folders
+            });
+            (as_recorded, published_folders)
+        };
+        // On threads of their own: with the inodes not cached, the stats are the kernel
+        // reading them from disk (about 10 s of 400,000 files after the page cache was
+        // dropped), and on the build's pool they held its threads while import's parsing
+        // waited behind them.
+        let (as_recorded, published_folders) = match rayon::ThreadPoolBuilder::new()
+            .num_threads(STAT_THREADS)
+            .thread_name(|i| format!("hindsight-stat-{i}"))
+            .build()
+        {
+            Ok(pool) => pool.install(check),
+            Err(_) => check(),
+        };
         let mut files = manifest::Builder::sharing(SHARE_AT as u64);
         files.reserve_like(&previous);
         Ok(Staging {
