@@ -3,7 +3,8 @@
 # then times with `hindsight build --timings` a cold build, an unchanged rebuild, a forced
 # rebuild (`--force`) beside its floor (`cp -r` of the site on the same disk, as a ratio), and a
 # nightly's rebuild (10 issues' summaries changed in each of 3 JIRA XML export files, then
-# changed back), printing per stage the wall time and peak memory, the output's files and
+# changed back; once more with the page cache dropped first, when root can, beside `du -s` of
+# the site), printing per stage the wall time and peak memory, the output's files and
 # bytes, the files each rebuild wrote, issues per second and, when the archive has a git
 # repository, commits per second.
 #
@@ -127,12 +128,34 @@ fi
 # Marks a killed run left behind are taken out before the cold build, so they never pile up.
 if [ ${#xml[@]} -ge 3 ]; then
   picked=("${xml[1]}" "${xml[$(( ${#xml[@]} / 2 ))]}" "${xml[$(( ${#xml[@]} - 1 ))]}")
-  perl -0pi -e 's{(<key id="\d+">[A-Z]+-(\d+)</key>\s*<summary>)}{ ($2 % 100 == 7 && $n++ < 10) ? "$1nightly: " : $1 }ge; $n = 0' "${picked[@]}"
+  mark_nightly() {
+    perl -0pi -e 's{(<key id="\d+">[A-Z]+-(\d+)</key>\s*<summary>)}{ ($2 % 100 == 7 && $n++ < 10) ? "$1nightly: " : $1 }ge; $n = 0' "${picked[@]}"
+  }
+  mark_nightly
   echo "   $(grep -o '<summary>nightly: ' "${picked[@]}" | wc -l) summaries changed in ${#picked[@]} export files"
   run_build "nightly rebuild"
   echo "   $(written); nightly/cold $(awk -v a="$wall" -v b="$cold" 'BEGIN{printf "%.2f", a/b}')"
   unmark_nightly "${picked[@]}"
   run_build "changed back" >/dev/null
+  # The same nightly as a cron job meets it: nothing of the archive, its cache or the site in
+  # the page cache (dropped first, when root can). Its floor: `du -s` of the site, the kernel
+  # reading every file's inode, as a build must to know the published files are as it left
+  # them.
+  if [ -w /proc/sys/vm/drop_caches ]; then
+    mark_nightly
+    sync; echo 3 > /proc/sys/vm/drop_caches
+    run_build "nightly rebuild, page cache dropped first"
+    nightly_cold=$wall
+    echo "   $(written)"
+    unmark_nightly "${picked[@]}"
+    run_build "changed back" >/dev/null
+    sync; echo 3 > /proc/sys/vm/drop_caches
+    /usr/bin/time -f '%e' -o "$work/time.txt" du -s "$work/public" >/dev/null
+    du_secs=$(cat "$work/time.txt")
+    echo "== du -s of the site, page cache dropped: ${du_secs}s; cold-cache nightly/du $(awk -v a="$nightly_cold" -v b="$du_secs" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "-" }')"
+  else
+    echo "   (a nightly with the page cache dropped: not run, /proc/sys/vm/drop_caches is not writable)"
+  fi
 fi
 
 # The backup's share of the site, and checking a copy: `hindsight verify` beside the floor of
