@@ -45,9 +45,9 @@ pub const SUMS_FILE: &str = "SHA256SUMS";
 const SHARE_AT: usize = 4096;
 
 /// Threads that stat the published site's files and folders when a build begins
-/// ([`Staging::begin`]): the calls wait on the disk when the inodes are not cached, so more
-/// of them than cores keep it busy, and apart from the build's pool they leave its threads to
-/// import.
+/// ([`Staging::begin`]), at least (more when the build's pool has more): the calls wait on
+/// the disk when the inodes are not cached, so more of them than cores keep it busy, and
+/// apart from the build's pool they leave its threads to import.
 const STAT_THREADS: usize = 8;
 
 /// The first line of a journal.
@@ -200,7 +200,7 @@ impl Staging {
         // dropped), and on the build's pool they held its threads while import's parsing
         // waited behind them.
         let (as_recorded, published_folders) = match rayon::ThreadPoolBuilder::new()
-            .num_threads(STAT_THREADS)
+            .num_threads(STAT_THREADS.max(rayon::current_num_threads()))
             .thread_name(|i| format!("hindsight-stat-{i}"))
             .build()
         {
