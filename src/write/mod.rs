@@ -44,10 +44,10 @@ pub const SUMS_FILE: &str = "SHA256SUMS";
 /// (an attachment in the site and in the backup is stored once).
 const SHARE_AT: usize = 4096;
 
-/// Threads that stat the published site's files and folders when a build begins
-/// ([`Staging::begin`]), at least (more when the build's pool has more): the calls wait on
-/// the disk when the inodes are not cached, so more of them than cores keep it busy, and
-/// apart from the build's pool they leave its threads to import.
+/// The fewest threads that stat the published site's files and folders when a build begins
+/// ([`Staging::begin`]; as many as the build's pool when it has more): the calls wait on the
+/// disk when the inodes are not cached, so more of them than cores keep it busy, and apart
+/// from the build's pool they leave its threads to import.
 const STAT_THREADS: usize = 8;
 
 /// The first line of a journal.
@@ -198,14 +198,16 @@ impl Staging {
         // On threads of their own: with the inodes not cached, the stats are the kernel
         // reading them from disk (about 10 s of 400,000 files after the page cache was
         // dropped), and on the build's pool they held its threads while import's parsing
-        // waited behind them.
-        let (as_recorded, published_folders) = match rayon::ThreadPoolBuilder::new()
-            .num_threads(STAT_THREADS.max(rayon::current_num_threads()))
-            .thread_name(|i| format!("hindsight-stat-{i}"))
-            .build()
-        {
-            Ok(pool) => pool.install(check),
-            Err(_) => check(),
+        // waited behind them. A first build has nothing to stat.
+        let pool = (!previous.is_empty()).then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(STAT_THREADS.max(rayon::current_num_threads()))
+                .thread_name(|i| format!("hindsight-stat-{i}"))
+                .build()
+        });
+        let (as_recorded, published_folders) = match pool {
+            Some(Ok(pool)) => pool.install(check),
+            _ => check(),
         };
         let mut files = manifest::Builder::sharing(SHARE_AT as u64);
         files.reserve_like(&previous);
